@@ -1,0 +1,135 @@
+"""Environment configs: how one design is deployed to one account and region.
+
+Defaults are the safe choice (Retain, deletion protection, PITR, a KMS key),
+so leaving a setting out can never lose data; dev opts out explicitly.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from pydantic import Field, StringConstraints
+
+from . import limits
+from .design import Design, StrictModel, TableName
+from .errors import Problem
+
+Encryption = Literal["aws_owned", "aws_managed", "customer_managed"]
+StreamViewType = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
+TableClass = Literal["STANDARD", "STANDARD_INFREQUENT_ACCESS"]
+Retention = Literal["Retain", "Delete"]
+AccountId = Annotated[str, StringConstraints(pattern=limits.ACCOUNT_ID_PATTERN)]
+Region = Annotated[str, StringConstraints(pattern=limits.REGION_PATTERN)]
+# CloudFormation stack names: a letter, then letters, digits and hyphens; the
+# longest suffix we add is "-access", so leave room for it within 128.
+StackPrefix = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,119}$")]
+SnsTopicArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$")
+]
+
+
+class Capacity(StrictModel):
+    min: int = Field(ge=limits.PROVISIONED_CAPACITY_MIN, le=limits.PROVISIONED_CAPACITY_MAX)
+    max: int = Field(ge=limits.PROVISIONED_CAPACITY_MIN, le=limits.PROVISIONED_CAPACITY_MAX)
+    target_utilization: int = Field(
+        default=70, ge=limits.TARGET_UTILIZATION_MIN, le=limits.TARGET_UTILIZATION_MAX
+    )
+
+
+class Billing(StrictModel):
+    mode: Literal["PAY_PER_REQUEST", "PROVISIONED"] = "PAY_PER_REQUEST"
+    read: Optional[Capacity] = None
+    write: Optional[Capacity] = None
+
+
+class PointInTimeRecovery(StrictModel):
+    enabled: bool = True
+    recovery_period_days: int = Field(
+        default=limits.PITR_RECOVERY_PERIOD_MAX_DAYS,
+        ge=limits.PITR_RECOVERY_PERIOD_MIN_DAYS,
+        le=limits.PITR_RECOVERY_PERIOD_MAX_DAYS,
+    )
+
+
+class Alarms(StrictModel):
+    # Passed as the AlarmTopicArn stack parameter: a deploy-time input.
+    topic_arn: SnsTopicArn
+
+
+class Environment(StrictModel):
+    design: str
+    account_id: AccountId
+    region: Region
+    # protected: the table must be Retain, deletion-protected, PITR-backed and
+    # encrypted with a customer managed key; deploy refuses to destroy it.
+    protected: bool = True
+    stack_prefix: Optional[StackPrefix] = None
+    table_name: Optional[TableName] = None
+    billing: Billing = Field(default_factory=Billing)
+    encryption: Encryption = "customer_managed"
+    point_in_time_recovery: PointInTimeRecovery = Field(default_factory=PointInTimeRecovery)
+    deletion_protection: bool = True
+    retention: Retention = "Retain"
+    ttl_days: Optional[int] = Field(default=None, ge=limits.TTL_DAYS_MIN, le=limits.TTL_DAYS_MAX)
+    stream_view_type: Optional[StreamViewType] = None
+    contributor_insights: bool = False
+    table_class: TableClass = "STANDARD"
+    tags: dict[str, str] = Field(default_factory=dict)
+    alarms: Optional[Alarms] = None
+
+
+def check_environment(env: Environment, design: Design | None, file: str) -> list[Problem]:
+    """Cross-field and cross-file rules pydantic's per-field checks cannot express."""
+    problems: list[Problem] = []
+
+    def add(path: str, message: str) -> None:
+        problems.append(Problem(file, path, message))
+
+    billing = env.billing
+    if billing.mode == "PROVISIONED":
+        for side in ("read", "write"):
+            capacity: Capacity | None = getattr(billing, side)
+            if capacity is None:
+                add(f"billing.{side}", "PROVISIONED billing needs read and write capacity (min, max)")
+            elif capacity.min > capacity.max:
+                add(f"billing.{side}.min", f"min ({capacity.min}) is greater than max ({capacity.max})")
+    else:
+        for side in ("read", "write"):
+            if getattr(billing, side) is not None:
+                add(f"billing.{side}", "capacity is only allowed with mode PROVISIONED")
+
+    if env.protected:
+        required = {
+            "retention": (env.retention == "Retain", "Retain"),
+            "deletion_protection": (env.deletion_protection, "true"),
+            "point_in_time_recovery.enabled": (env.point_in_time_recovery.enabled, "true"),
+            "encryption": (env.encryption == "customer_managed", "customer_managed"),
+        }
+        for path, (ok, wanted) in required.items():
+            if not ok:
+                add(path, f"a protected environment needs {wanted} (set protected: false to opt out)")
+
+    all_tags = dict(env.tags)
+    for key, value in env.tags.items():
+        path = f"tags.{key}"
+        if not 1 <= len(key) <= limits.TAG_KEY_MAX_LENGTH:
+            add(path, f"tag key length must be 1..{limits.TAG_KEY_MAX_LENGTH} (got {len(key)})")
+        if key.lower().startswith(limits.RESERVED_TAG_PREFIX):
+            add(path, f"tag keys starting with {limits.RESERVED_TAG_PREFIX!r} are reserved by AWS")
+        if len(value) > limits.TAG_VALUE_MAX_LENGTH:
+            add(path, f"tag value length must be 0..{limits.TAG_VALUE_MAX_LENGTH} (got {len(value)})")
+    if len(all_tags) + len(STANDARD_TAG_KEYS) > limits.MAX_TAGS_PER_RESOURCE:
+        add(
+            "tags",
+            f"{len(all_tags)} tags plus {len(STANDARD_TAG_KEYS)} standard ones; at most "
+            f"{limits.MAX_TAGS_PER_RESOURCE} per resource",
+        )
+
+    if design is not None:
+        if env.ttl_days is not None and design.ttl_attribute is None:
+            add("ttl_days", f"design {design.name!r} declares no ttl_attribute to expire items by")
+    return problems
+
+
+# Added to every environment's tags unless the config sets them itself.
+STANDARD_TAG_KEYS = ("Design", "Environment", "ManagedBy")

@@ -1,0 +1,126 @@
+"""Render every environment's stacks into build/, all or nothing.
+
+Usage:
+    python -m templates_src.synth [--out build]                 # every environment
+    python -m templates_src.synth --env-file environments/dev.yaml --out DIR
+
+Exit codes: 0 written, 2 bad input (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .data_stack import build_data_stack
+from .errors import Problem, SpecError
+from .loader import DESIGNS_DIR, Spec, load_spec
+from .stack import Stack
+
+EXIT_BAD_INPUT = 2
+ENVIRONMENTS_DIR = Path("environments")
+
+
+def build_stacks(spec: Spec) -> list[Stack]:
+    return [build_data_stack(spec)]
+
+
+def render_environment(spec: Spec) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for stack in build_stacks(spec):
+        files.update(stack.files())
+    return files
+
+
+def render_all(env_files: list[Path], designs_dir: Path) -> tuple[dict[str, dict[str, str]], list[Problem]]:
+    """env name -> {file name: content}; raises SpecError with every env's problems."""
+    rendered: dict[str, dict[str, str]] = {}
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    for env_file in env_files:
+        try:
+            spec = load_spec(env_file, designs_dir)
+        except SpecError as exc:
+            problems.extend(exc.problems)
+            continue
+        warnings.extend(w for w in spec.warnings if w not in warnings)
+        rendered[spec.env_name] = render_environment(spec)
+    if problems:
+        raise SpecError(problems)
+    return rendered, warnings
+
+
+def write_tree(out: Path, tree: dict[str, dict[str, str]], replace_all: bool) -> None:
+    """Write into a sibling temp dir, then swap directories in.
+
+    With replace_all the whole out dir is swapped (stale stacks vanish);
+    otherwise only the named subdirectories are.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        for subdir, files in tree.items():
+            (staging / subdir).mkdir(parents=True)
+            for name, content in files.items():
+                (staging / subdir / name).write_text(content, encoding="utf-8")
+        if replace_all:
+            _swap(staging, out)
+            staging = None  # type: ignore[assignment]
+        else:
+            out.mkdir(exist_ok=True)
+            for subdir in tree:
+                _swap(staging / subdir, out / subdir)
+    finally:
+        if staging is not None and staging.exists():
+            shutil.rmtree(staging)
+
+
+def _swap(new: Path, target: Path) -> None:
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="synth", description=__doc__.split("\n")[0])
+    parser.add_argument("--env-file", action="append", type=Path, help="one environment config (repeatable)")
+    parser.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS_DIR)
+    parser.add_argument("--designs-dir", type=Path, default=DESIGNS_DIR)
+    parser.add_argument("--out", type=Path, default=Path("build"))
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    if args.env_file:
+        env_files = list(args.env_file)
+    else:
+        env_files = sorted(args.environments_dir.glob("*.yaml"))
+        if not env_files:
+            print(f"synth: {args.environments_dir}: no *.yaml environment configs found", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    try:
+        tree, warnings = render_all(env_files, args.designs_dir)
+    except SpecError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        count = sum(1 for p in exc.problems if p.severity == "error")
+        print(f"synth: {count} error(s); nothing written to {args.out}/", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    write_tree(args.out, tree, replace_all=not args.env_file)
+    files = sum(len(f) for f in tree.values())
+    elapsed = time.perf_counter() - started
+    print(f"synth: wrote {files} files for {', '.join(tree)} into {args.out}/ in {elapsed * 1000:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
