@@ -17,6 +17,8 @@ from .errors import Problem, SpecError, errors_only, format_path
 
 DESIGNS_DIR = Path(__file__).resolve().parent / "designs"
 M = TypeVar("M", bound=BaseModel)
+# The C loader (libyaml) when built in: several times faster, same results.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def read_yaml_mapping(path: Path, label: str) -> dict[str, Any]:
     except OSError as exc:
         raise SpecError([Problem(label, "(file)", f"cannot read: {exc.strerror or exc}")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"

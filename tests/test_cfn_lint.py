@@ -1,0 +1,37 @@
+"""cfn-lint, informational checks included, over every template in one process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import BUILD, ROOT
+
+BAD_FIXTURE = ROOT / "tests" / "fixtures" / "table_without_policies.template.json"
+
+
+def _cfn_lint(paths: list[Path]) -> list[dict]:
+    exe = Path(sys.executable).with_name("cfn-lint")
+    proc = subprocess.run(
+        [str(exe), "--format", "json", "--include-checks", "I", "--", *map(str, paths)],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode in (0, 2, 4, 6, 8, 10, 12, 14), proc.stderr
+    return json.loads(proc.stdout or "[]")
+
+
+def test_every_template_is_clean_and_the_linter_can_fail() -> None:
+    templates = sorted(BUILD.rglob("*.template.json"))
+    assert templates, "no templates under build/; run make synth"
+    findings = _cfn_lint(templates + [BAD_FIXTURE])
+    by_file: dict[str, list[str]] = {}
+    for f in findings:
+        by_file.setdefault(Path(f["Filename"]).name if f["Filename"] == str(BAD_FIXTURE) else f["Filename"], []).append(
+            f"{f['Rule']['Id']} {'/'.join(map(str, f['Location']['Path']))}: {f['Message']}"
+        )
+    bad = by_file.pop(BAD_FIXTURE.name, [])
+    # The known-bad fixture proves the run really checks I3011.
+    assert any(line.startswith("I3011 Resources/Table") for line in bad), bad
+    assert by_file == {}, "cfn-lint findings:\n" + json.dumps(by_file, indent=2)

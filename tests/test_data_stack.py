@@ -1,0 +1,160 @@
+"""What each environment's data stack must contain, read from build/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import BUILD, ENV_NAMES, read_json, resources_of, spec_for
+
+
+def template(env: str) -> dict[str, Any]:
+    return read_json(BUILD / env / "data.template.json")
+
+
+def table(env: str) -> dict[str, Any]:
+    (resource,) = resources_of(template(env), "AWS::DynamoDB::Table").values()
+    return resource
+
+
+def test_prod_is_protected_in_every_way() -> None:
+    t = table("prod")
+    props = t["Properties"]
+    assert t["DeletionPolicy"] == t["UpdateReplacePolicy"] == "Retain"
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 35,
+    }
+    assert props["SSESpecification"] == {
+        "SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Fn::GetAtt": ["TableKey", "Arn"]},
+    }
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    key = template("prod")["Resources"]["TableKey"]
+    assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
+    assert key["Properties"]["EnableKeyRotation"] is True
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_key_policy_has_no_unconditioned_wildcard_principal(env: str) -> None:
+    policy = template(env)["Resources"]["TableKey"]["Properties"]["KeyPolicy"]
+    for statement in policy["Statement"]:
+        principal = statement["Principal"]
+        values = [principal] if isinstance(principal, str) else [
+            v for vs in principal.values() for v in (vs if isinstance(vs, list) else [vs])
+        ]
+        if "*" in values:
+            assert statement.get("Condition"), f"wildcard principal without condition: {statement}"
+        assert statement["Principal"] == {
+            "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+        }
+
+
+def test_dev_differs_as_its_config_says() -> None:
+    t = table("dev")
+    props = t["Properties"]
+    assert t["DeletionPolicy"] == t["UpdateReplacePolicy"] == "Delete"
+    assert props["DeletionProtectionEnabled"] is False
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": False}
+    assert props["SSESpecification"] == {"SSEEnabled": False}
+    assert "TableKey" not in template("dev")["Resources"]
+    assert "KeyArn" not in template("dev")["Outputs"]
+
+
+def test_staging_scales_table_and_every_gsi() -> None:
+    resources = template("staging")["Resources"]
+    targets = resources_of(template("staging"), "AWS::ApplicationAutoScaling::ScalableTarget")
+    dims = sorted(t["Properties"]["ScalableDimension"] for t in targets.values())
+    gsi_count = len(table("staging")["Properties"]["GlobalSecondaryIndexes"])
+    assert dims.count("dynamodb:table:ReadCapacityUnits") == 1
+    assert dims.count("dynamodb:index:WriteCapacityUnits") == gsi_count
+    policies = resources_of(template("staging"), "AWS::ApplicationAutoScaling::ScalingPolicy")
+    assert len(policies) == len(targets) == 2 * (1 + gsi_count)
+    assert table("staging")["Properties"]["ProvisionedThroughput"] == {
+        "ReadCapacityUnits": 5, "WriteCapacityUnits": 5,
+    }
+    for gsi in table("staging")["Properties"]["GlobalSecondaryIndexes"]:
+        assert "ProvisionedThroughput" in gsi
+    assert "AlarmTopicArn" not in template("staging").get("Parameters", {})
+    assert resources  # staging has no alarm topic: no alarms either
+    assert not resources_of(template("staging"), "AWS::CloudWatch::Alarm")
+
+
+def test_prod_alarms_go_to_the_topic_parameter() -> None:
+    alarms = resources_of(template("prod"), "AWS::CloudWatch::Alarm")
+    assert sorted(alarms) == ["ReadThrottleAlarm", "SystemErrorsAlarm", "WriteThrottleAlarm"]
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopicArn"}]
+    params = read_json(BUILD / "prod" / "data.parameters.json")
+    assert params == [{
+        "ParameterKey": "AlarmTopicArn",
+        "ParameterValue": "arn:aws:sns:us-east-1:333333333333:chat-platform-oncall",
+    }]
+    ops = {
+        d["Value"]
+        for m in alarms["SystemErrorsAlarm"]["Properties"]["Metrics"] if "MetricStat" in m
+        for d in m["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "Operation"
+    }
+    assert ops == {p.operation for p in spec_for("prod").design.access_patterns}
+
+
+@pytest.mark.parametrize("env", ENV_NAMES)
+def test_keys_and_attribute_definitions_come_from_the_design(env: str) -> None:
+    design = spec_for(env).design
+    props = table(env)["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": design.partition_key.name, "KeyType": "HASH"},
+        *([{"AttributeName": design.sort_key.name, "KeyType": "RANGE"}] if design.sort_key else []),
+    ]
+    used = {k["AttributeName"] for k in props["KeySchema"]} | {
+        k["AttributeName"] for g in props.get("GlobalSecondaryIndexes", []) for k in g["KeySchema"]
+    }
+    defined = {a["AttributeName"] for a in props["AttributeDefinitions"]}
+    assert defined == used, "AttributeDefinitions must list exactly the key attributes"
+    assert [g["IndexName"] for g in props.get("GlobalSecondaryIndexes", [])] == [
+        g.name for g in design.global_secondary_indexes
+    ]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": design.ttl_attribute, "Enabled": True}
+
+
+@pytest.mark.parametrize("env", ENV_NAMES)
+def test_tags_on_every_taggable_resource_and_in_tags_file(env: str) -> None:
+    spec = spec_for(env)
+    expected = sorted(({"Key": k, "Value": v} for k, v in spec.tags.items()), key=lambda t: t["Key"])
+    assert read_json(BUILD / env / "data.tags.json") == expected
+    for name, resource in template(env)["Resources"].items():
+        if resource["Type"] in ("AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::CloudWatch::Alarm"):
+            tags = sorted(resource["Properties"]["Tags"], key=lambda t: t["Key"])
+            assert tags == expected, name
+    assert spec.tags["Environment"] == env
+
+
+@pytest.mark.parametrize("env", ENV_NAMES)
+def test_outputs_are_exported_under_the_stack_name(env: str) -> None:
+    spec = spec_for(env)
+    outputs = template(env)["Outputs"]
+    expected = {"TableName", "TableArn"}
+    if spec.env.stream_view_type:
+        expected.add("StreamArn")
+    if spec.env.encryption == "customer_managed":
+        expected.add("KeyArn")
+    exported = {k for k, v in outputs.items() if "Export" in v}
+    assert exported == expected
+    for name in exported:
+        assert outputs[name]["Export"] == {"Name": {"Fn::Sub": f"${{AWS::StackName}}-{name}"}}
+
+
+def test_aws_managed_encryption_uses_the_dynamodb_alias(tmp_path) -> None:
+    from templates_src.data_stack import build_data_stack
+    from templates_src.loader import load_spec
+
+    env_file = tmp_path / "qa.yaml"
+    env_file.write_text(
+        "design: conversations\naccount_id: '123456789012'\nregion: eu-west-1\n"
+        "protected: false\nencryption: aws_managed\n"
+    )
+    props = build_data_stack(load_spec(env_file)).template.to_dict()["Resources"]["Table"]["Properties"]
+    assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
+    # Safe defaults when a setting is left out.
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True

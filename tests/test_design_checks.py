@@ -1,0 +1,177 @@
+"""Design validation per concern: each rule fires with its field path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from templates_src import limits
+from templates_src.errors import SpecError
+from templates_src.key_condition import KeyConditionSyntaxError, parse_key_condition
+from templates_src.loader import DESIGNS_DIR, load_design
+
+
+def base() -> dict[str, Any]:
+    return yaml.safe_load((DESIGNS_DIR / "conversations.yaml").read_text())
+
+
+def problems_for(tmp_path: Path, design: dict[str, Any]) -> list[str]:
+    path = tmp_path / f"{design['name']}.yaml"
+    path.write_text(yaml.safe_dump(design))
+    try:
+        _, warnings = load_design(path)
+    except SpecError as exc:
+        return [f"{p.path}: {p.severity}: {p.message}" for p in exc.problems]
+    return [f"{p.path}: {p.severity}: {p.message}" for p in warnings]
+
+
+def gsi(i: int) -> dict[str, Any]:
+    return {"name": f"Index{i:03d}", "partition_key": {"name": f"a{i}", "type": "S"}}
+
+
+def test_default_design_is_clean(tmp_path: Path) -> None:
+    assert problems_for(tmp_path, base()) == []
+
+
+def test_attribute_typed_twice(tmp_path: Path) -> None:
+    d = base()
+    d["global_secondary_indexes"][0]["partition_key"]["type"] = "N"
+    d["global_secondary_indexes"][0]["partition_key"]["name"] = "conversationId"
+    (line,) = [p for p in problems_for(tmp_path, d) if "typed" in p]
+    assert line.startswith("global_secondary_indexes[0].partition_key.type: error:")
+    assert "typed N here but S at partition_key" in line
+
+
+def test_too_many_gsis(tmp_path: Path) -> None:
+    d = base()
+    d["global_secondary_indexes"] += [gsi(i) for i in range(limits.MAX_GLOBAL_SECONDARY_INDEXES)]
+    out = problems_for(tmp_path, d)
+    assert any(p.startswith("global_secondary_indexes: error: 21 indexes; at most 20") for p in out), out
+
+
+def test_too_many_lsis_and_lsi_needs_sort_key(tmp_path: Path) -> None:
+    d = base()
+    d.pop("sort_key")
+    d["local_secondary_indexes"] = [
+        {"name": f"Local{i}", "sort_key": {"name": f"l{i}", "type": "S"}} for i in range(6)
+    ]
+    d["access_patterns"] = [p for p in d["access_patterns"] if "sk" not in p.get("key_condition", "sk")]
+    out = problems_for(tmp_path, d)
+    assert any("local_secondary_indexes: error: 6 indexes; at most 5" in p for p in out), out
+    assert any("need a table sort_key" in p for p in out), out
+
+
+def test_ttl_attribute_cannot_be_a_key(tmp_path: Path) -> None:
+    d = base()
+    d["ttl_attribute"] = "updatedAt"
+    assert "ttl_attribute: error: 'updatedAt' is a key attribute" in problems_for(tmp_path, d)[0]
+
+
+def test_index_name_rules(tmp_path: Path) -> None:
+    d = base()
+    d["global_secondary_indexes"][0]["name"] = "ab"
+    (line,) = problems_for(tmp_path, d)
+    assert line.startswith("global_secondary_indexes[0].name: error: String should have at least 3 characters")
+
+
+def test_bad_attribute_type_lists_allowed(tmp_path: Path) -> None:
+    d = base()
+    d["sort_key"]["type"] = "SS"
+    (line,) = problems_for(tmp_path, d)
+    assert line == "sort_key.type: error: Input should be 'S', 'N' or 'B' (got 'SS')"
+
+
+def test_projection_rules(tmp_path: Path) -> None:
+    d = base()
+    d["global_secondary_indexes"][0]["non_key_attributes"] = ["title", "userId"]
+    d["global_secondary_indexes"].append(dict(gsi(1), projection="ALL", non_key_attributes=["x"]))
+    d["access_patterns"].append(
+        {"name": "by-a1", "operation": "Query", "index": "Index001", "key_condition": "a1 = :v", "roles": ["app"]}
+    )
+    out = problems_for(tmp_path, d)
+    assert any("non_key_attributes: error: 'userId' is a key attribute" in p for p in out), out
+    assert any("only allowed with projection INCLUDE" in p for p in out), out
+
+
+def test_too_many_projected_attributes(tmp_path: Path) -> None:
+    d = base()
+    d["global_secondary_indexes"][0]["non_key_attributes"] = [f"x{i}" for i in range(101)]
+    assert any("101 projected non-key attributes" in p for p in problems_for(tmp_path, d))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"index": "Nope"}, "access_patterns[2].index: error: unknown index 'Nope'; allowed: ByUserUpdated"),
+        ({"key_condition": "title = :t"}, "partition attribute 'title' is not the partition key of index 'ByUserUpdated'"),
+        ({"key_condition": "userId = :u AND sk = :s"}, "sort attribute 'sk' is not the sort key"),
+        ({"key_condition": "userId > :u"}, "must start with '<partition key> = :value'"),
+        ({"operation": "Scan"}, "access_patterns[2].operation: error: Input should be"),
+        ({"roles": []}, "access_patterns[2].roles: error: List should have at least 1 item"),
+        ({"roles": ["admin"]}, "access_patterns[2].roles[0]: error: Input should be 'app', 'reader' or 'per_user'"),
+    ],
+)
+def test_access_pattern_rules(tmp_path: Path, change: dict[str, Any], expected: str) -> None:
+    d = base()
+    assert d["access_patterns"][2]["index"] == "ByUserUpdated"
+    d["access_patterns"][2].update(change)
+    out = problems_for(tmp_path, d)
+    assert any(expected in p for p in out), out
+
+
+def test_single_item_operations_need_the_whole_key(tmp_path: Path) -> None:
+    d = base()
+    d["access_patterns"][0]["key_condition"] = "conversationId = :c AND begins_with(sk, :p)"
+    out = problems_for(tmp_path, d)
+    assert any(
+        p.startswith("access_patterns[0].key_condition: error: GetItem addresses one item") for p in out
+    ), out
+
+
+def test_reader_cannot_write_and_transactions_name_their_items(tmp_path: Path) -> None:
+    d = base()
+    d["access_patterns"][3]["roles"] = ["app", "reader"]
+    d["access_patterns"][4]["item_operations"] = []
+    out = problems_for(tmp_path, d)
+    assert any("access_patterns[3].roles: error: the reader role is read-only" in p for p in out), out
+    assert any("access_patterns[4].item_operations: error: TransactWriteItems needs" in p for p in out), out
+
+
+def test_duplicate_names(tmp_path: Path) -> None:
+    d = base()
+    d["access_patterns"][1]["name"] = d["access_patterns"][0]["name"]
+    d["global_secondary_indexes"].append(dict(d["global_secondary_indexes"][0]))
+    out = problems_for(tmp_path, d)
+    assert any("access_patterns[1].name: error: pattern name 'get-conversation' is already used" in p for p in out)
+    assert any("global_secondary_indexes[1].name: error: index name 'ByUserUpdated' is already used" in p for p in out)
+
+
+def test_design_smells_are_warnings(tmp_path: Path) -> None:
+    d = base()
+    d["message_storage"] = "list_in_item"
+    d["access_patterns"] = [p for p in d["access_patterns"] if p.get("index") is None]
+    out = problems_for(tmp_path, d)
+    assert any(p.startswith("global_secondary_indexes[0].name: warning: index 'ByUserUpdated' is queried by no") for p in out)
+    assert any(p.startswith("message_storage: warning:") and "400 KB" in p for p in out)
+
+
+def test_name_must_match_file(tmp_path: Path) -> None:
+    d = base()
+    path = tmp_path / "other.yaml"
+    path.write_text(yaml.safe_dump(d))
+    with pytest.raises(SpecError, match="must equal the file name stem 'other'"):
+        load_design(path)
+
+
+def test_key_condition_parser() -> None:
+    c = parse_key_condition("pk = :p AND sk BETWEEN :a AND :b")
+    assert (c.partition_attribute, c.sort.operator, c.sort.values) == ("pk", "BETWEEN", (":a", ":b"))
+    c = parse_key_condition("pk = :p AND begins_with(sk, :x)")
+    assert c.expression({"pk": "#a", "sk": "#b"}) == "#a = :p AND begins_with(#b, :x)"
+    assert parse_key_condition("pk = :p").sort is None
+    assert parse_key_condition("pk = :p AND sk >= :s").sort.operator == ">="
+    with pytest.raises(KeyConditionSyntaxError):
+        parse_key_condition("pk = :p AND contains(sk, :x)")

@@ -1,0 +1,68 @@
+"""The committed build/ is exactly what `make synth` produces."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from templates_src.synth import main as synth_main
+
+from .conftest import BUILD, ENVIRONMENTS
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): p.read_text(encoding="utf-8")
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_committed_build_equals_fresh_synth(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    assert synth_main(["--environments-dir", str(ENVIRONMENTS), "--out", str(out)]) == 0
+    fresh, committed = _tree(out), _tree(BUILD)
+    problems = []
+    for name in sorted(set(fresh) | set(committed)):
+        if name not in committed:
+            problems.append(f"missing from build/: {name}")
+        elif name not in fresh:
+            problems.append(f"stale file in build/ (no stack produces it): {name}")
+        elif fresh[name] != committed[name]:
+            diff = difflib.unified_diff(
+                committed[name].splitlines(), fresh[name].splitlines(),
+                f"build/{name} (committed)", f"build/{name} (synth)", lineterm="", n=2,
+            )
+            problems.append("\n".join(list(diff)[:60]))
+    assert not problems, "build/ is out of date; run `make synth` and commit:\n" + "\n".join(problems)
+
+
+def test_synth_is_byte_identical_across_runs(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        assert synth_main(["--environments-dir", str(ENVIRONMENTS), "--out", str(out)]) == 0
+    assert _tree(first) == _tree(second)
+    template = _tree(first)["dev/data.template.json"]
+    assert template.endswith("}\n")
+    assert template.startswith('{\n  "')  # two-space indent
+
+
+def test_full_synth_removes_stacks_of_deleted_environments(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    (out / "retired-env").mkdir(parents=True)
+    (out / "retired-env" / "data.template.json").write_text("{}\n")
+    assert synth_main(["--environments-dir", str(ENVIRONMENTS), "--out", str(out)]) == 0
+    assert not (out / "retired-env").exists()
+    assert (out / "dev" / "data.template.json").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temp dirs left behind"
+
+
+def test_single_env_file_only_replaces_that_environment(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    (out / "other").mkdir(parents=True)
+    (out / "other" / "keep.json").write_text("{}\n")
+    assert synth_main(["--env-file", str(ENVIRONMENTS / "dev.yaml"), "--out", str(out)]) == 0
+    assert sorted(p.name for p in (out / "dev").iterdir()) == [
+        "data.parameters.json", "data.tags.json", "data.template.json",
+    ]
+    assert (out / "other" / "keep.json").read_text() == "{}\n"
