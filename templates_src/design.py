@@ -122,6 +122,9 @@ class Design(StrictModel):
     # How messages are stored: one item each, or a list inside one item that
     # grows until it hits DynamoDB's 400 KB item limit.
     message_storage: Literal["item_per_message", "list_in_item"] = "item_per_message"
+    # per_user patterns: the table partition key holds this prefix + the
+    # caller's Cognito identity id, which IAM checks through dynamodb:LeadingKeys.
+    per_user_key_prefix: str = ""
     access_patterns: list[AccessPattern] = Field(min_length=1)
 
     # ---- derived views used by builders -------------------------------------------
@@ -335,6 +338,13 @@ def _check_access_patterns(design: Design, file: str) -> list[Problem]:
             )
         if pattern.operation != "TransactWriteItems" and pattern.item_operations:
             add("item_operations", "only TransactWriteItems takes item_operations")
+
+        if "per_user" in pattern.roles and pattern.index is not None:
+            add(
+                "roles",
+                "per_user patterns must use the base table: dynamodb:LeadingKeys constrains the "
+                "table's partition key, which an index query does not carry",
+            )
 
         write = pattern.operation not in READ_OPERATIONS
         if write and "reader" in pattern.roles:

@@ -56,6 +56,51 @@ class Alarms(StrictModel):
     topic_arn: SnsTopicArn
 
 
+# A trusted principal: a service ("lambda.amazonaws.com"), an account id, or
+# an IAM role/user ARN.
+TrustedPrincipal = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^([a-z0-9.-]+\.amazonaws\.com|[0-9]{12}|arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+))$"
+    ),
+]
+BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+S3Prefix = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9!_.*'()/-]+/)?$", max_length=512)]
+IdentityPoolId = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9a-f-]{36}$")]
+RolePath = Annotated[str, StringConstraints(pattern=r"^/([A-Za-z0-9+=,.@_-]+/)*$", max_length=limits.IAM_PATH_MAX_LENGTH)]
+ManagedPolicyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[\w+=,.@/-]+$")]
+
+
+class TrustedRole(StrictModel):
+    trusted: list[TrustedPrincipal] = Field(min_length=1)
+
+
+class OpsRole(TrustedRole):
+    # Backups and exports to S3 (seed 001's "Data Management").
+    export_bucket: BucketName
+    export_prefix: S3Prefix = "dynamodb-exports/"
+
+
+class PerUserRole(StrictModel):
+    # Clients reaching the table through a Cognito identity pool.
+    identity_pool_id: IdentityPoolId
+
+
+class AccessRoles(StrictModel):
+    app: Optional[TrustedRole] = None
+    reader: Optional[TrustedRole] = None
+    stream_consumer: Optional[TrustedRole] = None
+    ops: Optional[OpsRole] = None
+    per_user: Optional[PerUserRole] = None
+
+
+class Access(StrictModel):
+    role_path: RolePath = "/"
+    # Deploy-time input: passed as the PermissionsBoundaryArn stack parameter.
+    permissions_boundary_arn: Optional[ManagedPolicyArn] = None
+    roles: AccessRoles
+
+
 class Environment(StrictModel):
     design: str
     account_id: AccountId
@@ -76,6 +121,7 @@ class Environment(StrictModel):
     table_class: TableClass = "STANDARD"
     tags: dict[str, str] = Field(default_factory=dict)
     alarms: Optional[Alarms] = None
+    access: Optional[Access] = None
 
 
 def check_environment(env: Environment, design: Design | None, file: str) -> list[Problem]:
@@ -128,6 +174,17 @@ def check_environment(env: Environment, design: Design | None, file: str) -> lis
     if design is not None:
         if env.ttl_days is not None and design.ttl_attribute is None:
             add("ttl_days", f"design {design.name!r} declares no ttl_attribute to expire items by")
+        if env.access is not None:
+            roles = env.access.roles
+            for role in ("app", "reader", "per_user"):
+                if getattr(roles, role) is not None and not design.patterns_for(role):
+                    add(
+                        f"access.roles.{role}",
+                        f"design {design.name!r} has no access pattern for role {role!r}; "
+                        "a role with nothing to do must not exist",
+                    )
+            if roles.stream_consumer is not None and env.stream_view_type is None:
+                add("access.roles.stream_consumer", "needs a stream: set stream_view_type")
     return problems
 
 

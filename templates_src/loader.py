@@ -29,6 +29,7 @@ class Spec:
     env: Environment
     design: Design
     warnings: tuple[Problem, ...] = ()
+    env_file: str = ""  # as shown in error messages
 
     @property
     def stack_prefix(self) -> str:
@@ -177,7 +178,7 @@ def load_spec(env_file: Path, designs_dir: Path = DESIGNS_DIR) -> Spec:
     problems.extend(check_environment(env, design, label))
     if errors_only(problems) or design is None:
         raise SpecError(problems)
-    return Spec(env_name=env_name, env=env, design=design, warnings=tuple(warnings))
+    return Spec(env_name=env_name, env=env, design=design, warnings=tuple(warnings), env_file=label)
 
 
 def _valid_env_name(name: str) -> bool:

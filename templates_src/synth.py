@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .access_report import render_access_report
+from .access_stack import build_access_stack
 from .data_stack import build_data_stack
 from .errors import Problem, SpecError
 from .loader import DESIGNS_DIR, Spec, load_spec
@@ -27,13 +29,20 @@ ENVIRONMENTS_DIR = Path("environments")
 
 
 def build_stacks(spec: Spec) -> list[Stack]:
-    return [build_data_stack(spec)]
+    """Data stack first: the access stack imports its exports."""
+    stacks = [build_data_stack(spec)]
+    access = build_access_stack(spec)
+    if access is not None:
+        stacks.append(access)
+    return stacks
 
 
 def render_environment(spec: Spec) -> dict[str, str]:
     files: dict[str, str] = {}
     for stack in build_stacks(spec):
         files.update(stack.files())
+    if spec.env.access is not None:
+        files["access-report.md"] = render_access_report(spec)
     return files
 
 
@@ -45,11 +54,11 @@ def render_all(env_files: list[Path], designs_dir: Path) -> tuple[dict[str, dict
     for env_file in env_files:
         try:
             spec = load_spec(env_file, designs_dir)
+            rendered[spec.env_name] = render_environment(spec)
         except SpecError as exc:
             problems.extend(exc.problems)
             continue
         warnings.extend(w for w in spec.warnings if w not in warnings)
-        rendered[spec.env_name] = render_environment(spec)
     if problems:
         raise SpecError(problems)
     return rendered, warnings
