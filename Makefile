@@ -10,8 +10,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BUILD := build
 TEMPLATES := $(BUILD)/**/*.template.json
+NODE_STAMP := node_modules/.installed
+# checkov pins boto3 1.35 and networkx<2.7: it gets its own virtualenv.
+CHECKOV_VENV := .tools/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+CHECKOV_VERSION := 3.3.30
 
-.PHONY: help synth lint test check bench clean
+.PHONY: help synth lint test check bench clean security access-report
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,14 +26,31 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=compat
 	@touch $@
 
+# Test-time only: the AGPL IAM simulator, exactly as package-lock.json pins it.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+	@touch $@
+
 synth: $(STAMP) ## Render build/ from environments/ and the designs (no AWS account needed)
 	@$(PY) -m templates_src.synth --out $(BUILD)
 
 lint: $(STAMP) ## cfn-lint every template under build/ in one process, informational checks included
 	$(VENV)/bin/cfn-lint --include-checks I -- '$(TEMPLATES)'
 
-test: $(STAMP) ## Run the test suite (snapshot, lint, semantics, bad input)
+test: $(STAMP) $(NODE_STAMP) security ## Run every test: checkov, then pytest (snapshot, lint, IAM proofs, ...)
 	$(PY) -m pytest
+
+security: $(CHECKOV_STAMP) ## checkov over build/ offline (own virtualenv); suppressions only in resource Metadata
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --directory $(BUILD) --framework cloudformation \
+		--skip-download --compact --quiet
+
+access-report: synth ## Print who may do what, per environment (also in build/<env>/access-report.md)
+	@cat $(BUILD)/*/access-report.md
 
 check: synth lint test ## synth + lint + test
 
@@ -36,5 +58,5 @@ bench: $(STAMP) ## Time `make synth` against importing the runtime libraries alo
 	@$(PY) scripts/bench.py
 
 clean: ## Remove the virtualenvs and caches (build/ is committed and stays)
-	rm -rf $(VENV) .pytest_cache *.egg-info
+	rm -rf $(VENV) .tools node_modules .pytest_cache *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -65,7 +65,7 @@ def resource_value(spec: Spec, resource: str) -> Any:
     if resource == EXPORTS:
         return Sub("${TableArn}/export/*", **table_arn)
     if resource == STREAM:
-        return _imported(spec, "StreamArn")
+        return Sub("${TableArn}/stream/*", **table_arn)
     if resource == KEY:
         return _imported(spec, "KeyArn")
     if resource.startswith("s3:"):
@@ -183,7 +183,10 @@ def build_access_stack(spec: Spec) -> Stack | None:
     problems: list[Problem] = []
     for role in configured_roles(spec):
         policy = permission_policy(spec, role)
-        problems.extend(_check_iam_limits(spec, role, policy))
+        found = _check_iam_limits(spec, role, policy)
+        if found:
+            problems.extend(found)
+            continue
         props: dict[str, Any] = dict(
             RoleName=role_name(spec, role),
             Path=access.role_path,

@@ -44,6 +44,9 @@ COGNITO_SUB = "${cognito-identity.amazonaws.com:sub}"
 
 # Symbolic resources.
 TABLE = "table"
+# The table's streams (table/X/stream/*), not the imported StreamArn: an
+# export in use cannot change, so importing it would block the data stack
+# from ever replacing its stream (a view-type change makes a new label).
 STREAM = "stream"
 KEY = "key"
 BACKUPS = "backups"

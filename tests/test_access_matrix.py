@@ -1,0 +1,153 @@
+"""Allow/deny matrix per role and environment, decided by an IAM simulator.
+
+Every access pattern of a role is allowed; everything a least-privilege role
+must not do is denied. Decisions come from @cloud-copilot/iam-simulate run on
+the built templates with intrinsics resolved (see iam_support.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import pytest
+
+from templates_src.access_stack import role_logical_id
+from templates_src.grants import configured_roles
+
+from .conftest import BUILD, ENV_NAMES, read_json, spec_for
+from .iam_support import Arns, resolve, role_policies, simulate, substitute_caller
+
+ME, SOMEONE_ELSE = "us-east-1:11111111-2222-4333-8444-555555555555", "us-east-1:99999999-8888-4777-8666-555555555555"
+
+
+@dataclass(frozen=True)
+class Case:
+    env: str
+    role: str
+    expect: str  # "allow" or "deny"
+    action: str
+    resource: str
+    why: str
+    context: tuple[tuple[str, Any], ...] = ()
+    caller: str = ME
+
+
+def _cases_for(env: str) -> list[Case]:
+    spec = spec_for(env)
+    arns = Arns.for_spec(spec)
+    cmk = spec.env.encryption == "customer_managed"
+    via_dynamodb = (("kms:ViaService", f"dynamodb.{arns.region}.amazonaws.com"),)
+    cases: list[Case] = []
+    for role in configured_roles(spec):
+        def add(expect: str, action: str, resource: str, why: str, context: tuple = (), caller: str = ME) -> None:
+            cases.append(Case(env, role, expect, action, resource, why, context, caller))
+
+        patterns = spec.design.patterns_for(role)
+        keys: tuple = ((("dynamodb:LeadingKeys", (spec.design.per_user_key_prefix + ME,)),) if role == "per_user" else ())
+        used = {f"dynamodb:{a}" for p in patterns for a in p.iam_actions()}
+        for p in patterns:
+            resource = f"{arns.table}/index/{p.index}" if p.index else arns.table
+            for action in p.iam_actions():
+                add("allow", f"dynamodb:{action}", resource, f"pattern {p.name}", keys)
+        # What no role may do.
+        for action in ("dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:UpdateTable"):
+            add("deny", action, arns.table, "no pattern scans or manages the table", keys)
+        add("deny", "dynamodb:Scan", f"{arns.table}/index/ByUserUpdated", "no Scan on indexes", keys)
+        if "dynamodb:DeleteItem" not in used:
+            add("deny", "dynamodb:DeleteItem", arns.table, "no pattern of this role deletes one item", keys)
+        other_table = arns.table.rsplit("/", 1)[0] + "/another-table"
+        add("deny", "dynamodb:GetItem", other_table, "another table", keys)
+        add("deny", "dynamodb:Query", f"{arns.table}/index/NotQueriedIndex", "an index the role does not query", keys)
+        add("deny", "kms:ScheduleKeyDeletion", arns.key, "never delete the key", via_dynamodb)
+        add("deny", "iam:PassRole", f"arn:aws:iam::{arns.account}:role/admin", "no privilege escalation")
+        if role in ("reader",):
+            add("deny", "dynamodb:PutItem", arns.table, "reader is read-only")
+        if role in ("app", "reader", "per_user") and cmk:
+            add("allow", "kms:Decrypt", arns.key, "read encrypted items via DynamoDB", via_dynamodb)
+            add("deny", "kms:Decrypt", arns.key, "the key only works through DynamoDB",
+                (("kms:ViaService", f"s3.{arns.region}.amazonaws.com"),))
+        if role == "reader" and cmk:
+            add("deny", "kms:GenerateDataKey", arns.key, "readers do not encrypt", via_dynamodb)
+        if role in ("app", "per_user") and cmk:
+            add("allow", "kms:GenerateDataKey", arns.key, "writers encrypt via DynamoDB", via_dynamodb)
+        if role == "per_user":
+            other = ((("dynamodb:LeadingKeys", (spec.design.per_user_key_prefix + SOMEONE_ELSE,)),))
+            for p in patterns:
+                if p.index is None:
+                    for action in p.iam_actions():
+                        add("deny", f"dynamodb:{action}", arns.table, f"{p.name} on another user's key", other)
+            add("deny", "dynamodb:Query", f"{arns.table}/index/ByUserUpdated", "index queries carry no caller check", keys)
+        if role == "stream_consumer":
+            for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"):
+                add("allow", action, arns.stream, "read the table's stream")
+            add("allow", "dynamodb:ListStreams", "*", "ListStreams supports only *")
+            add("deny", "dynamodb:GetItem", arns.table, "stream readers do not read the table")
+            other_stream = other_table + f"/stream/{arns.stream.rsplit('/', 1)[1]}"
+            add("deny", "dynamodb:GetRecords", other_stream, "another table's stream")
+            if cmk:
+                add("allow", "kms:Decrypt", arns.key, "stream records are encrypted", via_dynamodb)
+        if role == "ops":
+            assert spec.env.access and spec.env.access.roles.ops
+            ops = spec.env.access.roles.ops
+            for action in ("dynamodb:CreateBackup", "dynamodb:DescribeContinuousBackups",
+                           "dynamodb:ExportTableToPointInTime"):
+                add("allow", action, arns.table, "backup and export")
+            add("allow", "dynamodb:DescribeBackup", f"{arns.table}/backup/01700000000000-abcdef12", "backups")
+            add("allow", "dynamodb:DescribeExport", f"{arns.table}/export/01700000000000-abcdef12", "exports")
+            add("allow", "dynamodb:ListBackups", "*", "ListBackups supports only *")
+            add("allow", "s3:PutObject", f"arn:aws:s3:::{ops.export_bucket}/{ops.export_prefix}AWSDynamoDB/data.json.gz", "export objects")
+            add("deny", "s3:PutObject", f"arn:aws:s3:::{ops.export_bucket}/elsewhere/x", "outside the export prefix")
+            add("deny", "s3:GetObject", f"arn:aws:s3:::{ops.export_bucket}/{ops.export_prefix}x", "ops writes exports, never reads")
+            add("deny", "dynamodb:RestoreTableToPointInTime", arns.table, "restores are a human decision")
+            add("deny", "dynamodb:DeleteBackup", f"{arns.table}/backup/01700000000000-abcdef12", "never delete backups")
+    return cases
+
+
+@lru_cache(maxsize=None)
+def decisions() -> dict[Case, dict[str, Any]]:
+    all_cases: list[Case] = []
+    requests: list[dict[str, Any]] = []
+    for env in ENV_NAMES:
+        spec = spec_for(env)
+        if spec.env.access is None:
+            continue
+        arns = Arns.for_spec(spec)
+        policies = role_policies(read_json(BUILD / env / "access.template.json"), spec, arns)
+        data = read_json(BUILD / env / "data.template.json")["Resources"]
+        key_policy = resolve(data["TableKey"]["Properties"]["KeyPolicy"], spec, arns) if "TableKey" in data else None
+        for case in _cases_for(env):
+            policy = policies[role_logical_id(case.role)]
+            if case.role == "per_user":
+                policy = substitute_caller(policy, case.caller)
+            all_cases.append(case)
+            requests.append({
+                "policy": policy,
+                "principal": f"arn:aws:iam::{arns.account}:role/{case.role}",
+                "action": case.action,
+                "resource": case.resource,
+                "accountId": arns.account,
+                "context": {k: list(v) if isinstance(v, tuple) else v for k, v in case.context},
+                "resourcePolicy": key_policy if case.action.startswith("kms:") else None,
+            })
+    return dict(zip(all_cases, simulate(requests)))
+
+
+ENV_ROLES = [
+    (env, role) for env in ENV_NAMES for role in configured_roles(spec_for(env))
+]
+
+
+@pytest.mark.parametrize(("env", "role"), ENV_ROLES)
+def test_role_matrix(env: str, role: str) -> None:
+    results = {c: r for c, r in decisions().items() if c.env == env and c.role == role}
+    assert any(c.expect == "allow" for c in results) and any(c.expect == "deny" for c in results)
+    wrong = []
+    for case, result in results.items():
+        decision = result["decision"]
+        assert decision != "Error", f"simulator rejected the request {case}: {result.get('errors')}"
+        allowed = decision == "Allowed"
+        if allowed != (case.expect == "allow"):
+            wrong.append(f"{case.expect.upper()} expected, got {decision}: {case.action} on {case.resource} ({case.why})")
+    assert not wrong, f"{env}/{role}:\n" + "\n".join(wrong)

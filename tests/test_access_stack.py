@@ -1,0 +1,197 @@
+"""Access stack structure, parliament's verdict and the exact actions per role."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import parliament
+import pytest
+from parliament import analyze_policy_string
+
+from templates_src import limits
+from templates_src.access_stack import role_logical_id
+from templates_src.errors import SpecError
+from templates_src.grants import configured_roles
+from templates_src.synth import main as synth_main
+
+from .conftest import BUILD, ENV_NAMES, read_json, resources_of, spec_for
+from .iam_support import Arns, role_policies
+
+ENV_ROLES = [(env, role) for env in ENV_NAMES for role in configured_roles(spec_for(env))]
+KMS_READ = {"kms:decrypt", "kms:describekey"}
+KMS_WRITE = KMS_READ | {
+    "kms:encrypt", "kms:generatedatakey", "kms:generatedatakeywithoutplaintext",
+    "kms:reencryptfrom", "kms:reencryptto",
+}
+
+
+def access_template(env: str) -> dict[str, Any]:
+    return read_json(BUILD / env / "access.template.json")
+
+
+def resolved_policy(env: str, role: str) -> dict[str, Any]:
+    spec = spec_for(env)
+    return role_policies(access_template(env), spec, Arns.for_spec(spec))[role_logical_id(role)]
+
+
+def expected_actions(env: str, role: str) -> set[str]:
+    """Written from the issue's rules, independently of grants.py."""
+    spec = spec_for(env)
+    cmk = spec.env.encryption == "customer_managed"
+    if role in ("app", "reader", "per_user"):
+        ops: set[str] = set()
+        for p in spec.design.patterns_for(role):
+            if p.operation == "TransactWriteItems":
+                ops |= set(p.item_operations)
+            elif p.operation == "TransactGetItems":
+                ops.add("GetItem")
+            else:
+                ops.add(p.operation)
+        writes = bool(ops - {"GetItem", "BatchGetItem", "Query"})
+        return {f"dynamodb:{o}".lower() for o in ops} | ((KMS_WRITE if writes else KMS_READ) if cmk else set())
+    if role == "stream_consumer":
+        base = {"dynamodb:describestream", "dynamodb:getrecords", "dynamodb:getshariterator".replace("shari", "shardi"),
+                "dynamodb:liststreams"}
+        return base | (KMS_READ if cmk else set())
+    if role == "ops":
+        base = {"dynamodb:createbackup", "dynamodb:describecontinuousbackups", "dynamodb:exporttabletopointintime",
+                "dynamodb:describebackup", "dynamodb:describeexport", "dynamodb:listbackups",
+                "s3:putobject", "s3:putobjectacl", "s3:abortmultipartupload"}
+        return base | (KMS_READ if cmk else set())
+    raise AssertionError(role)
+
+
+@pytest.mark.parametrize(("env", "role"), ENV_ROLES)
+def test_parliament_finds_nothing_and_actions_are_exact(env: str, role: str) -> None:
+    policy = analyze_policy_string(json.dumps(resolved_policy(env, role)))
+    assert [(f.issue, f.detail) for f in policy.findings] == []
+    assert set(policy.get_allowed_actions()) == expected_actions(env, role)
+
+
+@lru_cache(maxsize=None)
+def star_only_actions() -> frozenset[str]:
+    """Actions whose service authorization reference lists no resource type."""
+    data = json.loads((Path(parliament.__file__).parent / "iam_definition.json").read_text())
+    return frozenset(
+        f"{service['prefix']}:{p['privilege']}".lower()
+        for service in data
+        for p in service["privileges"]
+        if all(r["resource_type"] == "" for r in p["resource_types"])
+    )
+
+
+@pytest.mark.parametrize(("env", "role"), ENV_ROLES)
+def test_no_wildcard_actions_and_star_resources_only_where_required(env: str, role: str) -> None:
+    for statement in resolved_policy(env, role)["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        for action in actions:
+            assert "*" not in action, f"wildcard action {action} in {statement.get('Sid')}"
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if "*" in resources:
+            assert {a.lower() for a in actions} <= star_only_actions(), statement
+        assert "NotAction" not in statement and "NotResource" not in statement
+
+
+def test_index_grants_name_each_index_never_index_star() -> None:
+    text = json.dumps(access_template("prod"))
+    assert "/index/*" not in text
+    app = resolved_policy("prod", "app")
+    (index_stmt,) = [s for s in app["Statement"] if s["Sid"] == "IndexQueries"]
+    assert index_stmt["Resource"] == ["arn:aws:dynamodb:us-east-1:333333333333:table/conversations-prod/index/ByUserUpdated"]
+
+
+def test_trust_policies_come_from_the_config() -> None:
+    roles = resources_of(access_template("prod"), "AWS::IAM::Role")
+    app_trust = roles["AppRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert app_trust == [{
+        "Action": ["sts:AssumeRole"], "Effect": "Allow",
+        "Principal": {"Service": ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]},
+    }]
+    per_user = roles["PerUserRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert per_user["Principal"] == {"Federated": "cognito-identity.amazonaws.com"}
+    assert per_user["Action"] == ["sts:AssumeRoleWithWebIdentity"]
+    assert per_user["Condition"] == {
+        "StringEquals": {"cognito-identity.amazonaws.com:aud": spec_for("prod").env.access.roles.per_user.identity_pool_id},
+        "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
+    }
+    reader = roles["ReaderRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert reader[0]["Principal"] == {"AWS": ["arn:aws:iam::333333333333:role/support-analytics"]}
+    dev_reader = resources_of(access_template("dev"), "AWS::IAM::Role")["ReaderRole"]
+    assert dev_reader["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "AWS": [{"Fn::Sub": "arn:${AWS::Partition}:iam::111111111111:root"}]
+    }
+
+
+def test_names_paths_boundary_and_imports() -> None:
+    template = access_template("prod")
+    roles = resources_of(template, "AWS::IAM::Role")
+    assert {r["Properties"]["RoleName"] for r in roles.values()} == {
+        f"conversations-prod-{n}" for n in ("app", "reader", "stream-consumer", "ops", "per-user")
+    }
+    for role in roles.values():
+        assert role["Properties"]["Path"] == "/conversations/"
+        assert role["Properties"]["PermissionsBoundary"] == {"Ref": "PermissionsBoundaryArn"}
+    assert read_json(BUILD / "prod" / "access.parameters.json") == [{
+        "ParameterKey": "PermissionsBoundaryArn",
+        "ParameterValue": "arn:aws:iam::333333333333:policy/chat-platform-boundary",
+    }]
+    assert "PermissionsBoundary" not in resources_of(access_template("dev"), "AWS::IAM::Role")["AppRole"]["Properties"]
+    assert '"Fn::ImportValue": "conversations-prod-data-TableArn"' in json.dumps(template)
+
+
+def test_dev_has_no_key_grants_without_a_customer_managed_key() -> None:
+    assert "kms:" not in json.dumps(access_template("dev"))
+
+
+GOOD = """\
+design: conversations
+account_id: "123456789012"
+region: us-east-1
+protected: false
+encryption: aws_owned
+access:
+  roles:
+    app: {trusted: [lambda.amazonaws.com]}
+"""
+
+
+def _synth(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    env_file = tmp_path / "qa.yaml"
+    env_file.write_text(text)
+    code = synth_main(["--env-file", str(env_file), "--out", str(tmp_path / "out")])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD.replace("app: {trusted: [lambda.amazonaws.com]}", "stream_consumer: {trusted: [lambda.amazonaws.com]}"),
+         "qa.yaml: access.roles.stream_consumer: error: needs a stream"),
+        (GOOD.replace("lambda.amazonaws.com", "everyone"), "qa.yaml: access.roles.app.trusted[0]: error:"),
+        (GOOD.replace("app: {", "admin: {"), "qa.yaml: access.roles.admin: error: unknown key; allowed keys: app, reader, stream_consumer, ops, per_user"),
+        (GOOD + "  permissions_boundary_arn: not-an-arn\n", "qa.yaml: access.permissions_boundary_arn: error:"),
+        (GOOD + "stack_prefix: " + "a" * 61 + "\n", "qa.yaml: stack_prefix: error: role name"),
+    ],
+)
+def test_bad_access_config(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str) -> None:
+    code, err = _synth(tmp_path, text, capsys)
+    assert code == 2
+    assert expected in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_policy_size_limit_is_checked_at_synth(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "IAM_ROLE_POLICY_MAX_CHARS", 200)
+    code, err = _synth(tmp_path, GOOD, capsys)
+    assert code == 2
+    assert "qa.yaml: access.roles.app: error: inline policy is" in err and "IAM allows 200 per role" in err
+
+
+def test_spec_error_type_is_used_for_limits() -> None:
+    assert issubclass(SpecError, Exception)
