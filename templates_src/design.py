@@ -9,7 +9,7 @@ role gets, and which queries the smoke tests run.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -88,6 +88,37 @@ class LocalSecondaryIndex(StrictModel):
     non_key_attributes: list[AttributeName] = Field(default_factory=list)
 
 
+Item = dict[str, Any]
+
+
+class UpdateStep(StrictModel):
+    key: Item
+    expression: str
+    values: Item = Field(default_factory=dict)
+
+
+class TransactStep(StrictModel):
+    put: Optional[Item] = None
+    update: Optional[UpdateStep] = None
+
+
+class PatternExample(StrictModel):
+    """Sample request and expected outcome, run by `make local` and the tests."""
+
+    # Placeholder values for key_condition (and update expressions).
+    values: Item = Field(default_factory=dict)
+    # Reads: the keys of exactly the items returned, in DynamoDB's order.
+    expect: Optional[list[Item]] = None
+    scan_index_forward: bool = True
+    # Writes.
+    item: Optional[Item] = None  # PutItem
+    update: Optional[str] = None  # UpdateItem: UpdateExpression
+    expect_item: Optional[Item] = None  # UpdateItem: attributes after the update
+    transact: list[TransactStep] = Field(default_factory=list)  # TransactWriteItems
+    delete: list[Item] = Field(default_factory=list)  # BatchWriteItem delete keys
+    put: list[Item] = Field(default_factory=list)  # BatchWriteItem puts
+
+
 class AccessPattern(StrictModel):
     name: Identifier
     description: str = ""
@@ -97,6 +128,7 @@ class AccessPattern(StrictModel):
     # For TransactWriteItems: IAM authorises each item action, not the call.
     item_operations: list[ItemWriteOperation] = Field(default_factory=list)
     roles: list[PatternRole] = Field(min_length=1)
+    example: Optional[PatternExample] = None
 
     def iam_actions(self) -> tuple[str, ...]:
         """The DynamoDB IAM actions this pattern needs (without the prefix)."""
@@ -125,6 +157,8 @@ class Design(StrictModel):
     # per_user patterns: the table partition key holds this prefix + the
     # caller's Cognito identity id, which IAM checks through dynamodb:LeadingKeys.
     per_user_key_prefix: str = ""
+    # Items `make local` loads before running the access patterns' examples.
+    sample_items: list[Item] = Field(default_factory=list)
     access_patterns: list[AccessPattern] = Field(min_length=1)
 
     # ---- derived views used by builders -------------------------------------------
@@ -377,6 +411,10 @@ def _check_access_patterns(design: Design, file: str) -> list[Problem]:
                     f"sort attribute {condition.sort.attribute!r} is not the sort key of "
                     f"{where} ({key[1].name!r})",
                 )
+        if pattern.example is not None and pattern.operation in _SINGLE_ITEM_OPERATIONS + ("Query",):
+            missing = [v for v in condition.placeholders if v not in pattern.example.values]
+            if missing:
+                add("example", f"values lacks {', '.join(missing)} used by key_condition")
         if pattern.operation in _SINGLE_ITEM_OPERATIONS:
             if not condition.is_full_key_equality() or len(condition.attributes) != len(key):
                 wanted = " AND ".join(f"{k.name} = :{k.name}" for k in key)

@@ -56,7 +56,8 @@ def render_all(env_files: list[Path], designs_dir: Path) -> tuple[dict[str, dict
             spec = load_spec(env_file, designs_dir)
             rendered[spec.env_name] = render_environment(spec)
         except SpecError as exc:
-            problems.extend(exc.problems)
+            # A broken design is shared by several environments: report it once.
+            problems.extend(p for p in exc.problems if p not in problems)
             continue
         warnings.extend(w for w in spec.warnings if w not in warnings)
     if problems:
