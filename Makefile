@@ -16,7 +16,7 @@ CHECKOV_VENV := .tools/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help synth lint test check bench clean security access-report
+.PHONY: help synth lint test check bench clean security access-report local
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,6 +48,9 @@ test: $(STAMP) $(NODE_STAMP) security ## Run every test: checkov, then pytest (s
 security: $(CHECKOV_STAMP) ## checkov over build/ offline (own virtualenv); suppressions only in resource Metadata
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --directory $(BUILD) --framework cloudformation \
 		--skip-download --compact --quiet
+
+local: $(STAMP) ## Deploy to a moto server on 127.0.0.1, load samples, run every access pattern (DESIGN=<name> or ENV=dev)
+	@$(PY) -m templates_src.local $(if $(DESIGN),--design $(DESIGN),--env $(or $(ENV),dev))
 
 access-report: synth ## Print who may do what, per environment (also in build/<env>/access-report.md)
 	@cat $(BUILD)/*/access-report.md
