@@ -95,6 +95,7 @@ class UpdateStep(StrictModel):
     key: Item
     expression: str
     values: Item = Field(default_factory=dict)
+    names: dict[str, str] = Field(default_factory=dict)  # "#st": "status" (reserved words)
 
 
 class TransactStep(StrictModel):
@@ -113,6 +114,7 @@ class PatternExample(StrictModel):
     # Writes.
     item: Optional[Item] = None  # PutItem
     update: Optional[str] = None  # UpdateItem: UpdateExpression
+    names: dict[str, str] = Field(default_factory=dict)  # UpdateItem: "#st": "status"
     expect_item: Optional[Item] = None  # UpdateItem: attributes after the update
     transact: list[TransactStep] = Field(default_factory=list)  # TransactWriteItems
     delete: list[Item] = Field(default_factory=list)  # BatchWriteItem delete keys

@@ -8,6 +8,7 @@ are reported as such, never as verified.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -145,7 +146,7 @@ def _put_item(client: Any, table: str, design: Design, pattern: AccessPattern) -
 
 def _used_values(expression: str, values: dict[str, Any]) -> dict[str, Any]:
     # DynamoDB rejects values the expression does not use.
-    return {k: v for k, v in values.items() if k in expression}
+    return {k: v for k, v in values.items() if re.search(re.escape(k) + r"\b", expression)}
 
 
 def _update_item(client: Any, table: str, design: Design, pattern: AccessPattern) -> PatternResult:
@@ -155,6 +156,7 @@ def _update_item(client: Any, table: str, design: Design, pattern: AccessPattern
     client.update_item(
         TableName=table, Key=to_ddb(key), UpdateExpression=example.update,
         ExpressionAttributeValues=to_ddb(_used_values(example.update, example.values)),
+        **({"ExpressionAttributeNames": example.names} if example.names else {}),
     )
     return _expect_item(client, table, pattern, key, example.expect_item or {})
 
@@ -205,6 +207,7 @@ def _transact_write(client: Any, table: str, design: Design, pattern: AccessPatt
             items.append({"Update": {
                 "TableName": table, "Key": to_ddb(step.update.key), "UpdateExpression": step.update.expression,
                 "ExpressionAttributeValues": to_ddb(_used_values(step.update.expression, step.update.values)),
+                **({"ExpressionAttributeNames": step.update.names} if step.update.names else {}),
             }})
     client.transact_write_items(TransactItems=items)
     for step in example.transact:

@@ -26,6 +26,7 @@ from .stack import Stack
 
 EXIT_BAD_INPUT = 2
 ENVIRONMENTS_DIR = Path("environments")
+DESIGNS_SUBDIR = "designs"  # environments/designs/*.yaml -> build/designs/<design>/
 
 
 def build_stacks(spec: Spec) -> list[Stack]:
@@ -46,15 +47,20 @@ def render_environment(spec: Spec) -> dict[str, str]:
     return files
 
 
-def render_all(env_files: list[Path], designs_dir: Path) -> tuple[dict[str, dict[str, str]], list[Problem]]:
-    """env name -> {file name: content}; raises SpecError with every env's problems."""
+def render_all(
+    targets: list[tuple[Path, str]], designs_dir: Path
+) -> tuple[dict[str, dict[str, str]], list[Problem]]:
+    """(env file, output subdir) -> {subdir: {file name: content}}.
+
+    Raises SpecError with every environment's problems.
+    """
     rendered: dict[str, dict[str, str]] = {}
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    for env_file in env_files:
+    for env_file, subdir in targets:
         try:
             spec = load_spec(env_file, designs_dir)
-            rendered[spec.env_name] = render_environment(spec)
+            rendered[subdir] = render_environment(spec)
         except SpecError as exc:
             # A broken design is shared by several environments: report it once.
             problems.extend(p for p in exc.problems if p not in problems)
@@ -109,14 +115,19 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     if args.env_file:
-        env_files = list(args.env_file)
+        targets = [(f, f.stem) for f in args.env_file]
     else:
-        env_files = sorted(args.environments_dir.glob("*.yaml"))
-        if not env_files:
+        targets = [(f, f.stem) for f in sorted(args.environments_dir.glob("*.yaml"))]
+        if not targets:
             print(f"synth: {args.environments_dir}: no *.yaml environment configs found", file=sys.stderr)
             return EXIT_BAD_INPUT
+        # One example deployment per design, so reviewers can read any design.
+        targets += [
+            (f, f"{DESIGNS_SUBDIR}/{f.stem}")
+            for f in sorted((args.environments_dir / DESIGNS_SUBDIR).glob("*.yaml"))
+        ]
     try:
-        tree, warnings = render_all(env_files, args.designs_dir)
+        tree, warnings = render_all(targets, args.designs_dir)
     except SpecError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -47,7 +47,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "bad-enum": (GOOD + "encryption: rot13\n", ["qa.yaml: encryption", "'aws_owned', 'aws_managed' or 'customer_managed'"]),
     "bad-table-name": (GOOD + "table_name: 'chat table!'\n", ["qa.yaml: table_name", "pattern"]),
-    "unknown-design": (GOOD.replace("design: conversations", "design: conversatons"), ["qa.yaml: design", "allowed: conversations"]),
+    "unknown-design": (GOOD.replace("design: conversations", "design: conversatons"), ["qa.yaml: design", "unknown design 'conversatons'; allowed: cg-chatbot-conversations, cmz-conversations, conversations,"]),
     "provisioned-without-capacity": (
         GOOD.replace("mode: PAY_PER_REQUEST", "mode: PROVISIONED"),
         ["qa.yaml: billing.read", "qa.yaml: billing.write"],
