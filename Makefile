@@ -16,7 +16,7 @@ CHECKOV_VENV := .tools/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help synth lint test check bench clean security access-report local
+.PHONY: help synth lint test check bench clean security access-report local plan
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,10 @@ security: $(CHECKOV_STAMP) ## checkov over build/ offline (own virtualenv); supp
 
 local: $(STAMP) ## Deploy to a moto server on 127.0.0.1, load samples, run every access pattern (DESIGN=<name> or ENV=dev)
 	@$(PY) -m templates_src.local $(if $(DESIGN),--design $(DESIGN),--env $(or $(ENV),dev))
+
+plan: synth ## Offline plan of build/ENV against git BASE (default HEAD) with data-loss guards; ALLOW=<guard id>
+	@test -n "$(ENV)" || { echo "usage: make plan ENV=<env> [BASE=<git ref>] [ALLOW=G00x]" >&2; exit 2; }
+	@$(PY) -m templates_src.plan --env $(ENV) --base $(or $(BASE),HEAD) $(if $(ALLOW),--allow $(ALLOW)) $(if $(FORMAT),--format $(FORMAT))
 
 access-report: synth ## Print who may do what, per environment (also in build/<env>/access-report.md)
 	@cat $(BUILD)/*/access-report.md

@@ -1,0 +1,86 @@
+"""Offline diff of two CloudFormation templates: Add, Modify, Replace, Remove.
+
+Whether a property change replaces a resource comes from the CloudFormation
+registry schemas cfn-lint ships (createOnlyProperties and
+conditionalCreateOnlyProperties), not from a hand-kept list.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+# Properties whose change may replace the resource only under conditions
+# (e.g. a DynamoDB KeySchema) are treated as replacing: the safe reading.
+SCHEMA_REGION = "us-east-1"
+RESOURCE_ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy", "Condition", "DependsOn", "Metadata")
+
+
+@functools.lru_cache(maxsize=None)
+def _provider() -> dict[str, str]:
+    base = resources.files("cfnlint.data.schemas.providers")
+    return json.loads((base / f"{SCHEMA_REGION}.json").read_text())
+
+
+@functools.lru_cache(maxsize=None)
+def create_only_properties(resource_type: str) -> frozenset[str]:
+    """Top-level property names whose change replaces a resource of this type."""
+    digest = _provider().get(resource_type)
+    if digest is None:
+        return frozenset()
+    schema = json.loads((resources.files("cfnlint.data.schemas.resources") / f"{digest}.json").read_text())
+    pointers = schema.get("createOnlyProperties", []) + schema.get("conditionalCreateOnlyProperties", [])
+    return frozenset(p.split("/")[2] for p in pointers if p.startswith("/properties/"))
+
+
+@dataclass
+class ResourceChange:
+    logical_id: str
+    resource_type: str
+    action: str  # Add, Modify, Replace, Remove
+    paths: list[str] = field(default_factory=list)  # changed property paths
+    replacing: list[str] = field(default_factory=list)  # the create-only ones among them
+    old: dict[str, Any] = field(default_factory=dict)
+    new: dict[str, Any] = field(default_factory=dict)
+
+
+def changed_paths(old: Any, new: Any, prefix: str) -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                out.extend(changed_paths(old.get(key), new.get(key), f"{prefix}.{key}"))
+        return out
+    return [prefix] if old != new else []
+
+
+def diff_templates(old: dict[str, Any], new: dict[str, Any]) -> list[ResourceChange]:
+    old_res, new_res = old.get("Resources", {}), new.get("Resources", {})
+    changes = []
+    for logical_id in sorted(set(old_res) | set(new_res)):
+        before, after = old_res.get(logical_id), new_res.get(logical_id)
+        if before == after:
+            continue
+        if before is None:
+            changes.append(ResourceChange(logical_id, after["Type"], "Add", new=after))
+            continue
+        if after is None:
+            changes.append(ResourceChange(logical_id, before["Type"], "Remove", old=before))
+            continue
+        if before["Type"] != after["Type"]:
+            changes.append(ResourceChange(logical_id, after["Type"], "Replace", ["Type"], ["Type"], before, after))
+            continue
+        paths = changed_paths(
+            {k: before.get(k) for k in ("Properties",) + RESOURCE_ATTRIBUTES if k in before},
+            {k: after.get(k) for k in ("Properties",) + RESOURCE_ATTRIBUTES if k in after},
+            "",
+        )
+        paths = [p.lstrip(".") for p in paths]
+        create_only = create_only_properties(after["Type"])
+        replacing = sorted({p.split(".")[1] for p in paths if p.startswith("Properties.") and p.split(".")[1] in create_only})
+        action = "Replace" if replacing else "Modify"
+        changes.append(ResourceChange(logical_id, after["Type"], action, paths, replacing, before, after))
+    return changes

@@ -1,0 +1,176 @@
+"""The offline plan classifies a corpus of template mutations correctly."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from templates_src.changes import create_only_properties
+from templates_src.plan import main as plan_main
+
+from .conftest import BUILD, ROOT, read_json
+
+DATA = BUILD / "prod" / "data.template.json"
+ACCESS = BUILD / "prod" / "access.template.json"
+
+
+def table(t: dict[str, Any]) -> dict[str, Any]:
+    return t["Resources"]["Table"]
+
+
+def gsi(name: str, pk: str) -> dict[str, Any]:
+    return {"IndexName": name, "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}], "Projection": {"ProjectionType": "KEYS_ONLY"}}
+
+
+def sort_key_change(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["KeySchema"][1]["AttributeName"] = "createdAt"
+
+
+def rename_table(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["TableName"] = "conversations-prod-v2"
+
+
+def add_two_gsis(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["GlobalSecondaryIndexes"] += [gsi("ByTitle", "title"), gsi("ByModel", "modelId")]
+
+
+def swap_gsi(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["GlobalSecondaryIndexes"] = [gsi("ByTitle", "title")]
+
+
+def add_one_gsi(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["GlobalSecondaryIndexes"].append(gsi("ByTitle", "title"))
+
+
+def rename_ttl(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["TimeToLiveSpecification"]["AttributeName"] = "ttl"
+
+
+def retain_off(t: dict[str, Any]) -> None:
+    table(t)["DeletionPolicy"] = "Delete"
+
+
+def protection_off(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["DeletionProtectionEnabled"] = False
+    table(t)["Properties"]["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": False}
+
+
+def remove_table(t: dict[str, Any]) -> None:
+    del t["Resources"]["Table"]
+
+
+def remove_key(t: dict[str, Any]) -> None:
+    del t["Resources"]["TableKey"]
+    del t["Resources"]["TableKeyAlias"]
+    table(t)["Properties"]["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS"}
+
+
+def change_key(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["SSESpecification"]["KMSMasterKeyId"] = "arn:aws:kms:us-east-1:333333333333:key/other"
+
+
+def add_tag(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["Tags"].append({"Key": "Owner", "Value": "chat-team"})
+
+
+def rename_role(t: dict[str, Any]) -> None:
+    t["Resources"]["AppRole"]["Properties"]["RoleName"] = "conversations-prod-backend"
+
+
+# name -> (template, mutation, exit code, guard ids, text that must appear)
+CORPUS: dict[str, tuple[Path, Callable[[dict[str, Any]], None], int, set[str], list[str]]] = {
+    "sort-key-change": (DATA, sort_key_change, 3, {"G001"}, ["! Replace Table", "Properties.KeySchema  (replaces)", "BLOCKED G001 Table.KeySchema"]),
+    "table-rename": (DATA, rename_table, 3, {"G001"}, ["BLOCKED G001 Table.TableName", "REPLACED"]),
+    "two-gsis-added": (DATA, add_two_gsis, 3, {"G002"}, ["deploy 1: create GSI ByModel", "deploy 2: create GSI ByTitle"]),
+    "gsi-swapped": (DATA, swap_gsi, 3, {"G002"}, ["deploy 1: delete GSI ByUserUpdated", "deploy 2: create GSI ByTitle"]),
+    "ttl-rename": (DATA, rename_ttl, 3, {"G003"}, ["BLOCKED G003 Table.TimeToLiveSpecification.AttributeName"]),
+    "retain-off": (DATA, retain_off, 3, {"G004"}, ["BLOCKED G004 Table.DeletionPolicy"]),
+    "protection-off": (DATA, protection_off, 3, {"G004"}, ["Table.DeletionProtectionEnabled", "Table.PointInTimeRecoverySpecification"]),
+    "table-removed": (DATA, remove_table, 3, {"G001"}, ["- Remove  Table", "BLOCKED G001 Table.(resource)"]),
+    "key-removed": (DATA, remove_key, 3, {"G001", "G004"}, ["BLOCKED G001 TableKey", "BLOCKED G004 Table.SSESpecification.KMSMasterKeyId"]),
+    "key-changed": (DATA, change_key, 3, {"G005"}, ["BLOCKED G005 Table.SSESpecification.KMSMasterKeyId"]),
+    "role-renamed": (ACCESS, rename_role, 0, set(), ["! Replace AppRole (AWS::IAM::Role)", "Properties.RoleName  (replaces)"]),
+    "tag-added": (DATA, add_tag, 0, set(), ["~ Modify  Table", "Properties.Tags"]),
+    "one-gsi-added": (DATA, add_one_gsi, 0, set(), ["~ Modify  Table", "Properties.GlobalSecondaryIndexes"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORPUS))
+def test_mutation_is_classified(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base, mutate, code, guards, texts = CORPUS[case]
+    old = read_json(base)
+    new = copy.deepcopy(old)
+    mutate(new)
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    got = plan_main([str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--allow", ""])
+    out, err = capsys.readouterr()
+    assert got == code, out + err
+    found = {line.split()[1] for line in out.splitlines() if line.strip().startswith(("BLOCKED", "allowed"))}
+    assert found == guards, out
+    for text in texts:
+        assert text in out, f"{text!r} not in:\n{out}"
+
+
+def test_allow_unblocks_only_the_named_guard(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = read_json(DATA)
+    new = copy.deepcopy(old)
+    add_two_gsis(new)
+    retain_off(new)
+    (tmp_path / "o.json").write_text(json.dumps(old))
+    (tmp_path / "n.json").write_text(json.dumps(new))
+    assert plan_main([str(tmp_path / "o.json"), str(tmp_path / "n.json"), "--allow", "G002"]) == 3
+    out = capsys.readouterr().out
+    assert "allowed G002" in out and "BLOCKED G004" in out
+    assert plan_main([str(tmp_path / "o.json"), str(tmp_path / "n.json"), "--allow", "G002,G004"]) == 0
+
+
+def test_markdown_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "o.json").write_text(DATA.read_text())
+    new = read_json(DATA)
+    rename_table(new)
+    (tmp_path / "n.json").write_text(json.dumps(new))
+    assert plan_main([str(tmp_path / "o.json"), str(tmp_path / "n.json"), "--format", "markdown"]) == 3
+    out = capsys.readouterr().out
+    assert out.startswith("### Deploy plan")
+    assert "| Replace | `Table` | `AWS::DynamoDB::Table` | `Properties.TableName` |" in out
+    assert ":no_entry: **blocked** `G001`" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(None, "cannot read"), ("{not json", "not JSON"), ('{"foo": 1}', "Resources: not a CloudFormation template"),
+     ('{"Resources": {"X": {}}}', "Resources.X.Type: missing")],
+)
+def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, expected: str) -> None:
+    bad = tmp_path / "bad.json"
+    if content is not None:
+        bad.write_text(content)
+    assert plan_main([str(bad), str(DATA)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}" in err and expected in err and "Traceback" not in err
+
+
+def test_unchanged_tree_plans_no_changes(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert plan_main(["--env", "prod", "--base", "HEAD"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("no changes") == 2
+
+
+def test_unknown_guard_and_ref_are_bad_input(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert plan_main(["--env", "prod", "--allow", "G999"]) == 2
+    assert "unknown guard id(s) G999" in capsys.readouterr().err
+    assert plan_main(["--env", "prod", "--base", "no-such-ref-xyz"]) == 2
+    assert "git ref 'no-such-ref-xyz'" in capsys.readouterr().err
+
+
+def test_replacement_rules_come_from_the_registry_schemas() -> None:
+    assert {"TableName", "KeySchema"} <= create_only_properties("AWS::DynamoDB::Table")
+    assert "BillingMode" not in create_only_properties("AWS::DynamoDB::Table")
+    assert {"RoleName", "Path"} <= create_only_properties("AWS::IAM::Role")
