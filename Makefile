@@ -16,7 +16,7 @@ CHECKOV_VENV := .tools/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help synth lint test check bench clean security access-report local plan
+.PHONY: help synth lint test check bench clean security access-report local plan deploy destroy moto-server
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,6 +55,17 @@ local: $(STAMP) ## Deploy to a moto server on 127.0.0.1, load samples, run every
 plan: synth ## Offline plan of build/ENV against git BASE (default HEAD) with data-loss guards; ALLOW=<guard id>
 	@test -n "$(ENV)" || { echo "usage: make plan ENV=<env> [BASE=<git ref>] [ALLOW=G00x]" >&2; exit 2; }
 	@$(PY) -m templates_src.plan --env $(ENV) --base $(or $(BASE),HEAD) $(if $(ALLOW),--allow $(ALLOW)) $(if $(FORMAT),--format $(FORMAT))
+
+deploy: $(STAMP) ## Change-set deploy of ENV's data then access stack (boto3; honours AWS_ENDPOINT_URL); ALLOW=<guard id>
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<env> [ALLOW=G00x]" >&2; exit 2; }
+	@$(PY) -m templates_src.deploy --env $(ENV) $(if $(ALLOW),--allow $(ALLOW))
+
+destroy: $(STAMP) ## Delete ENV's stacks (access first); refused for protected environments such as prod
+	@test -n "$(ENV)" || { echo "usage: make destroy ENV=<env>" >&2; exit 2; }
+	@$(PY) -m templates_src.deploy --env $(ENV) --destroy
+
+moto-server: $(STAMP) ## A local AWS endpoint for `make deploy` (PORT=5000, ACCOUNT=<env's account id>)
+	MOTO_ACCOUNT_ID=$(or $(ACCOUNT),111111111111) $(PY) -m templates_src.moto_shim -H 127.0.0.1 -p $(or $(PORT),5000)
 
 access-report: synth ## Print who may do what, per environment (also in build/<env>/access-report.md)
 	@cat $(BUILD)/*/access-report.md

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 from typing import Iterator
 
 STARTUP_TIMEOUT_S = 20.0
@@ -27,20 +25,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _executable() -> str:
-    beside = Path(sys.executable).with_name("moto_server")
-    return str(beside) if beside.exists() else (shutil.which("moto_server") or "moto_server")
-
-
 @contextlib.contextmanager
-def running_moto_server() -> Iterator[str]:
-    """Yield the endpoint URL; the server is terminated however the block ends."""
+def running_moto_server(account_id: str | None = None) -> Iterator[str]:
+    """Yield the endpoint URL; the server is terminated however the block ends.
+
+    account_id: the account moto pretends the caller is in (MOTO_ACCOUNT_ID).
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    if account_id:
+        env["MOTO_ACCOUNT_ID"] = account_id
     proc = subprocess.Popen(
-        [_executable(), "-H", "127.0.0.1", "-p", str(port)],
+        # moto_shim: moto's server plus the change-set outputs/exports fix.
+        [sys.executable, "-m", "templates_src.moto_shim", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
         start_new_session=True,  # Ctrl-C reaches us, not the server; we stop it ourselves
     )
     try:
