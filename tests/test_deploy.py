@@ -1,0 +1,251 @@
+"""Change-set deploy: create path end to end on a local moto server; update,
+no-change, rollback and refusal paths with botocore's Stubber (which checks
+every request and response against the real CloudFormation model)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from templates_src import moto_server
+from templates_src.deploy import (
+    EXIT_REFUSED, DeployError, Deployer, check_caller, main as deploy_main, protection_policy, stack_files,
+)
+
+from .conftest import BUILD, ROOT, spec_for
+
+NOW = datetime.now(timezone.utc)
+CS_ARN = "arn:aws:cloudformation:us-east-1:333333333333:changeSet/data-1/abc"
+STACK_ID = "arn:aws:cloudformation:us-east-1:333333333333:stack/conversations-prod-data/abc"
+
+
+def test_create_path_end_to_end_on_local_moto(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(ROOT)
+    for key in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(key, raising=False)
+    with moto_server.running_moto_server(account_id="111111111111") as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        for key, value in moto_server.DUMMY_CREDENTIALS.items():
+            monkeypatch.setenv(key, value)
+        assert deploy_main(["--env", "dev"]) == 0
+        out = capsys.readouterr().out
+        assert "conversations-dev-data: CREATE change set" in out
+        assert "conversations-dev-access: CREATE change set, 5 resource change(s)" in out
+        assert "output TableName = conversations-dev" in out
+        cf = boto3.client("cloudformation", region_name="us-east-1")
+        statuses = {s["StackName"]: s["StackStatus"] for s in cf.describe_stacks()["Stacks"]}
+        assert statuses == {"conversations-dev-data": "CREATE_COMPLETE", "conversations-dev-access": "CREATE_COMPLETE"}
+        assert boto3.client("iam", region_name="us-east-1").get_role(RoleName="conversations-dev-app")["Role"]["Path"] == "/conversations/"
+        # Deploying again changes nothing, and the empty change sets are deleted.
+        assert deploy_main(["--env", "dev"]) == 0
+        assert capsys.readouterr().out.count(": no changes") == 2
+        assert deploy_main(["--env", "dev", "--destroy"]) == 0
+        assert "conversations-dev-data: deleted" in capsys.readouterr().out
+
+
+def test_wrong_account_is_refused_before_any_change(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(ROOT)
+    with moto_server.running_moto_server(account_id="999999999999") as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        for key, value in moto_server.DUMMY_CREDENTIALS.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+        monkeypatch.delenv("AWS_REGION", raising=False)
+        assert deploy_main(["--env", "dev"]) == 2
+        err = capsys.readouterr().err
+        assert "environments/dev.yaml: account_id: credentials are for account 999999999999" in err
+        assert boto3.client("cloudformation", region_name="us-east-1").list_stacks()["StackSummaries"] == []
+
+
+def _client(service: str = "cloudformation") -> Any:
+    return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def _data_stack() -> Any:
+    (data,) = [s for s in stack_files(spec_for("prod"), BUILD / "prod") if s.kind == "data"]
+    return data
+
+
+def _deployer(cf: Any, lines: list[str]) -> Deployer:
+    return Deployer(spec_for("prod"), cf, out=lines.append, sleep=lambda _: None)
+
+
+def _stack(status: str, outputs: bool = False) -> dict[str, Any]:
+    stack: dict[str, Any] = {"StackName": "conversations-prod-data", "StackId": STACK_ID,
+                             "CreationTime": NOW, "StackStatus": status}
+    if outputs:
+        stack["Outputs"] = [{"OutputKey": "TableName", "OutputValue": "conversations-prod"}]
+    return {"Stacks": [stack]}
+
+
+def _event(status: str, logical: str = "Table", reason: str | None = None, offset: int = 1) -> dict[str, Any]:
+    event = {"StackId": STACK_ID, "EventId": f"{logical}-{status}", "StackName": "conversations-prod-data",
+             "LogicalResourceId": logical, "ResourceType": "AWS::DynamoDB::Table",
+             "Timestamp": NOW + timedelta(minutes=offset), "ResourceStatus": status}
+    if reason:
+        event["ResourceStatusReason"] = reason
+    return event
+
+
+def _change(action: str = "Modify", replacement: str = "False") -> dict[str, Any]:
+    return {"Type": "Resource", "ResourceChange": {
+        "Action": action, "LogicalResourceId": "Table", "ResourceType": "AWS::DynamoDB::Table",
+        "Replacement": replacement}}
+
+
+def _deployed_with_old_tag() -> str:
+    old = json.loads(_data_stack().template)
+    old["Resources"]["Table"]["Properties"]["Tags"] = [t for t in old["Resources"]["Table"]["Properties"]["Tags"]
+                                                      if t["Key"] != "DataClassification"]
+    return json.dumps(old)
+
+
+def _begin_update(stub: Stubber, deployed: str) -> None:
+    stub.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "conversations-prod-data"})
+    stub.add_response("get_template", {"TemplateBody": deployed},
+                      {"StackName": "conversations-prod-data", "TemplateStage": "Original"})
+    stub.add_response("create_change_set", {"Id": CS_ARN, "StackId": STACK_ID}, {
+        "StackName": "conversations-prod-data", "ChangeSetName": ANY, "ChangeSetType": "UPDATE",
+        "TemplateBody": ANY, "Parameters": ANY, "Tags": ANY, "Capabilities": [],
+    })
+
+
+def test_update_path_executes_and_protects_prod() -> None:
+    cf, lines = _client(), []
+    with Stubber(cf) as stub:
+        _begin_update(stub, _deployed_with_old_tag())
+        stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": [_change()]},
+                          {"StackName": "conversations-prod-data", "ChangeSetName": CS_ARN})
+        stub.add_response("execute_change_set", {}, {"StackName": "conversations-prod-data", "ChangeSetName": CS_ARN})
+        stub.add_response("describe_stack_events", {"StackEvents": [_event("UPDATE_IN_PROGRESS")]})
+        stub.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"))
+        stub.add_response("describe_stack_events", {"StackEvents": [_event("UPDATE_COMPLETE", offset=2),
+                                                                    _event("UPDATE_IN_PROGRESS")]})
+        stub.add_response("describe_stacks", _stack("UPDATE_COMPLETE"))
+        stub.add_response("set_stack_policy", {}, {"StackName": "conversations-prod-data",
+                                                   "StackPolicyBody": json.dumps(protection_policy())})
+        stub.add_response("update_termination_protection", {"StackId": STACK_ID},
+                          {"StackName": "conversations-prod-data", "EnableTerminationProtection": True})
+        stub.add_response("describe_stacks", _stack("UPDATE_COMPLETE", outputs=True))
+        outputs = _deployer(cf, lines).deploy(_data_stack())
+        stub.assert_no_pending_responses()
+    text = "\n".join(lines)
+    assert outputs == {"TableName": "conversations-prod"}
+    assert "~ Modify  Table (AWS::DynamoDB::Table)" in text and "Properties.Tags" in text
+    assert "UPDATE change set, 1 resource change(s)" in text
+    assert text.count("Table UPDATE_IN_PROGRESS") == 1  # each event printed once
+    assert "stack policy denies Update:Replace/Update:Delete" in text
+
+
+def test_no_changes_is_success_and_the_empty_change_set_is_deleted() -> None:
+    cf, lines = _client(), []
+    with Stubber(cf) as stub:
+        _begin_update(stub, _data_stack().template)
+        stub.add_response("describe_change_set", {
+            "Status": "FAILED",
+            "StatusReason": "The submitted information didn't contain changes. Submit different information to create a change set.",
+        })
+        stub.add_response("delete_change_set", {}, {"StackName": "conversations-prod-data", "ChangeSetName": CS_ARN})
+        stub.add_response("describe_stacks", _stack("UPDATE_COMPLETE", outputs=True))
+        _deployer(cf, lines).deploy(_data_stack())
+        stub.assert_no_pending_responses()
+    assert "conversations-prod-data: no changes" in lines
+
+
+def test_rollback_prints_the_failed_reasons() -> None:
+    cf, lines = _client(), []
+    with Stubber(cf) as stub:
+        _begin_update(stub, _deployed_with_old_tag())
+        stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": [_change()]})
+        stub.add_response("execute_change_set", {})
+        stub.add_response("describe_stack_events", {"StackEvents": [
+            _event("UPDATE_ROLLBACK_COMPLETE", "conversations-prod-data", offset=3),
+            _event("UPDATE_FAILED", reason="Subscriber limit exceeded: only 1 online index can be created", offset=2),
+        ]})
+        stub.add_response("describe_stacks", _stack("UPDATE_ROLLBACK_COMPLETE"))
+        with pytest.raises(DeployError, match="ended UPDATE_ROLLBACK_COMPLETE") as exc:
+            _deployer(cf, lines).deploy(_data_stack())
+        stub.assert_no_pending_responses()
+    assert exc.value.code == 1
+    assert "  FAILED Table: Subscriber limit exceeded: only 1 online index can be created" in lines
+
+
+def test_change_set_replacing_the_table_is_refused_and_deleted() -> None:
+    cf, lines = _client(), []
+    with Stubber(cf) as stub:
+        _begin_update(stub, _deployed_with_old_tag())
+        stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE",
+                                                  "Changes": [_change("Modify", "Conditional")]})
+        stub.add_response("delete_change_set", {}, {"StackName": "conversations-prod-data", "ChangeSetName": CS_ARN})
+        with pytest.raises(DeployError, match="replace Table") as exc:
+            _deployer(cf, lines).deploy(_data_stack())
+        stub.assert_no_pending_responses()  # never executed
+    assert exc.value.code == EXIT_REFUSED
+
+
+def test_offline_guard_refuses_before_any_change_set() -> None:
+    deployed = json.loads(_data_stack().template)
+    renamed = copy.deepcopy(deployed)
+    renamed["Resources"]["Table"]["Properties"]["TableName"] = "old-name"
+    cf, lines = _client(), []
+    with Stubber(cf) as stub:
+        stub.add_response("describe_stacks", _stack("UPDATE_COMPLETE"))
+        stub.add_response("get_template", {"TemplateBody": json.dumps(renamed)})
+        with pytest.raises(DeployError, match="refused by G001") as exc:
+            _deployer(cf, lines).deploy(_data_stack())
+        stub.assert_no_pending_responses()
+    assert exc.value.code == EXIT_REFUSED
+    assert any("BLOCKED G001 Table.TableName" in line for line in lines)
+
+
+def test_review_in_progress_counts_as_create_and_access_gets_named_iam() -> None:
+    (access,) = [s for s in stack_files(spec_for("prod"), BUILD / "prod") if s.kind == "access"]
+    cf, lines = _client(), []
+    with Stubber(cf) as stub:
+        stub.add_response("describe_stacks", _stack("REVIEW_IN_PROGRESS"))
+        stub.add_response("create_change_set", {"Id": CS_ARN}, {
+            "StackName": "conversations-prod-access", "ChangeSetName": ANY, "ChangeSetType": "CREATE",
+            "TemplateBody": ANY, "Parameters": ANY, "Tags": ANY, "Capabilities": ["CAPABILITY_NAMED_IAM"],
+        })
+        stub.add_client_error("describe_change_set", "Throttling", "stop here")
+        with pytest.raises(cf.exceptions.ClientError):
+            _deployer(cf, lines).deploy(access)
+        stub.assert_no_pending_responses()
+
+
+def test_stack_in_rollback_complete_must_be_recreated() -> None:
+    cf = _client()
+    with Stubber(cf) as stub:
+        stub.add_response("describe_stacks", _stack("ROLLBACK_COMPLETE"))
+        with pytest.raises(DeployError, match="delete it"):
+            _deployer(cf, []).deploy(_data_stack())
+
+
+def test_destroy_refuses_a_protected_environment_without_calling_aws() -> None:
+    cf = _client()
+    with Stubber(cf) as stub:
+        with pytest.raises(DeployError, match="prod is protected: destroy refused") as exc:
+            _deployer(cf, []).destroy(stack_files(spec_for("prod"), BUILD / "prod"))
+        stub.assert_no_pending_responses()
+    assert exc.value.code == EXIT_REFUSED
+
+
+def test_region_mismatch_is_refused() -> None:
+    sts = _client("sts")
+    with Stubber(sts) as stub:
+        stub.add_response("get_caller_identity", {"Account": "333333333333", "Arn": "arn:aws:iam::333333333333:user/x", "UserId": "x"})
+        with pytest.raises(DeployError, match="region: the AWS region configured is eu-west-1") as exc:
+            check_caller(spec_for("prod"), sts, "eu-west-1")
+    assert exc.value.code == 2
+
+
+def test_protection_policy_denies_replace_and_delete_of_table_and_key() -> None:
+    deny = [s for s in protection_policy()["Statement"] if s["Effect"] == "Deny"][0]
+    assert deny["Action"] == ["Update:Replace", "Update:Delete"]
+    assert deny["Resource"] == ["LogicalResourceId/Table", "LogicalResourceId/TableKey"]
