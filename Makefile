@@ -15,8 +15,14 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_VENV := .tools/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
+# taskcat pins cfn-lint<2 and old jsonschema/urllib3: its own virtualenv too.
+TASKCAT_VENV := .tools/taskcat
+TASKCAT_STAMP := $(TASKCAT_VENV)/.installed
+TASKCAT_VERSION := 0.9.58
+TASKCAT_CONFIG := $(BUILD)/taskcat/.taskcat.yml
 
-.PHONY: help synth lint test check bench clean security access-report local plan deploy destroy moto-server
+.PHONY: help synth lint test check bench clean security access-report local plan deploy destroy moto-server \
+	taskcat-lint taskcat
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,13 +42,18 @@ $(CHECKOV_STAMP):
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
 	@touch $@
 
+$(TASKCAT_STAMP):
+	$(PYTHON) -m venv $(TASKCAT_VENV)
+	$(TASKCAT_VENV)/bin/pip install --quiet --disable-pip-version-check 'taskcat==$(TASKCAT_VERSION)'
+	@touch $@
+
 synth: $(STAMP) ## Render build/ from environments/ and the designs (no AWS account needed)
 	@$(PY) -m templates_src.synth --out $(BUILD)
 
 lint: $(STAMP) ## cfn-lint every template under build/ in one process, informational checks included
 	$(VENV)/bin/cfn-lint --include-checks I -- '$(TEMPLATES)'
 
-test: $(STAMP) $(NODE_STAMP) security ## Run every test: checkov, then pytest (snapshot, lint, IAM proofs, ...)
+test: $(STAMP) $(NODE_STAMP) security taskcat-lint ## Run every test: checkov, taskcat lint, then pytest
 	$(PY) -m pytest
 
 security: $(CHECKOV_STAMP) ## checkov over build/ offline (own virtualenv); suppressions only in resource Metadata
@@ -66,6 +77,12 @@ destroy: $(STAMP) ## Delete ENV's stacks (access first); refused for protected e
 
 moto-server: $(STAMP) ## A local AWS endpoint for `make deploy` (PORT=5000, ACCOUNT=<env's account id>)
 	MOTO_ACCOUNT_ID=$(or $(ACCOUNT),111111111111) $(PY) -m templates_src.moto_shim -H 127.0.0.1 -p $(or $(PORT),5000)
+
+taskcat-lint: $(TASKCAT_STAMP) ## taskcat lint of build/taskcat/.taskcat.yml, offline, in its own virtualenv
+	$(TASKCAT_VENV)/bin/taskcat lint --input-file $(TASKCAT_CONFIG) --project-root .
+
+taskcat: $(TASKCAT_STAMP) ## Multi-region test deployments with taskcat (needs a real AWS account; not run here)
+	$(TASKCAT_VENV)/bin/taskcat test run --input-file $(TASKCAT_CONFIG) --project-root .
 
 access-report: synth ## Print who may do what, per environment (also in build/<env>/access-report.md)
 	@cat $(BUILD)/*/access-report.md

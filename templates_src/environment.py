@@ -122,6 +122,8 @@ class Environment(StrictModel):
     tags: dict[str, str] = Field(default_factory=dict)
     alarms: Optional[Alarms] = None
     access: Optional[Access] = None
+    # Extra regions taskcat deploys the data stack to (besides `region`).
+    test_regions: list[Region] = Field(default_factory=list)
 
 
 def check_environment(env: Environment, design: Design | None, file: str) -> list[Problem]:

@@ -10,6 +10,7 @@ Exit codes: 0 written, 2 bad input (nothing written).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -23,6 +24,7 @@ from .data_stack import build_data_stack
 from .errors import Problem, SpecError
 from .loader import DESIGNS_DIR, Spec, load_spec
 from .stack import Stack
+from .taskcat_config import TASKCAT_DIR, taskcat_files
 
 EXIT_BAD_INPUT = 2
 ENVIRONMENTS_DIR = Path("environments")
@@ -57,10 +59,15 @@ def render_all(
     rendered: dict[str, dict[str, str]] = {}
     problems: list[Problem] = []
     warnings: list[Problem] = []
+    for_taskcat = []
     for env_file, subdir in targets:
         try:
             spec = load_spec(env_file, designs_dir)
             rendered[subdir] = render_environment(spec)
+            if "/" not in subdir:  # real environments, not the design examples
+                params = {p["ParameterKey"]: p["ParameterValue"]
+                          for p in json.loads(rendered[subdir]["data.parameters.json"])}
+                for_taskcat.append((spec, json.loads(rendered[subdir]["data.template.json"]), params))
         except SpecError as exc:
             # A broken design is shared by several environments: report it once.
             problems.extend(p for p in exc.problems if p not in problems)
@@ -68,6 +75,8 @@ def render_all(
         warnings.extend(w for w in spec.warnings if w not in warnings)
     if problems:
         raise SpecError(problems)
+    if for_taskcat:
+        rendered[TASKCAT_DIR] = taskcat_files(for_taskcat)
     return rendered, warnings
 
 

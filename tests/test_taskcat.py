@@ -1,0 +1,51 @@
+"""The generated taskcat config and its disposable template variants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from .conftest import BUILD, ENV_NAMES, read_json, spec_for
+
+CONFIG = BUILD / "taskcat" / ".taskcat.yml"
+
+
+def config() -> dict[str, Any]:
+    return yaml.safe_load(CONFIG.read_text())
+
+
+def test_one_test_per_environment_data_stack_in_its_regions() -> None:
+    c = config()
+    assert set(c["tests"]) == {f"{env}-data" for env in ENV_NAMES}
+    all_regions: set[str] = set()
+    for env in ENV_NAMES:
+        test = c["tests"][f"{env}-data"]
+        spec = spec_for(env)
+        assert test["regions"][0] == spec.env.region
+        assert set(test["regions"]) == {spec.env.region, *spec.env.test_regions}
+        all_regions |= set(test["regions"])
+        assert "$[taskcat_random-string]" in test["parameters"]["TableName"]
+        deployed = {p["ParameterKey"]: p["ParameterValue"] for p in read_json(BUILD / env / "data.parameters.json")}
+        assert {k: v for k, v in test["parameters"].items() if k != "TableName"} == deployed
+        assert (BUILD.parent / test["template"]).is_file()
+    assert sorted(all_regions) == c["project"]["regions"]
+    assert len(all_regions) > 1, "at least one multi-region test"
+
+
+@pytest.mark.parametrize("env", ENV_NAMES)
+def test_variant_differs_only_where_a_test_must(env: str) -> None:
+    original = read_json(BUILD / env / "data.template.json")
+    variant = read_json(BUILD / "taskcat" / f"{env}-data.template.json")
+    table = variant["Resources"]["Table"]
+    assert table["Properties"]["TableName"] == {"Ref": "TableName"}
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Delete"
+    assert table["Properties"]["DeletionProtectionEnabled"] is False
+    # Everything else is the environment's own.
+    for key in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "SSESpecification",
+                "PointInTimeRecoverySpecification", "StreamSpecification", "BillingMode"):
+        assert table["Properties"].get(key) == original["Resources"]["Table"]["Properties"].get(key), key
+    assert set(variant["Resources"]) == set(original["Resources"])
+    if "TableKeyAlias" in variant["Resources"]:
+        assert variant["Resources"]["TableKeyAlias"]["Properties"]["AliasName"] == {"Fn::Sub": "alias/${TableName}"}
