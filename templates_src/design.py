@@ -8,7 +8,6 @@ role gets, and which queries the smoke tests run.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -459,11 +458,3 @@ def _warn_design_smells(design: Design, file: str) -> list[Problem]:
         )
     return warnings
 
-
-def roles_by_action(design: Design) -> dict[str, set[str]]:
-    """Map role -> set of DynamoDB actions, from the access patterns."""
-    out: dict[str, set[str]] = defaultdict(set)
-    for pattern in design.access_patterns:
-        for role in pattern.roles:
-            out[role].update(pattern.iam_actions())
-    return dict(out)

@@ -13,7 +13,6 @@ import json
 import re
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from templates_src.data_stack import data_stack_name
