@@ -50,10 +50,12 @@ def render_environment(spec: Spec) -> dict[str, str]:
 
 
 def render_all(
-    targets: list[tuple[Path, str]], designs_dir: Path
+    targets: list[tuple[Path, str]], designs_dir: Path, with_taskcat: bool = True
 ) -> tuple[dict[str, dict[str, str]], list[Problem]]:
     """(env file, output subdir) -> {subdir: {file name: content}}.
 
+    with_taskcat: also render build/taskcat/ from every environment (a full
+    synth only: one environment alone must not replace the others' tests).
     Raises SpecError with every environment's problems.
     """
     rendered: dict[str, dict[str, str]] = {}
@@ -75,7 +77,7 @@ def render_all(
         warnings.extend(w for w in spec.warnings if w not in warnings)
     if problems:
         raise SpecError(problems)
-    if for_taskcat:
+    if with_taskcat and for_taskcat:
         rendered[TASKCAT_DIR] = taskcat_files(for_taskcat)
     return rendered, warnings
 
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             for f in sorted((args.environments_dir / DESIGNS_SUBDIR).glob("*.yaml"))
         ]
     try:
-        tree, warnings = render_all(targets, args.designs_dir)
+        tree, warnings = render_all(targets, args.designs_dir, with_taskcat=not args.env_file)
     except SpecError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
