@@ -21,18 +21,16 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from .access_stack import access_stack_name
-from .data_stack import data_stack_name
 from .encryption import KEY_ID
 from .errors import SpecError
 from .guards import STATEFUL_TYPES
 from .loader import Spec, load_spec
 from .plan import plan_stack, render_text
+from .stack_files import StackFiles, stack_files
 from .table import TABLE_ID
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_REFUSED = 0, 1, 2, 3
@@ -48,32 +46,6 @@ class DeployError(Exception):
     def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
         super().__init__(message)
         self.code = code
-
-
-@dataclass(frozen=True)
-class StackFiles:
-    kind: str
-    name: str
-    template: str
-    parameters: list[dict[str, str]]
-    tags: list[dict[str, str]]
-
-    @property
-    def capabilities(self) -> list[str]:
-        # Only the access stack creates named IAM roles.
-        return ["CAPABILITY_NAMED_IAM"] if self.kind == "access" else []
-
-
-def stack_files(spec: Spec, build_dir: Path) -> list[StackFiles]:
-    names = {"data": data_stack_name(spec), "access": access_stack_name(spec)}
-    out = []
-    for kind in ("data", "access"):
-        template = build_dir / f"{kind}.template.json"
-        if not template.exists():
-            continue
-        read = lambda suffix: json.loads((build_dir / f"{kind}.{suffix}.json").read_text())  # noqa: E731
-        out.append(StackFiles(kind, names[kind], template.read_text(), read("parameters"), read("tags")))
-    return out
 
 
 def protection_policy() -> dict[str, Any]:

@@ -61,6 +61,3 @@ def sse_specification(spec: Spec, key: kms.Key | None) -> dynamodb.SSESpecificat
         return dynamodb.SSESpecification(SSEEnabled=True, SSEType="KMS")
     assert key is not None, "customer_managed encryption needs the key resource"
     return dynamodb.SSESpecification(SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=GetAtt(key, "Arn"))
-
-
-

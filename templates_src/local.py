@@ -22,10 +22,9 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from .access_stack import access_stack_name
-from .data_stack import data_stack_name
 from .errors import SpecError
 from .loader import Spec, load_spec
+from .stack_files import StackFiles, stack_files
 
 STACK_TIMEOUT_S = 120.0
 DESIGN_ENVIRONMENTS = Path("environments/designs")
@@ -38,15 +37,12 @@ def target(args: argparse.Namespace) -> tuple[Path, Path]:
     return Path("environments") / f"{args.env}.yaml", Path("build") / args.env
 
 
-def create_stack(cf: Any, name: str, build_dir: Path, kind: str) -> dict[str, str]:
+def create_stack(cf: Any, stack: StackFiles) -> dict[str, str]:
     """create_stack from the committed build files; wait; return the outputs."""
-    read = lambda suffix: json.loads((build_dir / f"{kind}.{suffix}.json").read_text())  # noqa: E731
+    name = stack.name
     cf.create_stack(
-        StackName=name,
-        TemplateBody=(build_dir / f"{kind}.template.json").read_text(),
-        Parameters=read("parameters"),
-        Tags=read("tags"),
-        Capabilities=["CAPABILITY_NAMED_IAM"] if kind == "access" else [],
+        StackName=name, TemplateBody=stack.template, Parameters=stack.parameters,
+        Tags=stack.tags, Capabilities=stack.capabilities,
     )
     deadline = time.monotonic() + STACK_TIMEOUT_S
     while True:
@@ -70,10 +66,8 @@ def run(spec: Spec, build_dir: Path) -> bool:
 
     region = spec.env.region
     cf = boto3.client("cloudformation", region_name=region)
-    outputs = create_stack(cf, data_stack_name(spec), build_dir, "data")
-    if (build_dir / "access.template.json").exists():
-        create_stack(cf, access_stack_name(spec), build_dir, "access")
-    table = outputs["TableName"]
+    outputs = [create_stack(cf, stack) for stack in stack_files(spec, build_dir)]
+    table = outputs[0]["TableName"]
     ddb = boto3.client("dynamodb", region_name=region)
     print(f"data: loaded {load_samples(ddb, table, spec.design)} sample items into {table}")
     results = run_all(ddb, table, spec.design)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,10 +20,15 @@ class Stack:
     # Capabilities create-stack needs (CAPABILITY_NAMED_IAM for named roles).
     capabilities: tuple[str, ...] = ()
 
+    @functools.cached_property
+    def template_dict(self) -> dict[str, Any]:
+        """The rendered template, computed once (troposphere validates on each to_dict)."""
+        return self.template.to_dict()
+
     def files(self) -> dict[str, str]:
         """File name -> content for build/<env>/."""
         return {
-            f"{self.kind}.template.json": render_json(self.template.to_dict()),
+            f"{self.kind}.template.json": render_json(self.template_dict),
             # The list `aws cloudformation create-stack --parameters file://` reads.
             f"{self.kind}.parameters.json": render_json(
                 [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(self.parameters.items())]

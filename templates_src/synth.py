@@ -10,7 +10,6 @@ Exit codes: 0 written, 2 bad input (nothing written).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -40,9 +39,9 @@ def build_stacks(spec: Spec) -> list[Stack]:
     return stacks
 
 
-def render_environment(spec: Spec) -> dict[str, str]:
+def render_environment(spec: Spec, stacks: list[Stack]) -> dict[str, str]:
     files: dict[str, str] = {}
-    for stack in build_stacks(spec):
+    for stack in stacks:
         files.update(stack.files())
     if spec.env.access is not None:
         files["access-report.md"] = render_access_report(spec)
@@ -65,11 +64,11 @@ def render_all(
     for env_file, subdir in targets:
         try:
             spec = load_spec(env_file, designs_dir)
-            rendered[subdir] = render_environment(spec)
+            stacks = build_stacks(spec)
+            rendered[subdir] = render_environment(spec, stacks)
             if "/" not in subdir:  # real environments, not the design examples
-                params = {p["ParameterKey"]: p["ParameterValue"]
-                          for p in json.loads(rendered[subdir]["data.parameters.json"])}
-                for_taskcat.append((spec, json.loads(rendered[subdir]["data.template.json"]), params))
+                data = stacks[0]
+                for_taskcat.append((spec, data.template_dict, data.parameters))
         except SpecError as exc:
             # A broken design is shared by several environments: report it once.
             problems.extend(p for p in exc.problems if p not in problems)

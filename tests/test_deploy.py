@@ -15,8 +15,9 @@ from botocore.stub import ANY, Stubber
 
 from templates_src import moto_server
 from templates_src.deploy import (
-    EXIT_REFUSED, DeployError, Deployer, check_caller, main as deploy_main, protection_policy, stack_files,
+    EXIT_REFUSED, DeployError, Deployer, check_caller, main as deploy_main, protection_policy,
 )
+from templates_src.stack_files import stack_files
 
 from .conftest import BUILD, ROOT, spec_for
 

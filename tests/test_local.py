@@ -15,8 +15,7 @@ from templates_src import moto_server
 from templates_src.local import create_stack, main as local_main
 from templates_src.loader import load_spec
 from templates_src.smoke import load_samples, run_all, verify_table
-from templates_src.access_stack import access_stack_name
-from templates_src.data_stack import data_stack_name
+from templates_src.stack_files import stack_files
 
 from .conftest import BUILD, ENVIRONMENTS
 
@@ -39,8 +38,9 @@ def _deploy_and_run(name: str, mutate: Any = None) -> tuple[list[Any], list[Any]
     with mock_aws():
         region = spec.env.region
         cf = boto3.client("cloudformation", region_name=region)
-        outputs = create_stack(cf, data_stack_name(spec), build_dir, "data")
-        create_stack(cf, access_stack_name(spec), build_dir, "access")
+        data, access = stack_files(spec, build_dir)
+        outputs = create_stack(cf, data)
+        create_stack(cf, access)
         ddb = boto3.client("dynamodb", region_name=region)
         table = outputs["TableName"]
         assert load_samples(ddb, table, design) == len(design.sample_items)
