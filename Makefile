@@ -21,8 +21,15 @@ TASKCAT_STAMP := $(TASKCAT_VENV)/.installed
 TASKCAT_VERSION := 0.9.58
 TASKCAT_CONFIG := $(BUILD)/taskcat/.taskcat.yml
 
+CLI := $(PY) -m templates_src
+RULES_DOC := docs/rules.md
+
+# Exit codes: the command (python -m templates_src ...) exits 0 ok, 1 AWS
+# failure, 2 bad input, 3 refused by a guard; make reports any failure as 2.
+# CI that needs the exact code calls the command, not make.
+
 .PHONY: help synth lint test check bench clean security access-report local plan deploy destroy moto-server \
-	taskcat-lint taskcat
+	taskcat-lint taskcat rules
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,10 +55,13 @@ $(TASKCAT_STAMP):
 	@touch $@
 
 synth: $(STAMP) ## Render build/ from environments/ and the designs (no AWS account needed)
-	@$(PY) -m templates_src.synth --out $(BUILD)
+	@$(CLI) synth --out $(BUILD)
 
-lint: $(STAMP) ## cfn-lint every template under build/ in one process, informational checks included
+lint: $(STAMP) ## cfn-lint every template (one process, informational checks included), ruff, mypy
 	$(VENV)/bin/cfn-lint --include-checks I -- '$(TEMPLATES)'
+	$(VENV)/bin/ruff check templates_src tests scripts
+	$(VENV)/bin/ruff format --check templates_src tests scripts
+	$(VENV)/bin/mypy
 
 test: $(STAMP) $(NODE_STAMP) security taskcat-lint ## Run every test: checkov, taskcat lint, then pytest
 	$(PY) -m pytest
@@ -61,22 +71,22 @@ security: $(CHECKOV_STAMP) ## checkov over build/ offline (own virtualenv); supp
 		--skip-download --compact --quiet
 
 local: $(STAMP) ## Deploy to a moto server on 127.0.0.1, load samples, run every access pattern (DESIGN=<name> or ENV=dev)
-	@$(PY) -m templates_src.local $(if $(DESIGN),--design $(DESIGN),--env $(or $(ENV),dev))
+	@$(CLI) local $(if $(DESIGN),--design $(DESIGN),--env $(or $(ENV),dev))
 
 plan: synth ## Offline plan of build/ENV against git BASE (default HEAD) with data-loss guards; ALLOW=<guard id>
 	@test -n "$(ENV)" || { echo "usage: make plan ENV=<env> [BASE=<git ref>] [ALLOW=G00x]" >&2; exit 2; }
-	@$(PY) -m templates_src.plan --env $(ENV) --base $(or $(BASE),HEAD) $(if $(ALLOW),--allow $(ALLOW)) $(if $(FORMAT),--format $(FORMAT))
+	@$(CLI) plan --env $(ENV) --base $(or $(BASE),HEAD) $(if $(ALLOW),--allow $(ALLOW)) $(if $(FORMAT),--format $(FORMAT))
 
 deploy: $(STAMP) ## Change-set deploy of ENV's data then access stack (boto3; honours AWS_ENDPOINT_URL); ALLOW=<guard id>
 	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<env> [ALLOW=G00x]" >&2; exit 2; }
-	@$(PY) -m templates_src.deploy --env $(ENV) $(if $(ALLOW),--allow $(ALLOW))
+	@$(CLI) deploy --env $(ENV) $(if $(ALLOW),--allow $(ALLOW))
 
 destroy: $(STAMP) ## Delete ENV's stacks (access first); refused for protected environments such as prod
 	@test -n "$(ENV)" || { echo "usage: make destroy ENV=<env>" >&2; exit 2; }
-	@$(PY) -m templates_src.deploy --env $(ENV) --destroy
+	@$(CLI) destroy --env $(ENV)
 
 moto-server: $(STAMP) ## A local AWS endpoint for `make deploy` (PORT=5000, ACCOUNT=<env's account id>)
-	MOTO_ACCOUNT_ID=$(or $(ACCOUNT),111111111111) $(PY) -m templates_src.moto_shim -H 127.0.0.1 -p $(or $(PORT),5000)
+	MOTO_ACCOUNT_ID=$(or $(ACCOUNT),111111111111) $(PY) -m templates_src.local.moto_shim -H 127.0.0.1 -p $(or $(PORT),5000)
 
 taskcat-lint: $(TASKCAT_STAMP) ## taskcat lint of build/taskcat/.taskcat.yml, offline, in its own virtualenv
 	$(TASKCAT_VENV)/bin/taskcat lint --input-file $(TASKCAT_CONFIG) --project-root .
@@ -85,11 +95,15 @@ taskcat: $(TASKCAT_STAMP) ## Multi-region test deployments with taskcat (needs a
 	$(TASKCAT_VENV)/bin/taskcat test run --input-file $(TASKCAT_CONFIG) --project-root .
 
 access-report: synth ## Print who may do what, per environment (also in build/<env>/access-report.md)
-	@cat $(BUILD)/*/access-report.md
+	@$(CLI) report $(if $(ENV),--env $(ENV))
+
+rules: $(STAMP) ## List every spec rule and plan guard by ID; writes docs/rules.md
+	@$(CLI) rules --format markdown > $(RULES_DOC).tmp && mv $(RULES_DOC).tmp $(RULES_DOC)
+	@$(CLI) rules
 
 check: synth lint test ## synth + lint + test
 
-bench: $(STAMP) ## Time `make synth` against importing the runtime libraries alone
+bench: $(STAMP) ## Time `make synth` against its floor (importing exactly the libraries synth loads); fails when over 1.5x
 	@$(PY) scripts/bench.py
 
 clean: ## Remove the virtualenvs and caches (build/ is committed and stays)

@@ -3,16 +3,12 @@
 
     scripts/synth.py --env-file environments/dev.yaml --out DIR
 
+Same as `python -m templates_src synth`, run under the project's virtualenv.
 Writes DIR/<env>/<stack>.{template,parameters,tags}.json; exit 2 on bad input
 with every problem listed, and nothing written.
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from templates_src.synth import main  # noqa: E402
+from _venv import run_command
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command("synth")

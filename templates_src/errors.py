@@ -1,42 +1,58 @@
-"""Problems found in user input, reported all at once with file and field path."""
+"""One error root and its exit codes.
+
+Every expected failure is a ToolError subclass; the command line
+(`cli.py`) turns it into a message and its exit code in one place, so no
+traceback reaches a user for bad input, a refused change or an AWS failure.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Sequence, Union
+from enum import IntEnum
+from typing import Iterable
 
-PathPart = Union[str, int]
-
-
-def format_path(parts: Sequence[PathPart]) -> str:
-    """Render ("billing", "read", "min") as billing.read.min and list indexes as [i]."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
+from .diagnostics import Diagnostic, errors_only
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    path: str
-    message: str
-    severity: str = "error"  # "error" stops synth; "warning" is printed only
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.path}: {self.severity}: {self.message}"
+class ExitCode(IntEnum):
+    OK = 0
+    AWS_FAILURE = 1  # AWS refused, failed or rolled back; credentials; endpoint
+    BAD_INPUT = 2  # a config, template, argument or build file is wrong
+    REFUSED = 3  # a guard blocks the change (data loss or a deploy-time failure)
+    INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
-class SpecError(Exception):
-    """Raised with every problem found, so users fix them in one round."""
+class ToolError(Exception):
+    """Root of every expected failure; carries its exit code.
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+    str(error) is the one-line cause and what to do; details() are lines
+    printed before it (every diagnostic of a SpecError).
+    """
+
+    exit_code: ExitCode = ExitCode.AWS_FAILURE
+
+    def details(self) -> list[str]:
+        return []
 
 
-def errors_only(problems: Iterable[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == "error"]
+class BadInput(ToolError):
+    exit_code = ExitCode.BAD_INPUT
+
+
+class SpecError(BadInput):
+    """Every problem found in the input, so users fix them in one round."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic], consequence: str = "") -> None:
+        self.problems = list(diagnostics)
+        summary = f"{len(errors_only(self.problems))} error(s)"
+        super().__init__(f"{summary}; {consequence}" if consequence else summary)
+
+    def details(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class AwsFailure(ToolError):
+    exit_code = ExitCode.AWS_FAILURE
+
+
+class Refused(ToolError):
+    exit_code = ExitCode.REFUSED

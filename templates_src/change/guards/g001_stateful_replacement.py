@@ -1,0 +1,36 @@
+"""G001: a table or KMS key would be replaced or removed.
+
+Blocked whatever its DeletionPolicy: Retain keeps an orphan, but the stack
+then points at a new, empty table (or a key that cannot read the old data).
+"""
+
+from __future__ import annotations
+
+from ..diff import ResourceChange
+from ...diagnostics import Diagnostic, Rule
+from . import STATEFUL_TYPES
+
+RULE = Rule(
+    "G001", "No table or KMS key is replaced or removed", "error",
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html (TableName, KeySchema: Replacement)",
+)
+
+
+def check(change: ResourceChange) -> list[Diagnostic]:
+    if change.resource_type not in STATEFUL_TYPES or change.action not in ("Replace", "Remove"):
+        return []
+    if change.action == "Remove":
+        return [RULE.at(
+            change.logical_id, "(resource)",
+            f"{change.resource_type} {change.logical_id} would be removed from the stack",
+            "keep the resource; to retire it, first set DeletionPolicy Retain in its own deploy, "
+            "then remove it, and delete the data by hand after a backup",
+        )]
+    props = ", ".join(change.replacing)
+    return [RULE.at(
+        change.logical_id, props,
+        f"{change.resource_type} {change.logical_id} would be REPLACED (a new, empty resource) "
+        f"because {props} changed; CloudFormation cannot change it in place",
+        "create a new table under a new logical ID and name, migrate the data (export/import or a "
+        "dual-write period), then remove the old one",
+    )]

@@ -1,0 +1,57 @@
+"""G002: more than one GSI created or deleted on a table in one update.
+
+CloudFormation rejects it and rolls the stack back (aws-cdk#14920); the way
+forward is a sequence of deploys, one index change each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..diff import ResourceChange
+from ...diagnostics import Diagnostic, Rule
+
+RULE = Rule(
+    "G002", "At most one GSI created or deleted per table per update", "error",
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html#cfn-dynamodb-table-globalsecondaryindexes",
+)
+
+
+def _indexes(resource: dict[str, Any]) -> dict[str, Any]:
+    return {g["IndexName"]: g for g in resource.get("Properties", {}).get("GlobalSecondaryIndexes", [])}
+
+
+def _shape(gsi: dict[str, Any]) -> Any:
+    # Throughput and contributor insights change in place; keys and projection do not.
+    return (gsi.get("KeySchema"), gsi.get("Projection"))
+
+
+def staged_sequence(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """One index change per deploy: deletions first, then creations."""
+    before, after = _indexes(old), _indexes(new)
+    changed = [n for n in before if n in after and _shape(before[n]) != _shape(after[n])]
+    removals = sorted(set(before) - set(after)) + changed
+    additions = sorted(set(after) - set(before)) + changed
+    current = sorted(before)
+    steps = []
+    for name in removals:
+        current = [n for n in current if n != name]
+        steps.append(f"delete GSI {name} (table keeps: {', '.join(current) or 'none'})")
+    for name in additions:
+        current = sorted(current + [name])
+        steps.append(f"create GSI {name} and wait until it is ACTIVE (table then has: {', '.join(current)})")
+    return steps
+
+
+def check(change: ResourceChange) -> list[Diagnostic]:
+    if change.resource_type != "AWS::DynamoDB::Table" or change.action != "Modify":
+        return []
+    steps = staged_sequence(change.old, change.new)
+    if len(steps) <= 1:
+        return []
+    plan = "; ".join(f"deploy {i}: {s}" for i, s in enumerate(steps, 1))
+    return [RULE.at(
+        change.logical_id, "GlobalSecondaryIndexes",
+        f"{len(steps)} GSI creations/deletions in one update; CloudFormation allows one per table per update",
+        f"stage it: {plan}",
+    )]

@@ -1,0 +1,150 @@
+"""Offline plan: what a deploy would do to each resource, and what it must not.
+
+A plan diffs two templates (diff.py) and runs every guard (guards/) on each
+resource change. It reads templates from files, from a git ref, or (deploy)
+from CloudFormation; input it cannot read is BadInput.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import Diagnostic
+from ..errors import BadInput, Refused
+from ..stacks.artifacts import template_file
+from ..stacks.names import STACK_KINDS
+from .diff import ResourceChange, diff_templates
+from .guards import all_guards
+
+_SYMBOL = {"Add": "+", "Modify": "~", "Replace": "!", "Remove": "-"}
+EMPTY_TEMPLATE: dict[str, Any] = {"Resources": {}}
+
+
+@dataclass
+class StackPlan:
+    label: str
+    changes: list[ResourceChange]
+    findings: list[Diagnostic]
+
+
+def parse_allow(text: str) -> frozenset[str]:
+    """"G002, g004" -> {"G002", "G004"}; unknown guard IDs are BadInput."""
+    allowed = frozenset(a.strip().upper() for a in text.split(",") if a.strip())
+    known = all_guards()
+    unknown = allowed - set(known)
+    if unknown:
+        raise BadInput(f"--allow: unknown guard id(s) {', '.join(sorted(unknown))}; allowed: {', '.join(known)}")
+    return allowed
+
+
+def read_template(path: Path, label: str | None = None) -> dict[str, Any]:
+    label = label or str(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadInput(f"{label}: cannot read: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f"line {exc.lineno}: " if isinstance(exc, json.JSONDecodeError) else ""
+        raise BadInput(f"{label}: {where}not JSON: {getattr(exc, 'msg', exc)}") from None
+    return validated(data, label)
+
+
+def validated(data: Any, label: str) -> dict[str, Any]:
+    if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
+        raise BadInput(f"{label}: Resources: not a CloudFormation template (no Resources mapping)")
+    for logical_id, resource in data["Resources"].items():
+        if not isinstance(resource, dict) or "Type" not in resource:
+            raise BadInput(f"{label}: Resources.{logical_id}.Type: missing")
+    return data
+
+
+def plan_stack(label: str, old: dict[str, Any], new: dict[str, Any]) -> StackPlan:
+    changes = diff_templates(old, new)
+    guards = all_guards()
+    findings = [f for change in changes for check in guards.values() for f in check(change)]
+    return StackPlan(label, changes, findings)
+
+
+def git_template(base: str, path: Path) -> dict[str, Any] | None:
+    """The template at a git ref, or None when it did not exist there."""
+    spec = f"{base}:{path.as_posix()}"
+    try:
+        proc = subprocess.run(["git", "show", spec], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise BadInput("git is not installed; plan two files instead: plan OLD.json NEW.json") from None
+    if proc.returncode != 0:
+        if "exists on disk, but not in" in proc.stderr or "does not exist in" in proc.stderr:
+            return None
+        reason = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"
+        raise BadInput(f"git ref {base!r}: {reason}")
+    try:
+        return validated(json.loads(proc.stdout), spec)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{spec}: not JSON: {exc.msg}") from None
+
+
+def plan_environment(env: str, build_dir: Path, base: str) -> list[StackPlan]:
+    """build/<env>/ against the same files at a git ref."""
+    env_dir = build_dir / env
+    if not env_dir.is_dir():
+        raise BadInput(f"{env_dir}: no such environment build; run make synth")
+    plans = []
+    for kind in STACK_KINDS:
+        path = env_dir / template_file(kind)
+        if path.exists():
+            old = git_template(base, path) or EMPTY_TEMPLATE
+            plans.append(plan_stack(f"{env}/{kind} ({base} -> working tree)", old, read_template(path)))
+    return plans
+
+
+def blocked(plans: list[StackPlan], allowed: frozenset[str]) -> list[Diagnostic]:
+    return [f for p in plans for f in p.findings if f.rule_id not in allowed]
+
+
+def refuse_if_blocked(plans: list[StackPlan], allowed: frozenset[str], what: str) -> None:
+    found = blocked(plans, allowed)
+    if found:
+        ids = ",".join(sorted({f.rule_id for f in found}))
+        raise Refused(f"{what}: blocked by {ids}; fix the change, or allow it explicitly with ALLOW={ids}")
+
+
+def render_text(plans: list[StackPlan], allowed: frozenset[str]) -> str:
+    lines = []
+    for plan in plans:
+        lines.append(f"== {plan.label}")
+        if not plan.changes:
+            lines.append("   no changes")
+        for c in plan.changes:
+            lines.append(f" {_SYMBOL[c.action]} {c.action:<7} {c.logical_id} ({c.resource_type})")
+            for p in c.paths:
+                mark = "  (replaces)" if p.split(".")[1:2] and p.split(".")[1] in c.replacing else ""
+                lines.append(f"       {p}{mark}")
+        for f in plan.findings:
+            state = "allowed" if f.rule_id in allowed else "BLOCKED"
+            lines.append(f"   {state} {f.rule_id} {f.where}.{f.path}: {f.message}")
+            lines.append(f"      safe way forward: {f.way_forward}")
+    return "\n".join(lines)
+
+
+def render_markdown(plans: list[StackPlan], allowed: frozenset[str]) -> str:
+    lines = ["### Deploy plan", ""]
+    for plan in plans:
+        lines += [f"**{plan.label}**", ""]
+        if not plan.changes:
+            lines += ["No changes.", ""]
+            continue
+        lines += ["| action | resource | type | changed properties |", "|---|---|---|---|"]
+        for c in plan.changes:
+            paths = "<br>".join(f"`{p}`" for p in c.paths) or "—"
+            lines.append(f"| {c.action} | `{c.logical_id}` | `{c.resource_type}` | {paths} |")
+        lines.append("")
+        for f in plan.findings:
+            state = "allowed" if f.rule_id in allowed else ":no_entry: **blocked**"
+            lines.append(f"- {state} `{f.rule_id}` `{f.where}.{f.path}`: {f.message}. "
+                         f"Safe way forward: {f.way_forward}.")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,218 @@
+"""The command line: `python -m templates_src <command>` (console script `conversation-table-iac`).
+
+A thin layer over the library: each command parses its arguments and calls
+one function of a layer. Every expected failure is a ToolError; `main`
+prints it and returns its exit code, here and nowhere else:
+
+    0 ok   1 AWS failure   2 bad input   3 refused by a guard   130 interrupted
+
+Layers are imported inside the commands, so `synth` never pays for boto3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .errors import BadInput, ExitCode, ToolError
+
+PROG = "python -m templates_src"
+BUILD = Path("build")
+ENVIRONMENTS = Path("environments")
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def cmd_synth(args: argparse.Namespace) -> ExitCode:
+    from .spec.loader import DESIGNS_DIR
+    from .stacks.artifacts import write_tree
+    from .stacks.synth import Target, all_targets, render_all
+
+    started = time.perf_counter()
+    designs_dir = args.designs_dir or DESIGNS_DIR
+    if args.env_file:
+        targets = [Target(f, f.stem) for f in args.env_file]
+    else:
+        targets = all_targets(args.environments_dir)
+        if not targets:
+            raise BadInput(f"{args.environments_dir}: no *.yaml environment configs found")
+    from .errors import SpecError
+
+    try:
+        rendered = render_all(targets, designs_dir, with_taskcat=not args.env_file)
+    except SpecError as exc:
+        raise SpecError(exc.problems, consequence=f"nothing written to {args.out}/") from None
+    for warning in rendered.warnings:
+        print(warning, file=sys.stderr)
+    write_tree(args.out, rendered.tree, replace_all=not args.env_file)
+    elapsed = (time.perf_counter() - started) * 1000
+    print(f"synth: wrote {rendered.file_count} files for {', '.join(rendered.tree)} into {args.out}/ "
+          f"in {elapsed:.0f} ms")
+    return ExitCode.OK
+
+
+def cmd_plan(args: argparse.Namespace) -> ExitCode:
+    from .change.plan import parse_allow, plan_environment, plan_stack, read_template, refuse_if_blocked
+    from .change.plan import render_markdown, render_text
+
+    allowed = parse_allow(args.allow)
+    if args.env:
+        if args.old or args.new:
+            raise BadInput("give OLD.json NEW.json, or --env ENV, not both")
+        plans = plan_environment(args.env, args.build, args.base)
+    elif args.old and args.new:
+        plans = [plan_stack(f"{args.old} -> {args.new}", read_template(args.old), read_template(args.new))]
+    else:
+        raise BadInput("give OLD.json NEW.json, or --env ENV")
+    print(render_markdown(plans, allowed) if args.format == "markdown" else render_text(plans, allowed))
+    refuse_if_blocked(plans, allowed, "plan")
+    return ExitCode.OK
+
+
+def _deploy(args: argparse.Namespace, destroy: bool) -> ExitCode:
+    from .change.plan import parse_allow
+    from .deploy.deployer import deploy_environment
+    from .spec.loader import DESIGNS_DIR, environment_file, load_spec
+    from .stacks.artifacts import read_stack_files
+
+    allowed = parse_allow(getattr(args, "allow", ""))
+    spec = load_spec(environment_file(args.env, args.environments_dir), args.designs_dir or DESIGNS_DIR)
+    stacks = read_stack_files(spec, args.build / args.env)
+    deploy_environment(spec, stacks, allowed, destroy=destroy)
+    return ExitCode.OK
+
+
+def cmd_deploy(args: argparse.Namespace) -> ExitCode:
+    return _deploy(args, destroy=False)
+
+
+def cmd_destroy(args: argparse.Namespace) -> ExitCode:
+    return _deploy(args, destroy=True)
+
+
+def cmd_local(args: argparse.Namespace) -> ExitCode:
+    import signal
+
+    # The one import of local tooling: the product layers never import it.
+    from .local.runner import run_local
+    from .spec.loader import DESIGN_EXAMPLES_SUBDIR, environment_file, load_spec
+
+    if args.design:
+        env_file = environment_file(args.design, args.environments_dir / DESIGN_EXAMPLES_SUBDIR)
+        build_dir = args.build / DESIGN_EXAMPLES_SUBDIR / args.design
+    else:
+        env_file = environment_file(args.env, args.environments_dir)
+        build_dir = args.build / args.env
+    spec = load_spec(env_file)
+    # SIGTERM unwinds like Ctrl-C so the server is always stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    return ExitCode.OK if run_local(spec, build_dir) else ExitCode.AWS_FAILURE
+
+
+def cmd_report(args: argparse.Namespace) -> ExitCode:
+    from .stacks.artifacts import ACCESS_REPORT_FILE
+
+    envs = [args.env] if args.env else sorted(p.parent.name for p in args.build.glob(f"*/{ACCESS_REPORT_FILE}"))
+    if not envs:
+        raise BadInput(f"{args.build}/: no access reports; run make synth")
+    for env in envs:
+        path = args.build / env / ACCESS_REPORT_FILE
+        if not path.is_file():
+            raise BadInput(f"{path}: no access report (the environment has no access: section, or run make synth)")
+        print(path.read_text(encoding="utf-8"))
+    return ExitCode.OK
+
+
+def cmd_rules(args: argparse.Namespace) -> ExitCode:
+    from .rules_doc import render_rules
+
+    print(render_rules(markdown=args.format == "markdown"), end="")
+    return ExitCode.OK
+
+
+# -- parser --------------------------------------------------------------------------------
+
+
+def _common(p: argparse.ArgumentParser, env_required: bool = True) -> None:
+    p.add_argument("--env", required=env_required, help="environment name (environments/<env>.yaml)")
+    p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
+    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
+    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Conversation-table infrastructure as code: designs + environments -> CloudFormation.",
+        epilog="Exit codes: 0 ok, 1 AWS failure, 2 bad input, 3 refused by a guard. "
+               "`make` reports any failure as 2: call this command for the exact code.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    commands: dict[str, tuple[Callable[[argparse.Namespace], ExitCode], str]] = {
+        "synth": (cmd_synth, "render build/ from environments/ and the designs (no AWS account needed)"),
+        "plan": (cmd_plan, "offline plan of a change with data-loss guards (exit 3 when blocked)"),
+        "deploy": (cmd_deploy, "change-set deploy of an environment's data then access stack"),
+        "destroy": (cmd_destroy, "delete an unprotected environment's stacks (access first)"),
+        "local": (cmd_local, "deploy to a moto server on 127.0.0.1, load samples, run every access pattern"),
+        "report": (cmd_report, "print who may do what (build/<env>/access-report.md)"),
+        "rules": (cmd_rules, "list every spec rule and plan guard with its ID"),
+    }
+    parsers = {}
+    for name, (handler, text) in commands.items():
+        p = sub.add_parser(name, help=text, description=text)
+        p.set_defaults(handler=handler)
+        parsers[name] = p
+
+    p = parsers["synth"]
+    p.add_argument("--env-file", action="append", type=Path,
+                   help="synthesise only this environment config (repeatable); default: every one")
+    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
+    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
+    p.add_argument("--out", type=Path, default=BUILD, help="output directory (default build)")
+
+    p = parsers["plan"]
+    p.add_argument("old", nargs="?", type=Path, help="old template JSON")
+    p.add_argument("new", nargs="?", type=Path, help="new template JSON")
+    p.add_argument("--env", help="plan build/<env>/ against --base")
+    p.add_argument("--base", default="HEAD", help="git ref for --env (default HEAD)")
+    p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
+    p.add_argument("--format", choices=("text", "markdown"), default="text")
+    p.add_argument("--allow", default=os.environ.get("ALLOW", ""), help="guard IDs to allow, comma-separated")
+
+    _common(parsers["deploy"])
+    parsers["deploy"].add_argument("--allow", default="", help="guard IDs to allow, comma-separated")
+    _common(parsers["destroy"])
+
+    p = parsers["local"]
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--env", default="dev", help="an environment under build/ (default dev)")
+    group.add_argument("--design", help="a design's example deployment under build/designs/")
+    p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
+    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
+
+    p = parsers["report"]
+    p.add_argument("--env", help="one environment (default: every one with an access stack)")
+    p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
+
+    parsers["rules"].add_argument("--format", choices=("text", "markdown"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every expected failure becomes its message and exit code here."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ToolError as exc:
+        for line in exc.details():
+            print(line, file=sys.stderr)
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print(f"{args.command}: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)

@@ -1,0 +1,71 @@
+"""boto3 sessions, and AWS failures turned into a one-line cause and what to do.
+
+Expected failures (no or expired credentials, an unreachable endpoint,
+throttling, access denied) become AwsFailure, which the command line prints
+without a traceback (exit 1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, Iterator
+
+import boto3
+from botocore import exceptions as bx
+
+from ..errors import AwsFailure
+
+THROTTLING = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
+              "ProvisionedThroughputExceededException"}
+EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+REJECTED = {"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch",
+            "InvalidSignatureException", "AuthFailure"}
+DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+
+
+def session() -> Any:
+    with aws_errors("AWS session"):
+        return boto3.session.Session()
+
+
+def endpoint_hint() -> str:
+    url = os.environ.get("AWS_ENDPOINT_URL")
+    return f"AWS_ENDPOINT_URL={url}" if url else "the AWS endpoint"
+
+
+@contextlib.contextmanager
+def aws_errors(what: str) -> Iterator[None]:
+    """Translate botocore's exceptions raised inside the block into AwsFailure."""
+    try:
+        yield
+    except bx.NoCredentialsError:
+        raise AwsFailure(f"{what}: no AWS credentials found; set AWS_PROFILE (or AWS_ACCESS_KEY_ID and "
+                         "AWS_SECRET_ACCESS_KEY), or sign in with `aws sso login`") from None
+    except bx.PartialCredentialsError as exc:
+        raise AwsFailure(f"{what}: incomplete AWS credentials ({exc}); set both the key id and the secret") from None
+    except bx.ProfileNotFound as exc:
+        raise AwsFailure(f"{what}: {exc}; check AWS_PROFILE against ~/.aws/config") from None
+    except bx.NoRegionError:
+        raise AwsFailure(f"{what}: no AWS region configured; set AWS_REGION") from None
+    except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ConnectionClosedError) as exc:
+        raise AwsFailure(f"{what}: cannot reach {endpoint_hint()} ({exc}); check the URL and the network, "
+                         "or start the local endpoint with `make moto-server`") from None
+    except bx.ReadTimeoutError as exc:
+        raise AwsFailure(f"{what}: {endpoint_hint()} did not answer in time ({exc}); run it again") from None
+    except bx.ClientError as exc:
+        error = exc.response.get("Error", {})
+        code, message = str(error.get("Code", "")), error.get("Message", str(exc))
+        if code in THROTTLING:
+            hint = "throttled by AWS; wait a minute and run it again"
+        elif code in EXPIRED:
+            hint = "the credentials have expired; refresh them (e.g. `aws sso login`)"
+        elif code in REJECTED:
+            hint = "the credentials were rejected; check AWS_PROFILE or the access keys"
+        elif code in DENIED:
+            hint = "access denied; the caller needs the CloudFormation, IAM and DynamoDB permissions README lists"
+        else:
+            hint = f"AWS error {code or 'unknown'}"
+        raise AwsFailure(f"{what}: {hint}: {message}") from None
+    except bx.BotoCoreError as exc:
+        raise AwsFailure(f"{what}: {exc}") from None

@@ -1,0 +1,250 @@
+"""Change-set deploy of an environment's stacks, refusing changes that lose data.
+
+For each stack (data first, then access): check the caller's account and
+region, plan offline against the deployed template, create a change set
+(CREATE or UPDATE from the stack status), print it and cross-check it with
+the plan, refuse replacement or removal of a table or key, execute, follow
+the stack events, print the outputs. A protected environment's data stack
+gets a stack policy that denies Update:Replace and Update:Delete on the
+table and key, and termination protection. AWS_ENDPOINT_URL is honoured.
+
+Failures raise the error root (errors.py): AwsFailure for AWS failures and
+rollbacks, Refused for a guard or a change set that would lose data,
+BadInput for the wrong account or region.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from ..change.guards import STATEFUL_TYPES
+from ..change.plan import EMPTY_TEMPLATE, StackPlan, plan_stack, refuse_if_blocked, render_text
+from ..errors import AwsFailure, BadInput, Refused
+from ..spec.loader import Spec
+from ..stacks.artifacts import StackFiles
+from ..stacks.names import DATA, KEY_ID, TABLE_ID
+from .aws import aws_errors, session
+
+POLL_S = 5.0
+TIMEOUT_S = 3600.0
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+UPDATABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
+             "IMPORT_ROLLBACK_COMPLETE"}
+SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
+
+
+def protection_policy() -> dict[str, Any]:
+    """Stack policy: no update may replace or delete the table or its key."""
+    return {
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["Update:Replace", "Update:Delete"],
+                "Resource": [f"LogicalResourceId/{TABLE_ID}", f"LogicalResourceId/{KEY_ID}"],
+            },
+        ]
+    }
+
+
+class Deployer:
+    def __init__(
+        self, spec: Spec, cf: Any, out: Callable[[str], None] = print,
+        sleep: Callable[[float], None] = time.sleep, allowed: frozenset[str] = frozenset(),
+    ) -> None:
+        self.spec, self.cf, self.out, self.sleep, self.allowed = spec, cf, out, sleep, allowed
+
+    # -- stack state -------------------------------------------------------------------
+
+    def stack_status(self, name: str) -> str | None:
+        try:
+            return self.cf.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        except self.cf.exceptions.ClientError as exc:
+            if "does not exist" in str(exc):
+                return None
+            raise
+
+    def deployed_template(self, name: str) -> dict[str, Any]:
+        body = self.cf.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+        # boto3 already decodes a JSON body into a dict; a YAML body stays a string.
+        if isinstance(body, str):
+            try:
+                return json.loads(body)
+            except json.JSONDecodeError:
+                raise AwsFailure(f"{name}: the deployed template is not JSON; cannot plan offline") from None
+        return json.loads(json.dumps(body))
+
+    def change_set_type(self, name: str, status: str | None) -> str:
+        if status is None or status == "REVIEW_IN_PROGRESS":
+            return "CREATE"
+        if status in UPDATABLE:
+            return "UPDATE"
+        raise AwsFailure(
+            f"{name} is {status}: cannot deploy now"
+            + ("; delete it (make destroy) and create it again" if status == "ROLLBACK_COMPLETE" else
+               "; wait for it to finish or fix it in the console")
+        )
+
+    # -- one stack ---------------------------------------------------------------------
+
+    def deploy(self, stack: StackFiles) -> dict[str, str]:
+        status = self.stack_status(stack.name)
+        kind = self.change_set_type(stack.name, status)
+        deployed = self.deployed_template(stack.name) if kind == "UPDATE" else EMPTY_TEMPLATE
+        offline = plan_stack(f"{stack.name} (deployed -> build)", deployed, stack.template_dict)
+        self.out(render_text([offline], self.allowed))
+        refuse_if_blocked([offline], self.allowed, f"{stack.name}: refused (see the plan above)")
+
+        # Later calls use the change set's ARN: unambiguous whatever its name.
+        change_set = self.cf.create_change_set(
+            StackName=stack.name, ChangeSetName=f"{stack.kind}-{datetime.now(timezone.utc):%Y%m%d%H%M%S}",
+            ChangeSetType=kind, TemplateBody=stack.template, Parameters=stack.parameters, Tags=stack.tags,
+            Capabilities=stack.capabilities,
+        )["Id"]
+        described = self._wait_change_set(stack.name, change_set)
+        if described["Status"] == "FAILED":
+            reason = described.get("StatusReason", "")
+            if any(marker in reason for marker in NO_CHANGES):
+                self.out(f"{stack.name}: no changes")
+                self.cf.delete_change_set(StackName=stack.name, ChangeSetName=change_set)
+                return self._outputs(stack.name)
+            raise AwsFailure(f"{stack.name}: change set failed: {reason}")
+
+        changes = [c["ResourceChange"] for c in described.get("Changes", []) if c.get("Type") == "Resource"]
+        self._print_change_set(stack.name, kind, changes)
+        self._cross_check(stack.name, changes, offline)
+        refused = self._stateful_losses(changes)
+        if refused and "G001" not in self.allowed:
+            self.cf.delete_change_set(StackName=stack.name, ChangeSetName=change_set)
+            raise Refused(f"{stack.name}: refused, the change set would {refused}")
+
+        started = datetime.now(timezone.utc)
+        self.cf.execute_change_set(StackName=stack.name, ChangeSetName=change_set)
+        final = self._follow_events(stack.name, started)
+        if final not in SUCCESS:
+            raise AwsFailure(f"{stack.name}: ended {final}")
+        if stack.kind == DATA and self.spec.env.protected:
+            self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(protection_policy()))
+            self.cf.update_termination_protection(StackName=stack.name, EnableTerminationProtection=True)
+            self.out(f"{stack.name}: stack policy denies Update:Replace/Update:Delete on {TABLE_ID} and {KEY_ID}; "
+                     "termination protection on")
+        return self._outputs(stack.name)
+
+    def _wait_change_set(self, name: str, change_set: str) -> dict[str, Any]:
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            described = self.cf.describe_change_set(StackName=name, ChangeSetName=change_set)
+            if described["Status"] in ("CREATE_COMPLETE", "FAILED"):
+                return described
+            if time.monotonic() > deadline:
+                raise AwsFailure(f"{name}: change set {change_set} still {described['Status']}")
+            self.sleep(POLL_S)
+
+    def _print_change_set(self, name: str, kind: str, changes: list[dict[str, Any]]) -> None:
+        self.out(f"{name}: {kind} change set, {len(changes)} resource change(s)")
+        for c in changes:
+            replacement = c.get("Replacement")
+            extra = f" replacement={replacement}" if replacement and replacement != "False" else ""
+            self.out(f"  {c['Action']:<7} {c['LogicalResourceId']} ({c['ResourceType']}){extra}")
+
+    def _cross_check(self, name: str, changes: list[dict[str, Any]], offline: StackPlan) -> None:
+        """Compare AWS's change set with the offline plan; differences are printed."""
+        expected = {"Add": "Add", "Modify": "Modify", "Replace": "Modify", "Remove": "Remove"}
+        planned = {c.logical_id: expected[c.action] for c in offline.changes}
+        actual = {c["LogicalResourceId"]: c["Action"] for c in changes}
+        for logical_id in sorted(set(planned) | set(actual)):
+            if planned.get(logical_id) != actual.get(logical_id):
+                self.out(f"  note: {logical_id}: offline plan says {planned.get(logical_id, 'no change')}, "
+                         f"change set says {actual.get(logical_id, 'no change')}")
+
+    def _stateful_losses(self, changes: list[dict[str, Any]]) -> str:
+        losses = []
+        for c in changes:
+            if c["ResourceType"] not in STATEFUL_TYPES:
+                continue
+            if c["Action"] == "Remove":
+                losses.append(f"remove {c['LogicalResourceId']}")
+            elif c.get("Replacement") in ("True", "Conditional"):
+                losses.append(f"replace {c['LogicalResourceId']} (Replacement={c['Replacement']})")
+        return ", ".join(losses)
+
+    def _follow_events(self, name: str, started: datetime) -> str:
+        seen: set[str] = set()
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            events = self.cf.describe_stack_events(StackName=name)["StackEvents"]
+            for e in reversed(events):
+                if e["EventId"] in seen or e["Timestamp"] < started:
+                    continue
+                seen.add(e["EventId"])
+                reason = f" - {e['ResourceStatusReason']}" if e.get("ResourceStatusReason") else ""
+                self.out(f"  {e['Timestamp']:%H:%M:%S} {e['LogicalResourceId']} {e['ResourceStatus']}{reason}")
+            status = self.stack_status(name) or "DELETE_COMPLETE"
+            if not status.endswith("_IN_PROGRESS"):
+                if status not in SUCCESS:
+                    failed = [e for e in events if e["ResourceStatus"].endswith("_FAILED")
+                              and e["Timestamp"] >= started]
+                    for e in failed:
+                        self.out(f"  FAILED {e['LogicalResourceId']}: {e.get('ResourceStatusReason', '(no reason)')}")
+                return status
+            if time.monotonic() > deadline:
+                raise AwsFailure(f"{name}: still {status} after {TIMEOUT_S:.0f} s")
+            self.sleep(POLL_S)
+
+    def _outputs(self, name: str) -> dict[str, str]:
+        stack = self.cf.describe_stacks(StackName=name)["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        for key, value in sorted(outputs.items()):
+            self.out(f"  output {key} = {value}")
+        return outputs
+
+    # -- destroy -------------------------------------------------------------------------
+
+    def destroy(self, stacks: list[StackFiles]) -> None:
+        if self.spec.env.protected:
+            raise Refused(
+                f"{self.spec.env_name} is protected: destroy refused (its table is Retain, deletion-protected "
+                "and the data stack has termination protection)")
+        for stack in reversed(stacks):  # access first: it imports the data stack's exports
+            if self.stack_status(stack.name) is None:
+                self.out(f"{stack.name}: not deployed")
+                continue
+            # A deleted stack is only found by its ID, not by its name.
+            stack_id = self.cf.describe_stacks(StackName=stack.name)["Stacks"][0]["StackId"]
+            started = datetime.now(timezone.utc)
+            self.cf.delete_stack(StackName=stack_id)
+            final = self._follow_events(stack_id, started)
+            if final != "DELETE_COMPLETE":
+                raise AwsFailure(f"{stack.name}: ended {final}")
+            self.out(f"{stack.name}: deleted")
+
+
+def check_caller(spec: Spec, sts: Any, configured_region: str | None) -> None:
+    account = sts.get_caller_identity()["Account"]
+    if account != spec.env.account_id:
+        raise BadInput(
+            f"{spec.env_file}: account_id: credentials are for account {account}, the environment is "
+            f"{spec.env.account_id}; use the right profile")
+    if configured_region and configured_region != spec.env.region:
+        raise BadInput(
+            f"{spec.env_file}: region: the AWS region configured is {configured_region}, the environment is "
+            f"{spec.env.region}; unset AWS_REGION/AWS_DEFAULT_REGION or match it")
+
+
+def deploy_environment(spec: Spec, stacks: list[StackFiles], allowed: frozenset[str], destroy: bool = False) -> None:
+    """Deploy (or destroy) the environment's built stacks with the caller's credentials."""
+    with aws_errors(f"deploy {spec.env_name}"):
+        aws = session()
+        configured = aws.region_name
+        cf = aws.client("cloudformation", region_name=spec.env.region)
+        check_caller(spec, aws.client("sts", region_name=spec.env.region), configured)
+        deployer = Deployer(spec, cf, allowed=allowed)
+        if destroy:
+            deployer.destroy(stacks)
+        else:
+            for stack in stacks:
+                deployer.deploy(stack)

@@ -1,0 +1,210 @@
+"""Table designs: key schema, indexes, TTL and access patterns (the models).
+
+A design is what a team agrees on before any environment exists: the keys,
+the indexes and the ways the application reads and writes. Access patterns
+are the single source for which indexes must exist, which IAM actions each
+role gets, and which queries the smoke tests run. Field types and ranges
+are checked here by pydantic; cross-field rules live in spec/rules/.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from . import limits
+from .key_condition import KeyCondition, parse_key_condition
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo must never be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+TableName = Annotated[
+    str,
+    StringConstraints(
+        min_length=limits.TABLE_NAME_MIN_LENGTH,
+        max_length=limits.TABLE_NAME_MAX_LENGTH,
+        pattern=limits.NAME_PATTERN,
+    ),
+]
+IndexName = Annotated[
+    str,
+    StringConstraints(
+        min_length=limits.INDEX_NAME_MIN_LENGTH,
+        max_length=limits.INDEX_NAME_MAX_LENGTH,
+        pattern=limits.NAME_PATTERN,
+    ),
+]
+AttributeName = Annotated[
+    str, StringConstraints(min_length=1, max_length=limits.ATTRIBUTE_NAME_MAX_LENGTH)
+]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_\-]{0,62}$")]
+AttributeType = Literal["S", "N", "B"]
+ProjectionType = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
+
+READ_OPERATIONS = ("GetItem", "BatchGetItem", "Query", "TransactGetItems")
+ITEM_WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")
+# Scan is deliberately absent: no access pattern may read the whole table.
+Operation = Literal[
+    "GetItem",
+    "BatchGetItem",
+    "Query",
+    "TransactGetItems",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "ConditionCheckItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+]
+ItemWriteOperation = Literal["PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"]
+# Operations whose key_condition must name one whole item key.
+SINGLE_ITEM_OPERATIONS = ("GetItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")
+PatternRole = Literal["app", "reader", "per_user"]
+
+
+class KeyAttribute(StrictModel):
+    name: AttributeName
+    type: AttributeType
+
+
+class GlobalSecondaryIndex(StrictModel):
+    name: IndexName
+    partition_key: KeyAttribute
+    sort_key: Optional[KeyAttribute] = None
+    projection: ProjectionType = "ALL"
+    non_key_attributes: list[AttributeName] = Field(default_factory=list)
+
+    def key_schema(self) -> tuple[KeyAttribute, ...]:
+        return (self.partition_key,) + ((self.sort_key,) if self.sort_key else ())
+
+
+class LocalSecondaryIndex(StrictModel):
+    name: IndexName
+    sort_key: KeyAttribute
+    projection: ProjectionType = "ALL"
+    non_key_attributes: list[AttributeName] = Field(default_factory=list)
+
+
+Item = dict[str, Any]
+
+
+class UpdateStep(StrictModel):
+    key: Item
+    expression: str
+    values: Item = Field(default_factory=dict)
+    names: dict[str, str] = Field(default_factory=dict)  # "#st": "status" (reserved words)
+
+
+class TransactStep(StrictModel):
+    put: Optional[Item] = None
+    update: Optional[UpdateStep] = None
+
+
+class PatternExample(StrictModel):
+    """Sample request and expected outcome, run by `make local` and the tests."""
+
+    # Placeholder values for key_condition (and update expressions).
+    values: Item = Field(default_factory=dict)
+    # Reads: the keys of exactly the items returned, in DynamoDB's order.
+    expect: Optional[list[Item]] = None
+    scan_index_forward: bool = True
+    # Writes.
+    item: Optional[Item] = None  # PutItem
+    update: Optional[str] = None  # UpdateItem: UpdateExpression
+    names: dict[str, str] = Field(default_factory=dict)  # UpdateItem: "#st": "status"
+    expect_item: Optional[Item] = None  # UpdateItem: attributes after the update
+    transact: list[TransactStep] = Field(default_factory=list)  # TransactWriteItems
+    delete: list[Item] = Field(default_factory=list)  # BatchWriteItem delete keys
+    put: list[Item] = Field(default_factory=list)  # BatchWriteItem puts
+
+
+class AccessPattern(StrictModel):
+    name: Identifier
+    description: str = ""
+    operation: Operation
+    index: Optional[IndexName] = None
+    key_condition: Optional[str] = None
+    # For TransactWriteItems: IAM authorises each item action, not the call.
+    item_operations: list[ItemWriteOperation] = Field(default_factory=list)
+    roles: list[PatternRole] = Field(min_length=1)
+    example: Optional[PatternExample] = None
+
+    def iam_actions(self) -> tuple[str, ...]:
+        """The DynamoDB IAM actions this pattern needs (without the prefix)."""
+        if self.operation == "TransactWriteItems":
+            return tuple(sorted(set(self.item_operations)))
+        if self.operation == "TransactGetItems":
+            return ("GetItem",)
+        return (self.operation,)
+
+    def parsed_key_condition(self) -> KeyCondition | None:
+        return parse_key_condition(self.key_condition) if self.key_condition else None
+
+
+class Design(StrictModel):
+    name: Identifier
+    description: str = ""
+    table_name: TableName
+    partition_key: KeyAttribute
+    sort_key: Optional[KeyAttribute] = None
+    global_secondary_indexes: list[GlobalSecondaryIndex] = Field(default_factory=list)
+    local_secondary_indexes: list[LocalSecondaryIndex] = Field(default_factory=list)
+    ttl_attribute: Optional[AttributeName] = None
+    # How messages are stored: one item each, or a list inside one item that
+    # grows until it hits DynamoDB's 400 KB item limit.
+    message_storage: Literal["item_per_message", "list_in_item"] = "item_per_message"
+    # per_user patterns: the table partition key holds this prefix + the
+    # caller's Cognito identity id, which IAM checks through dynamodb:LeadingKeys.
+    per_user_key_prefix: str = ""
+    # Items `make local` loads before running the access patterns' examples.
+    sample_items: list[Item] = Field(default_factory=list)
+    access_patterns: list[AccessPattern] = Field(min_length=1)
+
+    # ---- derived views used by builders -------------------------------------------
+
+    def table_key(self) -> tuple[KeyAttribute, ...]:
+        return (self.partition_key,) + ((self.sort_key,) if self.sort_key else ())
+
+    def index_key(self, index_name: str) -> tuple[KeyAttribute, ...]:
+        for gsi in self.global_secondary_indexes:
+            if gsi.name == index_name:
+                return gsi.key_schema()
+        for lsi in self.local_secondary_indexes:
+            if lsi.name == index_name:
+                return (self.partition_key, lsi.sort_key)
+        raise KeyError(index_name)
+
+    def index_names(self) -> list[str]:
+        return [i.name for i in self.global_secondary_indexes] + [
+            i.name for i in self.local_secondary_indexes
+        ]
+
+    def key_attributes(self) -> dict[str, str]:
+        """Every attribute any key uses, with its type, in first-use order."""
+        out: dict[str, str] = {}
+        for key in self.all_keys():
+            out.setdefault(key[1].name, key[1].type)
+        return out
+
+    def patterns_for(self, role: str) -> list[AccessPattern]:
+        return [p for p in self.access_patterns if role in p.roles]
+
+    def all_keys(self) -> list[tuple[tuple[str | int, ...], KeyAttribute]]:
+        """(field path, key attribute) for the table's and every index's keys."""
+        keys: list[tuple[tuple[str | int, ...], KeyAttribute]] = [
+            (("partition_key",), self.partition_key)
+        ]
+        if self.sort_key:
+            keys.append((("sort_key",), self.sort_key))
+        for i, gsi in enumerate(self.global_secondary_indexes):
+            keys.append((("global_secondary_indexes", i, "partition_key"), gsi.partition_key))
+            if gsi.sort_key:
+                keys.append((("global_secondary_indexes", i, "sort_key"), gsi.sort_key))
+        for i, lsi in enumerate(self.local_secondary_indexes):
+            keys.append((("local_secondary_indexes", i, "sort_key"), lsi.sort_key))
+        return keys

@@ -1,0 +1,129 @@
+"""Environment configs: how one design is deployed to one account and region.
+
+Defaults are the safe choice (Retain, deletion protection, PITR, a KMS key),
+so leaving a setting out can never lose data; dev opts out explicitly.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from pydantic import Field, StringConstraints
+
+from . import limits
+from .design import StrictModel, TableName
+
+Encryption = Literal["aws_owned", "aws_managed", "customer_managed"]
+StreamViewType = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
+TableClass = Literal["STANDARD", "STANDARD_INFREQUENT_ACCESS"]
+Retention = Literal["Retain", "Delete"]
+AccountId = Annotated[str, StringConstraints(pattern=limits.ACCOUNT_ID_PATTERN)]
+Region = Annotated[str, StringConstraints(pattern=limits.REGION_PATTERN)]
+# CloudFormation stack names: a letter, then letters, digits and hyphens; the
+# longest suffix we add is "-access", so leave room for it within 128.
+StackPrefix = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,119}$")]
+SnsTopicArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$")
+]
+
+
+class Capacity(StrictModel):
+    min: int = Field(ge=limits.PROVISIONED_CAPACITY_MIN, le=limits.PROVISIONED_CAPACITY_MAX)
+    max: int = Field(ge=limits.PROVISIONED_CAPACITY_MIN, le=limits.PROVISIONED_CAPACITY_MAX)
+    target_utilization: int = Field(
+        default=70, ge=limits.TARGET_UTILIZATION_MIN, le=limits.TARGET_UTILIZATION_MAX
+    )
+
+
+class Billing(StrictModel):
+    mode: Literal["PAY_PER_REQUEST", "PROVISIONED"] = "PAY_PER_REQUEST"
+    read: Optional[Capacity] = None
+    write: Optional[Capacity] = None
+
+
+class PointInTimeRecovery(StrictModel):
+    enabled: bool = True
+    recovery_period_days: int = Field(
+        default=limits.PITR_RECOVERY_PERIOD_MAX_DAYS,
+        ge=limits.PITR_RECOVERY_PERIOD_MIN_DAYS,
+        le=limits.PITR_RECOVERY_PERIOD_MAX_DAYS,
+    )
+
+
+class Alarms(StrictModel):
+    # Passed as the AlarmTopicArn stack parameter: a deploy-time input.
+    topic_arn: SnsTopicArn
+
+
+# A trusted principal: a service ("lambda.amazonaws.com"), an account id, or
+# an IAM role/user ARN.
+TrustedPrincipal = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^([a-z0-9.-]+\.amazonaws\.com|[0-9]{12}|arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+))$"
+    ),
+]
+BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+S3Prefix = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9!_.*'()/-]+/)?$", max_length=512)]
+IdentityPoolId = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9a-f-]{36}$")]
+RolePath = Annotated[str, StringConstraints(pattern=r"^/([A-Za-z0-9+=,.@_-]+/)*$", max_length=limits.IAM_PATH_MAX_LENGTH)]
+ManagedPolicyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[\w+=,.@/-]+$")]
+
+
+class TrustedRole(StrictModel):
+    trusted: list[TrustedPrincipal] = Field(min_length=1)
+
+
+class OpsRole(TrustedRole):
+    # Backups and exports to S3 (seed 001's "Data Management").
+    export_bucket: BucketName
+    export_prefix: S3Prefix = "dynamodb-exports/"
+
+
+class PerUserRole(StrictModel):
+    # Clients reaching the table through a Cognito identity pool.
+    identity_pool_id: IdentityPoolId
+
+
+class AccessRoles(StrictModel):
+    app: Optional[TrustedRole] = None
+    reader: Optional[TrustedRole] = None
+    stream_consumer: Optional[TrustedRole] = None
+    ops: Optional[OpsRole] = None
+    per_user: Optional[PerUserRole] = None
+
+
+class Access(StrictModel):
+    role_path: RolePath = "/"
+    # Deploy-time input: passed as the PermissionsBoundaryArn stack parameter.
+    permissions_boundary_arn: Optional[ManagedPolicyArn] = None
+    roles: AccessRoles
+
+
+class Environment(StrictModel):
+    design: str
+    account_id: AccountId
+    region: Region
+    # protected: the table must be Retain, deletion-protected, PITR-backed and
+    # encrypted with a customer managed key; deploy refuses to destroy it.
+    protected: bool = True
+    stack_prefix: Optional[StackPrefix] = None
+    table_name: Optional[TableName] = None
+    billing: Billing = Field(default_factory=Billing)
+    encryption: Encryption = "customer_managed"
+    point_in_time_recovery: PointInTimeRecovery = Field(default_factory=PointInTimeRecovery)
+    deletion_protection: bool = True
+    retention: Retention = "Retain"
+    ttl_days: Optional[int] = Field(default=None, ge=limits.TTL_DAYS_MIN, le=limits.TTL_DAYS_MAX)
+    stream_view_type: Optional[StreamViewType] = None
+    contributor_insights: bool = False
+    table_class: TableClass = "STANDARD"
+    tags: dict[str, str] = Field(default_factory=dict)
+    alarms: Optional[Alarms] = None
+    access: Optional[Access] = None
+    # Extra regions taskcat deploys the data stack to (besides `region`).
+    test_regions: list[Region] = Field(default_factory=list)
+
+
+# Added to every environment's tags; a config may override their values.
+STANDARD_TAG_KEYS = ("Design", "Environment", "ManagedBy")

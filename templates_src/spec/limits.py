@@ -1,0 +1,48 @@
+"""Service limits the validators enforce, named once so errors can cite them.
+
+Values come from the DynamoDB, IAM and tagging service quotas pages. The GSI
+count is the default quota (it can be raised); the others are hard limits.
+"""
+
+from __future__ import annotations
+
+# DynamoDB
+MAX_GLOBAL_SECONDARY_INDEXES = 20
+MAX_LOCAL_SECONDARY_INDEXES = 5
+MAX_PROJECTED_NON_KEY_ATTRIBUTES = 100  # summed over every index of a table
+TABLE_NAME_MIN_LENGTH = 3
+TABLE_NAME_MAX_LENGTH = 255
+INDEX_NAME_MIN_LENGTH = 3
+INDEX_NAME_MAX_LENGTH = 255
+# Table and index names: letters, digits, underscore, hyphen, dot.
+NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+ATTRIBUTE_NAME_MAX_LENGTH = 255
+KEY_ATTRIBUTE_TYPES = ("S", "N", "B")
+PITR_RECOVERY_PERIOD_MIN_DAYS = 1
+PITR_RECOVERY_PERIOD_MAX_DAYS = 35
+# TTL deletes within days of expiry; beyond ~a century it is a typo.
+TTL_DAYS_MIN = 1
+TTL_DAYS_MAX = 36500
+PROVISIONED_CAPACITY_MIN = 1
+PROVISIONED_CAPACITY_MAX = 40000  # default per-table quota
+TARGET_UTILIZATION_MIN = 20
+TARGET_UTILIZATION_MAX = 90
+
+# Tags (AWS resource tagging rules)
+TAG_KEY_MAX_LENGTH = 128
+TAG_VALUE_MAX_LENGTH = 256
+MAX_TAGS_PER_RESOURCE = 50
+RESERVED_TAG_PREFIX = "aws:"
+# Tag keys and values match ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$: Unicode letters,
+# separators (spaces) and numbers, plus these characters (DynamoDB API_Tag).
+TAG_UNICODE_CATEGORIES = ("L", "Z", "N")
+TAG_PUNCTUATION = "_.:/=+-@"
+
+# IAM
+IAM_ROLE_NAME_MAX_LENGTH = 64
+IAM_ROLE_POLICY_MAX_CHARS = 10240  # aggregate inline policy size per role
+IAM_PATH_MAX_LENGTH = 512
+
+# Accounts and regions
+ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
+REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$"

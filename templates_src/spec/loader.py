@@ -1,0 +1,128 @@
+"""Read designs and environments into validated models, every problem at once.
+
+Strict YAML (spec/source.py) -> pydantic models (types, ranges, unknown
+keys) -> the rules of spec/rules/ (cross-field and cross-file). Errors carry
+the file, the line and the field path.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ..diagnostics import Diagnostic, errors_only
+from ..errors import SpecError
+from .design import Design
+from .environment import STANDARD_TAG_KEYS, Environment
+from .rules import check_design, check_environment, files
+from .rules.schema import schema_diagnostics
+from .source import Source, display_label, read_source
+
+# Where the project keeps its inputs (relative to the working directory,
+# except the designs, which ship inside the package).
+DESIGNS_DIR = Path(__file__).resolve().parent.parent / "designs"
+ENVIRONMENTS_DIR = Path("environments")
+# environments/designs/<design>.yaml: one example deployment per design.
+DESIGN_EXAMPLES_SUBDIR = "designs"
+MANAGED_BY = "conversation-table-iac"
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One environment joined with its design: everything a builder needs."""
+
+    env_name: str
+    env: Environment
+    design: Design
+    source: Source  # the environment file, for diagnostics found while building
+    warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def env_file(self) -> str:
+        """The environment file as shown in messages."""
+        return self.source.label
+
+    @property
+    def stack_prefix(self) -> str:
+        return self.env.stack_prefix or f"{self.design.name}-{self.env_name}"
+
+    @property
+    def table_name(self) -> str:
+        return self.env.table_name or f"{self.design.table_name}-{self.env_name}"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        standard = dict(zip(STANDARD_TAG_KEYS, (self.design.name, self.env_name, MANAGED_BY)))
+        return {**standard, **self.env.tags}
+
+
+def validate(model: type[M], src: Source) -> M:
+    try:
+        return model.model_validate(src.data)
+    except ValidationError as exc:
+        raise SpecError(schema_diagnostics(model, exc, src)) from None
+
+
+def design_files(designs_dir: Path = DESIGNS_DIR) -> dict[str, Path]:
+    return {p.stem: p for p in sorted(designs_dir.glob("*.yaml"))}
+
+
+def environment_file(name: str, environments_dir: Path = ENVIRONMENTS_DIR) -> Path:
+    return environments_dir / f"{name}.yaml"
+
+
+@functools.lru_cache(maxsize=None)
+def load_design(path: Path) -> tuple[Design, list[Diagnostic]]:
+    """Return the design and its warnings; raise SpecError on errors.
+
+    Cached: several environments share one design (models are frozen).
+    """
+    src = read_source(path)
+    design = validate(Design, src)
+    found = check_design(design, src)
+    if design.name != path.stem:
+        found.append(src.report(files.DESIGN_NAME_IS_FILE_NAME, ("name",),
+                                f"must equal the file name stem {path.stem!r}"))
+    if errors_only(found):
+        raise SpecError(found)
+    return design, found
+
+
+def load_spec(env_file: Path, designs_dir: Path = DESIGNS_DIR) -> Spec:
+    """Load one environment file and the design it names, with all cross-checks."""
+    env_name = env_file.stem
+    problems: list[Diagnostic] = []
+    src = read_source(env_file)
+    if not files.valid_environment_name(env_name):
+        problems.append(files.ENVIRONMENT_FILE_NAME.at(
+            display_label(env_file), "(file name)",
+            "environment file names must be lowercase letters, digits and hyphens, starting with a letter",
+        ))
+    env = validate(Environment, src)
+    designs = design_files(designs_dir)
+    design: Design | None = None
+    warnings: list[Diagnostic] = []
+    if env.design not in designs:
+        problems.append(src.report(
+            files.UNKNOWN_DESIGN, ("design",),
+            f"unknown design {env.design!r}; allowed: {', '.join(designs) or '(none)'}",
+        ))
+    else:
+        try:
+            design, warnings = load_design(designs[env.design])
+        except SpecError as exc:
+            problems.extend(exc.problems)
+    problems.extend(check_environment(env, design, src))
+    if errors_only(problems) or design is None:
+        raise SpecError(problems)
+    return Spec(env_name=env_name, env=env, design=design, source=src, warnings=tuple(warnings))
+
+
+def read_yaml_data(path: Path) -> dict[str, Any]:
+    """A strict YAML mapping without a model (e.g. test fixtures)."""
+    return read_source(path).data

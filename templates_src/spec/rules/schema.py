@@ -1,0 +1,77 @@
+"""S: the schema: keys, types and ranges that the pydantic models declare."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from ...diagnostics import Diagnostic, Rule
+
+if TYPE_CHECKING:
+    from ..source import Source
+
+_SOURCE = "README: Environment config reference; README: Designs"
+
+UNKNOWN_KEY = Rule("S001", "Every key is a known setting (a typo is never ignored)", "error", _SOURCE)
+MISSING_KEY = Rule("S002", "Required settings are present", "error", _SOURCE)
+INVALID_VALUE = Rule("S003", "Values have the declared type, pattern and range", "error", _SOURCE)
+
+RULES = (UNKNOWN_KEY, MISSING_KEY, INVALID_VALUE)
+
+
+def schema_diagnostics(model: type[BaseModel], exc: ValidationError, src: "Source") -> list[Diagnostic]:
+    return [_diagnostic(model, err, src) for err in exc.errors()]
+
+
+def _diagnostic(model: type[BaseModel], err: Any, src: "Source") -> Diagnostic:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(model, loc[:-1])
+        hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+        return src.report(UNKNOWN_KEY, loc, f"unknown key{hint}")
+    if kind == "missing":
+        return src.report(MISSING_KEY, loc, "required key is missing")
+    message = err["msg"]
+    if "input" in err:
+        value = err["input"]
+        shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+        message += f" (got {shown})"
+        if kind == "string_type" and isinstance(value, (int, float)):
+            message += "; quote it in YAML to make it a string"
+    return src.report(INVALID_VALUE, loc, message)
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Follow loc through the model's fields to list the keys valid at that level."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue  # list index or dict key: stays on the element type
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        current = field.annotation
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Optional[X], list[X], dict[str, X] -> X; anything else unchanged."""
+    while True:
+        origin = typing.get_origin(annotation)
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if origin in (typing.Union, types.UnionType) and len(args) == 1:
+            annotation = args[0]
+        elif origin in (list, tuple) and args:
+            annotation = args[0]
+        elif origin is dict and len(args) == 2:
+            annotation = args[1]
+        else:
+            return annotation

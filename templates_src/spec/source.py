@@ -1,0 +1,173 @@
+"""Strict YAML: one file read into data plus the line of every field.
+
+PyYAML (both parsers) silently keeps the last of two equal keys and reads
+`yes/no/on/off` as booleans (YAML 1.1). Here a duplicate key at any level,
+and an unquoted YAML 1.1 boolean word, are errors naming both lines; only
+`true`/`false` are booleans, and unquoted dates stay strings. Every
+diagnostic about the file is then reported with its line and with list
+items named where they have a name (`access_patterns[list-messages]`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..diagnostics import Diagnostic, PathPart, Rule, format_path
+from ..errors import SpecError
+from .rules import yaml_input
+
+try:  # libyaml's parser when built in: ~10x faster than the pure-Python one
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    class _Parser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+
+_BOOL = "tag:yaml.org,2002:bool"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+# The words PyYAML's YAML 1.1 resolver reads as booleans besides true/false.
+# (Not y/n: PyYAML never read those as booleans, and N is DynamoDB's number type.)
+YAML11_BOOLEAN_WORDS = frozenset(
+    w for word in ("yes", "no", "on", "off") for w in (word, word.capitalize(), word.upper())
+)
+
+
+class _StrictResolver(yaml.resolver.Resolver):
+    """YAML 1.2 core booleans only; no implicit timestamps (dates stay strings)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _TIMESTAMP)]
+        for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+    }
+
+
+_StrictResolver.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+class _StrictLoader(_Parser, yaml.constructor.SafeConstructor, _StrictResolver):  # type: ignore[misc, valid-type]
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _StrictResolver.__init__(self)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A parsed YAML file: its label in messages, its data, and each field's line."""
+
+    label: str
+    data: dict[str, Any]
+    lines: dict[tuple[PathPart, ...], int] = field(default_factory=dict, compare=False)
+
+    def line_of(self, path: tuple[PathPart, ...]) -> int | None:
+        """The line of the field, or of its nearest parent that is in the file."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return None
+
+    def display_path(self, path: tuple[PathPart, ...]) -> str:
+        """List indexes become [name] where the item has a name."""
+        parts: list[PathPart] = []
+        node: Any = self.data
+        for part in path:
+            if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+                item = node[part]
+                name = item.get("name") if isinstance(item, dict) else None
+                parts.append(f"[{name}]" if isinstance(name, str) and name else part)
+                node = item
+                continue
+            parts.append(part)
+            node = node.get(part) if isinstance(node, dict) else None
+        return format_path(parts)
+
+    def report(self, rule: Rule, path: tuple[PathPart, ...], message: str) -> Diagnostic:
+        return rule.at(self.label, self.display_path(path), message, line=self.line_of(path))
+
+
+def display_label(path: Path) -> str:
+    """Paths relative to the working directory read best in messages."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_source(path: Path) -> Source:
+    """Parse a YAML file that must hold a mapping, strictly, or raise SpecError."""
+    label = display_label(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise SpecError([yaml_input.UNREADABLE.at(label, "(file)", f"cannot read: {reason}")]) from None
+    return parse_source(text, label)
+
+
+def parse_source(text: str, label: str) -> Source:
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[tuple[PathPart, ...], int] = {}
+        problems: list[Diagnostic] = []
+        if node is not None:
+            _walk(node, (), label, lines, problems)
+        if problems:
+            raise SpecError(problems)
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc)
+        line = mark.line + 1 if mark else None
+        raise SpecError([yaml_input.SYNTAX.at(label, "(file)", f"YAML syntax error: {reason}", line=line)]) from None
+    finally:
+        loader.dispose()
+    if data is None:
+        raise SpecError([yaml_input.NOT_A_MAPPING.at(label, "(top level)", "file is empty; expected a mapping of settings")])
+    if not isinstance(data, dict):
+        raise SpecError(
+            [yaml_input.NOT_A_MAPPING.at(label, "(top level)", f"expected a mapping of settings, got {type(data).__name__}", line=1)]
+        )
+    return Source(label, data, lines)
+
+
+def _walk(
+    node: Node, path: tuple[PathPart, ...], label: str,
+    lines: dict[tuple[PathPart, ...], int], problems: list[Diagnostic],
+) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, MappingNode):
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in first_line:
+                problems.append(yaml_input.DUPLICATE_KEY.at(
+                    label, format_path(path + (key,)),
+                    f"key {key!r} appears twice (lines {first_line[key]} and {line}); "
+                    "YAML would silently keep the last one: remove one", line=line,
+                ))
+                continue
+            first_line[key] = line
+            lines[path + (key,)] = line
+            _walk(value_node, path + (key,), label, lines, problems)
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, path + (i,), label, lines, problems)
+    # Plain (unquoted) scalars only: libyaml gives style "" where PyYAML gives None.
+    elif isinstance(node, ScalarNode) and not node.style and node.value in YAML11_BOOLEAN_WORDS:
+        problems.append(yaml_input.YAML11_BOOLEAN.at(
+            label, format_path(path),
+            f"{node.value!r} is a boolean in YAML 1.1 and a string in YAML 1.2; write true or false "
+            "(or quote it for a string)", line=node.start_mark.line + 1,
+        ))

@@ -1,0 +1,192 @@
+"""The access stack: least-privilege roles that import the data stack's exports.
+
+Roles change more often than the table, so they live in their own stack;
+deleting or rebuilding it can never touch the data.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from awacs.aws import (
+    Action,
+    Allow,
+    Condition,
+    ForAllValuesStringEquals,
+    ForAnyValueStringLike,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from troposphere import Export, GetAtt, ImportValue, Output, Parameter, Ref, Sub, Tags, Template, encode_to_dict, iam
+
+from ..diagnostics import Diagnostic
+from ..errors import SpecError
+from ..spec.loader import Spec
+from ..spec.rules import access_limits
+from .artifacts import Stack
+from .grants import ANY, BACKUPS, EXPORTS, KEY, STREAM, TABLE, Grant, configured_roles, grants_for
+from .names import (
+    ACCESS,
+    DATA,
+    KEY_ARN_EXPORT,
+    TABLE_ARN_EXPORT,
+    export_name,
+    role_logical_id,
+    role_name,
+    stack_name,
+)
+
+PERMISSIONS_BOUNDARY_PARAMETER = "PermissionsBoundaryArn"
+_CONDITION_OPERATORS = {
+    "StringEquals": StringEquals,
+    "ForAllValues:StringEquals": ForAllValuesStringEquals,
+    "ForAnyValue:StringLike": ForAnyValueStringLike,
+}
+
+
+def _imported(spec: Spec, output: str) -> ImportValue:
+    return ImportValue(export_name(spec, output))
+
+
+def resource_value(spec: Spec, resource: str) -> Any:
+    """Symbolic grant resource -> CloudFormation value."""
+    table_arn = {"TableArn": _imported(spec, TABLE_ARN_EXPORT)}
+    if resource == TABLE:
+        return _imported(spec, TABLE_ARN_EXPORT)
+    if resource.startswith("index:"):
+        return Sub("${TableArn}/index/" + resource.split(":", 1)[1], **table_arn)
+    if resource == BACKUPS:
+        return Sub("${TableArn}/backup/*", **table_arn)
+    if resource == EXPORTS:
+        return Sub("${TableArn}/export/*", **table_arn)
+    if resource == STREAM:
+        return Sub("${TableArn}/stream/*", **table_arn)
+    if resource == KEY:
+        return _imported(spec, KEY_ARN_EXPORT)
+    if resource.startswith("s3:"):
+        return Sub("arn:${AWS::Partition}:s3:::" + resource.split(":", 1)[1])
+    if resource == ANY:
+        return "*"
+    raise ValueError(f"unknown grant resource {resource!r}")
+
+
+def statement(spec: Spec, grant: Grant) -> Statement:
+    props: dict[str, Any] = dict(
+        Sid=grant.sid,
+        Effect=Allow,
+        Action=[Action(*a.split(":", 1)) for a in grant.actions],
+        Resource=[resource_value(spec, r) for r in grant.resources],
+    )
+    if grant.condition:
+        # One block per operator, all its keys in one dict (awacs keeps only
+        # the last block of a repeated operator).
+        props["Condition"] = Condition(
+            [_CONDITION_OPERATORS[op](values) for op, values in sorted(grant.condition.items())]
+        )
+    return Statement(**props)
+
+
+def trust_policy(spec: Spec, role: str) -> PolicyDocument:
+    assert spec.env.access is not None
+    config = getattr(spec.env.access.roles, role)
+    if role == "per_user":
+        return PolicyDocument(
+            Version="2012-10-17",
+            Statement=[
+                Statement(
+                    Effect=Allow,
+                    Principal=Principal("Federated", "cognito-identity.amazonaws.com"),
+                    Action=[Action("sts", "AssumeRoleWithWebIdentity")],
+                    Condition=Condition(
+                        [
+                            StringEquals({"cognito-identity.amazonaws.com:aud": config.identity_pool_id}),
+                            ForAnyValueStringLike({"cognito-identity.amazonaws.com:amr": "authenticated"}),
+                        ]
+                    ),
+                )
+            ],
+        )
+    services = sorted(p for p in config.trusted if p.endswith(".amazonaws.com"))
+    accounts = [
+        Sub(f"arn:${{AWS::Partition}}:iam::{p}:root") if p.isdigit() else p
+        for p in sorted(p for p in config.trusted if not p.endswith(".amazonaws.com"))
+    ]
+    statements = []
+    if services:
+        statements.append(
+            Statement(Effect=Allow, Principal=Principal("Service", services), Action=[Action("sts", "AssumeRole")])
+        )
+    if accounts:
+        statements.append(
+            Statement(Effect=Allow, Principal=Principal("AWS", accounts), Action=[Action("sts", "AssumeRole")])
+        )
+    return PolicyDocument(Version="2012-10-17", Statement=statements)
+
+
+def permission_policy(spec: Spec, role: str) -> PolicyDocument:
+    return PolicyDocument(Version="2012-10-17", Statement=[statement(spec, g) for g in grants_for(spec, role)])
+
+
+def build_access_stack(spec: Spec) -> Stack | None:
+    access = spec.env.access
+    if access is None:
+        return None
+    template = Template(
+        Description=(
+            f"Least-privilege roles for table {spec.table_name} (design {spec.design.name}, "
+            f"environment {spec.env_name}); imports exports of {stack_name(spec, DATA)}. "
+            "Generated by templates_src; edit the YAML, not this file."
+        )
+    )
+    parameters: dict[str, str] = {}
+    boundary = None
+    if access.permissions_boundary_arn is not None:
+        boundary = template.add_parameter(
+            Parameter(
+                PERMISSIONS_BOUNDARY_PARAMETER,
+                Type="String",
+                Description="Managed policy every role of this stack is bounded by",
+                AllowedPattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$",
+            )
+        )
+        parameters[boundary.title] = access.permissions_boundary_arn
+    problems: list[Diagnostic] = []
+    for role in configured_roles(spec):
+        policy = permission_policy(spec, role)
+        # IAM counts the policy without whitespace.
+        size = len(json.dumps(encode_to_dict(policy), separators=(",", ":")))
+        found = access_limits.check_role(spec.source, role, role_name(spec, role), size)
+        if found:
+            problems.extend(found)
+            continue
+        props: dict[str, Any] = dict(
+            RoleName=role_name(spec, role),
+            Path=access.role_path,
+            Description=f"{role} access to {spec.table_name}, derived from design {spec.design.name}",
+            AssumeRolePolicyDocument=trust_policy(spec, role),
+            Policies=[iam.Policy(PolicyName="table-access", PolicyDocument=policy)],
+            Tags=Tags(**spec.tags),
+        )
+        if boundary is not None:
+            props["PermissionsBoundary"] = Ref(boundary)
+        resource = template.add_resource(iam.Role(role_logical_id(role), **props))
+        template.add_output(
+            Output(
+                f"{resource.title}Arn",
+                Description=f"ARN of the {role} role",
+                Value=GetAtt(resource, "Arn"),
+                Export=Export(Sub(f"${{AWS::StackName}}-{resource.title}Arn")),
+            )
+        )
+    if problems:
+        raise SpecError(problems)
+    return Stack(
+        kind=ACCESS,
+        name=stack_name(spec, ACCESS),
+        template=template,
+        parameters=parameters,
+        tags=spec.tags,
+    )

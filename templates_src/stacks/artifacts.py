@@ -1,0 +1,144 @@
+"""build/: the files a stack renders to, written all or nothing, and read back.
+
+The only module that knows the file names under build/<env>/; synth writes
+through it and plan, deploy and local read through it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from troposphere import Template
+
+from ..errors import BadInput
+from .names import CAPABILITIES, STACK_KINDS, stack_name
+
+BUILD_DIR = Path("build")
+ACCESS_REPORT_FILE = "access-report.md"
+
+
+def template_file(kind: str) -> str:
+    return f"{kind}.template.json"
+
+
+def parameters_file(kind: str) -> str:
+    return f"{kind}.parameters.json"
+
+
+def tags_file(kind: str) -> str:
+    return f"{kind}.tags.json"
+
+
+def render_json(data: Any) -> str:
+    """Sorted keys, 2-space indent, trailing newline: byte-stable across runs."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A built stack, before it is written."""
+
+    kind: str  # names.DATA or names.ACCESS
+    name: str  # CloudFormation stack name
+    template: Template
+    parameters: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def template_dict(self) -> dict[str, Any]:
+        """The rendered template, computed once (troposphere validates on each to_dict)."""
+        return dict(self.template.to_dict())
+
+    def files(self) -> dict[str, str]:
+        """File name -> content for build/<env>/."""
+        return {
+            template_file(self.kind): render_json(self.template_dict),
+            # The list `aws cloudformation create-stack --parameters file://` reads.
+            parameters_file(self.kind): render_json(
+                [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(self.parameters.items())]
+            ),
+            # The list `--tags file://` reads.
+            tags_file(self.kind): render_json([{"Key": k, "Value": v} for k, v in sorted(self.tags.items())]),
+        }
+
+
+@dataclass(frozen=True)
+class StackFiles:
+    """A stack as committed under build/<env>/, ready for create-stack or a change set."""
+
+    kind: str
+    name: str
+    template: str
+    parameters: list[dict[str, str]]
+    tags: list[dict[str, str]]
+
+    @property
+    def capabilities(self) -> list[str]:
+        return list(CAPABILITIES[self.kind])
+
+    @property
+    def template_dict(self) -> dict[str, Any]:
+        return dict(json.loads(self.template))
+
+
+def read_stack_files(spec: Any, env_build_dir: Path) -> list[StackFiles]:
+    """The environment's built stacks in deploy order; BadInput when none is built."""
+    out = []
+    for kind in STACK_KINDS:
+        template = env_build_dir / template_file(kind)
+        if not template.exists():
+            continue
+        try:
+            parameters = json.loads((env_build_dir / parameters_file(kind)).read_text(encoding="utf-8"))
+            tags = json.loads((env_build_dir / tags_file(kind)).read_text(encoding="utf-8"))
+            text = template.read_text(encoding="utf-8")
+            json.loads(text)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise BadInput(f"{env_build_dir}: {kind} stack files unreadable ({exc}); run make synth") from None
+        out.append(StackFiles(kind, stack_name(spec, kind), text, parameters, tags))
+    if not out:
+        raise BadInput(f"{env_build_dir}: no templates; run make synth")
+    return out
+
+
+def write_tree(out: Path, tree: dict[str, dict[str, str]], replace_all: bool) -> None:
+    """Write into a sibling temp dir, then swap directories in.
+
+    With replace_all the whole out dir is swapped (stale stacks vanish);
+    otherwise only the named subdirectories are.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging: Path | None = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    assert staging is not None
+    try:
+        for subdir, files in tree.items():
+            (staging / subdir).mkdir(parents=True)
+            for name, content in files.items():
+                (staging / subdir / name).write_text(content, encoding="utf-8")
+        if replace_all:
+            _swap(staging, out)
+            staging = None
+        else:
+            out.mkdir(exist_ok=True)
+            for subdir in tree:
+                (out / subdir).parent.mkdir(parents=True, exist_ok=True)
+                _swap(staging / subdir, out / subdir)
+    finally:
+        if staging is not None and staging.exists():
+            shutil.rmtree(staging)
+
+
+def _swap(new: Path, target: Path) -> None:
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    if old.exists():
+        shutil.rmtree(old)

@@ -1,0 +1,143 @@
+"""IAM grants by intent, derived from the design's access patterns.
+
+A Grant names its resources symbolically ("table", "index:X", "stream", ...)
+so the same grants render into CloudFormation (access_stack.py) and into the
+reviewers' access report (access_report.py).
+
+Action groups are named like CDK's (read, write, stream read, key use), but a
+role never receives a whole group "just in case": the item actions come from
+the patterns that role performs, and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..spec.design import READ_OPERATIONS
+from ..spec.loader import Spec
+from .names import ROLES
+
+STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+# These actions support no resource ARN: AWS requires Resource "*".
+STREAM_LIST_ACTIONS = ("dynamodb:ListStreams",)
+BACKUP_LIST_ACTIONS = ("dynamodb:ListBackups",)
+BACKUP_TABLE_ACTIONS = (
+    "dynamodb:CreateBackup",
+    "dynamodb:DescribeContinuousBackups",
+    "dynamodb:ExportTableToPointInTime",
+)
+BACKUP_DESCRIBE_ACTIONS = ("dynamodb:DescribeBackup",)
+EXPORT_DESCRIBE_ACTIONS = ("dynamodb:DescribeExport",)
+# What DynamoDB's export writes into the bucket as the caller.
+EXPORT_S3_WRITE_ACTIONS = ("s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectAcl")
+KEY_DECRYPT_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
+KEY_ENCRYPT_DECRYPT_ACTIONS = KEY_DECRYPT_ACTIONS + (
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+COGNITO_SUB = "${cognito-identity.amazonaws.com:sub}"
+
+# Symbolic resources.
+TABLE = "table"
+# The table's streams (table/X/stream/*), not the imported StreamArn: an
+# export in use cannot change, so importing it would block the data stack
+# from ever replacing its stream (a view-type change makes a new label).
+STREAM = "stream"
+KEY = "key"
+BACKUPS = "backups"
+EXPORTS = "exports"
+ANY = "*"
+
+
+def index(name: str) -> str:
+    return f"index:{name}"
+
+
+def export_objects(bucket: str, prefix: str) -> str:
+    return f"s3:{bucket}/{prefix}*"
+
+
+@dataclass(frozen=True)
+class Grant:
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    condition: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def grants_for(spec: Spec, role: str) -> list[Grant]:
+    builder = {
+        "app": _pattern_grants,
+        "reader": _pattern_grants,
+        "per_user": _pattern_grants,
+        "stream_consumer": _stream_consumer_grants,
+        "ops": _ops_grants,
+    }[role]
+    return builder(spec, role)
+
+
+def configured_roles(spec: Spec) -> list[str]:
+    if spec.env.access is None:
+        return []
+    return [r for r in ROLES if getattr(spec.env.access.roles, r) is not None]
+
+
+def _pattern_grants(spec: Spec, role: str) -> list[Grant]:
+    patterns = spec.design.patterns_for(role)
+    table_actions = sorted(
+        {f"dynamodb:{a}" for p in patterns if p.index is None for a in p.iam_actions()}
+    )
+    # Querying an index is authorised on the index ARN alone, so name each
+    # queried index instead of "index/*" (which would also open future ones).
+    indexes = sorted({p.index for p in patterns if p.index is not None})
+    condition: dict[str, dict[str, Any]] = {}
+    if role == "per_user":
+        # ForAllValues: every key in the request must be the caller's own.
+        # Scan carries no leading keys and would pass, so Scan is never granted.
+        condition = {
+            "ForAllValues:StringEquals": {
+                "dynamodb:LeadingKeys": [spec.design.per_user_key_prefix + COGNITO_SUB]
+            }
+        }
+    grants = []
+    if table_actions:
+        grants.append(Grant("TableItems", tuple(table_actions), (TABLE,), condition))
+    if indexes:
+        grants.append(Grant("IndexQueries", ("dynamodb:Query",), tuple(index(i) for i in indexes), condition))
+    writes = any(p.operation not in READ_OPERATIONS for p in patterns)
+    grants.extend(_key_grants(spec, writes))
+    return grants
+
+
+def _stream_consumer_grants(spec: Spec, role: str) -> list[Grant]:
+    return [
+        Grant("StreamRead", STREAM_READ_ACTIONS, (STREAM,)),
+        Grant("StreamList", STREAM_LIST_ACTIONS, (ANY,)),
+        *_key_grants(spec, writes=False),
+    ]
+
+
+def _ops_grants(spec: Spec, role: str) -> list[Grant]:
+    assert spec.env.access is not None and spec.env.access.roles.ops is not None
+    ops = spec.env.access.roles.ops
+    return [
+        Grant("BackupAndExportTable", BACKUP_TABLE_ACTIONS, (TABLE,)),
+        Grant("DescribeBackups", BACKUP_DESCRIBE_ACTIONS, (BACKUPS,)),
+        Grant("DescribeExports", EXPORT_DESCRIBE_ACTIONS, (EXPORTS,)),
+        Grant("ListBackups", BACKUP_LIST_ACTIONS, (ANY,)),
+        Grant("WriteExportObjects", EXPORT_S3_WRITE_ACTIONS, (export_objects(ops.export_bucket, ops.export_prefix),)),
+        *_key_grants(spec, writes=False),
+    ]
+
+
+def _key_grants(spec: Spec, writes: bool) -> list[Grant]:
+    if spec.env.encryption != "customer_managed":
+        return []
+    actions = KEY_ENCRYPT_DECRYPT_ACTIONS if writes else KEY_DECRYPT_ACTIONS
+    # Only through DynamoDB: the key cannot be used directly with these rights.
+    via = {"StringEquals": {"kms:ViaService": f"dynamodb.{spec.env.region}.amazonaws.com"}}
+    return [Grant("TableKeyViaDynamoDB", tuple(sorted(actions)), (KEY,), via)]

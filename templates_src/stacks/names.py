@@ -1,0 +1,45 @@
+"""Names every layer agrees on: stack kinds, stack and role names, logical IDs, exports.
+
+Changing a logical ID of a stateful resource replaces it, so these are facts,
+kept in one place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..spec.loader import Spec
+
+DATA, ACCESS = "data", "access"
+# Deploy order: the access stack imports the data stack's exports.
+STACK_KINDS = (DATA, ACCESS)
+NAMED_IAM = "CAPABILITY_NAMED_IAM"
+# Only the access stack creates (named) IAM roles.
+CAPABILITIES: dict[str, tuple[str, ...]] = {DATA: (), ACCESS: (NAMED_IAM,)}
+
+# Logical IDs of the data stack's stateful resources.
+TABLE_ID = "Table"
+KEY_ID = "TableKey"
+KEY_ALIAS_ID = "TableKeyAlias"
+
+# Outputs of the data stack, exported as "<data stack name>-<name>".
+TABLE_NAME_EXPORT, TABLE_ARN_EXPORT, STREAM_ARN_EXPORT, KEY_ARN_EXPORT = "TableName", "TableArn", "StreamArn", "KeyArn"
+
+ROLES = ("app", "reader", "stream_consumer", "ops", "per_user")
+
+
+def stack_name(spec: "Spec", kind: str) -> str:
+    return f"{spec.stack_prefix}-{kind}"
+
+
+def export_name(spec: "Spec", output: str) -> str:
+    return f"{stack_name(spec, DATA)}-{output}"
+
+
+def role_name(spec: "Spec", role: str) -> str:
+    return f"{spec.stack_prefix}-{role.replace('_', '-')}"
+
+
+def role_logical_id(role: str) -> str:
+    return "".join(part.capitalize() for part in role.split("_")) + "Role"

@@ -1,0 +1,95 @@
+"""Render environments into build/ trees: every stack, the access reports, taskcat.
+
+Rendering is pure (inputs -> {subdir: {file: content}}); `artifacts.write_tree`
+then writes it all or nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..diagnostics import Diagnostic
+from ..errors import SpecError
+from ..spec.loader import DESIGN_EXAMPLES_SUBDIR, DESIGNS_DIR, Spec, load_spec
+from .access_stack import build_access_stack
+from .artifacts import ACCESS_REPORT_FILE, Stack
+from .data_stack import build_data_stack
+from .report import render_access_report
+from .taskcat import TASKCAT_DIR, taskcat_files
+
+
+@dataclass(frozen=True)
+class Target:
+    env_file: Path
+    subdir: str  # under build/: "<env>" or "designs/<design>"
+
+    @property
+    def is_environment(self) -> bool:
+        """A real environment (taskcat tests it), not a design's example deployment."""
+        return "/" not in self.subdir
+
+
+@dataclass
+class Rendered:
+    tree: dict[str, dict[str, str]] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def file_count(self) -> int:
+        return sum(len(files) for files in self.tree.values())
+
+
+def all_targets(environments_dir: Path) -> list[Target]:
+    """Every environment, then one example deployment per design."""
+    targets = [Target(f, f.stem) for f in sorted(environments_dir.glob("*.yaml"))]
+    examples = environments_dir / DESIGN_EXAMPLES_SUBDIR
+    targets += [Target(f, f"{DESIGN_EXAMPLES_SUBDIR}/{f.stem}") for f in sorted(examples.glob("*.yaml"))]
+    return targets
+
+
+def build_stacks(spec: Spec) -> list[Stack]:
+    """Data stack first: the access stack imports its exports."""
+    stacks = [build_data_stack(spec)]
+    access = build_access_stack(spec)
+    if access is not None:
+        stacks.append(access)
+    return stacks
+
+
+def render_environment(spec: Spec, stacks: list[Stack]) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for stack in stacks:
+        files.update(stack.files())
+    if spec.env.access is not None:
+        files[ACCESS_REPORT_FILE] = render_access_report(spec)
+    return files
+
+
+def render_all(targets: list[Target], designs_dir: Path = DESIGNS_DIR, with_taskcat: bool = True) -> Rendered:
+    """Render every target; raise SpecError with every target's problems.
+
+    with_taskcat: also render build/taskcat/ from every environment (a full
+    synth only: one environment alone must not replace the others' tests).
+    """
+    rendered = Rendered()
+    problems: list[Diagnostic] = []
+    for_taskcat = []
+    for target in targets:
+        try:
+            spec = load_spec(target.env_file, designs_dir)
+            stacks = build_stacks(spec)
+        except SpecError as exc:
+            # A broken design is shared by several environments: report it once.
+            problems.extend(p for p in exc.problems if p not in problems)
+            continue
+        rendered.tree[target.subdir] = render_environment(spec, stacks)
+        if target.is_environment:
+            data = stacks[0]
+            for_taskcat.append((spec, data.template_dict, data.parameters))
+        rendered.warnings.extend(w for w in spec.warnings if w not in rendered.warnings)
+    if problems:
+        raise SpecError(problems)
+    if with_taskcat and for_taskcat:
+        rendered.tree[TASKCAT_DIR] = taskcat_files(for_taskcat)
+    return rendered
