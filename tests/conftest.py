@@ -1,28 +1,83 @@
-"""Shared fixtures: the repository layout and helpers to synthesise."""
+"""Shared fixtures.
+
+Engine tests use their own designs and environments (tests/fixtures/), built
+once per session into a temporary build/, so a user who edits
+templates_src/designs/ or environments/ keeps a green suite. Only the
+snapshot, lint, security (access matrix, parliament, checkov) and local smoke
+tests walk the user's own designs and build/.
+"""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
+import shutil
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from templates_src.loader import Spec, load_spec
+from templates_src.spec.loader import DESIGN_EXAMPLES_SUBDIR, Spec, load_spec
+from templates_src.stacks.artifacts import write_tree
+from templates_src.stacks.synth import all_targets, render_all
 
 ROOT = Path(__file__).resolve().parent.parent
-ENVIRONMENTS = ROOT / "environments"
-BUILD = ROOT / "build"
-ENV_NAMES = sorted(p.stem for p in ENVIRONMENTS.glob("*.yaml"))
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where a set of environments, designs and their build live."""
+
+    environments: Path
+    designs: Path
+    build: Path
+
+    @property
+    def env_names(self) -> list[str]:
+        return sorted(p.stem for p in self.environments.glob("*.yaml"))
+
+    @property
+    def design_examples(self) -> list[str]:
+        return sorted(p.stem for p in (self.environments / DESIGN_EXAMPLES_SUBDIR).glob("*.yaml"))
+
+    def spec(self, env: str) -> Spec:
+        return load_spec(self.environments / f"{env}.yaml", self.designs)
+
+
+# The user's own project: what `make synth` reads and writes.
+USER = Project(ROOT / "environments", ROOT / "templates_src" / "designs", ROOT / "build")
+# The engine's fixtures, built on first use into a session temp dir.
+FIXTURE_ENVIRONMENTS = FIXTURES / "environments"
+FIXTURE_DESIGNS = FIXTURES / "designs"
+FIXTURE_ENV_NAMES = sorted(p.stem for p in FIXTURE_ENVIRONMENTS.glob("*.yaml"))
+
+
+@functools.cache
+def fixture_build() -> Path:
+    """The fixtures synthesised once per test session into a temporary build/."""
+    root = Path(tempfile.mkdtemp(prefix="fixture-build-"))
+    atexit.register(shutil.rmtree, root, True)
+    build = root / "build"
+    write_tree(build, render_all(all_targets(FIXTURE_ENVIRONMENTS), FIXTURE_DESIGNS).tree, replace_all=True)
+    return build
 
 
 @pytest.fixture(scope="session")
-def root() -> Path:
-    return ROOT
+def fx() -> Project:
+    return Project(FIXTURE_ENVIRONMENTS, FIXTURE_DESIGNS, fixture_build())
 
 
-def spec_for(env: str) -> Spec:
-    return load_spec(ENVIRONMENTS / f"{env}.yaml")
+# Security tests (access matrix, parliament) are derived from each design, so
+# they walk the user's own build/ as well as the fixtures.
+SECURITY_PROJECTS = {"user": USER, "fixture": Project(FIXTURE_ENVIRONMENTS, FIXTURE_DESIGNS, fixture_build())}
+
+
+def fixture_spec(env: str) -> Spec:
+    return load_spec(FIXTURE_ENVIRONMENTS / f"{env}.yaml", FIXTURE_DESIGNS)
 
 
 def read_json(path: Path) -> Any:

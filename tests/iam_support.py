@@ -15,8 +15,14 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-from templates_src.data_stack import data_stack_name
-from templates_src.loader import Spec
+from templates_src.spec.loader import Spec
+from templates_src.stacks.names import (
+    KEY_ARN_EXPORT,
+    STREAM_ARN_EXPORT,
+    TABLE_ARN_EXPORT,
+    TABLE_NAME_EXPORT,
+    export_name,
+)
 
 from .conftest import ROOT
 
@@ -46,12 +52,11 @@ class Arns:
         )
 
     def exports(self, spec: Spec) -> dict[str, str]:
-        prefix = data_stack_name(spec)
         return {
-            f"{prefix}-TableArn": self.table,
-            f"{prefix}-StreamArn": self.stream,
-            f"{prefix}-KeyArn": self.key,
-            f"{prefix}-TableName": self.table.rsplit("/", 1)[1],
+            export_name(spec, TABLE_ARN_EXPORT): self.table,
+            export_name(spec, STREAM_ARN_EXPORT): self.stream,
+            export_name(spec, KEY_ARN_EXPORT): self.key,
+            export_name(spec, TABLE_NAME_EXPORT): self.table.rsplit("/", 1)[1],
         }
 
 

@@ -2,7 +2,9 @@
 
 Every access pattern of a role is allowed; everything a least-privilege role
 must not do is denied. Decisions come from @cloud-copilot/iam-simulate run on
-the built templates with intrinsics resolved (see iam_support.py).
+the built templates with intrinsics resolved (see iam_support.py). It runs on
+the user's own build/ (a security test: derived from each design, so it holds
+whatever the design) and on the engine's fixtures.
 """
 
 from __future__ import annotations
@@ -13,17 +15,21 @@ from typing import Any
 
 import pytest
 
-from templates_src.access_stack import role_logical_id
-from templates_src.grants import configured_roles
+from templates_src.stacks.artifacts import template_file
+from templates_src.stacks.grants import configured_roles
+from templates_src.stacks.names import ACCESS, DATA, KEY_ID, role_logical_id
 
-from .conftest import BUILD, ENV_NAMES, read_json, spec_for
+from .conftest import SECURITY_PROJECTS, read_json
 from .iam_support import Arns, resolve, role_policies, simulate, substitute_caller
+
+PROJECTS = SECURITY_PROJECTS
 
 ME, SOMEONE_ELSE = "us-east-1:11111111-2222-4333-8444-555555555555", "us-east-1:99999999-8888-4777-8666-555555555555"
 
 
 @dataclass(frozen=True)
 class Case:
+    project: str
     env: str
     role: str
     expect: str  # "allow" or "deny"
@@ -34,15 +40,16 @@ class Case:
     caller: str = ME
 
 
-def _cases_for(env: str) -> list[Case]:
-    spec = spec_for(env)
+def _cases_for(project: str, env: str) -> list[Case]:
+    spec = PROJECTS[project].spec(env)
     arns = Arns.for_spec(spec)
+    gsis = [g.name for g in spec.design.global_secondary_indexes]
     cmk = spec.env.encryption == "customer_managed"
     via_dynamodb = (("kms:ViaService", f"dynamodb.{arns.region}.amazonaws.com"),)
     cases: list[Case] = []
     for role in configured_roles(spec):
         def add(expect: str, action: str, resource: str, why: str, context: tuple = (), caller: str = ME) -> None:
-            cases.append(Case(env, role, expect, action, resource, why, context, caller))
+            cases.append(Case(project, env, role, expect, action, resource, why, context, caller))
 
         patterns = spec.design.patterns_for(role)
         keys: tuple = ((("dynamodb:LeadingKeys", (spec.design.per_user_key_prefix + ME,)),) if role == "per_user" else ())
@@ -54,7 +61,8 @@ def _cases_for(env: str) -> list[Case]:
         # What no role may do.
         for action in ("dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:UpdateTable"):
             add("deny", action, arns.table, "no pattern scans or manages the table", keys)
-        add("deny", "dynamodb:Scan", f"{arns.table}/index/ByUserUpdated", "no Scan on indexes", keys)
+        for gsi in gsis:
+            add("deny", "dynamodb:Scan", f"{arns.table}/index/{gsi}", "no Scan on indexes", keys)
         if "dynamodb:DeleteItem" not in used:
             add("deny", "dynamodb:DeleteItem", arns.table, "no pattern of this role deletes one item", keys)
         other_table = arns.table.rsplit("/", 1)[0] + "/another-table"
@@ -78,7 +86,8 @@ def _cases_for(env: str) -> list[Case]:
                 if p.index is None:
                     for action in p.iam_actions():
                         add("deny", f"dynamodb:{action}", arns.table, f"{p.name} on another user's key", other)
-            add("deny", "dynamodb:Query", f"{arns.table}/index/ByUserUpdated", "index queries carry no caller check", keys)
+            for gsi in gsis:
+                add("deny", "dynamodb:Query", f"{arns.table}/index/{gsi}", "index queries carry no caller check", keys)
         if role == "stream_consumer":
             for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"):
                 add("allow", action, arns.stream, "read the table's stream")
@@ -105,19 +114,23 @@ def _cases_for(env: str) -> list[Case]:
     return cases
 
 
+ENV_ROLES_BY_ENV = sorted(
+    (project, env) for project, p in PROJECTS.items() for env in p.env_names if p.spec(env).env.access is not None
+)
+
+
 @lru_cache(maxsize=None)
 def decisions() -> dict[Case, dict[str, Any]]:
     all_cases: list[Case] = []
     requests: list[dict[str, Any]] = []
-    for env in ENV_NAMES:
-        spec = spec_for(env)
-        if spec.env.access is None:
-            continue
+    for project, env in ENV_ROLES_BY_ENV:
+        spec = PROJECTS[project].spec(env)
         arns = Arns.for_spec(spec)
-        policies = role_policies(read_json(BUILD / env / "access.template.json"), spec, arns)
-        data = read_json(BUILD / env / "data.template.json")["Resources"]
-        key_policy = resolve(data["TableKey"]["Properties"]["KeyPolicy"], spec, arns) if "TableKey" in data else None
-        for case in _cases_for(env):
+        build = PROJECTS[project].build / env
+        policies = role_policies(read_json(build / template_file(ACCESS)), spec, arns)
+        data = read_json(build / template_file(DATA))["Resources"]
+        key_policy = resolve(data[KEY_ID]["Properties"]["KeyPolicy"], spec, arns) if KEY_ID in data else None
+        for case in _cases_for(project, env):
             policy = policies[role_logical_id(case.role)]
             if case.role == "per_user":
                 policy = substitute_caller(policy, case.caller)
@@ -135,13 +148,14 @@ def decisions() -> dict[Case, dict[str, Any]]:
 
 
 ENV_ROLES = [
-    (env, role) for env in ENV_NAMES for role in configured_roles(spec_for(env))
+    (project, env, role)
+    for project, p in PROJECTS.items() for env in p.env_names for role in configured_roles(p.spec(env))
 ]
 
 
-@pytest.mark.parametrize(("env", "role"), ENV_ROLES)
-def test_role_matrix(env: str, role: str) -> None:
-    results = {c: r for c, r in decisions().items() if c.env == env and c.role == role}
+@pytest.mark.parametrize(("project", "env", "role"), ENV_ROLES)
+def test_role_matrix(project: str, env: str, role: str) -> None:
+    results = {c: r for c, r in decisions().items() if (c.project, c.env, c.role) == (project, env, role)}
     assert any(c.expect == "allow" for c in results) and any(c.expect == "deny" for c in results)
     wrong = []
     for case, result in results.items():
@@ -150,4 +164,4 @@ def test_role_matrix(env: str, role: str) -> None:
         allowed = decision == "Allowed"
         if allowed != (case.expect == "allow"):
             wrong.append(f"{case.expect.upper()} expected, got {decision}: {case.action} on {case.resource} ({case.why})")
-    assert not wrong, f"{env}/{role}:\n" + "\n".join(wrong)
+    assert not wrong, f"{project} {env}/{role}:\n" + "\n".join(wrong)

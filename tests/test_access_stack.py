@@ -11,15 +11,22 @@ import parliament
 import pytest
 from parliament import analyze_policy_string
 
-from templates_src import limits
-from templates_src.access_stack import role_logical_id
-from templates_src.grants import configured_roles
-from templates_src.synth import main as synth_main
+from templates_src.cli import main as cli_main
+from templates_src.spec import limits
+from templates_src.stacks.grants import configured_roles
+from templates_src.stacks.names import role_logical_id
 
-from .conftest import BUILD, ENV_NAMES, read_json, resources_of, spec_for
+from .conftest import FIXTURE_ENV_NAMES as ENV_NAMES
+from .conftest import fixture_build, read_json, resources_of
+from .conftest import FIXTURE_DESIGNS, SECURITY_PROJECTS
+from .conftest import fixture_spec as spec_for
 from .iam_support import Arns, role_policies
 
-ENV_ROLES = [(env, role) for env in ENV_NAMES for role in configured_roles(spec_for(env))]
+PROJECTS = SECURITY_PROJECTS
+PROJECT_ENV_ROLES = [
+    (project, env, role)
+    for project, p in PROJECTS.items() for env in p.env_names for role in configured_roles(p.spec(env))
+]
 KMS_READ = {"kms:decrypt", "kms:describekey"}
 KMS_WRITE = KMS_READ | {
     "kms:encrypt", "kms:generatedatakey", "kms:generatedatakeywithoutplaintext",
@@ -27,18 +34,18 @@ KMS_WRITE = KMS_READ | {
 }
 
 
-def access_template(env: str) -> dict[str, Any]:
-    return read_json(BUILD / env / "access.template.json")
+def access_template(env: str, project: str = "fixture") -> dict[str, Any]:
+    return read_json(PROJECTS[project].build / env / "access.template.json")
 
 
-def resolved_policy(env: str, role: str) -> dict[str, Any]:
-    spec = spec_for(env)
-    return role_policies(access_template(env), spec, Arns.for_spec(spec))[role_logical_id(role)]
+def resolved_policy(env: str, role: str, project: str = "fixture") -> dict[str, Any]:
+    spec = PROJECTS[project].spec(env)
+    return role_policies(access_template(env, project), spec, Arns.for_spec(spec))[role_logical_id(role)]
 
 
-def expected_actions(env: str, role: str) -> set[str]:
+def expected_actions(env: str, role: str, project: str = "fixture") -> set[str]:
     """Written from the issue's rules, independently of grants.py."""
-    spec = spec_for(env)
+    spec = PROJECTS[project].spec(env)
     cmk = spec.env.encryption == "customer_managed"
     if role in ("app", "reader", "per_user"):
         ops: set[str] = set()
@@ -62,11 +69,11 @@ def expected_actions(env: str, role: str) -> set[str]:
     raise AssertionError(role)
 
 
-@pytest.mark.parametrize(("env", "role"), ENV_ROLES)
-def test_parliament_finds_nothing_and_actions_are_exact(env: str, role: str) -> None:
-    policy = analyze_policy_string(json.dumps(resolved_policy(env, role)))
+@pytest.mark.parametrize(("project", "env", "role"), PROJECT_ENV_ROLES)
+def test_parliament_finds_nothing_and_actions_are_exact(project: str, env: str, role: str) -> None:
+    policy = analyze_policy_string(json.dumps(resolved_policy(env, role, project)))
     assert [(f.issue, f.detail) for f in policy.findings] == []
-    assert set(policy.get_allowed_actions()) == expected_actions(env, role)
+    assert set(policy.get_allowed_actions()) == expected_actions(env, role, project)
 
 
 @lru_cache(maxsize=None)
@@ -81,9 +88,9 @@ def star_only_actions() -> frozenset[str]:
     )
 
 
-@pytest.mark.parametrize(("env", "role"), ENV_ROLES)
-def test_no_wildcard_actions_and_star_resources_only_where_required(env: str, role: str) -> None:
-    for statement in resolved_policy(env, role)["Statement"]:
+@pytest.mark.parametrize(("project", "env", "role"), PROJECT_ENV_ROLES)
+def test_no_wildcard_actions_and_star_resources_only_where_required(project: str, env: str, role: str) -> None:
+    for statement in resolved_policy(env, role, project)["Statement"]:
         assert statement["Effect"] == "Allow"
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         for action in actions:
@@ -133,7 +140,7 @@ def test_names_paths_boundary_and_imports() -> None:
     for role in roles.values():
         assert role["Properties"]["Path"] == "/conversations/"
         assert role["Properties"]["PermissionsBoundary"] == {"Ref": "PermissionsBoundaryArn"}
-    assert read_json(BUILD / "prod" / "access.parameters.json") == [{
+    assert read_json(fixture_build() / "prod" / "access.parameters.json") == [{
         "ParameterKey": "PermissionsBoundaryArn",
         "ParameterValue": "arn:aws:iam::333333333333:policy/chat-platform-boundary",
     }]
@@ -160,7 +167,8 @@ access:
 def _synth(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     env_file = tmp_path / "qa.yaml"
     env_file.write_text(text)
-    code = synth_main(["--env-file", str(env_file), "--out", str(tmp_path / "out")])
+    code = cli_main(["synth", "--env-file", str(env_file), "--designs-dir", str(FIXTURE_DESIGNS),
+                     "--out", str(tmp_path / "out")])
     return code, capsys.readouterr().err
 
 
@@ -168,11 +176,11 @@ def _synth(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tup
     ("text", "expected"),
     [
         (GOOD.replace("app: {trusted: [lambda.amazonaws.com]}", "stream_consumer: {trusted: [lambda.amazonaws.com]}"),
-         "qa.yaml: access.roles.stream_consumer: error: needs a stream"),
-        (GOOD.replace("lambda.amazonaws.com", "everyone"), "qa.yaml: access.roles.app.trusted[0]: error:"),
-        (GOOD.replace("app: {", "admin: {"), "qa.yaml: access.roles.admin: error: unknown key; allowed keys: app, reader, stream_consumer, ops, per_user"),
-        (GOOD + "  permissions_boundary_arn: not-an-arn\n", "qa.yaml: access.permissions_boundary_arn: error:"),
-        (GOOD + "stack_prefix: " + "a" * 61 + "\n", "qa.yaml: stack_prefix: error: role name"),
+         "access.roles.stream_consumer: error: needs a stream"),
+        (GOOD.replace("lambda.amazonaws.com", "everyone"), "access.roles.app.trusted[0]: error:"),
+        (GOOD.replace("app: {", "admin: {"), "access.roles.admin: error: unknown key; allowed keys: app, reader, stream_consumer, ops, per_user"),
+        (GOOD + "  permissions_boundary_arn: not-an-arn\n", "access.permissions_boundary_arn: error:"),
+        (GOOD + "stack_prefix: " + "a" * 61 + "\n", "stack_prefix: error: role name"),
     ],
 )
 def test_bad_access_config(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str) -> None:
@@ -188,4 +196,5 @@ def test_policy_size_limit_is_checked_at_synth(
     monkeypatch.setattr(limits, "IAM_ROLE_POLICY_MAX_CHARS", 200)
     code, err = _synth(tmp_path, GOOD, capsys)
     assert code == 2
-    assert "qa.yaml: access.roles.app: error: inline policy is" in err and "IAM allows 200 per role" in err
+    assert "qa.yaml:8: access.roles.app: error: inline policy is" in err and "IAM allows 200 per role" in err
+    assert "[A002]" in err

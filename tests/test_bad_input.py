@@ -1,4 +1,4 @@
-"""Bad configs exit 2 naming the file and the field path; nothing is written."""
+"""Bad configs exit 2 naming the file, the line and the field path; nothing is written."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from templates_src.synth import main as synth_main
+from templates_src.cli import main as cli_main
 
-from .conftest import ROOT
+from .conftest import FIXTURE_DESIGNS, ROOT
 
 GOOD = """\
 design: conversations
@@ -23,52 +23,79 @@ billing:
 tags:
   Team: chat
 """
+# Line numbers of GOOD, for the expectations below.
+LAST_LINE = GOOD.count("\n")
 
 # name -> (config text, substrings stderr must contain)
 CASES: dict[str, tuple[str, list[str]]] = {
-    "yaml-syntax": ("design: [conversations\nregion: x\n", ["qa.yaml: line 2", "YAML syntax error"]),
-    "empty-file": ("", ["qa.yaml: (top level)", "file is empty"]),
-    "not-a-mapping": ("- a\n- b\n", ["qa.yaml: (top level)", "expected a mapping"]),
-    "unknown-top-level-key": (GOOD + "tabel_class: STANDARD\n", ["qa.yaml: tabel_class", "unknown key", "table_class"]),
+    "yaml-syntax": ("design: [conversations\nregion: x\n", ["qa.yaml:2: (file): error: YAML syntax error", "[Y001]"]),
+    "empty-file": ("", ["qa.yaml: (top level): error: file is empty", "[Y002]"]),
+    "not-a-mapping": ("- a\n- b\n", ["qa.yaml:1: (top level): error: expected a mapping", "[Y002]"]),
+    "duplicate-top-level-key": (
+        GOOD + "region: eu-west-1\n",
+        [f"qa.yaml:{LAST_LINE + 1}: region: error: key 'region' appears twice (lines 3 and {LAST_LINE + 1})", "[Y003]"],
+    ),
+    "duplicate-tag-key": (
+        GOOD + "  Team: other\n",
+        [f"qa.yaml:{LAST_LINE + 1}: tags.Team: error: key 'Team' appears twice (lines 9 and {LAST_LINE + 1})"],
+    ),
+    "yaml11-boolean-no": (
+        GOOD.replace("protected: false", "protected: no"),
+        ["qa.yaml:4: protected: error: 'no' is a boolean in YAML 1.1", "write true or false", "[Y004]"],
+    ),
+    "yaml11-boolean-on": (GOOD + "deletion_protection: On\n", [f"qa.yaml:{LAST_LINE + 1}: deletion_protection: error: 'On'"]),
+    "unknown-top-level-key": (
+        GOOD + "tabel_class: STANDARD\n",
+        [f"qa.yaml:{LAST_LINE + 1}: tabel_class: error: unknown key", "table_class", "[S001]"],
+    ),
     "unknown-nested-key": (
         GOOD.replace("mode: PAY_PER_REQUEST", "mode: PAY_PER_REQUEST\n  burst: 3"),
-        ["qa.yaml: billing.burst", "unknown key; allowed keys: mode, read, write"],
+        ["qa.yaml:8: billing.burst: error: unknown key; allowed keys: mode, read, write"],
     ),
     "unknown-deep-key": (
         GOOD.replace("billing:\n  mode: PAY_PER_REQUEST",
                      "billing:\n  mode: PROVISIONED\n  read: {min: 1, max: 2, maxx: 3}\n  write: {min: 1, max: 2}"),
-        ["qa.yaml: billing.read.maxx", "allowed keys: min, max, target_utilization"],
+        ["qa.yaml:8: billing.read.maxx: error:", "allowed keys: min, max, target_utilization"],
     ),
-    "wrong-type": (GOOD + "deletion_protection: 'yes'\n", ["qa.yaml: deletion_protection", "valid boolean"]),
-    "unquoted-account": (GOOD.replace('"123456789012"', "123456789012"), ["qa.yaml: account_id", "quote it"]),
+    "quoted-boolean": (GOOD + "deletion_protection: 'yes'\n", ["deletion_protection: error:", "valid boolean", "[S003]"]),
+    "unquoted-account": (GOOD.replace('"123456789012"', "123456789012"), ["qa.yaml:2: account_id: error:", "quote it"]),
     "out-of-range": (
         GOOD + "point_in_time_recovery: {enabled: true, recovery_period_days: 36}\n",
-        ["qa.yaml: point_in_time_recovery.recovery_period_days", "less than or equal to 35", "(got 36)"],
+        ["point_in_time_recovery.recovery_period_days", "less than or equal to 35", "(got 36)"],
     ),
-    "bad-enum": (GOOD + "encryption: rot13\n", ["qa.yaml: encryption", "'aws_owned', 'aws_managed' or 'customer_managed'"]),
-    "bad-table-name": (GOOD + "table_name: 'chat table!'\n", ["qa.yaml: table_name", "pattern"]),
-    "unknown-design": (GOOD.replace("design: conversations", "design: conversatons"), ["qa.yaml: design", "unknown design 'conversatons'; allowed: cg-chatbot-conversations, cmz-conversations, conversations,"]),
+    "bad-enum": (GOOD + "encryption: rot13\n", ["encryption: error:", "'aws_owned', 'aws_managed' or 'customer_managed'"]),
+    "bad-table-name": (GOOD + "table_name: 'chat table!'\n", ["table_name: error:", "pattern"]),
+    "unknown-design": (
+        GOOD.replace("design: conversations", "design: conversatons"),
+        ["qa.yaml:1: design: error: unknown design 'conversatons'; allowed: conversations", "[F003]"],
+    ),
     "provisioned-without-capacity": (
         GOOD.replace("mode: PAY_PER_REQUEST", "mode: PROVISIONED"),
-        ["qa.yaml: billing.read", "qa.yaml: billing.write"],
+        ["billing.read: error: PROVISIONED billing needs", "billing.write: error:", "[N101]"],
     ),
     "protected-but-deletable": (
         GOOD.replace("protected: false\n", "encryption: aws_owned\n"),
-        ["qa.yaml: retention: error: a protected environment needs Retain",
-         "qa.yaml: encryption: error: a protected environment needs customer_managed"],
+        ["qa.yaml:5: retention: error: a protected environment needs Retain",
+         "encryption: error: a protected environment needs customer_managed", "[N201]"],
     ),
-    "reserved-tag": (GOOD + "  aws:owner: me\n", ["qa.yaml: tags.aws:owner", "reserved"]),
-    "long-tag-value": (GOOD + "  Note: " + "x" * 257 + "\n", ["qa.yaml: tags.Note", "0..256"]),
+    "reserved-tag": (GOOD + "  aws:owner: me\n", [f"qa.yaml:{LAST_LINE + 1}: tags.aws:owner: error:", "reserved", "[N302]"]),
+    "long-tag-value": (GOOD + "  Note: " + "x" * 257 + "\n", ["tags.Note: error:", "0..256", "[N303]"]),
+    "tab-in-tag-value": (GOOD + '  Note: "a\\tb"\n', [f"qa.yaml:{LAST_LINE + 1}: tags.Note: error: tag value has '\\t'", "[N304]"]),
+    "emoji-in-tag-value": (GOOD + "  Mood: happy 😀\n", ["tags.Mood: error: tag value has '😀' (U+1F600)", "[N304]"]),
 }
 
 
+def synth(env_file: Path, out: Path) -> int:
+    return cli_main(["synth", "--env-file", str(env_file), "--designs-dir", str(FIXTURE_DESIGNS), "--out", str(out)])
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_config_exits_2_with_file_and_path(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_config_exits_2_with_file_line_and_path(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text, expected = CASES[case]
     env_file = tmp_path / "qa.yaml"
-    env_file.write_text(text)
+    env_file.write_text(text, encoding="utf-8")
     out = tmp_path / "out"
-    code = synth_main(["--env-file", str(env_file), "--out", str(out)])
+    code = synth(env_file, out)
     err = capsys.readouterr().err
     assert code == 2, err
     for fragment in expected:
@@ -80,17 +107,27 @@ def test_bad_config_exits_2_with_file_and_path(case: str, tmp_path: Path, capsys
 def test_all_errors_are_reported_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     env_file = tmp_path / "qa.yaml"
     env_file.write_text(GOOD + "encryption: rot13\nttl_days: 0\nfoo: 1\n")
-    assert synth_main(["--env-file", str(env_file), "--out", str(tmp_path / "o")]) == 2
+    assert synth(env_file, tmp_path / "o") == 2
     err = capsys.readouterr().err
-    for path in ("qa.yaml: encryption:", "qa.yaml: ttl_days:", "qa.yaml: foo:"):
+    for path in ("qa.yaml:10: encryption:", "qa.yaml:11: ttl_days:", "qa.yaml:12: foo:"):
         assert path in err
-    assert "3 error(s)" in err
+    assert "synth: 3 error(s); nothing written to" in err
+
+
+def test_every_duplicate_is_reported_with_both_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env_file = tmp_path / "qa.yaml"
+    env_file.write_text(GOOD + "region: eu-west-1\nprotected: on\n")
+    assert synth(env_file, tmp_path / "o") == 2
+    err = capsys.readouterr().err
+    assert "qa.yaml:10: region: error: key 'region' appears twice (lines 3 and 10)" in err
+    assert "qa.yaml:11: protected:" in err  # the duplicate and its YAML 1.1 boolean, both
+    assert "key 'protected' appears twice (lines 4 and 11)" in err
 
 
 def test_good_config_passes(tmp_path: Path) -> None:
     env_file = tmp_path / "qa.yaml"
-    env_file.write_text(GOOD)
-    assert synth_main(["--env-file", str(env_file), "--out", str(tmp_path / "out")]) == 0
+    env_file.write_text(GOOD + '  Place: "Zürich / HQ-1 @ floor=2 + 3.5_a:b"\n', encoding="utf-8")
+    assert synth(env_file, tmp_path / "out") == 0
     assert (tmp_path / "out" / "qa" / "data.template.json").is_file()
 
 
@@ -99,29 +136,38 @@ def test_failure_leaves_existing_build_untouched(tmp_path: Path) -> None:
     envs.mkdir()
     (envs / "good.yaml").write_text(GOOD)
     out = tmp_path / "build"
-    assert synth_main(["--environments-dir", str(envs), "--out", str(out)]) == 0
+    args = ["synth", "--environments-dir", str(envs), "--designs-dir", str(FIXTURE_DESIGNS), "--out", str(out)]
+    assert cli_main(args) == 0
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     (envs / "broken.yaml").write_text(GOOD + "region: mars\n")
-    assert synth_main(["--environments-dir", str(envs), "--out", str(out)]) == 2
+    assert cli_main(args) == 2
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["build", "environments"]
 
 
-def test_cli_script_reports_without_traceback(tmp_path: Path) -> None:
+@pytest.mark.parametrize("script", ["synth.py", "plan.py"])
+def test_scripts_run_under_the_project_virtualenv_from_the_system_python(script: str, tmp_path: Path) -> None:
+    """scripts/*.py re-execute under .venv whatever interpreter starts them."""
+    system_python = Path(sys.base_prefix) / "bin" / "python3"
     env_file = tmp_path / "qa.yaml"
     env_file.write_text(GOOD + "billing: {mode: FREE}\n")
+    args = (["--env-file", str(env_file), "--out", str(tmp_path / "o")] if script == "synth.py"
+            else [str(tmp_path / "missing.json"), str(tmp_path / "other.json")])
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "synth.py"), "--env-file", str(env_file), "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, cwd=tmp_path,
+        [str(system_python), str(ROOT / "scripts" / script), *args], capture_output=True, text=True, cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
-    assert proc.returncode == 2
-    assert "qa.yaml: billing.mode: error: Input should be 'PAY_PER_REQUEST' or 'PROVISIONED'" in proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert not (tmp_path / "o").exists()
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "ModuleNotFoundError" not in proc.stderr
+    if script == "synth.py":
+        assert "qa.yaml:" in proc.stderr and "billing" in proc.stderr
+        assert not (tmp_path / "o").exists()
+    else:
+        assert "missing.json: cannot read" in proc.stderr
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert synth_main(["--env-file", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "o")]) == 2
+    assert synth(tmp_path / "nope.yaml", tmp_path / "o") == 2
     err = capsys.readouterr().err
-    assert "nope.yaml: (file): error: cannot read" in err
+    assert "nope.yaml: (file): error: cannot read" in err and "[Y005]" in err

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import BUILD, ROOT
+from .conftest import ROOT, USER, fixture_build
 
 BAD_FIXTURE = ROOT / "tests" / "fixtures" / "table_without_policies.template.json"
 
@@ -23,7 +23,7 @@ def _cfn_lint(paths: list[Path]) -> list[dict]:
 
 
 def test_every_template_is_clean_and_the_linter_can_fail() -> None:
-    templates = sorted(BUILD.rglob("*.template.json"))
+    templates = sorted(USER.build.rglob("*.template.json")) + sorted(fixture_build().rglob("*.template.json"))
     assert templates, "no templates under build/; run make synth"
     findings = _cfn_lint(templates + [BAD_FIXTURE])
     by_file: dict[str, list[str]] = {}

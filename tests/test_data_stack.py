@@ -6,11 +6,13 @@ from typing import Any
 
 import pytest
 
-from .conftest import BUILD, ENV_NAMES, read_json, resources_of, spec_for
+from .conftest import FIXTURE_ENV_NAMES as ENV_NAMES
+from .conftest import fixture_build, read_json, resources_of
+from .conftest import fixture_spec as spec_for
 
 
 def template(env: str) -> dict[str, Any]:
-    return read_json(BUILD / env / "data.template.json")
+    return read_json(fixture_build() / env / "data.template.json")
 
 
 def table(env: str) -> dict[str, Any]:
@@ -84,7 +86,7 @@ def test_prod_alarms_go_to_the_topic_parameter() -> None:
     assert sorted(alarms) == ["ReadThrottleAlarm", "SystemErrorsAlarm", "WriteThrottleAlarm"]
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopicArn"}]
-    params = read_json(BUILD / "prod" / "data.parameters.json")
+    params = read_json(fixture_build() / "prod" / "data.parameters.json")
     assert params == [{
         "ParameterKey": "AlarmTopicArn",
         "ParameterValue": "arn:aws:sns:us-east-1:333333333333:chat-platform-oncall",
@@ -120,7 +122,7 @@ def test_keys_and_attribute_definitions_come_from_the_design(env: str) -> None:
 def test_tags_on_every_taggable_resource_and_in_tags_file(env: str) -> None:
     spec = spec_for(env)
     expected = sorted(({"Key": k, "Value": v} for k, v in spec.tags.items()), key=lambda t: t["Key"])
-    assert read_json(BUILD / env / "data.tags.json") == expected
+    assert read_json(fixture_build() / env / "data.tags.json") == expected
     for name, resource in template(env)["Resources"].items():
         if resource["Type"] in ("AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::CloudWatch::Alarm"):
             tags = sorted(resource["Properties"]["Tags"], key=lambda t: t["Key"])
@@ -144,15 +146,17 @@ def test_outputs_are_exported_under_the_stack_name(env: str) -> None:
 
 
 def test_aws_managed_encryption_uses_the_dynamodb_alias(tmp_path) -> None:
-    from templates_src.data_stack import build_data_stack
-    from templates_src.loader import load_spec
+    from templates_src.spec.loader import load_spec
+    from templates_src.stacks.data_stack import build_data_stack
+
+    from .conftest import FIXTURE_DESIGNS
 
     env_file = tmp_path / "qa.yaml"
     env_file.write_text(
         "design: conversations\naccount_id: '123456789012'\nregion: eu-west-1\n"
         "protected: false\nencryption: aws_managed\n"
     )
-    props = build_data_stack(load_spec(env_file)).template.to_dict()["Resources"]["Table"]["Properties"]
+    props = build_data_stack(load_spec(env_file, FIXTURE_DESIGNS)).template.to_dict()["Resources"]["Table"]["Properties"]
     assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
     # Safe defaults when a setting is left out.
     assert props["DeletionProtectionEnabled"] is True

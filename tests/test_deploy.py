@@ -13,13 +13,25 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from templates_src import moto_server
-from templates_src.deploy import (
-    EXIT_REFUSED, DeployError, Deployer, check_caller, main as deploy_main, protection_policy,
-)
-from templates_src.stack_files import stack_files
+from templates_src.cli import main as cli_main
+from templates_src.deploy.deployer import Deployer, check_caller, protection_policy
+from templates_src.errors import AwsFailure, BadInput, ExitCode, Refused
+from templates_src.local import moto_server
+from templates_src.stacks.artifacts import read_stack_files
 
-from .conftest import BUILD, ROOT, spec_for
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build
+from .conftest import fixture_spec as spec_for
+
+
+def deploy_main(args: list[str]) -> int:
+    """The CLI on the engine's fixtures (never the user's environments)."""
+    command, rest = ("destroy", [a for a in args if a != "--destroy"]) if "--destroy" in args else ("deploy", args)
+    return cli_main([command, *rest, "--environments-dir", str(FIXTURE_ENVIRONMENTS),
+                     "--designs-dir", str(FIXTURE_DESIGNS), "--build", str(fixture_build())])
+
+
+def stack_files(spec: Any, build: Any) -> list[Any]:
+    return read_stack_files(spec, build)
 
 NOW = datetime.now(timezone.utc)
 CS_ARN = "arn:aws:cloudformation:us-east-1:333333333333:changeSet/data-1/abc"
@@ -27,7 +39,6 @@ STACK_ID = "arn:aws:cloudformation:us-east-1:333333333333:stack/conversations-pr
 
 
 def test_create_path_end_to_end_on_local_moto(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.chdir(ROOT)
     for key in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(key, raising=False)
     with moto_server.running_moto_server(account_id="111111111111") as url:
@@ -51,7 +62,6 @@ def test_create_path_end_to_end_on_local_moto(monkeypatch: pytest.MonkeyPatch, c
 
 
 def test_wrong_account_is_refused_before_any_change(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.chdir(ROOT)
     with moto_server.running_moto_server(account_id="999999999999") as url:
         monkeypatch.setenv("AWS_ENDPOINT_URL", url)
         for key, value in moto_server.DUMMY_CREDENTIALS.items():
@@ -61,6 +71,7 @@ def test_wrong_account_is_refused_before_any_change(monkeypatch: pytest.MonkeyPa
         assert deploy_main(["--env", "dev"]) == 2
         err = capsys.readouterr().err
         assert "environments/dev.yaml: account_id: credentials are for account 999999999999" in err
+        assert "Traceback" not in err
         assert boto3.client("cloudformation", region_name="us-east-1").list_stacks()["StackSummaries"] == []
 
 
@@ -69,7 +80,7 @@ def _client(service: str = "cloudformation") -> Any:
 
 
 def _data_stack() -> Any:
-    (data,) = [s for s in stack_files(spec_for("prod"), BUILD / "prod") if s.kind == "data"]
+    (data,) = [s for s in stack_files(spec_for("prod"), fixture_build() / "prod") if s.kind == "data"]
     return data
 
 
@@ -170,10 +181,10 @@ def test_rollback_prints_the_failed_reasons() -> None:
             _event("UPDATE_FAILED", reason="Subscriber limit exceeded: only 1 online index can be created", offset=2),
         ]})
         stub.add_response("describe_stacks", _stack("UPDATE_ROLLBACK_COMPLETE"))
-        with pytest.raises(DeployError, match="ended UPDATE_ROLLBACK_COMPLETE") as exc:
+        with pytest.raises(AwsFailure, match="ended UPDATE_ROLLBACK_COMPLETE") as exc:
             _deployer(cf, lines).deploy(_data_stack())
         stub.assert_no_pending_responses()
-    assert exc.value.code == 1
+    assert exc.value.exit_code == ExitCode.AWS_FAILURE == 1
     assert "  FAILED Table: Subscriber limit exceeded: only 1 online index can be created" in lines
 
 
@@ -184,10 +195,10 @@ def test_change_set_replacing_the_table_is_refused_and_deleted() -> None:
         stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE",
                                                   "Changes": [_change("Modify", "Conditional")]})
         stub.add_response("delete_change_set", {}, {"StackName": "conversations-prod-data", "ChangeSetName": CS_ARN})
-        with pytest.raises(DeployError, match="replace Table") as exc:
+        with pytest.raises(Refused, match="replace Table") as exc:
             _deployer(cf, lines).deploy(_data_stack())
         stub.assert_no_pending_responses()  # never executed
-    assert exc.value.code == EXIT_REFUSED
+    assert exc.value.exit_code == 3
 
 
 def test_offline_guard_refuses_before_any_change_set() -> None:
@@ -198,15 +209,15 @@ def test_offline_guard_refuses_before_any_change_set() -> None:
     with Stubber(cf) as stub:
         stub.add_response("describe_stacks", _stack("UPDATE_COMPLETE"))
         stub.add_response("get_template", {"TemplateBody": json.dumps(renamed)})
-        with pytest.raises(DeployError, match="refused by G001") as exc:
+        with pytest.raises(Refused, match="blocked by G001") as exc:
             _deployer(cf, lines).deploy(_data_stack())
         stub.assert_no_pending_responses()
-    assert exc.value.code == EXIT_REFUSED
+    assert exc.value.exit_code == 3
     assert any("BLOCKED G001 Table.TableName" in line for line in lines)
 
 
 def test_review_in_progress_counts_as_create_and_access_gets_named_iam() -> None:
-    (access,) = [s for s in stack_files(spec_for("prod"), BUILD / "prod") if s.kind == "access"]
+    (access,) = [s for s in stack_files(spec_for("prod"), fixture_build() / "prod") if s.kind == "access"]
     cf, lines = _client(), []
     with Stubber(cf) as stub:
         stub.add_response("describe_stacks", _stack("REVIEW_IN_PROGRESS"))
@@ -224,26 +235,26 @@ def test_stack_in_rollback_complete_must_be_recreated() -> None:
     cf = _client()
     with Stubber(cf) as stub:
         stub.add_response("describe_stacks", _stack("ROLLBACK_COMPLETE"))
-        with pytest.raises(DeployError, match="delete it"):
+        with pytest.raises(AwsFailure, match="delete it"):
             _deployer(cf, []).deploy(_data_stack())
 
 
 def test_destroy_refuses_a_protected_environment_without_calling_aws() -> None:
     cf = _client()
     with Stubber(cf) as stub:
-        with pytest.raises(DeployError, match="prod is protected: destroy refused") as exc:
-            _deployer(cf, []).destroy(stack_files(spec_for("prod"), BUILD / "prod"))
+        with pytest.raises(Refused, match="prod is protected: destroy refused") as exc:
+            _deployer(cf, []).destroy(stack_files(spec_for("prod"), fixture_build() / "prod"))
         stub.assert_no_pending_responses()
-    assert exc.value.code == EXIT_REFUSED
+    assert exc.value.exit_code == 3
 
 
 def test_region_mismatch_is_refused() -> None:
     sts = _client("sts")
     with Stubber(sts) as stub:
         stub.add_response("get_caller_identity", {"Account": "333333333333", "Arn": "arn:aws:iam::333333333333:user/x", "UserId": "x"})
-        with pytest.raises(DeployError, match="region: the AWS region configured is eu-west-1") as exc:
+        with pytest.raises(BadInput, match="region: the AWS region configured is eu-west-1") as exc:
             check_caller(spec_for("prod"), sts, "eu-west-1")
-    assert exc.value.code == 2
+    assert exc.value.exit_code == 2
 
 
 def test_protection_policy_denies_replace_and_delete_of_table_and_key() -> None:

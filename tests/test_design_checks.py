@@ -8,14 +8,16 @@ from typing import Any
 import pytest
 import yaml
 
-from templates_src import limits
 from templates_src.errors import SpecError
-from templates_src.key_condition import KeyConditionSyntaxError, parse_key_condition
-from templates_src.loader import DESIGNS_DIR, load_design
+from templates_src.spec import limits
+from templates_src.spec.key_condition import KeyConditionSyntaxError, parse_key_condition
+from templates_src.spec.loader import load_design
+
+from .conftest import FIXTURE_DESIGNS
 
 
 def base() -> dict[str, Any]:
-    return yaml.safe_load((DESIGNS_DIR / "conversations.yaml").read_text())
+    return yaml.safe_load((FIXTURE_DESIGNS / "conversations.yaml").read_text())
 
 
 def problems_for(tmp_path: Path, design: dict[str, Any]) -> list[str]:
@@ -26,6 +28,10 @@ def problems_for(tmp_path: Path, design: dict[str, Any]) -> list[str]:
     except SpecError as exc:
         return [f"{p.path}: {p.severity}: {p.message}" for p in exc.problems]
     return [f"{p.path}: {p.severity}: {p.message}" for p in warnings]
+
+
+def pattern_index(d: dict[str, Any], name: str) -> int:
+    return next(i for i, p in enumerate(d["access_patterns"]) if p["name"] == name)
 
 
 def gsi(i: int) -> dict[str, Any]:
@@ -40,7 +46,7 @@ def test_attribute_typed_twice(tmp_path: Path) -> None:
     d = base()
     d["global_secondary_indexes"][0]["partition_key"]["type"] = "N"
     (line,) = [p for p in problems_for(tmp_path, d) if "typed" in p]
-    assert line.startswith("global_secondary_indexes[0].partition_key.type: error:")
+    assert line.startswith("global_secondary_indexes[ByUserUpdated].partition_key.type: error:")
     assert "typed N here but S at partition_key" in line
 
 
@@ -73,7 +79,7 @@ def test_index_name_rules(tmp_path: Path) -> None:
     d = base()
     d["global_secondary_indexes"][0]["name"] = "ab"
     (line,) = problems_for(tmp_path, d)
-    assert line.startswith("global_secondary_indexes[0].name: error: String should have at least 3 characters")
+    assert line.startswith("global_secondary_indexes[ab].name: error: String should have at least 3 characters")
 
 
 def test_bad_attribute_type_lists_allowed(tmp_path: Path) -> None:
@@ -91,7 +97,7 @@ def test_projection_rules(tmp_path: Path) -> None:
         {"name": "by-a1", "operation": "Query", "index": "Index001", "key_condition": "a1 = :v", "roles": ["app"]}
     )
     out = problems_for(tmp_path, d)
-    assert any("non_key_attributes: error: 'userId' is a key attribute" in p for p in out), out
+    assert any("non_key_attributes: error: 'userId' is a key of the table or of index 'ByUserUpdated'" in p for p in out), out
     assert any("only allowed with projection INCLUDE" in p for p in out), out
 
 
@@ -104,48 +110,50 @@ def test_too_many_projected_attributes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"index": "Nope"}, "access_patterns[2].index: error: unknown index 'Nope'; allowed: ByUserUpdated"),
+        ({"index": "Nope"}, "access_patterns[list-user-conversations].index: error: unknown index 'Nope'; allowed: ByUserUpdated"),
         ({"key_condition": "title = :t"}, "partition attribute 'title' is not the partition key of index 'ByUserUpdated'"),
         ({"key_condition": "userId = :u AND sk = :s"}, "sort attribute 'sk' is not the sort key"),
         ({"key_condition": "userId > :u"}, "must start with '<partition key> = :value'"),
-        ({"operation": "Scan"}, "access_patterns[2].operation: error: Input should be"),
-        ({"roles": []}, "access_patterns[2].roles: error: List should have at least 1 item"),
-        ({"roles": ["admin"]}, "access_patterns[2].roles[0]: error: Input should be 'app', 'reader' or 'per_user'"),
+        ({"operation": "Scan"}, "access_patterns[list-user-conversations].operation: error: Input should be"),
+        ({"roles": []}, "access_patterns[list-user-conversations].roles: error: List should have at least 1 item"),
+        ({"roles": ["admin"]}, "access_patterns[list-user-conversations].roles[0]: error: Input should be 'app', 'reader' or 'per_user'"),
     ],
 )
 def test_access_pattern_rules(tmp_path: Path, change: dict[str, Any], expected: str) -> None:
     d = base()
-    assert d["access_patterns"][2]["index"] == "ByUserUpdated"
-    d["access_patterns"][2].update(change)
+    i = pattern_index(d, "list-user-conversations")
+    assert d["access_patterns"][i]["index"] == "ByUserUpdated"
+    d["access_patterns"][i].update(change)
     out = problems_for(tmp_path, d)
     assert any(expected in p for p in out), out
 
 
 def test_single_item_operations_need_the_whole_key(tmp_path: Path) -> None:
     d = base()
-    d["access_patterns"][0]["key_condition"] = "conversationId = :c AND begins_with(sk, :p)"
+    d["access_patterns"][pattern_index(d, "get-conversation")]["key_condition"] = "userId = :c AND begins_with(sk, :p)"
     out = problems_for(tmp_path, d)
     assert any(
-        p.startswith("access_patterns[0].key_condition: error: GetItem addresses one item") for p in out
+        p.startswith("access_patterns[get-conversation].key_condition: error: GetItem addresses one item") for p in out
     ), out
 
 
 def test_reader_cannot_write_and_transactions_name_their_items(tmp_path: Path) -> None:
     d = base()
-    assert d["access_patterns"][4]["operation"] == "PutItem"
-    assert d["access_patterns"][5]["operation"] == "TransactWriteItems"
-    d["access_patterns"][4]["roles"] = ["app", "reader"]
-    d["access_patterns"][5]["item_operations"] = []
+    d["access_patterns"][pattern_index(d, "create-conversation")]["roles"] = ["app", "reader"]
+    d["access_patterns"][pattern_index(d, "append-message")]["item_operations"] = []
     out = problems_for(tmp_path, d)
-    assert any("access_patterns[4].roles: error: the reader role is read-only" in p for p in out), out
-    assert any("access_patterns[5].item_operations: error: TransactWriteItems needs" in p for p in out), out
+    assert any("access_patterns[create-conversation].roles: error: the reader role is read-only" in p for p in out), out
+    assert any("access_patterns[append-message].item_operations: error: TransactWriteItems needs" in p for p in out), out
 
 
 def test_per_user_patterns_stay_on_the_base_table(tmp_path: Path) -> None:
     d = base()
-    d["access_patterns"][2]["roles"] = ["app", "per_user"]
+    d["access_patterns"][pattern_index(d, "list-user-conversations")]["roles"] = ["app", "per_user"]
     out = problems_for(tmp_path, d)
-    assert any(p.startswith("access_patterns[2].roles: error: per_user patterns must use the base table") for p in out), out
+    assert any(
+        p.startswith("access_patterns[list-user-conversations].roles: error: per_user patterns must use the base table")
+        for p in out
+    ), out
 
 
 def test_duplicate_names(tmp_path: Path) -> None:
@@ -153,8 +161,8 @@ def test_duplicate_names(tmp_path: Path) -> None:
     d["access_patterns"][1]["name"] = d["access_patterns"][0]["name"]
     d["global_secondary_indexes"].append(dict(d["global_secondary_indexes"][0]))
     out = problems_for(tmp_path, d)
-    assert any("access_patterns[1].name: error: pattern name 'get-conversation' is already used" in p for p in out)
-    assert any("global_secondary_indexes[1].name: error: index name 'ByUserUpdated' is already used" in p for p in out)
+    assert any("access_patterns[get-conversation].name: error: pattern name 'get-conversation' is already used" in p for p in out)
+    assert any("global_secondary_indexes[ByUserUpdated].name: error: index name 'ByUserUpdated' is already used" in p for p in out)
 
 
 def test_design_smells_are_warnings(tmp_path: Path) -> None:
@@ -162,7 +170,7 @@ def test_design_smells_are_warnings(tmp_path: Path) -> None:
     d["message_storage"] = "list_in_item"
     d["access_patterns"] = [p for p in d["access_patterns"] if p.get("index") is None]
     out = problems_for(tmp_path, d)
-    assert any(p.startswith("global_secondary_indexes[0].name: warning: index 'ByUserUpdated' is queried by no") for p in out)
+    assert any(p.startswith("global_secondary_indexes[ByUserUpdated].name: warning: index 'ByUserUpdated' is queried by no") for p in out)
     assert any(p.startswith("message_storage: warning:") and "400 KB" in p for p in out)
 
 
@@ -170,8 +178,11 @@ def test_name_must_match_file(tmp_path: Path) -> None:
     d = base()
     path = tmp_path / "other.yaml"
     path.write_text(yaml.safe_dump(d))
-    with pytest.raises(SpecError, match="must equal the file name stem 'other'"):
+    with pytest.raises(SpecError) as exc:
         load_design(path)
+    ((rule_id, path, line),) = [(p.rule_id, p.path, p.line) for p in exc.value.problems]
+    assert (rule_id, path) == ("F001", "name") and line is not None
+    assert "must equal the file name stem 'other'" in exc.value.problems[0].message
 
 
 def test_key_condition_parser() -> None:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-from templates_src.changes import create_only_properties
-from templates_src.plan import main as plan_main
+from templates_src.change.diff import create_only_properties
+from templates_src.cli import main as cli_main
 
-from .conftest import BUILD, ROOT, read_json
+from .conftest import fixture_build, read_json
 
-DATA = BUILD / "prod" / "data.template.json"
-ACCESS = BUILD / "prod" / "access.template.json"
+DATA = fixture_build() / "prod" / "data.template.json"
+ACCESS = fixture_build() / "prod" / "access.template.json"
+
+
+def plan_main(args: list[str]) -> int:
+    return cli_main(["plan", *args])
 
 
 def table(t: dict[str, Any]) -> dict[str, Any]:
@@ -155,19 +161,40 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], c
     assert f"{bad}" in err and expected in err and "Traceback" not in err
 
 
-def test_unchanged_tree_plans_no_changes(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
+def _git_repo_with_build(tmp_path: Path) -> Path:
+    """A throwaway git repo whose HEAD holds the fixture build (not the user's tree)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(fixture_build(), repo / "build")
+    for args in (["init", "-q"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "build"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    return repo
+
+
+def test_env_plan_against_a_git_ref(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = _git_repo_with_build(tmp_path)
+    monkeypatch.chdir(repo)
     assert plan_main(["--env", "prod", "--base", "HEAD"]) == 0
-    out = capsys.readouterr().out
-    assert out.count("no changes") == 2
+    assert capsys.readouterr().out.count("no changes") == 2
+    data = repo / "build" / "prod" / "data.template.json"
+    changed = read_json(data)
+    rename_table(changed)
+    data.write_text(json.dumps(changed))
+    assert plan_main(["--env", "prod", "--base", "HEAD"]) == 3
+    out, err = capsys.readouterr()
+    assert "BLOCKED G001 Table.TableName" in out and "plan: blocked by G001" in err
 
 
-def test_unknown_guard_and_ref_are_bad_input(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
+def test_unknown_guard_and_ref_are_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(_git_repo_with_build(tmp_path))
     assert plan_main(["--env", "prod", "--allow", "G999"]) == 2
     assert "unknown guard id(s) G999" in capsys.readouterr().err
     assert plan_main(["--env", "prod", "--base", "no-such-ref-xyz"]) == 2
     assert "git ref 'no-such-ref-xyz'" in capsys.readouterr().err
+    assert plan_main(["--env", "nope"]) == 2
+    assert "build/nope: no such environment build; run make synth" in capsys.readouterr().err
 
 
 def test_replacement_rules_come_from_the_registry_schemas() -> None:

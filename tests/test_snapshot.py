@@ -5,9 +5,15 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from templates_src.synth import main as synth_main
+from templates_src.cli import main as cli_main
 
-from .conftest import BUILD, ENVIRONMENTS
+from .conftest import USER
+
+BUILD, ENVIRONMENTS = USER.build, USER.environments
+
+
+def synth_main(args: list[str]) -> int:
+    return cli_main(["synth", *args])
 
 
 def _tree(root: Path) -> dict[str, str]:

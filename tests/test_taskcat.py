@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import BUILD, ENV_NAMES, read_json, spec_for
+from .conftest import FIXTURE_ENV_NAMES as ENV_NAMES
+from .conftest import fixture_build, read_json
+from .conftest import fixture_spec as spec_for
 
-CONFIG = BUILD / "taskcat" / ".taskcat.yml"
+CONFIG = fixture_build() / "taskcat" / ".taskcat.yml"
 
 
 def config() -> dict[str, Any]:
@@ -27,17 +29,17 @@ def test_one_test_per_environment_data_stack_in_its_regions() -> None:
         assert set(test["regions"]) == {spec.env.region, *spec.env.test_regions}
         all_regions |= set(test["regions"])
         assert "$[taskcat_random-string]" in test["parameters"]["TableName"]
-        deployed = {p["ParameterKey"]: p["ParameterValue"] for p in read_json(BUILD / env / "data.parameters.json")}
+        deployed = {p["ParameterKey"]: p["ParameterValue"] for p in read_json(fixture_build() / env / "data.parameters.json")}
         assert {k: v for k, v in test["parameters"].items() if k != "TableName"} == deployed
-        assert (BUILD.parent / test["template"]).is_file()
+        assert (fixture_build().parent / test["template"]).is_file()
     assert sorted(all_regions) == c["project"]["regions"]
     assert len(all_regions) > 1, "at least one multi-region test"
 
 
 @pytest.mark.parametrize("env", ENV_NAMES)
 def test_variant_differs_only_where_a_test_must(env: str) -> None:
-    original = read_json(BUILD / env / "data.template.json")
-    variant = read_json(BUILD / "taskcat" / f"{env}-data.template.json")
+    original = read_json(fixture_build() / env / "data.template.json")
+    variant = read_json(fixture_build() / "taskcat" / f"{env}-data.template.json")
     table = variant["Resources"]["Table"]
     assert table["Properties"]["TableName"] == {"Ref": "TableName"}
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Delete"

@@ -38,9 +38,13 @@ WHOLE_KEY = Rule(
     "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GetItem.html#DDB-GetItem-request-Key",
 )
 
+HAS_EXAMPLE = Rule(
+    "D312", "Every access pattern has an example that make local runs", "warning", "README: make local"
+)
+
 RULES = (
     UNIQUE_NAMES, INDEX_ONLY_FOR_QUERY, KNOWN_INDEX, TRANSACTION_ITEMS, PER_USER_BASE_TABLE, READER_READS,
-    KEY_CONDITION_REQUIRED, KEY_CONDITION_SYNTAX, KEY_CONDITION_MATCHES_KEYS, EXAMPLE_VALUES, WHOLE_KEY,
+    KEY_CONDITION_REQUIRED, KEY_CONDITION_SYNTAX, KEY_CONDITION_MATCHES_KEYS, EXAMPLE_VALUES, WHOLE_KEY, HAS_EXAMPLE,
 )
 
 
@@ -84,6 +88,9 @@ def _check_pattern(design: "Design", src: "Source", i: int, pattern: "AccessPatt
             "partition key, which an index query does not carry")
     if pattern.operation not in READ_OPERATIONS and "reader" in pattern.roles:
         add(READER_READS, "roles", f"the reader role is read-only; {pattern.operation} is a write")
+    if pattern.example is None:
+        add(HAS_EXAMPLE, "example",
+            "no example: make local and the smoke tests cannot run this pattern (add values and expect)")
 
     needs_key = pattern.operation in SINGLE_ITEM_OPERATIONS + ("Query",)
     if pattern.key_condition is None:
