@@ -15,8 +15,8 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from .errors import BadInput, ExitCode, ToolError
 
@@ -51,14 +51,22 @@ def cmd_synth(args: argparse.Namespace) -> ExitCode:
         print(warning, file=sys.stderr)
     write_tree(args.out, rendered.tree, replace_all=not args.env_file)
     elapsed = (time.perf_counter() - started) * 1000
-    print(f"synth: wrote {rendered.file_count} files for {', '.join(rendered.tree)} into {args.out}/ "
-          f"in {elapsed:.0f} ms")
+    print(
+        f"synth: wrote {rendered.file_count} files for {', '.join(rendered.tree)} into {args.out}/ in {elapsed:.0f} ms"
+    )
     return ExitCode.OK
 
 
 def cmd_plan(args: argparse.Namespace) -> ExitCode:
-    from .change.plan import parse_allow, plan_environment, plan_stack, read_template, refuse_if_blocked
-    from .change.plan import render_markdown, render_text
+    from .change.plan import (
+        parse_allow,
+        plan_environment,
+        plan_stack,
+        read_template,
+        refuse_if_blocked,
+        render_markdown,
+        render_text,
+    )
 
     allowed = parse_allow(args.allow)
     if args.env:
@@ -150,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Conversation-table infrastructure as code: designs + environments -> CloudFormation.",
         epilog="Exit codes: 0 ok, 1 AWS failure, 2 bad input, 3 refused by a guard. "
-               "`make` reports any failure as 2: call this command for the exact code.",
+        "`make` reports any failure as 2: call this command for the exact code.",
     )
     sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
     commands: dict[str, tuple[Callable[[argparse.Namespace], ExitCode], str]] = {
@@ -169,8 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
         parsers[name] = p
 
     p = parsers["synth"]
-    p.add_argument("--env-file", action="append", type=Path,
-                   help="synthesise only this environment config (repeatable); default: every one")
+    p.add_argument(
+        "--env-file",
+        action="append",
+        type=Path,
+        help="synthesise only this environment config (repeatable); default: every one",
+    )
     p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
     p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
     p.add_argument("--out", type=Path, default=BUILD, help="output directory (default build)")

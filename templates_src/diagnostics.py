@@ -8,8 +8,9 @@ never changes meaning, a title, a severity and the documentation it encodes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence, Union
+from typing import Literal, Union
 
 PathPart = Union[str, int]
 Severity = Literal["error", "warning"]
@@ -47,9 +48,7 @@ class Rule:
     severity: Severity
     source: str  # the documentation the rule encodes (URL or reference)
 
-    def at(
-        self, where: str, path: str, message: str, way_forward: str = "", line: int | None = None
-    ) -> Diagnostic:
+    def at(self, where: str, path: str, message: str, way_forward: str = "", line: int | None = None) -> Diagnostic:
         return Diagnostic(self.id, self.severity, where, path, message, line, way_forward)
 
 

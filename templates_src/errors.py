@@ -7,8 +7,8 @@ traceback reaches a user for bad input, a refused change or an AWS failure.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
-from typing import Iterable
 
 from .diagnostics import Diagnostic, errors_only
 

@@ -10,8 +10,13 @@ from .diagnostics import Rule
 from .spec.rules import spec_rules
 
 GROUPS = (
-    ("Y", "YAML"), ("S", "Schema"), ("F", "Files and names"), ("D", "Designs"), ("N", "Environments"),
-    ("A", "IAM limits of the generated roles"), ("G", "Plan guards (block a deploy; ALLOW=<id> to allow once)"),
+    ("Y", "YAML"),
+    ("S", "Schema"),
+    ("F", "Files and names"),
+    ("D", "Designs"),
+    ("N", "Environments"),
+    ("A", "IAM limits of the generated roles"),
+    ("G", "Plan guards (block a deploy; ALLOW=<id> to allow once)"),
 )
 
 

@@ -40,7 +40,7 @@ class Arns:
     key: str
 
     @classmethod
-    def for_spec(cls, spec: Spec) -> "Arns":
+    def for_spec(cls, spec: Spec) -> Arns:
         account, region = spec.env.account_id, spec.env.region
         table = f"arn:aws:dynamodb:{region}:{account}:table/{spec.table_name}"
         return cls(
@@ -69,7 +69,7 @@ def resolve(value: Any, spec: Spec, arns: Arns, params: dict[str, str] | None = 
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Fn::ImportValue":
             return arns.exports(spec)[resolve(arg, spec, arns, params)]
         if fn == "Ref":

@@ -10,7 +10,7 @@ whatever the design) and on the engine's fixtures.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import pytest
@@ -48,11 +48,14 @@ def _cases_for(project: str, env: str) -> list[Case]:
     via_dynamodb = (("kms:ViaService", f"dynamodb.{arns.region}.amazonaws.com"),)
     cases: list[Case] = []
     for role in configured_roles(spec):
-        def add(expect: str, action: str, resource: str, why: str, context: tuple = (), caller: str = ME) -> None:
+
+        def add(
+            expect: str, action: str, resource: str, why: str, context: tuple = (), caller: str = ME, role: str = role
+        ) -> None:
             cases.append(Case(project, env, role, expect, action, resource, why, context, caller))
 
         patterns = spec.design.patterns_for(role)
-        keys: tuple = ((("dynamodb:LeadingKeys", (spec.design.per_user_key_prefix + ME,)),) if role == "per_user" else ())
+        keys: tuple = (("dynamodb:LeadingKeys", (spec.design.per_user_key_prefix + ME,)),) if role == "per_user" else ()
         used = {f"dynamodb:{a}" for p in patterns for a in p.iam_actions()}
         for p in patterns:
             resource = f"{arns.table}/index/{p.index}" if p.index else arns.table
@@ -74,14 +77,19 @@ def _cases_for(project: str, env: str) -> list[Case]:
             add("deny", "dynamodb:PutItem", arns.table, "reader is read-only")
         if role in ("app", "reader", "per_user") and cmk:
             add("allow", "kms:Decrypt", arns.key, "read encrypted items via DynamoDB", via_dynamodb)
-            add("deny", "kms:Decrypt", arns.key, "the key only works through DynamoDB",
-                (("kms:ViaService", f"s3.{arns.region}.amazonaws.com"),))
+            add(
+                "deny",
+                "kms:Decrypt",
+                arns.key,
+                "the key only works through DynamoDB",
+                (("kms:ViaService", f"s3.{arns.region}.amazonaws.com"),),
+            )
         if role == "reader" and cmk:
             add("deny", "kms:GenerateDataKey", arns.key, "readers do not encrypt", via_dynamodb)
         if role in ("app", "per_user") and cmk:
             add("allow", "kms:GenerateDataKey", arns.key, "writers encrypt via DynamoDB", via_dynamodb)
         if role == "per_user":
-            other = ((("dynamodb:LeadingKeys", (spec.design.per_user_key_prefix + SOMEONE_ELSE,)),))
+            other = (("dynamodb:LeadingKeys", (spec.design.per_user_key_prefix + SOMEONE_ELSE,)),)
             for p in patterns:
                 if p.index is None:
                     for action in p.iam_actions():
@@ -100,15 +108,28 @@ def _cases_for(project: str, env: str) -> list[Case]:
         if role == "ops":
             assert spec.env.access and spec.env.access.roles.ops
             ops = spec.env.access.roles.ops
-            for action in ("dynamodb:CreateBackup", "dynamodb:DescribeContinuousBackups",
-                           "dynamodb:ExportTableToPointInTime"):
+            for action in (
+                "dynamodb:CreateBackup",
+                "dynamodb:DescribeContinuousBackups",
+                "dynamodb:ExportTableToPointInTime",
+            ):
                 add("allow", action, arns.table, "backup and export")
             add("allow", "dynamodb:DescribeBackup", f"{arns.table}/backup/01700000000000-abcdef12", "backups")
             add("allow", "dynamodb:DescribeExport", f"{arns.table}/export/01700000000000-abcdef12", "exports")
             add("allow", "dynamodb:ListBackups", "*", "ListBackups supports only *")
-            add("allow", "s3:PutObject", f"arn:aws:s3:::{ops.export_bucket}/{ops.export_prefix}AWSDynamoDB/data.json.gz", "export objects")
+            add(
+                "allow",
+                "s3:PutObject",
+                f"arn:aws:s3:::{ops.export_bucket}/{ops.export_prefix}AWSDynamoDB/data.json.gz",
+                "export objects",
+            )
             add("deny", "s3:PutObject", f"arn:aws:s3:::{ops.export_bucket}/elsewhere/x", "outside the export prefix")
-            add("deny", "s3:GetObject", f"arn:aws:s3:::{ops.export_bucket}/{ops.export_prefix}x", "ops writes exports, never reads")
+            add(
+                "deny",
+                "s3:GetObject",
+                f"arn:aws:s3:::{ops.export_bucket}/{ops.export_prefix}x",
+                "ops writes exports, never reads",
+            )
             add("deny", "dynamodb:RestoreTableToPointInTime", arns.table, "restores are a human decision")
             add("deny", "dynamodb:DeleteBackup", f"{arns.table}/backup/01700000000000-abcdef12", "never delete backups")
     return cases
@@ -119,7 +140,7 @@ ENV_ROLES_BY_ENV = sorted(
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def decisions() -> dict[Case, dict[str, Any]]:
     all_cases: list[Case] = []
     requests: list[dict[str, Any]] = []
@@ -135,21 +156,25 @@ def decisions() -> dict[Case, dict[str, Any]]:
             if case.role == "per_user":
                 policy = substitute_caller(policy, case.caller)
             all_cases.append(case)
-            requests.append({
-                "policy": policy,
-                "principal": f"arn:aws:iam::{arns.account}:role/{case.role}",
-                "action": case.action,
-                "resource": case.resource,
-                "accountId": arns.account,
-                "context": {k: list(v) if isinstance(v, tuple) else v for k, v in case.context},
-                "resourcePolicy": key_policy if case.action.startswith("kms:") else None,
-            })
-    return dict(zip(all_cases, simulate(requests)))
+            requests.append(
+                {
+                    "policy": policy,
+                    "principal": f"arn:aws:iam::{arns.account}:role/{case.role}",
+                    "action": case.action,
+                    "resource": case.resource,
+                    "accountId": arns.account,
+                    "context": {k: list(v) if isinstance(v, tuple) else v for k, v in case.context},
+                    "resourcePolicy": key_policy if case.action.startswith("kms:") else None,
+                }
+            )
+    return dict(zip(all_cases, simulate(requests), strict=True))
 
 
 ENV_ROLES = [
     (project, env, role)
-    for project, p in PROJECTS.items() for env in p.env_names for role in configured_roles(p.spec(env))
+    for project, p in PROJECTS.items()
+    for env in p.env_names
+    for role in configured_roles(p.spec(env))
 ]
 
 
@@ -163,5 +188,7 @@ def test_role_matrix(project: str, env: str, role: str) -> None:
         assert decision != "Error", f"simulator rejected the request {case}: {result.get('errors')}"
         allowed = decision == "Allowed"
         if allowed != (case.expect == "allow"):
-            wrong.append(f"{case.expect.upper()} expected, got {decision}: {case.action} on {case.resource} ({case.why})")
+            wrong.append(
+                f"{case.expect.upper()} expected, got {decision}: {case.action} on {case.resource} ({case.why})"
+            )
     assert not wrong, f"{project} {env}/{role}:\n" + "\n".join(wrong)

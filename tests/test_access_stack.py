@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +16,24 @@ from templates_src.spec import limits
 from templates_src.stacks.grants import configured_roles
 from templates_src.stacks.names import role_logical_id
 
-from .conftest import FIXTURE_ENV_NAMES as ENV_NAMES
-from .conftest import fixture_build, read_json, resources_of
-from .conftest import FIXTURE_DESIGNS, SECURITY_PROJECTS
+from .conftest import FIXTURE_DESIGNS, SECURITY_PROJECTS, fixture_build, read_json, resources_of
 from .conftest import fixture_spec as spec_for
 from .iam_support import Arns, role_policies
 
 PROJECTS = SECURITY_PROJECTS
 PROJECT_ENV_ROLES = [
     (project, env, role)
-    for project, p in PROJECTS.items() for env in p.env_names for role in configured_roles(p.spec(env))
+    for project, p in PROJECTS.items()
+    for env in p.env_names
+    for role in configured_roles(p.spec(env))
 ]
 KMS_READ = {"kms:decrypt", "kms:describekey"}
 KMS_WRITE = KMS_READ | {
-    "kms:encrypt", "kms:generatedatakey", "kms:generatedatakeywithoutplaintext",
-    "kms:reencryptfrom", "kms:reencryptto",
+    "kms:encrypt",
+    "kms:generatedatakey",
+    "kms:generatedatakeywithoutplaintext",
+    "kms:reencryptfrom",
+    "kms:reencryptto",
 }
 
 
@@ -62,9 +65,17 @@ def expected_actions(env: str, role: str, project: str = "fixture") -> set[str]:
         base = {"dynamodb:describestream", "dynamodb:getrecords", "dynamodb:getsharditerator", "dynamodb:liststreams"}
         return base | (KMS_READ if cmk else set())
     if role == "ops":
-        base = {"dynamodb:createbackup", "dynamodb:describecontinuousbackups", "dynamodb:exporttabletopointintime",
-                "dynamodb:describebackup", "dynamodb:describeexport", "dynamodb:listbackups",
-                "s3:putobject", "s3:putobjectacl", "s3:abortmultipartupload"}
+        base = {
+            "dynamodb:createbackup",
+            "dynamodb:describecontinuousbackups",
+            "dynamodb:exporttabletopointintime",
+            "dynamodb:describebackup",
+            "dynamodb:describeexport",
+            "dynamodb:listbackups",
+            "s3:putobject",
+            "s3:putobjectacl",
+            "s3:abortmultipartupload",
+        }
         return base | (KMS_READ if cmk else set())
     raise AssertionError(role)
 
@@ -76,7 +87,7 @@ def test_parliament_finds_nothing_and_actions_are_exact(project: str, env: str, 
     assert set(policy.get_allowed_actions()) == expected_actions(env, role, project)
 
 
-@lru_cache(maxsize=None)
+@cache
 def star_only_actions() -> frozenset[str]:
     """Actions whose service authorization reference lists no resource type."""
     data = json.loads((Path(parliament.__file__).parent / "iam_definition.json").read_text())
@@ -106,21 +117,28 @@ def test_index_grants_name_each_index_never_index_star() -> None:
     assert "/index/*" not in text
     app = resolved_policy("prod", "app")
     (index_stmt,) = [s for s in app["Statement"] if s["Sid"] == "IndexQueries"]
-    assert index_stmt["Resource"] == ["arn:aws:dynamodb:us-east-1:333333333333:table/conversations-prod/index/ByUserUpdated"]
+    assert index_stmt["Resource"] == [
+        "arn:aws:dynamodb:us-east-1:333333333333:table/conversations-prod/index/ByUserUpdated"
+    ]
 
 
 def test_trust_policies_come_from_the_config() -> None:
     roles = resources_of(access_template("prod"), "AWS::IAM::Role")
     app_trust = roles["AppRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert app_trust == [{
-        "Action": ["sts:AssumeRole"], "Effect": "Allow",
-        "Principal": {"Service": ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]},
-    }]
+    assert app_trust == [
+        {
+            "Action": ["sts:AssumeRole"],
+            "Effect": "Allow",
+            "Principal": {"Service": ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]},
+        }
+    ]
     per_user = roles["PerUserRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert per_user["Principal"] == {"Federated": "cognito-identity.amazonaws.com"}
     assert per_user["Action"] == ["sts:AssumeRoleWithWebIdentity"]
     assert per_user["Condition"] == {
-        "StringEquals": {"cognito-identity.amazonaws.com:aud": spec_for("prod").env.access.roles.per_user.identity_pool_id},
+        "StringEquals": {
+            "cognito-identity.amazonaws.com:aud": spec_for("prod").env.access.roles.per_user.identity_pool_id
+        },
         "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
     }
     reader = roles["ReaderRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -140,10 +158,12 @@ def test_names_paths_boundary_and_imports() -> None:
     for role in roles.values():
         assert role["Properties"]["Path"] == "/conversations/"
         assert role["Properties"]["PermissionsBoundary"] == {"Ref": "PermissionsBoundaryArn"}
-    assert read_json(fixture_build() / "prod" / "access.parameters.json") == [{
-        "ParameterKey": "PermissionsBoundaryArn",
-        "ParameterValue": "arn:aws:iam::333333333333:policy/chat-platform-boundary",
-    }]
+    assert read_json(fixture_build() / "prod" / "access.parameters.json") == [
+        {
+            "ParameterKey": "PermissionsBoundaryArn",
+            "ParameterValue": "arn:aws:iam::333333333333:policy/chat-platform-boundary",
+        }
+    ]
     assert "PermissionsBoundary" not in resources_of(access_template("dev"), "AWS::IAM::Role")["AppRole"]["Properties"]
     assert '"Fn::ImportValue": "conversations-prod-data-TableArn"' in json.dumps(template)
 
@@ -167,18 +187,26 @@ access:
 def _synth(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     env_file = tmp_path / "qa.yaml"
     env_file.write_text(text)
-    code = cli_main(["synth", "--env-file", str(env_file), "--designs-dir", str(FIXTURE_DESIGNS),
-                     "--out", str(tmp_path / "out")])
+    code = cli_main(
+        ["synth", "--env-file", str(env_file), "--designs-dir", str(FIXTURE_DESIGNS), "--out", str(tmp_path / "out")]
+    )
     return code, capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (GOOD.replace("app: {trusted: [lambda.amazonaws.com]}", "stream_consumer: {trusted: [lambda.amazonaws.com]}"),
-         "access.roles.stream_consumer: error: needs a stream"),
+        (
+            GOOD.replace(
+                "app: {trusted: [lambda.amazonaws.com]}", "stream_consumer: {trusted: [lambda.amazonaws.com]}"
+            ),
+            "access.roles.stream_consumer: error: needs a stream",
+        ),
         (GOOD.replace("lambda.amazonaws.com", "everyone"), "access.roles.app.trusted[0]: error:"),
-        (GOOD.replace("app: {", "admin: {"), "access.roles.admin: error: unknown key; allowed keys: app, reader, stream_consumer, ops, per_user"),
+        (
+            GOOD.replace("app: {", "admin: {"),
+            "access.roles.admin: error: unknown key; allowed keys: app, reader, stream_consumer, ops, per_user",
+        ),
         (GOOD + "  permissions_boundary_arn: not-an-arn\n", "access.permissions_boundary_arn: error:"),
         (GOOD + "stack_prefix: " + "a" * 61 + "\n", "stack_prefix: error: role name"),
     ],

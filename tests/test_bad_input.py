@@ -43,7 +43,10 @@ CASES: dict[str, tuple[str, list[str]]] = {
         GOOD.replace("protected: false", "protected: no"),
         ["qa.yaml:4: protected: error: 'no' is a boolean in YAML 1.1", "write true or false", "[Y004]"],
     ),
-    "yaml11-boolean-on": (GOOD + "deletion_protection: On\n", [f"qa.yaml:{LAST_LINE + 1}: deletion_protection: error: 'On'"]),
+    "yaml11-boolean-on": (
+        GOOD + "deletion_protection: On\n",
+        [f"qa.yaml:{LAST_LINE + 1}: deletion_protection: error: 'On'"],
+    ),
     "unknown-top-level-key": (
         GOOD + "tabel_class: STANDARD\n",
         [f"qa.yaml:{LAST_LINE + 1}: tabel_class: error: unknown key", "table_class", "[S001]"],
@@ -53,17 +56,25 @@ CASES: dict[str, tuple[str, list[str]]] = {
         ["qa.yaml:8: billing.burst: error: unknown key; allowed keys: mode, read, write"],
     ),
     "unknown-deep-key": (
-        GOOD.replace("billing:\n  mode: PAY_PER_REQUEST",
-                     "billing:\n  mode: PROVISIONED\n  read: {min: 1, max: 2, maxx: 3}\n  write: {min: 1, max: 2}"),
+        GOOD.replace(
+            "billing:\n  mode: PAY_PER_REQUEST",
+            "billing:\n  mode: PROVISIONED\n  read: {min: 1, max: 2, maxx: 3}\n  write: {min: 1, max: 2}",
+        ),
         ["qa.yaml:8: billing.read.maxx: error:", "allowed keys: min, max, target_utilization"],
     ),
-    "quoted-boolean": (GOOD + "deletion_protection: 'yes'\n", ["deletion_protection: error:", "valid boolean", "[S003]"]),
+    "quoted-boolean": (
+        GOOD + "deletion_protection: 'yes'\n",
+        ["deletion_protection: error:", "valid boolean", "[S003]"],
+    ),
     "unquoted-account": (GOOD.replace('"123456789012"', "123456789012"), ["qa.yaml:2: account_id: error:", "quote it"]),
     "out-of-range": (
         GOOD + "point_in_time_recovery: {enabled: true, recovery_period_days: 36}\n",
         ["point_in_time_recovery.recovery_period_days", "less than or equal to 35", "(got 36)"],
     ),
-    "bad-enum": (GOOD + "encryption: rot13\n", ["encryption: error:", "'aws_owned', 'aws_managed' or 'customer_managed'"]),
+    "bad-enum": (
+        GOOD + "encryption: rot13\n",
+        ["encryption: error:", "'aws_owned', 'aws_managed' or 'customer_managed'"],
+    ),
     "bad-table-name": (GOOD + "table_name: 'chat table!'\n", ["table_name: error:", "pattern"]),
     "unknown-design": (
         GOOD.replace("design: conversations", "design: conversatons"),
@@ -75,12 +86,21 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "protected-but-deletable": (
         GOOD.replace("protected: false\n", "encryption: aws_owned\n"),
-        ["qa.yaml:5: retention: error: a protected environment needs Retain",
-         "encryption: error: a protected environment needs customer_managed", "[N201]"],
+        [
+            "qa.yaml:5: retention: error: a protected environment needs Retain",
+            "encryption: error: a protected environment needs customer_managed",
+            "[N201]",
+        ],
     ),
-    "reserved-tag": (GOOD + "  aws:owner: me\n", [f"qa.yaml:{LAST_LINE + 1}: tags.aws:owner: error:", "reserved", "[N302]"]),
+    "reserved-tag": (
+        GOOD + "  aws:owner: me\n",
+        [f"qa.yaml:{LAST_LINE + 1}: tags.aws:owner: error:", "reserved", "[N302]"],
+    ),
     "long-tag-value": (GOOD + "  Note: " + "x" * 257 + "\n", ["tags.Note: error:", "0..256", "[N303]"]),
-    "tab-in-tag-value": (GOOD + '  Note: "a\\tb"\n', [f"qa.yaml:{LAST_LINE + 1}: tags.Note: error: tag value has '\\t'", "[N304]"]),
+    "tab-in-tag-value": (
+        GOOD + '  Note: "a\\tb"\n',
+        [f"qa.yaml:{LAST_LINE + 1}: tags.Note: error: tag value has '\\t'", "[N304]"],
+    ),
     "emoji-in-tag-value": (GOOD + "  Mood: happy 😀\n", ["tags.Mood: error: tag value has '😀' (U+1F600)", "[N304]"]),
 }
 
@@ -90,7 +110,9 @@ def synth(env_file: Path, out: Path) -> int:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_config_exits_2_with_file_line_and_path(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_config_exits_2_with_file_line_and_path(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text, expected = CASES[case]
     env_file = tmp_path / "qa.yaml"
     env_file.write_text(text, encoding="utf-8")
@@ -152,10 +174,16 @@ def test_scripts_run_under_the_project_virtualenv_from_the_system_python(script:
     system_python = Path(sys.base_prefix) / "bin" / "python3"
     env_file = tmp_path / "qa.yaml"
     env_file.write_text(GOOD + "billing: {mode: FREE}\n")
-    args = (["--env-file", str(env_file), "--out", str(tmp_path / "o")] if script == "synth.py"
-            else [str(tmp_path / "missing.json"), str(tmp_path / "other.json")])
+    args = (
+        ["--env-file", str(env_file), "--out", str(tmp_path / "o")]
+        if script == "synth.py"
+        else [str(tmp_path / "missing.json"), str(tmp_path / "other.json")]
+    )
     proc = subprocess.run(
-        [str(system_python), str(ROOT / "scripts" / script), *args], capture_output=True, text=True, cwd=tmp_path,
+        [str(system_python), str(ROOT / "scripts" / script), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     assert proc.returncode == 2, proc.stderr

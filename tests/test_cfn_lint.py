@@ -16,7 +16,9 @@ def _cfn_lint(paths: list[Path]) -> list[dict]:
     exe = Path(sys.executable).with_name("cfn-lint")
     proc = subprocess.run(
         [str(exe), "--format", "json", "--include-checks", "I", "--", *map(str, paths)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode in (0, 2, 4, 6, 8, 10, 12, 14), proc.stderr
     return json.loads(proc.stdout or "[]")

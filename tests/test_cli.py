@@ -20,8 +20,15 @@ COMMANDS = ("synth", "plan", "deploy", "destroy", "local", "report", "rules")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "templates_src", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "templates_src", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_help_lists_every_command_and_the_exit_codes() -> None:
@@ -44,19 +51,30 @@ def test_exit_codes_are_the_documented_ones() -> None:
 def _no_aws_environment(tmp_path: Path) -> dict[str, str]:
     """No credentials anywhere botocore looks; no instance metadata (it would leave loopback)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_MAX_ATTEMPTS": "1",
-        "HOME": str(tmp_path),
-    })
+    env.update(
+        {
+            "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_MAX_ATTEMPTS": "1",
+            "HOME": str(tmp_path),
+        }
+    )
     return env
 
 
 def _deploy_args(command: str = "deploy") -> list[str]:
-    return [command, "--env", "dev", "--environments-dir", str(FIXTURE_ENVIRONMENTS),
-            "--designs-dir", str(FIXTURE_DESIGNS), "--build", str(fixture_build())]
+    return [
+        command,
+        "--env",
+        "dev",
+        "--environments-dir",
+        str(FIXTURE_ENVIRONMENTS),
+        "--designs-dir",
+        str(FIXTURE_DESIGNS),
+        "--build",
+        str(fixture_build()),
+    ]
 
 
 def test_missing_credentials_is_one_line_exit_1(tmp_path: Path) -> None:

@@ -26,10 +26,13 @@ def test_prod_is_protected_in_every_way() -> None:
     assert t["DeletionPolicy"] == t["UpdateReplacePolicy"] == "Retain"
     assert props["DeletionProtectionEnabled"] is True
     assert props["PointInTimeRecoverySpecification"] == {
-        "PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 35,
+        "PointInTimeRecoveryEnabled": True,
+        "RecoveryPeriodInDays": 35,
     }
     assert props["SSESpecification"] == {
-        "SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Fn::GetAtt": ["TableKey", "Arn"]},
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": {"Fn::GetAtt": ["TableKey", "Arn"]},
     }
     assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     key = template("prod")["Resources"]["TableKey"]
@@ -42,14 +45,14 @@ def test_key_policy_has_no_unconditioned_wildcard_principal(env: str) -> None:
     policy = template(env)["Resources"]["TableKey"]["Properties"]["KeyPolicy"]
     for statement in policy["Statement"]:
         principal = statement["Principal"]
-        values = [principal] if isinstance(principal, str) else [
-            v for vs in principal.values() for v in (vs if isinstance(vs, list) else [vs])
-        ]
+        values = (
+            [principal]
+            if isinstance(principal, str)
+            else [v for vs in principal.values() for v in (vs if isinstance(vs, list) else [vs])]
+        )
         if "*" in values:
             assert statement.get("Condition"), f"wildcard principal without condition: {statement}"
-        assert statement["Principal"] == {
-            "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
-        }
+        assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
 
 
 def test_dev_differs_as_its_config_says() -> None:
@@ -72,7 +75,8 @@ def test_staging_scales_table_and_every_gsi() -> None:
     policies = resources_of(template("staging"), "AWS::ApplicationAutoScaling::ScalingPolicy")
     assert len(policies) == len(targets) == 2 * (1 + gsi_count)
     assert table("staging")["Properties"]["ProvisionedThroughput"] == {
-        "ReadCapacityUnits": 5, "WriteCapacityUnits": 5,
+        "ReadCapacityUnits": 5,
+        "WriteCapacityUnits": 5,
     }
     for gsi in table("staging")["Properties"]["GlobalSecondaryIndexes"]:
         assert "ProvisionedThroughput" in gsi
@@ -87,14 +91,18 @@ def test_prod_alarms_go_to_the_topic_parameter() -> None:
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopicArn"}]
     params = read_json(fixture_build() / "prod" / "data.parameters.json")
-    assert params == [{
-        "ParameterKey": "AlarmTopicArn",
-        "ParameterValue": "arn:aws:sns:us-east-1:333333333333:chat-platform-oncall",
-    }]
+    assert params == [
+        {
+            "ParameterKey": "AlarmTopicArn",
+            "ParameterValue": "arn:aws:sns:us-east-1:333333333333:chat-platform-oncall",
+        }
+    ]
     ops = {
         d["Value"]
-        for m in alarms["SystemErrorsAlarm"]["Properties"]["Metrics"] if "MetricStat" in m
-        for d in m["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "Operation"
+        for m in alarms["SystemErrorsAlarm"]["Properties"]["Metrics"]
+        if "MetricStat" in m
+        for d in m["MetricStat"]["Metric"]["Dimensions"]
+        if d["Name"] == "Operation"
     }
     assert ops == {p.operation for p in spec_for("prod").design.access_patterns}
 
@@ -156,7 +164,9 @@ def test_aws_managed_encryption_uses_the_dynamodb_alias(tmp_path) -> None:
         "design: conversations\naccount_id: '123456789012'\nregion: eu-west-1\n"
         "protected: false\nencryption: aws_managed\n"
     )
-    props = build_data_stack(load_spec(env_file, FIXTURE_DESIGNS)).template.to_dict()["Resources"]["Table"]["Properties"]
+    props = build_data_stack(load_spec(env_file, FIXTURE_DESIGNS)).template.to_dict()["Resources"]["Table"][
+        "Properties"
+    ]
     assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
     # Safe defaults when a setting is left out.
     assert props["DeletionProtectionEnabled"] is True

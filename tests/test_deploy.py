@@ -26,19 +26,32 @@ from .conftest import fixture_spec as spec_for
 def deploy_main(args: list[str]) -> int:
     """The CLI on the engine's fixtures (never the user's environments)."""
     command, rest = ("destroy", [a for a in args if a != "--destroy"]) if "--destroy" in args else ("deploy", args)
-    return cli_main([command, *rest, "--environments-dir", str(FIXTURE_ENVIRONMENTS),
-                     "--designs-dir", str(FIXTURE_DESIGNS), "--build", str(fixture_build())])
+    return cli_main(
+        [
+            command,
+            *rest,
+            "--environments-dir",
+            str(FIXTURE_ENVIRONMENTS),
+            "--designs-dir",
+            str(FIXTURE_DESIGNS),
+            "--build",
+            str(fixture_build()),
+        ]
+    )
 
 
 def stack_files(spec: Any, build: Any) -> list[Any]:
     return read_stack_files(spec, build)
+
 
 NOW = datetime.now(timezone.utc)
 CS_ARN = "arn:aws:cloudformation:us-east-1:333333333333:changeSet/data-1/abc"
 STACK_ID = "arn:aws:cloudformation:us-east-1:333333333333:stack/conversations-prod-data/abc"
 
 
-def test_create_path_end_to_end_on_local_moto(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_create_path_end_to_end_on_local_moto(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     for key in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(key, raising=False)
     with moto_server.running_moto_server(account_id="111111111111") as url:
@@ -53,7 +66,10 @@ def test_create_path_end_to_end_on_local_moto(monkeypatch: pytest.MonkeyPatch, c
         cf = boto3.client("cloudformation", region_name="us-east-1")
         statuses = {s["StackName"]: s["StackStatus"] for s in cf.describe_stacks()["Stacks"]}
         assert statuses == {"conversations-dev-data": "CREATE_COMPLETE", "conversations-dev-access": "CREATE_COMPLETE"}
-        assert boto3.client("iam", region_name="us-east-1").get_role(RoleName="conversations-dev-app")["Role"]["Path"] == "/conversations/"
+        assert (
+            boto3.client("iam", region_name="us-east-1").get_role(RoleName="conversations-dev-app")["Role"]["Path"]
+            == "/conversations/"
+        )
         # Deploying again changes nothing, and the empty change sets are deleted.
         assert deploy_main(["--env", "dev"]) == 0
         assert capsys.readouterr().out.count(": no changes") == 2
@@ -61,7 +77,9 @@ def test_create_path_end_to_end_on_local_moto(monkeypatch: pytest.MonkeyPatch, c
         assert "conversations-dev-data: deleted" in capsys.readouterr().out
 
 
-def test_wrong_account_is_refused_before_any_change(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_wrong_account_is_refused_before_any_change(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with moto_server.running_moto_server(account_id="999999999999") as url:
         monkeypatch.setenv("AWS_ENDPOINT_URL", url)
         for key, value in moto_server.DUMMY_CREDENTIALS.items():
@@ -89,61 +107,101 @@ def _deployer(cf: Any, lines: list[str]) -> Deployer:
 
 
 def _stack(status: str, outputs: bool = False) -> dict[str, Any]:
-    stack: dict[str, Any] = {"StackName": "conversations-prod-data", "StackId": STACK_ID,
-                             "CreationTime": NOW, "StackStatus": status}
+    stack: dict[str, Any] = {
+        "StackName": "conversations-prod-data",
+        "StackId": STACK_ID,
+        "CreationTime": NOW,
+        "StackStatus": status,
+    }
     if outputs:
         stack["Outputs"] = [{"OutputKey": "TableName", "OutputValue": "conversations-prod"}]
     return {"Stacks": [stack]}
 
 
 def _event(status: str, logical: str = "Table", reason: str | None = None, offset: int = 1) -> dict[str, Any]:
-    event = {"StackId": STACK_ID, "EventId": f"{logical}-{status}", "StackName": "conversations-prod-data",
-             "LogicalResourceId": logical, "ResourceType": "AWS::DynamoDB::Table",
-             "Timestamp": NOW + timedelta(minutes=offset), "ResourceStatus": status}
+    event = {
+        "StackId": STACK_ID,
+        "EventId": f"{logical}-{status}",
+        "StackName": "conversations-prod-data",
+        "LogicalResourceId": logical,
+        "ResourceType": "AWS::DynamoDB::Table",
+        "Timestamp": NOW + timedelta(minutes=offset),
+        "ResourceStatus": status,
+    }
     if reason:
         event["ResourceStatusReason"] = reason
     return event
 
 
 def _change(action: str = "Modify", replacement: str = "False") -> dict[str, Any]:
-    return {"Type": "Resource", "ResourceChange": {
-        "Action": action, "LogicalResourceId": "Table", "ResourceType": "AWS::DynamoDB::Table",
-        "Replacement": replacement}}
+    return {
+        "Type": "Resource",
+        "ResourceChange": {
+            "Action": action,
+            "LogicalResourceId": "Table",
+            "ResourceType": "AWS::DynamoDB::Table",
+            "Replacement": replacement,
+        },
+    }
 
 
 def _deployed_with_old_tag() -> str:
     old = json.loads(_data_stack().template)
-    old["Resources"]["Table"]["Properties"]["Tags"] = [t for t in old["Resources"]["Table"]["Properties"]["Tags"]
-                                                      if t["Key"] != "DataClassification"]
+    old["Resources"]["Table"]["Properties"]["Tags"] = [
+        t for t in old["Resources"]["Table"]["Properties"]["Tags"] if t["Key"] != "DataClassification"
+    ]
     return json.dumps(old)
 
 
 def _begin_update(stub: Stubber, deployed: str) -> None:
     stub.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "conversations-prod-data"})
-    stub.add_response("get_template", {"TemplateBody": deployed},
-                      {"StackName": "conversations-prod-data", "TemplateStage": "Original"})
-    stub.add_response("create_change_set", {"Id": CS_ARN, "StackId": STACK_ID}, {
-        "StackName": "conversations-prod-data", "ChangeSetName": ANY, "ChangeSetType": "UPDATE",
-        "TemplateBody": ANY, "Parameters": ANY, "Tags": ANY, "Capabilities": [],
-    })
+    stub.add_response(
+        "get_template",
+        {"TemplateBody": deployed},
+        {"StackName": "conversations-prod-data", "TemplateStage": "Original"},
+    )
+    stub.add_response(
+        "create_change_set",
+        {"Id": CS_ARN, "StackId": STACK_ID},
+        {
+            "StackName": "conversations-prod-data",
+            "ChangeSetName": ANY,
+            "ChangeSetType": "UPDATE",
+            "TemplateBody": ANY,
+            "Parameters": ANY,
+            "Tags": ANY,
+            "Capabilities": [],
+        },
+    )
 
 
 def test_update_path_executes_and_protects_prod() -> None:
     cf, lines = _client(), []
     with Stubber(cf) as stub:
         _begin_update(stub, _deployed_with_old_tag())
-        stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": [_change()]},
-                          {"StackName": "conversations-prod-data", "ChangeSetName": CS_ARN})
+        stub.add_response(
+            "describe_change_set",
+            {"Status": "CREATE_COMPLETE", "Changes": [_change()]},
+            {"StackName": "conversations-prod-data", "ChangeSetName": CS_ARN},
+        )
         stub.add_response("execute_change_set", {}, {"StackName": "conversations-prod-data", "ChangeSetName": CS_ARN})
         stub.add_response("describe_stack_events", {"StackEvents": [_event("UPDATE_IN_PROGRESS")]})
         stub.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"))
-        stub.add_response("describe_stack_events", {"StackEvents": [_event("UPDATE_COMPLETE", offset=2),
-                                                                    _event("UPDATE_IN_PROGRESS")]})
+        stub.add_response(
+            "describe_stack_events",
+            {"StackEvents": [_event("UPDATE_COMPLETE", offset=2), _event("UPDATE_IN_PROGRESS")]},
+        )
         stub.add_response("describe_stacks", _stack("UPDATE_COMPLETE"))
-        stub.add_response("set_stack_policy", {}, {"StackName": "conversations-prod-data",
-                                                   "StackPolicyBody": json.dumps(protection_policy())})
-        stub.add_response("update_termination_protection", {"StackId": STACK_ID},
-                          {"StackName": "conversations-prod-data", "EnableTerminationProtection": True})
+        stub.add_response(
+            "set_stack_policy",
+            {},
+            {"StackName": "conversations-prod-data", "StackPolicyBody": json.dumps(protection_policy())},
+        )
+        stub.add_response(
+            "update_termination_protection",
+            {"StackId": STACK_ID},
+            {"StackName": "conversations-prod-data", "EnableTerminationProtection": True},
+        )
         stub.add_response("describe_stacks", _stack("UPDATE_COMPLETE", outputs=True))
         outputs = _deployer(cf, lines).deploy(_data_stack())
         stub.assert_no_pending_responses()
@@ -159,10 +217,13 @@ def test_no_changes_is_success_and_the_empty_change_set_is_deleted() -> None:
     cf, lines = _client(), []
     with Stubber(cf) as stub:
         _begin_update(stub, _data_stack().template)
-        stub.add_response("describe_change_set", {
-            "Status": "FAILED",
-            "StatusReason": "The submitted information didn't contain changes. Submit different information to create a change set.",
-        })
+        stub.add_response(
+            "describe_change_set",
+            {
+                "Status": "FAILED",
+                "StatusReason": "The submitted information didn't contain changes. Submit different information to create a change set.",
+            },
+        )
         stub.add_response("delete_change_set", {}, {"StackName": "conversations-prod-data", "ChangeSetName": CS_ARN})
         stub.add_response("describe_stacks", _stack("UPDATE_COMPLETE", outputs=True))
         _deployer(cf, lines).deploy(_data_stack())
@@ -176,10 +237,19 @@ def test_rollback_prints_the_failed_reasons() -> None:
         _begin_update(stub, _deployed_with_old_tag())
         stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": [_change()]})
         stub.add_response("execute_change_set", {})
-        stub.add_response("describe_stack_events", {"StackEvents": [
-            _event("UPDATE_ROLLBACK_COMPLETE", "conversations-prod-data", offset=3),
-            _event("UPDATE_FAILED", reason="Subscriber limit exceeded: only 1 online index can be created", offset=2),
-        ]})
+        stub.add_response(
+            "describe_stack_events",
+            {
+                "StackEvents": [
+                    _event("UPDATE_ROLLBACK_COMPLETE", "conversations-prod-data", offset=3),
+                    _event(
+                        "UPDATE_FAILED",
+                        reason="Subscriber limit exceeded: only 1 online index can be created",
+                        offset=2,
+                    ),
+                ]
+            },
+        )
         stub.add_response("describe_stacks", _stack("UPDATE_ROLLBACK_COMPLETE"))
         with pytest.raises(AwsFailure, match="ended UPDATE_ROLLBACK_COMPLETE") as exc:
             _deployer(cf, lines).deploy(_data_stack())
@@ -192,8 +262,9 @@ def test_change_set_replacing_the_table_is_refused_and_deleted() -> None:
     cf, lines = _client(), []
     with Stubber(cf) as stub:
         _begin_update(stub, _deployed_with_old_tag())
-        stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE",
-                                                  "Changes": [_change("Modify", "Conditional")]})
+        stub.add_response(
+            "describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": [_change("Modify", "Conditional")]}
+        )
         stub.add_response("delete_change_set", {}, {"StackName": "conversations-prod-data", "ChangeSetName": CS_ARN})
         with pytest.raises(Refused, match="replace Table") as exc:
             _deployer(cf, lines).deploy(_data_stack())
@@ -221,10 +292,19 @@ def test_review_in_progress_counts_as_create_and_access_gets_named_iam() -> None
     cf, lines = _client(), []
     with Stubber(cf) as stub:
         stub.add_response("describe_stacks", _stack("REVIEW_IN_PROGRESS"))
-        stub.add_response("create_change_set", {"Id": CS_ARN}, {
-            "StackName": "conversations-prod-access", "ChangeSetName": ANY, "ChangeSetType": "CREATE",
-            "TemplateBody": ANY, "Parameters": ANY, "Tags": ANY, "Capabilities": ["CAPABILITY_NAMED_IAM"],
-        })
+        stub.add_response(
+            "create_change_set",
+            {"Id": CS_ARN},
+            {
+                "StackName": "conversations-prod-access",
+                "ChangeSetName": ANY,
+                "ChangeSetType": "CREATE",
+                "TemplateBody": ANY,
+                "Parameters": ANY,
+                "Tags": ANY,
+                "Capabilities": ["CAPABILITY_NAMED_IAM"],
+            },
+        )
         stub.add_client_error("describe_change_set", "Throttling", "stop here")
         with pytest.raises(cf.exceptions.ClientError):
             _deployer(cf, lines).deploy(access)
@@ -251,7 +331,9 @@ def test_destroy_refuses_a_protected_environment_without_calling_aws() -> None:
 def test_region_mismatch_is_refused() -> None:
     sts = _client("sts")
     with Stubber(sts) as stub:
-        stub.add_response("get_caller_identity", {"Account": "333333333333", "Arn": "arn:aws:iam::333333333333:user/x", "UserId": "x"})
+        stub.add_response(
+            "get_caller_identity", {"Account": "333333333333", "Arn": "arn:aws:iam::333333333333:user/x", "UserId": "x"}
+        )
         with pytest.raises(BadInput, match="region: the AWS region configured is eu-west-1") as exc:
             check_caller(spec_for("prod"), sts, "eu-west-1")
     assert exc.value.exit_code == 2

@@ -60,9 +60,7 @@ def test_too_many_gsis(tmp_path: Path) -> None:
 def test_too_many_lsis_and_lsi_needs_sort_key(tmp_path: Path) -> None:
     d = base()
     d.pop("sort_key")
-    d["local_secondary_indexes"] = [
-        {"name": f"Local{i}", "sort_key": {"name": f"l{i}", "type": "S"}} for i in range(6)
-    ]
+    d["local_secondary_indexes"] = [{"name": f"Local{i}", "sort_key": {"name": f"l{i}", "type": "S"}} for i in range(6)]
     d["access_patterns"] = [p for p in d["access_patterns"] if "sk" not in p.get("key_condition", "sk")]
     out = problems_for(tmp_path, d)
     assert any("local_secondary_indexes: error: 6 indexes; at most 5" in p for p in out), out
@@ -97,7 +95,9 @@ def test_projection_rules(tmp_path: Path) -> None:
         {"name": "by-a1", "operation": "Query", "index": "Index001", "key_condition": "a1 = :v", "roles": ["app"]}
     )
     out = problems_for(tmp_path, d)
-    assert any("non_key_attributes: error: 'userId' is a key of the table or of index 'ByUserUpdated'" in p for p in out), out
+    assert any(
+        "non_key_attributes: error: 'userId' is a key of the table or of index 'ByUserUpdated'" in p for p in out
+    ), out
     assert any("only allowed with projection INCLUDE" in p for p in out), out
 
 
@@ -110,13 +110,22 @@ def test_too_many_projected_attributes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"index": "Nope"}, "access_patterns[list-user-conversations].index: error: unknown index 'Nope'; allowed: ByUserUpdated"),
-        ({"key_condition": "title = :t"}, "partition attribute 'title' is not the partition key of index 'ByUserUpdated'"),
+        (
+            {"index": "Nope"},
+            "access_patterns[list-user-conversations].index: error: unknown index 'Nope'; allowed: ByUserUpdated",
+        ),
+        (
+            {"key_condition": "title = :t"},
+            "partition attribute 'title' is not the partition key of index 'ByUserUpdated'",
+        ),
         ({"key_condition": "userId = :u AND sk = :s"}, "sort attribute 'sk' is not the sort key"),
         ({"key_condition": "userId > :u"}, "must start with '<partition key> = :value'"),
         ({"operation": "Scan"}, "access_patterns[list-user-conversations].operation: error: Input should be"),
         ({"roles": []}, "access_patterns[list-user-conversations].roles: error: List should have at least 1 item"),
-        ({"roles": ["admin"]}, "access_patterns[list-user-conversations].roles[0]: error: Input should be 'app', 'reader' or 'per_user'"),
+        (
+            {"roles": ["admin"]},
+            "access_patterns[list-user-conversations].roles[0]: error: Input should be 'app', 'reader' or 'per_user'",
+        ),
     ],
 )
 def test_access_pattern_rules(tmp_path: Path, change: dict[str, Any], expected: str) -> None:
@@ -143,7 +152,9 @@ def test_reader_cannot_write_and_transactions_name_their_items(tmp_path: Path) -
     d["access_patterns"][pattern_index(d, "append-message")]["item_operations"] = []
     out = problems_for(tmp_path, d)
     assert any("access_patterns[create-conversation].roles: error: the reader role is read-only" in p for p in out), out
-    assert any("access_patterns[append-message].item_operations: error: TransactWriteItems needs" in p for p in out), out
+    assert any("access_patterns[append-message].item_operations: error: TransactWriteItems needs" in p for p in out), (
+        out
+    )
 
 
 def test_per_user_patterns_stay_on_the_base_table(tmp_path: Path) -> None:
@@ -161,8 +172,14 @@ def test_duplicate_names(tmp_path: Path) -> None:
     d["access_patterns"][1]["name"] = d["access_patterns"][0]["name"]
     d["global_secondary_indexes"].append(dict(d["global_secondary_indexes"][0]))
     out = problems_for(tmp_path, d)
-    assert any("access_patterns[get-conversation].name: error: pattern name 'get-conversation' is already used" in p for p in out)
-    assert any("global_secondary_indexes[ByUserUpdated].name: error: index name 'ByUserUpdated' is already used" in p for p in out)
+    assert any(
+        "access_patterns[get-conversation].name: error: pattern name 'get-conversation' is already used" in p
+        for p in out
+    )
+    assert any(
+        "global_secondary_indexes[ByUserUpdated].name: error: index name 'ByUserUpdated' is already used" in p
+        for p in out
+    )
 
 
 def test_design_smells_are_warnings(tmp_path: Path) -> None:
@@ -170,7 +187,10 @@ def test_design_smells_are_warnings(tmp_path: Path) -> None:
     d["message_storage"] = "list_in_item"
     d["access_patterns"] = [p for p in d["access_patterns"] if p.get("index") is None]
     out = problems_for(tmp_path, d)
-    assert any(p.startswith("global_secondary_indexes[ByUserUpdated].name: warning: index 'ByUserUpdated' is queried by no") for p in out)
+    assert any(
+        p.startswith("global_secondary_indexes[ByUserUpdated].name: warning: index 'ByUserUpdated' is queried by no")
+        for p in out
+    )
     assert any(p.startswith("message_storage: warning:") and "400 KB" in p for p in out)
 
 

@@ -34,7 +34,7 @@ def local_main(args: list[str]) -> int:
 
 def test_every_design_has_an_example_deployment() -> None:
     designs = sorted(p.stem for p in USER.designs.glob("*.yaml"))
-    assert DESIGN_ENVS == designs
+    assert designs == DESIGN_ENVS
     for name in designs:
         assert (BUILD / "designs" / name / "data.template.json").is_file()
 
@@ -82,7 +82,11 @@ def test_design_access_patterns_on_local_endpoint(name: str, capsys: pytest.Capt
             assert r.pattern.example.expect is not None and r.items, f"{r.pattern.name} returned nothing"
     assert "Scan" not in calls
     assert [c for c in checks if c.status == "MISMATCH"] == []
-    assert {c.setting for c in checks if c.status == "verified"} >= {"KeySchema", "GlobalSecondaryIndexes", "BillingMode"}
+    assert {c.setting for c in checks if c.status == "verified"} >= {
+        "KeySchema",
+        "GlobalSecondaryIndexes",
+        "BillingMode",
+    }
     # What the endpoint drops is reported as not verified, never as verified.
     unverified = {c.setting for c in checks if c.status == "not modelled"}
     assert "server-side encryption" in unverified and "point-in-time recovery" in unverified
@@ -141,10 +145,9 @@ def test_make_local_flow_against_a_real_server(
 
 def test_server_is_stopped_on_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:
     started = _spy_on_server(monkeypatch)
-    with pytest.raises(KeyboardInterrupt):
-        with moto_server.running_moto_server() as url:
-            assert url.startswith("http://127.0.0.1:")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), moto_server.running_moto_server() as url:
+        assert url.startswith("http://127.0.0.1:")
+        raise KeyboardInterrupt
     (proc,) = started
     assert proc.poll() is not None
 

@@ -6,8 +6,9 @@ import copy
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,11 @@ def table(t: dict[str, Any]) -> dict[str, Any]:
 
 
 def gsi(name: str, pk: str) -> dict[str, Any]:
-    return {"IndexName": name, "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}], "Projection": {"ProjectionType": "KEYS_ONLY"}}
+    return {
+        "IndexName": name,
+        "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
 
 
 def sort_key_change(t: dict[str, Any]) -> None:
@@ -89,17 +94,53 @@ def rename_role(t: dict[str, Any]) -> None:
 
 # name -> (template, mutation, exit code, guard ids, text that must appear)
 CORPUS: dict[str, tuple[Path, Callable[[dict[str, Any]], None], int, set[str], list[str]]] = {
-    "sort-key-change": (DATA, sort_key_change, 3, {"G001"}, ["! Replace Table", "Properties.KeySchema  (replaces)", "BLOCKED G001 Table.KeySchema"]),
+    "sort-key-change": (
+        DATA,
+        sort_key_change,
+        3,
+        {"G001"},
+        ["! Replace Table", "Properties.KeySchema  (replaces)", "BLOCKED G001 Table.KeySchema"],
+    ),
     "table-rename": (DATA, rename_table, 3, {"G001"}, ["BLOCKED G001 Table.TableName", "REPLACED"]),
-    "two-gsis-added": (DATA, add_two_gsis, 3, {"G002"}, ["deploy 1: create GSI ByModel", "deploy 2: create GSI ByTitle"]),
-    "gsi-swapped": (DATA, swap_gsi, 3, {"G002"}, ["deploy 1: delete GSI ByUserUpdated", "deploy 2: create GSI ByTitle"]),
+    "two-gsis-added": (
+        DATA,
+        add_two_gsis,
+        3,
+        {"G002"},
+        ["deploy 1: create GSI ByModel", "deploy 2: create GSI ByTitle"],
+    ),
+    "gsi-swapped": (
+        DATA,
+        swap_gsi,
+        3,
+        {"G002"},
+        ["deploy 1: delete GSI ByUserUpdated", "deploy 2: create GSI ByTitle"],
+    ),
     "ttl-rename": (DATA, rename_ttl, 3, {"G003"}, ["BLOCKED G003 Table.TimeToLiveSpecification.AttributeName"]),
     "retain-off": (DATA, retain_off, 3, {"G004"}, ["BLOCKED G004 Table.DeletionPolicy"]),
-    "protection-off": (DATA, protection_off, 3, {"G004"}, ["Table.DeletionProtectionEnabled", "Table.PointInTimeRecoverySpecification"]),
+    "protection-off": (
+        DATA,
+        protection_off,
+        3,
+        {"G004"},
+        ["Table.DeletionProtectionEnabled", "Table.PointInTimeRecoverySpecification"],
+    ),
     "table-removed": (DATA, remove_table, 3, {"G001"}, ["- Remove  Table", "BLOCKED G001 Table.(resource)"]),
-    "key-removed": (DATA, remove_key, 3, {"G001", "G004"}, ["BLOCKED G001 TableKey", "BLOCKED G004 Table.SSESpecification.KMSMasterKeyId"]),
+    "key-removed": (
+        DATA,
+        remove_key,
+        3,
+        {"G001", "G004"},
+        ["BLOCKED G001 TableKey", "BLOCKED G004 Table.SSESpecification.KMSMasterKeyId"],
+    ),
     "key-changed": (DATA, change_key, 3, {"G005"}, ["BLOCKED G005 Table.SSESpecification.KMSMasterKeyId"]),
-    "role-renamed": (ACCESS, rename_role, 0, set(), ["! Replace AppRole (AWS::IAM::Role)", "Properties.RoleName  (replaces)"]),
+    "role-renamed": (
+        ACCESS,
+        rename_role,
+        0,
+        set(),
+        ["! Replace AppRole (AWS::IAM::Role)", "Properties.RoleName  (replaces)"],
+    ),
     "tag-added": (DATA, add_tag, 0, set(), ["~ Modify  Table", "Properties.Tags"]),
     "one-gsi-added": (DATA, add_one_gsi, 0, set(), ["~ Modify  Table", "Properties.GlobalSecondaryIndexes"]),
 }
@@ -149,10 +190,16 @@ def test_markdown_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [(None, "cannot read"), ("{not json", "not JSON"), ('{"foo": 1}', "Resources: not a CloudFormation template"),
-     ('{"Resources": {"X": {}}}', "Resources.X.Type: missing")],
+    [
+        (None, "cannot read"),
+        ("{not json", "not JSON"),
+        ('{"foo": 1}', "Resources: not a CloudFormation template"),
+        ('{"Resources": {"X": {}}}', "Resources.X.Type: missing"),
+    ],
 )
-def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, expected: str) -> None:
+def test_bad_input_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, expected: str
+) -> None:
     bad = tmp_path / "bad.json"
     if content is not None:
         bad.write_text(content)
@@ -165,13 +212,18 @@ def _git_repo_with_build(tmp_path: Path) -> Path:
     """A throwaway git repo whose HEAD holds the fixture build (not the user's tree)."""
     repo = tmp_path / "repo"
     shutil.copytree(fixture_build(), repo / "build")
-    for args in (["init", "-q"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "build"]):
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "build"],
+    ):
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
     return repo
 
 
-def test_env_plan_against_a_git_ref(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_plan_against_a_git_ref(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = _git_repo_with_build(tmp_path)
     monkeypatch.chdir(repo)
     assert plan_main(["--env", "prod", "--base", "HEAD"]) == 0

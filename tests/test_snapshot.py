@@ -17,11 +17,7 @@ def synth_main(args: list[str]) -> int:
 
 
 def _tree(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): p.read_text(encoding="utf-8")
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+    return {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_committed_build_equals_fresh_synth(tmp_path: Path) -> None:
@@ -36,8 +32,12 @@ def test_committed_build_equals_fresh_synth(tmp_path: Path) -> None:
             problems.append(f"stale file in build/ (no stack produces it): {name}")
         elif fresh[name] != committed[name]:
             diff = difflib.unified_diff(
-                committed[name].splitlines(), fresh[name].splitlines(),
-                f"build/{name} (committed)", f"build/{name} (synth)", lineterm="", n=2,
+                committed[name].splitlines(),
+                fresh[name].splitlines(),
+                f"build/{name} (committed)",
+                f"build/{name} (synth)",
+                lineterm="",
+                n=2,
             )
             problems.append("\n".join(list(diff)[:60]))
     assert not problems, "build/ is out of date; run `make synth` and commit:\n" + "\n".join(problems)
@@ -69,8 +69,13 @@ def test_single_env_file_only_replaces_that_environment(tmp_path: Path) -> None:
     (out / "other" / "keep.json").write_text("{}\n")
     assert synth_main(["--env-file", str(ENVIRONMENTS / "dev.yaml"), "--out", str(out)]) == 0
     assert sorted(p.name for p in (out / "dev").iterdir()) == [
-        "access-report.md", "access.parameters.json", "access.tags.json", "access.template.json",
-        "data.parameters.json", "data.tags.json", "data.template.json",
+        "access-report.md",
+        "access.parameters.json",
+        "access.tags.json",
+        "access.template.json",
+        "data.parameters.json",
+        "data.tags.json",
+        "data.template.json",
     ]
     assert (out / "other" / "keep.json").read_text() == "{}\n"
     assert not (out / "taskcat").exists(), "one environment must not rewrite the taskcat tests"

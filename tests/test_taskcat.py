@@ -29,7 +29,9 @@ def test_one_test_per_environment_data_stack_in_its_regions() -> None:
         assert set(test["regions"]) == {spec.env.region, *spec.env.test_regions}
         all_regions |= set(test["regions"])
         assert "$[taskcat_random-string]" in test["parameters"]["TableName"]
-        deployed = {p["ParameterKey"]: p["ParameterValue"] for p in read_json(fixture_build() / env / "data.parameters.json")}
+        deployed = {
+            p["ParameterKey"]: p["ParameterValue"] for p in read_json(fixture_build() / env / "data.parameters.json")
+        }
         assert {k: v for k, v in test["parameters"].items() if k != "TableName"} == deployed
         assert (fixture_build().parent / test["template"]).is_file()
     assert sorted(all_regions) == c["project"]["regions"]
@@ -45,8 +47,15 @@ def test_variant_differs_only_where_a_test_must(env: str) -> None:
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Delete"
     assert table["Properties"]["DeletionProtectionEnabled"] is False
     # Everything else is the environment's own.
-    for key in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "SSESpecification",
-                "PointInTimeRecoverySpecification", "StreamSpecification", "BillingMode"):
+    for key in (
+        "KeySchema",
+        "AttributeDefinitions",
+        "GlobalSecondaryIndexes",
+        "SSESpecification",
+        "PointInTimeRecoverySpecification",
+        "StreamSpecification",
+        "BillingMode",
+    ):
         assert table["Properties"].get(key) == original["Resources"]["Table"]["Properties"].get(key), key
     assert set(variant["Resources"]) == set(original["Resources"])
     if "TableKeyAlias" in variant["Resources"]:

@@ -19,13 +19,14 @@ SCHEMA_REGION = "us-east-1"
 RESOURCE_ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy", "Condition", "DependsOn", "Metadata")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _provider() -> dict[str, str]:
     base = resources.files("cfnlint.data.schemas.providers")
-    return json.loads((base / f"{SCHEMA_REGION}.json").read_text())
+    provider: dict[str, str] = json.loads((base / f"{SCHEMA_REGION}.json").read_text())
+    return provider
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def create_only_properties(resource_type: str) -> frozenset[str]:
     """Top-level property names whose change replaces a resource of this type."""
     digest = _provider().get(resource_type)
@@ -80,7 +81,9 @@ def diff_templates(old: dict[str, Any], new: dict[str, Any]) -> list[ResourceCha
         )
         paths = [p.lstrip(".") for p in paths]
         create_only = create_only_properties(after["Type"])
-        replacing = sorted({p.split(".")[1] for p in paths if p.startswith("Properties.") and p.split(".")[1] in create_only})
+        replacing = sorted(
+            {p.split(".")[1] for p in paths if p.startswith("Properties.") and p.split(".")[1] in create_only}
+        )
         action = "Replace" if replacing else "Modify"
         changes.append(ResourceChange(logical_id, after["Type"], action, paths, replacing, before, after))
     return changes

@@ -32,7 +32,7 @@ class StackPlan:
 
 
 def parse_allow(text: str) -> frozenset[str]:
-    """"G002, g004" -> {"G002", "G004"}; unknown guard IDs are BadInput."""
+    """ "G002, g004" -> {"G002", "G004"}; unknown guard IDs are BadInput."""
     allowed = frozenset(a.strip().upper() for a in text.split(",") if a.strip())
     known = all_guards()
     unknown = allowed - set(known)
@@ -144,7 +144,8 @@ def render_markdown(plans: list[StackPlan], allowed: frozenset[str]) -> str:
         lines.append("")
         for f in plan.findings:
             state = "allowed" if f.rule_id in allowed else ":no_entry: **blocked**"
-            lines.append(f"- {state} `{f.rule_id}` `{f.where}.{f.path}`: {f.message}. "
-                         f"Safe way forward: {f.way_forward}.")
+            lines.append(
+                f"- {state} `{f.rule_id}` `{f.where}.{f.path}`: {f.message}. Safe way forward: {f.way_forward}."
+            )
         lines.append("")
     return "\n".join(lines)

@@ -9,18 +9,29 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import boto3
 from botocore import exceptions as bx
 
 from ..errors import AwsFailure
 
-THROTTLING = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
-              "ProvisionedThroughputExceededException"}
+THROTTLING = {
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "ProvisionedThroughputExceededException",
+}
 EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
-REJECTED = {"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch",
-            "InvalidSignatureException", "AuthFailure"}
+REJECTED = {
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "AuthFailure",
+}
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 
 
@@ -40,8 +51,10 @@ def aws_errors(what: str) -> Iterator[None]:
     try:
         yield
     except bx.NoCredentialsError:
-        raise AwsFailure(f"{what}: no AWS credentials found; set AWS_PROFILE (or AWS_ACCESS_KEY_ID and "
-                         "AWS_SECRET_ACCESS_KEY), or sign in with `aws sso login`") from None
+        raise AwsFailure(
+            f"{what}: no AWS credentials found; set AWS_PROFILE (or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY), or sign in with `aws sso login`"
+        ) from None
     except bx.PartialCredentialsError as exc:
         raise AwsFailure(f"{what}: incomplete AWS credentials ({exc}); set both the key id and the secret") from None
     except bx.ProfileNotFound as exc:
@@ -49,8 +62,10 @@ def aws_errors(what: str) -> Iterator[None]:
     except bx.NoRegionError:
         raise AwsFailure(f"{what}: no AWS region configured; set AWS_REGION") from None
     except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ConnectionClosedError) as exc:
-        raise AwsFailure(f"{what}: cannot reach {endpoint_hint()} ({exc}); check the URL and the network, "
-                         "or start the local endpoint with `make moto-server`") from None
+        raise AwsFailure(
+            f"{what}: cannot reach {endpoint_hint()} ({exc}); check the URL and the network, "
+            "or start the local endpoint with `make moto-server`"
+        ) from None
     except bx.ReadTimeoutError as exc:
         raise AwsFailure(f"{what}: {endpoint_hint()} did not answer in time ({exc}); run it again") from None
     except bx.ClientError as exc:

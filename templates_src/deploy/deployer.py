@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from ..change.guards import STATEFUL_TYPES
 from ..change.plan import EMPTY_TEMPLATE, StackPlan, plan_stack, refuse_if_blocked, render_text
@@ -31,8 +32,13 @@ from .aws import aws_errors, session
 POLL_S = 5.0
 TIMEOUT_S = 3600.0
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
-UPDATABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
-             "IMPORT_ROLLBACK_COMPLETE"}
+UPDATABLE = {
+    "CREATE_COMPLETE",
+    "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "IMPORT_COMPLETE",
+    "IMPORT_ROLLBACK_COMPLETE",
+}
 SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 
 
@@ -53,8 +59,12 @@ def protection_policy() -> dict[str, Any]:
 
 class Deployer:
     def __init__(
-        self, spec: Spec, cf: Any, out: Callable[[str], None] = print,
-        sleep: Callable[[float], None] = time.sleep, allowed: frozenset[str] = frozenset(),
+        self,
+        spec: Spec,
+        cf: Any,
+        out: Callable[[str], None] = print,
+        sleep: Callable[[float], None] = time.sleep,
+        allowed: frozenset[str] = frozenset(),
     ) -> None:
         self.spec, self.cf, self.out, self.sleep, self.allowed = spec, cf, out, sleep, allowed
 
@@ -62,7 +72,7 @@ class Deployer:
 
     def stack_status(self, name: str) -> str | None:
         try:
-            return self.cf.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+            return str(self.cf.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"])
         except self.cf.exceptions.ClientError as exc:
             if "does not exist" in str(exc):
                 return None
@@ -73,10 +83,11 @@ class Deployer:
         # boto3 already decodes a JSON body into a dict; a YAML body stays a string.
         if isinstance(body, str):
             try:
-                return json.loads(body)
+                body = json.loads(body)
             except json.JSONDecodeError:
                 raise AwsFailure(f"{name}: the deployed template is not JSON; cannot plan offline") from None
-        return json.loads(json.dumps(body))
+        template: dict[str, Any] = json.loads(json.dumps(body))  # plain types, as the offline plan reads them
+        return template
 
     def change_set_type(self, name: str, status: str | None) -> str:
         if status is None or status == "REVIEW_IN_PROGRESS":
@@ -85,8 +96,11 @@ class Deployer:
             return "UPDATE"
         raise AwsFailure(
             f"{name} is {status}: cannot deploy now"
-            + ("; delete it (make destroy) and create it again" if status == "ROLLBACK_COMPLETE" else
-               "; wait for it to finish or fix it in the console")
+            + (
+                "; delete it (make destroy) and create it again"
+                if status == "ROLLBACK_COMPLETE"
+                else "; wait for it to finish or fix it in the console"
+            )
         )
 
     # -- one stack ---------------------------------------------------------------------
@@ -101,8 +115,12 @@ class Deployer:
 
         # Later calls use the change set's ARN: unambiguous whatever its name.
         change_set = self.cf.create_change_set(
-            StackName=stack.name, ChangeSetName=f"{stack.kind}-{datetime.now(timezone.utc):%Y%m%d%H%M%S}",
-            ChangeSetType=kind, TemplateBody=stack.template, Parameters=stack.parameters, Tags=stack.tags,
+            StackName=stack.name,
+            ChangeSetName=f"{stack.kind}-{datetime.now(timezone.utc):%Y%m%d%H%M%S}",
+            ChangeSetType=kind,
+            TemplateBody=stack.template,
+            Parameters=stack.parameters,
+            Tags=stack.tags,
             Capabilities=stack.capabilities,
         )["Id"]
         described = self._wait_change_set(stack.name, change_set)
@@ -130,14 +148,16 @@ class Deployer:
         if stack.kind == DATA and self.spec.env.protected:
             self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(protection_policy()))
             self.cf.update_termination_protection(StackName=stack.name, EnableTerminationProtection=True)
-            self.out(f"{stack.name}: stack policy denies Update:Replace/Update:Delete on {TABLE_ID} and {KEY_ID}; "
-                     "termination protection on")
+            self.out(
+                f"{stack.name}: stack policy denies Update:Replace/Update:Delete on {TABLE_ID} and {KEY_ID}; "
+                "termination protection on"
+            )
         return self._outputs(stack.name)
 
     def _wait_change_set(self, name: str, change_set: str) -> dict[str, Any]:
         deadline = time.monotonic() + TIMEOUT_S
         while True:
-            described = self.cf.describe_change_set(StackName=name, ChangeSetName=change_set)
+            described: dict[str, Any] = self.cf.describe_change_set(StackName=name, ChangeSetName=change_set)
             if described["Status"] in ("CREATE_COMPLETE", "FAILED"):
                 return described
             if time.monotonic() > deadline:
@@ -158,8 +178,10 @@ class Deployer:
         actual = {c["LogicalResourceId"]: c["Action"] for c in changes}
         for logical_id in sorted(set(planned) | set(actual)):
             if planned.get(logical_id) != actual.get(logical_id):
-                self.out(f"  note: {logical_id}: offline plan says {planned.get(logical_id, 'no change')}, "
-                         f"change set says {actual.get(logical_id, 'no change')}")
+                self.out(
+                    f"  note: {logical_id}: offline plan says {planned.get(logical_id, 'no change')}, "
+                    f"change set says {actual.get(logical_id, 'no change')}"
+                )
 
     def _stateful_losses(self, changes: list[dict[str, Any]]) -> str:
         losses = []
@@ -186,8 +208,9 @@ class Deployer:
             status = self.stack_status(name) or "DELETE_COMPLETE"
             if not status.endswith("_IN_PROGRESS"):
                 if status not in SUCCESS:
-                    failed = [e for e in events if e["ResourceStatus"].endswith("_FAILED")
-                              and e["Timestamp"] >= started]
+                    failed = [
+                        e for e in events if e["ResourceStatus"].endswith("_FAILED") and e["Timestamp"] >= started
+                    ]
                     for e in failed:
                         self.out(f"  FAILED {e['LogicalResourceId']}: {e.get('ResourceStatusReason', '(no reason)')}")
                 return status
@@ -208,7 +231,8 @@ class Deployer:
         if self.spec.env.protected:
             raise Refused(
                 f"{self.spec.env_name} is protected: destroy refused (its table is Retain, deletion-protected "
-                "and the data stack has termination protection)")
+                "and the data stack has termination protection)"
+            )
         for stack in reversed(stacks):  # access first: it imports the data stack's exports
             if self.stack_status(stack.name) is None:
                 self.out(f"{stack.name}: not deployed")
@@ -228,11 +252,13 @@ def check_caller(spec: Spec, sts: Any, configured_region: str | None) -> None:
     if account != spec.env.account_id:
         raise BadInput(
             f"{spec.env_file}: account_id: credentials are for account {account}, the environment is "
-            f"{spec.env.account_id}; use the right profile")
+            f"{spec.env.account_id}; use the right profile"
+        )
     if configured_region and configured_region != spec.env.region:
         raise BadInput(
             f"{spec.env_file}: region: the AWS region configured is {configured_region}, the environment is "
-            f"{spec.env.region}; unset AWS_REGION/AWS_DEFAULT_REGION or match it")
+            f"{spec.env.region}; unset AWS_REGION/AWS_DEFAULT_REGION or match it"
+        )
 
 
 def deploy_environment(spec: Spec, stacks: list[StackFiles], allowed: frozenset[str], destroy: bool = False) -> None:

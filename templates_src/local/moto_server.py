@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..errors import AwsFailure
 
@@ -56,7 +56,7 @@ def running_moto_server(account_id: str | None = None) -> Iterator[str]:
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise AwsFailure(f"moto_server not ready on {url} after {STARTUP_TIMEOUT_S:.0f} s")
+                    raise AwsFailure(f"moto_server not ready on {url} after {STARTUP_TIMEOUT_S:.0f} s") from None
                 time.sleep(0.1)
         yield url
     finally:

@@ -24,7 +24,8 @@ _original_execute = CloudFormationBackend.execute_change_set
 
 def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
     change_set = self.change_sets.get(change_set_name) or next(
-        cs for cs in self.change_sets.values()
+        cs
+        for cs in self.change_sets.values()
         if cs.change_set_name == change_set_name and stack_name in (None, cs.stack.name, cs.stack_id)
     )
     stack = self.stacks[change_set.stack_id]
@@ -43,4 +44,4 @@ def install() -> None:
 
 if __name__ == "__main__":
     install()
-    sys.exit(moto_main(sys.argv[1:]))
+    moto_main(sys.argv[1:])

@@ -13,8 +13,9 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..deploy.aws import aws_errors
 from ..errors import AwsFailure
@@ -29,8 +30,11 @@ def create_stack(cf: Any, stack: StackFiles) -> dict[str, str]:
     """create_stack from the committed build files; wait; return the outputs."""
     name = stack.name
     cf.create_stack(
-        StackName=name, TemplateBody=stack.template, Parameters=stack.parameters,
-        Tags=stack.tags, Capabilities=stack.capabilities,
+        StackName=name,
+        TemplateBody=stack.template,
+        Parameters=stack.parameters,
+        Tags=stack.tags,
+        Capabilities=stack.capabilities,
     )
     deadline = time.monotonic() + STACK_TIMEOUT_S
     while True:
@@ -41,8 +45,11 @@ def create_stack(cf: Any, stack: StackFiles) -> dict[str, str]:
             return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
         if not status.endswith("_IN_PROGRESS") or time.monotonic() > deadline:
             events = cf.describe_stack_events(StackName=name)["StackEvents"]
-            reasons = [f"  {e['LogicalResourceId']}: {e.get('ResourceStatusReason')}" for e in events
-                       if e["ResourceStatus"].endswith("FAILED")]
+            reasons = [
+                f"  {e['LogicalResourceId']}: {e.get('ResourceStatusReason')}"
+                for e in events
+                if e["ResourceStatus"].endswith("FAILED")
+            ]
             raise AwsFailure(f"{name} ended {status}:\n" + "\n".join(reasons))
         time.sleep(0.5)
 
@@ -72,7 +79,9 @@ def run(spec: Spec, build_dir: Path) -> bool:
     ran = [r for r in results if not r.skipped]
     passed = sum(r.ok for r in ran)
     skipped = len(results) - len(ran)
-    print(f"local: {passed}/{len(ran)} access patterns passed" + (f", {skipped} not run (no example)" if skipped else ""))
+    print(
+        f"local: {passed}/{len(ran)} access patterns passed" + (f", {skipped} not run (no example)" if skipped else "")
+    )
     return passed == len(ran) and all(c.status != "MISMATCH" for c in checks)
 
 

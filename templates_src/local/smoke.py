@@ -15,7 +15,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from ..spec.design import READ_OPERATIONS, AccessPattern, Design
+from ..spec.design import READ_OPERATIONS, AccessPattern, Design, with_key_types
 from ..spec.loader import Spec
 
 # moto accepts these table settings and drops them (see DESIGN.md).
@@ -124,9 +124,12 @@ def _query(client: Any, table: str, design: Design, pattern: AccessPattern) -> P
         return PatternResult(pattern, False, "needed more than one request (LastEvaluatedKey)", items, 1)
     if response["ScannedCount"] != response["Count"]:
         return PatternResult(
-            pattern, False,
+            pattern,
+            False,
             f"read {response['ScannedCount']} items to return {response['Count']}: the key condition "
-            "does not select exactly the items", items, 1,
+            "does not select exactly the items",
+            items,
+            1,
         )
     return _check_read(design, pattern, items, 1)
 
@@ -155,14 +158,18 @@ def _update_item(client: Any, table: str, design: Design, pattern: AccessPattern
     assert example is not None and example.update, "UpdateItem example needs update"
     key = _key_from_condition(pattern)
     client.update_item(
-        TableName=table, Key=to_ddb(key), UpdateExpression=example.update,
+        TableName=table,
+        Key=to_ddb(key),
+        UpdateExpression=example.update,
         ExpressionAttributeValues=to_ddb(_used_values(example.update, example.values)),
         **({"ExpressionAttributeNames": example.names} if example.names else {}),
     )
     return _expect_item(client, table, pattern, key, example.expect_item or {})
 
 
-def _expect_item(client: Any, table: str, pattern: AccessPattern, key: dict[str, Any], wanted: dict[str, Any]) -> PatternResult:
+def _expect_item(
+    client: Any, table: str, pattern: AccessPattern, key: dict[str, Any], wanted: dict[str, Any]
+) -> PatternResult:
     stored = _present(client, table, key)
     if stored is None:
         return PatternResult(pattern, False, f"{key} missing after the write", requests=1)
@@ -193,7 +200,9 @@ def _batch_write(client: Any, table: str, design: Design, pattern: AccessPattern
     still = [k for k in example.delete if _present(client, table, k) is not None]
     missing = [i for i in example.put if _present(client, table, table_key(design, i)) != i]
     ok = not still and not missing
-    detail = f"{len(example.delete)} deleted, {len(example.put)} put" if ok else f"still present {still}, missing {missing}"
+    detail = (
+        f"{len(example.delete)} deleted, {len(example.put)} put" if ok else f"still present {still}, missing {missing}"
+    )
     return PatternResult(pattern, ok, detail, requests=1)
 
 
@@ -205,11 +214,17 @@ def _transact_write(client: Any, table: str, design: Design, pattern: AccessPatt
         if step.put is not None:
             items.append({"Put": {"TableName": table, "Item": to_ddb(step.put)}})
         if step.update is not None:
-            items.append({"Update": {
-                "TableName": table, "Key": to_ddb(step.update.key), "UpdateExpression": step.update.expression,
-                "ExpressionAttributeValues": to_ddb(_used_values(step.update.expression, step.update.values)),
-                **({"ExpressionAttributeNames": step.update.names} if step.update.names else {}),
-            }})
+            items.append(
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": to_ddb(step.update.key),
+                        "UpdateExpression": step.update.expression,
+                        "ExpressionAttributeValues": to_ddb(_used_values(step.update.expression, step.update.values)),
+                        **({"ExpressionAttributeNames": step.update.names} if step.update.names else {}),
+                    }
+                }
+            )
     client.transact_write_items(TransactItems=items)
     for step in example.transact:
         key = table_key(design, step.put) if step.put is not None else step.update.key  # type: ignore[union-attr]
@@ -250,26 +265,36 @@ def verify_table(client: Any, table: str, spec: Spec, template_props: dict[str, 
 
     def check(setting: str, want: Any, got: Any) -> None:
         ok = want == got
-        checks.append(SettingCheck(setting, "verified" if ok else "MISMATCH", f"{got}" if ok else f"want {want}, got {got}"))
+        checks.append(
+            SettingCheck(setting, "verified" if ok else "MISMATCH", f"{got}" if ok else f"want {want}, got {got}")
+        )
 
     design, env = spec.design, spec.env
-    check("KeySchema", [(k.name, t) for k, t in zip(design.table_key(), ("HASH", "RANGE"))],
-          [(k["AttributeName"], k["KeyType"]) for k in live["KeySchema"]])
+    check(
+        "KeySchema",
+        [(k.name, t) for k, t in with_key_types(design.table_key())],
+        [(k["AttributeName"], k["KeyType"]) for k in live["KeySchema"]],
+    )
     want_gsis = {
-        g.name: [(k.name, t) for k, t in zip((g.partition_key,) + ((g.sort_key,) if g.sort_key else ()), ("HASH", "RANGE"))]
-        for g in design.global_secondary_indexes
+        g.name: [(k.name, t) for k, t in with_key_types(g.key_schema())] for g in design.global_secondary_indexes
     }
-    got_gsis = {g["IndexName"]: [(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]]
-                for g in live.get("GlobalSecondaryIndexes", [])}
+    got_gsis = {
+        g["IndexName"]: [(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]]
+        for g in live.get("GlobalSecondaryIndexes", [])
+    }
     check("GlobalSecondaryIndexes", want_gsis, got_gsis)
     stream = live.get("StreamSpecification") or {}
-    check("StreamSpecification",
-          env.stream_view_type, stream.get("StreamViewType") if stream.get("StreamEnabled") else None)
+    check(
+        "StreamSpecification",
+        env.stream_view_type,
+        stream.get("StreamViewType") if stream.get("StreamEnabled") else None,
+    )
     billing = (live.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
     check("BillingMode", env.billing.mode, billing)
     check("DeletionProtectionEnabled", env.deletion_protection, live.get("DeletionProtectionEnabled", False))
     for prop, label in UNMODELLED_SETTINGS.items():
         if prop in template_props:
-            checks.append(SettingCheck(label, "not modelled",
-                                       "the local endpoint accepts and drops it: NOT verified here"))
+            checks.append(
+                SettingCheck(label, "not modelled", "the local endpoint accepts and drops it: NOT verified here")
+            )
     return checks

@@ -39,9 +39,7 @@ IndexName = Annotated[
         pattern=limits.NAME_PATTERN,
     ),
 ]
-AttributeName = Annotated[
-    str, StringConstraints(min_length=1, max_length=limits.ATTRIBUTE_NAME_MAX_LENGTH)
-]
+AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=limits.ATTRIBUTE_NAME_MAX_LENGTH)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_\-]{0,62}$")]
 AttributeType = Literal["S", "N", "B"]
 ProjectionType = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
@@ -70,6 +68,15 @@ PatternRole = Literal["app", "reader", "per_user"]
 class KeyAttribute(StrictModel):
     name: AttributeName
     type: AttributeType
+
+
+# KeySchema's KeyType of a key's first and second attribute.
+KEY_TYPES = ("HASH", "RANGE")
+
+
+def with_key_types(keys: tuple[KeyAttribute, ...]) -> list[tuple[KeyAttribute, str]]:
+    """(partition key, "HASH"), (sort key, "RANGE") for a table's or index's key."""
+    return list(zip(keys, KEY_TYPES[: len(keys)], strict=True))
 
 
 class GlobalSecondaryIndex(StrictModel):
@@ -180,9 +187,7 @@ class Design(StrictModel):
         raise KeyError(index_name)
 
     def index_names(self) -> list[str]:
-        return [i.name for i in self.global_secondary_indexes] + [
-            i.name for i in self.local_secondary_indexes
-        ]
+        return [i.name for i in self.global_secondary_indexes] + [i.name for i in self.local_secondary_indexes]
 
     def key_attributes(self) -> dict[str, str]:
         """Every attribute any key uses, with its type, in first-use order."""
@@ -196,9 +201,7 @@ class Design(StrictModel):
 
     def all_keys(self) -> list[tuple[tuple[str | int, ...], KeyAttribute]]:
         """(field path, key attribute) for the table's and every index's keys."""
-        keys: list[tuple[tuple[str | int, ...], KeyAttribute]] = [
-            (("partition_key",), self.partition_key)
-        ]
+        keys: list[tuple[tuple[str | int, ...], KeyAttribute]] = [(("partition_key",), self.partition_key)]
         if self.sort_key:
             keys.append((("sort_key",), self.sort_key))
         for i, gsi in enumerate(self.global_secondary_indexes):

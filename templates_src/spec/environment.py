@@ -30,9 +30,7 @@ SnsTopicArn = Annotated[
 class Capacity(StrictModel):
     min: int = Field(ge=limits.PROVISIONED_CAPACITY_MIN, le=limits.PROVISIONED_CAPACITY_MAX)
     max: int = Field(ge=limits.PROVISIONED_CAPACITY_MIN, le=limits.PROVISIONED_CAPACITY_MAX)
-    target_utilization: int = Field(
-        default=70, ge=limits.TARGET_UTILIZATION_MIN, le=limits.TARGET_UTILIZATION_MAX
-    )
+    target_utilization: int = Field(default=70, ge=limits.TARGET_UTILIZATION_MIN, le=limits.TARGET_UTILIZATION_MAX)
 
 
 class Billing(StrictModel):
@@ -66,7 +64,9 @@ TrustedPrincipal = Annotated[
 BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
 S3Prefix = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9!_.*'()/-]+/)?$", max_length=512)]
 IdentityPoolId = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9a-f-]{36}$")]
-RolePath = Annotated[str, StringConstraints(pattern=r"^/([A-Za-z0-9+=,.@_-]+/)*$", max_length=limits.IAM_PATH_MAX_LENGTH)]
+RolePath = Annotated[
+    str, StringConstraints(pattern=r"^/([A-Za-z0-9+=,.@_-]+/)*$", max_length=limits.IAM_PATH_MAX_LENGTH)
+]
 ManagedPolicyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[\w+=,.@/-]+$")]
 
 

@@ -24,9 +24,7 @@ _SORT_BETWEEN = re.compile(
     rf"^\s*(?P<attr>{_NAME})\s+BETWEEN\s+(?P<low>{_VALUE})\s+AND\s+(?P<high>{_VALUE})\s*$",
     re.IGNORECASE,
 )
-_SORT_BEGINS = re.compile(
-    rf"^\s*begins_with\s*\(\s*(?P<attr>{_NAME})\s*,\s*(?P<value>{_VALUE})\s*\)\s*$"
-)
+_SORT_BEGINS = re.compile(rf"^\s*begins_with\s*\(\s*(?P<attr>{_NAME})\s*,\s*(?P<value>{_VALUE})\s*\)\s*$")
 # Split on the first top-level AND that is not part of BETWEEN x AND y.
 _FIRST_AND = re.compile(r"\s+AND\s+", re.IGNORECASE)
 
@@ -80,8 +78,7 @@ def parse_key_condition(text: str) -> KeyCondition:
     head = _PARTITION.match(pieces[0])
     if head is None:
         raise KeyConditionSyntaxError(
-            f"{text!r} must start with '<partition key> = :value' "
-            "(only equality is allowed on the partition key)"
+            f"{text!r} must start with '<partition key> = :value' (only equality is allowed on the partition key)"
         )
     sort: SortCondition | None = None
     if len(pieces) == 2:

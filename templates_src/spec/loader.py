@@ -57,7 +57,7 @@ class Spec:
 
     @property
     def tags(self) -> dict[str, str]:
-        standard = dict(zip(STANDARD_TAG_KEYS, (self.design.name, self.env_name, MANAGED_BY)))
+        standard = dict(zip(STANDARD_TAG_KEYS, (self.design.name, self.env_name, MANAGED_BY), strict=True))
         return {**standard, **self.env.tags}
 
 
@@ -76,7 +76,7 @@ def environment_file(name: str, environments_dir: Path = ENVIRONMENTS_DIR) -> Pa
     return environments_dir / f"{name}.yaml"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_design(path: Path) -> tuple[Design, list[Diagnostic]]:
     """Return the design and its warnings; raise SpecError on errors.
 
@@ -86,8 +86,9 @@ def load_design(path: Path) -> tuple[Design, list[Diagnostic]]:
     design = validate(Design, src)
     found = check_design(design, src)
     if design.name != path.stem:
-        found.append(src.report(files.DESIGN_NAME_IS_FILE_NAME, ("name",),
-                                f"must equal the file name stem {path.stem!r}"))
+        found.append(
+            src.report(files.DESIGN_NAME_IS_FILE_NAME, ("name",), f"must equal the file name stem {path.stem!r}")
+        )
     if errors_only(found):
         raise SpecError(found)
     return design, found
@@ -99,19 +100,25 @@ def load_spec(env_file: Path, designs_dir: Path = DESIGNS_DIR) -> Spec:
     problems: list[Diagnostic] = []
     src = read_source(env_file)
     if not files.valid_environment_name(env_name):
-        problems.append(files.ENVIRONMENT_FILE_NAME.at(
-            display_label(env_file), "(file name)",
-            "environment file names must be lowercase letters, digits and hyphens, starting with a letter",
-        ))
+        problems.append(
+            files.ENVIRONMENT_FILE_NAME.at(
+                display_label(env_file),
+                "(file name)",
+                "environment file names must be lowercase letters, digits and hyphens, starting with a letter",
+            )
+        )
     env = validate(Environment, src)
     designs = design_files(designs_dir)
     design: Design | None = None
     warnings: list[Diagnostic] = []
     if env.design not in designs:
-        problems.append(src.report(
-            files.UNKNOWN_DESIGN, ("design",),
-            f"unknown design {env.design!r}; allowed: {', '.join(designs) or '(none)'}",
-        ))
+        problems.append(
+            src.report(
+                files.UNKNOWN_DESIGN,
+                ("design",),
+                f"unknown design {env.design!r}; allowed: {', '.join(designs) or '(none)'}",
+            )
+        )
     else:
         try:
             design, warnings = load_design(designs[env.design])

@@ -23,14 +23,16 @@ from ..errors import SpecError
 from .rules import yaml_input
 
 try:  # libyaml's parser when built in: ~10x faster than the pure-Python one
-    from yaml.cyaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
+
     class _Parser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer):  # type: ignore[no-redef]
         def __init__(self, stream: str) -> None:
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)
             yaml.parser.Parser.__init__(self)
             yaml.composer.Composer.__init__(self)
+
 
 _BOOL = "tag:yaml.org,2002:bool"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -53,7 +55,7 @@ class _StrictResolver(yaml.resolver.Resolver):
 _StrictResolver.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
-class _StrictLoader(_Parser, yaml.constructor.SafeConstructor, _StrictResolver):  # type: ignore[misc, valid-type]
+class _StrictLoader(_Parser, yaml.constructor.SafeConstructor, _StrictResolver):
     def __init__(self, stream: str) -> None:
         _Parser.__init__(self, stream)
         yaml.constructor.SafeConstructor.__init__(self)
@@ -133,17 +135,26 @@ def parse_source(text: str, label: str) -> Source:
     finally:
         loader.dispose()
     if data is None:
-        raise SpecError([yaml_input.NOT_A_MAPPING.at(label, "(top level)", "file is empty; expected a mapping of settings")])
+        raise SpecError(
+            [yaml_input.NOT_A_MAPPING.at(label, "(top level)", "file is empty; expected a mapping of settings")]
+        )
     if not isinstance(data, dict):
         raise SpecError(
-            [yaml_input.NOT_A_MAPPING.at(label, "(top level)", f"expected a mapping of settings, got {type(data).__name__}", line=1)]
+            [
+                yaml_input.NOT_A_MAPPING.at(
+                    label, "(top level)", f"expected a mapping of settings, got {type(data).__name__}", line=1
+                )
+            ]
         )
     return Source(label, data, lines)
 
 
 def _walk(
-    node: Node, path: tuple[PathPart, ...], label: str,
-    lines: dict[tuple[PathPart, ...], int], problems: list[Diagnostic],
+    node: Node,
+    path: tuple[PathPart, ...],
+    label: str,
+    lines: dict[tuple[PathPart, ...], int],
+    problems: list[Diagnostic],
 ) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, MappingNode):
@@ -152,11 +163,15 @@ def _walk(
             key = str(key_node.value)
             line = key_node.start_mark.line + 1
             if key in first_line:
-                problems.append(yaml_input.DUPLICATE_KEY.at(
-                    label, format_path(path + (key,)),
-                    f"key {key!r} appears twice (lines {first_line[key]} and {line}); "
-                    "YAML would silently keep the last one: remove one", line=line,
-                ))
+                problems.append(
+                    yaml_input.DUPLICATE_KEY.at(
+                        label,
+                        format_path(path + (key,)),
+                        f"key {key!r} appears twice (lines {first_line[key]} and {line}); "
+                        "YAML would silently keep the last one: remove one",
+                        line=line,
+                    )
+                )
                 continue
             first_line[key] = line
             lines[path + (key,)] = line
@@ -166,8 +181,12 @@ def _walk(
             _walk(item, path + (i,), label, lines, problems)
     # Plain (unquoted) scalars only: libyaml gives style "" where PyYAML gives None.
     elif isinstance(node, ScalarNode) and not node.style and node.value in YAML11_BOOLEAN_WORDS:
-        problems.append(yaml_input.YAML11_BOOLEAN.at(
-            label, format_path(path),
-            f"{node.value!r} is a boolean in YAML 1.1 and a string in YAML 1.2; write true or false "
-            "(or quote it for a string)", line=node.start_mark.line + 1,
-        ))
+        problems.append(
+            yaml_input.YAML11_BOOLEAN.at(
+                label,
+                format_path(path),
+                f"{node.value!r} is a boolean in YAML 1.1 and a string in YAML 1.2; write true or false "
+                "(or quote it for a string)",
+                line=node.start_mark.line + 1,
+            )
+        )

@@ -40,7 +40,7 @@ from .names import (
 )
 
 PERMISSIONS_BOUNDARY_PARAMETER = "PermissionsBoundaryArn"
-_CONDITION_OPERATORS = {
+_CONDITION_OPERATORS: dict[str, Any] = {
     "StringEquals": StringEquals,
     "ForAllValues:StringEquals": ForAllValuesStringEquals,
     "ForAnyValue:StringLike": ForAnyValueStringLike,

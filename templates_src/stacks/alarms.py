@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from troposphere import Parameter, Ref, Tags
-from troposphere import cloudwatch, dynamodb
+from troposphere import Parameter, Ref, Tags, cloudwatch, dynamodb
 
 from ..spec.loader import Spec
 
@@ -24,7 +23,7 @@ def alarm_topic_parameter() -> Parameter:
 def _operations(spec: Spec) -> list[str]:
     # SystemErrors is reported per API operation; watch the ones the
     # design's access patterns actually call.
-    ops = sorted({p.operation for p in spec.design.access_patterns})
+    ops = sorted({str(p.operation) for p in spec.design.access_patterns})
     return ops[:MAX_ALARM_METRICS]
 
 

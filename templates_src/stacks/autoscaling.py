@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from troposphere import Ref, Sub
+from troposphere import Ref, Sub, dynamodb
 from troposphere import applicationautoscaling as aas
-from troposphere import dynamodb
 
 from ..spec.environment import Capacity
 from ..spec.loader import Spec
@@ -38,15 +37,11 @@ def build_autoscaling(spec: Spec, table: dynamodb.Table) -> list[object]:
     resources: list[object] = []
     for prefix, dimension_kind, resource_path in targets:
         for side, capacity in (("Read", billing.read), ("Write", billing.write)):
-            resources.extend(
-                _target_and_policy(prefix, dimension_kind, resource_path, side, capacity)
-            )
+            resources.extend(_target_and_policy(prefix, dimension_kind, resource_path, side, capacity))
     return resources
 
 
-def _target_and_policy(
-    prefix: str, kind: str, path: str, side: str, capacity: Capacity
-) -> list[object]:
+def _target_and_policy(prefix: str, kind: str, path: str, side: str, capacity: Capacity) -> list[object]:
     target = aas.ScalableTarget(
         f"{prefix}{side}ScalableTarget",
         ServiceNamespace="dynamodb",
@@ -63,9 +58,7 @@ def _target_and_policy(
         ScalingTargetId=Ref(target),
         TargetTrackingScalingPolicyConfiguration=aas.TargetTrackingScalingPolicyConfiguration(
             TargetValue=float(capacity.target_utilization),
-            PredefinedMetricSpecification=aas.PredefinedMetricSpecification(
-                PredefinedMetricType=_METRIC[side]
-            ),
+            PredefinedMetricSpecification=aas.PredefinedMetricSpecification(PredefinedMetricType=_METRIC[side]),
         ),
     )
     return [target, policy]

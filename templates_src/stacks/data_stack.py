@@ -54,11 +54,11 @@ def build_data_stack(spec: Spec) -> Stack:
         export(KEY_ARN_EXPORT, GetAtt(key, "Arn"), "ARN of the customer managed KMS key")
     if spec.design.ttl_attribute is not None and env.ttl_days is not None:
         template.add_output(
-            Output("TtlAttribute", Description="Attribute holding expiry epoch seconds", Value=spec.design.ttl_attribute)
+            Output(
+                "TtlAttribute", Description="Attribute holding expiry epoch seconds", Value=spec.design.ttl_attribute
+            )
         )
-        template.add_output(
-            Output("TtlDays", Description="Days until a written item expires", Value=str(env.ttl_days))
-        )
+        template.add_output(Output("TtlDays", Description="Days until a written item expires", Value=str(env.ttl_days)))
     return Stack(
         kind=DATA,
         name=stack_name(spec, DATA),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from awacs import kms as kms_actions
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
-from troposphere import GetAtt, Ref, Sub, Tags
-from troposphere import dynamodb, kms
+from troposphere import GetAtt, Ref, Sub, Tags, dynamodb, kms
 
 from ..spec.loader import Spec
 from .names import KEY_ALIAS_ID, KEY_ID
+
 # Longest waiting period: a mistaken key deletion stays reversible for 30 days.
 KEY_PENDING_WINDOW_DAYS = 30
 

@@ -88,9 +88,7 @@ def configured_roles(spec: Spec) -> list[str]:
 
 def _pattern_grants(spec: Spec, role: str) -> list[Grant]:
     patterns = spec.design.patterns_for(role)
-    table_actions = sorted(
-        {f"dynamodb:{a}" for p in patterns if p.index is None for a in p.iam_actions()}
-    )
+    table_actions = sorted({f"dynamodb:{a}" for p in patterns if p.index is None for a in p.iam_actions()})
     # Querying an index is authorised on the index ARN alone, so name each
     # queried index instead of "index/*" (which would also open future ones).
     indexes = sorted({p.index for p in patterns if p.index is not None})
@@ -99,9 +97,7 @@ def _pattern_grants(spec: Spec, role: str) -> list[Grant]:
         # ForAllValues: every key in the request must be the caller's own.
         # Scan carries no leading keys and would pass, so Scan is never granted.
         condition = {
-            "ForAllValues:StringEquals": {
-                "dynamodb:LeadingKeys": [spec.design.per_user_key_prefix + COGNITO_SUB]
-            }
+            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [spec.design.per_user_key_prefix + COGNITO_SUB]}
         }
     grants = []
     if table_actions:

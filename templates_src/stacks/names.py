@@ -29,15 +29,15 @@ TABLE_NAME_EXPORT, TABLE_ARN_EXPORT, STREAM_ARN_EXPORT, KEY_ARN_EXPORT = "TableN
 ROLES = ("app", "reader", "stream_consumer", "ops", "per_user")
 
 
-def stack_name(spec: "Spec", kind: str) -> str:
+def stack_name(spec: Spec, kind: str) -> str:
     return f"{spec.stack_prefix}-{kind}"
 
 
-def export_name(spec: "Spec", output: str) -> str:
+def export_name(spec: Spec, output: str) -> str:
     return f"{stack_name(spec, DATA)}-{output}"
 
 
-def role_name(spec: "Spec", role: str) -> str:
+def role_name(spec: Spec, role: str) -> str:
     return f"{spec.stack_prefix}-{role.replace('_', '-')}"
 
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from troposphere import Tags
-from troposphere import dynamodb, kms
+from troposphere import Tags, dynamodb, kms
 
-from ..spec.design import Design, GlobalSecondaryIndex, KeyAttribute, LocalSecondaryIndex
+from ..spec.design import Design, GlobalSecondaryIndex, KeyAttribute, LocalSecondaryIndex, with_key_types
 from ..spec.loader import Spec
 from .encryption import sse_specification
 from .names import TABLE_ID
 
 
 def key_schema(keys: tuple[KeyAttribute, ...]) -> list[dynamodb.KeySchema]:
-    kinds = ("HASH", "RANGE")
-    return [dynamodb.KeySchema(AttributeName=k.name, KeyType=kind) for k, kind in zip(keys, kinds)]
+    return [dynamodb.KeySchema(AttributeName=k.name, KeyType=kind) for k, kind in with_key_types(keys)]
 
 
 def attribute_definitions(design: Design) -> list[dynamodb.AttributeDefinition]:
@@ -36,9 +34,7 @@ def _provisioned(spec: Spec) -> dynamodb.ProvisionedThroughput | None:
         return None
     assert billing.read and billing.write  # checked by check_environment
     # Start at the floor; Application Auto Scaling raises it under load.
-    return dynamodb.ProvisionedThroughput(
-        ReadCapacityUnits=billing.read.min, WriteCapacityUnits=billing.write.min
-    )
+    return dynamodb.ProvisionedThroughput(ReadCapacityUnits=billing.read.min, WriteCapacityUnits=billing.write.min)
 
 
 def _contributor_insights(spec: Spec) -> dict[str, dynamodb.ContributorInsightsSpecification]:
@@ -127,13 +123,17 @@ def checkov_skips(spec: Spec) -> list[dict[str, str]]:
     """Suppress checkov findings an unprotected environment opts into, with the reason."""
     env, skips = spec.env, []
     if env.encryption != "customer_managed":
-        skips.append({
-            "id": "CKV_AWS_119",
-            "comment": f"environment {spec.env_name} is unprotected and chose {env.encryption} encryption",
-        })
+        skips.append(
+            {
+                "id": "CKV_AWS_119",
+                "comment": f"environment {spec.env_name} is unprotected and chose {env.encryption} encryption",
+            }
+        )
     if not env.point_in_time_recovery.enabled:
-        skips.append({
-            "id": "CKV_AWS_28",
-            "comment": f"environment {spec.env_name} is unprotected and turns PITR off to save cost",
-        })
+        skips.append(
+            {
+                "id": "CKV_AWS_28",
+                "comment": f"environment {spec.env_name} is unprotected and turns PITR off to save cost",
+            }
+        )
     return skips

@@ -8,8 +8,8 @@ they block the deploy unless the guard's ID is explicitly allowed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
-from typing import Callable
 
 from ...diagnostics import Diagnostic, Rule
 from ..diff import ResourceChange

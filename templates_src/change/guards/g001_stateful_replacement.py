@@ -6,12 +6,14 @@ then points at a new, empty table (or a key that cannot read the old data).
 
 from __future__ import annotations
 
-from ..diff import ResourceChange
 from ...diagnostics import Diagnostic, Rule
+from ..diff import ResourceChange
 from . import STATEFUL_TYPES
 
 RULE = Rule(
-    "G001", "No table or KMS key is replaced or removed", "error",
+    "G001",
+    "No table or KMS key is replaced or removed",
+    "error",
     "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html (TableName, KeySchema: Replacement)",
 )
 
@@ -20,17 +22,23 @@ def check(change: ResourceChange) -> list[Diagnostic]:
     if change.resource_type not in STATEFUL_TYPES or change.action not in ("Replace", "Remove"):
         return []
     if change.action == "Remove":
-        return [RULE.at(
-            change.logical_id, "(resource)",
-            f"{change.resource_type} {change.logical_id} would be removed from the stack",
-            "keep the resource; to retire it, first set DeletionPolicy Retain in its own deploy, "
-            "then remove it, and delete the data by hand after a backup",
-        )]
+        return [
+            RULE.at(
+                change.logical_id,
+                "(resource)",
+                f"{change.resource_type} {change.logical_id} would be removed from the stack",
+                "keep the resource; to retire it, first set DeletionPolicy Retain in its own deploy, "
+                "then remove it, and delete the data by hand after a backup",
+            )
+        ]
     props = ", ".join(change.replacing)
-    return [RULE.at(
-        change.logical_id, props,
-        f"{change.resource_type} {change.logical_id} would be REPLACED (a new, empty resource) "
-        f"because {props} changed; CloudFormation cannot change it in place",
-        "create a new table under a new logical ID and name, migrate the data (export/import or a "
-        "dual-write period), then remove the old one",
-    )]
+    return [
+        RULE.at(
+            change.logical_id,
+            props,
+            f"{change.resource_type} {change.logical_id} would be REPLACED (a new, empty resource) "
+            f"because {props} changed; CloudFormation cannot change it in place",
+            "create a new table under a new logical ID and name, migrate the data (export/import or a "
+            "dual-write period), then remove the old one",
+        )
+    ]

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diff import ResourceChange
 from ...diagnostics import Diagnostic, Rule
+from ..diff import ResourceChange
 
 RULE = Rule(
-    "G002", "At most one GSI created or deleted per table per update", "error",
+    "G002",
+    "At most one GSI created or deleted per table per update",
+    "error",
     "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html#cfn-dynamodb-table-globalsecondaryindexes",
 )
 
@@ -50,8 +52,11 @@ def check(change: ResourceChange) -> list[Diagnostic]:
     if len(steps) <= 1:
         return []
     plan = "; ".join(f"deploy {i}: {s}" for i, s in enumerate(steps, 1))
-    return [RULE.at(
-        change.logical_id, "GlobalSecondaryIndexes",
-        f"{len(steps)} GSI creations/deletions in one update; CloudFormation allows one per table per update",
-        f"stage it: {plan}",
-    )]
+    return [
+        RULE.at(
+            change.logical_id,
+            "GlobalSecondaryIndexes",
+            f"{len(steps)} GSI creations/deletions in one update; CloudFormation allows one per table per update",
+            f"stage it: {plan}",
+        )
+    ]

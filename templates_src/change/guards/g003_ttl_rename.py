@@ -6,11 +6,13 @@ re-enabling is throttled for up to an hour (aws-cdk#13106).
 
 from __future__ import annotations
 
-from ..diff import ResourceChange
 from ...diagnostics import Diagnostic, Rule
+from ..diff import ResourceChange
 
 RULE = Rule(
-    "G003", "The TTL attribute is not renamed in one step", "error",
+    "G003",
+    "The TTL attribute is not renamed in one step",
+    "error",
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-before-you-start.html",
 )
 
@@ -21,9 +23,12 @@ def check(change: ResourceChange) -> list[Diagnostic]:
     old = change.old.get("Properties", {}).get("TimeToLiveSpecification") or {}
     new = change.new.get("Properties", {}).get("TimeToLiveSpecification") or {}
     if old.get("Enabled") and new.get("Enabled") and old.get("AttributeName") != new.get("AttributeName"):
-        return [RULE.at(
-            change.logical_id, "TimeToLiveSpecification.AttributeName",
-            f"TTL attribute renamed from {old.get('AttributeName')!r} to {new.get('AttributeName')!r} in one step",
-            "deploy 1: TTL disabled (remove ttl_days); deploy 2, an hour later: enable it on the new attribute",
-        )]
+        return [
+            RULE.at(
+                change.logical_id,
+                "TimeToLiveSpecification.AttributeName",
+                f"TTL attribute renamed from {old.get('AttributeName')!r} to {new.get('AttributeName')!r} in one step",
+                "deploy 1: TTL disabled (remove ttl_days); deploy 2, an hour later: enable it on the new attribute",
+            )
+        ]
     return []

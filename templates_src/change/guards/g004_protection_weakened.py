@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diff import ResourceChange
 from ...diagnostics import Diagnostic, Rule
+from ..diff import ResourceChange
 from . import STATEFUL_TYPES
 
 RULE = Rule(
-    "G004", "Retain, deletion protection, PITR and the customer managed key stay on", "error",
+    "G004",
+    "Retain, deletion protection, PITR and the customer managed key stay on",
+    "error",
     "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html",
 )
 
 
 def _props(resource: dict[str, Any]) -> dict[str, Any]:
-    return resource.get("Properties", {})
+    props: dict[str, Any] = resource.get("Properties", {})
+    return props
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
@@ -32,20 +35,32 @@ def check(change: ResourceChange) -> list[Diagnostic]:
 
     for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
         if change.old.get(policy) == "Retain" and change.new.get(policy) != "Retain":
-            add(policy, f"{policy} leaves Retain (now {change.new.get(policy) or 'Delete (default)'})",
-                "keep Retain; if the data really may go, take a backup first and allow G004 for this deploy")
+            add(
+                policy,
+                f"{policy} leaves Retain (now {change.new.get(policy) or 'Delete (default)'})",
+                "keep Retain; if the data really may go, take a backup first and allow G004 for this deploy",
+            )
     old, new = _props(change.old), _props(change.new)
     if old.get("DeletionProtectionEnabled") and not new.get("DeletionProtectionEnabled"):
-        add("DeletionProtectionEnabled", "deletion protection would be turned off",
-            "keep it on; turn it off only in the deploy right before an intended deletion")
+        add(
+            "DeletionProtectionEnabled",
+            "deletion protection would be turned off",
+            "keep it on; turn it off only in the deploy right before an intended deletion",
+        )
     old_pitr = (old.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled")
     new_pitr = (new.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled")
     if old_pitr and not new_pitr:
-        add("PointInTimeRecoverySpecification", "point-in-time recovery would be turned off (its history is lost)",
-            "keep PITR on; its 35-day history cannot be recovered once disabled")
+        add(
+            "PointInTimeRecoverySpecification",
+            "point-in-time recovery would be turned off (its history is lost)",
+            "keep PITR on; its 35-day history cannot be recovered once disabled",
+        )
     old_key = (old.get("SSESpecification") or {}).get("KMSMasterKeyId")
     new_key = (new.get("SSESpecification") or {}).get("KMSMasterKeyId")
     if old_key and not new_key:
-        add("SSESpecification.KMSMasterKeyId", "the customer managed key would be turned off",
-            "keep encryption: customer_managed")
+        add(
+            "SSESpecification.KMSMasterKeyId",
+            "the customer managed key would be turned off",
+            "keep encryption: customer_managed",
+        )
     return findings

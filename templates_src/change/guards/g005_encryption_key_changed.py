@@ -6,11 +6,13 @@ stay usable, and every role needs grants on both keys.
 
 from __future__ import annotations
 
-from ..diff import ResourceChange
 from ...diagnostics import Diagnostic, Rule
+from ..diff import ResourceChange
 
 RULE = Rule(
-    "G005", "The table's encryption key is not switched in one step", "error",
+    "G005",
+    "The table's encryption key is not switched in one step",
+    "error",
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html",
 )
 
@@ -21,10 +23,13 @@ def check(change: ResourceChange) -> list[Diagnostic]:
     old = (change.old.get("Properties", {}).get("SSESpecification") or {}).get("KMSMasterKeyId")
     new = (change.new.get("Properties", {}).get("SSESpecification") or {}).get("KMSMasterKeyId")
     if old and new and old != new:
-        return [RULE.at(
-            change.logical_id, "SSESpecification.KMSMasterKeyId",
-            f"the table's encryption key changes from {old} to {new}",
-            "add the new key and grant it to every role first, switch the table in its own deploy, "
-            "and keep the old key enabled until DynamoDB reports the switch done",
-        )]
+        return [
+            RULE.at(
+                change.logical_id,
+                "SSESpecification.KMSMasterKeyId",
+                f"the table's encryption key changes from {old} to {new}",
+                "add the new key and grant it to every role first, switch the table in its own deploy, "
+                "and keep the old key enabled until DynamoDB reports the switch done",
+            )
+        ]
     return []

@@ -45,8 +45,18 @@ def _modules() -> tuple[ModuleType, ...]:
     )
 
     return (
-        yaml_input, schema, files, design_keys, design_indexes, design_patterns, design_storage,
-        environment_billing, environment_protection, environment_tags, environment_design, access_limits,
+        yaml_input,
+        schema,
+        files,
+        design_keys,
+        design_indexes,
+        design_patterns,
+        design_storage,
+        environment_billing,
+        environment_protection,
+        environment_tags,
+        environment_design,
+        access_limits,
     )
 
 
@@ -57,7 +67,7 @@ def spec_rules() -> list[Rule]:
     return rules
 
 
-def check_design(design: "Design", src: "Source") -> list[Diagnostic]:
+def check_design(design: Design, src: Source) -> list[Diagnostic]:
     from . import design_indexes, design_keys, design_patterns, design_storage
 
     found: list[Diagnostic] = []
@@ -66,7 +76,7 @@ def check_design(design: "Design", src: "Source") -> list[Diagnostic]:
     return found
 
 
-def check_environment(env: "Environment", design: "Design | None", src: "Source") -> list[Diagnostic]:
+def check_environment(env: Environment, design: Design | None, src: Source) -> list[Diagnostic]:
     from . import environment_billing, environment_design, environment_protection, environment_tags
 
     found: list[Diagnostic] = []

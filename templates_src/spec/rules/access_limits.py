@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
 _QUOTAS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
 
-ROLE_NAME_LENGTH = Rule("A001", f"Role names are at most {limits.IAM_ROLE_NAME_MAX_LENGTH} characters", "error", _QUOTAS)
+ROLE_NAME_LENGTH = Rule(
+    "A001", f"Role names are at most {limits.IAM_ROLE_NAME_MAX_LENGTH} characters", "error", _QUOTAS
+)
 INLINE_POLICY_SIZE = Rule(
     "A002", f"A role's inline policies total at most {limits.IAM_ROLE_POLICY_MAX_CHARS} characters", "error", _QUOTAS
 )
@@ -20,18 +22,24 @@ INLINE_POLICY_SIZE = Rule(
 RULES = (ROLE_NAME_LENGTH, INLINE_POLICY_SIZE)
 
 
-def check_role(src: "Source", role: str, role_name: str, policy_chars: int) -> list[Diagnostic]:
+def check_role(src: Source, role: str, role_name: str, policy_chars: int) -> list[Diagnostic]:
     """policy_chars: the policy's length without whitespace, as IAM counts it."""
     found = []
     if len(role_name) > limits.IAM_ROLE_NAME_MAX_LENGTH:
-        found.append(src.report(
-            ROLE_NAME_LENGTH, ("stack_prefix",),
-            f"role name {role_name!r} is {len(role_name)} characters; IAM allows "
-            f"{limits.IAM_ROLE_NAME_MAX_LENGTH}: shorten stack_prefix",
-        ))
+        found.append(
+            src.report(
+                ROLE_NAME_LENGTH,
+                ("stack_prefix",),
+                f"role name {role_name!r} is {len(role_name)} characters; IAM allows "
+                f"{limits.IAM_ROLE_NAME_MAX_LENGTH}: shorten stack_prefix",
+            )
+        )
     if policy_chars > limits.IAM_ROLE_POLICY_MAX_CHARS:
-        found.append(src.report(
-            INLINE_POLICY_SIZE, ("access", "roles", role),
-            f"inline policy is {policy_chars} characters; IAM allows {limits.IAM_ROLE_POLICY_MAX_CHARS} per role",
-        ))
+        found.append(
+            src.report(
+                INLINE_POLICY_SIZE,
+                ("access", "roles", role),
+                f"inline policy is {policy_chars} characters; IAM allows {limits.IAM_ROLE_POLICY_MAX_CHARS} per role",
+            )
+        )
     return found

@@ -17,12 +17,16 @@ _IAM = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specify
 
 UNIQUE_NAMES = Rule("D301", "Access pattern names are unique", "error", "README: Designs")
 INDEX_ONLY_FOR_QUERY = Rule(
-    "D302", "Only Query reads an index", "error",
+    "D302",
+    "Only Query reads an index",
+    "error",
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/SecondaryIndexes.html",
 )
 KNOWN_INDEX = Rule("D303", "A pattern's index exists in the design", "error", "README: Designs")
 TRANSACTION_ITEMS = Rule(
-    "D304", "TransactWriteItems names its item operations (and only it does)", "error",
+    "D304",
+    "TransactWriteItems names its item operations (and only it does)",
+    "error",
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html",
 )
 PER_USER_BASE_TABLE = Rule("D305", "per_user patterns use the base table (dynamodb:LeadingKeys)", "error", _IAM)
@@ -34,35 +38,48 @@ KEY_CONDITION_MATCHES_KEYS = Rule(
 )
 EXAMPLE_VALUES = Rule("D310", "An example gives every placeholder of its key_condition", "error", "README: Designs")
 WHOLE_KEY = Rule(
-    "D311", "Single-item operations give the whole key with equality", "error",
+    "D311",
+    "Single-item operations give the whole key with equality",
+    "error",
     "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GetItem.html#DDB-GetItem-request-Key",
 )
 
-HAS_EXAMPLE = Rule(
-    "D312", "Every access pattern has an example that make local runs", "warning", "README: make local"
-)
+HAS_EXAMPLE = Rule("D312", "Every access pattern has an example that make local runs", "warning", "README: make local")
 
 RULES = (
-    UNIQUE_NAMES, INDEX_ONLY_FOR_QUERY, KNOWN_INDEX, TRANSACTION_ITEMS, PER_USER_BASE_TABLE, READER_READS,
-    KEY_CONDITION_REQUIRED, KEY_CONDITION_SYNTAX, KEY_CONDITION_MATCHES_KEYS, EXAMPLE_VALUES, WHOLE_KEY, HAS_EXAMPLE,
+    UNIQUE_NAMES,
+    INDEX_ONLY_FOR_QUERY,
+    KNOWN_INDEX,
+    TRANSACTION_ITEMS,
+    PER_USER_BASE_TABLE,
+    READER_READS,
+    KEY_CONDITION_REQUIRED,
+    KEY_CONDITION_SYNTAX,
+    KEY_CONDITION_MATCHES_KEYS,
+    EXAMPLE_VALUES,
+    WHOLE_KEY,
+    HAS_EXAMPLE,
 )
 
 
-def check(design: "Design", src: "Source") -> list[Diagnostic]:
+def check(design: Design, src: Source) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     first: dict[str, int] = {}
     for i, pattern in enumerate(design.access_patterns):
         if pattern.name in first:
-            found.append(src.report(
-                UNIQUE_NAMES, ("access_patterns", i, "name"),
-                f"pattern name {pattern.name!r} is already used (line {src.line_of(('access_patterns', first[pattern.name]))})",
-            ))
+            found.append(
+                src.report(
+                    UNIQUE_NAMES,
+                    ("access_patterns", i, "name"),
+                    f"pattern name {pattern.name!r} is already used (line {src.line_of(('access_patterns', first[pattern.name]))})",
+                )
+            )
         first.setdefault(pattern.name, i)
         found.extend(_check_pattern(design, src, i, pattern))
     return found
 
 
-def _check_pattern(design: "Design", src: "Source", i: int, pattern: "AccessPattern") -> list[Diagnostic]:
+def _check_pattern(design: Design, src: Source, i: int, pattern: AccessPattern) -> list[Diagnostic]:
     found: list[Diagnostic] = []
 
     def add(rule: Rule, field: str, message: str) -> None:
@@ -70,27 +87,38 @@ def _check_pattern(design: "Design", src: "Source", i: int, pattern: "AccessPatt
 
     if pattern.index is not None:
         if pattern.operation != "Query":
-            add(INDEX_ONLY_FOR_QUERY, "index", f"only Query reads an index; {pattern.operation} works on the base table")
+            add(
+                INDEX_ONLY_FOR_QUERY, "index", f"only Query reads an index; {pattern.operation} works on the base table"
+            )
             return found
         if pattern.index not in design.index_names():
             allowed = ", ".join(design.index_names()) or "(the design has no indexes)"
             add(KNOWN_INDEX, "index", f"unknown index {pattern.index!r}; allowed: {allowed}")
             return found
     if pattern.operation == "TransactWriteItems" and not pattern.item_operations:
-        add(TRANSACTION_ITEMS, "item_operations",
+        add(
+            TRANSACTION_ITEMS,
+            "item_operations",
             "TransactWriteItems needs item_operations (PutItem, UpdateItem, DeleteItem, ConditionCheckItem): "
-            "IAM authorises each item action, not the transaction")
+            "IAM authorises each item action, not the transaction",
+        )
     if pattern.operation != "TransactWriteItems" and pattern.item_operations:
         add(TRANSACTION_ITEMS, "item_operations", "only TransactWriteItems takes item_operations")
     if "per_user" in pattern.roles and pattern.index is not None:
-        add(PER_USER_BASE_TABLE, "roles",
+        add(
+            PER_USER_BASE_TABLE,
+            "roles",
             "per_user patterns must use the base table: dynamodb:LeadingKeys constrains the table's "
-            "partition key, which an index query does not carry")
+            "partition key, which an index query does not carry",
+        )
     if pattern.operation not in READ_OPERATIONS and "reader" in pattern.roles:
         add(READER_READS, "roles", f"the reader role is read-only; {pattern.operation} is a write")
     if pattern.example is None:
-        add(HAS_EXAMPLE, "example",
-            "no example: make local and the smoke tests cannot run this pattern (add values and expect)")
+        add(
+            HAS_EXAMPLE,
+            "example",
+            "no example: make local and the smoke tests cannot run this pattern (add values and expect)",
+        )
 
     needs_key = pattern.operation in SINGLE_ITEM_OPERATIONS + ("Query",)
     if pattern.key_condition is None:
@@ -105,22 +133,31 @@ def _check_pattern(design: "Design", src: "Source", i: int, pattern: "AccessPatt
     key = design.index_key(pattern.index) if pattern.index else design.table_key()
     where = f"index {pattern.index!r}" if pattern.index else "the table"
     if condition.partition_attribute != key[0].name:
-        add(KEY_CONDITION_MATCHES_KEYS, "key_condition",
+        add(
+            KEY_CONDITION_MATCHES_KEYS,
+            "key_condition",
             f"partition attribute {condition.partition_attribute!r} is not the partition key of {where} "
-            f"({key[0].name!r})")
+            f"({key[0].name!r})",
+        )
     if condition.sort is not None:
         if len(key) == 1:
             add(KEY_CONDITION_MATCHES_KEYS, "key_condition", f"{where} has no sort key; drop the sort-key part")
         elif condition.sort.attribute != key[1].name:
-            add(KEY_CONDITION_MATCHES_KEYS, "key_condition",
-                f"sort attribute {condition.sort.attribute!r} is not the sort key of {where} ({key[1].name!r})")
+            add(
+                KEY_CONDITION_MATCHES_KEYS,
+                "key_condition",
+                f"sort attribute {condition.sort.attribute!r} is not the sort key of {where} ({key[1].name!r})",
+            )
     if pattern.example is not None and needs_key:
         missing = [v for v in condition.placeholders if v not in pattern.example.values]
         if missing:
             add(EXAMPLE_VALUES, "example", f"values lacks {', '.join(missing)} used by key_condition")
-    if pattern.operation in SINGLE_ITEM_OPERATIONS:
-        if not condition.is_full_key_equality() or len(condition.attributes) != len(key):
-            wanted = " AND ".join(f"{k.name} = :{k.name}" for k in key)
-            add(WHOLE_KEY, "key_condition",
-                f"{pattern.operation} addresses one item: use equality on the whole key ({wanted})")
+    whole_key = condition.is_full_key_equality() and len(condition.attributes) == len(key)
+    if pattern.operation in SINGLE_ITEM_OPERATIONS and not whole_key:
+        wanted = " AND ".join(f"{k.name} = :{k.name}" for k in key)
+        add(
+            WHOLE_KEY,
+            "key_condition",
+            f"{pattern.operation} addresses one item: use equality on the whole key ({wanted})",
+        )
     return found

@@ -13,25 +13,42 @@ if TYPE_CHECKING:
 _SOURCE = "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html#cfn-dynamodb-table-provisionedthroughput"
 
 PROVISIONED_NEEDS_CAPACITY = Rule("N101", "PROVISIONED billing sets read and write capacity", "error", _SOURCE)
-MIN_NOT_ABOVE_MAX = Rule("N102", "Capacity min is not above max", "error",
-                         "https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html")
+MIN_NOT_ABOVE_MAX = Rule(
+    "N102",
+    "Capacity min is not above max",
+    "error",
+    "https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html",
+)
 CAPACITY_ONLY_PROVISIONED = Rule("N103", "Capacity is set only with PROVISIONED billing", "error", _SOURCE)
 
 RULES = (PROVISIONED_NEEDS_CAPACITY, MIN_NOT_ABOVE_MAX, CAPACITY_ONLY_PROVISIONED)
 
 
-def check(env: "Environment", src: "Source") -> list[Diagnostic]:
+def check(env: Environment, src: Source) -> list[Diagnostic]:
     found = []
     billing = env.billing
     for side in ("read", "write"):
         capacity: Capacity | None = getattr(billing, side)
         if billing.mode == "PROVISIONED" and capacity is None:
-            found.append(src.report(PROVISIONED_NEEDS_CAPACITY, ("billing", side),
-                                    "PROVISIONED billing needs read and write capacity (min, max)"))
+            found.append(
+                src.report(
+                    PROVISIONED_NEEDS_CAPACITY,
+                    ("billing", side),
+                    "PROVISIONED billing needs read and write capacity (min, max)",
+                )
+            )
         elif billing.mode == "PROVISIONED" and capacity is not None and capacity.min > capacity.max:
-            found.append(src.report(MIN_NOT_ABOVE_MAX, ("billing", side, "min"),
-                                    f"min ({capacity.min}) is greater than max ({capacity.max})"))
+            found.append(
+                src.report(
+                    MIN_NOT_ABOVE_MAX,
+                    ("billing", side, "min"),
+                    f"min ({capacity.min}) is greater than max ({capacity.max})",
+                )
+            )
         elif billing.mode != "PROVISIONED" and capacity is not None:
-            found.append(src.report(CAPACITY_ONLY_PROVISIONED, ("billing", side),
-                                    "capacity is only allowed with mode PROVISIONED"))
+            found.append(
+                src.report(
+                    CAPACITY_ONLY_PROVISIONED, ("billing", side), "capacity is only allowed with mode PROVISIONED"
+                )
+            )
     return found

@@ -11,14 +11,16 @@ if TYPE_CHECKING:
     from ..source import Source
 
 PROTECTED_KEEPS_DATA = Rule(
-    "N201", "A protected environment keeps Retain, deletion protection, PITR and a customer managed key",
-    "error", "README: Environment config reference (protected)",
+    "N201",
+    "A protected environment keeps Retain, deletion protection, PITR and a customer managed key",
+    "error",
+    "README: Environment config reference (protected)",
 )
 
 RULES = (PROTECTED_KEEPS_DATA,)
 
 
-def check(env: "Environment", src: "Source") -> list[Diagnostic]:
+def check(env: Environment, src: Source) -> list[Diagnostic]:
     if not env.protected:
         return []
     required = {
@@ -28,7 +30,9 @@ def check(env: "Environment", src: "Source") -> list[Diagnostic]:
         ("encryption",): (env.encryption == "customer_managed", "customer_managed"),
     }
     return [
-        src.report(PROTECTED_KEEPS_DATA, path, f"a protected environment needs {wanted} (set protected: false to opt out)")
+        src.report(
+            PROTECTED_KEEPS_DATA, path, f"a protected environment needs {wanted} (set protected: false to opt out)"
+        )
         for path, (ok, wanted) in required.items()
         if not ok
     ]

@@ -23,7 +23,9 @@ ALLOWED_CHARACTERS = Rule(
     "N304", "Tag keys and values use letters, digits, spaces and _ . : / = + - @ only", "error", _SOURCE
 )
 TAG_COUNT = Rule(
-    "N305", f"At most {limits.MAX_TAGS_PER_RESOURCE} tags per resource", "error",
+    "N305",
+    f"At most {limits.MAX_TAGS_PER_RESOURCE} tags per resource",
+    "error",
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Tagging.html",
 )
 
@@ -44,30 +46,43 @@ def _shown(chars: list[str]) -> str:
     return ", ".join(f"{c!r} (U+{ord(c):04X})" for c in chars)
 
 
-def check(env: "Environment", src: "Source") -> list[Diagnostic]:
+def check(env: Environment, src: Source) -> list[Diagnostic]:
     found = []
     for key, value in env.tags.items():
         path = ("tags", key)
         if not 1 <= len(key) <= limits.TAG_KEY_MAX_LENGTH:
-            found.append(src.report(KEY_LENGTH, path,
-                                    f"tag key length must be 1..{limits.TAG_KEY_MAX_LENGTH} (got {len(key)})"))
+            found.append(
+                src.report(KEY_LENGTH, path, f"tag key length must be 1..{limits.TAG_KEY_MAX_LENGTH} (got {len(key)})")
+            )
         if key.lower().startswith(limits.RESERVED_TAG_PREFIX):
-            found.append(src.report(RESERVED_PREFIX, path,
-                                    f"tag keys starting with {limits.RESERVED_TAG_PREFIX!r} are reserved by AWS"))
+            found.append(
+                src.report(
+                    RESERVED_PREFIX, path, f"tag keys starting with {limits.RESERVED_TAG_PREFIX!r} are reserved by AWS"
+                )
+            )
         if len(value) > limits.TAG_VALUE_MAX_LENGTH:
-            found.append(src.report(VALUE_LENGTH, path,
-                                    f"tag value length must be 0..{limits.TAG_VALUE_MAX_LENGTH} (got {len(value)})"))
+            found.append(
+                src.report(
+                    VALUE_LENGTH, path, f"tag value length must be 0..{limits.TAG_VALUE_MAX_LENGTH} (got {len(value)})"
+                )
+            )
         for what, text in (("key", key), ("value", value)):
             bad = disallowed_characters(text)
             if bad:
-                found.append(src.report(
-                    ALLOWED_CHARACTERS, path,
-                    f"tag {what} has {_shown(bad)}; AWS allows only letters, digits, spaces and _ . : / = + - @",
-                ))
+                found.append(
+                    src.report(
+                        ALLOWED_CHARACTERS,
+                        path,
+                        f"tag {what} has {_shown(bad)}; AWS allows only letters, digits, spaces and _ . : / = + - @",
+                    )
+                )
     extra = len(set(env.tags) - set(STANDARD_TAG_KEYS))
     if extra + len(STANDARD_TAG_KEYS) > limits.MAX_TAGS_PER_RESOURCE:
-        found.append(src.report(
-            TAG_COUNT, ("tags",),
-            f"{extra} tags plus {len(STANDARD_TAG_KEYS)} standard ones; at most {limits.MAX_TAGS_PER_RESOURCE} per resource",
-        ))
+        found.append(
+            src.report(
+                TAG_COUNT,
+                ("tags",),
+                f"{extra} tags plus {len(STANDARD_TAG_KEYS)} standard ones; at most {limits.MAX_TAGS_PER_RESOURCE} per resource",
+            )
+        )
     return found

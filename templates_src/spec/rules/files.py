@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from ...diagnostics import Rule
 
-DESIGN_NAME_IS_FILE_NAME = Rule(
-    "F001", "A design's name equals its file name", "error", "README: Designs"
-)
+DESIGN_NAME_IS_FILE_NAME = Rule("F001", "A design's name equals its file name", "error", "README: Designs")
 ENVIRONMENT_FILE_NAME = Rule(
-    "F002", "Environment file names are lowercase letters, digits and hyphens", "error",
+    "F002",
+    "Environment file names are lowercase letters, digits and hyphens",
+    "error",
     "README: Environment config reference",
 )
 UNKNOWN_DESIGN = Rule("F003", "An environment names an existing design", "error", "README: Designs")

@@ -22,11 +22,11 @@ INVALID_VALUE = Rule("S003", "Values have the declared type, pattern and range",
 RULES = (UNKNOWN_KEY, MISSING_KEY, INVALID_VALUE)
 
 
-def schema_diagnostics(model: type[BaseModel], exc: ValidationError, src: "Source") -> list[Diagnostic]:
+def schema_diagnostics(model: type[BaseModel], exc: ValidationError, src: Source) -> list[Diagnostic]:
     return [_diagnostic(model, err, src) for err in exc.errors()]
 
 
-def _diagnostic(model: type[BaseModel], err: Any, src: "Source") -> Diagnostic:
+def _diagnostic(model: type[BaseModel], err: Any, src: Source) -> Diagnostic:
     loc = tuple(err["loc"])
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -67,9 +67,7 @@ def _unwrap(annotation: Any) -> Any:
     while True:
         origin = typing.get_origin(annotation)
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if origin in (typing.Union, types.UnionType) and len(args) == 1:
-            annotation = args[0]
-        elif origin in (list, tuple) and args:
+        if origin in (typing.Union, types.UnionType) and len(args) == 1 or origin in (list, tuple) and args:
             annotation = args[0]
         elif origin is dict and len(args) == 2:
             annotation = args[1]
