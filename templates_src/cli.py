@@ -29,6 +29,11 @@ ENVIRONMENTS = Path("environments")
 
 
 def cmd_synth(args: argparse.Namespace) -> ExitCode:
+    import gc
+
+    # A short-lived, allocation-heavy run (pydantic builds its validators, troposphere
+    # its templates): no cyclic garbage worth collecting before exit. Saves ~10% of synth.
+    gc.disable()
     from .spec.loader import DESIGNS_DIR
     from .stacks.artifacts import write_tree
     from .stacks.synth import Target, all_targets, render_all
@@ -49,11 +54,10 @@ def cmd_synth(args: argparse.Namespace) -> ExitCode:
         raise SpecError(exc.problems, consequence=f"nothing written to {args.out}/") from None
     for warning in rendered.warnings:
         print(warning, file=sys.stderr)
-    write_tree(args.out, rendered.tree, replace_all=not args.env_file)
+    wrote = write_tree(args.out, rendered.tree, replace_all=not args.env_file)
     elapsed = (time.perf_counter() - started) * 1000
-    print(
-        f"synth: wrote {rendered.file_count} files for {', '.join(rendered.tree)} into {args.out}/ in {elapsed:.0f} ms"
-    )
+    action = "wrote" if wrote else "up to date:"
+    print(f"synth: {action} {rendered.file_count} files for {', '.join(rendered.tree)} in {args.out}/ ({elapsed:.0f} ms)")
     return ExitCode.OK
 
 

@@ -108,12 +108,40 @@ def read_stack_files(spec: Any, env_build_dir: Path) -> list[StackFiles]:
     return out
 
 
-def write_tree(out: Path, tree: dict[str, dict[str, str]], replace_all: bool) -> None:
-    """Write into a sibling temp dir, then swap directories in.
+def _current(directory: Path) -> dict[str, str] | None:
+    """Every file under directory (relative path -> text), or None when unreadable."""
+    try:
+        return {
+            p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
+            for p in directory.rglob("*")
+            if p.is_file()
+        }
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _flatten(tree: dict[str, dict[str, str]]) -> dict[str, str]:
+    return {f"{subdir}/{name}": content for subdir, files in tree.items() for name, content in files.items()}
+
+
+def is_current(out: Path, tree: dict[str, dict[str, str]], replace_all: bool) -> bool:
+    """True when out already holds exactly this tree (with replace_all: and nothing else)."""
+    if not out.is_dir():
+        return False
+    if replace_all:
+        return _current(out) == _flatten(tree)
+    return all(_current(out / subdir) == files for subdir, files in tree.items())
+
+
+def write_tree(out: Path, tree: dict[str, dict[str, str]], replace_all: bool) -> bool:
+    """Write into a sibling temp dir, then swap directories in; False when out was already current.
 
     With replace_all the whole out dir is swapped (stale stacks vanish);
-    otherwise only the named subdirectories are.
+    otherwise only the named subdirectories are. An up-to-date out is left
+    untouched (no rewrite, mtimes kept), which is most runs of the edit loop.
     """
+    if is_current(out, tree, replace_all):
+        return False
     out.parent.mkdir(parents=True, exist_ok=True)
     staging: Path | None = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     assert staging is not None
@@ -133,6 +161,7 @@ def write_tree(out: Path, tree: dict[str, dict[str, str]], replace_all: bool) ->
     finally:
         if staging is not None and staging.exists():
             shutil.rmtree(staging)
+    return True
 
 
 def _swap(new: Path, target: Path) -> None:
