@@ -13,7 +13,6 @@ import json
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -38,8 +37,13 @@ print(json.dumps(names))
 
 def third_party_modules() -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.run([sys.executable, "-c", _LIST_MODULES, str(Path(tmp) / "build")],
-                              cwd=ROOT, capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", _LIST_MODULES, str(Path(tmp) / "build")],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     names: list[str] = json.loads(proc.stdout.splitlines()[-1])
     return names
 
@@ -55,14 +59,18 @@ def timed(cmd: list[str]) -> list[float]:
 
 def main() -> int:
     modules = third_party_modules()
-    floor_code = "import importlib\nfor m in %r:\n    importlib.import_module(m)\n" % (modules,)
+    floor_code = f"import importlib\nfor m in {modules!r}:\n    importlib.import_module(m)\n"
     floor = timed([sys.executable, "-c", floor_code])
     synth = timed(["make", "--no-print-directory", "synth"])
     best_f, best_s = min(floor), min(synth)
     roots = sorted({m.split(".")[0] for m in modules})
     print(f"floor: {len(modules)} third-party modules synth loads ({', '.join(roots)})")
-    print(f"floor (bare python importing them): best {best_f * 1000:6.0f} ms  median {statistics.median(floor) * 1000:6.0f} ms")
-    print(f"make synth (every environment):     best {best_s * 1000:6.0f} ms  median {statistics.median(synth) * 1000:6.0f} ms")
+    print(
+        f"floor (bare python importing them): best {best_f * 1000:6.0f} ms  median {statistics.median(floor) * 1000:6.0f} ms"
+    )
+    print(
+        f"make synth (every environment):     best {best_s * 1000:6.0f} ms  median {statistics.median(synth) * 1000:6.0f} ms"
+    )
     ratio = best_s / best_f
     within = ratio <= TARGET_RATIO
     print(f"ratio {ratio:.2f}x ({'within' if within else 'OVER'} the {TARGET_RATIO}x target)")

@@ -57,7 +57,9 @@ def cmd_synth(args: argparse.Namespace) -> ExitCode:
     wrote = write_tree(args.out, rendered.tree, replace_all=not args.env_file)
     elapsed = (time.perf_counter() - started) * 1000
     action = "wrote" if wrote else "up to date:"
-    print(f"synth: {action} {rendered.file_count} files for {', '.join(rendered.tree)} in {args.out}/ ({elapsed:.0f} ms)")
+    print(
+        f"synth: {action} {rendered.file_count} files for {', '.join(rendered.tree)} in {args.out}/ ({elapsed:.0f} ms)"
+    )
     return ExitCode.OK
 
 

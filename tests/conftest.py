@@ -76,6 +76,21 @@ def fx() -> Project:
 SECURITY_PROJECTS = {"user": USER, "fixture": Project(FIXTURE_ENVIRONMENTS, FIXTURE_DESIGNS, fixture_build())}
 
 
+def fixture_cli_args(command: str, env: str) -> list[str]:
+    """`<command> --env ENV` on the engine's fixtures and their build (never the user's)."""
+    return [
+        command,
+        "--env",
+        env,
+        "--environments-dir",
+        str(FIXTURE_ENVIRONMENTS),
+        "--designs-dir",
+        str(FIXTURE_DESIGNS),
+        "--build",
+        str(fixture_build()),
+    ]
+
+
 def fixture_spec(env: str) -> Spec:
     return load_spec(FIXTURE_ENVIRONMENTS / f"{env}.yaml", FIXTURE_DESIGNS)
 

@@ -14,7 +14,7 @@ from templates_src.errors import ExitCode
 from templates_src.local.moto_server import free_port
 from templates_src.rules_doc import all_rules, render_rules
 
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, ROOT, fixture_build
+from .conftest import ROOT, fixture_build, fixture_cli_args
 
 COMMANDS = ("synth", "plan", "deploy", "destroy", "local", "report", "rules")
 
@@ -64,17 +64,7 @@ def _no_aws_environment(tmp_path: Path) -> dict[str, str]:
 
 
 def _deploy_args(command: str = "deploy") -> list[str]:
-    return [
-        command,
-        "--env",
-        "dev",
-        "--environments-dir",
-        str(FIXTURE_ENVIRONMENTS),
-        "--designs-dir",
-        str(FIXTURE_DESIGNS),
-        "--build",
-        str(fixture_build()),
-    ]
+    return fixture_cli_args(command, "dev")
 
 
 def test_missing_credentials_is_one_line_exit_1(tmp_path: Path) -> None:

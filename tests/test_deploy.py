@@ -19,25 +19,15 @@ from templates_src.errors import AwsFailure, BadInput, ExitCode, Refused
 from templates_src.local import moto_server
 from templates_src.stacks.artifacts import read_stack_files
 
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build
+from .conftest import fixture_build, fixture_cli_args
 from .conftest import fixture_spec as spec_for
 
 
 def deploy_main(args: list[str]) -> int:
     """The CLI on the engine's fixtures (never the user's environments)."""
-    command, rest = ("destroy", [a for a in args if a != "--destroy"]) if "--destroy" in args else ("deploy", args)
-    return cli_main(
-        [
-            command,
-            *rest,
-            "--environments-dir",
-            str(FIXTURE_ENVIRONMENTS),
-            "--designs-dir",
-            str(FIXTURE_DESIGNS),
-            "--build",
-            str(fixture_build()),
-        ]
-    )
+    env = args[args.index("--env") + 1]
+    extra = [a for a in args if a not in ("--env", env, "--destroy")]
+    return cli_main([*fixture_cli_args("destroy" if "--destroy" in args else "deploy", env), *extra])
 
 
 def stack_files(spec: Any, build: Any) -> list[Any]:

@@ -27,7 +27,7 @@ from ..errors import SpecError
 from ..spec.loader import Spec
 from ..spec.rules import access_limits
 from .artifacts import Stack
-from .grants import ANY, BACKUPS, EXPORTS, KEY, STREAM, TABLE, Grant, configured_roles, grants_for
+from .grants import ANY, KEY, Grant, configured_roles, grants_for, table_arn_suffix
 from .names import (
     ACCESS,
     DATA,
@@ -53,17 +53,11 @@ def _imported(spec: Spec, output: str) -> ImportValue:
 
 def resource_value(spec: Spec, resource: str) -> Any:
     """Symbolic grant resource -> CloudFormation value."""
-    table_arn = {"TableArn": _imported(spec, TABLE_ARN_EXPORT)}
-    if resource == TABLE:
+    suffix = table_arn_suffix(resource)
+    if suffix == "":
         return _imported(spec, TABLE_ARN_EXPORT)
-    if resource.startswith("index:"):
-        return Sub("${TableArn}/index/" + resource.split(":", 1)[1], **table_arn)
-    if resource == BACKUPS:
-        return Sub("${TableArn}/backup/*", **table_arn)
-    if resource == EXPORTS:
-        return Sub("${TableArn}/export/*", **table_arn)
-    if resource == STREAM:
-        return Sub("${TableArn}/stream/*", **table_arn)
+    if suffix is not None:
+        return Sub("${TableArn}" + suffix, TableArn=_imported(spec, TABLE_ARN_EXPORT))
     if resource == KEY:
         return _imported(spec, KEY_ARN_EXPORT)
     if resource.startswith("s3:"):

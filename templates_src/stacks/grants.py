@@ -57,6 +57,15 @@ def index(name: str) -> str:
     return f"index:{name}"
 
 
+def table_arn_suffix(resource: str) -> str | None:
+    """The part after the table ARN of a resource under the table, or None (ARN patterns live here)."""
+    if resource == TABLE:
+        return ""
+    if resource.startswith("index:"):
+        return "/index/" + resource.split(":", 1)[1]
+    return {BACKUPS: "/backup/*", EXPORTS: "/export/*", STREAM: "/stream/*"}.get(resource)
+
+
 def export_objects(bucket: str, prefix: str) -> str:
     return f"s3:{bucket}/{prefix}*"
 

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from ..spec.loader import Spec
-from .grants import ANY, BACKUPS, EXPORTS, KEY, STREAM, TABLE, configured_roles, grants_for
+from .grants import ANY, KEY, configured_roles, grants_for, table_arn_suffix
 from .names import ACCESS, role_name, stack_name
 
 
 def describe_resource(spec: Spec, resource: str) -> str:
-    table = f"table/{spec.table_name}"
-    if resource == TABLE:
-        return table
-    if resource.startswith("index:"):
-        return f"{table}/index/{resource.split(':', 1)[1]}"
+    suffix = table_arn_suffix(resource)
+    if suffix is not None:
+        return f"table/{spec.table_name}{suffix}"
     if resource.startswith("s3:"):
         return f"s3://{resource.split(':', 1)[1]}"
     return {
-        BACKUPS: f"{table}/backup/*",
-        EXPORTS: f"{table}/export/*",
-        STREAM: f"{table}/stream/*",
         KEY: f"key (alias/{spec.table_name})",
         ANY: "* (action supports no resource ARN)",
     }[resource]
