@@ -57,33 +57,42 @@ def cmd_synth(args: argparse.Namespace) -> ExitCode:
     wrote = write_tree(args.out, rendered.tree, replace_all=not args.env_file)
     elapsed = (time.perf_counter() - started) * 1000
     action = "wrote" if wrote else "up to date:"
+    # stderr: stdout stays clean for commands that synth first (make plan > comment.md).
     print(
-        f"synth: {action} {rendered.file_count} files for {', '.join(rendered.tree)} in {args.out}/ ({elapsed:.0f} ms)"
+        f"synth: {action} {rendered.file_count} files for {', '.join(rendered.tree)} in {args.out}/ ({elapsed:.0f} ms)",
+        file=sys.stderr,
     )
     return ExitCode.OK
 
 
 def cmd_plan(args: argparse.Namespace) -> ExitCode:
     from .change.plan import (
+        environment_plan,
         parse_allow,
         plan_environment,
         plan_stack,
         read_template,
         refuse_if_blocked,
+        render_json,
         render_markdown,
         render_text,
     )
+    from .spec.loader import environment_file
 
     allowed = parse_allow(args.allow)
     if args.env:
         if args.old or args.new:
             raise BadInput("give OLD.json NEW.json, or --env ENV, not both")
-        plans = plan_environment(args.env, args.build, args.base)
+        env_file = environment_file(args.env, args.environments_dir)
+        plans, env_findings = plan_environment(args.env, args.build, args.base, env_file, args.designs_dir)
+        if env_findings:
+            plans.append(environment_plan(str(env_file), env_findings))
     elif args.old and args.new:
         plans = [plan_stack(f"{args.old} -> {args.new}", read_template(args.old), read_template(args.new))]
     else:
         raise BadInput("give OLD.json NEW.json, or --env ENV")
-    print(render_markdown(plans, allowed) if args.format == "markdown" else render_text(plans, allowed))
+    render = {"text": render_text, "markdown": render_markdown, "json": render_json}[args.format]
+    print(render(plans, allowed))
     refuse_if_blocked(plans, allowed, "plan")
     return ExitCode.OK
 
@@ -93,10 +102,15 @@ def _deploy(args: argparse.Namespace, destroy: bool) -> ExitCode:
     from .deploy.deployer import deploy_environment
     from .spec.loader import DESIGNS_DIR, environment_file, load_spec
     from .stacks.artifacts import read_stack_files
+    from .stacks.synth import Target, check_current
 
     allowed = parse_allow(getattr(args, "allow", ""))
-    spec = load_spec(environment_file(args.env, args.environments_dir), args.designs_dir or DESIGNS_DIR)
+    env_file = environment_file(args.env, args.environments_dir)
+    designs_dir = args.designs_dir or DESIGNS_DIR
+    spec = load_spec(env_file, designs_dir)
     stacks = read_stack_files(spec, args.build / args.env)
+    if not destroy:  # never deploy templates that are not what the YAML says now
+        check_current(Target(env_file, args.env), args.build, designs_dir)
     deploy_environment(spec, stacks, allowed, destroy=destroy)
     return ExitCode.OK
 
@@ -199,8 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", help="plan build/<env>/ against --base")
     p.add_argument("--base", default="HEAD", help="git ref for --env (default HEAD)")
     p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
-    p.add_argument("--format", choices=("text", "markdown"), default="text")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     p.add_argument("--allow", default=os.environ.get("ALLOW", ""), help="guard IDs to allow, comma-separated")
+    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
+    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
 
     _common(parsers["deploy"])
     parsers["deploy"].add_argument("--allow", default="", help="guard IDs to allow, comma-separated")

@@ -15,13 +15,15 @@ import pytest
 from templates_src.change.diff import create_only_properties
 from templates_src.cli import main as cli_main
 
-from .conftest import fixture_build, read_json
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, read_json
 
 DATA = fixture_build() / "prod" / "data.template.json"
 ACCESS = fixture_build() / "prod" / "access.template.json"
 
 
 def plan_main(args: list[str]) -> int:
+    if "--env" in args:  # the fixtures' environments and designs, relative to the test's git repo
+        args = [*args, "--environments-dir", "environments", "--designs-dir", str(FIXTURE_DESIGNS)]
     return cli_main(["plan", *args])
 
 
@@ -209,9 +211,10 @@ def test_bad_input_exits_2(
 
 
 def _git_repo_with_build(tmp_path: Path) -> Path:
-    """A throwaway git repo whose HEAD holds the fixture build (not the user's tree)."""
+    """A throwaway git repo whose HEAD holds the fixture environments and build (not the user's tree)."""
     repo = tmp_path / "repo"
     shutil.copytree(fixture_build(), repo / "build")
+    shutil.copytree(FIXTURE_ENVIRONMENTS, repo / "environments")
     for args in (
         ["init", "-q"],
         ["add", "-A"],
@@ -221,6 +224,13 @@ def _git_repo_with_build(tmp_path: Path) -> Path:
     return repo
 
 
+def _edit_environment_and_synth(repo: Path, env: str, extra: str) -> None:
+    path = repo / "environments" / f"{env}.yaml"
+    path.write_text(path.read_text() + extra)
+    args = ["synth", "--environments-dir", "environments", "--designs-dir", str(FIXTURE_DESIGNS), "--out", "build"]
+    assert cli_main(args) == 0
+
+
 def test_env_plan_against_a_git_ref(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -228,13 +238,38 @@ def test_env_plan_against_a_git_ref(
     monkeypatch.chdir(repo)
     assert plan_main(["--env", "prod", "--base", "HEAD"]) == 0
     assert capsys.readouterr().out.count("no changes") == 2
-    data = repo / "build" / "prod" / "data.template.json"
-    changed = read_json(data)
-    rename_table(changed)
-    data.write_text(json.dumps(changed))
+    _edit_environment_and_synth(repo, "prod", "table_name: conversations-prod-v2\n")
+    capsys.readouterr()
     assert plan_main(["--env", "prod", "--base", "HEAD"]) == 3
     out, err = capsys.readouterr()
     assert "BLOCKED G001 Table.TableName" in out and "plan: blocked by G001" in err
+    assert "~ table name: conversations-prod -> conversations-prod-v2" in out
+
+
+def test_a_stale_build_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _git_repo_with_build(tmp_path)
+    monkeypatch.chdir(repo)
+    path = repo / "environments" / "prod.yaml"
+    path.write_text(path.read_text().replace("ttl_days: 365", "ttl_days: 30"))
+    assert plan_main(["--env", "prod"]) == 2
+    assert "build/prod/ is stale: environments/prod.yaml or its design changed" in capsys.readouterr().err
+
+
+def test_protected_environment_turned_off_is_g013(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _git_repo_with_build(tmp_path)
+    monkeypatch.chdir(repo)
+    path = repo / "environments" / "prod.yaml"
+    path.write_text(path.read_text().replace("protected: true", "protected: false"))
+    _edit_environment_and_synth(repo, "prod", "")
+    capsys.readouterr()
+    assert plan_main(["--env", "prod"]) == 3
+    out = capsys.readouterr().out
+    assert "BLOCKED G013 environments/prod.yaml.protected: protected: true -> false" in out
+    assert plan_main(["--env", "prod", "--allow", "G013"]) == 0
 
 
 def test_unknown_guard_and_ref_are_bad_input(

@@ -2,7 +2,8 @@
 
 Whether a property change replaces a resource comes from the CloudFormation
 registry schemas cfn-lint ships (createOnlyProperties and
-conditionalCreateOnlyProperties), not from a hand-kept list.
+conditionalCreateOnlyProperties), plus the DynamoDB rules the schema does
+not carry (table_shape.extra_replacing: LSIs, key attribute types).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
+
+from .table_shape import extra_replacing
 
 # Properties whose change may replace the resource only under conditions
 # (e.g. a DynamoDB KeySchema) are treated as replacing: the safe reading.
@@ -83,6 +86,7 @@ def diff_templates(old: dict[str, Any], new: dict[str, Any]) -> list[ResourceCha
         create_only = create_only_properties(after["Type"])
         replacing = sorted(
             {p.split(".")[1] for p in paths if p.startswith("Properties.") and p.split(".")[1] in create_only}
+            | set(extra_replacing(before, after))
         )
         action = "Replace" if replacing else "Modify"
         changes.append(ResourceChange(logical_id, after["Type"], action, paths, replacing, before, after))

@@ -18,7 +18,8 @@ from ..errors import BadInput, Refused
 from ..stacks.artifacts import template_file
 from ..stacks.names import STACK_KINDS
 from .diff import ResourceChange, diff_templates
-from .guards import all_guards
+from .guards import g013_protection_turned_off, guard_rules, run_guards
+from .review import describe
 
 _SYMBOL = {"Add": "+", "Modify": "~", "Replace": "!", "Remove": "-"}
 EMPTY_TEMPLATE: dict[str, Any] = {"Resources": {}}
@@ -31,10 +32,15 @@ class StackPlan:
     findings: list[Diagnostic]
 
 
+def environment_plan(env_file: str, findings: list[Diagnostic]) -> StackPlan:
+    """Environment-level findings (G013) shown like a stack's."""
+    return StackPlan(f"{env_file} (environment)", [], findings)
+
+
 def parse_allow(text: str) -> frozenset[str]:
     """ "G002, g004" -> {"G002", "G004"}; unknown guard IDs are BadInput."""
     allowed = frozenset(a.strip().upper() for a in text.split(",") if a.strip())
-    known = all_guards()
+    known = [r.id for r in guard_rules() if r.severity == "error"]
     unknown = allowed - set(known)
     if unknown:
         raise BadInput(f"--allow: unknown guard id(s) {', '.join(sorted(unknown))}; allowed: {', '.join(known)}")
@@ -64,13 +70,22 @@ def validated(data: Any, label: str) -> dict[str, Any]:
 
 def plan_stack(label: str, old: dict[str, Any], new: dict[str, Any]) -> StackPlan:
     changes = diff_templates(old, new)
-    guards = all_guards()
-    findings = [f for change in changes for check in guards.values() for f in check(change)]
-    return StackPlan(label, changes, findings)
+    return StackPlan(label, changes, run_guards(changes))
 
 
 def git_template(base: str, path: Path) -> dict[str, Any] | None:
     """The template at a git ref, or None when it did not exist there."""
+    text = git_file(base, path)
+    if text is None:
+        return None
+    try:
+        return validated(json.loads(text), f"{base}:{path.as_posix()}")
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{base}:{path.as_posix()}: not JSON: {exc.msg}") from None
+
+
+def git_file(base: str, path: Path) -> str | None:
+    """A file's text at a git ref, or None when it did not exist there."""
     spec = f"{base}:{path.as_posix()}"
     try:
         proc = subprocess.run(["git", "show", spec], capture_output=True, text=True, check=False)
@@ -81,28 +96,44 @@ def git_template(base: str, path: Path) -> dict[str, Any] | None:
             return None
         reason = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"
         raise BadInput(f"git ref {base!r}: {reason}")
-    try:
-        return validated(json.loads(proc.stdout), spec)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{spec}: not JSON: {exc.msg}") from None
+    return proc.stdout
 
 
-def plan_environment(env: str, build_dir: Path, base: str) -> list[StackPlan]:
-    """build/<env>/ against the same files at a git ref."""
+def plan_environment(
+    env: str, build_dir: Path, base: str, env_file: Path | None = None, designs_dir: Path | None = None
+) -> tuple[list[StackPlan], list[Diagnostic]]:
+    """build/<env>/ against the same files at a git ref, and the environment file against its base.
+
+    With env_file, a stale build/<env>/ is refused (BadInput) rather than planned.
+    Returns the stack plans and the environment-level findings (G013).
+    """
     env_dir = build_dir / env
     if not env_dir.is_dir():
         raise BadInput(f"{env_dir}: no such environment build; run make synth")
+    env_findings: list[Diagnostic] = []
+    if env_file is not None:
+        from ..spec.loader import DESIGNS_DIR, load_spec
+        from ..spec.source import parse_source
+        from ..stacks.synth import Target, check_current
+
+        check_current(Target(env_file, env), build_dir, designs_dir or DESIGNS_DIR)
+        now = load_spec(env_file, designs_dir or DESIGNS_DIR)
+        before = git_file(base, env_file)
+        if before is not None:
+            was = parse_source(before, f"{base}:{env_file.as_posix()}").data.get("protected", True)
+            env_findings = g013_protection_turned_off.check_environment(now.env_file, was is True, now.env.protected)
     plans = []
     for kind in STACK_KINDS:
         path = env_dir / template_file(kind)
         if path.exists():
             old = git_template(base, path) or EMPTY_TEMPLATE
             plans.append(plan_stack(f"{env}/{kind} ({base} -> working tree)", old, read_template(path)))
-    return plans
+    return plans, env_findings
 
 
 def blocked(plans: list[StackPlan], allowed: frozenset[str]) -> list[Diagnostic]:
-    return [f for p in plans for f in p.findings if f.rule_id not in allowed]
+    """Errors not explicitly allowed; warnings never block."""
+    return [f for p in plans for f in p.findings if f.is_error and f.rule_id not in allowed]
 
 
 def refuse_if_blocked(plans: list[StackPlan], allowed: frozenset[str], what: str) -> None:
@@ -123,11 +154,48 @@ def render_text(plans: list[StackPlan], allowed: frozenset[str]) -> str:
             for p in c.paths:
                 mark = "  (replaces)" if p.split(".")[1:2] and p.split(".")[1] in c.replacing else ""
                 lines.append(f"       {p}{mark}")
+            for line in describe(c):
+                lines.append(f"       {line}")
         for f in plan.findings:
-            state = "allowed" if f.rule_id in allowed else "BLOCKED"
+            state = "warning" if not f.is_error else "allowed" if f.rule_id in allowed else "BLOCKED"
             lines.append(f"   {state} {f.rule_id} {f.where}.{f.path}: {f.message}")
             lines.append(f"      safe way forward: {f.way_forward}")
     return "\n".join(lines)
+
+
+def render_json(plans: list[StackPlan], allowed: frozenset[str]) -> str:
+    """For machines: every change with its reviewer's lines, every finding with its state."""
+    out = []
+    for plan in plans:
+        out.append(
+            {
+                "stack": plan.label,
+                "changes": [
+                    {
+                        "logical_id": c.logical_id,
+                        "type": c.resource_type,
+                        "action": c.action,
+                        "paths": c.paths,
+                        "replacing": c.replacing,
+                        "details": describe(c),
+                    }
+                    for c in plan.changes
+                ],
+                "findings": [
+                    {
+                        "rule_id": f.rule_id,
+                        "severity": f.severity,
+                        "resource": f.where,
+                        "property": f.path,
+                        "message": f.message,
+                        "way_forward": f.way_forward,
+                        "state": "warning" if not f.is_error else "allowed" if f.rule_id in allowed else "blocked",
+                    }
+                    for f in plan.findings
+                ],
+            }
+        )
+    return json.dumps(out, indent=2, sort_keys=True)
 
 
 def render_markdown(plans: list[StackPlan], allowed: frozenset[str]) -> str:
@@ -142,8 +210,14 @@ def render_markdown(plans: list[StackPlan], allowed: frozenset[str]) -> str:
             paths = "<br>".join(f"`{p}`" for p in c.paths) or "—"
             lines.append(f"| {c.action} | `{c.logical_id}` | `{c.resource_type}` | {paths} |")
         lines.append("")
+        for c in plan.changes:
+            details = describe(c)
+            if details:
+                lines += [f"<details open><summary><code>{c.logical_id}</code>: what changes</summary>", "", "```diff"]
+                lines += details
+                lines += ["```", "", "</details>", ""]
         for f in plan.findings:
-            state = "allowed" if f.rule_id in allowed else ":no_entry: **blocked**"
+            state = "warning" if not f.is_error else "allowed" if f.rule_id in allowed else ":no_entry: **blocked**"
             lines.append(
                 f"- {state} `{f.rule_id}` `{f.where}.{f.path}`: {f.message}. Safe way forward: {f.way_forward}."
             )

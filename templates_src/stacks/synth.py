@@ -66,6 +66,19 @@ def render_environment(spec: Spec, stacks: list[Stack]) -> dict[str, str]:
     return files
 
 
+def check_current(target: Target, build_root: Path, designs_dir: Path = DESIGNS_DIR) -> None:
+    """BadInput when build/<subdir>/ is not what synth renders now (a design or environment was edited)."""
+    from ..errors import BadInput
+    from .artifacts import is_current
+
+    rendered = render_all([target], designs_dir, with_taskcat=False)
+    if not is_current(build_root, rendered.tree, replace_all=False):
+        raise BadInput(
+            f"{build_root / target.subdir}/ is stale: {target.env_file} or its design changed since the last "
+            "synth; run make synth (and review the diff) first"
+        )
+
+
 def render_all(targets: list[Target], designs_dir: Path = DESIGNS_DIR, with_taskcat: bool = True) -> Rendered:
     """Render every target; raise SpecError with every target's problems.
 

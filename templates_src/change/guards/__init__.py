@@ -1,9 +1,10 @@
 """Data-loss guards for the offline plan: one guard per module, stable IDs.
 
 Each guard module holds its `RULE` (ID, title, the documentation behind it)
-and a `check` that looks at one resource change and returns diagnostics;
-they block the deploy unless the guard's ID is explicitly allowed
-(ALLOW=<id>).
+and a `check` that looks at one resource change (or a `check_plan` over all
+of a stack's changes, or, G013, a check of the environment file) and returns
+diagnostics; an error blocks the deploy unless its ID is explicitly allowed
+(ALLOW=<id>); a warning is printed and does not block.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from ..diff import ResourceChange
 
 STATEFUL_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::KMS::Key")
 
-Guard = Callable[[ResourceChange], list[Diagnostic]]
-
 
 def _modules() -> tuple[ModuleType, ...]:
     from . import (
@@ -26,6 +25,14 @@ def _modules() -> tuple[ModuleType, ...]:
         g003_ttl_rename,
         g004_protection_weakened,
         g005_encryption_key_changed,
+        g006_lsi_change,
+        g007_key_type_change,
+        g008_gsi_recreated,
+        g009_stream_view_type,
+        g010_billing_mode_switch,
+        g011_resource_type_change,
+        g012_logical_id_changed,
+        g013_protection_turned_off,
     )
 
     return (
@@ -34,6 +41,14 @@ def _modules() -> tuple[ModuleType, ...]:
         g003_ttl_rename,
         g004_protection_weakened,
         g005_encryption_key_changed,
+        g006_lsi_change,
+        g007_key_type_change,
+        g008_gsi_recreated,
+        g009_stream_view_type,
+        g010_billing_mode_switch,
+        g011_resource_type_change,
+        g012_logical_id_changed,
+        g013_protection_turned_off,
     )
 
 
@@ -41,5 +56,15 @@ def guard_rules() -> list[Rule]:
     return [m.RULE for m in _modules()]
 
 
-def all_guards() -> dict[str, Guard]:
-    return {m.RULE.id: m.check for m in _modules()}
+def run_guards(changes: list[ResourceChange]) -> list[Diagnostic]:
+    """Every guard on a stack's changes: per change (`check`), then across changes (`check_plan`)."""
+    found: list[Diagnostic] = []
+    modules = _modules()
+    for change in changes:
+        for module in modules:
+            if hasattr(module, "check"):
+                found.extend(module.check(change))
+    for module in modules:
+        if hasattr(module, "check_plan"):
+            found.extend(module.check_plan(changes))
+    return found

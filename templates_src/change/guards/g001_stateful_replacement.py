@@ -31,7 +31,10 @@ def check(change: ResourceChange) -> list[Diagnostic]:
                 "then remove it, and delete the data by hand after a backup",
             )
         ]
-    props = ", ".join(change.replacing)
+    # Reasons with a guard of their own (G006 LSIs, G007 key types, G011 resource type).
+    props = ", ".join(r for r in change.replacing if r not in ("LocalSecondaryIndexes", "AttributeDefinitions", "Type"))
+    if not props:
+        return []
     return [
         RULE.at(
             change.logical_id,

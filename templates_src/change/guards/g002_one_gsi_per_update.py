@@ -10,6 +10,7 @@ from typing import Any
 
 from ...diagnostics import Diagnostic, Rule
 from ..diff import ResourceChange
+from ..table_shape import TABLE_TYPES, changed_gsis, indexes
 
 RULE = Rule(
     "G002",
@@ -19,22 +20,12 @@ RULE = Rule(
 )
 
 
-def _indexes(resource: dict[str, Any]) -> dict[str, Any]:
-    return {g["IndexName"]: g for g in resource.get("Properties", {}).get("GlobalSecondaryIndexes", [])}
-
-
-def _shape(gsi: dict[str, Any]) -> Any:
-    # Throughput and contributor insights change in place; keys and projection do not.
-    return (gsi.get("KeySchema"), gsi.get("Projection"))
-
-
 def staged_sequence(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """One index change per deploy: deletions first, then creations."""
-    before, after = _indexes(old), _indexes(new)
-    changed = [n for n in before if n in after and _shape(before[n]) != _shape(after[n])]
-    removals = sorted(set(before) - set(after)) + changed
-    additions = sorted(set(after) - set(before)) + changed
-    current = sorted(before)
+    added, removed, recreated = changed_gsis(old, new)
+    removals = removed + recreated
+    additions = added + recreated
+    current = sorted(indexes(old, "GlobalSecondaryIndexes"))
     steps = []
     for name in removals:
         current = [n for n in current if n != name]
@@ -46,7 +37,7 @@ def staged_sequence(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
-    if change.resource_type != "AWS::DynamoDB::Table" or change.action != "Modify":
+    if change.resource_type not in TABLE_TYPES or change.action != "Modify":
         return []
     steps = staged_sequence(change.old, change.new)
     if len(steps) <= 1:

@@ -55,6 +55,22 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "point-in-time recovery would be turned off (its history is lost)",
             "keep PITR on; its 35-day history cannot be recovered once disabled",
         )
+    old_days = (old.get("PointInTimeRecoverySpecification") or {}).get("RecoveryPeriodInDays", 35)
+    new_days = (new.get("PointInTimeRecoverySpecification") or {}).get("RecoveryPeriodInDays", 35)
+    if old_pitr and new_pitr and new_days < old_days:
+        add(
+            "PointInTimeRecoverySpecification.RecoveryPeriodInDays",
+            f"the PITR window shrinks from {old_days} to {new_days} days (older restore points are gone at once)",
+            "keep the window; shorten it only after a backup, allowing G004 for that deploy",
+        )
+    if (old.get("SSESpecification") or {}).get("SSEEnabled") and not (new.get("SSESpecification") or {}).get(
+        "SSEEnabled"
+    ):
+        add(
+            "SSESpecification.SSEEnabled",
+            "KMS encryption would be turned off (AWS owned key)",
+            "keep encryption: customer_managed (or aws_managed)",
+        )
     old_key = (old.get("SSESpecification") or {}).get("KMSMasterKeyId")
     new_key = (new.get("SSESpecification") or {}).get("KMSMasterKeyId")
     if old_key and not new_key:

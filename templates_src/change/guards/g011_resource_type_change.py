@@ -1,0 +1,38 @@
+"""G011: a stateful resource changes type (e.g. Table <-> GlobalTable).
+
+CloudFormation treats a changed resource type as a new resource: it creates
+the new one and deletes the old, so a Table -> GlobalTable change in place
+can delete the table (AWS::DynamoDB::GlobalTable, "Considerations when
+migrating from AWS::DynamoDB::Table").
+"""
+
+from __future__ import annotations
+
+from ...diagnostics import Diagnostic, Rule
+from ..diff import ResourceChange
+from . import STATEFUL_TYPES
+
+RULE = Rule(
+    "G011",
+    "A table or key does not change resource type in place",
+    "error",
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-globaltable.html",
+)
+
+
+def check(change: ResourceChange) -> list[Diagnostic]:
+    if change.action != "Replace" or "Type" not in change.replacing:
+        return []
+    old_type = change.old.get("Type")
+    if old_type not in STATEFUL_TYPES and change.resource_type not in STATEFUL_TYPES:
+        return []
+    return [
+        RULE.at(
+            change.logical_id,
+            "Type",
+            f"{change.logical_id} changes type {old_type} -> {change.resource_type}: CloudFormation creates a new "
+            "resource and deletes the old one",
+            "keep the table Retained; deploy its removal from the stack (it stays, unmanaged); import it into the "
+            "stack as the new type with an IMPORT change set; then change it in later, reviewed deploys",
+        )
+    ]

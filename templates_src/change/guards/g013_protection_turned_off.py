@@ -1,0 +1,32 @@
+"""G013: a protected environment is turned unprotected.
+
+`protected: true` is what makes an environment keep Retain, deletion
+protection, PITR and a customer managed key, and what makes deploy add the
+stack policy and termination protection. Turning it off is the first step
+of every data loss the other guards block, so it is a change of its own.
+"""
+
+from __future__ import annotations
+
+from ...diagnostics import Diagnostic, Rule
+
+RULE = Rule(
+    "G013",
+    "A protected environment stays protected (termination protection kept)",
+    "error",
+    "README: Environment config reference (protected)",
+)
+
+
+def check_environment(env_file: str, was_protected: bool, is_protected: bool) -> list[Diagnostic]:
+    if not (was_protected and not is_protected):
+        return []
+    return [
+        RULE.at(
+            env_file,
+            "protected",
+            "protected: true -> false: the environment would lose its required Retain, deletion protection, PITR "
+            "and key, and deploy would stop protecting the stack",
+            "keep protected: true; to retire an environment, back it up, then allow G013 in a deploy of its own",
+        )
+    ]
