@@ -9,7 +9,6 @@ diagnostics; an error blocks the deploy unless its ID is explicitly allowed
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import ModuleType
 
 from ...diagnostics import Diagnostic, Rule
