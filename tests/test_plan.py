@@ -18,6 +18,7 @@ from templates_src.cli import main as cli_main
 from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, read_json
 
 DATA = fixture_build() / "prod" / "data.template.json"
+STAGING_DATA = fixture_build() / "staging" / "data.template.json"
 ACCESS = fixture_build() / "prod" / "access.template.json"
 
 
@@ -57,6 +58,7 @@ def swap_gsi(t: dict[str, Any]) -> None:
 
 def add_one_gsi(t: dict[str, Any]) -> None:
     table(t)["Properties"]["GlobalSecondaryIndexes"].append(gsi("ByTitle", "title"))
+    table(t)["Properties"]["AttributeDefinitions"].append({"AttributeName": "title", "AttributeType": "S"})
 
 
 def rename_ttl(t: dict[str, Any]) -> None:
@@ -88,6 +90,76 @@ def change_key(t: dict[str, Any]) -> None:
 
 def add_tag(t: dict[str, Any]) -> None:
     table(t)["Properties"]["Tags"].append({"Key": "Owner", "Value": "chat-team"})
+
+
+def attribute(t: dict[str, Any], name: str, type_: str) -> None:
+    defs = table(t)["Properties"]["AttributeDefinitions"]
+    defs[:] = [d for d in defs if d["AttributeName"] != name] + [{"AttributeName": name, "AttributeType": type_}]
+
+
+def add_lsi(t: dict[str, Any]) -> None:
+    attribute(t, "createdAt", "S")
+    table(t)["Properties"]["LocalSecondaryIndexes"] = [
+        {
+            "IndexName": "ByCreated",
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+            "KeySchema": [
+                {"AttributeName": "userId", "KeyType": "HASH"},
+                {"AttributeName": "createdAt", "KeyType": "RANGE"},
+            ],
+        }
+    ]
+
+
+def sort_key_type_change(t: dict[str, Any]) -> None:
+    attribute(t, "sk", "N")
+
+
+def gsi_projection_change(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "ALL"}
+
+
+def gsi_key_type_change(t: dict[str, Any]) -> None:
+    attribute(t, "updatedAt", "N")
+
+
+def stream_view_change(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["StreamSpecification"] = {"StreamViewType": "KEYS_ONLY"}
+
+
+def to_on_demand(t: dict[str, Any]) -> None:
+    props = table(t)["Properties"]
+    props["BillingMode"] = "PAY_PER_REQUEST"
+    props.pop("ProvisionedThroughput")
+    for gsi in props["GlobalSecondaryIndexes"]:
+        gsi.pop("ProvisionedThroughput")
+
+
+def to_global_table(t: dict[str, Any]) -> None:
+    table(t)["Type"] = "AWS::DynamoDB::GlobalTable"
+
+
+def rename_logical_id(t: dict[str, Any]) -> None:
+    t["Resources"]["ConversationsTable"] = t["Resources"].pop("Table")
+
+
+def shrink_pitr(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["PointInTimeRecoverySpecification"]["RecoveryPeriodInDays"] = 7
+
+
+def encryption_off(t: dict[str, Any]) -> None:
+    table(t)["Properties"]["SSESpecification"] = {"SSEEnabled": False}
+
+
+def grant_scan(t: dict[str, Any]) -> None:
+    statement = t["Resources"]["AppRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
+    statement["Action"] = [*statement["Action"], "dynamodb:Scan"]
+
+
+def widen_key_policy(t: dict[str, Any]) -> None:
+    t["Resources"]["TableKey"]["Properties"]["KeyPolicy"]["Statement"].append(
+        {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt"], "Resource": ["*"]}
+    )
 
 
 def rename_role(t: dict[str, Any]) -> None:
@@ -144,8 +216,109 @@ CORPUS: dict[str, tuple[Path, Callable[[dict[str, Any]], None], int, set[str], l
         ["! Replace AppRole (AWS::IAM::Role)", "Properties.RoleName  (replaces)"],
     ),
     "tag-added": (DATA, add_tag, 0, set(), ["~ Modify  Table", "Properties.Tags"]),
-    "one-gsi-added": (DATA, add_one_gsi, 0, set(), ["~ Modify  Table", "Properties.GlobalSecondaryIndexes"]),
+    "one-gsi-added": (
+        DATA,
+        add_one_gsi,
+        0,
+        set(),
+        [
+            "~ Modify  Table",
+            "Properties.GlobalSecondaryIndexes",
+            "+ GSI ByTitle: title (S, HASH); projection KEYS_ONLY",
+        ],
+    ),
+    "lsi-added": (
+        DATA,
+        add_lsi,
+        3,
+        {"G006"},
+        [
+            "! Replace Table",
+            "BLOCKED G006 Table.LocalSecondaryIndexes",
+            "+ LSI ByCreated: userId (S, HASH), createdAt (S, RANGE)",
+        ],
+    ),
+    "sort-key-type-change": (
+        DATA,
+        sort_key_type_change,
+        3,
+        {"G007"},
+        ["BLOCKED G007 Table.AttributeDefinitions", "sk S -> N"],
+    ),
+    "gsi-projection-change": (
+        DATA,
+        gsi_projection_change,
+        3,
+        {"G002", "G008"},
+        [
+            "BLOCKED G008 Table.GlobalSecondaryIndexes[ByUserUpdated]",
+            "~ GSI ByUserUpdated:",
+            "projection INCLUDE [conversationId, messageCount, title] -> userId (S, HASH), updatedAt (S, RANGE); projection ALL",
+        ],
+    ),
+    "gsi-key-type-change": (DATA, gsi_key_type_change, 3, {"G002", "G008"}, ["updatedAt (N, RANGE)"]),
+    "stream-view-change": (
+        DATA,
+        stream_view_change,
+        3,
+        {"G009"},
+        ["BLOCKED G009 Table.StreamSpecification.StreamViewType", "~ stream: NEW_AND_OLD_IMAGES -> KEYS_ONLY"],
+    ),
+    "billing-to-on-demand": (
+        STAGING_DATA,
+        to_on_demand,
+        0,
+        {"G010"},
+        ["warning G010 Table.BillingMode", "~ billing: PROVISIONED (read 5, write 5) -> PAY_PER_REQUEST"],
+    ),
+    "table-to-global-table": (DATA, to_global_table, 3, {"G011"}, ["BLOCKED G011 Table.Type"]),
+    "logical-id-renamed": (
+        DATA,
+        rename_logical_id,
+        3,
+        {"G001", "G012"},
+        ["BLOCKED G012 ConversationsTable.(logical ID): Table is renamed ConversationsTable"],
+    ),
+    "pitr-window-shrinks": (
+        DATA,
+        shrink_pitr,
+        3,
+        {"G004"},
+        [
+            "BLOCKED G004 Table.PointInTimeRecoverySpecification.RecoveryPeriodInDays",
+            "~ point-in-time recovery: on, 35 days -> on, 7 days",
+        ],
+    ),
+    "encryption-off": (
+        DATA,
+        encryption_off,
+        3,
+        {"G004"},
+        [
+            "BLOCKED G004 Table.SSESpecification.SSEEnabled",
+            "~ encryption: customer managed key TableKey.Arn -> AWS owned key",
+        ],
+    ),
+    "role-gains-scan": (
+        ACCESS,
+        grant_scan,
+        0,
+        set(),
+        ["+ grants: Allow dynamodb:Scan on import:conversations-prod-data-TableArn"],
+    ),
+    "key-policy-widened": (DATA, widen_key_policy, 0, set(), ['+ key policy: Allow kms:Decrypt to {"AWS": "*"} on *']),
 }
+
+
+def test_lsi_removal_is_the_reverse_of_an_addition() -> None:
+    """Removing an LSI replaces the table as adding one does."""
+    from templates_src.change.plan import plan_stack
+
+    with_lsi = read_json(DATA)
+    add_lsi(with_lsi)
+    plan = plan_stack("x", with_lsi, read_json(DATA))
+    assert [(c.action, c.replacing) for c in plan.changes] == [("Replace", ["LocalSecondaryIndexes"])]
+    assert {f.rule_id for f in plan.findings} == {"G006"}
 
 
 @pytest.mark.parametrize("case", sorted(CORPUS))
@@ -159,7 +332,7 @@ def test_mutation_is_classified(case: str, tmp_path: Path, capsys: pytest.Captur
     got = plan_main([str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--allow", ""])
     out, err = capsys.readouterr()
     assert got == code, out + err
-    found = {line.split()[1] for line in out.splitlines() if line.strip().startswith(("BLOCKED", "allowed"))}
+    found = {line.split()[1] for line in out.splitlines() if line.strip().startswith(("BLOCKED", "allowed", "warning"))}
     assert found == guards, out
     for text in texts:
         assert text in out, f"{text!r} not in:\n{out}"
