@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import yaml
 from botocore.stub import ANY, Stubber
 
 from templates_src.cli import main as cli_main
@@ -19,7 +22,7 @@ from templates_src.errors import AwsFailure, BadInput, ExitCode, Refused
 from templates_src.local import moto_server
 from templates_src.stacks.artifacts import read_stack_files
 
-from .conftest import fixture_build, fixture_cli_args
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, fixture_cli_args
 from .conftest import fixture_spec as spec_for
 
 
@@ -333,3 +336,169 @@ def test_protection_policy_denies_replace_and_delete_of_table_and_key() -> None:
     deny = [s for s in protection_policy()["Statement"] if s["Effect"] == "Deny"][0]
     assert deny["Action"] == ["Update:Replace", "Update:Delete"]
     assert deny["Resource"] == ["LogicalResourceId/Table", "LogicalResourceId/TableKey"]
+
+
+def _design_with_one_more_gsi(tmp_path: Path) -> tuple[Path, Path]:
+    """The fixture design plus a GSI and its pattern (as README's "Adding a GSI"), synthesised apart."""
+    designs = tmp_path / "designs"
+    shutil.copytree(FIXTURE_DESIGNS, designs)
+    path = designs / "conversations.yaml"
+    design = yaml.safe_load(path.read_text())
+    design["global_secondary_indexes"].append(
+        {
+            "name": "ByUserTitle",
+            "projection": "KEYS_ONLY",
+            "partition_key": {"name": "userId", "type": "S"},
+            "sort_key": {"name": "title", "type": "S"},
+        }
+    )
+    design["access_patterns"].append(
+        {
+            "name": "find-by-title",
+            "operation": "Query",
+            "index": "ByUserTitle",
+            "roles": ["app", "reader"],
+            "key_condition": "userId = :userId AND begins_with(title, :prefix)",
+            "example": {
+                "values": {":userId": "u-1", ":prefix": "Trip"},
+                "expect": [{"userId": "u-1", "sk": "CONV#c-1"}],
+            },
+        }
+    )
+    path.write_text(yaml.safe_dump(design, sort_keys=False))
+    build = tmp_path / "build"
+    args = [
+        "synth",
+        "--environments-dir",
+        str(FIXTURE_ENVIRONMENTS),
+        "--designs-dir",
+        str(designs),
+        "--out",
+        str(build),
+    ]
+    assert cli_main(args) == 0
+    return designs, build
+
+
+def _live(spec: Any) -> dict[str, Any]:
+    """What really exists, listed from the services (never inferred from a stack status)."""
+    ddb, iam = boto3.client("dynamodb", region_name=spec.env.region), boto3.client("iam", region_name=spec.env.region)
+    cf = boto3.client("cloudformation", region_name=spec.env.region)
+    tables = ddb.list_tables()["TableNames"]
+    gsis = sorted(
+        g["IndexName"]
+        for g in (
+            ddb.describe_table(TableName=spec.table_name)["Table"].get("GlobalSecondaryIndexes", [])
+            if spec.table_name in tables
+            else []
+        )
+    )
+    roles = sorted(r["RoleName"] for r in iam.list_roles(PathPrefix="/conversations/")["Roles"])
+    stacks = sorted(s["StackName"] for s in cf.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE")
+    return {"tables": tables, "gsis": gsis, "roles": roles, "stacks": stacks}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_local_create_update_no_change_destroy_verified_by_listing(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = spec_for(env)
+    designs, build_with_gsi = _design_with_one_more_gsi(tmp_path)
+    for key in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(key, raising=False)
+    with moto_server.running_moto_server(account_id=spec.env.account_id) as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        for key, value in moto_server.DUMMY_CREDENTIALS.items():
+            monkeypatch.setenv(key, value)
+        stacks = [f"conversations-{env}-access", f"conversations-{env}-data"]
+        roles = sorted(f"conversations-{env}-{r}" for r in ("app", "ops", "per-user", "reader", "stream-consumer"))
+
+        assert deploy_main(["--env", env]) == 0, capsys.readouterr().err
+        assert _live(spec) == {"tables": [spec.table_name], "gsis": ["ByUserUpdated"], "roles": roles, "stacks": stacks}
+
+        update = [
+            "deploy",
+            "--env",
+            env,
+            "--environments-dir",
+            str(FIXTURE_ENVIRONMENTS),
+            "--designs-dir",
+            str(designs),
+            "--build",
+            str(build_with_gsi),
+        ]
+        assert cli_main(update) == 0, capsys.readouterr().err
+        out = capsys.readouterr().out
+        assert "+ GSI ByUserTitle: userId (S, HASH), title (S, RANGE); projection KEYS_ONLY" in out
+        assert "+ grants: Allow dynamodb:Query on ${TableArn}/index/ByUserTitle" in out
+        assert _live(spec)["gsis"] == ["ByUserTitle", "ByUserUpdated"]
+
+        assert cli_main(update) == 0
+        assert capsys.readouterr().out.count(": no changes") == 2
+        assert _live(spec)["gsis"] == ["ByUserTitle", "ByUserUpdated"]
+
+        destroy = [
+            "destroy",
+            "--env",
+            env,
+            "--environments-dir",
+            str(FIXTURE_ENVIRONMENTS),
+            "--designs-dir",
+            str(designs),
+            "--build",
+            str(build_with_gsi),
+        ]
+        if spec.env.protected:
+            assert cli_main(destroy) == 3
+            assert _live(spec)["tables"] == [spec.table_name], "a refused destroy leaves everything"
+            cf = boto3.client("cloudformation", region_name=spec.env.region)
+            described = cf.describe_stacks(StackName=f"conversations-{env}-data")["Stacks"][0]
+            assert described["EnableTerminationProtection"] is True
+        else:
+            assert cli_main(destroy) == 0, capsys.readouterr().err
+            assert "conversations-dev-data: deleted (verified)" in capsys.readouterr().out
+            assert _live(spec) == {"tables": [], "gsis": [], "roles": [], "stacks": []}
+
+
+def test_destroy_that_leaves_the_table_is_a_failure_not_deleted() -> None:
+    """DELETE_COMPLETE is not proof: the table is looked up afterwards (moto once re-created it)."""
+    spec = spec_for("dev")
+    (data,) = [s for s in stack_files(spec, fixture_build() / "dev") if s.kind == "data"]
+    cf, ddb, lines = _client(), _client("dynamodb"), []
+    dev_id = STACK_ID.replace("prod", "dev")
+    with Stubber(cf) as stub, Stubber(ddb) as ddb_stub:
+        stub.add_response(
+            "describe_stacks",
+            {
+                "Stacks": [
+                    {"StackName": data.name, "StackId": dev_id, "CreationTime": NOW, "StackStatus": "CREATE_COMPLETE"}
+                ]
+            },
+        )
+        stub.add_response(
+            "describe_stacks",
+            {
+                "Stacks": [
+                    {"StackName": data.name, "StackId": dev_id, "CreationTime": NOW, "StackStatus": "CREATE_COMPLETE"}
+                ]
+            },
+        )
+        stub.add_response("delete_stack", {}, {"StackName": dev_id})
+        stub.add_response("describe_stack_events", {"StackEvents": []})
+        stub.add_response(
+            "describe_stacks",
+            {
+                "Stacks": [
+                    {"StackName": data.name, "StackId": dev_id, "CreationTime": NOW, "StackStatus": "DELETE_COMPLETE"}
+                ]
+            },
+        )
+        stub.add_client_error("describe_stacks", "ValidationError", f"Stack with id {data.name} does not exist")
+        ddb_stub.add_response(
+            "describe_table", {"Table": {"TableName": spec.table_name}}, {"TableName": spec.table_name}
+        )
+        deployer = Deployer(spec, cf, out=lines.append, sleep=lambda _: None, dynamodb=ddb)
+        with pytest.raises(AwsFailure, match=f"table {spec.table_name} still exist"):
+            deployer.destroy([data])
+        stub.assert_no_pending_responses()
+    assert not any("deleted" in line for line in lines)

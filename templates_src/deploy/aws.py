@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 from botocore import exceptions as bx
+from botocore.parsers import ResponseParserError
 
 from ..errors import AwsFailure
 
@@ -84,3 +85,8 @@ def aws_errors(what: str) -> Iterator[None]:
         raise AwsFailure(f"{what}: {hint}: {message}") from None
     except bx.BotoCoreError as exc:
         raise AwsFailure(f"{what}: {exc}") from None
+    except ResponseParserError:
+        raise AwsFailure(
+            f"{what}: {endpoint_hint()} answered with something that is not an AWS response (an HTTP 500 page?); "
+            "check the endpoint, or the local server's log"
+        ) from None

@@ -21,12 +21,13 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from ..change.guards import STATEFUL_TYPES
-from ..change.plan import EMPTY_TEMPLATE, StackPlan, plan_stack, refuse_if_blocked, render_text
+from ..change.guards import STATEFUL_TYPES, g013_protection_turned_off
+from ..change.plan import EMPTY_TEMPLATE, StackPlan, environment_plan, plan_stack, refuse_if_blocked, render_text
 from ..errors import AwsFailure, BadInput, Refused
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
-from ..stacks.names import DATA, KEY_ID, TABLE_ID
+from ..stacks.grants import configured_roles
+from ..stacks.names import ACCESS, DATA, KEY_ID, TABLE_ID, role_name
 from .aws import aws_errors, session
 
 POLL_S = 5.0
@@ -65,18 +66,27 @@ class Deployer:
         out: Callable[[str], None] = print,
         sleep: Callable[[float], None] = time.sleep,
         allowed: frozenset[str] = frozenset(),
+        dynamodb: Any = None,
+        iam: Any = None,
     ) -> None:
         self.spec, self.cf, self.out, self.sleep, self.allowed = spec, cf, out, sleep, allowed
+        # For destroy's verification: the resources themselves, not the stack status.
+        self.dynamodb, self.iam = dynamodb, iam
 
     # -- stack state -------------------------------------------------------------------
 
-    def stack_status(self, name: str) -> str | None:
+    def describe(self, name: str) -> dict[str, Any] | None:
         try:
-            return str(self.cf.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"])
+            described: dict[str, Any] = self.cf.describe_stacks(StackName=name)["Stacks"][0]
         except self.cf.exceptions.ClientError as exc:
             if "does not exist" in str(exc):
                 return None
             raise
+        return described
+
+    def stack_status(self, name: str) -> str | None:
+        described = self.describe(name)
+        return str(described["StackStatus"]) if described else None
 
     def deployed_template(self, name: str) -> dict[str, Any]:
         body = self.cf.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
@@ -106,23 +116,32 @@ class Deployer:
     # -- one stack ---------------------------------------------------------------------
 
     def deploy(self, stack: StackFiles) -> dict[str, str]:
-        status = self.stack_status(stack.name)
-        kind = self.change_set_type(stack.name, status)
+        described = self.describe(stack.name)
+        kind = self.change_set_type(stack.name, described["StackStatus"] if described else None)
+        if described and described.get("EnableTerminationProtection") and not self.spec.env.protected:
+            self._refuse_unprotecting(stack.name)
         deployed = self.deployed_template(stack.name) if kind == "UPDATE" else EMPTY_TEMPLATE
         offline = plan_stack(f"{stack.name} (deployed -> build)", deployed, stack.template_dict)
         self.out(render_text([offline], self.allowed))
         refuse_if_blocked([offline], self.allowed, f"{stack.name}: refused (see the plan above)")
 
         # Later calls use the change set's ARN: unambiguous whatever its name.
-        change_set = self.cf.create_change_set(
-            StackName=stack.name,
-            ChangeSetName=f"{stack.kind}-{datetime.now(timezone.utc):%Y%m%d%H%M%S}",
-            ChangeSetType=kind,
-            TemplateBody=stack.template,
-            Parameters=stack.parameters,
-            Tags=stack.tags,
-            Capabilities=stack.capabilities,
-        )["Id"]
+        try:
+            change_set = self.cf.create_change_set(
+                StackName=stack.name,
+                ChangeSetName=f"{stack.kind}-{datetime.now(timezone.utc):%Y%m%d%H%M%S}",
+                ChangeSetType=kind,
+                TemplateBody=stack.template,
+                Parameters=stack.parameters,
+                Tags=stack.tags,
+                Capabilities=stack.capabilities,
+            )["Id"]
+        except self.cf.exceptions.ClientError as exc:
+            # Some endpoints refuse an empty change set at once, in UpdateStack's words.
+            if not any(marker in str(exc) for marker in NO_CHANGES):
+                raise
+            self.out(f"{stack.name}: no changes")
+            return self._outputs(stack.name)
         described = self._wait_change_set(stack.name, change_set)
         if described["Status"] == "FAILED":
             reason = described.get("StatusReason", "")
@@ -153,6 +172,16 @@ class Deployer:
                 "termination protection on"
             )
         return self._outputs(stack.name)
+
+    def _refuse_unprotecting(self, name: str) -> None:
+        """G013 at deploy time: the deployed stack has termination protection, the environment is unprotected."""
+        plans = [
+            environment_plan(
+                f"{name} (deployed)", g013_protection_turned_off.check_environment(self.spec.env_file, True, False)
+            )
+        ]
+        self.out(render_text(plans, self.allowed))
+        refuse_if_blocked(plans, self.allowed, f"{name}: refused")
 
     def _wait_change_set(self, name: str, change_set: str) -> dict[str, Any]:
         deadline = time.monotonic() + TIMEOUT_S
@@ -244,7 +273,39 @@ class Deployer:
             final = self._follow_events(stack_id, started)
             if final != "DELETE_COMPLETE":
                 raise AwsFailure(f"{stack.name}: ended {final}")
-            self.out(f"{stack.name}: deleted")
+            self.verify_deleted(stack)
+            self.out(f"{stack.name}: deleted (verified)")
+
+    def verify_deleted(self, stack: StackFiles) -> None:
+        """A stack status is not proof: the stack must be gone by name, and so must what it owned."""
+        if self.stack_status(stack.name) is not None:
+            raise AwsFailure(f"{stack.name}: still listed after its delete completed")
+        remaining = []
+        if stack.kind == DATA and self.dynamodb is not None:
+            table = self.spec.table_name
+            if self.spec.env.retention == "Retain":
+                self.out(f"  table {table} kept, as its DeletionPolicy Retain says")
+            elif self._exists(lambda: self.dynamodb.describe_table(TableName=table), "ResourceNotFoundException"):
+                remaining.append(f"table {table}")
+        if stack.kind == ACCESS and self.iam is not None:
+            for role in configured_roles(self.spec):
+                name = role_name(self.spec, role)
+                if self._role_exists(name):
+                    remaining.append(f"role {name}")
+        if remaining:
+            raise AwsFailure(f"{stack.name}: deleted, but {', '.join(remaining)} still exist(s); delete by hand")
+
+    def _role_exists(self, name: str) -> bool:
+        return self._exists(lambda: self.iam.get_role(RoleName=name), "NoSuchEntity")
+
+    def _exists(self, describe: Callable[[], Any], missing_code: str) -> bool:
+        try:
+            describe()
+        except Exception as exc:  # botocore ClientError; its code says whether the resource is gone
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") == missing_code:
+                return False
+            raise
+        return True
 
 
 def check_caller(spec: Spec, sts: Any, configured_region: str | None) -> None:
@@ -266,9 +327,16 @@ def deploy_environment(spec: Spec, stacks: list[StackFiles], allowed: frozenset[
     with aws_errors(f"deploy {spec.env_name}"):
         aws = session()
         configured = aws.region_name
-        cf = aws.client("cloudformation", region_name=spec.env.region)
-        check_caller(spec, aws.client("sts", region_name=spec.env.region), configured)
-        deployer = Deployer(spec, cf, allowed=allowed)
+        region = spec.env.region
+        cf = aws.client("cloudformation", region_name=region)
+        check_caller(spec, aws.client("sts", region_name=region), configured)
+        deployer = Deployer(
+            spec,
+            cf,
+            allowed=allowed,
+            dynamodb=aws.client("dynamodb", region_name=region),
+            iam=aws.client("iam", region_name=region),
+        )
         if destroy:
             deployer.destroy(stacks)
         else:

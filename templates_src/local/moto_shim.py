@@ -1,12 +1,29 @@
-"""moto_server with one fix: outputs and exports after a change set executes.
+"""moto_server with the fixes this project's local flow needs, for moto 5.2.5 exactly (pinned).
 
-moto 5.2.5 applies a change set's resources but never refreshes the stack's
-outputs or registers its exports (create_stack and update_stack do), and a
-stack made by a CREATE change set cannot see other stacks' exports, so a
-second stack importing them fails with "No export named ...". Real
-CloudFormation does refresh them; this shim makes the local endpoint do the
-same so the change-set deploy can be exercised end to end. Nothing else of
-moto is changed.
+Each patch makes the local endpoint do what real CloudFormation does, so a
+local result means something; nothing else of moto is changed:
+
+1. Change sets: moto applies a change set's resources but never refreshes the
+   stack's outputs or registers its exports, and a stack made by a CREATE
+   change set cannot see other stacks' exports ("No export named ...").
+2. A change set that fails while executing left the stack half-applied and
+   the server answering HTTP 500 to every later call; here it ends as a
+   rollback (UPDATE_ROLLBACK_COMPLETE / ROLLBACK_COMPLETE) with the reason
+   as a stack event, as CloudFormation reports it.
+3. A table in a stack update: moto's DynamoDB Table has no CloudFormation
+   update handler, so any update dropped the table from the stack. Here the
+   changes CloudFormation applies in place are applied through moto's own
+   UpdateTable: GSIs created or deleted, stream on or off, billing mode,
+   throughput, deletion protection. A change CloudFormation would make by
+   replacement (table name) is refused, as the plan's guards refuse it.
+4. A KMS key with Tags: moto read CloudFormation's {Key, Value} tags as the
+   KMS API's {TagKey, TagValue} and failed (so staging and prod could not be
+   created locally).
+5. Describing a deleted stack (by its ARN) resolved its outputs, which
+   re-created the deleted table and roles; a deleted stack now has none.
+6. Termination protection: UpdateTerminationProtection is not implemented
+   (prod's deploy failed with HTTP 500), and DeleteStack ignored the flag;
+   here it is set, shown by DescribeStacks, and refuses a delete, as AWS does.
 
     python -m templates_src.local.moto_shim -H 127.0.0.1 -p PORT
 """
@@ -16,10 +33,18 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import CloudFormationBackend
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.core.responses import ActionResult
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import Table
+from moto.kms.models import Key
 from moto.server import main as moto_main
 
 _original_execute = CloudFormationBackend.execute_change_set
+_original_delete_stack = CloudFormationBackend.delete_stack
+_original_key_from_cfn = Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
 
 def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
@@ -31,15 +56,93 @@ def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None 
     stack = self.stacks[change_set.stack_id]
     stack.cross_stack_resources = self.exports
     stack.resource_map.cross_stack_resources = self.exports
-    _original_execute(self, change_set_name, stack_name)
-    stack._parse_template()
-    stack.output_map = stack._create_output_map()
+    try:
+        _original_execute(self, change_set_name, stack_name)
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+    except Exception as exc:  # noqa: BLE001 - any failure of moto's apply is a rollback here
+        failed = "CREATE" if change_set.change_set_type == "CREATE" else "UPDATE"
+        stack._add_stack_event(f"{failed}_FAILED", resource_status_reason=f"{type(exc).__name__}: {exc}")
+        stack.status = "ROLLBACK_COMPLETE" if failed == "CREATE" else "UPDATE_ROLLBACK_COMPLETE"
+        stack._add_stack_event(stack.status)
+        change_set.execution_status = "EXECUTE_FAILED"
+        return
     for export in stack.exports:
         self.exports[export.name] = export
 
 
+class _NoOutputs(dict[str, Any]):
+    """The output map of a deleted stack: nothing to resolve, so nothing is re-created."""
+
+    exports: list[Any] = []
+
+
+def _delete_stack(self: Any, name_or_stack_id: str) -> None:
+    for stack in self.stacks.values():
+        if name_or_stack_id in (stack.name, stack.stack_id) and stack.enable_termination_protection:
+            raise ValidationError(
+                message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
+            )
+    _original_delete_stack(self, name_or_stack_id)
+    for stack in self.deleted_stacks.values():
+        stack.output_map = _NoOutputs()
+
+
+def _update_termination_protection(self: Any) -> Any:
+    stack = self.cloudformation_backend.describe_stacks(self._get_param("StackName"))[0]
+    stack.enable_termination_protection = self._get_param("EnableTerminationProtection") in (True, "true")
+    return ActionResult({"StackId": stack.stack_id})
+
+
+def _table_update_from_cfn(
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+) -> Any:
+    table = original_resource
+    if new_resource_name != table.name:
+        raise ValueError(f"table {table.name} would be replaced by {new_resource_name}: not modelled locally")
+    props = cloudformation_json["Properties"]
+    current = {g.name for g in table.global_indexes}
+    wanted = {g["IndexName"]: g for g in props.get("GlobalSecondaryIndexes", [])}
+    index_updates = [{"Delete": {"IndexName": n}} for n in sorted(current - set(wanted))]
+    index_updates += [{"Create": wanted[n]} for n in sorted(set(wanted) - current)]
+    stream = props.get("StreamSpecification")
+    enabled = bool((table.stream_specification or {}).get("StreamEnabled"))
+    if stream is None and enabled:
+        table.set_stream_specification({"StreamEnabled": False})
+        table.latest_stream_label = None
+    elif stream is not None and not enabled:
+        table.set_stream_specification(dict(stream))
+    dynamodb_backends[account_id][region_name].update_table(
+        name=table.name,
+        attr_definitions=props.get("AttributeDefinitions"),
+        global_index=index_updates,
+        throughput=props.get("ProvisionedThroughput"),
+        billing_mode=props.get("BillingMode", "PROVISIONED"),
+        stream_spec={},
+        deletion_protection_enabled=bool(props.get("DeletionProtectionEnabled", False)),
+        warm_throughput=None,
+    )
+    return table
+
+
+def _key_from_cfn(cls: Any, resource_name: str, cloudformation_json: Any, *args: Any, **kwargs: Any) -> Any:
+    props = dict(cloudformation_json.get("Properties", {}))
+    if props.get("Tags"):
+        props["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props["Tags"]]
+    return _original_key_from_cfn(cls, resource_name, {**cloudformation_json, "Properties": props}, *args, **kwargs)
+
+
 def install() -> None:
     CloudFormationBackend.execute_change_set = _execute_change_set  # type: ignore[method-assign]
+    CloudFormationBackend.delete_stack = _delete_stack  # type: ignore[method-assign]
+    CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
+    Table.update_from_cloudformation_json = classmethod(_table_update_from_cfn)  # type: ignore[method-assign, assignment]
+    Key.create_from_cloudformation_json = classmethod(_key_from_cfn)  # type: ignore[method-assign, assignment]
 
 
 if __name__ == "__main__":
