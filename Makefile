@@ -34,9 +34,11 @@ RULES_DOC := docs/rules.md
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# Bootstrap output goes to stderr: `make plan FORMAT=markdown > comment.md` keeps stdout for the plan.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=compat
+	@echo "make: creating $(VENV) from pyproject.toml" >&2
+	@$(PYTHON) -m venv $(VENV) >&2
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=compat >&2
 	@touch $@
 
 # Test-time only: the AGPL IAM simulator, exactly as package-lock.json pins it.
@@ -73,7 +75,7 @@ security: $(CHECKOV_STAMP) ## checkov over build/ offline (own virtualenv); supp
 local: $(STAMP) ## Deploy to a moto server on 127.0.0.1, load samples, run every access pattern (DESIGN=<name> or ENV=dev)
 	@$(CLI) local $(if $(DESIGN),--design $(DESIGN),--env $(or $(ENV),dev))
 
-plan: synth ## Offline plan of build/ENV against git BASE (default HEAD) with data-loss guards; ALLOW=<guard id>
+plan: synth ## Offline plan of build/ENV against git BASE (default HEAD) with data-loss guards; FORMAT=markdown|json, ALLOW=<id>
 	@test -n "$(ENV)" || { echo "usage: make plan ENV=<env> [BASE=<git ref>] [ALLOW=G00x]" >&2; exit 2; }
 	@$(CLI) plan --env $(ENV) --base $(or $(BASE),HEAD) $(if $(ALLOW),--allow $(ALLOW)) $(if $(FORMAT),--format $(FORMAT))
 
