@@ -85,6 +85,13 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
             raise BadInput("give OLD.json NEW.json, or --env ENV, not both")
         env_file = environment_file(args.env, args.environments_dir)
         plans, env_findings = plan_environment(args.env, args.build, args.base, env_file, args.designs_dir)
+        if args.deployed:  # against what CloudFormation has now, instead of a git ref
+            from .deploy.deployer import plan_deployed
+            from .spec.loader import DESIGNS_DIR, load_spec
+            from .stacks.artifacts import read_stack_files
+
+            spec = load_spec(env_file, args.designs_dir or DESIGNS_DIR)
+            plans = plan_deployed(spec, read_stack_files(spec, args.build / args.env))
         if env_findings:
             plans.append(environment_plan(str(env_file), env_findings))
     elif args.old and args.new:
@@ -212,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new", nargs="?", type=Path, help="new template JSON")
     p.add_argument("--env", help="plan build/<env>/ against --base")
     p.add_argument("--base", default="HEAD", help="git ref for --env (default HEAD)")
+    p.add_argument(
+        "--deployed",
+        action="store_true",
+        help="with --env: plan against the deployed stacks (AWS credentials) instead of --base",
+    )
     p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")

@@ -427,6 +427,9 @@ def test_local_create_update_no_change_destroy_verified_by_listing(
             "--build",
             str(build_with_gsi),
         ]
+        capsys.readouterr()
+        assert cli_main(["plan", *update[1:], "--deployed"]) == 0, capsys.readouterr().err
+        assert "+ GSI ByUserTitle" in capsys.readouterr().out, "plan --deployed reads the live template"
         assert cli_main(update) == 0, capsys.readouterr().err
         out = capsys.readouterr().out
         assert "+ GSI ByUserTitle: userId (S, HASH), title (S, RANGE); projection KEYS_ONLY" in out

@@ -322,6 +322,19 @@ def check_caller(spec: Spec, sts: Any, configured_region: str | None) -> None:
         )
 
 
+def plan_deployed(spec: Spec, stacks: list[StackFiles]) -> list[StackPlan]:
+    """Each built stack against the template CloudFormation has deployed now (none: an empty one)."""
+    with aws_errors(f"plan {spec.env_name} against the deployed stacks"):
+        aws = session()
+        check_caller(spec, aws.client("sts", region_name=spec.env.region), aws.region_name)
+        reader = Deployer(spec, aws.client("cloudformation", region_name=spec.env.region))
+        plans = []
+        for stack in stacks:
+            deployed = reader.deployed_template(stack.name) if reader.describe(stack.name) else EMPTY_TEMPLATE
+            plans.append(plan_stack(f"{stack.name} (deployed -> build)", deployed, stack.template_dict))
+        return plans
+
+
 def deploy_environment(spec: Spec, stacks: list[StackFiles], allowed: frozenset[str], destroy: bool = False) -> None:
     """Deploy (or destroy) the environment's built stacks with the caller's credentials."""
     with aws_errors(f"deploy {spec.env_name}"):
