@@ -45,7 +45,7 @@ def _cases_for(project: str, env: str) -> list[Case]:
     arns = Arns.for_spec(spec)
     gsis = [g.name for g in spec.design.global_secondary_indexes]
     cmk = spec.env.encryption == "customer_managed"
-    via_dynamodb = (("kms:ViaService", f"dynamodb.{arns.region}.amazonaws.com"),)
+    via_dynamodb = (("kms:ViaService", f"dynamodb.{arns.region}.amazonaws.com"), ("kms:CallerAccount", arns.account))
     cases: list[Case] = []
     for role in configured_roles(spec):
 
@@ -82,7 +82,7 @@ def _cases_for(project: str, env: str) -> list[Case]:
                 "kms:Decrypt",
                 arns.key,
                 "the key only works through DynamoDB",
-                (("kms:ViaService", f"s3.{arns.region}.amazonaws.com"),),
+                (("kms:ViaService", f"s3.{arns.region}.amazonaws.com"), ("kms:CallerAccount", arns.account)),
             )
         if role == "reader" and cmk:
             add("deny", "kms:GenerateDataKey", arns.key, "readers do not encrypt", via_dynamodb)

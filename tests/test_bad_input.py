@@ -20,6 +20,7 @@ protected: false
 retention: Delete
 billing:
   mode: PAY_PER_REQUEST
+key_admins: [arn:aws:iam::123456789012:role/key-admin]
 tags:
   Team: chat
 """
@@ -37,7 +38,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "duplicate-tag-key": (
         GOOD + "  Team: other\n",
-        [f"qa.yaml:{LAST_LINE + 1}: tags.Team: error: key 'Team' appears twice (lines 9 and {LAST_LINE + 1})"],
+        [f"qa.yaml:{LAST_LINE + 1}: tags.Team: error: key 'Team' appears twice (lines 10 and {LAST_LINE + 1})"],
     ),
     "yaml11-boolean-no": (
         GOOD.replace("protected: false", "protected: no"),
@@ -85,7 +86,9 @@ CASES: dict[str, tuple[str, list[str]]] = {
         ["billing.read: error: PROVISIONED billing needs", "billing.write: error:", "[N101]"],
     ),
     "protected-but-deletable": (
-        GOOD.replace("protected: false\n", "encryption: aws_owned\n"),
+        GOOD.replace("protected: false\n", "encryption: aws_owned\n").replace(
+            "key_admins: [arn:aws:iam::123456789012:role/key-admin]\n", ""
+        ),
         [
             "qa.yaml:5: retention: error: a protected environment needs Retain",
             "encryption: error: a protected environment needs customer_managed",
@@ -131,7 +134,7 @@ def test_all_errors_are_reported_at_once(tmp_path: Path, capsys: pytest.CaptureF
     env_file.write_text(GOOD + "encryption: rot13\nttl_days: 0\nfoo: 1\n")
     assert synth(env_file, tmp_path / "o") == 2
     err = capsys.readouterr().err
-    for path in ("qa.yaml:10: encryption:", "qa.yaml:11: ttl_days:", "qa.yaml:12: foo:"):
+    for path in ("qa.yaml:11: encryption:", "qa.yaml:12: ttl_days:", "qa.yaml:13: foo:"):
         assert path in err
     assert "synth: 3 error(s); nothing written to" in err
 
@@ -141,9 +144,9 @@ def test_every_duplicate_is_reported_with_both_lines(tmp_path: Path, capsys: pyt
     env_file.write_text(GOOD + "region: eu-west-1\nprotected: on\n")
     assert synth(env_file, tmp_path / "o") == 2
     err = capsys.readouterr().err
-    assert "qa.yaml:10: region: error: key 'region' appears twice (lines 3 and 10)" in err
-    assert "qa.yaml:11: protected:" in err  # the duplicate and its YAML 1.1 boolean, both
-    assert "key 'protected' appears twice (lines 4 and 11)" in err
+    assert "qa.yaml:11: region: error: key 'region' appears twice (lines 3 and 11)" in err
+    assert "qa.yaml:12: protected:" in err  # the duplicate and its YAML 1.1 boolean, both
+    assert "key 'protected' appears twice (lines 4 and 12)" in err
 
 
 def test_good_config_passes(tmp_path: Path) -> None:

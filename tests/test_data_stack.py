@@ -41,18 +41,34 @@ def test_prod_is_protected_in_every_way() -> None:
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
-def test_key_policy_has_no_unconditioned_wildcard_principal(env: str) -> None:
+def test_key_policy_separates_duties_and_has_no_unconditioned_wildcard(env: str) -> None:
     policy = template(env)["Resources"]["TableKey"]["Properties"]["KeyPolicy"]
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert sorted(by_sid) == [
+        "AccountRecoveryOnly",
+        "GrantsOnlyForDynamoDB",
+        "KeyAdministratorsManageNeverUse",
+        "OnlyAdministratorsDisableDeleteOrRepolicy",
+        "UseOnlyThroughDynamoDB",
+    ]
     for statement in policy["Statement"]:
-        principal = statement["Principal"]
-        values = (
-            [principal]
-            if isinstance(principal, str)
-            else [v for vs in principal.values() for v in (vs if isinstance(vs, list) else [vs])]
-        )
-        if "*" in values:
-            assert statement.get("Condition"), f"wildcard principal without condition: {statement}"
-        assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+        if statement["Principal"] == {"AWS": "*"}:
+            assert statement["Effect"] == "Deny" and statement["Condition"], statement
+    admins = spec_for(env).env.key_admins
+    assert by_sid["KeyAdministratorsManageNeverUse"]["Principal"] == {"AWS": admins}
+    assert not {"kms:Decrypt", "kms:Encrypt", "kms:CreateGrant"} & set(
+        by_sid["KeyAdministratorsManageNeverUse"]["Action"]
+    )
+    assert by_sid["UseOnlyThroughDynamoDB"]["Condition"] == {
+        "StringEquals": {
+            "kms:CallerAccount": spec_for(env).env.account_id,
+            "kms:ViaService": "dynamodb.us-east-1.amazonaws.com",
+        }
+    }
+    assert by_sid["GrantsOnlyForDynamoDB"]["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    deny = by_sid["OnlyAdministratorsDisableDeleteOrRepolicy"]
+    assert deny["Action"] == ["kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"]
+    assert deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"][:-1] == admins
 
 
 def test_dev_differs_as_its_config_says() -> None:

@@ -70,6 +70,12 @@ RolePath = Annotated[
 ManagedPolicyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[\w+=,.@/-]+$")]
 
 
+# A named IAM role or user (not an account, not a wildcard).
+IamRoleOrUserArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$")
+]
+
+
 class TrustedRole(StrictModel):
     trusted: list[TrustedPrincipal] = Field(min_length=1)
 
@@ -111,6 +117,9 @@ class Environment(StrictModel):
     table_name: Optional[TableName] = None
     billing: Billing = Field(default_factory=Billing)
     encryption: Encryption = "customer_managed"
+    # customer_managed: who may manage the key (never use it). The principal
+    # that deploys the data stack must be one of them (KMS's lockout check).
+    key_admins: list[IamRoleOrUserArn] = Field(default_factory=list)
     point_in_time_recovery: PointInTimeRecovery = Field(default_factory=PointInTimeRecovery)
     deletion_protection: bool = True
     retention: Retention = "Retain"

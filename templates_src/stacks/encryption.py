@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from awacs import kms as kms_actions
-from awacs.aws import Allow, PolicyDocument, Principal, Statement
+from awacs.aws import Allow, ArnNotEquals, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals
 from troposphere import GetAtt, Ref, Sub, Tags, dynamodb, kms
 
 from ..spec.loader import Spec
@@ -13,20 +13,106 @@ from .names import KEY_ALIAS_ID, KEY_ID
 KEY_PENDING_WINDOW_DAYS = 30
 
 
-def key_policy() -> PolicyDocument:
-    # Delegating to IAM through the account root is the AWS default key
-    # policy; without it the key can become unmanageable (policy lockout).
-    # Principals are this account only: no wildcard principal.
+# Manage, never use: no Encrypt/Decrypt/GenerateDataKey and no CreateGrant
+# (a grant could hand its holder the use of the key).
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+)
+# What DynamoDB does with a table's key on the caller's behalf.
+KEY_USE_ACTIONS = (
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+# Actions that destroy access to the data: only administrators (and the root user, break-glass).
+KEY_DESTRUCTIVE_ACTIONS = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")
+ACCOUNT_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+
+
+def _actions(names: tuple[str, ...]) -> list[kms_actions.Action]:
+    return [kms_actions.Action(n.split(":", 1)[1]) for n in names]
+
+
+def key_policy(spec: Spec) -> PolicyDocument:
+    """Separated duties, following AWS's key policy for DynamoDB (encryption.usagenotes, key-policy-default).
+
+    Administrators manage and never use the key; anyone in the account may use
+    it only through DynamoDB in this region (and only where an IAM policy also
+    allows it: the account principal delegates to IAM); grants only for AWS
+    resources; an explicit Deny of disabling, deleting or re-writing the key's
+    policy for everyone but the administrators and the account's root user.
+    """
+    region = spec.env.region
+    via_dynamodb = {"kms:ViaService": f"dynamodb.{region}.amazonaws.com", "kms:CallerAccount": spec.env.account_id}
+    root = Principal("AWS", Sub(ACCOUNT_ROOT))
     return PolicyDocument(
         Version="2012-10-17",
         Statement=[
             Statement(
-                Sid="EnableIamPoliciesOfThisAccount",
+                Sid="KeyAdministratorsManageNeverUse",
                 Effect=Allow,
-                Principal=Principal("AWS", Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")),
-                Action=[kms_actions.Action("*")],
+                Principal=Principal("AWS", list(spec.env.key_admins)),
+                Action=_actions(KEY_ADMIN_ACTIONS),
                 Resource=["*"],
-            )
+            ),
+            # AWS requires the account to keep a way back in: without a statement
+            # for the account, deleting the administrators' roles would leave the
+            # key (and the table's data) unmanageable. Kept to reading and
+            # replacing the policy; PutKeyPolicy is denied below to every IAM
+            # principal but the administrators, so only the root user can use it.
+            Statement(
+                Sid="AccountRecoveryOnly",
+                Effect=Allow,
+                Principal=root,
+                Action=_actions(("kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy")),
+                Resource=["*"],
+            ),
+            Statement(
+                Sid="UseOnlyThroughDynamoDB",
+                Effect=Allow,
+                Principal=root,
+                Action=_actions(KEY_USE_ACTIONS),
+                Resource=["*"],
+                Condition=Condition(StringEquals(via_dynamodb)),
+            ),
+            Statement(
+                Sid="GrantsOnlyForDynamoDB",
+                Effect=Allow,
+                Principal=root,
+                Action=_actions(("kms:CreateGrant",)),
+                Resource=["*"],
+                Condition=Condition([Bool({"kms:GrantIsForAWSResource": "true"}), StringEquals(via_dynamodb)]),
+            ),
+            Statement(
+                Sid="OnlyAdministratorsDisableDeleteOrRepolicy",
+                Effect=Deny,
+                Principal=Principal("AWS", "*"),
+                Action=_actions(KEY_DESTRUCTIVE_ACTIONS),
+                Resource=["*"],
+                Condition=Condition(ArnNotEquals({"aws:PrincipalArn": [*spec.env.key_admins, Sub(ACCOUNT_ROOT)]})),
+            ),
         ],
     )
 
@@ -37,7 +123,7 @@ def build_key(spec: Spec) -> tuple[kms.Key, kms.Alias]:
         Description=f"Encrypts DynamoDB table {spec.table_name} ({spec.env_name})",
         EnableKeyRotation=True,
         PendingWindowInDays=KEY_PENDING_WINDOW_DAYS,
-        KeyPolicy=key_policy(),
+        KeyPolicy=key_policy(spec),
         Tags=Tags(**spec.tags),
         DeletionPolicy=spec.env.retention,
         UpdateReplacePolicy=spec.env.retention,

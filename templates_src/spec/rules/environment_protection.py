@@ -17,19 +17,38 @@ PROTECTED_KEEPS_DATA = Rule(
     "README: Environment config reference (protected)",
 )
 
-RULES = (PROTECTED_KEEPS_DATA,)
+KEY_ADMINS_NAMED = Rule(
+    "N202",
+    "A customer managed key names its administrators (key_admins), who manage but never use it",
+    "error",
+    "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-administrators",
+)
+
+RULES = (PROTECTED_KEEPS_DATA, KEY_ADMINS_NAMED)
 
 
 def check(env: Environment, src: Source) -> list[Diagnostic]:
+    found = []
+    if env.encryption == "customer_managed" and not env.key_admins:
+        found.append(
+            src.report(
+                KEY_ADMINS_NAMED,
+                ("key_admins",),
+                "customer_managed encryption needs key_admins: the role ARNs that may manage (not use) the key, "
+                "the role that deploys the data stack among them",
+            )
+        )
+    elif env.encryption != "customer_managed" and env.key_admins:
+        found.append(src.report(KEY_ADMINS_NAMED, ("key_admins",), "key_admins is only used with customer_managed"))
     if not env.protected:
-        return []
+        return found
     required = {
         ("retention",): (env.retention == "Retain", "Retain"),
         ("deletion_protection",): (env.deletion_protection, "true"),
         ("point_in_time_recovery", "enabled"): (env.point_in_time_recovery.enabled, "true"),
         ("encryption",): (env.encryption == "customer_managed", "customer_managed"),
     }
-    return [
+    return found + [
         src.report(
             PROTECTED_KEEPS_DATA, path, f"a protected environment needs {wanted} (set protected: false to opt out)"
         )
