@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from templates_src.spec.design import READ_OPERATIONS
 from templates_src.stacks.artifacts import template_file
 from templates_src.stacks.grants import configured_roles
 from templates_src.stacks.names import ACCESS, DATA, KEY_ID, role_logical_id
@@ -40,6 +41,20 @@ class Case:
     caller: str = ME
 
 
+def _key_names(spec: Any) -> tuple[str, ...]:
+    return tuple(sorted(spec.design.key_attributes()))
+
+
+def _request(spec: Any, pattern: Any, role: str) -> tuple[tuple[str, Any], ...]:
+    """The condition keys a well-behaved request of this pattern carries (per_user: its attributes)."""
+    if role != "per_user":
+        return ()
+    attributes = ("dynamodb:Attributes", (*_key_names(spec), *pattern.attributes))
+    if pattern.operation in READ_OPERATIONS:
+        return (attributes, ("dynamodb:Select", "SPECIFIC_ATTRIBUTES"))
+    return (attributes, ("dynamodb:ReturnValues", "NONE"))
+
+
 def _cases_for(project: str, env: str) -> list[Case]:
     spec = PROJECTS[project].spec(env)
     arns = Arns.for_spec(spec)
@@ -60,7 +75,7 @@ def _cases_for(project: str, env: str) -> list[Case]:
         for p in patterns:
             resource = f"{arns.table}/index/{p.index}" if p.index else arns.table
             for action in p.iam_actions():
-                add("allow", f"dynamodb:{action}", resource, f"pattern {p.name}", keys)
+                add("allow", f"dynamodb:{action}", resource, f"pattern {p.name}", keys + _request(spec, p, role))
         # What no role may do.
         for action in ("dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:UpdateTable"):
             add("deny", action, arns.table, "no pattern scans or manages the table", keys)
@@ -89,13 +104,57 @@ def _cases_for(project: str, env: str) -> list[Case]:
         if role in ("app", "per_user") and cmk:
             add("allow", "kms:GenerateDataKey", arns.key, "writers encrypt via DynamoDB", via_dynamodb)
         if role == "per_user":
+            mine = spec.design.per_user_key_prefix + ME
             other = (("dynamodb:LeadingKeys", (spec.design.per_user_key_prefix + SOMEONE_ELSE,)),)
             for p in patterns:
-                if p.index is None:
-                    for action in p.iam_actions():
-                        add("deny", f"dynamodb:{action}", arns.table, f"{p.name} on another user's key", other)
-            for gsi in gsis:
-                add("deny", "dynamodb:Query", f"{arns.table}/index/{gsi}", "index queries carry no caller check", keys)
+                request = _request(spec, p, role)
+                resource = f"{arns.table}/index/{p.index}" if p.index else arns.table
+                for action in p.iam_actions():
+                    act = f"dynamodb:{action}"
+                    add("deny", act, resource, f"{p.name} on another user's key", other + request)
+                    add("deny", act, resource, f"{p.name} with no leading key (Null guard)", request)
+                    add(
+                        "deny",
+                        act,
+                        resource,
+                        f"{p.name} with an empty key list",
+                        (("dynamodb:LeadingKeys", ()),) + request,
+                    )
+                    add("allow", act, resource, f"{p.name}, own key", (("dynamodb:LeadingKeys", (mine,)),) + request)
+                    if p.operation in READ_OPERATIONS:
+                        add(
+                            "deny",
+                            act,
+                            resource,
+                            f"{p.name} reading every attribute (Select)",
+                            keys + (("dynamodb:Select", "ALL_ATTRIBUTES"),),
+                        )
+                    else:
+                        for attribute in spec.design.protected_attributes:
+                            add(
+                                "deny",
+                                act,
+                                resource,
+                                f"{p.name} writing or removing protected {attribute}",
+                                keys
+                                + (
+                                    ("dynamodb:Attributes", (*_key_names(spec), attribute)),
+                                    ("dynamodb:ReturnValues", "NONE"),
+                                ),
+                            )
+                        add(
+                            "deny",
+                            act,
+                            resource,
+                            f"{p.name} reading the old item back (ReturnValues ALL_OLD)",
+                            keys + (("dynamodb:Attributes", _key_names(spec)), ("dynamodb:ReturnValues", "ALL_OLD")),
+                        )
+            queried = {p.index for p in patterns if p.index}
+            for gsi in sorted(set(gsis) - queried):
+                add("deny", "dynamodb:Query", f"{arns.table}/index/{gsi}", "an index no per_user pattern queries", keys)
+            for action in ("dynamodb:PutItem", "dynamodb:DeleteItem"):
+                if action not in used:
+                    add("deny", action, arns.table, "clients never replace or delete whole items", keys)
         if role == "stream_consumer":
             for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"):
                 add("allow", action, arns.stream, "read the table's stream")

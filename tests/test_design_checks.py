@@ -157,12 +157,46 @@ def test_reader_cannot_write_and_transactions_name_their_items(tmp_path: Path) -
     )
 
 
-def test_per_user_patterns_stay_on_the_base_table(tmp_path: Path) -> None:
+def test_per_user_queries_only_indexes_keyed_by_the_tenant(tmp_path: Path) -> None:
     d = base()
-    d["access_patterns"][pattern_index(d, "list-user-conversations")]["roles"] = ["app", "per_user"]
+    mine = d["access_patterns"][pattern_index(d, "list-user-conversations")]
+    mine.update(roles=["app", "per_user"], attributes=["title"])
+    assert not [p for p in problems_for(tmp_path, d) if "error" in p], "ByUserUpdated is keyed by userId: fine"
+    d["global_secondary_indexes"].append(
+        {"name": "ByConversation", "partition_key": {"name": "conversationId", "type": "S"}}
+    )
+    d["access_patterns"].append(
+        {
+            "name": "by-conversation",
+            "operation": "Query",
+            "index": "ByConversation",
+            "key_condition": "conversationId = :c",
+            "roles": ["per_user"],
+            "attributes": ["title"],
+        }
+    )
     out = problems_for(tmp_path, d)
     assert any(
-        p.startswith("access_patterns[list-user-conversations].roles: error: per_user patterns must use the base table")
+        p.startswith("access_patterns[by-conversation].roles: error: per_user patterns need dynamodb:LeadingKeys")
+        and "partitioned by 'conversationId', not the tenant key 'userId'" in p
+        for p in out
+    ), out
+
+
+def test_per_user_writes_name_attributes_never_protected_ones_and_never_put(tmp_path: Path) -> None:
+    d = base()
+    start = d["access_patterns"][pattern_index(d, "start-my-conversation")]
+    start["attributes"] = ["title", "messageCount"]
+    d["access_patterns"][pattern_index(d, "list-messages")]["attributes"] = []
+    d["access_patterns"][pattern_index(d, "create-conversation")]["roles"] = ["app", "per_user"]
+    d["access_patterns"][pattern_index(d, "create-conversation")]["attributes"] = ["title"]
+    out = problems_for(tmp_path, d)
+    assert any(
+        p.startswith("access_patterns[start-my-conversation].attributes: error: messageCount: protected") for p in out
+    ), out
+    assert any(p.startswith("access_patterns[list-messages].attributes: error: a per_user pattern lists") for p in out)
+    assert any(
+        p.startswith("access_patterns[create-conversation].operation: error: a PutItem replaces the whole item")
         for p in out
     ), out
 

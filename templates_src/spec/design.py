@@ -139,6 +139,9 @@ class AccessPattern(StrictModel):
     # For TransactWriteItems: IAM authorises each item action, not the call.
     item_operations: list[ItemWriteOperation] = Field(default_factory=list)
     roles: list[PatternRole] = Field(min_length=1)
+    # Non-key attributes the pattern reads or writes. For per_user they become
+    # the dynamodb:Attributes the client may touch (keys are always allowed).
+    attributes: list[AttributeName] = Field(default_factory=list)
     example: Optional[PatternExample] = None
 
     def iam_actions(self) -> tuple[str, ...]:
@@ -168,6 +171,9 @@ class Design(StrictModel):
     # per_user patterns: the table partition key holds this prefix + the
     # caller's Cognito identity id, which IAM checks through dynamodb:LeadingKeys.
     per_user_key_prefix: str = ""
+    # Attributes a per_user client must never write (TTL, message role, counters):
+    # its writes are limited by dynamodb:Attributes and may not use PutItem.
+    protected_attributes: list[AttributeName] = Field(default_factory=list)
     # Items `make local` loads before running the access patterns' examples.
     sample_items: list[Item] = Field(default_factory=list)
     access_patterns: list[AccessPattern] = Field(min_length=1)

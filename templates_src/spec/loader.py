@@ -76,12 +76,22 @@ def environment_file(name: str, environments_dir: Path = ENVIRONMENTS_DIR) -> Pa
     return environments_dir / f"{name}.yaml"
 
 
-@functools.cache
 def load_design(path: Path) -> tuple[Design, list[Diagnostic]]:
     """Return the design and its warnings; raise SpecError on errors.
 
-    Cached: several environments share one design (models are frozen).
+    Cached per file version: several environments share one design (models
+    are frozen), and a file edited since is read again.
     """
+    try:
+        stat = path.stat()
+        version = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        version = (0, 0)  # read_source reports the unreadable file
+    return _load_design(path, version)
+
+
+@functools.cache
+def _load_design(path: Path, version: tuple[int, int]) -> tuple[Design, list[Diagnostic]]:
     src = read_source(path)
     design = validate(Design, src)
     found = check_design(design, src)

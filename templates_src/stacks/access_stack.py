@@ -14,11 +14,14 @@ from awacs.aws import (
     Allow,
     Condition,
     ForAllValuesStringEquals,
+    ForAnyValueStringEquals,
     ForAnyValueStringLike,
+    Null,
     PolicyDocument,
     Principal,
     Statement,
     StringEquals,
+    StringEqualsIfExists,
 )
 from troposphere import Export, GetAtt, ImportValue, Output, Parameter, Ref, Sub, Tags, Template, encode_to_dict, iam
 
@@ -42,7 +45,10 @@ from .names import (
 PERMISSIONS_BOUNDARY_PARAMETER = "PermissionsBoundaryArn"
 _CONDITION_OPERATORS: dict[str, Any] = {
     "StringEquals": StringEquals,
+    "StringEqualsIfExists": StringEqualsIfExists,
+    "Null": Null,
     "ForAllValues:StringEquals": ForAllValuesStringEquals,
+    "ForAnyValue:StringEquals": ForAnyValueStringEquals,
     "ForAnyValue:StringLike": ForAnyValueStringLike,
 }
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec.design import READ_OPERATIONS
+from ..spec.design import READ_OPERATIONS, AccessPattern
 from ..spec.loader import Spec
 from .names import ROLES
 
@@ -97,24 +97,57 @@ def configured_roles(spec: Spec) -> list[str]:
 
 def _pattern_grants(spec: Spec, role: str) -> list[Grant]:
     patterns = spec.design.patterns_for(role)
+    if role == "per_user":
+        return _per_user_grants(spec, patterns)
     table_actions = sorted({f"dynamodb:{a}" for p in patterns if p.index is None for a in p.iam_actions()})
     # Querying an index is authorised on the index ARN alone, so name each
     # queried index instead of "index/*" (which would also open future ones).
     indexes = sorted({p.index for p in patterns if p.index is not None})
-    condition: dict[str, dict[str, Any]] = {}
-    if role == "per_user":
-        # ForAllValues: every key in the request must be the caller's own.
-        # Scan carries no leading keys and would pass, so Scan is never granted.
-        condition = {
-            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [spec.design.per_user_key_prefix + COGNITO_SUB]}
-        }
     grants = []
     if table_actions:
-        grants.append(Grant("TableItems", tuple(table_actions), (TABLE,), condition))
+        grants.append(Grant("TableItems", tuple(table_actions), (TABLE,)))
     if indexes:
-        grants.append(Grant("IndexQueries", ("dynamodb:Query",), tuple(index(i) for i in indexes), condition))
-    writes = any(p.operation not in READ_OPERATIONS for p in patterns)
-    grants.extend(_key_grants(spec, writes))
+        grants.append(Grant("IndexQueries", ("dynamodb:Query",), tuple(index(i) for i in indexes)))
+    grants.extend(_key_grants(spec, any(p.operation not in READ_OPERATIONS for p in patterns)))
+    return grants
+
+
+# Fine-grained access for clients (DynamoDB developer guide, specifying-conditions.html):
+# every key in the request is the caller's own (ForAllValues) and there is at
+# least one (ForAnyValue and the Null guard: ForAllValues holds for a missing
+# or empty set), only the named attributes, reads by specific attributes,
+# writes that do not return whole old items.
+READ_SELECT = "SPECIFIC_ATTRIBUTES"
+WRITE_RETURN_VALUES = ("NONE", "UPDATED_NEW", "UPDATED_OLD")
+
+
+def _per_user_grants(spec: Spec, patterns: list[AccessPattern]) -> list[Grant]:
+    design = spec.design
+    keys = set(design.key_attributes())  # table and index keys: every request carries them
+    leading = [design.per_user_key_prefix + COGNITO_SUB]
+    grants = []
+    reads = [p for p in patterns if p.operation in READ_OPERATIONS]
+    writes = [p for p in patterns if p.operation not in READ_OPERATIONS]
+    for group, sid, extra in (
+        (reads, "OwnItemsRead", {"StringEqualsIfExists": {"dynamodb:Select": READ_SELECT}}),
+        (writes, "OwnItemsWrite", {"StringEqualsIfExists": {"dynamodb:ReturnValues": list(WRITE_RETURN_VALUES)}}),
+    ):
+        if not group:
+            continue
+        attributes = sorted(keys | {a for p in group for a in p.attributes})
+        condition: dict[str, dict[str, Any]] = {
+            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": leading, "dynamodb:Attributes": attributes},
+            "ForAnyValue:StringEquals": {"dynamodb:LeadingKeys": leading},
+            "Null": {"dynamodb:LeadingKeys": "false"},
+            **extra,
+        }
+        table_actions = sorted({f"dynamodb:{a}" for p in group if p.index is None for a in p.iam_actions()})
+        if table_actions:
+            grants.append(Grant(sid, tuple(table_actions), (TABLE,), condition))
+        indexes = sorted({p.index for p in group if p.index is not None})
+        if indexes:
+            grants.append(Grant(f"{sid}Index", ("dynamodb:Query",), tuple(index(i) for i in indexes), condition))
+    grants.extend(_key_grants(spec, bool(writes)))
     return grants
 
 

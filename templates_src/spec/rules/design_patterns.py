@@ -29,7 +29,9 @@ TRANSACTION_ITEMS = Rule(
     "error",
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html",
 )
-PER_USER_BASE_TABLE = Rule("D305", "per_user patterns use the base table (dynamodb:LeadingKeys)", "error", _IAM)
+PER_USER_BASE_TABLE = Rule(
+    "D305", "per_user patterns use the table or an index keyed by the tenant key (dynamodb:LeadingKeys)", "error", _IAM
+)
 READER_READS = Rule("D306", "The reader role only reads", "error", "README: Least-privilege roles")
 KEY_CONDITION_REQUIRED = Rule("D307", "Item and Query patterns have a key_condition", "error", _KEY_CONDITIONS)
 KEY_CONDITION_SYNTAX = Rule("D308", "A key_condition is a valid key condition expression", "error", _KEY_CONDITIONS)
@@ -46,6 +48,15 @@ WHOLE_KEY = Rule(
 
 HAS_EXAMPLE = Rule("D312", "Every access pattern has an example that make local runs", "warning", "README: make local")
 
+PER_USER_ATTRIBUTES = Rule("D313", "per_user patterns name the attributes the client may read or write", "error", _IAM)
+PER_USER_NO_PROTECTED_WRITES = Rule("D314", "per_user writes name no protected attribute", "error", _IAM)
+PER_USER_NO_PUT = Rule(
+    "D315",
+    "per_user never replaces whole items (PutItem) when attributes are protected",
+    "error",
+    "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html",
+)
+
 RULES = (
     UNIQUE_NAMES,
     INDEX_ONLY_FOR_QUERY,
@@ -59,6 +70,9 @@ RULES = (
     EXAMPLE_VALUES,
     WHOLE_KEY,
     HAS_EXAMPLE,
+    PER_USER_ATTRIBUTES,
+    PER_USER_NO_PROTECTED_WRITES,
+    PER_USER_NO_PUT,
 )
 
 
@@ -104,13 +118,8 @@ def _check_pattern(design: Design, src: Source, i: int, pattern: AccessPattern) 
         )
     if pattern.operation != "TransactWriteItems" and pattern.item_operations:
         add(TRANSACTION_ITEMS, "item_operations", "only TransactWriteItems takes item_operations")
-    if "per_user" in pattern.roles and pattern.index is not None:
-        add(
-            PER_USER_BASE_TABLE,
-            "roles",
-            "per_user patterns must use the base table: dynamodb:LeadingKeys constrains the table's "
-            "partition key, which an index query does not carry",
-        )
+    if "per_user" in pattern.roles:
+        found.extend(_check_per_user(design, src, i, pattern))
     if pattern.operation not in READ_OPERATIONS and "reader" in pattern.roles:
         add(READER_READS, "roles", f"the reader role is read-only; {pattern.operation} is a write")
     if pattern.example is None:
@@ -159,5 +168,48 @@ def _check_pattern(design: Design, src: Source, i: int, pattern: AccessPattern) 
             WHOLE_KEY,
             "key_condition",
             f"{pattern.operation} addresses one item: use equality on the whole key ({wanted})",
+        )
+    return found
+
+
+def _check_per_user(design: Design, src: Source, i: int, pattern: AccessPattern) -> list[Diagnostic]:
+    """Fine-grained access (specifying-conditions.html): LeadingKeys, Attributes, no whole-item replace."""
+    found = []
+
+    def add(rule: Rule, field: str, message: str) -> None:
+        found.append(src.report(rule, ("access_patterns", i, field), message))
+
+    tenant_key = design.partition_key.name
+    if pattern.index is not None and pattern.index in design.index_names():
+        index_partition = design.index_key(pattern.index)[0].name
+        if index_partition != tenant_key:
+            add(
+                PER_USER_BASE_TABLE,
+                "roles",
+                f"per_user patterns need dynamodb:LeadingKeys to be the caller's own key: index {pattern.index!r} is "
+                f"partitioned by {index_partition!r}, not the tenant key {tenant_key!r}",
+            )
+    if not pattern.attributes:
+        add(
+            PER_USER_ATTRIBUTES,
+            "attributes",
+            "a per_user pattern lists the non-key attributes the client may read or write (dynamodb:Attributes); "
+            "keys are always allowed",
+        )
+    writes = pattern.operation not in READ_OPERATIONS
+    protected = sorted(set(pattern.attributes) & set(design.protected_attributes))
+    if writes and protected:
+        add(
+            PER_USER_NO_PROTECTED_WRITES,
+            "attributes",
+            f"{', '.join(protected)}: protected (protected_attributes); a per_user client must never write it",
+        )
+    puts = pattern.operation == "PutItem" or "PutItem" in pattern.item_operations
+    if puts and design.protected_attributes:
+        add(
+            PER_USER_NO_PUT,
+            "operation",
+            "a PutItem replaces the whole item and would drop protected attributes "
+            f"({', '.join(design.protected_attributes)}); give per_user an UpdateItem (SET) pattern instead",
         )
     return found
