@@ -87,7 +87,7 @@ destroy: $(STAMP) ## Delete ENV's stacks (access first); refused for protected e
 	@test -n "$(ENV)" || { echo "usage: make destroy ENV=<env>" >&2; exit 2; }
 	@$(CLI) destroy --env $(ENV)
 
-moto-server: $(STAMP) ## A local AWS endpoint for `make deploy` (PORT=5000, ACCOUNT=<env's account id>)
+moto-server: $(STAMP) ## A local AWS endpoint for `make deploy` (PORT=5000, ACCOUNT=111111111111: set the env's account)
 	MOTO_ACCOUNT_ID=$(or $(ACCOUNT),111111111111) $(PY) -m templates_src.local.moto_shim -H 127.0.0.1 -p $(or $(PORT),5000)
 
 taskcat-lint: $(TASKCAT_STAMP) ## taskcat lint of build/taskcat/.taskcat.yml, offline, in its own virtualenv

@@ -100,7 +100,7 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
         raise BadInput("give OLD.json NEW.json, or --env ENV")
     render = {"text": render_text, "markdown": render_markdown, "json": render_json}[args.format]
     print(render(plans, allowed))
-    refuse_if_blocked(plans, allowed, "plan")
+    refuse_if_blocked(plans, allowed)
     return ExitCode.OK
 
 
@@ -181,8 +181,10 @@ def _common(p: argparse.ArgumentParser, env_required: bool = True) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # The console script and scripts/*.py show their own name; `python -m` shows PROG.
+    invoked = Path(sys.argv[0]).name
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=PROG if invoked in ("__main__.py", "-c", "") else invoked,
         description="Conversation-table infrastructure as code: designs + environments -> CloudFormation.",
         epilog="Exit codes: 0 ok, 1 AWS failure, 2 bad input, 3 refused by a guard. "
         "`make` reports any failure as 2: call this command for the exact code.",

@@ -41,6 +41,17 @@ class Case:
     caller: str = ME
 
 
+def _default_key_policy(case: Case, arns: Arns) -> dict[str, Any] | None:
+    """Another KMS key (an export key): assume AWS's default key policy, which delegates to IAM."""
+    if not case.action.startswith("kms:"):
+        return None
+    root = f"arn:aws:iam::{arns.account}:root"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"}],
+    }
+
+
 def _key_names(spec: Any) -> tuple[str, ...]:
     return tuple(sorted(spec.design.key_attributes()))
 
@@ -183,6 +194,56 @@ def _cases_for(project: str, env: str) -> list[Case]:
                 "export objects",
             )
             add("deny", "s3:PutObject", f"arn:aws:s3:::{ops.export_bucket}/elsewhere/x", "outside the export prefix")
+            obj = f"arn:aws:s3:::{ops.export_bucket}/{ops.export_prefix}AWSDynamoDB/data.json.gz"
+            owner_acl = (("s3:x-amz-acl", "bucket-owner-full-control"),)
+            add("allow", "s3:PutObject", obj, "export with the bucket owner's ACL", owner_acl)
+            add("allow", "s3:PutObjectAcl", obj, "the ACL DynamoDB's export sets", owner_acl)
+            for action in ("s3:PutObject", "s3:PutObjectAcl"):
+                add("deny", action, obj, "exports can never be made public", (("s3:x-amz-acl", "public-read"),))
+                add(
+                    "deny",
+                    action,
+                    obj,
+                    "nor be granted to anyone by header",
+                    (("s3:x-amz-grant-read", "uri=http://acs.amazonaws.com/groups/global/AllUsers"),),
+                )
+            add("allow", "s3:AbortMultipartUpload", obj, "exports clean up their uploads")
+            if ops.export_kms_key_arn:
+                other_key = ops.export_kms_key_arn[:-12] + "000000000000"
+                add(
+                    "allow",
+                    "s3:PutObject",
+                    obj,
+                    "SSE-KMS with the export key",
+                    (
+                        ("s3:x-amz-server-side-encryption", "aws:kms"),
+                        ("s3:x-amz-server-side-encryption-aws-kms-key-id", ops.export_kms_key_arn),
+                    ),
+                )
+                add(
+                    "deny",
+                    "s3:PutObject",
+                    obj,
+                    "exports are encrypted with the export key only",
+                    (
+                        ("s3:x-amz-server-side-encryption", "aws:kms"),
+                        ("s3:x-amz-server-side-encryption-aws-kms-key-id", other_key),
+                    ),
+                )
+                add(
+                    "allow",
+                    "kms:GenerateDataKey",
+                    ops.export_kms_key_arn,
+                    "encrypt exports through S3",
+                    (("kms:ViaService", f"s3.{arns.region}.amazonaws.com"),),
+                )
+                add(
+                    "deny",
+                    "kms:GenerateDataKey",
+                    ops.export_kms_key_arn,
+                    "the export key works only through S3",
+                    (("kms:ViaService", f"dynamodb.{arns.region}.amazonaws.com"),),
+                )
             add(
                 "deny",
                 "s3:GetObject",
@@ -223,7 +284,7 @@ def decisions() -> dict[Case, dict[str, Any]]:
                     "resource": case.resource,
                     "accountId": arns.account,
                     "context": {k: list(v) if isinstance(v, tuple) else v for k, v in case.context},
-                    "resourcePolicy": key_policy if case.action.startswith("kms:") else None,
+                    "resourcePolicy": key_policy if case.resource == arns.key else _default_key_policy(case, arns),
                 }
             )
     return dict(zip(all_cases, simulate(requests), strict=True))

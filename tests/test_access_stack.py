@@ -18,7 +18,7 @@ from templates_src.stacks.names import role_logical_id
 
 from .conftest import FIXTURE_DESIGNS, SECURITY_PROJECTS, fixture_build, read_json, resources_of
 from .conftest import fixture_spec as spec_for
-from .iam_support import Arns, role_policies
+from .iam_support import Arns, resolve, role_policies
 
 PROJECTS = SECURITY_PROJECTS
 PROJECT_ENV_ROLES = [
@@ -76,7 +76,9 @@ def expected_actions(env: str, role: str, project: str = "fixture") -> set[str]:
             "s3:putobjectacl",
             "s3:abortmultipartupload",
         }
-        return base | (KMS_READ if cmk else set())
+        assert spec.env.access is not None and spec.env.access.roles.ops is not None
+        export_key = {"kms:decrypt", "kms:generatedatakey"} if spec.env.access.roles.ops.export_kms_key_arn else set()
+        return base | (KMS_READ if cmk else set()) | export_key
     raise AssertionError(role)
 
 
@@ -128,6 +130,7 @@ def test_trust_policies_come_from_the_config() -> None:
     assert app_trust == [
         {
             "Action": ["sts:AssumeRole"],
+            "Condition": {"StringEquals": {"aws:SourceAccount": "333333333333"}},
             "Effect": "Allow",
             "Principal": {"Service": ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]},
         }
@@ -226,3 +229,24 @@ def test_policy_size_limit_is_checked_at_synth(
     assert code == 2
     assert "qa.yaml:8: access.roles.app: error: inline policy is" in err and "IAM allows 200 per role" in err
     assert "[A002]" in err
+
+
+@pytest.mark.parametrize(("project", "env"), [(p, e) for p, proj in PROJECTS.items() for e in proj.env_names])
+def test_trust_seen_through_sub_never_opens_an_account_implicitly(project: str, env: str) -> None:
+    """Resolve every trust policy as CloudFormation would (Fn::Sub included), then check who may assume."""
+    spec = PROJECTS[project].spec(env)
+    if spec.env.access is None:
+        return
+    arns = Arns.for_spec(spec)
+    template = read_json(PROJECTS[project].build / env / "access.template.json")
+    for logical_id, role in resources_of(template, "AWS::IAM::Role").items():
+        config_name = next(r for r in configured_roles(spec) if role_logical_id(r) == logical_id)
+        config = getattr(spec.env.access.roles, config_name)
+        for statement in resolve(role["Properties"]["AssumeRolePolicyDocument"], spec, arns)["Statement"]:
+            principal = statement["Principal"]
+            if "Service" in principal:
+                assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == spec.env.account_id
+            for aws in principal.get("AWS", []):
+                assert aws != "*", f"{logical_id} trusts everyone"
+                if aws.endswith(":root"):
+                    assert config.trust_whole_account, f"{logical_id} trusts the whole account {aws} implicitly"

@@ -30,7 +30,7 @@ LAST_LINE = GOOD.count("\n")
 # name -> (config text, substrings stderr must contain)
 CASES: dict[str, tuple[str, list[str]]] = {
     "yaml-syntax": ("design: [conversations\nregion: x\n", ["qa.yaml:2: (file): error: YAML syntax error", "[Y001]"]),
-    "empty-file": ("", ["qa.yaml: (top level): error: file is empty", "[Y002]"]),
+    "empty-file": ("", ["qa.yaml:1: (top level): error: file is empty", "[Y002]"]),
     "not-a-mapping": ("- a\n- b\n", ["qa.yaml:1: (top level): error: expected a mapping", "[Y002]"]),
     "duplicate-top-level-key": (
         GOOD + "region: eu-west-1\n",

@@ -136,11 +136,13 @@ def blocked(plans: list[StackPlan], allowed: frozenset[str]) -> list[Diagnostic]
     return [f for p in plans for f in p.findings if f.is_error and f.rule_id not in allowed]
 
 
-def refuse_if_blocked(plans: list[StackPlan], allowed: frozenset[str], what: str) -> None:
+def refuse_if_blocked(plans: list[StackPlan], allowed: frozenset[str], what: str = "") -> None:
     found = blocked(plans, allowed)
     if found:
         ids = ",".join(sorted({f.rule_id for f in found}))
-        raise Refused(f"{what}: blocked by {ids}; fix the change, or allow it explicitly with ALLOW={ids}")
+        raise Refused(
+            f"{what}blocked by {ids}; fix the change, or allow it explicitly: --allow {ids} (make: ALLOW={ids})"
+        )
 
 
 def render_text(plans: list[StackPlan], allowed: frozenset[str]) -> str:

@@ -123,7 +123,7 @@ class Deployer:
         deployed = self.deployed_template(stack.name) if kind == "UPDATE" else EMPTY_TEMPLATE
         offline = plan_stack(f"{stack.name} (deployed -> build)", deployed, stack.template_dict)
         self.out(render_text([offline], self.allowed))
-        refuse_if_blocked([offline], self.allowed, f"{stack.name}: refused (see the plan above)")
+        refuse_if_blocked([offline], self.allowed, f"{stack.name}: refused (see the plan above): ")
 
         # Later calls use the change set's ARN: unambiguous whatever its name.
         try:
@@ -181,7 +181,7 @@ class Deployer:
             )
         ]
         self.out(render_text(plans, self.allowed))
-        refuse_if_blocked(plans, self.allowed, f"{name}: refused")
+        refuse_if_blocked(plans, self.allowed, f"{name}: refused: ")
 
     def _wait_change_set(self, name: str, change_set: str) -> dict[str, Any]:
         deadline = time.monotonic() + TIMEOUT_S
@@ -337,7 +337,12 @@ def plan_deployed(spec: Spec, stacks: list[StackFiles]) -> list[StackPlan]:
 
 def deploy_environment(spec: Spec, stacks: list[StackFiles], allowed: frozenset[str], destroy: bool = False) -> None:
     """Deploy (or destroy) the environment's built stacks with the caller's credentials."""
-    with aws_errors(f"deploy {spec.env_name}"):
+    if destroy and spec.env.protected:  # no AWS call needed to refuse
+        raise Refused(
+            f"{spec.env_name} is protected: destroy refused (its table is Retain, deletion-protected "
+            "and the data stack has termination protection)"
+        )
+    with aws_errors(f"{'destroy' if destroy else 'deploy'} {spec.env_name}"):
         aws = session()
         configured = aws.region_name
         region = spec.env.region

@@ -76,14 +76,28 @@ IamRoleOrUserArn = Annotated[
 ]
 
 
+SourceArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$")]
+
+
 class TrustedRole(StrictModel):
     trusted: list[TrustedPrincipal] = Field(min_length=1)
+    # An account id (or :root) trusts every principal that account allows:
+    # only with this set, never implied.
+    trust_whole_account: bool = False
+    # Service principals: the functions, clusters or tasks that may assume the
+    # role (aws:SourceArn, ArnLike); aws:SourceAccount is always set.
+    source_arns: list[SourceArn] = Field(default_factory=list)
+
+
+KmsKeyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]{36}$")]
 
 
 class OpsRole(TrustedRole):
     # Backups and exports to S3 (seed 001's "Data Management").
     export_bucket: BucketName
     export_prefix: S3Prefix = "dynamodb-exports/"
+    # Exports encrypted with this KMS key (SSE-KMS) instead of the bucket's default.
+    export_kms_key_arn: Optional[KmsKeyArn] = None
 
 
 class PerUserRole(StrictModel):

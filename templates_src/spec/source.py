@@ -136,7 +136,7 @@ def parse_source(text: str, label: str) -> Source:
         loader.dispose()
     if data is None:
         raise SpecError(
-            [yaml_input.NOT_A_MAPPING.at(label, "(top level)", "file is empty; expected a mapping of settings")]
+            [yaml_input.NOT_A_MAPPING.at(label, "(top level)", "file is empty; expected a mapping of settings", line=1)]
         )
     if not isinstance(data, dict):
         raise SpecError(

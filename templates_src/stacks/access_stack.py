@@ -12,7 +12,10 @@ from typing import Any
 from awacs.aws import (
     Action,
     Allow,
+    ArnEqualsIfExists,
+    ArnLike,
     Condition,
+    ConditionElement,
     ForAllValuesStringEquals,
     ForAnyValueStringEquals,
     ForAnyValueStringLike,
@@ -46,6 +49,7 @@ PERMISSIONS_BOUNDARY_PARAMETER = "PermissionsBoundaryArn"
 _CONDITION_OPERATORS: dict[str, Any] = {
     "StringEquals": StringEquals,
     "StringEqualsIfExists": StringEqualsIfExists,
+    "ArnEqualsIfExists": ArnEqualsIfExists,
     "Null": Null,
     "ForAllValues:StringEquals": ForAllValuesStringEquals,
     "ForAnyValue:StringEquals": ForAnyValueStringEquals,
@@ -70,6 +74,8 @@ def resource_value(spec: Spec, resource: str) -> Any:
         return Sub("arn:${AWS::Partition}:s3:::" + resource.split(":", 1)[1])
     if resource == ANY:
         return "*"
+    if resource.startswith("arn:"):  # a resource the environment names by ARN (an export key)
+        return resource
     raise ValueError(f"unknown grant resource {resource!r}")
 
 
@@ -116,8 +122,18 @@ def trust_policy(spec: Spec, role: str) -> PolicyDocument:
     ]
     statements = []
     if services:
+        # Confused deputy: the service may assume the role only for this
+        # account (and, when named, these functions or clusters).
+        condition: list[ConditionElement] = [StringEquals({"aws:SourceAccount": spec.env.account_id})]
+        if config.source_arns:
+            condition.append(ArnLike({"aws:SourceArn": sorted(config.source_arns)}))
         statements.append(
-            Statement(Effect=Allow, Principal=Principal("Service", services), Action=[Action("sts", "AssumeRole")])
+            Statement(
+                Effect=Allow,
+                Principal=Principal("Service", services),
+                Action=[Action("sts", "AssumeRole")],
+                Condition=Condition(condition),
+            )
         )
     if accounts:
         statements.append(

@@ -30,7 +30,22 @@ BACKUP_TABLE_ACTIONS = (
 BACKUP_DESCRIBE_ACTIONS = ("dynamodb:DescribeBackup",)
 EXPORT_DESCRIBE_ACTIONS = ("dynamodb:DescribeExport",)
 # What DynamoDB's export writes into the bucket as the caller.
-EXPORT_S3_WRITE_ACTIONS = ("s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectAcl")
+# What DynamoDB's export writes into the bucket as the caller (S3DataExport_Requesting.html
+# lists all three as required). No ACL may make an object public: a canned
+# ACL, if any, is bucket-owner-full-control, and no grant headers at all.
+EXPORT_S3_PUT_ACTIONS = ("s3:PutObject",)
+EXPORT_S3_ACL_ACTIONS = ("s3:PutObjectAcl",)
+EXPORT_S3_ABORT_ACTIONS = ("s3:AbortMultipartUpload",)
+EXPORT_ACL_SAFE: dict[str, dict[str, Any]] = {
+    "StringEqualsIfExists": {"s3:x-amz-acl": "bucket-owner-full-control"},
+    "Null": {
+        "s3:x-amz-grant-full-control": "true",
+        "s3:x-amz-grant-read": "true",
+        "s3:x-amz-grant-read-acp": "true",
+        "s3:x-amz-grant-write-acp": "true",
+    },
+}
+EXPORT_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 KEY_DECRYPT_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 KEY_ENCRYPT_DECRYPT_ACTIONS = KEY_DECRYPT_ACTIONS + (
     "kms:Encrypt",
@@ -167,8 +182,27 @@ def _ops_grants(spec: Spec, role: str) -> list[Grant]:
         Grant("DescribeBackups", BACKUP_DESCRIBE_ACTIONS, (BACKUPS,)),
         Grant("DescribeExports", EXPORT_DESCRIBE_ACTIONS, (EXPORTS,)),
         Grant("ListBackups", BACKUP_LIST_ACTIONS, (ANY,)),
-        Grant("WriteExportObjects", EXPORT_S3_WRITE_ACTIONS, (export_objects(ops.export_bucket, ops.export_prefix),)),
+        *_export_grants(spec, ops.export_bucket, ops.export_prefix, ops.export_kms_key_arn),
         *_key_grants(spec, writes=False),
+    ]
+
+
+def _export_grants(spec: Spec, bucket: str, prefix: str, key_arn: str | None) -> list[Grant]:
+    objects = (export_objects(bucket, prefix),)
+    put_condition = {op: dict(values) for op, values in EXPORT_ACL_SAFE.items()}
+    grants = []
+    if key_arn is not None:
+        # A request that names an encryption must name this key (IfExists: a
+        # multipart UploadPart carries no encryption headers).
+        put_condition["StringEqualsIfExists"]["s3:x-amz-server-side-encryption"] = "aws:kms"
+        put_condition["ArnEqualsIfExists"] = {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}
+        via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{spec.env.region}.amazonaws.com"}}
+        grants.append(Grant("ExportKeyViaS3", EXPORT_KEY_ACTIONS, (key_arn,), via_s3))
+    return [
+        Grant("WriteExportObjects", EXPORT_S3_PUT_ACTIONS, objects, put_condition),
+        Grant("ExportObjectAcl", EXPORT_S3_ACL_ACTIONS, objects, EXPORT_ACL_SAFE),
+        Grant("AbortExportUploads", EXPORT_S3_ABORT_ACTIONS, objects),
+        *grants,
     ]
 
 

@@ -13,6 +13,8 @@ def describe_resource(spec: Spec, resource: str) -> str:
         return f"table/{spec.table_name}{suffix}"
     if resource.startswith("s3:"):
         return f"s3://{resource.split(':', 1)[1]}"
+    if resource.startswith("arn:"):
+        return resource
     return {
         KEY: f"key (alias/{spec.table_name})",
         ANY: "* (action supports no resource ARN)",

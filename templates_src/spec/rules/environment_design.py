@@ -30,7 +30,26 @@ STREAM_CONSUMER_NEEDS_STREAM = Rule(
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html",
 )
 
-RULES = (TTL_NEEDS_ATTRIBUTE, ROLE_HAS_PATTERNS, STREAM_CONSUMER_NEEDS_STREAM)
+WHOLE_ACCOUNT_TRUST_EXPLICIT = Rule(
+    "N404",
+    "A role trusts a whole account only with trust_whole_account: true",
+    "error",
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts",
+)
+SOURCE_ARNS_FOR_SERVICES = Rule(
+    "N405",
+    "source_arns goes with a service principal",
+    "error",
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
+)
+
+RULES = (
+    TTL_NEEDS_ATTRIBUTE,
+    ROLE_HAS_PATTERNS,
+    STREAM_CONSUMER_NEEDS_STREAM,
+    WHOLE_ACCOUNT_TRUST_EXPLICIT,
+    SOURCE_ARNS_FOR_SERVICES,
+)
 
 
 def check(env: Environment, design: Design, src: Source) -> list[Diagnostic]:
@@ -54,6 +73,28 @@ def check(env: Environment, design: Design, src: Source) -> list[Diagnostic]:
                     ("access", "roles", role),
                     f"design {design.name!r} has no access pattern for role {role!r}; a role with nothing to do "
                     "must not exist",
+                )
+            )
+    for role in ("app", "reader", "stream_consumer", "ops"):
+        config = getattr(roles, role)
+        if config is None:
+            continue
+        accounts = [p for p in config.trusted if p.isdigit() or p.endswith(":root")]
+        if accounts and not config.trust_whole_account:
+            found.append(
+                src.report(
+                    WHOLE_ACCOUNT_TRUST_EXPLICIT,
+                    ("access", "roles", role, "trusted"),
+                    f"{', '.join(accounts)}: trusts every principal of the account; name the role (arn:...:role/...) "
+                    "or set trust_whole_account: true",
+                )
+            )
+        if config.source_arns and not any(p.endswith(".amazonaws.com") for p in config.trusted):
+            found.append(
+                src.report(
+                    SOURCE_ARNS_FOR_SERVICES,
+                    ("access", "roles", role, "source_arns"),
+                    "source_arns narrows a service principal; this role trusts none",
                 )
             )
     if roles.stream_consumer is not None and env.stream_view_type is None:
