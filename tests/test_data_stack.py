@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -187,3 +188,47 @@ def test_aws_managed_encryption_uses_the_dynamodb_alias(tmp_path) -> None:
     # Safe defaults when a setting is left out.
     assert props["DeletionProtectionEnabled"] is True
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_protected_environments_get_a_backup_plan_with_its_own_vault_key() -> None:
+    resources = template("prod")["Resources"]
+    vault, key = resources["BackupVault"], resources["BackupVaultKey"]
+    assert vault["DeletionPolicy"] == vault["UpdateReplacePolicy"] == "Retain"
+    assert vault["Properties"]["EncryptionKeyArn"] == {"Fn::GetAtt": ["BackupVaultKey", "Arn"]}
+    assert key["Properties"]["EnableKeyRotation"] is True
+    sids = {s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    assert {"UseOnlyThroughBackup", "GrantsOnlyForBackup", "OnlyAdministratorsDisableDeleteOrRepolicy"} <= sids
+    (rule,) = resources["BackupPlan"]["Properties"]["BackupPlan"]["BackupPlanRule"]
+    assert rule["ScheduleExpression"] == "cron(0 3 * * ? *)" and rule["Lifecycle"] == {"DeleteAfterDays": 35}
+    assert rule["TargetBackupVault"] == {"Ref": "BackupVault"}
+    selection = resources["BackupSelection"]["Properties"]["BackupSelection"]
+    assert selection["Resources"] == [{"Fn::GetAtt": ["Table", "Arn"]}]
+    trust = resources["BackupRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": "backup.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "333333333333"}}
+    assert "RoleName" not in resources["BackupRole"]["Properties"], "unnamed: taskcat regions must not collide"
+    assert not [r for r in template("dev")["Resources"].values() if r["Type"].startswith("AWS::Backup::")]
+
+
+def test_backup_opt_out_needs_a_reason_and_copies_go_where_named(tmp_path: Path) -> None:
+    from templates_src.errors import SpecError
+    from templates_src.spec.loader import load_spec
+    from templates_src.stacks.data_stack import build_data_stack
+
+    from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS
+
+    prod = (FIXTURE_ENVIRONMENTS / "prod.yaml").read_text()
+    opted_out = tmp_path / "prod.yaml"
+    opted_out.write_text(prod + "backup: {enabled: false}\n")
+    with pytest.raises(SpecError) as exc:
+        load_spec(opted_out, FIXTURE_DESIGNS)
+    assert [(p.rule_id, p.path) for p in exc.value.problems] == [("N203", "backup.enabled")]
+    opted_out.write_text(prod + "backup: {enabled: false, reason: restored from the EU copy instead}\n")
+    assert "BackupVault" not in build_data_stack(load_spec(opted_out, FIXTURE_DESIGNS)).template_dict["Resources"]
+    vault = "arn:aws:backup:us-west-2:333333333333:backup-vault:conversations-dr"
+    copied = tmp_path / "prod.yaml"
+    copied.write_text(prod + f"backup: {{retention_days: 90, copy_to_vault_arn: '{vault}'}}\n")
+    resources = build_data_stack(load_spec(copied, FIXTURE_DESIGNS)).template_dict["Resources"]
+    (rule,) = resources["BackupPlan"]["Properties"]["BackupPlan"]["BackupPlanRule"]
+    assert rule["Lifecycle"] == {"DeleteAfterDays": 90}
+    assert rule["CopyActions"] == [{"DestinationBackupVaultArn": vault, "Lifecycle": {"DeleteAfterDays": 90}}]

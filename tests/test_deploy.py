@@ -163,7 +163,7 @@ def _begin_update(stub: Stubber, deployed: str) -> None:
             "TemplateBody": ANY,
             "Parameters": ANY,
             "Tags": ANY,
-            "Capabilities": [],
+            "Capabilities": ["CAPABILITY_IAM"],
         },
     )
 

@@ -442,7 +442,10 @@ def test_protected_environment_turned_off_is_g013(
     assert plan_main(["--env", "prod"]) == 3
     out = capsys.readouterr().out
     assert "BLOCKED G013 environments/prod.yaml.protected: protected: true -> false" in out
-    assert plan_main(["--env", "prod", "--allow", "G013"]) == 0
+    # Unprotected also drops the default backup plan: removing its vault is G001 on its own.
+    assert plan_main(["--env", "prod", "--allow", "G013"]) == 3
+    assert "BLOCKED G001 BackupVault.(resource)" in capsys.readouterr().out
+    assert plan_main(["--env", "prod", "--allow", "G013,G001"]) == 0
 
 
 def test_unknown_guard_and_ref_are_bad_input(

@@ -48,6 +48,24 @@ class PointInTimeRecovery(StrictModel):
     )
 
 
+BackupVaultArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:backup:[a-z0-9-]+:[0-9]{12}:backup-vault:[A-Za-z0-9_.-]{2,50}$")
+]
+ScheduleExpression = Annotated[str, StringConstraints(pattern=r"^(cron|rate)\(.+\)$")]
+
+
+class Backup(StrictModel):
+    """An AWS Backup plan for the table (on by default in a protected environment)."""
+
+    enabled: bool = True
+    schedule: ScheduleExpression = "cron(0 3 * * ? *)"  # daily, 03:00 UTC
+    retention_days: int = Field(default=35, ge=limits.BACKUP_RETENTION_MIN_DAYS, le=limits.BACKUP_RETENTION_MAX_DAYS)
+    # A vault in another region (or account) that each backup is copied to.
+    copy_to_vault_arn: Optional[BackupVaultArn] = None
+    # Why a protected environment has no backup plan (required then).
+    reason: str = ""
+
+
 class Alarms(StrictModel):
     # Passed as the AlarmTopicArn stack parameter: a deploy-time input.
     topic_arn: SnsTopicArn
@@ -143,6 +161,8 @@ class Environment(StrictModel):
     table_class: TableClass = "STANDARD"
     tags: dict[str, str] = Field(default_factory=dict)
     alarms: Optional[Alarms] = None
+    # Absent: on (defaults) when protected, off otherwise.
+    backup: Optional[Backup] = None
     access: Optional[Access] = None
     # Extra regions taskcat deploys the data stack to (besides `region`).
     test_regions: list[Region] = Field(default_factory=list)

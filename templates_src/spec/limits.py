@@ -20,6 +20,9 @@ ATTRIBUTE_NAME_MAX_LENGTH = 255
 KEY_ATTRIBUTE_TYPES = ("S", "N", "B")
 PITR_RECOVERY_PERIOD_MIN_DAYS = 1
 PITR_RECOVERY_PERIOD_MAX_DAYS = 35
+# AWS Backup lifecycle DeleteAfterDays (BackupPlan Lifecycle).
+BACKUP_RETENTION_MIN_DAYS = 1
+BACKUP_RETENTION_MAX_DAYS = 36500
 # TTL deletes within days of expiry; beyond ~a century it is a typo.
 TTL_DAYS_MIN = 1
 TTL_DAYS_MAX = 36500

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from ..diagnostics import Diagnostic, errors_only
 from ..errors import SpecError
 from .design import Design
-from .environment import STANDARD_TAG_KEYS, Environment
+from .environment import STANDARD_TAG_KEYS, Backup, Environment
 from .rules import check_design, check_environment, files
 from .rules.schema import schema_diagnostics
 from .source import Source, display_label, read_source
@@ -54,6 +54,12 @@ class Spec:
     @property
     def table_name(self) -> str:
         return self.env.table_name or f"{self.design.table_name}-{self.env_name}"
+
+    @property
+    def backup(self) -> Backup | None:
+        """The backup plan in effect: the environment's, or the default when protected."""
+        backup = self.env.backup if self.env.backup is not None else (Backup() if self.env.protected else None)
+        return backup if backup is not None and backup.enabled else None
 
     @property
     def tags(self) -> dict[str, str]:

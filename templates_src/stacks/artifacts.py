@@ -18,7 +18,7 @@ from typing import Any
 from troposphere import Template
 
 from ..errors import BadInput
-from .names import CAPABILITIES, STACK_KINDS, stack_name
+from .names import IAM, NAMED_IAM, STACK_KINDS, stack_name
 
 BUILD_DIR = Path("build")
 ACCESS_REPORT_FILE = "access-report.md"
@@ -81,11 +81,20 @@ class StackFiles:
 
     @property
     def capabilities(self) -> list[str]:
-        return list(CAPABILITIES[self.kind])
+        """What create-stack must acknowledge: named IAM roles, or IAM resources at all."""
+        return capabilities_for(self.template_dict)
 
     @property
     def template_dict(self) -> dict[str, Any]:
         return dict(json.loads(self.template))
+
+
+def capabilities_for(template: dict[str, Any]) -> list[str]:
+    resources = template.get("Resources", {}).values()
+    iam = [r for r in resources if str(r.get("Type", "")).startswith("AWS::IAM::")]
+    if any("RoleName" in r.get("Properties", {}) for r in iam):
+        return [NAMED_IAM]
+    return [IAM] if iam else []
 
 
 def read_stack_files(spec: Any, env_build_dir: Path) -> list[StackFiles]:

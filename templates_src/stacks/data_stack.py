@@ -12,6 +12,7 @@ from ..spec.loader import Spec
 from .alarms import alarm_topic_parameter, build_alarms
 from .artifacts import Stack
 from .autoscaling import build_autoscaling
+from .backup import build_backup
 from .encryption import build_key
 from .names import DATA, KEY_ARN_EXPORT, STREAM_ARN_EXPORT, TABLE_ARN_EXPORT, TABLE_NAME_EXPORT, stack_name
 from .table import build_table
@@ -33,6 +34,9 @@ def build_data_stack(spec: Spec) -> Stack:
     table = template.add_resource(build_table(spec, key))
     for resource in build_autoscaling(spec, table):
         template.add_resource(resource)
+    if spec.backup is not None:
+        for resource in build_backup(spec, table, spec.backup):
+            template.add_resource(resource)
 
     parameters: dict[str, str] = {}
     if env.alarms is not None:

@@ -55,7 +55,7 @@ def _actions(names: tuple[str, ...]) -> list[kms_actions.Action]:
     return [kms_actions.Action(n.split(":", 1)[1]) for n in names]
 
 
-def key_policy(spec: Spec) -> PolicyDocument:
+def key_policy(spec: Spec, service: str = "dynamodb", service_title: str = "DynamoDB") -> PolicyDocument:
     """Separated duties, following AWS's key policy for DynamoDB (encryption.usagenotes, key-policy-default).
 
     Administrators manage and never use the key; anyone in the account may use
@@ -65,7 +65,7 @@ def key_policy(spec: Spec) -> PolicyDocument:
     policy for everyone but the administrators and the account's root user.
     """
     region = spec.env.region
-    via_dynamodb = {"kms:ViaService": f"dynamodb.{region}.amazonaws.com", "kms:CallerAccount": spec.env.account_id}
+    via_service = {"kms:ViaService": f"{service}.{region}.amazonaws.com", "kms:CallerAccount": spec.env.account_id}
     root = Principal("AWS", Sub(ACCOUNT_ROOT))
     return PolicyDocument(
         Version="2012-10-17",
@@ -90,20 +90,20 @@ def key_policy(spec: Spec) -> PolicyDocument:
                 Resource=["*"],
             ),
             Statement(
-                Sid="UseOnlyThroughDynamoDB",
+                Sid=f"UseOnlyThrough{service_title}",
                 Effect=Allow,
                 Principal=root,
                 Action=_actions(KEY_USE_ACTIONS),
                 Resource=["*"],
-                Condition=Condition(StringEquals(via_dynamodb)),
+                Condition=Condition(StringEquals(via_service)),
             ),
             Statement(
-                Sid="GrantsOnlyForDynamoDB",
+                Sid=f"GrantsOnlyFor{service_title}",
                 Effect=Allow,
                 Principal=root,
                 Action=_actions(("kms:CreateGrant",)),
                 Resource=["*"],
-                Condition=Condition([Bool({"kms:GrantIsForAWSResource": "true"}), StringEquals(via_dynamodb)]),
+                Condition=Condition([Bool({"kms:GrantIsForAWSResource": "true"}), StringEquals(via_service)]),
             ),
             Statement(
                 Sid="OnlyAdministratorsDisableDeleteOrRepolicy",

@@ -14,14 +14,19 @@ if TYPE_CHECKING:
 DATA, ACCESS = "data", "access"
 # Deploy order: the access stack imports the data stack's exports.
 STACK_KINDS = (DATA, ACCESS)
+# What create-stack must acknowledge (artifacts.capabilities_for decides from the template).
 NAMED_IAM = "CAPABILITY_NAMED_IAM"
-# Only the access stack creates (named) IAM roles.
-CAPABILITIES: dict[str, tuple[str, ...]] = {DATA: (), ACCESS: (NAMED_IAM,)}
+IAM = "CAPABILITY_IAM"
 
 # Logical IDs of the data stack's stateful resources.
 TABLE_ID = "Table"
 KEY_ID = "TableKey"
 KEY_ALIAS_ID = "TableKeyAlias"
+BACKUP_KEY_ID = "BackupVaultKey"
+BACKUP_VAULT_ID = "BackupVault"
+BACKUP_PLAN_ID = "BackupPlan"
+BACKUP_SELECTION_ID = "BackupSelection"
+BACKUP_ROLE_ID = "BackupRole"
 
 # Outputs of the data stack, exported as "<data stack name>-<name>".
 TABLE_NAME_EXPORT, TABLE_ARN_EXPORT, STREAM_ARN_EXPORT, KEY_ARN_EXPORT = "TableName", "TableArn", "StreamArn", "KeyArn"

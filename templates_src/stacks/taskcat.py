@@ -21,7 +21,7 @@ import yaml
 
 from ..spec.loader import MANAGED_BY, Spec
 from .artifacts import BUILD_DIR, render_json, template_file
-from .names import DATA, KEY_ALIAS_ID, KEY_ID, TABLE_ID
+from .names import BACKUP_KEY_ID, BACKUP_PLAN_ID, BACKUP_VAULT_ID, DATA, KEY_ALIAS_ID, KEY_ID, TABLE_ID
 
 TASKCAT_DIR = "taskcat"  # build/taskcat/
 TASKCAT_CONFIG = ".taskcat.yml"
@@ -39,11 +39,14 @@ def disposable_variant(template: dict[str, Any], spec: Spec) -> dict[str, Any]:
     table = resources[TABLE_ID]
     table["Properties"]["TableName"] = {"Ref": "TableName"}
     table["Properties"]["DeletionProtectionEnabled"] = False
-    for logical_id in (TABLE_ID, KEY_ID):
+    for logical_id in (TABLE_ID, KEY_ID, BACKUP_KEY_ID, BACKUP_VAULT_ID):
         if logical_id in resources:
             resources[logical_id]["DeletionPolicy"] = resources[logical_id]["UpdateReplacePolicy"] = "Delete"
     if KEY_ALIAS_ID in resources:
         resources[KEY_ALIAS_ID]["Properties"]["AliasName"] = {"Fn::Sub": "alias/${TableName}"}
+    if BACKUP_VAULT_ID in resources:
+        resources[BACKUP_VAULT_ID]["Properties"]["BackupVaultName"] = {"Fn::Sub": "${TableName}-backups"}
+        resources[BACKUP_PLAN_ID]["Properties"]["BackupPlan"]["BackupPlanName"] = {"Fn::Sub": "${TableName}-plan"}
     # A deletable test table needs no checkov exemption beyond the environment's own.
     return out
 

@@ -14,7 +14,8 @@ from types import ModuleType
 from ...diagnostics import Diagnostic, Rule
 from ..diff import ResourceChange
 
-STATEFUL_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::KMS::Key")
+# Resources that hold data or the means to read it: never replaced or removed unnoticed.
+STATEFUL_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::KMS::Key", "AWS::Backup::BackupVault")
 
 
 def _modules() -> tuple[ModuleType, ...]:

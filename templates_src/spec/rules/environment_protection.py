@@ -24,11 +24,35 @@ KEY_ADMINS_NAMED = Rule(
     "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-administrators",
 )
 
-RULES = (PROTECTED_KEEPS_DATA, KEY_ADMINS_NAMED)
+BACKUP_PLAN = Rule(
+    "N203",
+    "A protected environment has an AWS Backup plan, or says why not (backup.reason)",
+    "error",
+    "https://docs.aws.amazon.com/aws-backup/latest/devguide/about-backup-plans.html",
+)
+
+RULES = (PROTECTED_KEEPS_DATA, KEY_ADMINS_NAMED, BACKUP_PLAN)
 
 
 def check(env: Environment, src: Source) -> list[Diagnostic]:
     found = []
+    if env.protected and env.backup is not None and not env.backup.enabled and not env.backup.reason.strip():
+        found.append(
+            src.report(
+                BACKUP_PLAN,
+                ("backup", "enabled"),
+                "a protected environment keeps its AWS Backup plan; to opt out, give backup.reason",
+            )
+        )
+    backup_on = env.backup.enabled if env.backup is not None else env.protected
+    if backup_on and env.encryption != "customer_managed" and not env.key_admins:
+        found.append(
+            src.report(
+                KEY_ADMINS_NAMED,
+                ("key_admins",),
+                "a backup plan encrypts its vault with its own key: name its administrators in key_admins",
+            )
+        )
     if env.encryption == "customer_managed" and not env.key_admins:
         found.append(
             src.report(
@@ -38,8 +62,10 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
                 "the role that deploys the data stack among them",
             )
         )
-    elif env.encryption != "customer_managed" and env.key_admins:
-        found.append(src.report(KEY_ADMINS_NAMED, ("key_admins",), "key_admins is only used with customer_managed"))
+    elif env.encryption != "customer_managed" and env.key_admins and not backup_on:
+        found.append(
+            src.report(KEY_ADMINS_NAMED, ("key_admins",), "key_admins is only used with customer_managed or a backup")
+        )
     if not env.protected:
         return found
     required = {
