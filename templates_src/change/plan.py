@@ -121,7 +121,9 @@ def plan_environment(
         before = git_file(base, env_file)
         if before is not None:
             was = parse_source(before, f"{base}:{env_file.as_posix()}").data.get("protected", True)
-            env_findings = g013_protection_turned_off.check_environment(now.env_file, was is True, now.env.protected)
+            env_findings = g013_protection_turned_off.check_environment(
+                now.env_file, was is True, now.env.protected, now.source.line_of(("protected",))
+            )
     plans = []
     for kind in STACK_KINDS:
         path = env_dir / template_file(kind)

@@ -18,7 +18,9 @@ RULE = Rule(
 )
 
 
-def check_environment(env_file: str, was_protected: bool, is_protected: bool) -> list[Diagnostic]:
+def check_environment(
+    env_file: str, was_protected: bool, is_protected: bool, line: int | None = None
+) -> list[Diagnostic]:
     if not (was_protected and not is_protected):
         return []
     return [
@@ -28,5 +30,6 @@ def check_environment(env_file: str, was_protected: bool, is_protected: bool) ->
             "protected: true -> false: the environment would lose its required Retain, deletion protection, PITR "
             "and key, and deploy would stop protecting the stack",
             "keep protected: true; to retire an environment, back it up, then allow G013 in a deploy of its own",
+            line=line,
         )
     ]
