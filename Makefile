@@ -68,9 +68,10 @@ lint: $(STAMP) ## cfn-lint every template (one process, informational checks inc
 test: $(STAMP) $(NODE_STAMP) security taskcat-lint ## Run every test: checkov, taskcat lint, then pytest
 	$(PY) -m pytest
 
-security: $(CHECKOV_STAMP) ## checkov over build/ offline (own virtualenv); suppressions only in resource Metadata
+security: $(CHECKOV_STAMP) $(NODE_STAMP) ## checkov and cdk-nag (AwsSolutions, HIPAA, NIST 800-53) over build/, offline
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --directory $(BUILD) --framework cloudformation \
 		--skip-download --compact --quiet
+	node security/cdk_nag.mjs
 
 local: $(STAMP) ## Deploy to a moto server on 127.0.0.1, load samples, run every access pattern (DESIGN=<name> or ENV=dev)
 	@$(CLI) local $(if $(DESIGN),--design $(DESIGN),--env $(or $(ENV),dev))

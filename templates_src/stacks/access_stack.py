@@ -44,6 +44,7 @@ from .names import (
     role_name,
     stack_name,
 )
+from .suppressions import role_suppressions
 
 PERMISSIONS_BOUNDARY_PARAMETER = "PermissionsBoundaryArn"
 _CONDITION_OPERATORS: dict[str, Any] = {
@@ -188,7 +189,9 @@ def build_access_stack(spec: Spec) -> Stack | None:
         )
         if boundary is not None:
             props["PermissionsBoundary"] = Ref(boundary)
-        resource = template.add_resource(iam.Role(role_logical_id(role), **props))
+        resource = template.add_resource(
+            iam.Role(role_logical_id(role), Metadata=role_suppressions(grants_for(spec, role)), **props)
+        )
         template.add_output(
             Output(
                 f"{resource.title}Arn",

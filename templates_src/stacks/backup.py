@@ -15,6 +15,7 @@ from ..spec.environment import Backup
 from ..spec.loader import Spec
 from .encryption import KEY_PENDING_WINDOW_DAYS, key_policy
 from .names import BACKUP_KEY_ID, BACKUP_PLAN_ID, BACKUP_ROLE_ID, BACKUP_SELECTION_ID, BACKUP_VAULT_ID
+from .suppressions import backup_role_suppressions
 
 # AWS's managed policy for the role AWS Backup assumes to back up resources.
 BACKUP_SERVICE_POLICY = "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
@@ -81,6 +82,7 @@ def build_backup(spec: Spec, table: Table, plan: Backup) -> list[object]:
         },
         ManagedPolicyArns=[Sub(BACKUP_SERVICE_POLICY)],
         Tags=Tags(**spec.tags),
+        Metadata=backup_role_suppressions(),
     )
     selection = backup.BackupSelection(
         BACKUP_SELECTION_ID,

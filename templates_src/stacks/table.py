@@ -8,6 +8,7 @@ from ..spec.design import Design, GlobalSecondaryIndex, KeyAttribute, LocalSecon
 from ..spec.loader import Spec
 from .encryption import sse_specification
 from .names import TABLE_ID
+from .suppressions import table_suppressions
 
 
 def key_schema(keys: tuple[KeyAttribute, ...]) -> list[dynamodb.KeySchema]:
@@ -113,27 +114,7 @@ def build_table(spec: Spec, key: kms.Key | None) -> dynamodb.Table:
         UpdateReplacePolicy=env.retention,
         **props,
     )
-    skips = checkov_skips(spec)
-    if skips:
-        table.Metadata = {"checkov": {"skip": skips}}
+    metadata = table_suppressions(spec)
+    if metadata:
+        table.Metadata = metadata
     return table
-
-
-def checkov_skips(spec: Spec) -> list[dict[str, str]]:
-    """Suppress checkov findings an unprotected environment opts into, with the reason."""
-    env, skips = spec.env, []
-    if env.encryption != "customer_managed":
-        skips.append(
-            {
-                "id": "CKV_AWS_119",
-                "comment": f"environment {spec.env_name} is unprotected and chose {env.encryption} encryption",
-            }
-        )
-    if not env.point_in_time_recovery.enabled:
-        skips.append(
-            {
-                "id": "CKV_AWS_28",
-                "comment": f"environment {spec.env_name} is unprotected and turns PITR off to save cost",
-            }
-        )
-    return skips

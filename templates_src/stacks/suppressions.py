@@ -1,0 +1,98 @@
+"""Every rule-pack suppression, each with its evidence, written into the resource's Metadata.
+
+checkov reads `Metadata.checkov.skip`, cdk-nag `Metadata.cdk_nag.rules_to_suppress`
+(with `applies_to` for IAM5's per-resource findings). A suppression exists
+only where a finding is a deliberate choice, and says why; everything else
+must pass (`make security`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..spec.loader import Spec
+from .grants import ANY, BACKUPS, EXPORTS, STREAM, Grant
+
+NAG_PACKS = ("HIPAA.Security", "NIST.800.53.R5")
+
+# cdk-nag renders a Sub-built ARN as its JSON; match the stable part.
+_WILDCARD_RESOURCES = {
+    STREAM: (
+        "/stream/\\*",
+        "the table's own streams: a stream's label changes when it is re-enabled, and importing "
+        "the exported StreamArn would block the data stack from ever replacing its stream",
+    ),
+    BACKUPS: ("/backup/\\*", "DescribeBackup on this table's backups, whose ARNs AWS generates"),
+    EXPORTS: ("/export/\\*", "DescribeExport on this table's exports, whose ARNs AWS generates"),
+}
+_STAR_ONLY = "supports no resource ARN (Service Authorization Reference) and returns metadata only, no items"
+
+
+def _nag(rule_id: str, reason: str, applies_to: list[Any] | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": rule_id, "reason": reason}
+    if applies_to:
+        entry["applies_to"] = applies_to
+    return entry
+
+
+def table_suppressions(spec: Spec) -> dict[str, Any]:
+    """What an unprotected environment opts out of, on the table."""
+    env, checkov, nag = spec.env, [], []
+    why = f"environment {spec.env_name} is unprotected"
+    if env.encryption != "customer_managed":
+        checkov.append({"id": "CKV_AWS_119", "comment": f"{why} and chose {env.encryption} encryption"})
+    if not env.point_in_time_recovery.enabled:
+        reason = f"{why} and turns PITR off to save cost"
+        checkov.append({"id": "CKV_AWS_28", "comment": reason})
+        nag += [_nag("AwsSolutions-DDB3", reason)] + [_nag(f"{p}-DynamoDBPITREnabled", reason) for p in NAG_PACKS]
+    if spec.backup is None:
+        reason = f"{why} and has no AWS Backup plan (backup: to opt in)"
+        nag += [_nag(f"{p}-DynamoDBInBackupPlan", reason) for p in NAG_PACKS]
+    metadata: dict[str, Any] = {}
+    if checkov:
+        metadata["checkov"] = {"skip": checkov}
+    if nag:
+        metadata["cdk_nag"] = {"rules_to_suppress": nag}
+    return metadata
+
+
+def role_suppressions(grants: list[Grant]) -> dict[str, Any]:
+    """An access-stack role: its inline policy, and every wildcard resource its grants need."""
+    inline = (
+        "inline by design: the policy is derived from this role's access patterns, lives and dies with the role, "
+        "and every grant is listed in build/<env>/access-report.md"
+    )
+    nag = [_nag(f"{p}-IAMNoInlinePolicy", inline) for p in NAG_PACKS]
+    for grant in grants:
+        for resource in grant.resources:
+            if resource == ANY:
+                actions = ", ".join(grant.actions)
+                nag.append(_nag("AwsSolutions-IAM5", f"{actions} {_STAR_ONLY}", ["Resource::*"]))
+            elif resource in _WILDCARD_RESOURCES:
+                pattern, reason = _WILDCARD_RESOURCES[resource]
+                nag.append(_nag("AwsSolutions-IAM5", reason, [{"regex": f"/^Resource::.*{pattern}.*$/g"}]))
+            elif resource.startswith("s3:") and resource.endswith("*"):
+                nag.append(
+                    _nag(
+                        "AwsSolutions-IAM5",
+                        "DynamoDB's export writes objects it names itself, under the configured prefix only; ACLs are "
+                        "conditioned so no object can be made public",
+                        [{"regex": "/^Resource::arn:<AWS::Partition>:s3:::.*\\*$/g"}],
+                    )
+                )
+    return {"cdk_nag": {"rules_to_suppress": nag}}
+
+
+def backup_role_suppressions() -> dict[str, Any]:
+    return {
+        "cdk_nag": {
+            "rules_to_suppress": [
+                _nag(
+                    "AwsSolutions-IAM4",
+                    "AWSBackupServiceRolePolicyForBackup is AWS's service-role policy for AWS Backup, kept current by AWS as "
+                    "Backup supports new resources; the role is trusted only by backup.amazonaws.com for this account",
+                    [{"regex": "/^Policy::.*AWSBackupServiceRolePolicyForBackup$/g"}],
+                )
+            ]
+        }
+    }
