@@ -312,3 +312,114 @@ def test_role_matrix(project: str, env: str, role: str) -> None:
                 f"{case.expect.upper()} expected, got {decision}: {case.action} on {case.resource} ({case.why})"
             )
     assert not wrong, f"{project} {env}/{role}:\n" + "\n".join(wrong)
+
+
+NO_IDENTITY_POLICY = {"Version": "2012-10-17", "Statement": []}
+# A principal of the account whose own IAM policy lets it assume any role: the
+# trust policy alone decides whether it may assume ours.
+MAY_ASSUME_ANY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+}
+STRANGER = "role/someone-else"
+
+
+def _trust_cases(project: str, env: str) -> list[tuple[str, str, str, dict[str, Any], str, str]]:
+    """(expect, role, principal, context, action, why) for sts against each role's trust policy."""
+    spec = PROJECTS[project].spec(env)
+    account = spec.env.account_id
+    cases = []
+    for role in configured_roles(spec):
+        config = getattr(spec.env.access.roles, role)  # type: ignore[union-attr]
+        if role == "per_user":
+            web = "sts:AssumeRoleWithWebIdentity"
+            pool = config.identity_pool_id
+            signed_in = {
+                "cognito-identity.amazonaws.com:aud": pool,
+                "cognito-identity.amazonaws.com:amr": ["authenticated"],
+            }
+            cases.append(
+                ("allow", role, "cognito-identity.amazonaws.com", signed_in, web, "a signed-in user of the pool")
+            )
+            cases.append(
+                (
+                    "deny",
+                    role,
+                    "cognito-identity.amazonaws.com",
+                    {
+                        **signed_in,
+                        "cognito-identity.amazonaws.com:aud": "us-east-1:00000000-0000-4000-8000-000000000000",
+                    },
+                    web,
+                    "another identity pool",
+                )
+            )
+            cases.append(
+                (
+                    "deny",
+                    role,
+                    "cognito-identity.amazonaws.com",
+                    {**signed_in, "cognito-identity.amazonaws.com:amr": ["unauthenticated"]},
+                    web,
+                    "a guest",
+                )
+            )
+            continue
+        for principal in config.trusted:
+            if principal.endswith(".amazonaws.com"):
+                cases.append(
+                    (
+                        "allow",
+                        role,
+                        principal,
+                        {"aws:SourceAccount": account},
+                        "sts:AssumeRole",
+                        "its service, for this account",
+                    )
+                )
+                cases.append(
+                    (
+                        "deny",
+                        role,
+                        principal,
+                        {"aws:SourceAccount": "999999999999"},
+                        "sts:AssumeRole",
+                        "its service acting for another account (confused deputy)",
+                    )
+                )
+                cases.append(("deny", role, principal, {}, "sts:AssumeRole", "its service with no source account"))
+            elif principal.startswith("arn:"):
+                cases.append(("allow", role, principal, {}, "sts:AssumeRole", "the named principal"))
+        stranger = f"arn:aws:iam::{account}:{STRANGER}"
+        expect = "allow" if config.trust_whole_account else "deny"
+        cases.append((expect, role, stranger, {}, "sts:AssumeRole", "another role of the account"))
+        cases.append(("deny", role, "arn:aws:iam::999999999999:role/outsider", {}, "sts:AssumeRole", "another account"))
+    return cases
+
+
+@pytest.mark.parametrize(("project", "env"), ENV_ROLES_BY_ENV)
+def test_trust_matrix(project: str, env: str) -> None:
+    spec = PROJECTS[project].spec(env)
+    arns = Arns.for_spec(spec)
+    roles = read_json(PROJECTS[project].build / env / template_file(ACCESS))["Resources"]
+    cases = _trust_cases(project, env)
+    requests = [
+        {
+            "policy": MAY_ASSUME_ANY if principal.endswith(STRANGER) else NO_IDENTITY_POLICY,
+            "principal": principal,
+            "action": action,
+            "resource": f"arn:aws:iam::{arns.account}:role/{role}",
+            "accountId": arns.account,
+            "resourcePolicy": resolve(
+                roles[role_logical_id(role)]["Properties"]["AssumeRolePolicyDocument"], spec, arns
+            ),
+            "context": context,
+        }
+        for _, role, principal, context, action, _ in cases
+    ]
+    wrong = [
+        f"{expect.upper()} expected, got {result['decision']}: {principal} -> {role} ({why})"
+        for (expect, role, principal, _, _, why), result in zip(cases, simulate(requests), strict=True)
+        if (result["decision"] == "Allowed") != (expect == "allow")
+    ]
+    assert not wrong, f"{project} {env}:\n" + "\n".join(wrong)
