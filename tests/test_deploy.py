@@ -416,17 +416,11 @@ def test_local_create_update_no_change_destroy_verified_by_listing(
         assert deploy_main(["--env", env]) == 0, capsys.readouterr().err
         assert _live(spec) == {"tables": [spec.table_name], "gsis": ["ByUserUpdated"], "roles": roles, "stacks": stacks}
 
-        update = [
-            "deploy",
-            "--env",
-            env,
-            "--environments-dir",
-            str(FIXTURE_ENVIRONMENTS),
-            "--designs-dir",
-            str(designs),
-            "--build",
-            str(build_with_gsi),
-        ]
+        def with_gsi(command: str) -> list[str]:
+            dirs = ["--environments-dir", str(FIXTURE_ENVIRONMENTS), "--designs-dir", str(designs)]
+            return [command, "--env", env, *dirs, "--build", str(build_with_gsi)]
+
+        update = with_gsi("deploy")
         capsys.readouterr()
         assert cli_main(["plan", *update[1:], "--deployed"]) == 0, capsys.readouterr().err
         assert "+ GSI ByUserTitle" in capsys.readouterr().out, "plan --deployed reads the live template"
@@ -440,17 +434,7 @@ def test_local_create_update_no_change_destroy_verified_by_listing(
         assert capsys.readouterr().out.count(": no changes") == 2
         assert _live(spec)["gsis"] == ["ByUserTitle", "ByUserUpdated"]
 
-        destroy = [
-            "destroy",
-            "--env",
-            env,
-            "--environments-dir",
-            str(FIXTURE_ENVIRONMENTS),
-            "--designs-dir",
-            str(designs),
-            "--build",
-            str(build_with_gsi),
-        ]
+        destroy = with_gsi("destroy")
         if spec.env.protected:
             assert cli_main(destroy) == 3
             assert _live(spec)["tables"] == [spec.table_name], "a refused destroy leaves everything"

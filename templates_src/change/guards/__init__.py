@@ -9,6 +9,7 @@ diagnostics; an error blocks the deploy unless its ID is explicitly allowed
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
 from ...diagnostics import Diagnostic, Rule
@@ -18,38 +19,26 @@ from ..diff import ResourceChange
 STATEFUL_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::KMS::Key", "AWS::Backup::BackupVault")
 
 
-def _modules() -> tuple[ModuleType, ...]:
-    from . import (
-        g001_stateful_replacement,
-        g002_one_gsi_per_update,
-        g003_ttl_rename,
-        g004_protection_weakened,
-        g005_encryption_key_changed,
-        g006_lsi_change,
-        g007_key_type_change,
-        g008_gsi_recreated,
-        g009_stream_view_type,
-        g010_billing_mode_switch,
-        g011_resource_type_change,
-        g012_logical_id_changed,
-        g013_protection_turned_off,
-    )
+# One module per guard, in ID order.
+GUARD_MODULES = (
+    "g001_stateful_replacement",
+    "g002_one_gsi_per_update",
+    "g003_ttl_rename",
+    "g004_protection_weakened",
+    "g005_encryption_key_changed",
+    "g006_lsi_change",
+    "g007_key_type_change",
+    "g008_gsi_recreated",
+    "g009_stream_view_type",
+    "g010_billing_mode_switch",
+    "g011_resource_type_change",
+    "g012_logical_id_changed",
+    "g013_protection_turned_off",
+)
 
-    return (
-        g001_stateful_replacement,
-        g002_one_gsi_per_update,
-        g003_ttl_rename,
-        g004_protection_weakened,
-        g005_encryption_key_changed,
-        g006_lsi_change,
-        g007_key_type_change,
-        g008_gsi_recreated,
-        g009_stream_view_type,
-        g010_billing_mode_switch,
-        g011_resource_type_change,
-        g012_logical_id_changed,
-        g013_protection_turned_off,
-    )
+
+def _modules() -> tuple[ModuleType, ...]:
+    return tuple(importlib.import_module(f"{__name__}.{name}") for name in GUARD_MODULES)
 
 
 def guard_rules() -> list[Rule]:

@@ -15,6 +15,7 @@ so a user sees every problem at once.
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -26,38 +27,27 @@ if TYPE_CHECKING:
     from ..source import Source
 
 
-def _modules() -> tuple[ModuleType, ...]:
-    # Imported here, not at module level: spec/source.py imports yaml_input
-    # while this package initialises.
-    from . import (
-        access_limits,
-        design_indexes,
-        design_keys,
-        design_patterns,
-        design_storage,
-        environment_billing,
-        environment_design,
-        environment_protection,
-        environment_tags,
-        files,
-        schema,
-        yaml_input,
-    )
+# One module per concern, in the order rules are listed.
+RULE_MODULES = (
+    "yaml_input",
+    "schema",
+    "files",
+    "design_keys",
+    "design_indexes",
+    "design_patterns",
+    "design_storage",
+    "environment_billing",
+    "environment_protection",
+    "environment_tags",
+    "environment_design",
+    "access_limits",
+)
 
-    return (
-        yaml_input,
-        schema,
-        files,
-        design_keys,
-        design_indexes,
-        design_patterns,
-        design_storage,
-        environment_billing,
-        environment_protection,
-        environment_tags,
-        environment_design,
-        access_limits,
-    )
+
+def _modules() -> tuple[ModuleType, ...]:
+    # Imported on demand, not at module level: spec/source.py imports
+    # yaml_input while this package initialises.
+    return tuple(importlib.import_module(f"{__name__}.{name}") for name in RULE_MODULES)
 
 
 def spec_rules() -> list[Rule]:
