@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import BadInput, ExitCode, ToolError
+from .errors import BadInput, ExitCode, SpecError, ToolError
 
 PROG = "python -m templates_src"
 BUILD = Path("build")
@@ -46,8 +46,6 @@ def cmd_synth(args: argparse.Namespace) -> ExitCode:
         targets = all_targets(args.environments_dir)
         if not targets:
             raise BadInput(f"{args.environments_dir}: no *.yaml environment configs found")
-    from .errors import SpecError
-
     try:
         rendered = render_all(targets, designs_dir, with_taskcat=not args.env_file)
     except SpecError as exc:
@@ -94,6 +92,8 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
             plans = plan_deployed(spec, read_stack_files(spec, args.build / args.env))
         if env_findings:
             plans.append(environment_plan(str(env_file), env_findings))
+    elif args.deployed:
+        raise BadInput("--deployed plans an environment: give --env ENV")
     elif args.old and args.new:
         plans = [plan_stack(f"{args.old} -> {args.new}", read_template(args.old), read_template(args.new))]
     else:
