@@ -29,7 +29,7 @@ RULES_DOC := docs/rules.md
 # CI that needs the exact code calls the command, not make.
 
 .PHONY: help synth lint test check bench clean security access-report local plan deploy destroy moto-server \
-	taskcat-lint taskcat rules
+	taskcat-lint taskcat rules cost
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -79,6 +79,10 @@ local: $(STAMP) ## Deploy to a moto server on 127.0.0.1, load samples, run every
 plan: synth ## Offline plan of build/ENV against git BASE (default HEAD) with data-loss guards; FORMAT=markdown|json, ALLOW=<id>
 	@test -n "$(ENV)" || { echo "usage: make plan ENV=<env> [BASE=<git ref>] [ALLOW=G00x]" >&2; exit 2; }
 	@$(CLI) plan --env $(ENV) --base $(or $(BASE),HEAD) $(if $(ALLOW),--allow $(ALLOW)) $(if $(FORMAT),--format $(FORMAT))
+
+cost: $(STAMP) ## Monthly cost and capacity of ENV under its traffic profile (offline); FORMAT=markdown|json
+	@test -n "$(ENV)" || { echo "usage: make cost ENV=<env> [FORMAT=markdown|json]" >&2; exit 2; }
+	@$(CLI) cost --env $(ENV) $(if $(FORMAT),--format $(FORMAT))
 
 deploy: $(STAMP) ## Change-set deploy of ENV's data then access stack (boto3; honours AWS_ENDPOINT_URL); ALLOW=<guard id>
 	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<env> [ALLOW=G00x]" >&2; exit 2; }

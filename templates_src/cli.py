@@ -163,6 +163,24 @@ def cmd_report(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def cmd_cost(args: argparse.Namespace) -> ExitCode:
+    from .change.cost import estimate_spec
+    from .change.cost.render import render_markdown, render_text, to_json
+    from .spec.loader import DESIGNS_DIR, environment_file, load_spec
+    from .stacks.data_stack import build_data_stack
+
+    if bool(args.env) == bool(args.env_file):
+        raise BadInput("give --env ENV or --env-file FILE")
+    env_file = args.env_file or environment_file(args.env, args.environments_dir)
+    spec = load_spec(env_file, args.designs_dir or DESIGNS_DIR)
+    estimate = estimate_spec(spec, build_data_stack(spec).template_dict)
+    if estimate is None:
+        raise BadInput(f"{spec.env_file}: traffic: no traffic profile to price; add one (README: Cost and capacity)")
+    render = {"text": render_text, "markdown": render_markdown, "json": to_json}[args.format]
+    print(render(spec.env_name, estimate))
+    return ExitCode.OK
+
+
 def cmd_rules(args: argparse.Namespace) -> ExitCode:
     from .rules_doc import render_rules
 
@@ -197,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         "destroy": (cmd_destroy, "delete an unprotected environment's stacks (access first)"),
         "local": (cmd_local, "deploy to a moto server on 127.0.0.1, load samples, run every access pattern"),
         "report": (cmd_report, "print who may do what (build/<env>/access-report.md)"),
+        "cost": (cmd_cost, "monthly cost and capacity of an environment under its traffic profile"),
         "rules": (cmd_rules, "list every spec rule and plan guard with its ID"),
     }
     parsers = {}
@@ -247,6 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = parsers["report"]
     p.add_argument("--env", help="one environment (default: every one with an access stack)")
     p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
+
+    p = parsers["cost"]
+    p.add_argument("--env", help="environment name (environments/<env>.yaml)")
+    p.add_argument("--env-file", type=Path, help="an environment config anywhere")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
+    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
 
     parsers["rules"].add_argument("--format", choices=("text", "markdown"), default="text")
     return parser

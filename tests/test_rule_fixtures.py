@@ -114,6 +114,11 @@ def _add_gsis(t: dict[str, Any], *names: str) -> None:
         _table(t)["GlobalSecondaryIndexes"].append(_gsi(n, n.lower()))
 
 
+def _traffic(e: Env) -> dict[str, Any]:
+    patterns: dict[str, Any] = e["traffic"]["patterns"]
+    return patterns
+
+
 GOOD_ENV_TEXT = (FIXTURE_ENVIRONMENTS / "dev.yaml").read_text()
 P = "access_patterns"
 
@@ -272,6 +277,10 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         ),
         "access_patterns[create-conversation].operation",
     ),
+    "D316": (
+        lambda t: design_case(t, lambda d: _pattern(d, "rename-conversation").update(index_writes={"ByNothing": 1})),
+        "access_patterns[rename-conversation].index_writes.ByNothing",
+    ),
     "D401": (lambda t: design_case(t, lambda d: d.update(message_storage="list_in_item")), "message_storage"),
     "N101": (lambda t: env_case(t, lambda e: e.update(billing={"mode": "PROVISIONED"})), "billing.read"),
     "N102": (
@@ -307,6 +316,31 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
             ),
         ),
         "access.roles.reader.source_arns",
+    ),
+    "N501": (
+        lambda t: env_case(t, lambda e: _traffic(e).update({"no-such": {"per_month": 1, "item_kb": 1}})),
+        "traffic.patterns.no-such",
+    ),
+    "N502": (
+        lambda t: env_case(
+            t,
+            lambda e: _traffic(e).update(
+                {"list-user-conversations": {"per_month": 1, "item_kb": 1, "consistent_read": True}}
+            ),
+        ),
+        "traffic.patterns.list-user-conversations.consistent_read",
+    ),
+    "N503": (
+        lambda t: env_case(t, lambda e: _traffic(e)["get-conversation"].update(items=2)),
+        "traffic.patterns.get-conversation.items",
+    ),
+    "N504": (
+        lambda t: env_case(t, lambda e: _traffic(e)["get-conversation"].update(peak_per_second=1)),
+        "traffic.patterns.get-conversation.peak_per_second",
+    ),
+    "N505": (
+        lambda t: env_case(t, lambda e: e["traffic"]["index_gb"].update(ByNothing=1)),
+        "traffic.index_gb.ByNothing",
     ),
     "A001": (lambda t: build_case(t, lambda e: e.update(stack_prefix="a" * 60)), "stack_prefix"),
     "A002": (lambda t: _with_small_policy_limit(lambda: build_case(t, lambda e: None)), "access.roles.app"),

@@ -11,15 +11,19 @@ import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostic
 from ..errors import BadInput, Refused
 from ..stacks.artifacts import template_file
-from ..stacks.names import STACK_KINDS
+from ..stacks.names import DATA, STACK_KINDS
 from .diff import ResourceChange, diff_templates
 from .guards import g013_protection_turned_off, guard_rules, run_guards
 from .review import describe
+
+if TYPE_CHECKING:
+    from ..spec.loader import Spec
+    from .cost.render import CostChange
 
 _SYMBOL = {"Add": "+", "Modify": "~", "Replace": "!", "Remove": "-"}
 EMPTY_TEMPLATE: dict[str, Any] = {"Resources": {}}
@@ -30,6 +34,8 @@ class StackPlan:
     label: str
     changes: list[ResourceChange]
     findings: list[Diagnostic]
+    # The data stack's change priced under the environment's traffic profile.
+    cost: CostChange | None = None
 
 
 def environment_plan(env_file: str, findings: list[Diagnostic]) -> StackPlan:
@@ -111,6 +117,7 @@ def plan_environment(
     if not env_dir.is_dir():
         raise BadInput(f"{env_dir}: no such environment build; run make synth")
     env_findings: list[Diagnostic] = []
+    now: Spec | None = None
     if env_file is not None:
         from ..spec.loader import DESIGNS_DIR, load_spec
         from ..spec.source import parse_source
@@ -129,8 +136,23 @@ def plan_environment(
         path = env_dir / template_file(kind)
         if path.exists():
             old = git_template(base, path) or EMPTY_TEMPLATE
-            plans.append(plan_stack(f"{env}/{kind} ({base} -> working tree)", old, read_template(path)))
+            new = read_template(path)
+            plan = plan_stack(f"{env}/{kind} ({base} -> working tree)", old, new)
+            if kind == DATA and now is not None:
+                plan.cost = cost_change(now, old, new)
+            plans.append(plan)
     return plans, env_findings
+
+
+def cost_change(spec: Spec, old: dict[str, Any], new: dict[str, Any]) -> CostChange | None:
+    """Both templates priced with today's patterns and traffic: the difference is the change's."""
+    from .cost import estimate_spec
+    from .cost.render import CostChange
+
+    before, after = estimate_spec(spec, old), estimate_spec(spec, new)
+    if before is None or after is None:
+        return None
+    return CostChange(f"traffic profile in {spec.env_file}", before, after)
 
 
 def blocked(plans: list[StackPlan], allowed: frozenset[str]) -> list[Diagnostic]:
@@ -160,6 +182,9 @@ def render_text(plans: list[StackPlan], allowed: frozenset[str]) -> str:
                 lines.append(f"       {p}{mark}")
             for line in describe(c):
                 lines.append(f"       {line}")
+        if plan.cost is not None:
+            lines.append(f"   {plan.cost.summary()}")
+            lines += [f"       {line}" for line in plan.cost.detail_lines()]
         for f in plan.findings:
             state = "warning" if not f.is_error else "allowed" if f.rule_id in allowed else "BLOCKED"
             lines.append(f"   {state} {f.rule_id} {f.where}.{f.path}: {f.message}")
@@ -174,6 +199,16 @@ def render_json(plans: list[StackPlan], allowed: frozenset[str]) -> str:
         out.append(
             {
                 "stack": plan.label,
+                "cost": None
+                if plan.cost is None
+                else {
+                    "before_monthly_usd": round(plan.cost.before.monthly_usd, 6),
+                    "after_monthly_usd": round(plan.cost.after.monthly_usd, 6),
+                    "lines": [
+                        {"line": name, "before_usd": round(was, 6), "after_usd": round(now, 6)}
+                        for name, was, now in plan.cost.changed_lines()
+                    ],
+                },
                 "changes": [
                     {
                         "logical_id": c.logical_id,
@@ -206,6 +241,10 @@ def render_markdown(plans: list[StackPlan], allowed: frozenset[str]) -> str:
     lines = ["### Deploy plan", ""]
     for plan in plans:
         lines += [f"**{plan.label}**", ""]
+        if plan.cost is not None:
+            lines += [f"Cost: {plan.cost.summary()}", ""]
+            lines += [f"- {line}" for line in plan.cost.detail_lines()]
+            lines += [""] if plan.cost.detail_lines() else []
         if not plan.changes:
             lines += ["No changes.", ""]
             continue

@@ -143,6 +143,10 @@ class AccessPattern(StrictModel):
     # the dynamodb:Attributes the client may touch (keys are always allowed).
     attributes: list[AttributeName] = Field(default_factory=list)
     example: Optional[PatternExample] = None
+    # Writes: GSI writes per item written, by index (0 untouched, 1 put, removal
+    # or projected change, 2 key value change). Overrides what the example
+    # implies; the cost model reads it (change/cost/units.py).
+    index_writes: dict[IndexName, float] = Field(default_factory=dict)
 
     def iam_actions(self) -> tuple[str, ...]:
         """The DynamoDB IAM actions this pattern needs (without the prefix)."""

@@ -12,6 +12,7 @@ from pydantic import Field, StringConstraints
 
 from . import limits
 from .design import StrictModel, TableName
+from .traffic import Traffic
 
 Encryption = Literal["aws_owned", "aws_managed", "customer_managed"]
 StreamViewType = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
@@ -166,6 +167,8 @@ class Environment(StrictModel):
     access: Optional[Access] = None
     # Extra regions taskcat deploys the data stack to (besides `region`).
     test_regions: list[Region] = Field(default_factory=list)
+    # Requests and sizes per access pattern: what `cost` and the plan price.
+    traffic: Optional[Traffic] = None
 
 
 # Added to every environment's tags; a config may override their values.

@@ -18,6 +18,15 @@ INDEX_NAME_MAX_LENGTH = 255
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 ATTRIBUTE_NAME_MAX_LENGTH = 255
 KEY_ATTRIBUTE_TYPES = ("S", "N", "B")
+# Item size (attribute names and values together), and what one partition
+# serves per second (Best practices: partition key design).
+ITEM_SIZE_MAX_KB = 400
+PARTITION_READ_UNITS_PER_SECOND_MAX = 3000
+PARTITION_WRITE_UNITS_PER_SECOND_MAX = 1000
+# Items per request (API reference of each operation).
+BATCH_GET_ITEMS_MAX = 100
+BATCH_WRITE_ITEMS_MAX = 25
+TRANSACT_ITEMS_MAX = 100
 PITR_RECOVERY_PERIOD_MIN_DAYS = 1
 PITR_RECOVERY_PERIOD_MAX_DAYS = 35
 # AWS Backup lifecycle DeleteAfterDays (BackupPlan Lifecycle).

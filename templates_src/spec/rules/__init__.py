@@ -5,7 +5,8 @@
     F  files and cross-file names files.py
     D  designs                    design_keys.py, design_indexes.py, design_patterns.py, design_storage.py
     N  environments               environment_billing.py, environment_protection.py,
-                                  environment_tags.py, environment_design.py
+                                  environment_tags.py, environment_design.py,
+                                  environment_traffic.py
     A  IAM limits of the roles    access_limits.py (checked while the access stack is built)
 
 A rule module holds its `Rule`s (ID, title, severity, the documentation it
@@ -40,6 +41,7 @@ RULE_MODULES = (
     "environment_protection",
     "environment_tags",
     "environment_design",
+    "environment_traffic",
     "access_limits",
 )
 
@@ -67,11 +69,18 @@ def check_design(design: Design, src: Source) -> list[Diagnostic]:
 
 
 def check_environment(env: Environment, design: Design | None, src: Source) -> list[Diagnostic]:
-    from . import environment_billing, environment_design, environment_protection, environment_tags
+    from . import (
+        environment_billing,
+        environment_design,
+        environment_protection,
+        environment_tags,
+        environment_traffic,
+    )
 
     found: list[Diagnostic] = []
     for module in (environment_billing, environment_protection, environment_tags):
         found.extend(module.check(env, src))
     if design is not None:
         found.extend(environment_design.check(env, design, src))
+        found.extend(environment_traffic.check(env, design, src))
     return found

@@ -57,6 +57,13 @@ PER_USER_NO_PUT = Rule(
     "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html",
 )
 
+INDEX_WRITES = Rule(
+    "D316",
+    "index_writes names the design's GSIs, 0 to 2 writes each, on a write pattern",
+    "error",
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes",
+)
+
 RULES = (
     UNIQUE_NAMES,
     INDEX_ONLY_FOR_QUERY,
@@ -73,6 +80,7 @@ RULES = (
     PER_USER_ATTRIBUTES,
     PER_USER_NO_PROTECTED_WRITES,
     PER_USER_NO_PUT,
+    INDEX_WRITES,
 )
 
 
@@ -90,6 +98,30 @@ def check(design: Design, src: Source) -> list[Diagnostic]:
             )
         first.setdefault(pattern.name, i)
         found.extend(_check_pattern(design, src, i, pattern))
+    return found
+
+
+# A write puts (1), moves (2: delete and put) or leaves (0) an item's index entry.
+INDEX_WRITES_PER_ITEM_MAX = 2
+
+
+def _check_index_writes(design: Design, src: Source, i: int, pattern: AccessPattern) -> list[Diagnostic]:
+    found = []
+    gsis = [g.name for g in design.global_secondary_indexes]
+    if pattern.index_writes and pattern.operation in READ_OPERATIONS:
+        found.append(
+            src.report(INDEX_WRITES, ("access_patterns", i, "index_writes"), f"{pattern.operation} writes no index")
+        )
+        return found
+    for name, writes in pattern.index_writes.items():
+        where = ("access_patterns", i, "index_writes", name)
+        if name not in gsis:
+            allowed = ", ".join(gsis) or "(the design has no GSIs)"
+            found.append(src.report(INDEX_WRITES, where, f"unknown GSI {name!r}; allowed: {allowed}"))
+        elif not 0 <= writes <= INDEX_WRITES_PER_ITEM_MAX:
+            found.append(
+                src.report(INDEX_WRITES, where, f"{writes} writes per item; allowed 0 to {INDEX_WRITES_PER_ITEM_MAX}")
+            )
     return found
 
 
@@ -118,6 +150,7 @@ def _check_pattern(design: Design, src: Source, i: int, pattern: AccessPattern) 
         )
     if pattern.operation != "TransactWriteItems" and pattern.item_operations:
         add(TRANSACTION_ITEMS, "item_operations", "only TransactWriteItems takes item_operations")
+    found.extend(_check_index_writes(design, src, i, pattern))
     if "per_user" in pattern.roles:
         found.extend(_check_per_user(design, src, i, pattern))
     if pattern.operation not in READ_OPERATIONS and "reader" in pattern.roles:

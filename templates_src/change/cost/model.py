@@ -1,0 +1,458 @@
+"""What a table costs a month under a traffic profile, and where it runs hot.
+
+Inputs: the data template (what is deployed: indexes, table class, PITR,
+backups, keys), the design's access patterns and the environment's traffic
+profile. The plan prices the template before and after a change with the same
+patterns and traffic, so the difference is the change's own.
+
+Prices come from the dated price book (prices.py); request units from
+units.py. Rules besides those:
+
+- Storage is billed per GB-month for the table and for each GSI, plus 100
+  bytes per item of index overhead (included in a stated index size)
+  (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
+  An index whose size the profile does not state is estimated from the
+  design's sample items: the share of items that carry its keys and the
+  share of their bytes it projects (item_size.py); without samples, as large
+  as the table (an upper bound).
+- Point-in-time recovery is billed per GB-month of table size; AWS Backup's
+  DynamoDB backups are full copies, so a daily plan kept 35 days stores 35
+  copies (https://aws.amazon.com/dynamodb/pricing/on-demand/, "Backup and restore").
+- Stream reads by AWS Lambda triggers are free; other consumers' GetRecords
+  are stream read request units.
+- A customer managed KMS key costs a flat monthly fee (its requests are not
+  priced: DynamoDB caches the table key).
+- Provisioned capacity is billed per unit-hour; it is cheaper than on-demand
+  once its average utilisation passes the break-even ratio of the two prices.
+- The free tier is not subtracted; global-table replicated writes, contributor
+  insights, alarms and data transfer are not priced.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Literal
+
+from ...spec import limits
+from ...spec.design import Design
+from ...spec.traffic import HOURS_PER_MONTH, SECONDS_PER_MONTH, Traffic
+from ..table_shape import TABLE_TYPES, props
+from .item_size import index_share
+from .prices import ClassPrices, Prices
+from .units import Gsi, RequestUnits, pattern_units
+
+MILLION = 1_000_000
+INDEX_ITEM_OVERHEAD_BYTES = 100
+GB = 1_000_000_000
+# Provisioned comparison: DynamoDB auto scaling's default target.
+DEFAULT_TARGET_UTILIZATION = 70
+MIN_PROVISIONED_UNITS = 1
+
+
+@dataclass(frozen=True)
+class Line:
+    """One priced line: a pattern's requests or a storage item."""
+
+    kind: Literal["requests", "storage", "other"]
+    name: str
+    detail: str
+    quantity: float  # requests or GB per month
+    units_per_request: float | None
+    units_per_month: float | None
+    unit: str  # RRU, WRU, GB-month, key-month
+    usd: float
+
+
+@dataclass(frozen=True)
+class Capacity:
+    read_units_per_second: float  # average
+    write_units_per_second: float
+    peak_read_units_per_second: float
+    peak_write_units_per_second: float
+    on_demand_usd: float
+    provisioned_average_usd: float  # auto scaled around the average at the target
+    provisioned_peak_usd: float  # the peak provisioned all month
+    target_utilization: int
+    break_even_utilization: float  # provisioned pays above this average utilisation
+
+
+@dataclass(frozen=True)
+class Estimate:
+    region: str
+    table_class: str
+    billing_mode: str
+    lines: list[Line]
+    capacity: Capacity | None
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    prices: Prices | None = None
+
+    @property
+    def monthly_usd(self) -> float:
+        return sum(line.usd for line in self.lines)
+
+
+def table_resource(template: dict[str, Any]) -> dict[str, Any] | None:
+    for resource in template.get("Resources", {}).values():
+        if resource.get("Type") in TABLE_TYPES:
+            found: dict[str, Any] = resource
+            return found
+    return None
+
+
+def _resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r for r in template.get("Resources", {}).values() if r.get("Type") == kind]
+
+
+def _usd(units: Fraction | float, per_million: float) -> float:
+    return float(units) * per_million / MILLION
+
+
+def _describe(op: str, traffic_items: Fraction, kb: float, units: RequestUnits, consistent: bool) -> str:
+    parts = [op]
+    if traffic_items != 1:
+        parts.append(f"{float(traffic_items):g} items")
+    parts.append(f"{kb:g} KB")
+    if units.kind == "read" and op != "TransactGetItems":
+        parts.append("strongly consistent" if consistent else "eventually consistent")
+    for name, index_units in sorted(units.index.items()):
+        parts.append(f"{float(index_units):g} WRU on {name}")
+    return ", ".join(parts)
+
+
+def _pattern_units(design: Design, gsis: list[Gsi], traffic: Traffic) -> tuple[dict[str, RequestUnits], list[str]]:
+    units_of, notes = {}, []
+    for pattern in design.access_patterns:
+        t = traffic.patterns.get(pattern.name)
+        if t is None:
+            continue
+        units_of[pattern.name] = units = pattern_units(design, gsis, pattern, t)
+        if units.assumed:
+            notes.append(f"{pattern.name}: {units.assumed}")
+    unpriced = [p.name for p in design.access_patterns if p.name not in traffic.patterns]
+    if unpriced:
+        notes.append(f"no traffic stated for {', '.join(unpriced)}: not priced")
+    return units_of, notes
+
+
+def unit_price_per_million(cls: ClassPrices, kind: str, billing: str) -> float:
+    """What a million request units cost: on-demand, or as provisioned capacity auto scaled at the target."""
+    if billing == "PAY_PER_REQUEST":
+        return cls.read_request_units_per_million if kind == "read" else cls.write_request_units_per_million
+    hourly = cls.read_capacity_unit_hour if kind == "read" else cls.write_capacity_unit_hour
+    # One unit-hour serves 3,600 units when fully used; auto scaling keeps it at the target.
+    return hourly * MILLION / (3600 * DEFAULT_TARGET_UTILIZATION / 100)
+
+
+def _request_lines(
+    design: Design, units_of: dict[str, RequestUnits], traffic: Traffic, cls: ClassPrices, billing: str
+) -> list[Line]:
+    lines = []
+    for pattern in design.access_patterns:
+        units = units_of.get(pattern.name)
+        if units is None:
+            continue
+        t = traffic.patterns[pattern.name]
+        monthly = units.total * t.per_month
+        lines.append(
+            Line(
+                "requests",
+                pattern.name,
+                _describe(pattern.operation, units.items, t.item_kb, units, t.consistent_read),
+                t.per_month,
+                float(units.total),
+                float(monthly),
+                "RRU" if units.kind == "read" else "WRU",
+                _usd(monthly, unit_price_per_million(cls, units.kind, billing)),
+            )
+        )
+    return lines
+
+
+def _provisioned_floor(table: dict[str, Any], lines: list[Line], cls: ClassPrices) -> list[Line]:
+    """Provisioned tables pay for their minimum capacity (table and GSIs) even when traffic is lower."""
+    minimum = {"read": 0, "write": 0}
+    for throughput in [props(table).get("ProvisionedThroughput")] + [
+        i.get("ProvisionedThroughput") for i in props(table).get("GlobalSecondaryIndexes", [])
+    ]:
+        if isinstance(throughput, dict):
+            minimum["read"] += int(throughput.get("ReadCapacityUnits", 0))
+            minimum["write"] += int(throughput.get("WriteCapacityUnits", 0))
+    out = []
+    for kind, unit, hourly in (
+        ("read", "RRU", cls.read_capacity_unit_hour),
+        ("write", "WRU", cls.write_capacity_unit_hour),
+    ):
+        floor = minimum[kind] * hourly * HOURS_PER_MONTH
+        used = sum(line.usd for line in lines if line.unit == unit)
+        if floor > used:
+            out.append(
+                Line(
+                    "other",
+                    f"idle {kind} capacity",
+                    f"minimum {minimum[kind]} units provisioned",
+                    minimum[kind],
+                    None,
+                    None,
+                    "unit-month",
+                    floor - used,
+                )
+            )
+    return out
+
+
+def _backups(template: dict[str, Any]) -> list[tuple[str, int, bool]]:
+    """(rule name, copies kept, schedule understood) per backup rule; copies to another vault count twice."""
+    out = []
+    for plan in _resources(template, "AWS::Backup::BackupPlan"):
+        for rule in props(plan).get("BackupPlan", {}).get("BackupPlanRule", []):
+            days = (rule.get("Lifecycle") or {}).get("DeleteAfterDays", 0)
+            per_day, understood = _runs_per_day(rule.get("ScheduleExpression", ""))
+            copies = math.ceil(days * per_day) * (1 + len(rule.get("CopyActions", [])))
+            out.append((rule.get("RuleName", "backup"), copies, understood))
+    return out
+
+
+_RATE = re.compile(r"^rate\((\d+) (minute|hour|day)s?\)$")
+_PER_DAY = {"minute": 1440, "hour": 24, "day": 1}
+
+
+def _runs_per_day(schedule: str) -> tuple[float, bool]:
+    """Backups per day of a schedule; (1, False) when not understood (assumed daily)."""
+    rate = _RATE.match(schedule)
+    if rate:
+        return _PER_DAY[rate.group(2)] / int(rate.group(1)), True
+    cron = re.match(r"^cron\((.+)\)$", schedule)
+    fields = cron.group(1).split() if cron else []
+    if len(fields) == 6:
+        minute, hour, day, month, weekday, _ = fields
+        every_day = day in ("*", "?") and weekday in ("*", "?") and month == "*"
+        if every_day and minute.isdigit() and re.fullmatch(r"\d+(,\d+)*", hour):
+            return len(hour.split(",")), True
+        if every_day is False and day in ("*", "?") and month == "*" and re.fullmatch(r"[A-Z0-9,]+", weekday):
+            return len(weekday.split(",")) / 7, True
+    return 1, False
+
+
+def _storage_lines(
+    template: dict[str, Any],
+    table: dict[str, Any],
+    design: Design,
+    gsis: list[Gsi],
+    traffic: Traffic,
+    prices: Prices,
+    cls: ClassPrices,
+) -> tuple[list[Line], list[str]]:
+    notes = []
+    gb = traffic.table_gb
+    lines = [Line("storage", "table", "base table data", gb, None, None, "GB-month", gb * cls.storage_gb_month)]
+    table_keys = frozenset(k.name for k in design.table_key())
+    for gsi in gsis:
+        stated = traffic.index_gb.get(gsi.name)  # as DynamoDB reports it: overhead included
+        if stated is not None:
+            size, detail = stated, f"{gsi.projection} projection"
+        else:
+            share = index_share(design.sample_items, table_keys, gsi)
+            items_share, bytes_share = share or (Fraction(1), Fraction(1))
+            overhead = (traffic.table_items or 0) * items_share * INDEX_ITEM_OVERHEAD_BYTES / GB
+            size = float(Fraction(str(gb)) * bytes_share + overhead)
+            basis = "the design's sample items" if share else "no sample items: as large as the table"
+            detail = f"{gsi.projection} projection, {float(bytes_share):.0%} of the table ({basis})"
+            notes.append(f"GSI {gsi.name}: size estimated from {basis}; state traffic.index_gb.{gsi.name} to price it")
+        lines.append(
+            Line("storage", f"GSI {gsi.name}", detail, size, None, None, "GB-month", size * cls.storage_gb_month)
+        )
+    pitr = props(table).get("PointInTimeRecoverySpecification") or {}
+    if pitr.get("PointInTimeRecoveryEnabled") is True:
+        days = pitr.get("RecoveryPeriodInDays", limits.PITR_RECOVERY_PERIOD_MAX_DAYS)
+        lines.append(
+            Line(
+                "storage",
+                "point-in-time recovery",
+                f"{days}-day window",
+                gb,
+                None,
+                None,
+                "GB-month",
+                gb * prices.pitr_gb_month,
+            )
+        )
+    for name, copies, understood in _backups(template):
+        if not understood:
+            notes.append(f"backup rule {name}: schedule not understood; priced as daily")
+        size = gb * copies
+        lines.append(
+            Line(
+                "storage",
+                f"backups ({name})",
+                f"{copies} full copies kept",
+                size,
+                None,
+                None,
+                "GB-month",
+                size * prices.backup_gb_month,
+            )
+        )
+    keys = _resources(template, "AWS::KMS::Key")
+    if keys:
+        lines.append(
+            Line(
+                "other",
+                "KMS keys",
+                "customer managed, monthly fee",
+                len(keys),
+                None,
+                None,
+                "key-month",
+                len(keys) * prices.kms_key_month,
+            )
+        )
+    if props(table).get("StreamSpecification") and traffic.stream_reads_per_month:
+        reads = traffic.stream_reads_per_month
+        lines.append(
+            Line(
+                "requests",
+                "stream reads",
+                "GetRecords by non-Lambda consumers",
+                reads,
+                1,
+                reads,
+                "stream RRU",
+                _usd(reads, prices.stream_read_request_units_per_million),
+            )
+        )
+    return lines, notes
+
+
+def _capacity(units_of: dict[str, RequestUnits], traffic: Traffic, cls: ClassPrices, on_demand: float) -> Capacity:
+    average = {"read": Fraction(0), "write": Fraction(0)}
+    peak = {"read": Fraction(0), "write": Fraction(0)}
+    for name, units in units_of.items():
+        t = traffic.patterns[name]
+        rate = Fraction(t.per_month, SECONDS_PER_MONTH)
+        average[units.kind] += rate * units.total
+        peak[units.kind] += (Fraction(str(t.peak_per_second)) if t.peak_per_second else rate) * units.total
+    target = Fraction(DEFAULT_TARGET_UTILIZATION, 100)
+
+    def provisioned(reads: Fraction, writes: Fraction) -> float:
+        r = max(Fraction(MIN_PROVISIONED_UNITS), reads / target)
+        w = max(Fraction(MIN_PROVISIONED_UNITS), writes / target)
+        return float(
+            (r * Fraction(str(cls.read_capacity_unit_hour)) + w * Fraction(str(cls.write_capacity_unit_hour)))
+            * HOURS_PER_MONTH
+        )
+
+    # One unit-hour of capacity fully used serves 3,600 request units.
+    break_even = cls.write_capacity_unit_hour / (cls.write_request_units_per_million / MILLION * 3600)
+    return Capacity(
+        float(average["read"]),
+        float(average["write"]),
+        float(peak["read"]),
+        float(peak["write"]),
+        on_demand,
+        provisioned(average["read"], average["write"]),
+        provisioned(peak["read"], peak["write"]),
+        DEFAULT_TARGET_UTILIZATION,
+        break_even,
+    )
+
+
+def _hot_partitions(design: Design, units_of: dict[str, RequestUnits], traffic: Traffic) -> list[str]:
+    """Partitions past DynamoDB's per-partition throughput at the stated peak (hot_key_share set)."""
+    reads: dict[str, Fraction] = {}
+    writes: dict[str, Fraction] = {}
+    patterns = {p.name: p for p in design.access_patterns}
+    for name, units in units_of.items():
+        t = traffic.patterns[name]
+        if t.hot_key_share is None:
+            continue
+        rate = Fraction(str(t.peak_per_second)) if t.peak_per_second else Fraction(t.per_month, SECONDS_PER_MONTH)
+        hot = rate * Fraction(str(t.hot_key_share))
+        if units.kind == "read":
+            where = patterns[name].index or "table"
+            reads[where] = reads.get(where, Fraction(0)) + hot * units.table
+        else:
+            writes["table"] = writes.get("table", Fraction(0)) + hot * units.table
+            for index, index_units in units.index.items():
+                writes[index] = writes.get(index, Fraction(0)) + hot * index_units
+    out = []
+    for kind, load, most in (
+        ("read", reads, limits.PARTITION_READ_UNITS_PER_SECOND_MAX),
+        ("write", writes, limits.PARTITION_WRITE_UNITS_PER_SECOND_MAX),
+    ):
+        for where, per_second in sorted(load.items()):
+            if per_second > most:
+                out.append(
+                    f"hot partition: the busiest key of {where} takes {float(per_second):,.0f} {kind} units/s at peak; "
+                    f"one partition serves at most {most:,} (spread the key, e.g. write sharding)"
+                )
+    return out
+
+
+def _item_size(design: Design, traffic: Traffic) -> list[str]:
+    size = traffic.conversations
+    if design.message_storage != "list_in_item" or size is None:
+        return []
+    kb = size.messages * size.message_kb
+    if kb <= limits.ITEM_SIZE_MAX_KB:
+        return []
+    fits = math.floor(limits.ITEM_SIZE_MAX_KB / size.message_kb)
+    return [
+        f"item size: a conversation of {size.messages:,} messages of {size.message_kb:g} KB is {kb:,.0f} KB; "
+        f"DynamoDB refuses items over {limits.ITEM_SIZE_MAX_KB} KB, so writes fail after about {fits:,} messages "
+        "(store one item per message)"
+    ]
+
+
+def estimate(template: dict[str, Any], design: Design, traffic: Traffic, prices: Prices) -> Estimate:
+    """The monthly estimate of the template's table under the profile (empty when it has no table)."""
+    table = table_resource(template)
+    if table is None:
+        return Estimate(prices.region, "-", "-", [], None, prices=prices)
+    table_class = props(table).get("TableClass", "STANDARD")
+    billing = props(table).get("BillingMode", "PROVISIONED")
+    gsis = [Gsi.from_template(i) for i in props(table).get("GlobalSecondaryIndexes", [])]
+
+    units_of, notes = _pattern_units(design, gsis, traffic)
+    if billing != "PAY_PER_REQUEST":
+        notes.append(
+            f"provisioned: requests priced as capacity auto scaled at {DEFAULT_TARGET_UTILIZATION}% utilisation, "
+            "plus any minimum capacity they leave idle"
+        )
+
+    def priced(cls: ClassPrices) -> tuple[list[Line], list[str]]:
+        requests = _request_lines(design, units_of, traffic, cls, billing)
+        if billing != "PAY_PER_REQUEST":
+            requests += _provisioned_floor(table, requests, cls)
+        storage, storage_notes = _storage_lines(template, table, design, gsis, traffic, prices, cls)
+        return requests + storage, storage_notes
+
+    own = prices.table_classes[table_class]
+    lines, storage_notes = priced(own)
+    notes += storage_notes
+    on_demand = (
+        sum(
+            float(u.total * traffic.patterns[name].per_month) * unit_price_per_million(own, u.kind, "PAY_PER_REQUEST")
+            for name, u in units_of.items()
+        )
+        / MILLION
+    )
+    capacity = _capacity(units_of, traffic, own, on_demand)
+    warnings = _hot_partitions(design, units_of, traffic) + _item_size(design, traffic)
+    if not any(traffic.patterns[name].peak_per_second for name in units_of):
+        notes.append("no peak_per_second stated: the peak is the monthly average")
+    if props(table).get("StreamSpecification") and not traffic.stream_reads_per_month:
+        notes.append("stream reads: none priced (AWS Lambda triggers read the stream free)")
+    total = sum(line.usd for line in lines)
+    for other in prices.table_classes:
+        if other != table_class:
+            other_total = sum(line.usd for line in priced(prices.table_classes[other])[0])
+            if other_total < total:
+                warnings.append(
+                    f"table class: {other} would cost ${other_total:,.2f}/month, ${total - other_total:,.2f} less "
+                    f"than {table_class} for this profile"
+                )
+    return Estimate(prices.region, table_class, billing, lines, capacity, warnings, notes, prices)

@@ -1,0 +1,65 @@
+"""The dated price book (price_book.json): one region's DynamoDB prices.
+
+Prices change: the book names its source and the day it was read, and a
+region it does not hold is an error, never a guess.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...errors import BadInput
+
+PRICE_BOOK = Path(__file__).with_name("price_book.json")
+TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
+
+
+@dataclass(frozen=True)
+class ClassPrices:
+    """What a table class costs: requests (on-demand), capacity (provisioned), storage."""
+
+    write_request_units_per_million: float
+    read_request_units_per_million: float
+    storage_gb_month: float
+    write_capacity_unit_hour: float
+    read_capacity_unit_hour: float
+
+
+@dataclass(frozen=True)
+class Prices:
+    region: str
+    source: str
+    retrieved: str
+    table_classes: dict[str, ClassPrices]
+    pitr_gb_month: float
+    backup_gb_month: float
+    stream_read_request_units_per_million: float
+    kms_key_month: float
+
+
+@functools.cache
+def _book() -> dict[str, Any]:
+    book: dict[str, Any] = json.loads(PRICE_BOOK.read_text(encoding="utf-8"))
+    return book
+
+
+def priced_regions() -> list[str]:
+    book = _book()
+    return sorted([*book["regions"], *book["same_prices_as"]])
+
+
+def prices_for(region: str) -> Prices:
+    book = _book()
+    listed = book["regions"].get(book["same_prices_as"].get(region, region))
+    if listed is None:
+        raise BadInput(
+            f"{PRICE_BOOK.name}: no prices for region {region!r}; priced: {', '.join(priced_regions())} "
+            "(add the region from the pricing pages, with the date you read them)"
+        )
+    classes = {name: ClassPrices(**listed["table_classes"][name]) for name in TABLE_CLASSES}
+    rest = {k: v for k, v in listed.items() if k != "table_classes"}
+    return Prices(region, book["source"], book["retrieved"], classes, **rest)
