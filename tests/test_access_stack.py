@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,22 @@ def test_index_grants_name_each_index_never_index_star() -> None:
     assert index_stmt["Resource"] == [
         "arn:aws:dynamodb:us-east-1:333333333333:table/conversations-prod/index/ByUserUpdated"
     ]
+
+
+def test_a_protected_attribute_that_keys_an_index_is_still_never_written_by_clients() -> None:
+    from templates_src.spec.design import GlobalSecondaryIndex, KeyAttribute
+    from templates_src.stacks.grants import grants_for
+
+    spec = spec_for("prod")
+    by_role = GlobalSecondaryIndex(name="ByRole", partition_key=KeyAttribute(name="role", type="S"))
+    design = spec.design.model_copy(
+        update={"global_secondary_indexes": [*spec.design.global_secondary_indexes, by_role]}
+    )
+    grants = {g.sid: g for g in grants_for(replace(spec, design=design), "per_user")}
+    written = grants["OwnItemsWrite"].condition["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+    read = grants["OwnItemsRead"].condition["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+    assert "role" in design.protected_attributes and "role" not in written
+    assert {"userId", "sk", "content"} <= set(written) and "role" in read  # reading it stays allowed
 
 
 def test_trust_policies_come_from_the_config() -> None:

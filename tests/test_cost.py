@@ -285,6 +285,12 @@ def _run_json(args: list[str]) -> Any:
     return json.loads(buffer.getvalue())
 
 
+def test_amounts_are_shown_so_small_lines_do_not_read_zero() -> None:
+    from templates_src.change.cost.render import usd
+
+    assert [usd(x) for x in (1234.5, 1, 0.5, 0.00001875, 0)] == ["$1,234.50", "$1.00", "$0.5000", "$0.000019", "$0.00"]
+
+
 # -- bad input, the command, the plan --------------------------------------------------------
 
 

@@ -139,17 +139,25 @@ WRITE_RETURN_VALUES = ("NONE", "UPDATED_NEW", "UPDATED_OLD")
 def _per_user_grants(spec: Spec, patterns: list[AccessPattern]) -> list[Grant]:
     design = spec.design
     keys = set(design.key_attributes())  # table and index keys: every request carries them
+    # An index key that is protected is still never written: only the table's
+    # key must be in every request (index keys are written like any attribute).
+    write_keys = keys - (set(design.protected_attributes) - {k.name for k in design.table_key()})
     leading = [design.per_user_key_prefix + COGNITO_SUB]
     grants = []
     reads = [p for p in patterns if p.operation in READ_OPERATIONS]
     writes = [p for p in patterns if p.operation not in READ_OPERATIONS]
-    for group, sid, extra in (
-        (reads, "OwnItemsRead", {"StringEqualsIfExists": {"dynamodb:Select": READ_SELECT}}),
-        (writes, "OwnItemsWrite", {"StringEqualsIfExists": {"dynamodb:ReturnValues": list(WRITE_RETURN_VALUES)}}),
+    for group, sid, group_keys, extra in (
+        (reads, "OwnItemsRead", keys, {"StringEqualsIfExists": {"dynamodb:Select": READ_SELECT}}),
+        (
+            writes,
+            "OwnItemsWrite",
+            write_keys,
+            {"StringEqualsIfExists": {"dynamodb:ReturnValues": list(WRITE_RETURN_VALUES)}},
+        ),
     ):
         if not group:
             continue
-        attributes = sorted(keys | {a for p in group for a in p.attributes})
+        attributes = sorted(group_keys | {a for p in group for a in p.attributes})
         condition: dict[str, dict[str, Any]] = {
             "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": leading, "dynamodb:Attributes": attributes},
             "ForAnyValue:StringEquals": {"dynamodb:LeadingKeys": leading},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -10,8 +11,11 @@ from .model import Estimate, Line
 
 
 def usd(amount: float) -> str:
-    """$1,234.56; small amounts keep four decimals so a $0.003 line does not read $0.00."""
-    return f"${amount:,.2f}" if abs(amount) >= 1 or amount == 0 else f"${amount:,.4f}"
+    """$1,234.56; under a dollar, two significant digits (at least four decimals) so $0.00002 is not $0.00."""
+    if abs(amount) >= 1 or amount == 0:
+        return f"${amount:,.2f}"
+    decimals = min(8, max(4, 1 - math.floor(math.log10(abs(amount)))))
+    return f"${amount:,.{decimals}f}"
 
 
 def _signed(amount: float) -> str:
