@@ -163,6 +163,27 @@ def cmd_report(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def cmd_pr_comment(args: argparse.Namespace) -> ExitCode:
+    from .change.plan import environment_plan, parse_allow, plan_environment, refuse_if_blocked
+    from .change.pr_comment import EnvironmentPlan, allowed_by_labels, render_comment
+    from .stacks.synth import all_targets
+
+    allowed = parse_allow(args.allow) | allowed_by_labels(args.labels)
+    environments = []
+    for target in all_targets(args.environments_dir):
+        if not target.is_environment:
+            continue  # design examples are not deployed
+        plans, env_findings = plan_environment(target.subdir, args.build, args.base, target.env_file, args.designs_dir)
+        if env_findings:
+            plans.append(environment_plan(str(target.env_file), env_findings))
+        environments.append(EnvironmentPlan(target.subdir, plans))
+    if not environments:
+        raise BadInput(f"{args.environments_dir}: no *.yaml environment configs found")
+    print(render_comment(environments, allowed, args.log_hint))
+    refuse_if_blocked([p for e in environments for p in e.plans], allowed)
+    return ExitCode.OK
+
+
 def cmd_cost(args: argparse.Namespace) -> ExitCode:
     from .change.cost import estimate_spec
     from .change.cost.render import render_markdown, render_text, to_json
@@ -215,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         "destroy": (cmd_destroy, "delete an unprotected environment's stacks (access first)"),
         "local": (cmd_local, "deploy to a moto server on 127.0.0.1, load samples, run every access pattern"),
         "report": (cmd_report, "print who may do what (build/<env>/access-report.md)"),
+        "pr-comment": (cmd_pr_comment, "every environment's plan as one pull-request comment (exit 3 when blocked)"),
         "cost": (cmd_cost, "monthly cost and capacity of an environment under its traffic profile"),
         "rules": (cmd_rules, "list every spec rule and plan guard with its ID"),
     }
@@ -266,6 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = parsers["report"]
     p.add_argument("--env", help="one environment (default: every one with an access stack)")
     p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
+
+    p = parsers["pr-comment"]
+    p.add_argument("--base", required=True, help="git ref of the PR's base, e.g. origin/main")
+    p.add_argument("--allow", default="", help="guard IDs to allow, comma-separated")
+    p.add_argument("--labels", default="", help="the PR's labels, comma-separated; allow:G00x allows that guard")
+    p.add_argument("--log-hint", default="the full plan is in the job log", help="where a truncated comment points to")
+    p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
+    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
+    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
 
     p = parsers["cost"]
     p.add_argument("--env", help="environment name (environments/<env>.yaml)")

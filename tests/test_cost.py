@@ -26,7 +26,9 @@ from templates_src.spec.traffic import PatternTraffic, Traffic
 
 from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build
 
-US_EAST_1 = prices_for("us-east-1")
+_PRICES = prices_for("us-east-1")
+assert _PRICES is not None
+US_EAST_1 = _PRICES
 BY_STATUS = Gsi("ByStatus", frozenset({"status", "updatedAt"}), "KEYS_ONLY", frozenset())
 BY_OWNER = Gsi("ByOwner", frozenset({"owner"}), "INCLUDE", frozenset({"title"}))
 
@@ -304,7 +306,8 @@ def test_an_environment_without_a_profile_and_an_unpriced_region_exit_2(
     path = tmp_path / "paris.yaml"
     path.write_text(yaml.safe_dump(env))
     assert cli_main(["cost", "--env-file", str(path), "--designs-dir", str(FIXTURE_DESIGNS)]) == 2
-    assert "no prices for region 'eu-west-3'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and ": region: no prices for 'eu-west-3'" in err and "price_book.json" in err
 
 
 def test_bad_traffic_names_the_file_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -347,5 +350,16 @@ def test_the_plan_prices_an_added_gsi(
     assert "monthly cost (traffic profile in environments/prod.yaml): $407.50 -> " in out
     assert "append-message: $7.50 -> $8.75 (+$1.25)" in out
     assert "GSI ByRole: $0.00 -> $" in out
+    assert (
+        "GSI ByRole: $0.00 -> $" in out and "(size estimated from sample items: state traffic.index_gb.ByRole)" in out
+    )
     assert cli_main(["plan", "--env", "prod", "--format", "markdown", *common]) == 0
     assert "- append-message: $7.50 -> $8.75 (+$1.25)" in capsys.readouterr().out
+    # A region the price book lacks: the plan and its guards still run; the cost says why it is missing.
+    env = repo / "environments" / "prod.yaml"
+    env.write_text(env.read_text().replace("region: us-east-1", "region: eu-west-3"))
+    assert cli_main(["synth", *common, "--out", "build"]) == 0
+    capsys.readouterr()
+    assert cli_main(["plan", "--env", "prod", *common]) == 0
+    out = capsys.readouterr().out
+    assert "cost not shown:" in out and "no prices for 'eu-west-3'" in out and "~ Modify  BackupVaultKey" in out

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from templates_src.change.diff import create_only_properties
 from templates_src.cli import main as cli_main
+from templates_src.stacks.registry import create_only_properties
 
 from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, read_json
 

@@ -76,6 +76,9 @@ def test_single_env_file_only_replaces_that_environment(tmp_path: Path) -> None:
         "data.parameters.json",
         "data.tags.json",
         "data.template.json",
+        "deploy-role.parameters.json",
+        "deploy-role.tags.json",
+        "deploy-role.template.json",
     ]
     assert (out / "other" / "keep.json").read_text() == "{}\n"
     assert not (out / "taskcat").exists(), "one environment must not rewrite the taskcat tests"

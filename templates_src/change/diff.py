@@ -8,36 +8,13 @@ not carry (table_shape.extra_replacing: LSIs, key attribute types).
 
 from __future__ import annotations
 
-import functools
-import json
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
+from ..stacks.registry import create_only_properties
 from .table_shape import extra_replacing
 
-# Properties whose change may replace the resource only under conditions
-# (e.g. a DynamoDB KeySchema) are treated as replacing: the safe reading.
-SCHEMA_REGION = "us-east-1"
 RESOURCE_ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy", "Condition", "DependsOn", "Metadata")
-
-
-@functools.cache
-def _provider() -> dict[str, str]:
-    base = resources.files("cfnlint.data.schemas.providers")
-    provider: dict[str, str] = json.loads((base / f"{SCHEMA_REGION}.json").read_text())
-    return provider
-
-
-@functools.cache
-def create_only_properties(resource_type: str) -> frozenset[str]:
-    """Top-level property names whose change replaces a resource of this type."""
-    digest = _provider().get(resource_type)
-    if digest is None:
-        return frozenset()
-    schema = json.loads((resources.files("cfnlint.data.schemas.resources") / f"{digest}.json").read_text())
-    pointers = schema.get("createOnlyProperties", []) + schema.get("conditionalCreateOnlyProperties", [])
-    return frozenset(p.split("/")[2] for p in pointers if p.startswith("/properties/"))
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..diagnostics import Diagnostic
 from ..errors import BadInput, Refused
 from ..stacks.artifacts import template_file
-from ..stacks.names import DATA, STACK_KINDS
+from ..stacks.names import DATA, REVIEWED_KINDS
 from .diff import ResourceChange, diff_templates
 from .guards import g013_protection_turned_off, guard_rules, run_guards
 from .review import describe
@@ -34,8 +34,10 @@ class StackPlan:
     label: str
     changes: list[ResourceChange]
     findings: list[Diagnostic]
-    # The data stack's change priced under the environment's traffic profile.
+    # The data stack's change priced under the environment's traffic profile,
+    # or why it is not (cost_note).
     cost: CostChange | None = None
+    cost_note: str = ""
 
 
 def environment_plan(env_file: str, findings: list[Diagnostic]) -> StackPlan:
@@ -132,14 +134,17 @@ def plan_environment(
                 now.env_file, was is True, now.env.protected, now.source.line_of(("protected",))
             )
     plans = []
-    for kind in STACK_KINDS:
+    for kind in REVIEWED_KINDS:
         path = env_dir / template_file(kind)
         if path.exists():
             old = git_template(base, path) or EMPTY_TEMPLATE
             new = read_template(path)
             plan = plan_stack(f"{env}/{kind} ({base} -> working tree)", old, new)
             if kind == DATA and now is not None:
-                plan.cost = cost_change(now, old, new)
+                try:
+                    plan.cost = cost_change(now, old, new)
+                except BadInput as exc:  # no prices for the region: plan without cost, and say so
+                    plan.cost_note = f"cost not shown: {exc}"
             plans.append(plan)
     return plans, env_findings
 
@@ -185,6 +190,8 @@ def render_text(plans: list[StackPlan], allowed: frozenset[str]) -> str:
         if plan.cost is not None:
             lines.append(f"   {plan.cost.summary()}")
             lines += [f"       {line}" for line in plan.cost.detail_lines()]
+        if plan.cost_note:
+            lines.append(f"   {plan.cost_note}")
         for f in plan.findings:
             state = "warning" if not f.is_error else "allowed" if f.rule_id in allowed else "BLOCKED"
             lines.append(f"   {state} {f.rule_id} {f.where}.{f.path}: {f.message}")
@@ -241,28 +248,40 @@ def render_markdown(plans: list[StackPlan], allowed: frozenset[str]) -> str:
     lines = ["### Deploy plan", ""]
     for plan in plans:
         lines += [f"**{plan.label}**", ""]
-        if plan.cost is not None:
-            lines += [f"Cost: {plan.cost.summary()}", ""]
-            lines += [f"- {line}" for line in plan.cost.detail_lines()]
-            lines += [""] if plan.cost.detail_lines() else []
-        if not plan.changes:
-            lines += ["No changes.", ""]
-            continue
+        lines += markdown_stack(plan, allowed)
+    return "\n".join(lines)
+
+
+def finding_state(finding: Diagnostic, allowed: frozenset[str]) -> str:
+    return "warning" if not finding.is_error else "allowed" if finding.rule_id in allowed else "blocked"
+
+
+def markdown_stack(plan: StackPlan, allowed: frozenset[str]) -> list[str]:
+    """One stack's plan in Markdown: its cost, changes, what changes, and findings."""
+    lines: list[str] = []
+    if plan.cost is not None:
+        lines += [f"Cost: {plan.cost.summary()}", ""]
+        lines += [f"- {line}" for line in plan.cost.detail_lines()]
+        lines += [""] if plan.cost.detail_lines() else []
+    if plan.cost_note:
+        lines += [f"_{plan.cost_note}_", ""]
+    if not plan.changes and not plan.findings:
+        return lines + ["No changes.", ""]
+    if plan.changes:
         lines += ["| action | resource | type | changed properties |", "|---|---|---|---|"]
         for c in plan.changes:
             paths = "<br>".join(f"`{p}`" for p in c.paths) or "—"
             lines.append(f"| {c.action} | `{c.logical_id}` | `{c.resource_type}` | {paths} |")
         lines.append("")
-        for c in plan.changes:
-            details = describe(c)
-            if details:
-                lines += [f"<details open><summary><code>{c.logical_id}</code>: what changes</summary>", "", "```diff"]
-                lines += details
-                lines += ["```", "", "</details>", ""]
-        for f in plan.findings:
-            state = "warning" if not f.is_error else "allowed" if f.rule_id in allowed else ":no_entry: **blocked**"
-            lines.append(
-                f"- {state} `{f.rule_id}` `{f.where}.{f.path}`: {f.message}. Safe way forward: {f.way_forward}."
-            )
-        lines.append("")
-    return "\n".join(lines)
+    for c in plan.changes:
+        details = describe(c)
+        if details:
+            lines += [f"<details open><summary><code>{c.logical_id}</code>: what changes</summary>", "", "```diff"]
+            lines += details
+            lines += ["```", "", "</details>", ""]
+    for f in plan.findings:
+        state = finding_state(f, allowed)
+        shown = ":no_entry: **blocked**" if state == "blocked" else state
+        lines.append(f"- {shown} `{f.rule_id}` `{f.where}.{f.path}`: {f.message}. Safe way forward: {f.way_forward}.")
+    lines.append("")
+    return lines

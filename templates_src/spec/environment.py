@@ -139,6 +139,22 @@ class Access(StrictModel):
     roles: AccessRoles
 
 
+GitHubRepository = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")]
+GitHubEnvironment = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,255}$")]
+OidcProviderArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/.+$")]
+
+
+class Ci(StrictModel):
+    """The deploy role a GitHub Actions workflow assumes through OIDC (no stored keys)."""
+
+    github_repository: GitHubRepository  # owner/name
+    # The GitHub environment whose jobs may assume the role (its protection
+    # rules then gate every deploy); default: the environment's own name.
+    github_environment: Optional[GitHubEnvironment] = None
+    # Default: this account's token.actions.githubusercontent.com provider.
+    oidc_provider_arn: Optional[OidcProviderArn] = None
+
+
 class Environment(StrictModel):
     design: str
     account_id: AccountId
@@ -169,6 +185,8 @@ class Environment(StrictModel):
     test_regions: list[Region] = Field(default_factory=list)
     # Requests and sizes per access pattern: what `cost` and the plan price.
     traffic: Optional[Traffic] = None
+    # A deploy role for GitHub Actions (build/<env>/deploy-role.*).
+    ci: Optional[Ci] = None
 
 
 # Added to every environment's tags; a config may override their values.

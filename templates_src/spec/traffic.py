@@ -8,7 +8,7 @@ ranges are here; names checked against the design are rule N5xx
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Optional
 
 from pydantic import Field
 
@@ -46,7 +46,7 @@ class Traffic(StrictModel):
     patterns: dict[str, PatternTraffic] = Field(default_factory=dict)
     table_gb: float = Field(default=0, ge=0)  # base table data (TableSizeBytes)
     # Index data; an index not named here is priced as large as the table.
-    index_gb: dict[IndexName, float] = Field(default_factory=dict)
+    index_gb: dict[IndexName, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     # Item count: adds DynamoDB's 100 bytes of overhead per index item.
     table_items: Optional[int] = Field(default=None, ge=0)
     # GetRecords by consumers other than Lambda triggers (whose reads are free).

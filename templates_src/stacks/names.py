@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 DATA, ACCESS = "data", "access"
 # Deploy order: the access stack imports the data stack's exports.
 STACK_KINDS = (DATA, ACCESS)
+# The pipeline's own identity (GitHub OIDC): created once by an administrator,
+# never by the pipeline it authorises; planned and reviewed like the others.
+DEPLOY_ROLE = "deploy-role"
+REVIEWED_KINDS = (*STACK_KINDS, DEPLOY_ROLE)
 # What create-stack must acknowledge (artifacts.capabilities_for decides from the template).
 NAMED_IAM = "CAPABILITY_NAMED_IAM"
 IAM = "CAPABILITY_IAM"
@@ -44,6 +48,10 @@ def export_name(spec: Spec, output: str) -> str:
 
 def role_name(spec: Spec, role: str) -> str:
     return f"{spec.stack_prefix}-{role.replace('_', '-')}"
+
+
+def deploy_role_name(spec: Spec) -> str:
+    return f"{spec.stack_prefix}-deploy"
 
 
 def role_logical_id(role: str) -> str:

@@ -15,6 +15,7 @@ from ..spec.loader import DESIGN_EXAMPLES_SUBDIR, DESIGNS_DIR, Spec, load_spec
 from .access_stack import build_access_stack
 from .artifacts import ACCESS_REPORT_FILE, Stack
 from .data_stack import build_data_stack
+from .deploy_role import build_deploy_role_stack
 from .report import render_access_report
 from .taskcat import TASKCAT_DIR, taskcat_files
 
@@ -49,11 +50,14 @@ def all_targets(environments_dir: Path) -> list[Target]:
 
 
 def build_stacks(spec: Spec) -> list[Stack]:
-    """Data stack first: the access stack imports its exports."""
+    """Data stack first: the access stack imports its exports; the deploy role (with `ci:`) last."""
     stacks = [build_data_stack(spec)]
     access = build_access_stack(spec)
     if access is not None:
         stacks.append(access)
+    deploy_role = build_deploy_role_stack(spec, [s.template_dict for s in stacks])
+    if deploy_role is not None:
+        stacks.append(deploy_role)
     return stacks
 
 

@@ -64,6 +64,8 @@ class Line:
     units_per_month: float | None
     unit: str  # RRU, WRU, GB-month, key-month
     usd: float
+    # What to state in the profile to replace an estimate (an index's size), or "".
+    estimated: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,41 @@ def _resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [r for r in template.get("Resources", {}).values() if r.get("Type") == kind]
 
 
+@dataclass(frozen=True)
+class Scaling:
+    """Auto scaling of one capacity dimension, as the template configures it."""
+
+    maximum: int
+    target_utilization: float
+
+
+def _scaling(template: dict[str, Any]) -> dict[str, Scaling]:
+    """ScalableDimension ("dynamodb:table:WriteCapacityUnits", or ...:index:... + index name) -> its scaling."""
+    resources = template.get("Resources", {})
+    targets: dict[str, float] = {}
+    for r in resources.values():
+        if r.get("Type") == "AWS::ApplicationAutoScaling::ScalingPolicy":
+            ref = props(r).get("ScalingTargetId", {}).get("Ref")
+            config = props(r).get("TargetTrackingScalingPolicyConfiguration") or {}
+            if ref and "TargetValue" in config:
+                targets[ref] = float(config["TargetValue"])
+    out = {}
+    for logical_id, r in resources.items():
+        if r.get("Type") == "AWS::ApplicationAutoScaling::ScalableTarget":
+            p = props(r)
+            resource_id = p.get("ResourceId", {})
+            path = resource_id.get("Fn::Sub", "") if isinstance(resource_id, dict) else str(resource_id)
+            index = path.split("/index/")[1] if "/index/" in path else ""
+            key = p.get("ScalableDimension", "") + (f"/{index}" if index else "")
+            out[key] = Scaling(int(p.get("MaxCapacity", 0)), targets.get(logical_id, DEFAULT_TARGET_UTILIZATION))
+    return out
+
+
+def _dimension(kind: str, where: str) -> str:
+    side = "Read" if kind == "read" else "Write"
+    return f"dynamodb:table:{side}CapacityUnits" if where == "table" else f"dynamodb:index:{side}CapacityUnits/{where}"
+
+
 def _usd(units: Fraction | float, per_million: float) -> float:
     return float(units) * per_million / MILLION
 
@@ -138,17 +175,24 @@ def _pattern_units(design: Design, gsis: list[Gsi], traffic: Traffic) -> tuple[d
     return units_of, notes
 
 
-def unit_price_per_million(cls: ClassPrices, kind: str, billing: str) -> float:
-    """What a million request units cost: on-demand, or as provisioned capacity auto scaled at the target."""
+def unit_price_per_million(
+    cls: ClassPrices, kind: str, billing: str, target: float = DEFAULT_TARGET_UTILIZATION
+) -> float:
+    """What a million request units cost: on-demand, or as provisioned capacity auto scaled at the target (%)."""
     if billing == "PAY_PER_REQUEST":
         return cls.read_request_units_per_million if kind == "read" else cls.write_request_units_per_million
     hourly = cls.read_capacity_unit_hour if kind == "read" else cls.write_capacity_unit_hour
     # One unit-hour serves 3,600 units when fully used; auto scaling keeps it at the target.
-    return hourly * MILLION / (3600 * DEFAULT_TARGET_UTILIZATION / 100)
+    return hourly * MILLION / (3600 * target / 100)
 
 
 def _request_lines(
-    design: Design, units_of: dict[str, RequestUnits], traffic: Traffic, cls: ClassPrices, billing: str
+    design: Design,
+    units_of: dict[str, RequestUnits],
+    traffic: Traffic,
+    cls: ClassPrices,
+    billing: str,
+    targets: dict[str, float],
 ) -> list[Line]:
     lines = []
     for pattern in design.access_patterns:
@@ -166,7 +210,7 @@ def _request_lines(
                 float(units.total),
                 float(monthly),
                 "RRU" if units.kind == "read" else "WRU",
-                _usd(monthly, unit_price_per_million(cls, units.kind, billing)),
+                _usd(monthly, unit_price_per_million(cls, units.kind, billing, targets[units.kind])),
             )
         )
     return lines
@@ -189,12 +233,13 @@ def _provisioned_floor(table: dict[str, Any], lines: list[Line], cls: ClassPrice
         floor = minimum[kind] * hourly * HOURS_PER_MONTH
         used = sum(line.usd for line in lines if line.unit == unit)
         if floor > used:
+            idle = (floor - used) / (hourly * HOURS_PER_MONTH)
             out.append(
                 Line(
                     "other",
                     f"idle {kind} capacity",
-                    f"minimum {minimum[kind]} units provisioned",
-                    minimum[kind],
+                    f"minimum {minimum[kind]} units (table and GSIs together), {idle:.3g} unused",
+                    idle,
                     None,
                     None,
                     "unit-month",
@@ -252,9 +297,11 @@ def _storage_lines(
     table_keys = frozenset(k.name for k in design.table_key())
     for gsi in gsis:
         stated = traffic.index_gb.get(gsi.name)  # as DynamoDB reports it: overhead included
+        estimated = ""
         if stated is not None:
             size, detail = stated, f"{gsi.projection} projection"
         else:
+            estimated = f"size estimated from {'sample items' if share_known(design) else 'the table'}: state traffic.index_gb.{gsi.name}"
             share = index_share(design.sample_items, table_keys, gsi)
             items_share, bytes_share = share or (Fraction(1), Fraction(1))
             overhead = (traffic.table_items or 0) * items_share * INDEX_ITEM_OVERHEAD_BYTES / GB
@@ -263,7 +310,17 @@ def _storage_lines(
             detail = f"{gsi.projection} projection, {float(bytes_share):.0%} of the table ({basis})"
             notes.append(f"GSI {gsi.name}: size estimated from {basis}; state traffic.index_gb.{gsi.name} to price it")
         lines.append(
-            Line("storage", f"GSI {gsi.name}", detail, size, None, None, "GB-month", size * cls.storage_gb_month)
+            Line(
+                "storage",
+                f"GSI {gsi.name}",
+                detail,
+                size,
+                None,
+                None,
+                "GB-month",
+                size * cls.storage_gb_month,
+                estimated,
+            )
         )
     pitr = props(table).get("PointInTimeRecoverySpecification") or {}
     if pitr.get("PointInTimeRecoveryEnabled") is True:
@@ -327,7 +384,9 @@ def _storage_lines(
     return lines, notes
 
 
-def _capacity(units_of: dict[str, RequestUnits], traffic: Traffic, cls: ClassPrices, on_demand: float) -> Capacity:
+def _capacity(
+    units_of: dict[str, RequestUnits], traffic: Traffic, cls: ClassPrices, on_demand: float, target_percent: float
+) -> Capacity:
     average = {"read": Fraction(0), "write": Fraction(0)}
     peak = {"read": Fraction(0), "write": Fraction(0)}
     for name, units in units_of.items():
@@ -335,7 +394,7 @@ def _capacity(units_of: dict[str, RequestUnits], traffic: Traffic, cls: ClassPri
         rate = Fraction(t.per_month, SECONDS_PER_MONTH)
         average[units.kind] += rate * units.total
         peak[units.kind] += (Fraction(str(t.peak_per_second)) if t.peak_per_second else rate) * units.total
-    target = Fraction(DEFAULT_TARGET_UTILIZATION, 100)
+    target = Fraction(str(target_percent)) / 100
 
     def provisioned(reads: Fraction, writes: Fraction) -> float:
         r = max(Fraction(MIN_PROVISIONED_UNITS), reads / target)
@@ -355,40 +414,74 @@ def _capacity(units_of: dict[str, RequestUnits], traffic: Traffic, cls: ClassPri
         on_demand,
         provisioned(average["read"], average["write"]),
         provisioned(peak["read"], peak["write"]),
-        DEFAULT_TARGET_UTILIZATION,
+        round(target_percent),
         break_even,
     )
 
 
-def _hot_partitions(design: Design, units_of: dict[str, RequestUnits], traffic: Traffic) -> list[str]:
-    """Partitions past DynamoDB's per-partition throughput at the stated peak (hot_key_share set)."""
-    reads: dict[str, Fraction] = {}
-    writes: dict[str, Fraction] = {}
+def _peak_loads(
+    design: Design, units_of: dict[str, RequestUnits], traffic: Traffic, hot_key: bool
+) -> dict[tuple[str, str], Fraction]:
+    """(read|write, "table" or a GSI) -> units per second at the stated peak (the monthly rate without one).
+
+    hot_key: only the busiest key's share (patterns with hot_key_share), for the per-partition limits.
+    """
+    loads: dict[tuple[str, str], Fraction] = {}
     patterns = {p.name: p for p in design.access_patterns}
     for name, units in units_of.items():
         t = traffic.patterns[name]
-        if t.hot_key_share is None:
+        if hot_key and t.hot_key_share is None:
             continue
         rate = Fraction(str(t.peak_per_second)) if t.peak_per_second else Fraction(t.per_month, SECONDS_PER_MONTH)
-        hot = rate * Fraction(str(t.hot_key_share))
+        if hot_key:
+            rate *= Fraction(str(t.hot_key_share))
         if units.kind == "read":
-            where = patterns[name].index or "table"
-            reads[where] = reads.get(where, Fraction(0)) + hot * units.table
+            key = ("read", patterns[name].index or "table")
+            loads[key] = loads.get(key, Fraction(0)) + rate * units.table
         else:
-            writes["table"] = writes.get("table", Fraction(0)) + hot * units.table
+            loads[("write", "table")] = loads.get(("write", "table"), Fraction(0)) + rate * units.table
             for index, index_units in units.index.items():
-                writes[index] = writes.get(index, Fraction(0)) + hot * index_units
+                loads[("write", index)] = loads.get(("write", index), Fraction(0)) + rate * index_units
+    return loads
+
+
+def per_second(rate: Fraction | float) -> str:
+    """A rate without scientific notation: 0.00171, 12.5, 1,200."""
+    value = float(rate)
+    return f"{value:,.0f}" if value >= 1000 else f"{value:,.1f}" if value >= 10 else f"{value:.3g}"
+
+
+def share_known(design: Design) -> bool:
+    return bool(design.sample_items)
+
+
+def _where(where: str) -> str:
+    return "the table" if where == "table" else f"GSI {where}"
+
+
+def _hot_partitions(design: Design, units_of: dict[str, RequestUnits], traffic: Traffic) -> list[str]:
+    """Partitions past DynamoDB's per-partition throughput at the stated peak (hot_key_share set)."""
+    most = {"read": limits.PARTITION_READ_UNITS_PER_SECOND_MAX, "write": limits.PARTITION_WRITE_UNITS_PER_SECOND_MAX}
+    return [
+        f"hot partition: the busiest key of {_where(where)} takes {per_second(load)} {kind} units/s at peak; "
+        f"one partition serves at most {most[kind]:,} (spread the key, e.g. write sharding)"
+        for (kind, where), load in sorted(_peak_loads(design, units_of, traffic, hot_key=True).items())
+        if load > most[kind]
+    ]
+
+
+def _scaling_maxima(
+    design: Design, units_of: dict[str, RequestUnits], traffic: Traffic, scaling: dict[str, Scaling]
+) -> list[str]:
+    """Auto scaling whose maximum is below the stated peak: those requests would be throttled."""
     out = []
-    for kind, load, most in (
-        ("read", reads, limits.PARTITION_READ_UNITS_PER_SECOND_MAX),
-        ("write", writes, limits.PARTITION_WRITE_UNITS_PER_SECOND_MAX),
-    ):
-        for where, per_second in sorted(load.items()):
-            if per_second > most:
-                out.append(
-                    f"hot partition: the busiest key of {where} takes {float(per_second):,.0f} {kind} units/s at peak; "
-                    f"one partition serves at most {most:,} (spread the key, e.g. write sharding)"
-                )
+    for (kind, where), load in sorted(_peak_loads(design, units_of, traffic, hot_key=False).items()):
+        found = scaling.get(_dimension(kind, where))
+        if found is not None and load > found.maximum:
+            out.append(
+                f"capacity: {_where(where)} needs {per_second(load)} {kind} units/s at the stated peak, above its "
+                f"auto scaling maximum of {found.maximum:,}: requests beyond it are throttled (raise billing.{kind}.max)"
+            )
     return out
 
 
@@ -417,14 +510,23 @@ def estimate(template: dict[str, Any], design: Design, traffic: Traffic, prices:
     gsis = [Gsi.from_template(i) for i in props(table).get("GlobalSecondaryIndexes", [])]
 
     units_of, notes = _pattern_units(design, gsis, traffic)
+    scaling = _scaling(template)
+    targets = {
+        kind: (
+            found.target_utilization
+            if (found := scaling.get(_dimension(kind, "table")))
+            else DEFAULT_TARGET_UTILIZATION
+        )
+        for kind in ("read", "write")
+    }
     if billing != "PAY_PER_REQUEST":
         notes.append(
-            f"provisioned: requests priced as capacity auto scaled at {DEFAULT_TARGET_UTILIZATION}% utilisation, "
-            "plus any minimum capacity they leave idle"
+            f"provisioned: requests priced as capacity auto scaled at {targets['read']:g}% (reads) and "
+            f"{targets['write']:g}% (writes) utilisation, plus what the minimum capacity leaves idle"
         )
 
     def priced(cls: ClassPrices) -> tuple[list[Line], list[str]]:
-        requests = _request_lines(design, units_of, traffic, cls, billing)
+        requests = _request_lines(design, units_of, traffic, cls, billing, targets)
         if billing != "PAY_PER_REQUEST":
             requests += _provisioned_floor(table, requests, cls)
         storage, storage_notes = _storage_lines(template, table, design, gsis, traffic, prices, cls)
@@ -440,8 +542,14 @@ def estimate(template: dict[str, Any], design: Design, traffic: Traffic, prices:
         )
         / MILLION
     )
-    capacity = _capacity(units_of, traffic, own, on_demand)
-    warnings = _hot_partitions(design, units_of, traffic) + _item_size(design, traffic)
+    capacity = _capacity(units_of, traffic, own, on_demand, targets["write"])
+    warnings = (
+        _hot_partitions(design, units_of, traffic)
+        + _scaling_maxima(design, units_of, traffic, scaling)
+        + _item_size(design, traffic)
+    )
+    if traffic.conversations is not None and design.message_storage != "list_in_item":
+        notes.append("traffic.conversations: ignored, messages are stored one item each (no item grows)")
     if not any(traffic.patterns[name].peak_per_second for name in units_of):
         notes.append("no peak_per_second stated: the peak is the monthly average")
     if props(table).get("StreamSpecification") and not traffic.stream_reads_per_month:

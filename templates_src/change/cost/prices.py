@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...errors import BadInput
-
 PRICE_BOOK = Path(__file__).with_name("price_book.json")
 TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
 
@@ -52,14 +50,12 @@ def priced_regions() -> list[str]:
     return sorted([*book["regions"], *book["same_prices_as"]])
 
 
-def prices_for(region: str) -> Prices:
+def prices_for(region: str) -> Prices | None:
+    """The region's prices, or None when the book has none."""
     book = _book()
     listed = book["regions"].get(book["same_prices_as"].get(region, region))
     if listed is None:
-        raise BadInput(
-            f"{PRICE_BOOK.name}: no prices for region {region!r}; priced: {', '.join(priced_regions())} "
-            "(add the region from the pricing pages, with the date you read them)"
-        )
+        return None
     classes = {name: ClassPrices(**listed["table_classes"][name]) for name in TABLE_CLASSES}
     rest = {k: v for k, v in listed.items() if k != "table_classes"}
     return Prices(region, book["source"], book["retrieved"], classes, **rest)

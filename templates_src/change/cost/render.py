@@ -7,7 +7,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .model import Estimate, Line
+from .model import Estimate, Line, per_second
 
 
 def usd(amount: float) -> str:
@@ -42,8 +42,8 @@ def _capacity_lines(est: Estimate) -> list[str]:
     return [
         f"on-demand requests {usd(c.on_demand_usd)}/month; provisioned at {c.target_utilization}% of the average "
         f"{usd(c.provisioned_average_usd)}, holding the stated peak all month {usd(c.provisioned_peak_usd)}",
-        f"average {c.read_units_per_second:,.3g} read and {c.write_units_per_second:,.3g} write units/s; "
-        f"peak {c.peak_read_units_per_second:,.3g} and {c.peak_write_units_per_second:,.3g}",
+        f"average {per_second(c.read_units_per_second)} read and {per_second(c.write_units_per_second)} write "
+        f"units/s; peak {per_second(c.peak_read_units_per_second)} and {per_second(c.peak_write_units_per_second)}",
         f"provisioned capacity pays off above {c.break_even_utilization:.1%} average utilisation",
     ]
 
@@ -121,6 +121,10 @@ class CostChange:
     def delta(self) -> float:
         return self.after.monthly_usd - self.before.monthly_usd
 
+    def estimated(self, name: str) -> str:
+        """What the after estimate's line guessed, or ""."""
+        return next((line.estimated for line in self.after.lines if line.name == name), "")
+
     def changed_lines(self) -> list[tuple[str, float, float]]:
         """(line, before, after) for each line whose cost changed, in the after estimate's order."""
         old = {line.name: line for line in self.before.lines}
@@ -140,7 +144,11 @@ class CostChange:
         )
 
     def detail_lines(self) -> list[str]:
-        return [f"{name}: {usd(was)} -> {usd(now)} ({_signed(now - was)})" for name, was, now in self.changed_lines()]
+        return [
+            f"{name}: {usd(was)} -> {usd(now)} ({_signed(now - was)})"
+            + (f" ({self.estimated(name)})" if self.estimated(name) else "")
+            for name, was, now in self.changed_lines()
+        ]
 
 
 def _usd_of(line: Line | None) -> float:

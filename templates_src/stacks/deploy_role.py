@@ -1,0 +1,234 @@
+"""The deploy role: what a GitHub Actions job assumes (OIDC, no stored keys) to run `deploy`.
+
+Least privilege for change sets on this environment's stacks only:
+
+- trust: GitHub's OIDC provider, for this repository's jobs in this GitHub
+  environment only (its protection rules gate every deploy), audience STS;
+- CloudFormation: the change-set actions `deploy` calls, on this
+  environment's data and access stacks only; no DeleteStack;
+- everything CloudFormation does with the caller's credentials (create the
+  table, its key, its roles): the handler permissions of the resource types
+  in this environment's templates (registry schemas, stacks/registry.py),
+  usable only through CloudFormation (aws:CalledVia), roles only under this
+  environment's prefix;
+- a protected environment: an explicit Deny of deleting the table, its key or
+  its backup vault, even through a change set.
+
+The stack is created once by an administrator (it is the pipeline's own
+identity); the pipeline never deploys it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from awacs.aws import (
+    Action,
+    Allow,
+    Condition,
+    Deny,
+    ForAnyValueStringEquals,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from troposphere import GetAtt, Output, Parameter, Ref, Sub, Tags, Template, iam
+
+from ..spec.loader import Spec
+from .artifacts import Stack
+from .names import DATA, DEPLOY_ROLE, STACK_KINDS, deploy_role_name, stack_name
+from .registry import handler_permissions
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+OIDC_PROVIDER_PARAMETER = "GitHubOidcProviderArn"
+DEPLOY_ROLE_ID = "DeployRole"
+CLOUDFORMATION = "cloudformation.amazonaws.com"
+# What `deploy` (deploy/deployer.py) calls on its stacks.
+CHANGE_SET_ACTIONS = (
+    "cloudformation:CreateChangeSet",
+    "cloudformation:DeleteChangeSet",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:DescribeStacks",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:GetTemplate",
+    "cloudformation:SetStackPolicy",
+    "cloudformation:UpdateTerminationProtection",
+)
+# Handler permissions for features no template of ours uses: a table imported
+# from S3 (ImportSourceSpecification: item writes, S3 reads, import logs),
+# Kinesis streaming, replicas, Lambda provisioned concurrency. Leaving them
+# out keeps the role off every item and every other service's data.
+UNUSED_HANDLER_ACTIONS = frozenset(
+    {
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:UpdateItem",
+        "dynamodb:ImportTable",
+        "dynamodb:DescribeImport",
+        "dynamodb:CreateTableReplica",
+        "dynamodb:AssociateTableReplica",
+    }
+)
+UNUSED_SERVICES = frozenset({"s3", "logs", "kinesis", "lambda", "backup-storage"})
+# Never, in a protected environment, whatever a change set says.
+DATA_LOSS_ACTIONS = (
+    "backup:DeleteBackupVault",
+    "cloudformation:DeleteStack",
+    "dynamodb:DeleteTable",
+    "kms:DisableKey",
+    "kms:ScheduleKeyDeletion",
+)
+
+
+def resource_actions(templates: list[dict[str, Any]]) -> list[str]:
+    """The handler permissions of every resource type in the templates, less the unused ones."""
+    types = {r["Type"] for t in templates for r in t.get("Resources", {}).values()}
+    actions = {a for t in types for a in handler_permissions(t)}
+    return sorted(a for a in actions if a not in UNUSED_HANDLER_ACTIONS and a.split(":")[0] not in UNUSED_SERVICES)
+
+
+def _stack_arn(spec: Spec, kind: str) -> Sub:
+    return Sub(
+        f"arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}:stack/{stack_name(spec, kind)}/*"
+    )
+
+
+def _role_arns(spec: Spec) -> list[Sub]:
+    """Roles of this environment: the access stack's (named, on the role path) and the data stack's (generated names)."""
+    path = spec.env.access.role_path if spec.env.access is not None else "/"
+    prefixes = sorted({f"/{spec.stack_prefix}-", f"{path}{spec.stack_prefix}-", f"/{stack_name(spec, DATA)}-"})
+    return [Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{p}*") for p in prefixes]
+
+
+def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocument:
+    actions = resource_actions(templates)
+    through_cloudformation = Condition(ForAnyValueStringEquals({"aws:CalledVia": [CLOUDFORMATION]}))
+    roles = [a for a in actions if a.startswith("iam:") and a != "iam:CreateServiceLinkedRole"]
+    others = [a for a in actions if a not in roles]
+    statements = [
+        Statement(
+            Sid="ChangeSetsOnTheseStacks",
+            Effect=Allow,
+            Action=[Action(*a.split(":")) for a in CHANGE_SET_ACTIONS],
+            Resource=[_stack_arn(spec, kind) for kind in STACK_KINDS],
+        ),
+        Statement(
+            Sid="ResourcesThroughCloudFormation",
+            Effect=Allow,
+            Action=[Action(*a.split(":")) for a in others],
+            Resource=["*"],
+            Condition=through_cloudformation,
+        ),
+        Statement(
+            Sid="RolesOfThisEnvironmentThroughCloudFormation",
+            Effect=Allow,
+            Action=[Action(*a.split(":")) for a in roles],
+            Resource=_role_arns(spec),
+            Condition=through_cloudformation,
+        ),
+    ]
+    if spec.env.protected:
+        statements.append(
+            Statement(
+                Sid="NeverDeleteTheData",
+                Effect=Deny,
+                Action=[Action(*a.split(":")) for a in DATA_LOSS_ACTIONS],
+                Resource=["*"],
+            )
+        )
+    return PolicyDocument(Version="2012-10-17", Statement=statements)
+
+
+def trust_policy(spec: Spec, provider: Parameter) -> PolicyDocument:
+    assert spec.env.ci is not None
+    github_environment = spec.env.ci.github_environment or spec.env_name
+    subject = f"repo:{spec.env.ci.github_repository}:environment:{github_environment}"
+    return PolicyDocument(
+        Version="2012-10-17",
+        Statement=[
+            Statement(
+                Effect=Allow,
+                Principal=Principal("Federated", Ref(provider)),
+                Action=[Action("sts", "AssumeRoleWithWebIdentity")],
+                Condition=Condition(
+                    StringEquals({f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com", f"{GITHUB_OIDC_HOST}:sub": subject})
+                ),
+            )
+        ],
+    )
+
+
+def deploy_role_suppressions(spec: Spec) -> dict[str, Any]:
+    why_star = (
+        "CloudFormation's handler permissions for the resource types of this environment's templates (registry "
+        "schemas); their ARNs do not exist before CloudFormation creates them; usable only through CloudFormation "
+        "(aws:CalledVia), and CloudFormation only on this environment's stacks"
+    )
+    nag: list[dict[str, Any]] = [
+        {
+            "id": f"{pack}-IAMNoInlinePolicy",
+            "reason": "inline by design: the policy is derived from this environment's templates and lives and dies with the role",
+        }
+        for pack in ("HIPAA.Security", "NIST.800.53.R5")
+    ]
+    nag.append({"id": "AwsSolutions-IAM5", "reason": why_star, "applies_to": ["Resource::*"]})
+    nag.append(
+        {
+            "id": "AwsSolutions-IAM5",
+            "reason": "change sets on this environment's stacks (a stack ARN ends with a generated id) and roles under "
+            "its prefix (the data stack's role names are generated)",
+            "applies_to": [{"regex": "/^Resource::arn:<AWS::Partition>:(cloudformation|iam):.*\\*$/g"}],
+        }
+    )
+    return {"cdk_nag": {"rules_to_suppress": nag}}
+
+
+def build_deploy_role_stack(spec: Spec, templates: list[dict[str, Any]]) -> Stack | None:
+    """The deploy role of an environment with `ci:`, for the templates the pipeline deploys."""
+    ci = spec.env.ci
+    if ci is None:
+        return None
+    template = Template(
+        Description=(
+            f"GitHub Actions deploy role for {stack_name(spec, DATA)} and its access stack (environment "
+            f"{spec.env_name}); created once by an administrator. Generated by templates_src; edit the YAML."
+        )
+    )
+    provider = template.add_parameter(
+        Parameter(
+            OIDC_PROVIDER_PARAMETER,
+            Type="String",
+            Description=f"The IAM OIDC provider of {GITHUB_OIDC_HOST} in this account",
+            AllowedPattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/.+$",
+        )
+    )
+    provider_arn = ci.oidc_provider_arn or f"arn:aws:iam::{spec.env.account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+    role = template.add_resource(
+        iam.Role(
+            DEPLOY_ROLE_ID,
+            Metadata=deploy_role_suppressions(spec),
+            RoleName=deploy_role_name(spec),
+            Path=spec.env.access.role_path if spec.env.access is not None else "/",
+            Description=f"deploys {stack_name(spec, DATA)} from {ci.github_repository} through change sets",
+            MaxSessionDuration=3600,
+            AssumeRolePolicyDocument=trust_policy(spec, provider),
+            Policies=[iam.Policy(PolicyName="change-set-deploy", PolicyDocument=permission_policy(spec, templates))],
+            Tags=Tags(**spec.tags),
+        )
+    )
+    template.add_output(
+        Output("DeployRoleArn", Description="role-to-assume in the deploy workflow", Value=GetAtt(role, "Arn"))
+    )
+    return Stack(
+        kind=DEPLOY_ROLE,
+        name=stack_name(spec, DEPLOY_ROLE),
+        template=template,
+        parameters={OIDC_PROVIDER_PARAMETER: provider_arn},
+        tags=spec.tags,
+    )
