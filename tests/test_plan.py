@@ -410,7 +410,7 @@ def test_env_plan_against_a_git_ref(
     repo = _git_repo_with_build(tmp_path)
     monkeypatch.chdir(repo)
     assert plan_main(["--env", "prod", "--base", "HEAD"]) == 0
-    assert capsys.readouterr().out.count("no changes") == 2
+    assert capsys.readouterr().out.count("no changes") == 3  # data, access, deploy-role
     _edit_environment_and_synth(repo, "prod", "table_name: conversations-prod-v2\n")
     capsys.readouterr()
     assert plan_main(["--env", "prod", "--base", "HEAD"]) == 3
