@@ -23,13 +23,14 @@ TASKCAT_CONFIG := $(BUILD)/taskcat/.taskcat.yml
 
 CLI := $(PY) -m templates_src
 RULES_DOC := docs/rules.md
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
 
 # Exit codes: the command (python -m templates_src ...) exits 0 ok, 1 AWS
 # failure, 2 bad input, 3 refused by a guard; make reports any failure as 2.
 # CI that needs the exact code calls the command, not make.
 
 .PHONY: help synth lint test check bench clean security access-report local plan deploy destroy moto-server \
-	taskcat-lint taskcat rules cost
+	taskcat-lint taskcat rules cost check-build pr-comment
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,11 +60,12 @@ $(TASKCAT_STAMP):
 synth: $(STAMP) ## Render build/ from environments/ and the designs (no AWS account needed)
 	@$(CLI) synth --out $(BUILD)
 
-lint: $(STAMP) ## cfn-lint every template (one process, informational checks included), ruff, mypy
+lint: $(STAMP) ## cfn-lint every template (one process, informational checks included), ruff, mypy, workflow schema
 	$(VENV)/bin/cfn-lint --include-checks I -- '$(TEMPLATES)'
 	$(VENV)/bin/ruff check templates_src tests scripts
 	$(VENV)/bin/ruff format --check templates_src tests scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 
 test: $(STAMP) $(NODE_STAMP) security taskcat-lint ## Run every test: checkov, taskcat lint, then pytest
 	$(PY) -m pytest
@@ -79,6 +81,14 @@ local: $(STAMP) ## Deploy to a moto server on 127.0.0.1, load samples, run every
 plan: synth ## Offline plan of build/ENV against git BASE (default HEAD) with data-loss guards; FORMAT=markdown|json, ALLOW=<id>
 	@test -n "$(ENV)" || { echo "usage: make plan ENV=<env> [BASE=<git ref>] [ALLOW=G00x]" >&2; exit 2; }
 	@$(CLI) plan --env $(ENV) --base $(or $(BASE),HEAD) $(if $(ALLOW),--allow $(ALLOW)) $(if $(FORMAT),--format $(FORMAT))
+
+check-build: synth ## Fail when build/ differs from what make synth renders (CI and the pre-commit hook)
+	@git diff --exit-code --stat -- build/ && test -z "$$(git status --porcelain --untracked-files=all -- build/)" \
+		|| { echo "build/ is not what make synth renders: commit the regenerated files" >&2; exit 1; }
+
+pr-comment: synth ## Every environment's plan as one PR comment (Markdown) against BASE; LABELS=allow:G00x,...
+	@test -n "$(BASE)" || { echo "usage: make pr-comment BASE=<git ref> [LABELS=allow:G00x]" >&2; exit 2; }
+	@$(CLI) pr-comment --base $(BASE) $(if $(LABELS),--labels "$(LABELS)")
 
 cost: $(STAMP) ## Monthly cost and capacity of ENV under its traffic profile (offline); FORMAT=markdown|json
 	@test -n "$(ENV)" || { echo "usage: make cost ENV=<env> [FORMAT=markdown|json]" >&2; exit 2; }

@@ -1,0 +1,189 @@
+"""The pull-request loop: workflow files valid offline, the plan step's own command on a fixture change.
+
+The test runs the `run:` script of the PR workflow's plan step as written
+(pointed at the fixtures' designs, not yours), so renaming a command, an
+option or a target breaks this test rather than the first real pull request.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from templates_src.change import pr_comment
+from templates_src.change.plan import StackPlan
+from templates_src.change.pr_comment import MARKER, EnvironmentPlan, render_comment
+
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, ROOT, fixture_build
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def _workflow(name: str) -> dict[str, Any]:
+    # BaseLoader: `on:` stays a string key (YAML 1.1 would read it as True).
+    loaded: dict[str, Any] = yaml.load((WORKFLOWS / name).read_text(), Loader=yaml.BaseLoader)
+    return loaded
+
+
+def _steps(name: str, job: str) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = _workflow(name)["jobs"][job]["steps"]
+    return steps
+
+
+def _check_jsonschema(*files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(VENV_BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_workflow_files_validate_offline_and_a_broken_one_does_not(tmp_path: Path) -> None:
+    files = sorted(WORKFLOWS.glob("*.yml"))
+    assert {f.name for f in files} >= {"pr.yml", "deploy.yml", "deploy-environment.yml"}
+    proc = _check_jsonschema(*files)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text((WORKFLOWS / "pr.yml").read_text().replace("runs-on:", "run-on:"))
+    assert _check_jsonschema(broken).returncode != 0
+
+
+def test_every_make_target_the_workflows_and_hooks_call_exists() -> None:
+    runs = [
+        s["run"]
+        for name, job in (("pr.yml", "plan"), ("deploy-environment.yml", "deploy"))
+        for s in _steps(name, job)
+        if "run" in s
+    ]
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    commands = runs + [h["entry"] for h in hooks]
+    targets = sorted({t for c in commands for t in re.findall(r"\bmake ([a-z][a-z-]*)", c)})
+    assert {"test", "check-build", "deploy"} <= set(targets)
+    for target in targets:
+        proc = subprocess.run(["make", "-n", target, "ENV=dev"], cwd=ROOT, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, f"make {target}: {proc.stderr}"
+    for entry in (h["entry"] for h in hooks):
+        program = entry.split()[0]
+        assert program == "make" or (ROOT / program).is_file(), f"pre-commit entry {entry!r}: {program} missing"
+
+
+def test_deploys_assume_the_role_through_oidc_in_order_with_no_stored_keys() -> None:
+    deploy = _workflow("deploy.yml")
+    assert deploy["permissions"]["id-token"] == "write"
+    jobs = deploy["jobs"]
+    assert [j["with"]["environment"] for j in jobs.values()] == ["dev", "staging", "prod"]
+    assert jobs["staging"]["needs"] == "dev" and jobs["prod"]["needs"] == "staging"
+    job = _workflow("deploy-environment.yml")["jobs"]["deploy"]
+    assert job["environment"] == "${{ inputs.environment }}"
+    (creds,) = [s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials")]
+    assert set(creds["with"]) == {"role-to-assume", "aws-region", "role-session-name"}
+    text = "".join(p.read_text() for p in WORKFLOWS.glob("*.yml"))
+    assert "aws-access-key-id" not in text and "secrets.AWS" not in text
+
+
+# -- the plan step on a fixture change -----------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+@pytest.fixture
+def pull_request(tmp_path: Path) -> Path:
+    """A repo whose origin/main holds the fixtures and build, checked out on a PR branch."""
+    repo = tmp_path / "repo"
+    shutil.copytree(fixture_build(), repo / "build")
+    shutil.copytree(FIXTURE_ENVIRONMENTS, repo / "environments")
+    shutil.copytree(FIXTURE_DESIGNS, repo / "designs")
+    (repo / ".venv").symlink_to(ROOT / ".venv")
+    (repo / ".gitignore").write_text(".venv\npr-comment.md\n")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "base")
+    _git(tmp_path, "clone", "-q", "--bare", str(repo), "origin.git")
+    _git(repo, "remote", "add", "origin", str(tmp_path / "origin.git"))
+    _git(repo, "fetch", "-q", "origin")
+    _git(repo, "checkout", "-q", "-b", "feature")
+    return repo
+
+
+def _add_gsis(repo: Path, *keys: str) -> None:
+    """A KEYS_ONLY GSI By<Key> on each attribute."""
+    design = repo / "designs" / "conversations.yaml"
+    extra = "".join(
+        f"  - name: By{k.capitalize()}\n    partition_key: {{name: {k}, type: S}}\n    projection: KEYS_ONLY\n"
+        for k in keys
+    )
+    design.write_text(design.read_text().replace("ttl_attribute: expiresAt", extra + "ttl_attribute: expiresAt", 1))
+    synth = [str(VENV_BIN / "python"), "-m", "templates_src", "synth", "--designs-dir", "designs"]
+    subprocess.run(synth, cwd=repo, check=True, capture_output=True)
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "change")
+
+
+def _run_plan_step(repo: Path, labels: str = "") -> tuple[int, str]:
+    (step,) = [s for s in _steps("pr.yml", "plan") if s.get("id") == "plan"]
+    script = step["run"]
+    pointed = script.replace("templates_src pr-comment", "templates_src pr-comment --designs-dir designs")
+    assert pointed != script, "the plan step no longer runs `templates_src pr-comment`"
+    env = {
+        **os.environ,
+        "BASE_REF": "main",
+        "LABELS": labels,
+        "LOG_URL": "https://github.example/run/1",
+    }
+    # GitHub runs `shell: bash` as bash --noprofile --norc -eo pipefail.
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", pointed],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    comment = (repo / "pr-comment.md").read_text()
+    assert comment == proc.stdout
+    return proc.returncode, comment
+
+
+def test_one_gsi_added_is_named_in_the_comment(pull_request: Path) -> None:
+    _add_gsis(pull_request, "role")
+    code, comment = _run_plan_step(pull_request)
+    assert code == 0, comment
+    assert comment.startswith(MARKER + "\n## Deploy plan: no guard blocks this change")
+    assert re.search(r"\| `prod` \| \d+ changes? \| \$407\.50 → \$416\.19 \(\+\$8\.69\) \|", comment), comment[:600]
+    assert "+ GSI ByRole: role (S, HASH); projection KEYS_ONLY" in comment
+    assert "append-message: $7.50 -> $8.75 (+$1.25)" in comment  # the cost, with the fixtures' traffic
+
+
+def test_two_gsis_are_blocked_by_g002_unless_the_pr_is_labelled(pull_request: Path) -> None:
+    _add_gsis(pull_request, "role", "title")
+    code, comment = _run_plan_step(pull_request)
+    assert code == 3
+    assert "## Deploy plan: blocked in dev, prod, staging" in comment
+    assert "| `prod` | :no_entry: BLOCKED by G002 |" in comment
+    assert ":no_entry: **blocked** `G002`" in comment
+    code, comment = _run_plan_step(pull_request, labels="reviewed, allow:G002")
+    assert code == 0, comment
+    assert re.search(r"\| `prod` \| \d+ changes? \(allowed: G002\) \|", comment), comment[:600]
+
+
+def test_an_allow_label_naming_no_guard_is_bad_input(pull_request: Path) -> None:
+    code, _ = _run_plan_step(pull_request, labels="allow:G999")
+    assert code == 2
+
+
+def test_a_comment_over_githubs_limit_keeps_the_summary_and_points_to_the_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    plans = [StackPlan(f"prod/stack{i}", [], []) for i in range(50)]
+    monkeypatch.setattr(pr_comment, "COMMENT_MAX_CHARS", 2000)
+    comment = render_comment([EnvironmentPlan("prod", plans)], frozenset(), "see the job log")
+    assert len(comment) <= 2000
+    assert "| `prod` | no change |" in comment and "left out" in comment and "see the job log" in comment
