@@ -86,8 +86,9 @@ check-build: synth ## Fail when build/ differs from what make synth renders (CI 
 	@git diff --exit-code --stat -- build/ && test -z "$$(git status --porcelain --untracked-files=all -- build/)" \
 		|| { echo "build/ is not what make synth renders: commit the regenerated files" >&2; exit 1; }
 
-pr-comment: synth ## Every environment's plan as one PR comment (Markdown) against BASE; LABELS=allow:G00x,...
+pr-comment: $(STAMP) ## Every environment's plan as one PR comment (Markdown) against BASE; LABELS=allow:G00x,...
 	@test -n "$(BASE)" || { echo "usage: make pr-comment BASE=<git ref> [LABELS=allow:G00x]" >&2; exit 2; }
+	@$(MAKE) --no-print-directory synth
 	@$(CLI) pr-comment --base $(BASE) $(if $(LABELS),--labels "$(LABELS)")
 
 cost: $(STAMP) ## Monthly cost and capacity of ENV under its traffic profile (offline); FORMAT=markdown|json

@@ -164,8 +164,8 @@ def cmd_report(args: argparse.Namespace) -> ExitCode:
 
 
 def cmd_pr_comment(args: argparse.Namespace) -> ExitCode:
-    from .change.plan import environment_plan, parse_allow, plan_environment, refuse_if_blocked
-    from .change.pr_comment import EnvironmentPlan, allowed_by_labels, render_comment
+    from .change.plan import environment_plan, parse_allow, plan_environment
+    from .change.pr_comment import EnvironmentPlan, allowed_by_labels, refuse_if_blocked, render_comment
     from .stacks.synth import all_targets
 
     allowed = parse_allow(args.allow) | allowed_by_labels(args.labels)
@@ -180,7 +180,7 @@ def cmd_pr_comment(args: argparse.Namespace) -> ExitCode:
     if not environments:
         raise BadInput(f"{args.environments_dir}: no *.yaml environment configs found")
     print(render_comment(environments, allowed, args.log_hint))
-    refuse_if_blocked([p for e in environments for p in e.plans], allowed)
+    refuse_if_blocked(environments, allowed)
     return ExitCode.OK
 
 

@@ -78,12 +78,72 @@ def test_resources_only_through_cloudformation_and_never_the_items() -> None:
         ("kms:PutKeyPolicy", arns.key, {}, "ImplicitlyDenied"),
         ("dynamodb:GetItem", arns.table, VIA_CLOUDFORMATION, "ImplicitlyDenied"),  # items: never
         ("dynamodb:Scan", arns.table, VIA_CLOUDFORMATION, "ImplicitlyDenied"),
-        ("iam:CreateRole", role, VIA_CLOUDFORMATION, "Allowed"),
-        ("iam:PutRolePolicy", admin, VIA_CLOUDFORMATION, "ImplicitlyDenied"),  # roles of this environment only
+        ("iam:GetRole", role, VIA_CLOUDFORMATION, "Allowed"),
+        ("iam:GetRole", admin, VIA_CLOUDFORMATION, "ImplicitlyDenied"),  # roles of this environment only
         ("s3:GetObject", "arn:aws:s3:::any-bucket/key", VIA_CLOUDFORMATION, "ImplicitlyDenied"),
     ]
     got = _decide("prod", [(a, r, c) for a, r, c, _ in cases])
     assert got == [expect for *_, expect in cases], list(zip(cases, got, strict=True))
+
+
+def test_no_way_to_more_power_than_the_environments_roles() -> None:
+    _, arns = _policy("prod")
+    account = arns.account
+    boundary = "arn:aws:iam::333333333333:policy/chat-platform-boundary"
+    app = f"arn:aws:iam::{account}:role/conversations/conversations-prod-app"
+    itself = f"arn:aws:iam::{account}:role/conversations/conversations-prod-deploy"
+    backup = f"arn:aws:iam::{account}:role/conversations-prod-data-BackupRole-ABC123"
+    admin_policy = "arn:aws:iam::aws:policy/AdministratorAccess"
+    backup_policy = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
+    bounded = {**VIA_CLOUDFORMATION, "iam:PermissionsBoundary": boundary}
+    cases = [
+        ("iam:CreateRole", app, bounded, "Allowed"),
+        ("iam:CreateRole", app, VIA_CLOUDFORMATION, "ImplicitlyDenied"),  # without the environment's boundary
+        ("iam:PutRolePolicy", app, bounded, "Allowed"),
+        ("iam:PutRolePolicy", app, VIA_CLOUDFORMATION, "ImplicitlyDenied"),
+        ("iam:DeleteRolePermissionsBoundary", app, VIA_CLOUDFORMATION, "ImplicitlyDenied"),
+        ("iam:AttachRolePolicy", app, {**bounded, "iam:PolicyARN": admin_policy}, "ImplicitlyDenied"),
+        ("iam:PutRolePolicy", itself, bounded, "ExplicitlyDenied"),  # never its own policy
+        ("iam:UpdateAssumeRolePolicy", itself, VIA_CLOUDFORMATION, "ExplicitlyDenied"),
+        ("iam:CreateRole", backup, VIA_CLOUDFORMATION, "Allowed"),
+        ("iam:AttachRolePolicy", backup, {**VIA_CLOUDFORMATION, "iam:PolicyARN": backup_policy}, "Allowed"),
+        ("iam:AttachRolePolicy", backup, {**VIA_CLOUDFORMATION, "iam:PolicyARN": admin_policy}, "ImplicitlyDenied"),
+        ("iam:PutRolePolicy", backup, VIA_CLOUDFORMATION, "ImplicitlyDenied"),  # no inline policy there
+        ("iam:PassRole", backup, {**VIA_CLOUDFORMATION, "iam:PassedToService": "backup.amazonaws.com"}, "Allowed"),
+        (
+            "iam:PassRole",
+            backup,
+            {**VIA_CLOUDFORMATION, "iam:PassedToService": "ec2.amazonaws.com"},
+            "ImplicitlyDenied",
+        ),
+        (
+            "dynamodb:CreateTable",
+            f"arn:aws:dynamodb:{arns.region}:{account}:table/other",
+            VIA_CLOUDFORMATION,
+            "ImplicitlyDenied",
+        ),
+        (
+            "cloudformation:CreateChangeSet",
+            _stack("prod", DATA),
+            {"cloudformation:ImportResourceTypes": ["AWS::DynamoDB::Table"]},
+            "ExplicitlyDenied",  # an IMPORT change set could adopt any resource of the account
+        ),
+    ]
+    got = _decide("prod", [(a, r, c) for a, r, c, _ in cases])
+    assert got == [expect for *_, expect in cases], [
+        (a, r.rsplit(":", 1)[-1], want, g) for (a, r, _, want), g in zip(cases, got, strict=True) if want != g
+    ]
+
+
+def test_the_deploy_role_administers_the_keys_it_deploys() -> None:
+    data = read_json(fixture_build() / "prod" / template_file(DATA))["Resources"]
+    (admins,) = [
+        s
+        for s in data["TableKey"]["Properties"]["KeyPolicy"]["Statement"]
+        if s["Sid"] == "KeyAdministratorsManageNeverUse"
+    ]
+    expected = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/conversations/conversations-prod-deploy"}
+    assert expected in admins["Principal"]["AWS"]
 
 
 def test_a_protected_environment_denies_deleting_the_data_even_through_a_change_set() -> None:

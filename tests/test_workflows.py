@@ -20,6 +20,7 @@ import yaml
 from templates_src.change import pr_comment
 from templates_src.change.plan import StackPlan
 from templates_src.change.pr_comment import MARKER, EnvironmentPlan, render_comment
+from templates_src.diagnostics import Diagnostic
 
 from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, ROOT, fixture_build
 
@@ -80,10 +81,14 @@ def test_deploys_assume_the_role_through_oidc_in_order_with_no_stored_keys() -> 
     deploy = _workflow("deploy.yml")
     assert deploy["permissions"]["id-token"] == "write"
     jobs = deploy["jobs"]
-    assert [j["with"]["environment"] for j in jobs.values()] == ["dev", "staging", "prod"]
-    assert jobs["staging"]["needs"] == "dev" and jobs["prod"]["needs"] == "staging"
+    assert [j["with"]["environment"] for j in jobs.values() if "with" in j] == ["dev", "staging", "prod"]
+    assert "dev" in jobs["staging"]["needs"] and "staging" in jobs["prod"]["needs"]
+    # The merged PR's allow: labels reach `make deploy ALLOW=...`.
+    assert all(j["with"]["allow"] == "${{ needs.allowed.outputs.allow }}" for j in jobs.values() if "with" in j)
     job = _workflow("deploy-environment.yml")["jobs"]["deploy"]
     assert job["environment"] == "${{ inputs.environment }}"
+    (deploy_step,) = [s for s in job["steps"] if s.get("name") == "Deploy"]
+    assert deploy_step["run"] == 'make deploy ENV="$ENVIRONMENT" ALLOW="$ALLOW"'
     (creds,) = [s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials")]
     assert set(creds["with"]) == {"role-to-assume", "aws-region", "role-session-name"}
     text = "".join(p.read_text() for p in WORKFLOWS.glob("*.yml"))
@@ -181,9 +186,31 @@ def test_an_allow_label_naming_no_guard_is_bad_input(pull_request: Path) -> None
     assert code == 2
 
 
+def test_the_workflow_finds_the_comment_by_the_marker_the_command_writes() -> None:
+    (post,) = [s for s in _steps("pr.yml", "plan") if s.get("uses", "").startswith("actions/github-script")]
+    assert post["env"]["MARKER"] == MARKER
+
+
+def test_a_deploy_role_change_is_called_out(pull_request: Path) -> None:
+    env = pull_request / "environments" / "prod.yaml"
+    env.write_text(env.read_text().replace("example-org/chat-platform-infra", "example-org/another-repo"))
+    synth = [str(VENV_BIN / "python"), "-m", "templates_src", "synth", "--designs-dir", "designs"]
+    subprocess.run(synth, cwd=pull_request, check=True, capture_output=True)
+    _git(pull_request, "add", "-A")
+    _git(pull_request, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "repo moved")
+    code, comment = _run_plan_step(pull_request)
+    assert code == 0, comment
+    assert ":warning: **The deploy role of `prod` changes.**" in comment
+    assert "repo:example-org/another-repo:environment:prod" in comment
+    assert "The deploy role of `dev`" not in comment
+    assert "`dev/data`" in comment.split("Unchanged:")[1]  # unchanged stacks listed, not expanded
+
+
 def test_a_comment_over_githubs_limit_keeps_the_summary_and_points_to_the_log(monkeypatch: pytest.MonkeyPatch) -> None:
-    plans = [StackPlan(f"prod/stack{i}", [], []) for i in range(50)]
+    finding = Diagnostic("G002", "error", "Table", "GlobalSecondaryIndexes", "x" * 200, None, "one GSI per deploy")
+    plans = [StackPlan(f"prod/stack{i}", [], [finding]) for i in range(50)]
     monkeypatch.setattr(pr_comment, "COMMENT_MAX_CHARS", 2000)
     comment = render_comment([EnvironmentPlan("prod", plans)], frozenset(), "see the job log")
     assert len(comment) <= 2000
-    assert "| `prod` | no change |" in comment and "left out" in comment and "see the job log" in comment
+    assert "| `prod` | :no_entry: BLOCKED by G002 |" in comment
+    assert "left out" in comment and "see the job log" in comment

@@ -38,6 +38,7 @@ class StackPlan:
     # or why it is not (cost_note).
     cost: CostChange | None = None
     cost_note: str = ""
+    kind: str = ""  # the stack kind (stacks/names.py) when planned from build/<env>/
 
 
 def environment_plan(env_file: str, findings: list[Diagnostic]) -> StackPlan:
@@ -140,6 +141,7 @@ def plan_environment(
             old = git_template(base, path) or EMPTY_TEMPLATE
             new = read_template(path)
             plan = plan_stack(f"{env}/{kind} ({base} -> working tree)", old, new)
+            plan.kind = kind
             if kind == DATA and now is not None:
                 try:
                     plan.cost = cost_change(now, old, new)

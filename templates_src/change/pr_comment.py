@@ -1,10 +1,10 @@
 """One Markdown comment per pull request: every environment's plan, cost and guards.
 
 A summary line per environment (no change / N changes / BLOCKED by G00x),
-then a collapsible section per stack with the reviewer's diff. The first
-line is a marker the workflow finds to update the same comment on every
-run. GitHub refuses comments over 65,536 characters: sections that do not
-fit are dropped, with a pointer to the job log that has them all.
+then a collapsible section per stack that changes, with the reviewer's diff.
+The first line is a marker the workflow finds to update the same comment on
+every run. GitHub refuses comments over 65,536 characters: sections that do
+not fit are left out, with a pointer to the job log that has them all.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import BadInput
+from ..errors import BadInput, Refused
+from ..stacks.names import DEPLOY_ROLE
 from .cost.render import usd
-from .plan import StackPlan, blocked, markdown_stack, parse_allow
+from .guards import guard_rules
+from .plan import StackPlan, blocked, markdown_stack
 
 MARKER = "<!-- conversation-table-iac:pr-plan -->"
 # https://docs.github.com/en/rest/issues/comments: a body is at most 65,536 characters.
@@ -30,22 +32,39 @@ class EnvironmentPlan:
     plans: list[StackPlan]
 
 
+def allowed_by_labels(labels: str) -> frozenset[str]:
+    """PR labels "allow:G002, reviewed" -> {"G002"}; an allow: label naming no blocking guard is BadInput."""
+    ids = {m.group(1).upper() for label in labels.split(",") if (m := ALLOW_LABEL.match(label.strip()))}
+    known = [r.id for r in guard_rules() if r.severity == "error"]
+    unknown = sorted(ids - set(known))
+    if unknown:
+        names = ", ".join(f"allow:{i}" for i in unknown)
+        raise BadInput(f"--labels: {names} names no guard that blocks; allowed: {', '.join(known)}")
+    return frozenset(ids)
+
+
+def refuse_if_blocked(environments: list[EnvironmentPlan], allowed: frozenset[str]) -> None:
+    found = blocked([p for e in environments for p in e.plans], allowed)
+    if found:
+        ids = sorted({f.rule_id for f in found})
+        labels = ", ".join(f"allow:{i}" for i in ids)
+        raise Refused(
+            f"blocked by {', '.join(ids)}; fix the change, or label the pull request {labels} "
+            f"(locally: --labels {','.join(f'allow:{i}' for i in ids)})"
+        )
+
+
 def cost_cell(plans: list[StackPlan]) -> str:
     for plan in plans:
         if plan.cost is not None:
             c = plan.cost
+            if round(c.delta, 2) == 0:
+                return f"{usd(c.after.monthly_usd)} (unchanged)"
             sign = "+" if c.delta >= 0 else "-"
             return f"{usd(c.before.monthly_usd)} → {usd(c.after.monthly_usd)} ({sign}{usd(abs(c.delta))})"
+        if plan.cost_note:
+            return "not priced"
     return "—"
-
-
-def allowed_by_labels(labels: str) -> frozenset[str]:
-    """PR labels "allow:G002, reviewed" -> {"G002"}; a label naming no guard is BadInput."""
-    ids = [m.group(1) for label in labels.split(",") if (m := ALLOW_LABEL.match(label.strip()))]
-    try:
-        return parse_allow(",".join(ids))
-    except BadInput as exc:
-        raise BadInput(f"--labels: an allow: label {str(exc).split(': ', 1)[1]}") from None
 
 
 def _blocked_ids(plans: list[StackPlan], allowed: frozenset[str]) -> list[str]:
@@ -62,23 +81,40 @@ def _status(plans: list[StackPlan], allowed: frozenset[str]) -> str:
     return text + (f" (allowed: {', '.join(allowed_here)})" if allowed_here else "")
 
 
+def _worth_a_section(plan: StackPlan) -> bool:
+    moved = plan.cost is not None and bool(plan.cost.changed_lines())
+    return bool(plan.changes or plan.findings or moved or plan.cost_note)
+
+
 def render_comment(environments: list[EnvironmentPlan], allowed: frozenset[str], log_hint: str) -> str:
     blocked_envs = [e.env for e in environments if _blocked_ids(e.plans, allowed)]
     title = f"blocked in {', '.join(blocked_envs)}" if blocked_envs else "no guard blocks this change"
     head = [MARKER, f"## Deploy plan: {title}", "", "| environment | plan | monthly cost |", "|---|---|---|"]
     for e in environments:
         head.append(f"| `{e.env}` | {_status(e.plans, allowed)} | {cost_cell(e.plans)} |")
-    head += [
-        "",
-        "A guard is allowed deliberately with a PR label `allow:<guard id>` (e.g. `allow:G002`); "
-        "see README: Working in pull requests.",
-        "",
-    ]
-    sections = []
+    head.append("")
     for e in environments:
         for plan in e.plans:
-            summary = f"{plan.label}: {_status([plan], allowed)}"
+            if plan.kind == DEPLOY_ROLE and plan.changes:
+                head.append(
+                    f"> :warning: **The deploy role of `{e.env}` changes.** The pipeline never deploys its own "
+                    "identity: an administrator updates its stack (README: The deploy role) before this merges, "
+                    "or the deploy fails with AccessDenied."
+                )
+                head.append("")
+    head += [
+        "To allow a guard deliberately, label the pull request `allow:<guard id>` (README: Working in pull requests).",
+        "",
+    ]
+    sections, unchanged = [], []
+    for e in environments:
+        for plan in e.plans:
+            name = plan.label.split(" ", 1)[0]
+            if not _worth_a_section(plan):
+                unchanged.append(f"`{name}`")
+                continue
             body = markdown_stack(plan, allowed)
+            summary = f"{name}: {_status([plan], allowed)}"
             sections.append("\n".join([f"<details><summary>{summary}</summary>", "", *body, "</details>", ""]))
     text = "\n".join(head)
     dropped = 0
@@ -89,4 +125,6 @@ def render_comment(environments: list[EnvironmentPlan], allowed: frozenset[str],
         text += "\n" + section
     if dropped:
         text += f"\n_{dropped} section(s) left out to stay under GitHub's comment limit; {log_hint}._\n"
+    if unchanged:
+        text += f"\nUnchanged: {', '.join(unchanged)}.\n"
     return text

@@ -143,6 +143,9 @@ def load_spec(env_file: Path, designs_dir: Path = DESIGNS_DIR) -> Spec:
     problems.extend(check_environment(env, design, src))
     if errors_only(problems) or design is None:
         raise SpecError(problems)
+    # The design's warnings, then the environment's own (errors raised above).
+    # (A new list: the design's is cached and shared.)
+    warnings = [*warnings, *(p for p in problems if not p.is_error and p not in warnings)]
     return Spec(env_name=env_name, env=env, design=design, source=src, warnings=tuple(warnings))
 
 

@@ -25,9 +25,11 @@ from typing import Any
 from awacs.aws import (
     Action,
     Allow,
+    ArnEquals,
     Condition,
     Deny,
     ForAnyValueStringEquals,
+    Null,
     PolicyDocument,
     Principal,
     Statement,
@@ -37,7 +39,8 @@ from troposphere import GetAtt, Output, Parameter, Ref, Sub, Tags, Template, iam
 
 from ..spec.loader import Spec
 from .artifacts import Stack
-from .names import DATA, DEPLOY_ROLE, STACK_KINDS, deploy_role_name, stack_name
+from .backup import BACKUP_SERVICE_POLICY
+from .names import DATA, DEPLOY_ROLE, STACK_KINDS, deploy_role_arn, deploy_role_name, stack_name
 from .registry import handler_permissions
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -73,6 +76,10 @@ UNUSED_HANDLER_ACTIONS = frozenset(
         "dynamodb:DescribeImport",
         "dynamodb:CreateTableReplica",
         "dynamodb:AssociateTableReplica",
+        # Streaming every item to Kinesis: only describing it (the read handler does) is kept.
+        "dynamodb:EnableKinesisStreamingDestination",
+        "dynamodb:DisableKinesisStreamingDestination",
+        "dynamodb:UpdateKinesisStreamingDestination",
     }
 )
 UNUSED_SERVICES = frozenset({"s3", "logs", "kinesis", "lambda", "backup-storage"})
@@ -99,38 +106,115 @@ def _stack_arn(spec: Spec, kind: str) -> Sub:
     )
 
 
-def _role_arns(spec: Spec) -> list[Sub]:
-    """Roles of this environment: the access stack's (named, on the role path) and the data stack's (generated names)."""
-    path = spec.env.access.role_path if spec.env.access is not None else "/"
-    prefixes = sorted({f"/{spec.stack_prefix}-", f"{path}{spec.stack_prefix}-", f"/{stack_name(spec, DATA)}-"})
-    return [Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{p}*") for p in prefixes]
+def _arn(service: str, resource: str, region: bool = False) -> Sub:
+    where = "${AWS::Region}" if region else ""
+    return Sub(f"arn:${{AWS::Partition}}:{service}:{where}:${{AWS::AccountId}}:{resource}")
+
+
+def _role_path(spec: Spec) -> str:
+    return spec.env.access.role_path if spec.env.access is not None else "/"
+
+
+# IAM actions by what they do to a role (the rest of the handlers' IAM actions are reads).
+ROLE_POLICY_WRITES = ("iam:PutRolePolicy", "iam:DeleteRolePolicy")
+ROLE_MANAGED_POLICY = ("iam:AttachRolePolicy", "iam:DetachRolePolicy")
+ROLE_BOUNDARY = ("iam:PutRolePermissionsBoundary",)
+# A role's boundary is never removed by a deploy: a template that drops it fails.
+NEVER = ("iam:DeleteRolePermissionsBoundary",)
+PASS_ROLE = "iam:PassRole"
+SERVICE_LINKED = "iam:CreateServiceLinkedRole"
+# Services that create their service-linked roles for our resources.
+LINKED_SERVICES = ("backup.amazonaws.com", "dynamodb.application-autoscaling.amazonaws.com")
 
 
 def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocument:
+    """See the module docstring; every Allow but the change sets needs aws:CalledVia CloudFormation."""
     actions = resource_actions(templates)
-    through_cloudformation = Condition(ForAnyValueStringEquals({"aws:CalledVia": [CLOUDFORMATION]}))
-    roles = [a for a in actions if a.startswith("iam:") and a != "iam:CreateServiceLinkedRole"]
-    others = [a for a in actions if a not in roles]
-    statements = [
+    via: dict[str, Any] = {"ForAnyValue:StringEquals": {"aws:CalledVia": [CLOUDFORMATION]}}
+    iam_actions = [a for a in actions if a.startswith("iam:") and a not in (*NEVER, PASS_ROLE, SERVICE_LINKED)]
+    dynamodb = [a for a in actions if a.startswith("dynamodb:")]
+    others = [a for a in actions if not a.startswith(("iam:", "dynamodb:"))]
+    table = f"table/{spec.table_name}"
+    access_roles = _arn("iam", f"role{_role_path(spec)}{spec.stack_prefix}-*")
+    # The data stack's roles (the backup role) get generated names, under "/".
+    data_roles = _arn("iam", f"role/{stack_name(spec, DATA)}-*")
+    boundary = spec.env.access.permissions_boundary_arn if spec.env.access is not None else None
+    access_role_condition = dict(via)
+    if boundary is not None:  # no role of the access stack without the environment's boundary
+        access_role_condition["StringEquals"] = {"iam:PermissionsBoundary": boundary}
+
+    def allow(
+        sid: str, names: list[str] | tuple[str, ...], resources: list[Any], condition: dict[str, Any]
+    ) -> Statement | None:
+        if not names:
+            return None
+        return Statement(
+            Sid=sid,
+            Effect=Allow,
+            Action=[Action(*a.split(":")) for a in sorted(names)],
+            Resource=resources,
+            Condition=_condition(condition),
+        )
+
+    reads = [a for a in iam_actions if a not in (*ROLE_POLICY_WRITES, *ROLE_MANAGED_POLICY, *ROLE_BOUNDARY)]
+    bounded = [a for a in iam_actions if a in (*ROLE_POLICY_WRITES, *ROLE_BOUNDARY)] + (
+        ["iam:CreateRole"] if "iam:CreateRole" in reads else []
+    )
+    plain = [a for a in reads if a != "iam:CreateRole"]
+    statements: list[Statement | None] = [
         Statement(
             Sid="ChangeSetsOnTheseStacks",
             Effect=Allow,
             Action=[Action(*a.split(":")) for a in CHANGE_SET_ACTIONS],
             Resource=[_stack_arn(spec, kind) for kind in STACK_KINDS],
         ),
-        Statement(
-            Sid="ResourcesThroughCloudFormation",
-            Effect=Allow,
-            Action=[Action(*a.split(":")) for a in others],
-            Resource=["*"],
-            Condition=through_cloudformation,
+        allow(
+            "TheTableThroughCloudFormation",
+            dynamodb,
+            [_arn("dynamodb", table, True), _arn("dynamodb", f"{table}/*", True)],
+            via,
+        ),
+        allow("ResourcesThroughCloudFormation", others, ["*"], via),
+        allow("RolesThroughCloudFormation", plain, [access_roles, data_roles], via),
+        allow("AccessRolesPoliciesThroughCloudFormation", bounded, [access_roles], access_role_condition),
+        # The backup role: created with AWS's managed service-role policy only, never an inline policy.
+        allow(
+            "BackupRoleThroughCloudFormation",
+            ["iam:CreateRole"] if "iam:CreateRole" in reads else [],
+            [data_roles],
+            via,
+        ),
+        allow(
+            "BackupRoleManagedPolicyThroughCloudFormation",
+            [a for a in iam_actions if a in ROLE_MANAGED_POLICY],
+            [data_roles],
+            {**via, "ArnEquals": {"iam:PolicyARN": [Sub(BACKUP_SERVICE_POLICY)]}},
+        ),
+        allow(
+            "PassRolesToTheirServices",
+            [PASS_ROLE] if PASS_ROLE in actions else [],
+            [data_roles, _arn("iam", "role/aws-service-role/*")],
+            {**via, "StringEquals": {"iam:PassedToService": list(LINKED_SERVICES)}},
+        ),
+        allow(
+            "ServiceLinkedRoles",
+            [SERVICE_LINKED] if SERVICE_LINKED in actions else [],
+            ["*"],
+            {**via, "StringEquals": {"iam:AWSServiceName": list(LINKED_SERVICES)}},
         ),
         Statement(
-            Sid="RolesOfThisEnvironmentThroughCloudFormation",
-            Effect=Allow,
-            Action=[Action(*a.split(":")) for a in roles],
-            Resource=_role_arns(spec),
-            Condition=through_cloudformation,
+            Sid="NeverItself",
+            Effect=Deny,
+            Action=[Action("iam", "*")],
+            Resource=[Sub(deploy_role_arn(spec))],
+        ),
+        # An IMPORT change set would adopt any resource of the account into these stacks.
+        Statement(
+            Sid="NoImports",
+            Effect=Deny,
+            Action=[Action("cloudformation", "CreateChangeSet")],
+            Resource=["*"],
+            Condition=_condition({"Null": {"cloudformation:ImportResourceTypes": "false"}}),
         ),
     ]
     if spec.env.protected:
@@ -142,7 +226,19 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
                 Resource=["*"],
             )
         )
-    return PolicyDocument(Version="2012-10-17", Statement=statements)
+    return PolicyDocument(Version="2012-10-17", Statement=[s for s in statements if s is not None])
+
+
+_OPERATORS: dict[str, Any] = {
+    "ForAnyValue:StringEquals": ForAnyValueStringEquals,
+    "StringEquals": StringEquals,
+    "ArnEquals": ArnEquals,
+    "Null": Null,
+}
+
+
+def _condition(condition: dict[str, Any]) -> Condition:
+    return Condition([_OPERATORS[op](values) for op, values in sorted(condition.items())])
 
 
 def trust_policy(spec: Spec, provider: Parameter) -> PolicyDocument:
@@ -181,9 +277,10 @@ def deploy_role_suppressions(spec: Spec) -> dict[str, Any]:
     nag.append(
         {
             "id": "AwsSolutions-IAM5",
-            "reason": "change sets on this environment's stacks (a stack ARN ends with a generated id) and roles under "
-            "its prefix (the data stack's role names are generated)",
-            "applies_to": [{"regex": "/^Resource::arn:<AWS::Partition>:(cloudformation|iam):.*\\*$/g"}],
+            "reason": "change sets on this environment's stacks (a stack ARN ends with a generated id), roles under "
+            "its prefix (the data stack's role names are generated), the table's indexes and streams, and the "
+            "service-linked roles AWS Backup and Application Auto Scaling use",
+            "applies_to": [{"regex": "/^Resource::arn:<AWS::Partition>:(cloudformation|iam|dynamodb):.*\\*$/g"}],
         }
     )
     return {"cdk_nag": {"rules_to_suppress": nag}}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from awacs import kms as kms_actions
 from awacs.aws import Allow, ArnNotEquals, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals
 from troposphere import GetAtt, Ref, Sub, Tags, dynamodb, kms
 
 from ..spec.loader import Spec
-from .names import KEY_ALIAS_ID, KEY_ID
+from .names import KEY_ALIAS_ID, KEY_ID, deploy_role_arn
 
 # Longest waiting period: a mistaken key deletion stays reversible for 30 days.
 KEY_PENDING_WINDOW_DAYS = 30
@@ -55,6 +57,16 @@ def _actions(names: tuple[str, ...]) -> list[kms_actions.Action]:
     return [kms_actions.Action(n.split(":", 1)[1]) for n in names]
 
 
+def key_admins(spec: Spec) -> list[Any]:
+    """The configured administrators, and the deploy role with `ci:`: CloudFormation updates the
+    key (tags, rotation, policy) with the deploying principal's rights, and KMS refuses a policy
+    that would lock out the principal setting it."""
+    admins: list[Any] = list(spec.env.key_admins)
+    if spec.env.ci is not None:
+        admins.append(Sub(deploy_role_arn(spec)))
+    return admins
+
+
 def key_policy(spec: Spec, service: str = "dynamodb", service_title: str = "DynamoDB") -> PolicyDocument:
     """Separated duties, following AWS's key policy for DynamoDB (encryption.usagenotes, key-policy-default).
 
@@ -65,6 +77,7 @@ def key_policy(spec: Spec, service: str = "dynamodb", service_title: str = "Dyna
     policy for everyone but the administrators and the account's root user.
     """
     region = spec.env.region
+    admins = key_admins(spec)
     via_service = {"kms:ViaService": f"{service}.{region}.amazonaws.com", "kms:CallerAccount": spec.env.account_id}
     root = Principal("AWS", Sub(ACCOUNT_ROOT))
     return PolicyDocument(
@@ -73,7 +86,7 @@ def key_policy(spec: Spec, service: str = "dynamodb", service_title: str = "Dyna
             Statement(
                 Sid="KeyAdministratorsManageNeverUse",
                 Effect=Allow,
-                Principal=Principal("AWS", list(spec.env.key_admins)),
+                Principal=Principal("AWS", admins),
                 Action=_actions(KEY_ADMIN_ACTIONS),
                 Resource=["*"],
             ),
@@ -111,7 +124,7 @@ def key_policy(spec: Spec, service: str = "dynamodb", service_title: str = "Dyna
                 Principal=Principal("AWS", "*"),
                 Action=_actions(KEY_DESTRUCTIVE_ACTIONS),
                 Resource=["*"],
-                Condition=Condition(ArnNotEquals({"aws:PrincipalArn": [*spec.env.key_admins, Sub(ACCOUNT_ROOT)]})),
+                Condition=Condition(ArnNotEquals({"aws:PrincipalArn": [*admins, Sub(ACCOUNT_ROOT)]})),
             ),
         ],
     )

@@ -54,5 +54,11 @@ def deploy_role_name(spec: Spec) -> str:
     return f"{spec.stack_prefix}-deploy"
 
 
+def deploy_role_arn(spec: Spec) -> str:
+    """The deploy role's ARN, as a Fn::Sub template (partition and account from the stack)."""
+    path = spec.env.access.role_path if spec.env.access is not None else "/"
+    return f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{path}{deploy_role_name(spec)}"
+
+
 def role_logical_id(role: str) -> str:
     return "".join(part.capitalize() for part in role.split("_")) + "Role"

@@ -31,7 +31,14 @@ BACKUP_PLAN = Rule(
     "https://docs.aws.amazon.com/aws-backup/latest/devguide/about-backup-plans.html",
 )
 
-RULES = (PROTECTED_KEEPS_DATA, KEY_ADMINS_NAMED, BACKUP_PLAN)
+DEPLOY_ROLE_BOUNDED = Rule(
+    "N204",
+    "A protected environment deployed by CI (ci:) bounds the roles its change sets create",
+    "warning",
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html#access_policies_boundaries-delegate",
+)
+
+RULES = (PROTECTED_KEEPS_DATA, KEY_ADMINS_NAMED, BACKUP_PLAN, DEPLOY_ROLE_BOUNDED)
 
 
 def check(env: Environment, src: Source) -> list[Diagnostic]:
@@ -68,6 +75,15 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
         )
     if not env.protected:
         return found
+    if env.ci is not None and (env.access is None or env.access.permissions_boundary_arn is None):
+        found.append(
+            src.report(
+                DEPLOY_ROLE_BOUNDED,
+                ("ci",),
+                "the deploy role may create roles under this environment's prefix: without "
+                "access.permissions_boundary_arn, a change set could give one any permission",
+            )
+        )
     required = {
         ("retention",): (env.retention == "Retain", "Retain"),
         ("deletion_protection",): (env.deletion_protection, "true"),
