@@ -30,7 +30,7 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 # CI that needs the exact code calls the command, not make.
 
 .PHONY: help synth lint test check bench clean security access-report local plan deploy destroy moto-server \
-	taskcat-lint taskcat rules cost check-build pr-comment
+	taskcat-lint taskcat rules cost check-build pr-comment adopt drift
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -90,6 +90,14 @@ pr-comment: $(STAMP) ## Every environment's plan as one PR comment (Markdown) ag
 	@test -n "$(BASE)" || { echo "usage: make pr-comment BASE=<git ref> [LABELS=allow:G00x]" >&2; exit 2; }
 	@$(MAKE) --no-print-directory synth
 	@$(CLI) pr-comment --base $(BASE) $(if $(LABELS),--labels "$(LABELS)")
+
+adopt: $(STAMP) ## Write a design and environment from an existing table: TABLE=<name> ENV=<env> [REGION=...] [DESIGN=...]
+	@test -n "$(TABLE)" -a -n "$(ENV)" || { echo "usage: make adopt TABLE=<table> ENV=<env> [REGION=<region>] [DESIGN=<name>]" >&2; exit 2; }
+	@$(CLI) adopt --table $(TABLE) --env $(ENV) --region $(or $(REGION),$(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1) $(if $(DESIGN),--design $(DESIGN))
+
+drift: $(STAMP) ## Compare ENV's live table with build/ENV/ (exit 4 when drifted); FORMAT=markdown
+	@test -n "$(ENV)" || { echo "usage: make drift ENV=<env> [FORMAT=markdown]" >&2; exit 2; }
+	@$(CLI) drift --env $(ENV) $(if $(FORMAT),--format $(FORMAT))
 
 cost: $(STAMP) ## Monthly cost and capacity of ENV under its traffic profile (offline); FORMAT=markdown|json
 	@test -n "$(ENV)" || { echo "usage: make cost ENV=<env> [FORMAT=markdown|json]" >&2; exit 2; }

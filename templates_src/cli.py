@@ -4,7 +4,7 @@ A thin layer over the library: each command parses its arguments and calls
 one function of a layer. Every expected failure is a ToolError; `main`
 prints it and returns its exit code, here and nowhere else:
 
-    0 ok   1 AWS failure   2 bad input   3 refused by a guard   130 interrupted
+    0 ok   1 AWS failure   2 bad input   3 refused by a guard   4 drifted   130 interrupted
 
 Layers are imported inside the commands, so `synth` never pays for boto3.
 """
@@ -106,7 +106,7 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
 
 def _deploy(args: argparse.Namespace, destroy: bool) -> ExitCode:
     from .change.plan import parse_allow
-    from .deploy.deployer import deploy_environment
+    from .deploy.deployer import deploy_environment, import_environment
     from .spec.loader import DESIGNS_DIR, environment_file, load_spec
     from .stacks.artifacts import read_stack_files
     from .stacks.synth import Target, check_current
@@ -118,7 +118,10 @@ def _deploy(args: argparse.Namespace, destroy: bool) -> ExitCode:
     stacks = read_stack_files(spec, args.build / args.env)
     if not destroy:  # never deploy templates that are not what the YAML says now
         check_current(Target(env_file, args.env), args.build, designs_dir)
-    deploy_environment(spec, stacks, allowed, destroy=destroy)
+    if getattr(args, "import_table", False):
+        import_environment(spec, stacks)
+    else:
+        deploy_environment(spec, stacks, allowed, destroy=destroy)
     return ExitCode.OK
 
 
@@ -184,6 +187,50 @@ def cmd_pr_comment(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def cmd_adopt(args: argparse.Namespace) -> ExitCode:
+    from .deploy.adopt import adoption, write_adoption
+    from .deploy.aws import aws_errors, session
+    from .deploy.live import read_live
+    from .spec.loader import DESIGNS_DIR, environment_file
+
+    with aws_errors(f"adopt {args.table}"):
+        aws = session()
+        account = aws.client("sts", region_name=args.region).get_caller_identity()["Account"]
+        _, facts = read_live(
+            args.table, aws.client("dynamodb", region_name=args.region), aws.client("kms", region_name=args.region)
+        )
+    result = adoption(facts, args.region, account, args.design)
+    designs = args.designs_dir or DESIGNS_DIR
+    design_path, env_path = write_adoption(
+        result,
+        designs / f"{result.design_name}.yaml",
+        environment_file(args.env, args.environments_dir),
+        args.table,
+        args.force,
+    )
+    print(f"adopt: wrote {design_path} and {env_path} from table {args.table} ({args.region}, account {account})")
+    for line in result.report:
+        print(f"  - {line}")
+    print(
+        f"next: make synth, review build/{args.env}/, python -m templates_src drift --env {args.env} (in sync), "
+        f"then python -m templates_src deploy --env {args.env} --import"
+    )
+    return ExitCode.OK
+
+
+def cmd_drift(args: argparse.Namespace) -> ExitCode:
+    from .deploy.drift import drift_environment, render_markdown, render_text
+    from .spec.loader import DESIGNS_DIR, environment_file, load_spec
+    from .stacks.artifacts import read_stack_files, template_file
+    from .stacks.names import DATA
+
+    spec = load_spec(environment_file(args.env, args.environments_dir), args.designs_dir or DESIGNS_DIR)
+    stacks = read_stack_files(spec, args.build / args.env)
+    report = drift_environment(spec, stacks, str(args.build / args.env / template_file(DATA)))
+    print((render_markdown if args.format == "markdown" else render_text)(report))
+    return ExitCode.OK if report.in_sync else ExitCode.DRIFTED
+
+
 def cmd_cost(args: argparse.Namespace) -> ExitCode:
     from .change.cost import estimate_spec
     from .change.cost.render import render_markdown, render_text, to_json
@@ -225,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG if invoked in ("__main__.py", "-c", "") else invoked,
         description="Conversation-table infrastructure as code: designs + environments -> CloudFormation.",
-        epilog="Exit codes: 0 ok, 1 AWS failure, 2 bad input, 3 refused by a guard. "
+        epilog="Exit codes: 0 ok, 1 AWS failure, 2 bad input, 3 refused by a guard, 4 drifted (drift). "
         "`make` reports any failure as 2: call this command for the exact code.",
     )
     sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
@@ -237,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
         "local": (cmd_local, "deploy to a moto server on 127.0.0.1, load samples, run every access pattern"),
         "report": (cmd_report, "print who may do what (build/<env>/access-report.md)"),
         "pr-comment": (cmd_pr_comment, "every environment's plan as one pull-request comment (exit 3 when blocked)"),
+        "adopt": (cmd_adopt, "write a design and environment from an existing table (reads AWS, changes nothing)"),
+        "drift": (cmd_drift, "compare the live table with build/<env>/ (exit 4 when drifted)"),
         "cost": (cmd_cost, "monthly cost and capacity of an environment under its traffic profile"),
         "rules": (cmd_rules, "list every spec rule and plan guard with its ID"),
     }
@@ -276,6 +325,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     _common(parsers["deploy"])
     parsers["deploy"].add_argument("--allow", default="", help="guard IDs to allow, comma-separated")
+    parsers["deploy"].add_argument(
+        "--import",
+        dest="import_table",
+        action="store_true",
+        help="take the existing table (see adopt) into the data stack with an IMPORT change set",
+    )
+
+    p = parsers["adopt"]
+    p.add_argument("--table", required=True, help="the live table's name")
+    p.add_argument("--region", required=True, help="its region")
+    p.add_argument("--env", required=True, help="the environment to write (environments/<env>.yaml)")
+    p.add_argument("--design", help="the design's name (default: from the table name)")
+    p.add_argument("--force", action="store_true", help="replace existing design and environment files")
+    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
+    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
+
+    _common(parsers["drift"])
+    parsers["drift"].add_argument("--format", choices=("text", "markdown"), default="text")
     _common(parsers["destroy"])
 
     p = parsers["local"]

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     AWS_FAILURE = 1  # AWS refused, failed or rolled back; credentials; endpoint
     BAD_INPUT = 2  # a config, template, argument or build file is wrong
     REFUSED = 3  # a guard blocks the change (data loss or a deploy-time failure)
+    DRIFTED = 4  # drift: the live table differs from the template
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 

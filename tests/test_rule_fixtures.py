@@ -281,6 +281,7 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         lambda t: design_case(t, lambda d: _pattern(d, "rename-conversation").update(index_writes={"ByNothing": 1})),
         "access_patterns[rename-conversation].index_writes.ByNothing",
     ),
+    "D317": (lambda t: design_case(t, lambda d: d.update(access_patterns=[])), "access_patterns"),
     "D401": (lambda t: design_case(t, lambda d: d.update(message_storage="list_in_item")), "message_storage"),
     "N101": (lambda t: env_case(t, lambda e: e.update(billing={"mode": "PROVISIONED"})), "billing.read"),
     "N102": (

@@ -29,6 +29,7 @@ from ..stacks.artifacts import StackFiles
 from ..stacks.grants import configured_roles
 from ..stacks.names import ACCESS, DATA, KEY_ID, TABLE_ID, role_name
 from .aws import aws_errors, session
+from .live import differences, not_reconcilable, read_live, template_facts
 
 POLL_S = 5.0
 TIMEOUT_S = 3600.0
@@ -254,6 +255,75 @@ class Deployer:
             self.out(f"  output {key} = {value}")
         return outputs
 
+    # -- import ------------------------------------------------------------------------
+
+    def import_table(self, stack: StackFiles, kms: Any) -> None:
+        """An IMPORT change set that takes the live table into the data stack, as adopted.
+
+        Only the table is imported (an import creates nothing else); the next
+        ordinary deploy adds the rest of the template through the plan and guards.
+        """
+        described = self.describe(stack.name)
+        if described and described["StackStatus"] != "REVIEW_IN_PROGRESS":
+            raise BadInput(f"{stack.name} exists ({described['StackStatus']}): the table is already managed; deploy")
+        template = stack.template_dict
+        table = template["Resources"][TABLE_ID]
+        for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
+            if table.get(policy) != "Retain":
+                raise Refused(f"{stack.name}: import refused: {TABLE_ID}.{policy} must be Retain (retention: Retain)")
+        name = table["Properties"]["TableName"]
+        try:
+            _, live = read_live(name, self.dynamodb, kms)
+        except Exception as exc:
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ResourceNotFoundException":
+                raise BadInput(
+                    f"{self.spec.env_file}: table_name: no table {name} in {self.spec.env.region} to import"
+                ) from None
+            raise
+        found = differences(template_facts(table), live)
+        blocking = not_reconcilable(found)
+        if blocking:
+            for d in blocking:
+                self.out(f"  {d.property}: template {d.template!r}, live {d.live!r}")
+            raise Refused(
+                f"{stack.name}: import refused: the template differs from table {name} in what no update can "
+                f"change in place ({', '.join(d.property for d in blocking)}); adopt it again or fix the YAML"
+            )
+        for d in found:
+            self.out(f"  after the import, the next deploy changes {d.property}: {d.live!r} -> {d.template!r}")
+        body = {
+            "AWSTemplateFormatVersion": template.get("AWSTemplateFormatVersion", "2010-09-09"),
+            "Description": template.get("Description", ""),
+            "Resources": {TABLE_ID: table},
+        }
+        change_set = self.cf.create_change_set(
+            StackName=stack.name,
+            ChangeSetName=f"import-{datetime.now(timezone.utc):%Y%m%d%H%M%S}",
+            ChangeSetType="IMPORT",
+            ResourcesToImport=[
+                {
+                    "ResourceType": table["Type"],
+                    "LogicalResourceId": TABLE_ID,
+                    "ResourceIdentifier": {"TableName": name},
+                }
+            ],
+            TemplateBody=json.dumps(body, sort_keys=True),
+            Tags=stack.tags,
+        )["Id"]
+        described_set = self._wait_change_set(stack.name, change_set)
+        if described_set["Status"] == "FAILED":
+            raise AwsFailure(f"{stack.name}: import change set failed: {described_set.get('StatusReason', '')}")
+        started = datetime.now(timezone.utc)
+        self.cf.execute_change_set(StackName=stack.name, ChangeSetName=change_set)
+        final = self._follow_events(stack.name, started)
+        if final != "IMPORT_COMPLETE":
+            raise AwsFailure(f"{stack.name}: import ended {final}; the table itself is unchanged (Retain)")
+        self.out(
+            f"{stack.name}: imported table {name}. Next: make plan ENV={self.spec.env_name} (against the deployed "
+            f"stack: python -m templates_src plan --env {self.spec.env_name} --deployed), then make deploy "
+            f"ENV={self.spec.env_name} to add the rest of the stack"
+        )
+
     # -- destroy -------------------------------------------------------------------------
 
     def destroy(self, stacks: list[StackFiles]) -> None:
@@ -333,6 +403,19 @@ def plan_deployed(spec: Spec, stacks: list[StackFiles]) -> list[StackPlan]:
             deployed = reader.deployed_template(stack.name) if reader.describe(stack.name) else EMPTY_TEMPLATE
             plans.append(plan_stack(f"{stack.name} (deployed -> build)", deployed, stack.template_dict))
         return plans
+
+
+def import_environment(spec: Spec, stacks: list[StackFiles]) -> None:
+    """deploy --import: the data stack takes over the adopted table (IMPORT change set)."""
+    (data,) = [s for s in stacks if s.kind == DATA]
+    with aws_errors(f"import {spec.env_name}"):
+        aws = session()
+        region = spec.env.region
+        check_caller(spec, aws.client("sts", region_name=region), aws.region_name)
+        deployer = Deployer(
+            spec, aws.client("cloudformation", region_name=region), dynamodb=aws.client("dynamodb", region_name=region)
+        )
+        deployer.import_table(data, aws.client("kms", region_name=region))
 
 
 def deploy_environment(spec: Spec, stacks: list[StackFiles], allowed: frozenset[str], destroy: bool = False) -> None:

@@ -24,6 +24,9 @@ local result means something; nothing else of moto is changed:
 6. Termination protection: UpdateTerminationProtection is not implemented
    (prod's deploy failed with HTTP 500), and DeleteStack ignored the flag;
    here it is set, shown by DescribeStacks, and refuses a delete, as AWS does.
+7. The AWS managed key (alias/aws/dynamodb) moto creates for a table with
+   SSEType KMS reported KeyManager CUSTOMER, so `adopt` took the table for a
+   customer managed key's; AWS reports KeyManager AWS.
 
     python -m templates_src.local.moto_shim -H 127.0.0.1 -p PORT
 """
@@ -42,6 +45,7 @@ from moto.dynamodb.models.table import Table
 from moto.kms.models import Key
 from moto.server import main as moto_main
 
+_original_default_key = Table._get_default_encryption_key
 _original_execute = CloudFormationBackend.execute_change_set
 _original_delete_stack = CloudFormationBackend.delete_stack
 _original_key_from_cfn = Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
@@ -137,7 +141,16 @@ def _key_from_cfn(cls: Any, resource_name: str, cloudformation_json: Any, *args:
     return _original_key_from_cfn(cls, resource_name, {**cloudformation_json, "Properties": props}, *args, **kwargs)
 
 
+def _default_encryption_key(self: Any, account_id: str, region: str) -> str:
+    from moto.kms.models import kms_backends
+
+    arn: str = _original_default_key(self, account_id, region)
+    kms_backends[account_id][region].describe_key(arn).key_manager = "AWS"
+    return arn
+
+
 def install() -> None:
+    Table._get_default_encryption_key = _default_encryption_key  # type: ignore[method-assign]
     CloudFormationBackend.execute_change_set = _execute_change_set  # type: ignore[method-assign]
     CloudFormationBackend.delete_stack = _delete_stack  # type: ignore[method-assign]
     CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]

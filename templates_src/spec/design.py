@@ -180,7 +180,8 @@ class Design(StrictModel):
     protected_attributes: list[AttributeName] = Field(default_factory=list)
     # Items `make local` loads before running the access patterns' examples.
     sample_items: list[Item] = Field(default_factory=list)
-    access_patterns: list[AccessPattern] = Field(min_length=1)
+    # Empty only while a table is being adopted (D317): no roles without patterns.
+    access_patterns: list[AccessPattern] = Field(default_factory=list)
 
     # ---- derived views used by builders -------------------------------------------
 

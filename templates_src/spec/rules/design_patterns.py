@@ -64,6 +64,13 @@ INDEX_WRITES = Rule(
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes",
 )
 
+NO_PATTERNS = Rule(
+    "D317",
+    "A design declares its access patterns (roles, grants and smoke tests come from them)",
+    "warning",
+    "README: Adopting an existing table",
+)
+
 RULES = (
     UNIQUE_NAMES,
     INDEX_ONLY_FOR_QUERY,
@@ -81,11 +88,21 @@ RULES = (
     PER_USER_NO_PROTECTED_WRITES,
     PER_USER_NO_PUT,
     INDEX_WRITES,
+    NO_PATTERNS,
 )
 
 
 def check(design: Design, src: Source) -> list[Diagnostic]:
     found: list[Diagnostic] = []
+    if not design.access_patterns:
+        found.append(
+            src.report(
+                NO_PATTERNS,
+                ("access_patterns",),
+                "no access patterns: no role, grant or smoke test is generated until you declare how the "
+                "application reads and writes",
+            )
+        )
     first: dict[str, int] = {}
     for i, pattern in enumerate(design.access_patterns):
         if pattern.name in first:

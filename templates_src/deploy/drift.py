@@ -1,0 +1,122 @@
+"""Drift: the live table against build/<env>/data.template.json, property by property.
+
+Our comparison reads the same describe calls as `adopt` (deploy/live.py).
+With a CloudFormation endpoint that supports it, DetectStackDrift's result
+for the data stack is shown beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import BadInput
+from ..spec.loader import Spec
+from ..stacks.artifacts import StackFiles
+from ..stacks.names import DATA, TABLE_ID
+from .aws import aws_errors, session
+from .deployer import check_caller
+from .live import Difference, differences, read_live, template_facts
+
+POLL_S = 2.0
+DETECTION_TIMEOUT_S = 300.0
+
+
+@dataclass
+class DriftReport:
+    env: str
+    table: str
+    template_file: str
+    found: list[Difference]
+    missing: bool = False  # the table does not exist
+    notes: list[str] = field(default_factory=list)
+    cloudformation: list[str] = field(default_factory=list)
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.found and not self.missing
+
+
+def _value(value: Any) -> str:
+    return "absent" if value is None else json.dumps(value, sort_keys=True)
+
+
+def render_text(report: DriftReport) -> str:
+    head = f"drift of {report.env}: table {report.table} against {report.template_file}"
+    if report.missing:
+        lines = [head, "  DRIFTED: the table does not exist"]
+    elif report.in_sync:
+        lines = [head, "  in sync"]
+    else:
+        lines = [head, f"  DRIFTED: {len(report.found)} difference(s)"]
+        lines += [f"  ~ {d.property}: template {_value(d.template)}, live {_value(d.live)}" for d in report.found]
+    lines += [f"  note: {n}" for n in report.notes]
+    lines += [f"  CloudFormation: {c}" for c in report.cloudformation]
+    return "\n".join(lines)
+
+
+def render_markdown(report: DriftReport) -> str:
+    state = "the table does not exist" if report.missing else "in sync" if report.in_sync else "drifted"
+    lines = [
+        f"### Drift of `{report.env}`: {state}",
+        "",
+        f"Table `{report.table}` against `{report.template_file}`.",
+        "",
+    ]
+    if report.found:
+        lines += ["| property | template | live |", "|---|---|---|"]
+        lines += [f"| `{d.property}` | `{_value(d.template)}` | `{_value(d.live)}` |" for d in report.found]
+        lines.append("")
+    lines += [f"- {n}" for n in report.notes]
+    lines += [f"- CloudFormation: {c}" for c in report.cloudformation]
+    return "\n".join(lines) + "\n"
+
+
+def cloudformation_drift(cf: Any, stack: str, sleep: Callable[[float], None] = time.sleep) -> list[str]:
+    """DetectStackDrift on the data stack, where the endpoint supports it."""
+    try:
+        detection = cf.detect_stack_drift(StackName=stack)["StackDriftDetectionId"]
+        deadline = time.monotonic() + DETECTION_TIMEOUT_S
+        while True:
+            status = cf.describe_stack_drift_detection_status(StackDriftDetectionId=detection)
+            if status["DetectionStatus"] != "DETECTION_IN_PROGRESS" or time.monotonic() > deadline:
+                break
+            sleep(POLL_S)
+        drifts = cf.describe_stack_resource_drifts(
+            StackName=stack, StackResourceDriftStatusFilters=["MODIFIED", "DELETED"]
+        )["StackResourceDrifts"]
+    except Exception as exc:  # not deployed, or an endpoint without drift detection (moto)
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+        return [f"DetectStackDrift unavailable for {stack} ({code}: not deployed, or the endpoint lacks it)"]
+    out = [f"{stack}: {status.get('StackDriftStatus', status['DetectionStatus'])}"]
+    for d in drifts:
+        paths = ", ".join(p["PropertyPath"] for p in d.get("PropertyDifferences", []))
+        out.append(f"{d['LogicalResourceId']} {d['StackResourceDriftStatus']}" + (f": {paths}" if paths else ""))
+    return out
+
+
+def drift_environment(spec: Spec, stacks: list[StackFiles], template_file: str) -> DriftReport:
+    (data,) = [s for s in stacks if s.kind == DATA]
+    resource = data.template_dict["Resources"].get(TABLE_ID)
+    if resource is None:
+        raise BadInput(f"{template_file}: no {TABLE_ID} resource; run make synth")
+    name = resource["Properties"]["TableName"]
+    with aws_errors(f"drift {spec.env_name}"):
+        aws = session()
+        region = spec.env.region
+        check_caller(spec, aws.client("sts", region_name=region), aws.region_name)
+        report = DriftReport(spec.env_name, name, template_file, [])
+        try:
+            _, live = read_live(name, aws.client("dynamodb", region_name=region), aws.client("kms", region_name=region))
+        except Exception as exc:
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            report.missing = True
+            return report
+        report.found = differences(template_facts(resource), live)
+        report.notes += list(live.notes)
+        report.cloudformation = cloudformation_drift(aws.client("cloudformation", region_name=region), data.name)
+        return report

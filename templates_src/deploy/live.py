@@ -1,0 +1,204 @@
+"""A table as DynamoDB describes it, and as a template declares it, in one comparable shape.
+
+`adopt` writes configs from the live shape, `drift` compares the two, and
+`deploy --import` refuses what an import cannot reconcile. Reads:
+DescribeTable, DescribeTimeToLive, DescribeContinuousBackups,
+ListTagsOfResource, DescribeContributorInsights (where the endpoint has it),
+DescribeKey for the table's KMS key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..change.table_shape import props
+
+# Table properties whose change replaces the table or cannot be made in
+# place: an import never reconciles them (the first update would fail or
+# replace the table).
+NOT_RECONCILABLE = ("TableName", "KeySchema", "AttributeDefinitions", "LocalSecondaryIndexes", "Encryption")
+# Tags every stack adds (spec/loader.py: Design, Environment, ManagedBy): while
+# the table lacks them (after an import), the next deploy adds them; not drift.
+MANAGED_TAGS = ("Design", "Environment", "ManagedBy")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything we manage about a table, by property name, in comparable values."""
+
+    values: dict[str, Any]
+    unknown: tuple[str, ...] = ()  # properties the endpoint could not tell
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _keys(key_schema: list[dict[str, Any]]) -> list[list[str]]:
+    return [[k["AttributeName"], k["KeyType"]] for k in key_schema]
+
+
+def _projection(index: dict[str, Any]) -> dict[str, Any]:
+    projection = index.get("Projection") or {}
+    return {
+        "ProjectionType": projection.get("ProjectionType", "ALL"),
+        "NonKeyAttributes": sorted(projection.get("NonKeyAttributes", [])),
+    }
+
+
+def _throughput(source: dict[str, Any] | None) -> list[int] | None:
+    if not source:
+        return None
+    return [int(source.get("ReadCapacityUnits", 0)), int(source.get("WriteCapacityUnits", 0))]
+
+
+def _indexes(indexes: list[dict[str, Any]], provisioned: bool) -> dict[str, Any]:
+    out = {}
+    for index in indexes:
+        entry: dict[str, Any] = {"KeySchema": _keys(index["KeySchema"]), **_projection(index)}
+        if provisioned:
+            entry["ProvisionedThroughput"] = _throughput(index.get("ProvisionedThroughput"))
+        out[index["IndexName"]] = entry
+    return out
+
+
+def template_facts(resource: dict[str, Any]) -> Facts:
+    """The table of a data template (Fn:: values such as the key's ARN compare by kind only)."""
+    p = props(resource)
+    billing = p.get("BillingMode", "PROVISIONED")
+    provisioned = billing == "PROVISIONED"
+    sse = p.get("SSESpecification") or {}
+    if not sse.get("SSEEnabled"):
+        encryption = "aws_owned"
+    elif "KMSMasterKeyId" in sse:
+        encryption = "customer_managed"
+    else:
+        encryption = "aws_managed"
+    ttl = p.get("TimeToLiveSpecification") or {}
+    pitr = p.get("PointInTimeRecoverySpecification") or {}
+    pitr_on = bool(pitr.get("PointInTimeRecoveryEnabled"))
+    values = {
+        "TableName": p.get("TableName"),
+        "KeySchema": _keys(p.get("KeySchema", [])),
+        "AttributeDefinitions": sorted(
+            [a["AttributeName"], a["AttributeType"]] for a in p.get("AttributeDefinitions", [])
+        ),
+        "BillingMode": billing,
+        "ProvisionedThroughput": _throughput(p.get("ProvisionedThroughput")) if provisioned else None,
+        "GlobalSecondaryIndexes": _indexes(p.get("GlobalSecondaryIndexes", []), provisioned),
+        "LocalSecondaryIndexes": _indexes(p.get("LocalSecondaryIndexes", []), False),
+        "StreamViewType": (p.get("StreamSpecification") or {}).get("StreamViewType"),
+        "TimeToLiveAttribute": ttl.get("AttributeName") if ttl.get("Enabled") else None,
+        "PointInTimeRecovery": [pitr_on, pitr.get("RecoveryPeriodInDays", 35) if pitr_on else None],
+        "Encryption": encryption,
+        "DeletionProtectionEnabled": bool(p.get("DeletionProtectionEnabled", False)),
+        "TableClass": p.get("TableClass", "STANDARD"),
+        "ContributorInsights": bool((p.get("ContributorInsightsSpecification") or {}).get("Enabled", False)),
+        "Tags": {t["Key"]: t["Value"] for t in p.get("Tags", [])},
+    }
+    return Facts(values)
+
+
+def _error_code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def read_live(name: str, dynamodb: Any, kms: Any) -> tuple[dict[str, Any], Facts]:
+    """(DescribeTable's Table, the facts) of a live table. Unsupported calls become `unknown`."""
+    table: dict[str, Any] = dynamodb.describe_table(TableName=name)["Table"]
+    unknown: list[str] = []
+    notes: list[str] = []
+    billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+    provisioned = billing == "PROVISIONED"
+    ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    backups = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    pitr = backups.get("PointInTimeRecoveryDescription") or {}
+    pitr_on = pitr.get("PointInTimeRecoveryStatus") == "ENABLED"
+    tags = {t["Key"]: t["Value"] for t in dynamodb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])}
+    insights: bool | None
+    try:
+        status = dynamodb.describe_contributor_insights(TableName=name).get("ContributorInsightsStatus")
+        insights = status in ("ENABLED", "ENABLING")
+    except Exception as exc:  # not every endpoint implements it (moto does not)
+        if _error_code(exc) not in (
+            "",
+            "InternalFailure",
+            "NotImplemented",
+            "500",
+        ) and "not been implemented" not in str(exc):
+            raise
+        insights = None
+        unknown.append("ContributorInsights")
+        notes.append("contributor insights: the endpoint cannot describe them; taken as off")
+    sse = table.get("SSEDescription") or {}
+    encryption = "aws_owned"
+    if sse.get("Status") in ("ENABLED", "ENABLING", "UPDATING"):
+        encryption = _key_kind(sse.get("KMSMasterKeyArn", ""), kms, notes)
+    stream = table.get("StreamSpecification") or {}
+    values = {
+        "TableName": table["TableName"],
+        "KeySchema": _keys(table["KeySchema"]),
+        "AttributeDefinitions": sorted([a["AttributeName"], a["AttributeType"]] for a in table["AttributeDefinitions"]),
+        "BillingMode": billing,
+        "ProvisionedThroughput": _throughput(table.get("ProvisionedThroughput")) if provisioned else None,
+        "GlobalSecondaryIndexes": _indexes(table.get("GlobalSecondaryIndexes") or [], provisioned),
+        "LocalSecondaryIndexes": _indexes(table.get("LocalSecondaryIndexes") or [], False),
+        "StreamViewType": stream.get("StreamViewType") if stream.get("StreamEnabled") else None,
+        "TimeToLiveAttribute": ttl.get("AttributeName")
+        if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
+        else None,
+        "PointInTimeRecovery": [pitr_on, pitr.get("RecoveryPeriodInDays", 35) if pitr_on else None],
+        "Encryption": encryption,
+        "DeletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled", False)),
+        # DescribeTable omits the summary for a table that never left STANDARD.
+        "TableClass": (table.get("TableClassSummary") or {}).get("TableClass", "STANDARD"),
+        "ContributorInsights": bool(insights),
+        "Tags": tags,
+    }
+    return table, Facts(values, tuple(unknown), tuple(notes))
+
+
+def _key_kind(key_arn: str, kms: Any, notes: list[str]) -> str:
+    """aws_managed (alias/aws/dynamodb, KeyManager AWS) or customer_managed."""
+    try:
+        manager = kms.describe_key(KeyId=key_arn)["KeyMetadata"].get("KeyManager")
+    except Exception as exc:
+        if _error_code(exc) != "NotFoundException":
+            raise
+        # A key the endpoint does not know (moto invents the AWS managed key's ARN).
+        notes.append(f"{key_arn}: KMS does not describe the table's key; taken as the AWS managed key")
+        return "aws_managed"
+    return "aws_managed" if manager == "AWS" else "customer_managed"
+
+
+@dataclass(frozen=True)
+class Difference:
+    property: str
+    template: Any
+    live: Any
+
+
+def differences(template: Facts, live: Facts) -> list[Difference]:
+    """Property by property (indexes by name), skipping what the endpoint could not tell and our own tags."""
+    out = []
+    for name, want in template.values.items():
+        if name in live.unknown:
+            continue
+        have: Any = live.values.get(name)
+        if name == "Tags":  # our standard tags, not yet on the table: the next deploy adds them
+            want = {k: v for k, v in want.items() if k not in MANAGED_TAGS or k in have}
+        if name in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            for index in sorted(set(want) | set(have)):
+                if want.get(index) != have.get(index):
+                    out.append(Difference(f"{name}[{index}]", want.get(index), have.get(index)))
+            continue
+        if name == "Tags":
+            for key in sorted(set(want) | set(have)):
+                if want.get(key) != have.get(key):
+                    out.append(Difference(f"Tags[{key}]", want.get(key), have.get(key)))
+            continue
+        if want != have:
+            out.append(Difference(name, want, have))
+    return out
+
+
+def not_reconcilable(found: list[Difference]) -> list[Difference]:
+    return [d for d in found if d.property.split("[")[0] in NOT_RECONCILABLE]
