@@ -188,32 +188,37 @@ def cmd_pr_comment(args: argparse.Namespace) -> ExitCode:
 
 
 def cmd_adopt(args: argparse.Namespace) -> ExitCode:
-    from .deploy.adopt import adoption, write_adoption
+    from .deploy.adopt import adoption, check_targets, design_name_for, write_adoption
     from .deploy.aws import aws_errors, session
     from .deploy.live import read_live
+    from .errors import AwsFailure
     from .spec.loader import DESIGNS_DIR, environment_file
 
+    designs = args.designs_dir or DESIGNS_DIR
+    design_name = args.design or design_name_for(args.table)
+    env_path = environment_file(args.env, args.environments_dir)
+    check_targets(design_name, designs / f"{design_name}.yaml", env_path, args.force)  # before any AWS call
     with aws_errors(f"adopt {args.table}"):
         aws = session()
         account = aws.client("sts", region_name=args.region).get_caller_identity()["Account"]
-        _, facts = read_live(
-            args.table, aws.client("dynamodb", region_name=args.region), aws.client("kms", region_name=args.region)
-        )
-    result = adoption(facts, args.region, account, args.design)
-    designs = args.designs_dir or DESIGNS_DIR
-    design_path, env_path = write_adoption(
-        result,
-        designs / f"{result.design_name}.yaml",
-        environment_file(args.env, args.environments_dir),
-        args.table,
-        args.force,
-    )
+        try:
+            _, facts = read_live(
+                args.table, aws.client("dynamodb", region_name=args.region), aws.client("kms", region_name=args.region)
+            )
+        except Exception as exc:
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ResourceNotFoundException":
+                raise AwsFailure(
+                    f"no table {args.table} in {args.region} (account {account}); check --region"
+                ) from None
+            raise
+    result = adoption(facts, args.region, account, design_name)
+    design_path, env_path = write_adoption(result, designs / f"{design_name}.yaml", env_path, args.table, args.force)
     print(f"adopt: wrote {design_path} and {env_path} from table {args.table} ({args.region}, account {account})")
     for line in result.report:
         print(f"  - {line}")
     print(
-        f"next: make synth, review build/{args.env}/, python -m templates_src drift --env {args.env} (in sync), "
-        f"then python -m templates_src deploy --env {args.env} --import"
+        f"next: make synth, review build/{args.env}/, python -m templates_src drift --env {args.env} (in sync but "
+        f"for what is listed above), then python -m templates_src deploy --env {args.env} --import"
     )
     return ExitCode.OK
 

@@ -9,6 +9,8 @@ drift skips the first (and says so), and these tables are STANDARD.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -202,7 +204,7 @@ def test_adopt_refuses_to_overwrite_and_a_missing_table_is_an_aws_failure(
     before = (tmp_path / "environments" / "twice.yaml").read_text()
     capsys.readouterr()
     assert cli_main(adopt) == 2
-    assert "exists; adopting would overwrite it (give --force" in capsys.readouterr().err
+    assert "twice.yaml: exist(s); adopting would overwrite (give --force to replace)" in capsys.readouterr().err
     assert (tmp_path / "environments" / "twice.yaml").read_text() == before
     assert cli_main([*adopt, "--force"]) == 0
     assert cli_main(["adopt", "--table", "no-such-table", "--region", "us-east-1", "--env", "none", *dirs]) == 1
@@ -376,14 +378,42 @@ def test_import_is_refused_when_the_key_schema_differs(tmp_path: Path) -> None:
 def test_import_is_refused_for_a_stack_that_exists(tmp_path: Path) -> None:
     spec, data = _adopted_stack(tmp_path)
     cf, ddb, kms = _clients()
-    with Stubber(cf) as cfs:
-        cfs.add_response(
-            "describe_stacks",
-            {
-                "Stacks": [
-                    {"StackName": STACK, "StackId": STACK_ID, "CreationTime": NOW, "StackStatus": "CREATE_COMPLETE"}
-                ]
-            },
-        )
-        with pytest.raises(BadInput, match="already managed"):
-            Deployer(spec, cf, out=lambda _: None, dynamodb=ddb).import_table(data, kms)
+    for status, holds, expected in (
+        ("UPDATE_COMPLETE", True, "holds the table: it is already managed"),
+        ("IMPORT_ROLLBACK_COMPLETE", False, "does not hold the table: delete the stack (make destroy ENV=chatbot"),
+    ):
+        with Stubber(cf) as cfs:
+            stack = {"StackName": STACK, "StackId": STACK_ID, "CreationTime": NOW, "StackStatus": status}
+            cfs.add_response("describe_stacks", {"Stacks": [stack]})
+            held = {"Table": {"Type": "AWS::DynamoDB::Table"}}
+            other = {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}
+            cfs.add_response("get_template", {"TemplateBody": json.dumps({"Resources": held if holds else other})})
+            with pytest.raises(BadInput, match=re.escape(expected)):
+                Deployer(spec, cf, out=lambda _: None, dynamodb=ddb).import_table(data, kms)
+
+
+def test_deploying_over_an_unmanaged_table_is_refused(
+    aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CREATE would fail on the existing table and leave a stack in the way: import it instead."""
+    seed = {**SEED_001, "create": {**SEED_001["create"], "TableName": "chatbot-unmanaged"}}
+    _create(seed)
+    args = _adopt_and_synth(tmp_path, seed, "unmanaged", capsys)
+    assert cli_main(["deploy", "--env", "unmanaged", *args]) == 3
+    assert "table chatbot-unmanaged exists and no stack manages it" in capsys.readouterr().err
+    assert boto3.client("cloudformation", region_name="us-east-1").list_stacks()["StackSummaries"] == []
+
+
+def test_a_changed_index_names_the_field_that_changed() -> None:
+    from templates_src.deploy.live import differences
+
+    index = LIVE.values["GlobalSecondaryIndexes"]["user_id-created_at-index"]
+    live = Facts(
+        {
+            **LIVE.values,
+            "GlobalSecondaryIndexes": {"user_id-created_at-index": {**index, "ProjectionType": "KEYS_ONLY"}},
+        }
+    )
+    (found,) = differences(LIVE, live)
+    assert found.property == "GlobalSecondaryIndexes[user_id-created_at-index].ProjectionType"
+    assert (found.template, found.live) == ("ALL", "KEYS_ONLY")

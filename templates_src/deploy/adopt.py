@@ -42,6 +42,8 @@ def design_name_for(table_name: str) -> str:
 
 
 def _key(name: str, types: dict[str, str]) -> dict[str, str]:
+    if name not in types:
+        raise BadInput(f"DescribeTable lists no type for key attribute {name!r} (AttributeDefinitions); cannot adopt")
     return {"name": name, "type": types[name]}
 
 
@@ -58,6 +60,19 @@ def _index(index: dict[str, Any], types: dict[str, str], local: bool) -> dict[st
     if index["NonKeyAttributes"]:
         out["non_key_attributes"] = index["NonKeyAttributes"]
     return out
+
+
+def check_targets(design_name: str, design_path: Path, env_path: Path, force: bool) -> None:
+    """Before any AWS call: names valid, and no file replaced without --force."""
+    if not _IDENTIFIER.match(design_name):
+        raise BadInput(
+            f"--design: {design_name!r}: lowercase letters, digits, '-' and '_', starting with a letter (max 63)"
+        )
+    if not valid_environment_name(env_path.stem):
+        raise BadInput(f"--env: {env_path.stem!r}: lowercase letters, digits and hyphens, starting with a letter")
+    existing = [str(p) for p in (design_path, env_path) if p.exists()]
+    if existing and not force:
+        raise BadInput(f"{' and '.join(existing)}: exist(s); adopting would overwrite (give --force to replace)")
 
 
 def adoption(facts: Facts, region: str, account: str, design_name: str | None) -> Adoption:
@@ -114,11 +129,16 @@ def adoption(facts: Facts, region: str, account: str, design_name: str | None) -
         read, write = v["ProvisionedThroughput"]
         env["billing"]["read"] = {"min": read, "max": read}
         env["billing"]["write"] = {"min": write, "max": write}
+        report.append(
+            f"billing: auto scaling with min = max = the table's capacity ({read}/{write}) is added for the table "
+            "and every GSI; widen billing.read/write.max in a later deploy"
+        )
         for index, entry in v["GlobalSecondaryIndexes"].items():
             if entry.get("ProvisionedThroughput") != [read, write]:
                 report.append(
                     f"GSI {index}: capacity {entry.get('ProvisionedThroughput')} differs from the table's "
-                    f"{[read, write]}; the environment scales every GSI like the table (drift reports it)"
+                    f"{[read, write]}; an environment scales every GSI like the table, so drift reports it until "
+                    "the next deploy aligns it"
                 )
     if v["TimeToLiveAttribute"]:
         env["ttl_days"] = ADOPTED_TTL_DAYS
@@ -160,11 +180,7 @@ def _yaml(header: str, data: dict[str, Any]) -> str:
 
 def write_adoption(result: Adoption, design_path: Path, env_path: Path, table: str, force: bool) -> tuple[Path, Path]:
     """Write both files or neither; existing files are refused without force."""
-    if not valid_environment_name(env_path.stem):
-        raise BadInput(f"--env: {env_path.stem!r}: lowercase letters, digits and hyphens, starting with a letter")
-    for path in (design_path, env_path):
-        if path.exists() and not force:
-            raise BadInput(f"{path}: exists; adopting would overwrite it (give --force to replace it)")
+    check_targets(result.design_name, design_path, env_path, force)
     design_text = _yaml(
         f"Adopted from the live table {table} by `adopt`: its keys and indexes as they are.\n"
         "Declare access_patterns next: roles, grants and smoke tests come from them.",

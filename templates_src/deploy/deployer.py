@@ -119,6 +119,8 @@ class Deployer:
     def deploy(self, stack: StackFiles) -> dict[str, str]:
         described = self.describe(stack.name)
         kind = self.change_set_type(stack.name, described["StackStatus"] if described else None)
+        if kind == "CREATE" and stack.kind == DATA:
+            self._refuse_creating_an_existing_table()
         if described and described.get("EnableTerminationProtection") and not self.spec.env.protected:
             self._refuse_unprotecting(stack.name)
         deployed = self.deployed_template(stack.name) if kind == "UPDATE" else EMPTY_TEMPLATE
@@ -173,6 +175,17 @@ class Deployer:
                 "termination protection on"
             )
         return self._outputs(stack.name)
+
+    def _refuse_creating_an_existing_table(self) -> None:
+        """A CREATE would fail on a table that exists outside any stack (and leave a stack in the way)."""
+        if self.dynamodb is None:
+            return
+        name = self.spec.table_name
+        if self._exists(lambda: self.dynamodb.describe_table(TableName=name), "ResourceNotFoundException"):
+            raise Refused(
+                f"table {name} exists and no stack manages it: take it over instead of creating it "
+                f"(deploy --env {self.spec.env_name} --import; README: Adopting an existing table)"
+            )
 
     def _refuse_unprotecting(self, name: str) -> None:
         """G013 at deploy time: the deployed stack has termination protection, the environment is unprotected."""
@@ -265,7 +278,17 @@ class Deployer:
         """
         described = self.describe(stack.name)
         if described and described["StackStatus"] != "REVIEW_IN_PROGRESS":
-            raise BadInput(f"{stack.name} exists ({described['StackStatus']}): the table is already managed; deploy")
+            status = described["StackStatus"]
+            held = TABLE_ID in self.deployed_template(stack.name).get("Resources", {})
+            if held and not status.endswith(("ROLLBACK_COMPLETE", "_FAILED")):
+                raise BadInput(
+                    f"{stack.name} exists ({status}) and holds the table: it is already managed; "
+                    f"make deploy ENV={self.spec.env_name}"
+                )
+            raise BadInput(
+                f"{stack.name} is {status} from a failed create or import and does not hold the table: delete the "
+                f"stack (make destroy ENV={self.spec.env_name}; the table is not in it), then import again"
+            )
         template = stack.template_dict
         table = template["Resources"][TABLE_ID]
         for policy in ("DeletionPolicy", "UpdateReplacePolicy"):

@@ -90,7 +90,7 @@ def cloudformation_drift(cf: Any, stack: str, sleep: Callable[[float], None] = t
         )["StackResourceDrifts"]
     except Exception as exc:  # not deployed, or an endpoint without drift detection (moto)
         code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
-        return [f"DetectStackDrift unavailable for {stack} ({code}: not deployed, or the endpoint lacks it)"]
+        return [f"DetectStackDrift unavailable for {stack} ({code}): the endpoint does not support it"]
     out = [f"{stack}: {status.get('StackDriftStatus', status['DetectionStatus'])}"]
     for d in drifts:
         paths = ", ".join(p["PropertyPath"] for p in d.get("PropertyDifferences", []))
@@ -118,5 +118,11 @@ def drift_environment(spec: Spec, stacks: list[StackFiles], template_file: str) 
             return report
         report.found = differences(template_facts(resource), live)
         report.notes += list(live.notes)
-        report.cloudformation = cloudformation_drift(aws.client("cloudformation", region_name=region), data.name)
+        cf = aws.client("cloudformation", region_name=region)
+        try:
+            cf.describe_stacks(StackName=data.name)
+        except Exception:  # does not exist (or cannot be read): nothing for CloudFormation to compare
+            report.cloudformation = [f"{data.name} is not deployed: no stack drift to detect"]
+        else:
+            report.cloudformation = cloudformation_drift(cf, data.name)
         return report

@@ -17,7 +17,7 @@ from ..change.table_shape import props
 # Table properties whose change replaces the table or cannot be made in
 # place: an import never reconciles them (the first update would fail or
 # replace the table).
-NOT_RECONCILABLE = ("TableName", "KeySchema", "AttributeDefinitions", "LocalSecondaryIndexes", "Encryption")
+NOT_RECONCILABLE = ("TableName", "KeySchema", "AttributeDefinitions", "LocalSecondaryIndexes")
 # Tags every stack adds (spec/loader.py: Design, Environment, ManagedBy): while
 # the table lacks them (after an import), the next deploy adds them; not drift.
 MANAGED_TAGS = ("Design", "Environment", "ManagedBy")
@@ -187,8 +187,14 @@ def differences(template: Facts, live: Facts) -> list[Difference]:
             want = {k: v for k, v in want.items() if k not in MANAGED_TAGS or k in have}
         if name in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
             for index in sorted(set(want) | set(have)):
-                if want.get(index) != have.get(index):
-                    out.append(Difference(f"{name}[{index}]", want.get(index), have.get(index)))
+                before, after = want.get(index), have.get(index)
+                if before is None or after is None:  # added or removed: the whole index
+                    if before != after:
+                        out.append(Difference(f"{name}[{index}]", before, after))
+                    continue
+                for key in sorted(set(before) | set(after)):  # the same index: only what changed
+                    if before.get(key) != after.get(key):
+                        out.append(Difference(f"{name}[{index}].{key}", before.get(key), after.get(key)))
             continue
         if name == "Tags":
             for key in sorted(set(want) | set(have)):
