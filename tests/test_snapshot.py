@@ -82,3 +82,13 @@ def test_single_env_file_only_replaces_that_environment(tmp_path: Path) -> None:
     ]
     assert (out / "other" / "keep.json").read_text() == "{}\n"
     assert not (out / "taskcat").exists(), "one environment must not rewrite the taskcat tests"
+
+
+def test_render_json_writes_what_the_standard_library_writes() -> None:
+    """build/ is rendered with orjson for speed; its bytes must be json.dumps's, unicode and numbers included."""
+    import json
+
+    from templates_src.stacks.artifacts import render_json
+
+    sample = {"b": [1, 2.5, 70.0, None, True], "a": {"ü": "Zürich – “quoted” \u2028", "z": {}}, "k": []}
+    assert render_json(sample) == json.dumps(sample, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
