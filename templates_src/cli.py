@@ -190,7 +190,7 @@ def cmd_pr_comment(args: argparse.Namespace) -> ExitCode:
 def cmd_adopt(args: argparse.Namespace) -> ExitCode:
     from .deploy.adopt import adoption, check_targets, design_name_for, write_adoption
     from .deploy.aws import aws_errors, session
-    from .deploy.live import read_live
+    from .deploy.live import read_existing
     from .errors import AwsFailure
     from .spec.loader import DESIGNS_DIR, environment_file
 
@@ -201,16 +201,12 @@ def cmd_adopt(args: argparse.Namespace) -> ExitCode:
     with aws_errors(f"adopt {args.table}"):
         aws = session()
         account = aws.client("sts", region_name=args.region).get_caller_identity()["Account"]
-        try:
-            _, facts = read_live(
-                args.table, aws.client("dynamodb", region_name=args.region), aws.client("kms", region_name=args.region)
-            )
-        except Exception as exc:
-            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ResourceNotFoundException":
-                raise AwsFailure(
-                    f"no table {args.table} in {args.region} (account {account}); check --region"
-                ) from None
-            raise
+        found = read_existing(
+            args.table, aws.client("dynamodb", region_name=args.region), aws.client("kms", region_name=args.region)
+        )
+    if found is None:
+        raise AwsFailure(f"no table {args.table} in {args.region} (account {account}); check --region")
+    _, facts = found
     result = adoption(facts, args.region, account, design_name)
     design_path, env_path = write_adoption(result, designs / f"{design_name}.yaml", env_path, args.table, args.force)
     print(f"adopt: wrote {design_path} and {env_path} from table {args.table} ({args.region}, account {account})")

@@ -76,8 +76,8 @@ def fx() -> Project:
 SECURITY_PROJECTS = {"user": USER, "fixture": Project(FIXTURE_ENVIRONMENTS, FIXTURE_DESIGNS, fixture_build())}
 
 
-def fixture_cli_args(command: str, env: str) -> list[str]:
-    """`<command> --env ENV` on the engine's fixtures and their build (never the user's)."""
+def fixture_cli_args(command: str, env: str, build: bool = True) -> list[str]:
+    """`<command> --env ENV` on the engine's fixtures and (build) their build (never the user's)."""
     return [
         command,
         "--env",
@@ -86,9 +86,7 @@ def fixture_cli_args(command: str, env: str) -> list[str]:
         str(FIXTURE_ENVIRONMENTS),
         "--designs-dir",
         str(FIXTURE_DESIGNS),
-        "--build",
-        str(fixture_build()),
-    ]
+    ] + (["--build", str(fixture_build())] if build else [])
 
 
 def fixture_spec(env: str) -> Spec:

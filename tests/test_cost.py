@@ -24,7 +24,7 @@ from templates_src.cli import main as cli_main
 from templates_src.spec.design import Design
 from templates_src.spec.traffic import PatternTraffic, Traffic
 
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, fixture_cli_args
 
 _PRICES = prices_for("us-east-1")
 assert _PRICES is not None
@@ -265,16 +265,7 @@ def test_the_fixture_environment_costs_what_its_comment_computes() -> None:
 
 
 def _cost_args(env: str) -> list[str]:
-    """`cost --env ENV` on the engine's fixtures (never the user's environments)."""
-    return [
-        "cost",
-        "--env",
-        env,
-        "--environments-dir",
-        str(FIXTURE_ENVIRONMENTS),
-        "--designs-dir",
-        str(FIXTURE_DESIGNS),
-    ]
+    return fixture_cli_args("cost", env, build=False)
 
 
 def _run_json(args: list[str]) -> Any:

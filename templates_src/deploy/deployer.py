@@ -29,7 +29,7 @@ from ..stacks.artifacts import StackFiles
 from ..stacks.grants import configured_roles
 from ..stacks.names import ACCESS, DATA, KEY_ID, TABLE_ID, role_name
 from .aws import aws_errors, session
-from .live import differences, not_reconcilable, read_live, template_facts
+from .live import differences, not_reconcilable, read_existing, template_facts
 
 POLL_S = 5.0
 TIMEOUT_S = 3600.0
@@ -295,14 +295,10 @@ class Deployer:
             if table.get(policy) != "Retain":
                 raise Refused(f"{stack.name}: import refused: {TABLE_ID}.{policy} must be Retain (retention: Retain)")
         name = table["Properties"]["TableName"]
-        try:
-            _, live = read_live(name, self.dynamodb, kms)
-        except Exception as exc:
-            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ResourceNotFoundException":
-                raise BadInput(
-                    f"{self.spec.env_file}: table_name: no table {name} in {self.spec.env.region} to import"
-                ) from None
-            raise
+        existing = read_existing(name, self.dynamodb, kms)
+        if existing is None:
+            raise BadInput(f"{self.spec.env_file}: table_name: no table {name} in {self.spec.env.region} to import")
+        _, live = existing
         found = differences(template_facts(table), live)
         blocking = not_reconcilable(found)
         if blocking:

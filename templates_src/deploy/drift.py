@@ -19,7 +19,7 @@ from ..stacks.artifacts import StackFiles
 from ..stacks.names import DATA, TABLE_ID
 from .aws import aws_errors, session
 from .deployer import check_caller
-from .live import Difference, differences, read_live, template_facts
+from .live import Difference, differences, read_existing, template_facts
 
 POLL_S = 2.0
 DETECTION_TIMEOUT_S = 300.0
@@ -109,13 +109,13 @@ def drift_environment(spec: Spec, stacks: list[StackFiles], template_file: str) 
         region = spec.env.region
         check_caller(spec, aws.client("sts", region_name=region), aws.region_name)
         report = DriftReport(spec.env_name, name, template_file, [])
-        try:
-            _, live = read_live(name, aws.client("dynamodb", region_name=region), aws.client("kms", region_name=region))
-        except Exception as exc:
-            if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ResourceNotFoundException":
-                raise
+        existing = read_existing(
+            name, aws.client("dynamodb", region_name=region), aws.client("kms", region_name=region)
+        )
+        if existing is None:
             report.missing = True
             return report
+        _, live = existing
         report.found = differences(template_facts(resource), live)
         report.notes += list(live.notes)
         cf = aws.client("cloudformation", region_name=region)

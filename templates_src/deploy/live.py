@@ -101,6 +101,16 @@ def _error_code(exc: Exception) -> str:
     return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
+def read_existing(name: str, dynamodb: Any, kms: Any) -> tuple[dict[str, Any], Facts] | None:
+    """read_live, or None when the table does not exist."""
+    try:
+        return read_live(name, dynamodb, kms)
+    except Exception as exc:  # botocore ClientError
+        if _error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+
+
 def read_live(name: str, dynamodb: Any, kms: Any) -> tuple[dict[str, Any], Facts]:
     """(DescribeTable's Table, the facts) of a live table. Unsupported calls become `unknown`."""
     table: dict[str, Any] = dynamodb.describe_table(TableName=name)["Table"]
