@@ -208,6 +208,7 @@ def render_json(plans: list[StackPlan], allowed: frozenset[str]) -> str:
         out.append(
             {
                 "stack": plan.label,
+                "cost_note": plan.cost_note,
                 "cost": None
                 if plan.cost is None
                 else {

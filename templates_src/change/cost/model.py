@@ -301,8 +301,9 @@ def _storage_lines(
         if stated is not None:
             size, detail = stated, f"{gsi.projection} projection"
         else:
-            estimated = f"size estimated from {'sample items' if share_known(design) else 'the table'}: state traffic.index_gb.{gsi.name}"
             share = index_share(design.sample_items, table_keys, gsi)
+            source = "sample items" if share else "the table"
+            estimated = f"size estimated from {source}: state traffic.index_gb.{gsi.name}"
             items_share, bytes_share = share or (Fraction(1), Fraction(1))
             overhead = (traffic.table_items or 0) * items_share * INDEX_ITEM_OVERHEAD_BYTES / GB
             size = float(Fraction(str(gb)) * bytes_share + overhead)
@@ -449,10 +450,6 @@ def per_second(rate: Fraction | float) -> str:
     """A rate without scientific notation: 0.00171, 12.5, 1,200."""
     value = float(rate)
     return f"{value:,.0f}" if value >= 1000 else f"{value:,.1f}" if value >= 10 else f"{value:.3g}"
-
-
-def share_known(design: Design) -> bool:
-    return bool(design.sample_items)
 
 
 def _where(where: str) -> str:
