@@ -5,12 +5,14 @@ Least privilege for change sets on this environment's stacks only:
 - trust: GitHub's OIDC provider, for this repository's jobs in this GitHub
   environment only (its protection rules gate every deploy), audience STS;
 - CloudFormation: the change-set actions `deploy` calls, on this
-  environment's data and access stacks only; no DeleteStack;
+  environment's data and access stacks only; no DeleteStack, no IMPORT;
 - everything CloudFormation does with the caller's credentials (create the
   table, its key, its roles): the handler permissions of the resource types
   in this environment's templates (registry schemas, stacks/registry.py),
-  usable only through CloudFormation (aws:CalledVia), roles only under this
-  environment's prefix;
+  usable only through CloudFormation (aws:CalledVia); DynamoDB on this
+  table only; roles only under this environment's prefix, the access
+  stack's with its permissions boundary (when set), the backup role with
+  AWS Backup's managed policy only, never the deploy role itself;
 - a protected environment: an explicit Deny of deleting the table, its key or
   its backup vault, even through a change set.
 
@@ -100,12 +102,6 @@ def resource_actions(templates: list[dict[str, Any]]) -> list[str]:
     return sorted(a for a in actions if a not in UNUSED_HANDLER_ACTIONS and a.split(":")[0] not in UNUSED_SERVICES)
 
 
-def _stack_arn(spec: Spec, kind: str) -> Sub:
-    return Sub(
-        f"arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}:stack/{stack_name(spec, kind)}/*"
-    )
-
-
 def _arn(service: str, resource: str, region: bool = False) -> Sub:
     where = "${AWS::Region}" if region else ""
     return Sub(f"arn:${{AWS::Partition}}:{service}:{where}:${{AWS::AccountId}}:{resource}")
@@ -166,7 +162,7 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
             Sid="ChangeSetsOnTheseStacks",
             Effect=Allow,
             Action=[Action(*a.split(":")) for a in CHANGE_SET_ACTIONS],
-            Resource=[_stack_arn(spec, kind) for kind in STACK_KINDS],
+            Resource=[_arn("cloudformation", f"stack/{stack_name(spec, kind)}/*", True) for kind in STACK_KINDS],
         ),
         allow(
             "TheTableThroughCloudFormation",
