@@ -245,6 +245,15 @@ def test_provisioned_break_even_and_hot_partitions() -> None:
     assert not any("hot partition" in w for w in cooler.warnings)
 
 
+def test_a_peak_above_the_on_demand_cap_is_flagged() -> None:
+    capped = _table(OnDemandThroughput={"MaxWriteRequestUnits": 100})
+    # 50 puts/s at peak of 3 KB: 150 write units/s against a cap of 100.
+    traffic = {"patterns": {"put": {"per_month": 1_000_000, "item_kb": 3, "peak_per_second": 50}}}
+    assert any("on-demand cap of 100" in w and "150.0 write units/s" in w for w in _estimate(capped, traffic).warnings)
+    under = {"patterns": {"put": {"per_month": 1_000_000, "item_kb": 3, "peak_per_second": 30}}}
+    assert not any("on-demand cap" in w for w in _estimate(capped, under).warnings)
+
+
 def test_a_list_in_item_conversation_past_400_kb_is_flagged() -> None:
     d = _design(PUT).model_copy(update={"message_storage": "list_in_item"})
     grows = Traffic.model_validate({"conversations": {"messages": 300, "message_kb": 1.5}})

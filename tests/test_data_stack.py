@@ -6,9 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from templates_src.spec.loader import load_spec
+from templates_src.stacks.data_stack import build_data_stack
+
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, read_json, resources_of
 from .conftest import FIXTURE_ENV_NAMES as ENV_NAMES
-from .conftest import fixture_build, read_json, resources_of
 from .conftest import fixture_spec as spec_for
 
 
@@ -239,3 +243,14 @@ def test_backup_opt_out_needs_a_reason_and_copies_go_where_named(tmp_path: Path)
     (rule,) = resources["BackupPlan"]["Properties"]["BackupPlan"]["BackupPlanRule"]
     assert rule["Lifecycle"] == {"DeleteAfterDays": 90}
     assert rule["CopyActions"] == [{"DestinationBackupVaultArn": vault, "Lifecycle": {"DeleteAfterDays": 90}}]
+
+
+def test_on_demand_caps_reach_the_table_and_every_gsi(tmp_path: Path) -> None:
+    env = yaml.safe_load((FIXTURE_ENVIRONMENTS / "prod.yaml").read_text())
+    env["billing"].update(max_read_request_units=4000, max_write_request_units=1000)
+    path = tmp_path / "capped.yaml"
+    path.write_text(yaml.safe_dump(env))
+    table = build_data_stack(load_spec(path, FIXTURE_DESIGNS)).template_dict["Resources"]["Table"]["Properties"]
+    cap = {"MaxReadRequestUnits": 4000, "MaxWriteRequestUnits": 1000}
+    assert table["OnDemandThroughput"] == cap
+    assert [g["OnDemandThroughput"] for g in table["GlobalSecondaryIndexes"]] == [cap]

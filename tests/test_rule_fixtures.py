@@ -294,6 +294,10 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         "billing.read.min",
     ),
     "N103": (lambda t: env_case(t, lambda e: e["billing"].update(read={"min": 1, "max": 2})), "billing.read"),
+    "N104": (
+        lambda t: env_case(t, lambda e: e["billing"].update(max_read_request_units=100), base="staging"),
+        "billing.max_read_request_units",
+    ),
     "N201": (lambda t: env_case(t, lambda e: e.update(retention="Delete")), "retention"),
     "N202": (lambda t: env_case(t, lambda e: e.pop("key_admins")), "key_admins"),
     "N203": (lambda t: env_case(t, lambda e: e.update(backup={"enabled": False})), "backup.enabled"),

@@ -85,6 +85,9 @@ def _setting(resource: dict[str, Any], name: str) -> str:
         return str(p.get("TableClass", "STANDARD"))
     if name == "contributor insights":
         return "on" if (p.get("ContributorInsightsSpecification") or {}).get("Enabled") else "off"
+    if name == "on-demand caps":
+        cap = p.get("OnDemandThroughput") or {}
+        return f"read {cap.get('MaxReadRequestUnits', 'none')}, write {cap.get('MaxWriteRequestUnits', 'none')}"
     if name == "table name":
         return show(p.get("TableName"))
     if name == "key":
@@ -104,6 +107,7 @@ SETTINGS = (
     "stream",
     "table class",
     "contributor insights",
+    "on-demand caps",
 )
 
 

@@ -38,6 +38,10 @@ class Billing(StrictModel):
     mode: Literal["PAY_PER_REQUEST", "PROVISIONED"] = "PAY_PER_REQUEST"
     read: Optional[Capacity] = None
     write: Optional[Capacity] = None
+    # PAY_PER_REQUEST only: a cap on request units per second (OnDemandThroughput),
+    # on the table and on every GSI: a cost-safety limit; beyond it requests throttle.
+    max_read_request_units: Optional[int] = Field(default=None, ge=limits.ON_DEMAND_MAX_UNITS_MIN)
+    max_write_request_units: Optional[int] = Field(default=None, ge=limits.ON_DEMAND_MAX_UNITS_MIN)
 
 
 class PointInTimeRecovery(StrictModel):

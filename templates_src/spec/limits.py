@@ -37,6 +37,8 @@ TTL_DAYS_MIN = 1
 TTL_DAYS_MAX = 36500
 PROVISIONED_CAPACITY_MIN = 1
 PROVISIONED_CAPACITY_MAX = 40000  # default per-table quota
+# OnDemandThroughput.MaxRead/WriteRequestUnits (AWS::DynamoDB::Table schema: minimum 1).
+ON_DEMAND_MAX_UNITS_MIN = 1
 TARGET_UTILIZATION_MIN = 20
 TARGET_UTILIZATION_MAX = 90
 

@@ -44,12 +44,25 @@ def _contributor_insights(spec: Spec) -> dict[str, dynamodb.ContributorInsightsS
     return {"ContributorInsightsSpecification": dynamodb.ContributorInsightsSpecification(Enabled=True)}
 
 
+def _on_demand_caps(spec: Spec) -> dict[str, dynamodb.OnDemandThroughput]:
+    billing = spec.env.billing
+    caps = {
+        name: value
+        for name, value in (
+            ("MaxReadRequestUnits", billing.max_read_request_units),
+            ("MaxWriteRequestUnits", billing.max_write_request_units),
+        )
+        if value is not None
+    }
+    return {"OnDemandThroughput": dynamodb.OnDemandThroughput(**caps)} if caps else {}
+
+
 def global_secondary_indexes(spec: Spec) -> list[dynamodb.GlobalSecondaryIndex]:
     out = []
     throughput = _provisioned(spec)
     for gsi in spec.design.global_secondary_indexes:
         keys = gsi.key_schema()
-        extra: dict[str, object] = dict(_contributor_insights(spec))
+        extra: dict[str, object] = {**_contributor_insights(spec), **_on_demand_caps(spec)}
         if throughput is not None:
             extra["ProvisionedThroughput"] = throughput
         out.append(
@@ -92,6 +105,7 @@ def build_table(spec: Spec, key: kms.Key | None) -> dynamodb.Table:
         "TableClass": env.table_class,
         "Tags": Tags(**spec.tags),
         **_contributor_insights(spec),
+        **_on_demand_caps(spec),
     }
     throughput = _provisioned(spec)
     if throughput is not None:

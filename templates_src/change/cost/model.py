@@ -467,17 +467,39 @@ def _hot_partitions(design: Design, units_of: dict[str, RequestUnits], traffic: 
     ]
 
 
-def _scaling_maxima(
-    design: Design, units_of: dict[str, RequestUnits], traffic: Traffic, scaling: dict[str, Scaling]
+def _on_demand_caps(table: dict[str, Any]) -> dict[str, int]:
+    """Dimension (as _dimension names it) -> the OnDemandThroughput cap of the table or a GSI."""
+    caps: dict[str, int] = {}
+    sources = [("table", props(table).get("OnDemandThroughput"))]
+    sources += [(i["IndexName"], i.get("OnDemandThroughput")) for i in props(table).get("GlobalSecondaryIndexes", [])]
+    for where, cap in sources:
+        for kind, key in (("read", "MaxReadRequestUnits"), ("write", "MaxWriteRequestUnits")):
+            if cap and key in cap:
+                caps[_dimension(kind, where)] = int(cap[key])
+    return caps
+
+
+def _throttled_at_peak(
+    design: Design,
+    units_of: dict[str, RequestUnits],
+    traffic: Traffic,
+    scaling: dict[str, Scaling],
+    caps: dict[str, int],
 ) -> list[str]:
-    """Auto scaling whose maximum is below the stated peak: those requests would be throttled."""
+    """An auto scaling maximum or an on-demand cap below the stated peak: those requests would be throttled."""
     out = []
     for (kind, where), load in sorted(_peak_loads(design, units_of, traffic, hot_key=False).items()):
         found = scaling.get(_dimension(kind, where))
+        cap = caps.get(_dimension(kind, where))
+        need = f"capacity: {_where(where)} needs {per_second(load)} {kind} units/s at the stated peak, above its"
         if found is not None and load > found.maximum:
             out.append(
-                f"capacity: {_where(where)} needs {per_second(load)} {kind} units/s at the stated peak, above its "
-                f"auto scaling maximum of {found.maximum:,}: requests beyond it are throttled (raise billing.{kind}.max)"
+                f"{need} auto scaling maximum of {found.maximum:,}: requests beyond it are throttled "
+                f"(raise billing.{kind}.max)"
+            )
+        if cap is not None and load > cap:
+            out.append(
+                f"{need} on-demand cap of {cap:,}: requests beyond it are throttled (billing.max_{kind}_request_units)"
             )
     return out
 
@@ -542,7 +564,7 @@ def estimate(template: dict[str, Any], design: Design, traffic: Traffic, prices:
     capacity = _capacity(units_of, traffic, own, on_demand, targets["write"])
     warnings = (
         _hot_partitions(design, units_of, traffic)
-        + _scaling_maxima(design, units_of, traffic, scaling)
+        + _throttled_at_peak(design, units_of, traffic, scaling, _on_demand_caps(table))
         + _item_size(design, traffic)
     )
     if traffic.conversations is not None and design.message_storage != "list_in_item":

@@ -21,7 +21,14 @@ MIN_NOT_ABOVE_MAX = Rule(
 )
 CAPACITY_ONLY_PROVISIONED = Rule("N103", "Capacity is set only with PROVISIONED billing", "error", _SOURCE)
 
-RULES = (PROVISIONED_NEEDS_CAPACITY, MIN_NOT_ABOVE_MAX, CAPACITY_ONLY_PROVISIONED)
+ON_DEMAND_CAP_ONLY_ON_DEMAND = Rule(
+    "N104",
+    "On-demand throughput caps are set only with PAY_PER_REQUEST billing",
+    "error",
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-table-ondemandthroughput.html",
+)
+
+RULES = (PROVISIONED_NEEDS_CAPACITY, MIN_NOT_ABOVE_MAX, CAPACITY_ONLY_PROVISIONED, ON_DEMAND_CAP_ONLY_ON_DEMAND)
 
 
 def check(env: Environment, src: Source) -> list[Diagnostic]:
@@ -49,6 +56,15 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
             found.append(
                 src.report(
                     CAPACITY_ONLY_PROVISIONED, ("billing", side), "capacity is only allowed with mode PROVISIONED"
+                )
+            )
+    for field in ("max_read_request_units", "max_write_request_units"):
+        if billing.mode != "PAY_PER_REQUEST" and getattr(billing, field) is not None:
+            found.append(
+                src.report(
+                    ON_DEMAND_CAP_ONLY_ON_DEMAND,
+                    ("billing", field),
+                    "an on-demand cap needs mode PAY_PER_REQUEST (provisioned capacity is capped by billing.read/write.max)",
                 )
             )
     return found
