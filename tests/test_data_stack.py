@@ -254,3 +254,14 @@ def test_on_demand_caps_reach_the_table_and_every_gsi(tmp_path: Path) -> None:
     cap = {"MaxReadRequestUnits": 4000, "MaxWriteRequestUnits": 1000}
     assert table["OnDemandThroughput"] == cap
     assert [g["OnDemandThroughput"] for g in table["GlobalSecondaryIndexes"]] == [cap]
+
+
+def test_contributor_insights_mode_on_the_table_and_every_gsi(tmp_path: Path) -> None:
+    env = yaml.safe_load((FIXTURE_ENVIRONMENTS / "prod.yaml").read_text())
+    env.update(contributor_insights=True, contributor_insights_mode="THROTTLED_KEYS")
+    path = tmp_path / "insights.yaml"
+    path.write_text(yaml.safe_dump(env))
+    table = build_data_stack(load_spec(path, FIXTURE_DESIGNS)).template_dict["Resources"]["Table"]["Properties"]
+    wanted = {"Enabled": True, "Mode": "THROTTLED_KEYS"}
+    assert table["ContributorInsightsSpecification"] == wanted
+    assert all(g["ContributorInsightsSpecification"] == wanted for g in table["GlobalSecondaryIndexes"])

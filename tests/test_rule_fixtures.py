@@ -348,6 +348,12 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         lambda t: env_case(t, lambda e: e["traffic"]["index_gb"].update(ByNothing=1)),
         "traffic.index_gb.ByNothing",
     ),
+    "N406": (
+        lambda t: env_case(
+            t, lambda e: e.update(contributor_insights=False, contributor_insights_mode="THROTTLED_KEYS")
+        ),
+        "contributor_insights_mode",
+    ),
     "A001": (lambda t: build_case(t, lambda e: e.update(stack_prefix="a" * 60)), "stack_prefix"),
     "A002": (lambda t: _with_small_policy_limit(lambda: build_case(t, lambda e: None)), "access.roles.app"),
     "G001": (lambda t: guard_case(lambda x: _table(x).update(TableName="renamed")), "TableName"),

@@ -179,6 +179,8 @@ class Environment(StrictModel):
     ttl_days: Optional[int] = Field(default=None, ge=limits.TTL_DAYS_MIN, le=limits.TTL_DAYS_MAX)
     stream_view_type: Optional[StreamViewType] = None
     contributor_insights: bool = False
+    # Which keys CloudWatch Contributor Insights reports (absent: AWS's default, both).
+    contributor_insights_mode: Optional[Literal["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"]] = None
     table_class: TableClass = "STANDARD"
     tags: dict[str, str] = Field(default_factory=dict)
     alarms: Optional[Alarms] = None

@@ -41,7 +41,8 @@ def _provisioned(spec: Spec) -> dynamodb.ProvisionedThroughput | None:
 def _contributor_insights(spec: Spec) -> dict[str, dynamodb.ContributorInsightsSpecification]:
     if not spec.env.contributor_insights:
         return {}
-    return {"ContributorInsightsSpecification": dynamodb.ContributorInsightsSpecification(Enabled=True)}
+    mode = {"Mode": spec.env.contributor_insights_mode} if spec.env.contributor_insights_mode else {}
+    return {"ContributorInsightsSpecification": dynamodb.ContributorInsightsSpecification(Enabled=True, **mode)}
 
 
 def _on_demand_caps(spec: Spec) -> dict[str, dynamodb.OnDemandThroughput]:

@@ -43,17 +43,33 @@ SOURCE_ARNS_FOR_SERVICES = Rule(
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
 )
 
+INSIGHTS_MODE_NEEDS_INSIGHTS = Rule(
+    "N406",
+    "contributor_insights_mode goes with contributor_insights: true",
+    "error",
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-table-contributorinsightsspecification.html",
+)
+
 RULES = (
     TTL_NEEDS_ATTRIBUTE,
     ROLE_HAS_PATTERNS,
     STREAM_CONSUMER_NEEDS_STREAM,
     WHOLE_ACCOUNT_TRUST_EXPLICIT,
     SOURCE_ARNS_FOR_SERVICES,
+    INSIGHTS_MODE_NEEDS_INSIGHTS,
 )
 
 
 def check(env: Environment, design: Design, src: Source) -> list[Diagnostic]:
     found = []
+    if env.contributor_insights_mode is not None and not env.contributor_insights:
+        found.append(
+            src.report(
+                INSIGHTS_MODE_NEEDS_INSIGHTS,
+                ("contributor_insights_mode",),
+                "a mode for contributor insights that are off; set contributor_insights: true",
+            )
+        )
     if env.ttl_days is not None and design.ttl_attribute is None:
         found.append(
             src.report(
