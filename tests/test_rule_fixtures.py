@@ -354,6 +354,12 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         ),
         "contributor_insights_mode",
     ),
+    "N407": (
+        lambda t: env_case(
+            t, lambda e: e.update(resource_policy={"deny_insecure_transport": False, "deny_other_accounts": False})
+        ),
+        "resource_policy",
+    ),
     "A001": (lambda t: build_case(t, lambda e: e.update(stack_prefix="a" * 60)), "stack_prefix"),
     "A002": (lambda t: _with_small_policy_limit(lambda: build_case(t, lambda e: None)), "access.roles.app"),
     "G001": (lambda t: guard_case(lambda x: _table(x).update(TableName="renamed")), "TableName"),

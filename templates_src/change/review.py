@@ -85,6 +85,9 @@ def _setting(resource: dict[str, Any], name: str) -> str:
         return str(p.get("TableClass", "STANDARD"))
     if name == "contributor insights":
         return "on" if (p.get("ContributorInsightsSpecification") or {}).get("Enabled") else "off"
+    if name == "resource policy":
+        statements = ((p.get("ResourcePolicy") or {}).get("PolicyDocument") or {}).get("Statement", [])
+        return ", ".join(str(s.get("Sid", "?")) for s in statements) or "none"
     if name == "on-demand caps":
         cap = p.get("OnDemandThroughput") or {}
         return f"read {cap.get('MaxReadRequestUnits', 'none')}, write {cap.get('MaxWriteRequestUnits', 'none')}"
@@ -108,6 +111,7 @@ SETTINGS = (
     "table class",
     "contributor insights",
     "on-demand caps",
+    "resource policy",
 )
 
 

@@ -159,6 +159,13 @@ class Ci(StrictModel):
     oidc_provider_arn: Optional[OidcProviderArn] = None
 
 
+class ResourcePolicySettings(StrictModel):
+    """The table's resource-based policy (stacks/resource_policy.py): explicit Denies."""
+
+    deny_insecure_transport: bool = True
+    deny_other_accounts: bool = True
+
+
 class Environment(StrictModel):
     design: str
     account_id: AccountId
@@ -179,6 +186,8 @@ class Environment(StrictModel):
     ttl_days: Optional[int] = Field(default=None, ge=limits.TTL_DAYS_MIN, le=limits.TTL_DAYS_MAX)
     stream_view_type: Optional[StreamViewType] = None
     contributor_insights: bool = False
+    # A resource-based policy on the table; absent: none.
+    resource_policy: Optional[ResourcePolicySettings] = None
     # Which keys CloudWatch Contributor Insights reports (absent: AWS's default, both).
     contributor_insights_mode: Optional[Literal["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"]] = None
     table_class: TableClass = "STANDARD"

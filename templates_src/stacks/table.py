@@ -8,6 +8,7 @@ from ..spec.design import Design, GlobalSecondaryIndex, KeyAttribute, LocalSecon
 from ..spec.loader import Spec
 from .encryption import sse_specification
 from .names import TABLE_ID
+from .resource_policy import resource_policy
 from .suppressions import table_suppressions
 
 
@@ -123,6 +124,9 @@ def build_table(spec: Spec, key: kms.Key | None) -> dynamodb.Table:
         )
     if env.stream_view_type is not None:
         props["StreamSpecification"] = dynamodb.StreamSpecification(StreamViewType=env.stream_view_type)
+    policy = resource_policy(spec)
+    if policy is not None:
+        props["ResourcePolicy"] = policy
     table = dynamodb.Table(
         TABLE_ID,
         DeletionPolicy=env.retention,

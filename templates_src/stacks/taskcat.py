@@ -15,6 +15,7 @@ the data stack's name, and taskcat names its stacks itself.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import yaml
@@ -39,6 +40,10 @@ def disposable_variant(template: dict[str, Any], spec: Spec) -> dict[str, Any]:
     table = resources[TABLE_ID]
     table["Properties"]["TableName"] = {"Ref": "TableName"}
     table["Properties"]["DeletionProtectionEnabled"] = False
+    policy = table["Properties"].get("ResourcePolicy")
+    if policy is not None:  # its statements name the table: the random one here
+        text = json.dumps(policy).replace(f"table/{spec.table_name}", "table/${TableName}")
+        table["Properties"]["ResourcePolicy"] = json.loads(text)
     for logical_id in (TABLE_ID, KEY_ID, BACKUP_KEY_ID, BACKUP_VAULT_ID):
         if logical_id in resources:
             resources[logical_id]["DeletionPolicy"] = resources[logical_id]["UpdateReplacePolicy"] = "Delete"

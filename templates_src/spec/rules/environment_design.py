@@ -50,6 +50,13 @@ INSIGHTS_MODE_NEEDS_INSIGHTS = Rule(
     "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-table-contributorinsightsspecification.html",
 )
 
+POLICY_DENIES_SOMETHING = Rule(
+    "N407",
+    "A resource_policy denies something (deny_insecure_transport or deny_other_accounts)",
+    "error",
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html",
+)
+
 RULES = (
     TTL_NEEDS_ATTRIBUTE,
     ROLE_HAS_PATTERNS,
@@ -57,11 +64,17 @@ RULES = (
     WHOLE_ACCOUNT_TRUST_EXPLICIT,
     SOURCE_ARNS_FOR_SERVICES,
     INSIGHTS_MODE_NEEDS_INSIGHTS,
+    POLICY_DENIES_SOMETHING,
 )
 
 
 def check(env: Environment, design: Design, src: Source) -> list[Diagnostic]:
     found = []
+    policy = env.resource_policy
+    if policy is not None and not (policy.deny_insecure_transport or policy.deny_other_accounts):
+        found.append(
+            src.report(POLICY_DENIES_SOMETHING, ("resource_policy",), "denies nothing; remove it or turn a deny on")
+        )
     if env.contributor_insights_mode is not None and not env.contributor_insights:
         found.append(
             src.report(
