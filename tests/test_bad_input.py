@@ -48,6 +48,14 @@ CASES: dict[str, tuple[str, list[str]]] = {
         GOOD + "deletion_protection: On\n",
         [f"qa.yaml:{LAST_LINE + 1}: deletion_protection: error: 'On'"],
     ),
+    "scientific-notation-integer": (
+        GOOD + "ttl_days: 1e3\n",
+        [
+            "ttl_days: error: Input should be a valid integer",
+            "write it out (1000): YAML reads 1e3 as a string",
+            "[S003]",
+        ],
+    ),
     "unknown-top-level-key": (
         GOOD + "tabel_class: STANDARD\n",
         [f"qa.yaml:{LAST_LINE + 1}: tabel_class: error: unknown key", "table_class", "[S001]"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,9 @@ MISSING_KEY = Rule("S002", "Required settings are present", "error", _SOURCE)
 INVALID_VALUE = Rule("S003", "Values have the declared type, pattern and range", "error", _SOURCE)
 
 RULES = (UNKNOWN_KEY, MISSING_KEY, INVALID_VALUE)
+
+
+_SCIENTIFIC = re.compile(r"^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+$")
 
 
 def schema_diagnostics(model: type[BaseModel], exc: ValidationError, src: Source) -> list[Diagnostic]:
@@ -42,6 +46,9 @@ def _diagnostic(model: type[BaseModel], err: Any, src: Source) -> Diagnostic:
         message += f" (got {shown})"
         if kind == "string_type" and isinstance(value, (int, float)):
             message += "; quote it in YAML to make it a string"
+        if kind in ("int_type", "float_type") and isinstance(value, str) and _SCIENTIFIC.match(value):
+            # YAML 1.1 reads 1e7 as a string (a float needs a dot: 1.0e7).
+            message += f"; write it out ({float(value):.0f}): YAML reads {value} as a string"
     return src.report(INVALID_VALUE, loc, message)
 
 
