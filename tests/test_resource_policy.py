@@ -72,7 +72,7 @@ def test_denies_other_accounts_and_plain_http_but_not_this_account_or_aws_servic
     assert got == [want for *_, want in cases]
 
 
-def test_each_deny_can_be_turned_off_and_not_both(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_each_deny_can_be_turned_off(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     policy, arns = _policy(tmp_path, {"deny_other_accounts": False})
     assert [s["Sid"] for s in policy["Statement"]] == ["DenyInsecureTransport"]
     assert _decide(policy, arns, [(f"arn:aws:iam::{OTHER}:role/x", arns.table, _context(OTHER))]) != [

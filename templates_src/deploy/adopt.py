@@ -18,6 +18,7 @@ import yaml
 
 from ..errors import BadInput, SpecError
 from ..spec.environment import STANDARD_TAG_KEYS
+from ..spec.loader import load_spec
 from ..spec.rules.files import valid_environment_name
 from .live import Facts
 
@@ -192,8 +193,6 @@ def write_adoption(result: Adoption, design_path: Path, env_path: Path, table: s
         result.environment,
     )
     # Validate in a scratch copy first: a file that does not read back is never written.
-    from ..spec.loader import load_spec
-
     with tempfile.TemporaryDirectory(prefix="adopt-") as scratch:
         designs, env_file = Path(scratch) / "designs", Path(scratch) / env_path.name
         designs.mkdir()

@@ -28,34 +28,27 @@ def resource_policy(spec: Spec) -> dynamodb.ResourcePolicy | None:
     settings = spec.env.resource_policy
     if settings is None:
         return None
-    everyone, anything = Principal("AWS", "*"), [Action("dynamodb", "*")]
-    statements = []
+    # Sid -> the condition under which everyone is denied everything on the table.
+    denies: dict[str, Condition] = {}
     if settings.deny_insecure_transport:
-        statements.append(
-            Statement(
-                Sid="DenyInsecureTransport",
-                Effect=Deny,
-                Principal=everyone,
-                Action=anything,
-                Resource=table_resources(spec),
-                Condition=Condition(Bool({"aws:SecureTransport": "false"})),
-            )
-        )
+        denies["DenyInsecureTransport"] = Condition(Bool({"aws:SecureTransport": "false"}))
     if settings.deny_other_accounts:
-        statements.append(
-            Statement(
-                Sid="DenyOtherAccounts",
-                Effect=Deny,
-                Principal=everyone,
-                Action=anything,
-                Resource=table_resources(spec),
-                Condition=Condition(
-                    [
-                        StringNotEquals({"aws:PrincipalAccount": spec.env.account_id}),
-                        BoolIfExists({"aws:PrincipalIsAWSService": "false"}),
-                    ]
-                ),
-            )
+        denies["DenyOtherAccounts"] = Condition(
+            [
+                StringNotEquals({"aws:PrincipalAccount": spec.env.account_id}),
+                BoolIfExists({"aws:PrincipalIsAWSService": "false"}),
+            ]
         )
+    statements = [
+        Statement(
+            Sid=sid,
+            Effect=Deny,
+            Principal=Principal("AWS", "*"),
+            Action=[Action("dynamodb", "*")],
+            Resource=table_resources(spec),
+            Condition=condition,
+        )
+        for sid, condition in denies.items()
+    ]
     document = encode_to_dict(PolicyDocument(Version="2012-10-17", Statement=statements))
     return dynamodb.ResourcePolicy(PolicyDocument=document)
