@@ -159,6 +159,52 @@ class Ci(StrictModel):
     oidc_provider_arn: Optional[OidcProviderArn] = None
 
 
+Consistency = Literal["EVENTUAL", "STRONG"]
+
+
+class Replica(StrictModel):
+    """Another Region's copy of a global table; an unset field follows the environment's setting.
+
+    Writes, keys, indexes, TTL, streams and billing mode are the global table's
+    own (one value for every replica); these are what AWS lets differ per replica.
+    """
+
+    region: Region
+    deletion_protection: Optional[bool] = None
+    point_in_time_recovery: Optional[PointInTimeRecovery] = None
+    table_class: Optional[TableClass] = None
+    contributor_insights: Optional[bool] = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    # PROVISIONED only: this replica's read auto scaling (write capacity is global: billing.write).
+    read: Optional[Capacity] = None
+
+
+class WarmThroughput(StrictModel):
+    """Pre-warmed throughput (WarmThroughput): what the table serves at once, before it scales."""
+
+    read_units_per_second: Optional[int] = Field(default=None, ge=limits.WARM_THROUGHPUT_MIN_UNITS)
+    write_units_per_second: Optional[int] = Field(default=None, ge=limits.WARM_THROUGHPUT_MIN_UNITS)
+
+
+KinesisStreamArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:[0-9]{12}:stream/[A-Za-z0-9_.-]{1,128}$")
+]
+
+
+class KinesisStream(StrictModel):
+    """Item changes also go to a Kinesis data stream (KinesisStreamSpecification)."""
+
+    stream_arn: KinesisStreamArn
+    approximate_creation_date_time_precision: Optional[Literal["MICROSECOND", "MILLISECOND"]] = None
+
+
+class StreamResourcePolicySettings(StrictModel):
+    """The DynamoDB stream's resource-based policy: explicit Denies, like the table's."""
+
+    deny_insecure_transport: bool = True
+    deny_other_accounts: bool = True
+
+
 class ResourcePolicySettings(StrictModel):
     """The table's resource-based policy (stacks/resource_policy.py): explicit Denies."""
 
@@ -202,6 +248,24 @@ class Environment(StrictModel):
     traffic: Optional[Traffic] = None
     # A deploy role for GitHub Actions (build/<env>/deploy-role.*).
     ci: Optional[Ci] = None
+    # AWS::DynamoDB::GlobalTable instead of AWS::DynamoDB::Table, with this
+    # environment's region as one replica. Fixed for a table's life: moving a
+    # live table across is a migration (README: Global tables), not an edit.
+    global_table: bool = False
+    replicas: list[Replica] = Field(default_factory=list)
+    # Global tables only; absent: EVENTUAL (AWS's default). Fixed at creation.
+    multi_region_consistency: Optional[Consistency] = None
+    # STRONG with two replicas: the third Region, which holds no data.
+    witness_region: Optional[Region] = None
+    warm_throughput: Optional[WarmThroughput] = None
+    kinesis_stream: Optional[KinesisStream] = None
+    # A resource-based policy on the DynamoDB stream (needs stream_view_type).
+    stream_resource_policy: Optional[StreamResourcePolicySettings] = None
+
+    @property
+    def replica_regions(self) -> list[str]:
+        """Every Region holding a copy of the table: this environment's first."""
+        return [self.region, *(r.region for r in self.replicas)]
 
 
 # Added to every environment's tags; a config may override their values.

@@ -39,6 +39,12 @@ PROVISIONED_CAPACITY_MIN = 1
 PROVISIONED_CAPACITY_MAX = 40000  # default per-table quota
 # OnDemandThroughput.MaxRead/WriteRequestUnits (AWS::DynamoDB::Table schema: minimum 1).
 ON_DEMAND_MAX_UNITS_MIN = 1
+# WarmThroughput Read/WriteUnitsPerSecond (registry schema: minimum 1).
+WARM_THROUGHPUT_MIN_UNITS = 1
+# What a new on-demand table (and GSI) serves at once without pre-warming
+# (DynamoDB developer guide, warm-throughput-scenarios).
+ON_DEMAND_DEFAULT_WARM_READ_UNITS = 12000
+ON_DEMAND_DEFAULT_WARM_WRITE_UNITS = 4000
 TARGET_UTILIZATION_MIN = 20
 TARGET_UTILIZATION_MAX = 90
 
@@ -56,6 +62,17 @@ TAG_PUNCTUATION = "_.:/=+-@"
 IAM_ROLE_NAME_MAX_LENGTH = 64
 IAM_ROLE_POLICY_MAX_CHARS = 10240  # aggregate inline policy size per role
 IAM_PATH_MAX_LENGTH = 512
+
+# Global tables: multi-Region strong consistency runs within one of these
+# Region sets, with three Regions (three replicas, or two and a witness).
+# (AWS::DynamoDB::GlobalTable GlobalTableWitness; DynamoDB developer guide,
+# V2globaltables_HowItWorks, consistency modes.)
+MRSC_REGION_SETS = (
+    ("us-east-1", "us-east-2", "us-west-2"),
+    ("eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1"),
+    ("ap-northeast-1", "ap-northeast-2", "ap-northeast-3"),
+)
+MRSC_REGION_COUNT = 3
 
 # Accounts and regions
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"

@@ -14,7 +14,15 @@ from .artifacts import Stack
 from .autoscaling import build_autoscaling
 from .backup import build_backup
 from .encryption import build_key
-from .names import DATA, KEY_ARN_EXPORT, STREAM_ARN_EXPORT, TABLE_ARN_EXPORT, TABLE_NAME_EXPORT, stack_name
+from .names import (
+    DATA,
+    KEY_ARN_EXPORT,
+    KEY_ID_EXPORT,
+    STREAM_ARN_EXPORT,
+    TABLE_ARN_EXPORT,
+    TABLE_NAME_EXPORT,
+    stack_name,
+)
 from .table import build_table
 
 
@@ -32,8 +40,9 @@ def build_data_stack(spec: Spec) -> Stack:
         template.add_resource(key)
         template.add_resource(alias)
     table = template.add_resource(build_table(spec, key))
-    for resource in build_autoscaling(spec, table):
-        template.add_resource(resource)
+    if not env.global_table:  # a global table scales itself (its auto scaling settings)
+        for resource in build_autoscaling(spec, table):
+            template.add_resource(resource)
     if spec.backup is not None:
         for resource in build_backup(spec, table, spec.backup):
             template.add_resource(resource)
@@ -56,6 +65,8 @@ def build_data_stack(spec: Spec) -> Stack:
         export(STREAM_ARN_EXPORT, GetAtt(table, "StreamArn"), f"Stream ARN ({env.stream_view_type})")
     if key is not None:
         export(KEY_ARN_EXPORT, GetAtt(key, "Arn"), "ARN of the customer managed KMS key")
+        if env.global_table:
+            export(KEY_ID_EXPORT, Ref(key), "Id of the multi-Region key (its replica in each Region shares it)")
     if spec.design.ttl_attribute is not None and env.ttl_days is not None:
         template.add_output(
             Output(

@@ -67,7 +67,9 @@ def key_admins(spec: Spec) -> list[Any]:
     return admins
 
 
-def key_policy(spec: Spec, service: str = "dynamodb", service_title: str = "DynamoDB") -> PolicyDocument:
+def key_policy(
+    spec: Spec, service: str = "dynamodb", service_title: str = "DynamoDB", region: str | None = None
+) -> PolicyDocument:
     """Separated duties, following AWS's key policy for DynamoDB (encryption.usagenotes, key-policy-default).
 
     Administrators manage and never use the key; anyone in the account may use
@@ -75,8 +77,10 @@ def key_policy(spec: Spec, service: str = "dynamodb", service_title: str = "Dyna
     allows it: the account principal delegates to IAM); grants only for AWS
     resources; an explicit Deny of disabling, deleting or re-writing the key's
     policy for everyone but the administrators and the account's root user.
+    A global table's replica keys (stacks/replica_key_stack.py) get the same
+    policy for their own Region.
     """
-    region = spec.env.region
+    region = region or spec.env.region  # a replica key: its own Region's service endpoint
     admins = key_admins(spec)
     via_service = {"kms:ViaService": f"{service}.{region}.amazonaws.com", "kms:CallerAccount": spec.env.account_id}
     root = Principal("AWS", Sub(ACCOUNT_ROOT))
@@ -131,10 +135,14 @@ def key_policy(spec: Spec, service: str = "dynamodb", service_title: str = "Dyna
 
 
 def build_key(spec: Spec) -> tuple[kms.Key, kms.Alias]:
+    # A global table's key is a multi-Region primary: each replica Region
+    # holds a replica of it (same key id), made by a key-<region> stack.
+    multi_region = {"MultiRegion": True} if spec.env.global_table else {}
     key = kms.Key(
         KEY_ID,
         Description=f"Encrypts DynamoDB table {spec.table_name} ({spec.env_name})",
         EnableKeyRotation=True,
+        **multi_region,
         PendingWindowInDays=KEY_PENDING_WINDOW_DAYS,
         KeyPolicy=key_policy(spec),
         Tags=Tags(**spec.tags),

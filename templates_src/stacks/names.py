@@ -18,6 +18,9 @@ STACK_KINDS = (DATA, ACCESS)
 # never by the pipeline it authorises; planned and reviewed like the others.
 DEPLOY_ROLE = "deploy-role"
 REVIEWED_KINDS = (*STACK_KINDS, DEPLOY_ROLE)
+# A global table's key in each other replica Region: stack kind "key-<region>",
+# deployed in that Region before the data stack adds the replica.
+REPLICA_KEY_KIND_PREFIX = "key-"
 # What create-stack must acknowledge (artifacts.capabilities_for decides from the template).
 NAMED_IAM = "CAPABILITY_NAMED_IAM"
 IAM = "CAPABILITY_IAM"
@@ -34,8 +37,22 @@ BACKUP_ROLE_ID = "BackupRole"
 
 # Outputs of the data stack, exported as "<data stack name>-<name>".
 TABLE_NAME_EXPORT, TABLE_ARN_EXPORT, STREAM_ARN_EXPORT, KEY_ARN_EXPORT = "TableName", "TableArn", "StreamArn", "KeyArn"
+# The key id alone: a multi-Region key's replicas share it, so grants name each Region's key with it.
+KEY_ID_EXPORT = "KeyId"
+# The replica key stack's input: the data stack's KeyArn output.
+PRIMARY_KEY_PARAMETER = "PrimaryKeyArn"
+REPLICA_KEY_ID, REPLICA_KEY_ALIAS_ID = "ReplicaKey", "ReplicaKeyAlias"
 
 ROLES = ("app", "reader", "stream_consumer", "ops", "per_user")
+
+
+def replica_key_kind(region: str) -> str:
+    return f"{REPLICA_KEY_KIND_PREFIX}{region}"
+
+
+def replica_key_region(kind: str) -> str | None:
+    """The Region of a replica key stack kind, or None for any other kind."""
+    return kind.removeprefix(REPLICA_KEY_KIND_PREFIX) if kind.startswith(REPLICA_KEY_KIND_PREFIX) else None
 
 
 def stack_name(spec: Spec, kind: str) -> str:

@@ -14,21 +14,26 @@ from __future__ import annotations
 from awacs.aws import Action, Bool, BoolIfExists, Condition, Deny, PolicyDocument, Principal, Statement, StringNotEquals
 from troposphere import Sub, dynamodb, encode_to_dict
 
+from ..spec.environment import ResourcePolicySettings, StreamResourcePolicySettings
 from ..spec.loader import Spec
+from .grants import STREAM_READ_ACTIONS
 
-TABLE_ARN = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
-
-
-def table_resources(spec: Spec) -> list[Sub]:
-    """The table and its indexes (a table's policy cannot name its own GetAtt)."""
-    return [Sub(f"{TABLE_ARN}{spec.table_name}"), Sub(f"{TABLE_ARN}{spec.table_name}/index/*")]
+TABLE_ARN = "arn:${AWS::Partition}:dynamodb:%s:${AWS::AccountId}:table/"
 
 
-def resource_policy(spec: Spec) -> dynamodb.ResourcePolicy | None:
-    settings = spec.env.resource_policy
-    if settings is None:
-        return None
-    # Sid -> the condition under which everyone is denied everything on the table.
+def table_arn(spec: Spec, region: str | None = None) -> str:
+    """The table's ARN (a Sub template) in region (default: the stack's); a policy cannot GetAtt its own table."""
+    return TABLE_ARN % (region or "${AWS::Region}") + spec.table_name
+
+
+def table_resources(spec: Spec, region: str | None = None) -> list[Sub]:
+    """The table and its indexes."""
+    arn = table_arn(spec, region)
+    return [Sub(arn), Sub(f"{arn}/index/*")]
+
+
+def _denies(spec: Spec, settings: ResourcePolicySettings | StreamResourcePolicySettings) -> dict[str, Condition]:
+    """Sid -> the condition under which everyone is denied."""
     denies: dict[str, Condition] = {}
     if settings.deny_insecure_transport:
         denies["DenyInsecureTransport"] = Condition(Bool({"aws:SecureTransport": "false"}))
@@ -39,16 +44,37 @@ def resource_policy(spec: Spec) -> dynamodb.ResourcePolicy | None:
                 BoolIfExists({"aws:PrincipalIsAWSService": "false"}),
             ]
         )
+    return denies
+
+
+def _policy(denies: dict[str, Condition], actions: list[Action], resources: list[Sub]) -> dynamodb.ResourcePolicy:
     statements = [
         Statement(
             Sid=sid,
             Effect=Deny,
             Principal=Principal("AWS", "*"),
-            Action=[Action("dynamodb", "*")],
-            Resource=table_resources(spec),
+            Action=actions,
+            Resource=resources,
             Condition=condition,
         )
         for sid, condition in denies.items()
     ]
     document = encode_to_dict(PolicyDocument(Version="2012-10-17", Statement=statements))
     return dynamodb.ResourcePolicy(PolicyDocument=document)
+
+
+def resource_policy(spec: Spec, region: str | None = None) -> dynamodb.ResourcePolicy | None:
+    """The table's policy (a replica's: region names it)."""
+    settings = spec.env.resource_policy
+    if settings is None:
+        return None
+    return _policy(_denies(spec, settings), [Action("dynamodb", "*")], table_resources(spec, region))
+
+
+def stream_resource_policy(spec: Spec, region: str | None = None) -> dynamodb.ResourcePolicy | None:
+    """The stream's policy: the same denies, on the table's streams (the label is unknown before creation)."""
+    settings = spec.env.stream_resource_policy
+    if settings is None:
+        return None
+    actions = [Action(*a.split(":", 1)) for a in STREAM_READ_ACTIONS]  # a stream policy takes stream actions only
+    return _policy(_denies(spec, settings), actions, [Sub(f"{table_arn(spec, region)}/stream/*")])

@@ -16,6 +16,7 @@ from .access_stack import build_access_stack
 from .artifacts import ACCESS_REPORT_FILE, Stack
 from .data_stack import build_data_stack
 from .deploy_role import build_deploy_role_stack
+from .replica_key_stack import build_replica_key_stacks
 from .report import render_access_report
 from .taskcat import TASKCAT_DIR, taskcat_files
 
@@ -50,8 +51,9 @@ def all_targets(environments_dir: Path) -> list[Target]:
 
 
 def build_stacks(spec: Spec) -> list[Stack]:
-    """Data stack first: the access stack imports its exports; the deploy role (with `ci:`) last."""
-    stacks = [build_data_stack(spec)]
+    """Data stack first: the replica key stacks take its key, the access stack imports its exports;
+    the deploy role (with `ci:`) last."""
+    stacks = [build_data_stack(spec), *build_replica_key_stacks(spec)]
     access = build_access_stack(spec)
     if access is not None:
         stacks.append(access)

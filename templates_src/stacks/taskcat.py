@@ -1,5 +1,9 @@
 """taskcat: a disposable variant of each data stack and the .taskcat.yml that tests it.
 
+A global table's variant keeps its replicas (the test spans their Regions)
+but deletable, and uses the AWS managed key in the other Regions (their
+replica key stacks are not part of a test).
+
 The deployed templates keep fixed table names, Retain and deletion protection;
 a test deployment must be deletable and must not collide with a real table
 or an earlier run. So each environment's data template is copied with three
@@ -19,6 +23,7 @@ import json
 from typing import Any
 
 import yaml
+from troposphere import dynamodb
 
 from ..spec.loader import MANAGED_BY, Spec
 from .artifacts import BUILD_DIR, render_json, template_file
@@ -38,12 +43,14 @@ def disposable_variant(template: dict[str, Any], spec: Spec) -> dict[str, Any]:
     }
     resources = out["Resources"]
     table = resources[TABLE_ID]
+    # Policies name the table (table/<name>): the random one here.
+    text = json.dumps(table["Properties"]).replace(f"table/{spec.table_name}", "table/${TableName}")
+    table["Properties"] = json.loads(text)
     table["Properties"]["TableName"] = {"Ref": "TableName"}
-    table["Properties"]["DeletionProtectionEnabled"] = False
-    policy = table["Properties"].get("ResourcePolicy")
-    if policy is not None:  # its statements name the table: the random one here
-        text = json.dumps(policy).replace(f"table/{spec.table_name}", "table/${TableName}")
-        table["Properties"]["ResourcePolicy"] = json.loads(text)
+    if table["Type"] == dynamodb.GlobalTable.resource_type:
+        _disposable_replicas(table["Properties"])
+    else:
+        table["Properties"]["DeletionProtectionEnabled"] = False
     for logical_id in (TABLE_ID, KEY_ID, BACKUP_KEY_ID, BACKUP_VAULT_ID):
         if logical_id in resources:
             resources[logical_id]["DeletionPolicy"] = resources[logical_id]["UpdateReplacePolicy"] = "Delete"
@@ -54,6 +61,21 @@ def disposable_variant(template: dict[str, Any], spec: Spec) -> dict[str, Any]:
         resources[BACKUP_PLAN_ID]["Properties"]["BackupPlan"]["BackupPlanName"] = {"Fn::Sub": "${TableName}-plan"}
     # A deletable test table needs no checkov exemption beyond the environment's own.
     return out
+
+
+def _disposable_replicas(props: dict[str, Any]) -> None:
+    """Every replica deletable; other Regions' replicas on the AWS managed key.
+
+    A test has no replica key stacks (taskcat deploys one template per
+    Region, with no order between them), so the replicas in other Regions
+    are encrypted with that Region's AWS managed key: the test still spans
+    every replica Region and the key policy is tested on the stack's own key.
+    """
+    for replica in props["Replicas"]:
+        replica["DeletionProtectionEnabled"] = False
+        kms_key = (replica.get("SSESpecification") or {}).get("KMSMasterKeyId")
+        if isinstance(kms_key, dict) and "Fn::Sub" in kms_key:  # another Region's replica key
+            del replica["SSESpecification"]
 
 
 def taskcat_files(rendered: list[tuple[Spec, dict[str, Any], dict[str, str]]]) -> dict[str, str]:

@@ -6,7 +6,7 @@
     D  designs                    design_keys.py, design_indexes.py, design_patterns.py, design_storage.py
     N  environments               environment_billing.py, environment_protection.py,
                                   environment_tags.py, environment_design.py,
-                                  environment_traffic.py
+                                  environment_traffic.py, environment_global.py
     A  IAM limits of the roles    access_limits.py (checked while the access stack is built)
 
 A rule module holds its `Rule`s (ID, title, severity, the documentation it
@@ -42,6 +42,7 @@ RULE_MODULES = (
     "environment_tags",
     "environment_design",
     "environment_traffic",
+    "environment_global",
     "access_limits",
 )
 
@@ -72,13 +73,14 @@ def check_environment(env: Environment, design: Design | None, src: Source) -> l
     from . import (
         environment_billing,
         environment_design,
+        environment_global,
         environment_protection,
         environment_tags,
         environment_traffic,
     )
 
     found: list[Diagnostic] = []
-    for module in (environment_billing, environment_protection, environment_tags):
+    for module in (environment_billing, environment_protection, environment_tags, environment_global):
         found.extend(module.check(env, src))
     if design is not None:
         found.extend(environment_design.check(env, design, src))

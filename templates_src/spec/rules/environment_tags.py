@@ -47,9 +47,20 @@ def _shown(chars: list[str]) -> str:
 
 
 def check(env: Environment, src: Source) -> list[Diagnostic]:
+    found = _check_tags(env.tags, ("tags",), src)
+    # A replica's tags are added to the environment's on that replica.
+    for i, replica in enumerate(env.replicas):
+        found.extend(_check_tags({**env.tags, **replica.tags}, ("replicas", i, "tags"), src, replica.tags))
+    return found
+
+
+def _check_tags(
+    tags: dict[str, str], at: tuple[str | int, ...], src: Source, own: dict[str, str] | None = None
+) -> list[Diagnostic]:
+    """Every tag of `own` (default: all of `tags`), and the count of `tags`."""
     found = []
-    for key, value in env.tags.items():
-        path = ("tags", key)
+    for key, value in (tags if own is None else own).items():
+        path = (*at, key)
         if not 1 <= len(key) <= limits.TAG_KEY_MAX_LENGTH:
             found.append(
                 src.report(KEY_LENGTH, path, f"tag key length must be 1..{limits.TAG_KEY_MAX_LENGTH} (got {len(key)})")
@@ -76,12 +87,12 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
                         f"tag {what} has {_shown(bad)}; AWS allows only letters, digits, spaces and _ . : / = + - @",
                     )
                 )
-    extra = len(set(env.tags) - set(STANDARD_TAG_KEYS))
+    extra = len(set(tags) - set(STANDARD_TAG_KEYS))
     if extra + len(STANDARD_TAG_KEYS) > limits.MAX_TAGS_PER_RESOURCE:
         found.append(
             src.report(
                 TAG_COUNT,
-                ("tags",),
+                at,
                 f"{extra} tags plus {len(STANDARD_TAG_KEYS)} standard ones; at most {limits.MAX_TAGS_PER_RESOURCE} per resource",
             )
         )

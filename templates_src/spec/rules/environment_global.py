@@ -1,0 +1,300 @@
+"""N6xx: global tables (replicas, consistency, witness) and the newer table properties.
+
+Checked as DynamoDB and CloudFormation check them, every problem at once, so
+a replica set AWS would refuse is an error at synth, not an hour into a deploy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...diagnostics import Diagnostic, PathPart, Rule
+from .. import limits
+
+if TYPE_CHECKING:
+    from ..environment import Environment
+    from ..source import Source
+
+_GLOBAL = (
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-globaltable.html"
+)
+_WITNESS = "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-globaltable-globaltablewitness.html"
+_MODES = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html"
+
+GLOBAL_SETTINGS_NEED_GLOBAL_TABLE = Rule(
+    "N601", "replicas, multi_region_consistency and witness_region go with global_table: true", "error", _GLOBAL
+)
+ONE_REPLICA_PER_REGION = Rule(
+    "N602", "One replica per Region; the environment's own Region is always the first", "error", _GLOBAL
+)
+STRONG_IN_ONE_REGION_SET = Rule(
+    "N603", "STRONG consistency keeps every Region in one of AWS's MRSC Region sets", "error", _WITNESS
+)
+STRONG_THREE_REGIONS = Rule(
+    "N604", "STRONG consistency has three replicas, or two replicas and a witness_region", "error", _MODES
+)
+WITNESS_ONLY_STRONG = Rule(
+    "N605", "A witness_region is for STRONG consistency, in a Region that holds no replica", "error", _WITNESS
+)
+REPLICA_READ_ONLY_PROVISIONED = Rule(
+    "N606",
+    "A replica's read capacity is for PROVISIONED billing (write capacity is the global billing.write)",
+    "error",
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-globaltable-replicaspecification.html",
+)
+PROTECTED_REPLICAS_KEEP_DATA = Rule(
+    "N607",
+    "In a protected environment every replica keeps deletion protection and PITR",
+    "error",
+    "README: Environment config reference (protected)",
+)
+REPLICAS_NEED_STREAM = Rule(
+    "N608",
+    "A global table with more than one replica sets stream_view_type (replication reads the stream)",
+    "error",
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-globaltable.html#cfn-dynamodb-globaltable-streamspecification",
+)
+WARM_THROUGHPUT_NAMES_UNITS = Rule(
+    "N609",
+    "warm_throughput sets read_units_per_second or write_units_per_second",
+    "error",
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-table-warmthroughput.html",
+)
+KINESIS_STREAM_LOCAL = Rule(
+    "N610",
+    "kinesis_stream is a stream in the table's own account and Region",
+    "error",
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/kds.html",
+)
+STREAM_POLICY_NEEDS_STREAM = Rule(
+    "N611",
+    "stream_resource_policy needs a stream (stream_view_type) and denies something",
+    "error",
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-attach-resource-based-policy.html",
+)
+WARM_BELOW_ON_DEMAND_DEFAULT = Rule(
+    "N612",
+    f"On-demand warm throughput is above what a new table already has "
+    f"({limits.ON_DEMAND_DEFAULT_WARM_READ_UNITS} reads, {limits.ON_DEMAND_DEFAULT_WARM_WRITE_UNITS} writes/s)",
+    "warning",
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/warm-throughput.html",
+)
+
+RULES = (
+    GLOBAL_SETTINGS_NEED_GLOBAL_TABLE,
+    ONE_REPLICA_PER_REGION,
+    STRONG_IN_ONE_REGION_SET,
+    STRONG_THREE_REGIONS,
+    WITNESS_ONLY_STRONG,
+    REPLICA_READ_ONLY_PROVISIONED,
+    PROTECTED_REPLICAS_KEEP_DATA,
+    REPLICAS_NEED_STREAM,
+    WARM_THROUGHPUT_NAMES_UNITS,
+    KINESIS_STREAM_LOCAL,
+    STREAM_POLICY_NEEDS_STREAM,
+    WARM_BELOW_ON_DEMAND_DEFAULT,
+)
+
+
+def region_set(region: str) -> tuple[str, ...] | None:
+    return next((s for s in limits.MRSC_REGION_SETS if region in s), None)
+
+
+def _check_global(env: Environment, src: Source) -> list[Diagnostic]:
+    found = []
+    if not env.global_table:
+        for field, value in (
+            ("replicas", env.replicas),
+            ("multi_region_consistency", env.multi_region_consistency),
+            ("witness_region", env.witness_region),
+        ):
+            if value:
+                found.append(
+                    src.report(
+                        GLOBAL_SETTINGS_NEED_GLOBAL_TABLE,
+                        (field,),
+                        "needs global_table: true; a live table becomes a global table by migration, not by "
+                        "this edit (README: Global tables)",
+                    )
+                )
+        return found
+    seen: dict[str, tuple[PathPart, ...]] = {env.region: ("region",)}
+    for i, replica in enumerate(env.replicas):
+        path = ("replicas", i, "region")
+        if replica.region in seen:
+            where = ".".join(str(p) for p in seen[replica.region])
+            found.append(
+                src.report(
+                    ONE_REPLICA_PER_REGION,
+                    path,
+                    f"{replica.region} is already a replica ({where}); list each other Region once"
+                    + ("; the environment's region is always a replica" if replica.region == env.region else ""),
+                )
+            )
+        else:
+            seen[replica.region] = path
+    strong = env.multi_region_consistency == "STRONG"
+    if env.witness_region is not None:
+        if not strong:
+            found.append(
+                src.report(
+                    WITNESS_ONLY_STRONG,
+                    ("witness_region",),
+                    "a witness is only for multi_region_consistency: STRONG (EVENTUAL replicates to replicas only)",
+                )
+            )
+        elif env.witness_region in seen:
+            found.append(
+                src.report(
+                    WITNESS_ONLY_STRONG,
+                    ("witness_region",),
+                    f"{env.witness_region} holds a replica; the witness must be a third Region",
+                )
+            )
+    if strong:
+        found.extend(_check_strong(env, src))
+    if len(env.replica_regions) > 1 and env.stream_view_type is None and not strong:
+        found.append(
+            src.report(
+                REPLICAS_NEED_STREAM,
+                ("stream_view_type",),
+                "a global table with replicas needs a stream (CloudFormation's StreamSpecification); "
+                "set stream_view_type (NEW_AND_OLD_IMAGES is what replication uses)",
+            )
+        )
+    for i, replica in enumerate(env.replicas):
+        if replica.read is not None and env.billing.mode != "PROVISIONED":
+            found.append(
+                src.report(
+                    REPLICA_READ_ONLY_PROVISIONED,
+                    ("replicas", i, "read"),
+                    "read capacity per replica needs billing.mode PROVISIONED",
+                )
+            )
+        elif replica.read is not None and replica.read.min > replica.read.max:
+            found.append(
+                src.report(
+                    REPLICA_READ_ONLY_PROVISIONED,
+                    ("replicas", i, "read", "min"),
+                    f"min ({replica.read.min}) is greater than max ({replica.read.max})",
+                )
+            )
+        if env.protected:
+            pitr = replica.point_in_time_recovery
+            checks: tuple[tuple[tuple[PathPart, ...], bool], ...] = (
+                (("replicas", i, "deletion_protection"), replica.deletion_protection is False),
+                (("replicas", i, "point_in_time_recovery", "enabled"), pitr is not None and not pitr.enabled),
+            )
+            for field_path, off in checks:
+                if off:
+                    found.append(
+                        src.report(
+                            PROTECTED_REPLICAS_KEEP_DATA,
+                            field_path,
+                            "a protected environment keeps it on in every replica (set protected: false to opt out)",
+                        )
+                    )
+    return found
+
+
+def _check_strong(env: Environment, src: Source) -> list[Diagnostic]:
+    found = []
+    regions = [*env.replica_regions, *([env.witness_region] if env.witness_region else [])]
+    home = region_set(env.region)
+    sets = "; ".join(", ".join(s) for s in limits.MRSC_REGION_SETS)
+    if home is None:
+        found.append(
+            src.report(
+                STRONG_IN_ONE_REGION_SET,
+                ("region",),
+                f"{env.region} is in no multi-Region strong consistency Region set (sets: {sets})",
+            )
+        )
+    else:
+        for path, region in [
+            *((("replicas", i, "region"), r.region) for i, r in enumerate(env.replicas)),
+            *([(("witness_region",), env.witness_region)] if env.witness_region else []),
+        ]:
+            if region not in home:
+                found.append(
+                    src.report(
+                        STRONG_IN_ONE_REGION_SET,
+                        path,
+                        f"{region} is outside {env.region}'s Region set ({', '.join(home)}); STRONG keeps every "
+                        "Region in one set",
+                    )
+                )
+    replicas = len(env.replica_regions)
+    witness = env.witness_region is not None
+    if not (
+        (replicas == limits.MRSC_REGION_COUNT and not witness) or (replicas == limits.MRSC_REGION_COUNT - 1 and witness)
+    ):
+        found.append(
+            src.report(
+                STRONG_THREE_REGIONS,
+                ("replicas",),
+                f"{replicas} replica(s) (the environment's Region included){' and a witness' if witness else ''}: "
+                f"STRONG needs {limits.MRSC_REGION_COUNT} replicas, or {limits.MRSC_REGION_COUNT - 1} and a "
+                f"witness_region; found {len(regions)} Region(s)",
+            )
+        )
+    return found
+
+
+def _check_properties(env: Environment, src: Source) -> list[Diagnostic]:
+    found = []
+    warm = env.warm_throughput
+    if warm is not None:
+        if warm.read_units_per_second is None and warm.write_units_per_second is None:
+            found.append(
+                src.report(
+                    WARM_THROUGHPUT_NAMES_UNITS,
+                    ("warm_throughput",),
+                    "set read_units_per_second, write_units_per_second or both",
+                )
+            )
+        elif env.billing.mode == "PAY_PER_REQUEST":
+            for field, value, default in (
+                ("read_units_per_second", warm.read_units_per_second, limits.ON_DEMAND_DEFAULT_WARM_READ_UNITS),
+                ("write_units_per_second", warm.write_units_per_second, limits.ON_DEMAND_DEFAULT_WARM_WRITE_UNITS),
+            ):
+                if value is not None and value <= default:
+                    found.append(
+                        src.report(
+                            WARM_BELOW_ON_DEMAND_DEFAULT,
+                            ("warm_throughput", field),
+                            f"{value} is not above the {default} a new on-demand table starts with: it pre-warms "
+                            "nothing (warm throughput only ever rises)",
+                        )
+                    )
+    kinesis = env.kinesis_stream
+    if kinesis is not None:
+        _, _, _, region, account, _ = kinesis.stream_arn.split(":", 5)
+        if region != env.region or account != env.account_id:
+            found.append(
+                src.report(
+                    KINESIS_STREAM_LOCAL,
+                    ("kinesis_stream", "stream_arn"),
+                    f"the stream is in {account}/{region}; DynamoDB sends changes only to a stream in the table's "
+                    f"account and Region ({env.account_id}/{env.region})",
+                )
+            )
+    policy = env.stream_resource_policy
+    if policy is not None:
+        if env.stream_view_type is None:
+            found.append(
+                src.report(STREAM_POLICY_NEEDS_STREAM, ("stream_resource_policy",), "set stream_view_type first")
+            )
+        elif not (policy.deny_insecure_transport or policy.deny_other_accounts):
+            found.append(
+                src.report(
+                    STREAM_POLICY_NEEDS_STREAM,
+                    ("stream_resource_policy",),
+                    "denies nothing; remove it or turn a deny on",
+                )
+            )
+    return found
+
+
+def check(env: Environment, src: Source) -> list[Diagnostic]:
+    return [*_check_global(env, src), *_check_properties(env, src)]

@@ -1,0 +1,177 @@
+"""The global table builder: AWS::DynamoDB::GlobalTable, one replica per Region.
+
+The stack's own Region is the first replica (CloudFormation requires it and
+never removes it). What is global (keys, indexes, TTL, stream, billing mode,
+write capacity) is set once; what AWS lets differ per replica (protection,
+PITR, table class, insights, tags, read capacity, the key) is set per replica
+from the environment, with each replica's overrides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import GetAtt, Sub, Tags, dynamodb, kms
+
+from ..spec.environment import Capacity, Replica
+from ..spec.loader import Spec
+from .names import TABLE_ID
+from .resource_policy import resource_policy, stream_resource_policy
+from .table import (
+    attribute_definitions,
+    contributor_insights,
+    key_schema,
+    kinesis_stream,
+    local_secondary_indexes,
+    point_in_time_recovery,
+    projection,
+    time_to_live,
+    warm_throughput,
+    with_policies,
+)
+
+# A replica key in another Region: same key id as the multi-Region primary
+# (KMS multi-Region keys share it), that Region in the ARN.
+REPLICA_KEY_ARN = "arn:${AWS::Partition}:kms:%s:${AWS::AccountId}:key/${%s}"
+
+
+def replica_key_arn(region: str, key: kms.Key) -> Sub:
+    return Sub(REPLICA_KEY_ARN % (region, key.title))
+
+
+def _auto_scaling(capacity: Capacity) -> dynamodb.CapacityAutoScalingSettings:
+    return dynamodb.CapacityAutoScalingSettings(
+        MinCapacity=capacity.min,
+        MaxCapacity=capacity.max,
+        TargetTrackingScalingPolicyConfiguration=dynamodb.TargetTrackingScalingPolicyConfiguration(
+            TargetValue=capacity.target_utilization
+        ),
+    )
+
+
+def _write_settings(spec: Spec) -> dict[str, Any]:
+    """Write capacity is global: auto scaling (PROVISIONED) or an on-demand cap."""
+    billing = spec.env.billing
+    if billing.mode == "PROVISIONED":
+        assert billing.write is not None  # checked by N101
+        return {
+            "WriteProvisionedThroughputSettings": dynamodb.WriteProvisionedThroughputSettings(
+                WriteCapacityAutoScalingSettings=_auto_scaling(billing.write)
+            )
+        }
+    if billing.max_write_request_units is not None:
+        return {
+            "WriteOnDemandThroughputSettings": dynamodb.WriteOnDemandThroughputSettings(
+                MaxWriteRequestUnits=billing.max_write_request_units
+            )
+        }
+    return {}
+
+
+def _read_settings(spec: Spec, replica: Replica | None) -> dict[str, Any]:
+    """Read capacity is per replica: its own auto scaling, else billing.read; or the on-demand cap."""
+    billing = spec.env.billing
+    if billing.mode == "PROVISIONED":
+        capacity = replica.read if replica is not None and replica.read is not None else billing.read
+        assert capacity is not None  # checked by N101
+        return {
+            "ReadProvisionedThroughputSettings": dynamodb.ReadProvisionedThroughputSettings(
+                ReadCapacityAutoScalingSettings=_auto_scaling(capacity)
+            )
+        }
+    if billing.max_read_request_units is not None:
+        return {
+            "ReadOnDemandThroughputSettings": dynamodb.ReadOnDemandThroughputSettings(
+                MaxReadRequestUnits=billing.max_read_request_units
+            )
+        }
+    return {}
+
+
+def _indexes(spec: Spec) -> list[dynamodb.GlobalTableGlobalSecondaryIndex]:
+    return [
+        dynamodb.GlobalTableGlobalSecondaryIndex(
+            IndexName=gsi.name,
+            KeySchema=key_schema(gsi.key_schema()),
+            Projection=projection(gsi),
+            **_write_settings(spec),
+        )
+        for gsi in spec.design.global_secondary_indexes
+    ]
+
+
+def _sse(spec: Spec) -> dynamodb.GlobalTableSSESpecification:
+    if spec.env.encryption == "aws_owned":
+        return dynamodb.GlobalTableSSESpecification(SSEEnabled=False)
+    return dynamodb.GlobalTableSSESpecification(SSEEnabled=True, SSEType="KMS")
+
+
+def _replica(spec: Spec, region: str, replica: Replica | None, key: kms.Key | None) -> dynamodb.ReplicaSpecification:
+    env = spec.env
+    own = replica or Replica(region=region)
+
+    def chosen(value: Any, default: Any) -> Any:
+        return default if value is None else value
+
+    insights_on = chosen(own.contributor_insights, env.contributor_insights)
+    props: dict[str, Any] = {
+        "Region": region,
+        "DeletionProtectionEnabled": chosen(own.deletion_protection, env.deletion_protection),
+        "PointInTimeRecoverySpecification": point_in_time_recovery(
+            chosen(own.point_in_time_recovery, env.point_in_time_recovery)
+        ),
+        "TableClass": chosen(own.table_class, env.table_class),
+        "Tags": Tags(**{**spec.tags, **own.tags}),
+        **contributor_insights(spec, insights_on),
+        **_read_settings(spec, replica),
+    }
+    if spec.design.global_secondary_indexes:
+        props["GlobalSecondaryIndexes"] = [
+            dynamodb.ReplicaGlobalSecondaryIndexSpecification(
+                IndexName=gsi.name, **contributor_insights(spec, insights_on), **_read_settings(spec, replica)
+            )
+            for gsi in spec.design.global_secondary_indexes
+        ]
+    if key is not None:
+        key_arn = GetAtt(key, "Arn") if replica is None else replica_key_arn(region, key)
+        props["SSESpecification"] = dynamodb.ReplicaSSESpecification(KMSMasterKeyId=key_arn)
+    own_region = None if replica is None else region  # the stack's replica: ${AWS::Region}
+    policy = resource_policy(spec, own_region)
+    if policy is not None:
+        props["ResourcePolicy"] = policy
+    stream_policy = stream_resource_policy(spec, own_region)
+    if stream_policy is not None:
+        props["ReplicaStreamSpecification"] = dynamodb.ReplicaStreamSpecification(ResourcePolicy=stream_policy)
+    if replica is None:
+        # A Kinesis stream is in one Region (N610): the stack's replica sends to it.
+        props.update(kinesis_stream(spec))
+    return dynamodb.ReplicaSpecification(**props)
+
+
+def build_global_table(spec: Spec, key: kms.Key | None) -> dynamodb.GlobalTable:
+    env, design = spec.env, spec.design
+    replicas = [_replica(spec, env.region, None, key)]
+    replicas += [_replica(spec, r.region, r, key) for r in env.replicas]
+    props: dict[str, Any] = {
+        "TableName": spec.table_name,
+        "BillingMode": env.billing.mode,
+        "KeySchema": key_schema(design.table_key()),
+        "AttributeDefinitions": attribute_definitions(design),
+        "SSESpecification": _sse(spec),
+        "MultiRegionConsistency": env.multi_region_consistency or "EVENTUAL",
+        "Replicas": replicas,
+        **_write_settings(spec),
+        **warm_throughput(spec),
+        **time_to_live(spec),
+    }
+    if env.witness_region is not None:
+        props["GlobalTableWitnesses"] = [dynamodb.GlobalTableWitness(Region=env.witness_region)]
+    if design.global_secondary_indexes:
+        props["GlobalSecondaryIndexes"] = _indexes(spec)
+    if design.local_secondary_indexes:
+        props["LocalSecondaryIndexes"] = local_secondary_indexes(spec)
+    if env.stream_view_type is not None:
+        props["StreamSpecification"] = dynamodb.StreamSpecification(StreamViewType=env.stream_view_type)
+    table = with_policies(spec, dynamodb.GlobalTable(TABLE_ID, **props))
+    assert isinstance(table, dynamodb.GlobalTable)
+    return table
