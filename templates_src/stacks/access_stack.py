@@ -33,11 +33,13 @@ from ..errors import SpecError
 from ..spec.loader import Spec
 from ..spec.rules import access_limits
 from .artifacts import Stack
+from .global_table import REPLICA_KEY_ARN
 from .grants import ANY, KEY, Grant, configured_roles, grants_for, table_arn_suffix
 from .names import (
     ACCESS,
     DATA,
     KEY_ARN_EXPORT,
+    KEY_ID_EXPORT,
     TABLE_ARN_EXPORT,
     export_name,
     role_logical_id,
@@ -47,6 +49,8 @@ from .names import (
 from .suppressions import role_suppressions
 
 PERMISSIONS_BOUNDARY_PARAMETER = "PermissionsBoundaryArn"
+# Another Region's replica of the table (same name in every Region).
+REPLICA_TABLE_ARN = "arn:${AWS::Partition}:dynamodb:%s:${AWS::AccountId}:table/%s"
 _CONDITION_OPERATORS: dict[str, Any] = {
     "StringEquals": StringEquals,
     "StringEqualsIfExists": StringEqualsIfExists,
@@ -62,21 +66,27 @@ def _imported(spec: Spec, output: str) -> ImportValue:
     return ImportValue(export_name(spec, output))
 
 
-def resource_value(spec: Spec, resource: str) -> Any:
-    """Symbolic grant resource -> CloudFormation value."""
+def resource_values(spec: Spec, resource: str) -> list[Any]:
+    """Symbolic grant resource -> CloudFormation values: one per replica Region for the table's
+    resources and its key (applications use their nearest replica), imported for the stack's own."""
     suffix = table_arn_suffix(resource)
-    if suffix == "":
-        return _imported(spec, TABLE_ARN_EXPORT)
+    others = [r.region for r in spec.env.replicas]
     if suffix is not None:
-        return Sub("${TableArn}" + suffix, TableArn=_imported(spec, TABLE_ARN_EXPORT))
+        home = (
+            _imported(spec, TABLE_ARN_EXPORT)
+            if suffix == ""
+            else Sub("${TableArn}" + suffix, TableArn=_imported(spec, TABLE_ARN_EXPORT))
+        )
+        return [home, *(Sub(REPLICA_TABLE_ARN % (r, spec.table_name) + suffix) for r in others)]
     if resource == KEY:
-        return _imported(spec, KEY_ARN_EXPORT)
+        key_id = _imported(spec, KEY_ID_EXPORT)
+        return [_imported(spec, KEY_ARN_EXPORT), *(Sub(REPLICA_KEY_ARN % (r, "KeyId"), KeyId=key_id) for r in others)]
     if resource.startswith("s3:"):
-        return Sub("arn:${AWS::Partition}:s3:::" + resource.split(":", 1)[1])
+        return [Sub("arn:${AWS::Partition}:s3:::" + resource.split(":", 1)[1])]
     if resource == ANY:
-        return "*"
+        return ["*"]
     if resource.startswith("arn:"):  # a resource the environment names by ARN (an export key)
-        return resource
+        return [resource]
     raise ValueError(f"unknown grant resource {resource!r}")
 
 
@@ -85,7 +95,7 @@ def statement(spec: Spec, grant: Grant) -> Statement:
         Sid=grant.sid,
         Effect=Allow,
         Action=[Action(*a.split(":", 1)) for a in grant.actions],
-        Resource=[resource_value(spec, r) for r in grant.resources],
+        Resource=[value for r in grant.resources for value in resource_values(spec, r)],
     )
     if grant.condition:
         # One block per operator, all its keys in one dict (awacs keeps only

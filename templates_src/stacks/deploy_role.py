@@ -42,8 +42,9 @@ from troposphere import GetAtt, Output, Parameter, Ref, Sub, Tags, Template, iam
 from ..spec.loader import Spec
 from .artifacts import Stack
 from .backup import BACKUP_SERVICE_POLICY
-from .names import DATA, DEPLOY_ROLE, STACK_KINDS, deploy_role_arn, deploy_role_name, stack_name
+from .names import DATA, DEPLOY_ROLE, STACK_KINDS, deploy_role_arn, deploy_role_name, replica_key_kind, stack_name
 from .registry import handler_permissions
+from .replica_key_stack import replica_key_regions
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 OIDC_PROVIDER_PARAMETER = "GitHubOidcProviderArn"
@@ -85,25 +86,47 @@ UNUSED_HANDLER_ACTIONS = frozenset(
     }
 )
 UNUSED_SERVICES = frozenset({"s3", "logs", "kinesis", "lambda", "backup-storage"})
+# A global table's replicas: CloudFormation adds one with the caller's
+# credentials, and DynamoDB requires the caller to hold the item actions on
+# the table too (AWS::DynamoDB::GlobalTable, "The IAM Principal executing the
+# stack operation must have the permissions listed below in all regions").
+# Kept, on this table's ARNs only, when the environment is a global table.
+REPLICA_HANDLER_ACTIONS = frozenset(
+    {
+        "dynamodb:BatchWriteItem",
+        "dynamodb:CreateTableReplica",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:UpdateItem",
+    }
+)
 # Never, in a protected environment, whatever a change set says.
 DATA_LOSS_ACTIONS = (
     "backup:DeleteBackupVault",
     "cloudformation:DeleteStack",
     "dynamodb:DeleteTable",
+    # Removing a replica deletes that Region's copy (Retain does not keep it).
+    "dynamodb:DeleteTableReplica",
     "kms:DisableKey",
     "kms:ScheduleKeyDeletion",
 )
 
 
-def resource_actions(templates: list[dict[str, Any]]) -> list[str]:
-    """The handler permissions of every resource type in the templates, less the unused ones."""
+def resource_actions(templates: list[dict[str, Any]], replicas: bool = False) -> list[str]:
+    """The handler permissions of every resource type in the templates, less the unused ones
+    (replicas: a global table's, kept)."""
     types = {r["Type"] for t in templates for r in t.get("Resources", {}).values()}
     actions = {a for t in types for a in handler_permissions(t)}
-    return sorted(a for a in actions if a not in UNUSED_HANDLER_ACTIONS and a.split(":")[0] not in UNUSED_SERVICES)
+    unused = UNUSED_HANDLER_ACTIONS - (REPLICA_HANDLER_ACTIONS if replicas else frozenset())
+    return sorted(a for a in actions if a not in unused and a.split(":")[0] not in UNUSED_SERVICES)
 
 
-def _arn(service: str, resource: str, region: bool = False) -> Sub:
-    where = "${AWS::Region}" if region else ""
+def _arn(service: str, resource: str, region: bool | str = False) -> Sub:
+    """region: True for the stack's, a name for that Region's, False for a global resource."""
+    where = region if isinstance(region, str) else ("${AWS::Region}" if region else "")
     return Sub(f"arn:${{AWS::Partition}}:{service}:{where}:${{AWS::AccountId}}:{resource}")
 
 
@@ -125,7 +148,7 @@ LINKED_SERVICES = ("backup.amazonaws.com", "dynamodb.application-autoscaling.ama
 
 def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocument:
     """See the module docstring; every Allow but the change sets needs aws:CalledVia CloudFormation."""
-    actions = resource_actions(templates)
+    actions = resource_actions(templates, replicas=bool(spec.env.replicas))
     via: dict[str, Any] = {"ForAnyValue:StringEquals": {"aws:CalledVia": [CLOUDFORMATION]}}
     iam_actions = [a for a in actions if a.startswith("iam:") and a not in (*NEVER, PASS_ROLE, SERVICE_LINKED)]
     dynamodb = [a for a in actions if a.startswith("dynamodb:")]
@@ -162,12 +185,23 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
             Sid="ChangeSetsOnTheseStacks",
             Effect=Allow,
             Action=[Action(*a.split(":")) for a in CHANGE_SET_ACTIONS],
-            Resource=[_arn("cloudformation", f"stack/{stack_name(spec, kind)}/*", True) for kind in STACK_KINDS],
+            Resource=[
+                *(_arn("cloudformation", f"stack/{stack_name(spec, kind)}/*", True) for kind in STACK_KINDS),
+                # A global table's replica key stacks, each in its own Region.
+                *(
+                    _arn("cloudformation", f"stack/{stack_name(spec, replica_key_kind(region))}/*", region)
+                    for region in replica_key_regions(spec)
+                ),
+            ],
         ),
         allow(
             "TheTableThroughCloudFormation",
             dynamodb,
-            [_arn("dynamodb", table, True), _arn("dynamodb", f"{table}/*", True)],
+            [
+                arn
+                for region in (spec.env.replica_regions if spec.env.replicas else [True])
+                for arn in (_arn("dynamodb", table, region), _arn("dynamodb", f"{table}/*", region))
+            ],
             via,
         ),
         allow("ResourcesThroughCloudFormation", others, ["*"], via),

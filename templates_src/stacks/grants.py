@@ -218,6 +218,7 @@ def _key_grants(spec: Spec, writes: bool) -> list[Grant]:
     if spec.env.encryption != "customer_managed":
         return []
     actions = KEY_ENCRYPT_DECRYPT_ACTIONS if writes else KEY_DECRYPT_ACTIONS
-    # Only through DynamoDB: the key cannot be used directly with these rights.
-    via = {"StringEquals": {"kms:ViaService": f"dynamodb.{spec.env.region}.amazonaws.com"}}
+    # Only through DynamoDB (in each replica's Region): the key cannot be used directly with these rights.
+    endpoints = [f"dynamodb.{region}.amazonaws.com" for region in spec.env.replica_regions]
+    via = {"StringEquals": {"kms:ViaService": endpoints[0] if len(endpoints) == 1 else endpoints}}
     return [Grant("TableKeyViaDynamoDB", tuple(sorted(actions)), (KEY,), via)]

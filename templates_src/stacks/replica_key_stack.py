@@ -26,12 +26,16 @@ from .names import (
 )
 
 
-def build_replica_key_stacks(spec: Spec) -> list[Stack]:
-    """One per other replica Region, for a customer managed key; none otherwise."""
+def replica_key_regions(spec: Spec) -> list[str]:
+    """The Regions that get a key-<region> stack: every other replica's, with a customer managed key."""
     env = spec.env
     if not env.global_table or env.encryption != "customer_managed":
         return []
-    return [_stack(spec, replica.region) for replica in env.replicas]
+    return [replica.region for replica in env.replicas]
+
+
+def build_replica_key_stacks(spec: Spec) -> list[Stack]:
+    return [_stack(spec, region) for region in replica_key_regions(spec)]
 
 
 def _stack(spec: Spec, region: str) -> Stack:

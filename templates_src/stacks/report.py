@@ -7,18 +7,24 @@ from .grants import ANY, KEY, configured_roles, grants_for, table_arn_suffix
 from .names import ACCESS, role_name, stack_name
 
 
+def _in_regions(spec: Spec, what: str) -> str:
+    """A global table's resources exist in every replica Region: name them."""
+    if not spec.env.replicas:
+        return what
+    return f"{what} in {', '.join(spec.env.replica_regions)}"
+
+
 def describe_resource(spec: Spec, resource: str) -> str:
     suffix = table_arn_suffix(resource)
     if suffix is not None:
-        return f"table/{spec.table_name}{suffix}"
+        return _in_regions(spec, f"table/{spec.table_name}{suffix}")
+    if resource == KEY:
+        return _in_regions(spec, f"key (alias/{spec.table_name})")
     if resource.startswith("s3:"):
         return f"s3://{resource.split(':', 1)[1]}"
     if resource.startswith("arn:"):
         return resource
-    return {
-        KEY: f"key (alias/{spec.table_name})",
-        ANY: "* (action supports no resource ARN)",
-    }[resource]
+    return {ANY: "* (action supports no resource ARN)"}[resource]
 
 
 def describe_condition(condition: dict[str, dict[str, object]]) -> str:
