@@ -83,6 +83,8 @@ UNUSED_HANDLER_ACTIONS = frozenset(
         "dynamodb:EnableKinesisStreamingDestination",
         "dynamodb:DisableKinesisStreamingDestination",
         "dynamodb:UpdateKinesisStreamingDestination",
+        # Listed by the GlobalTable schema, but no IAM action has this name.
+        "dynamodb:DisassociateTableReplica",
     }
 )
 UNUSED_SERVICES = frozenset({"s3", "logs", "kinesis", "lambda", "backup-storage"})
@@ -103,6 +105,8 @@ REPLICA_HANDLER_ACTIONS = frozenset(
         "dynamodb:UpdateItem",
     }
 )
+# An MRSC table's witness Region (globaltables-security IAM, "with a witness").
+WITNESS_ACTIONS = ("dynamodb:CreateGlobalTableWitness", "dynamodb:DeleteGlobalTableWitness")
 # Never, in a protected environment, whatever a change set says.
 DATA_LOSS_ACTIONS = (
     "backup:DeleteBackupVault",
@@ -122,6 +126,11 @@ def resource_actions(templates: list[dict[str, Any]], replicas: bool = False) ->
     actions = {a for t in types for a in handler_permissions(t)}
     unused = UNUSED_HANDLER_ACTIONS - (REPLICA_HANDLER_ACTIONS if replicas else frozenset())
     return sorted(a for a in actions if a not in unused and a.split(":")[0] not in UNUSED_SERVICES)
+
+
+def _witness_actions(spec: Spec) -> list[str]:
+    # The schema's handlers do not list them; DynamoDB's global tables IAM page does.
+    return list(WITNESS_ACTIONS) if spec.env.witness_region is not None else []
 
 
 def _arn(service: str, resource: str, region: bool | str = False) -> Sub:
@@ -148,7 +157,7 @@ LINKED_SERVICES = ("backup.amazonaws.com", "dynamodb.application-autoscaling.ama
 
 def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocument:
     """See the module docstring; every Allow but the change sets needs aws:CalledVia CloudFormation."""
-    actions = resource_actions(templates, replicas=bool(spec.env.replicas))
+    actions = sorted({*resource_actions(templates, replicas=bool(spec.env.replicas)), *_witness_actions(spec)})
     via: dict[str, Any] = {"ForAnyValue:StringEquals": {"aws:CalledVia": [CLOUDFORMATION]}}
     iam_actions = [a for a in actions if a.startswith("iam:") and a not in (*NEVER, PASS_ROLE, SERVICE_LINKED)]
     dynamodb = [a for a in actions if a.startswith("dynamodb:")]
