@@ -360,6 +360,61 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         ),
         "resource_policy",
     ),
+    "N601": (lambda t: env_case(t, lambda e: e.update(replicas=[{"region": "eu-west-1"}])), "replicas"),
+    "N602": (
+        lambda t: env_case(t, lambda e: e["replicas"].append({"region": "eu-west-1"}), base="global"),
+        "replicas[2].region",
+    ),
+    "N603": (
+        lambda t: env_case(t, lambda e: e.update(witness_region="us-west-2"), base="strong"),
+        "witness_region",
+    ),
+    "N604": (lambda t: env_case(t, lambda e: e.pop("witness_region"), base="strong"), "replicas"),
+    "N605": (
+        lambda t: env_case(t, lambda e: e.update(witness_region="us-west-2"), base="global"),
+        "witness_region",
+    ),
+    "N606": (
+        lambda t: env_case(t, lambda e: e["replicas"][0].update(read={"min": 1, "max": 5}), base="global"),
+        "replicas[0].read",
+    ),
+    "N607": (
+        lambda t: env_case(t, lambda e: e["replicas"][1].update(deletion_protection=False), base="global"),
+        "replicas[1].deletion_protection",
+    ),
+    "N608": (
+        lambda t: env_case(
+            t,
+            lambda e: (
+                [e.pop(k) for k in ("stream_view_type", "stream_resource_policy")]
+                and e["access"]["roles"].pop("stream_consumer")
+            ),
+            base="global",
+        ),
+        "stream_view_type",
+    ),
+    "N609": (lambda t: env_case(t, lambda e: e.update(warm_throughput={})), "warm_throughput"),
+    "N610": (
+        lambda t: env_case(
+            t,
+            lambda e: e.update(
+                kinesis_stream={"stream_arn": "arn:aws:kinesis:eu-west-1:333333333333:stream/chat-changes"}
+            ),
+        ),
+        "kinesis_stream.stream_arn",
+    ),
+    "N611": (
+        lambda t: env_case(
+            t,
+            lambda e: e.update(stream_resource_policy={"deny_insecure_transport": False, "deny_other_accounts": False}),
+            base="dev",
+        ),
+        "stream_resource_policy",
+    ),
+    "N612": (
+        lambda t: env_case(t, lambda e: e.update(warm_throughput={"write_units_per_second": 4000})),
+        "warm_throughput.write_units_per_second",
+    ),
     "A001": (lambda t: build_case(t, lambda e: e.update(stack_prefix="a" * 60)), "stack_prefix"),
     "A002": (lambda t: _with_small_policy_limit(lambda: build_case(t, lambda e: None)), "access.roles.app"),
     "G001": (lambda t: guard_case(lambda x: _table(x).update(TableName="renamed")), "TableName"),
