@@ -18,6 +18,7 @@ from typing import Any
 from templates_src.spec.loader import Spec
 from templates_src.stacks.names import (
     KEY_ARN_EXPORT,
+    KEY_ID_EXPORT,
     STREAM_ARN_EXPORT,
     TABLE_ARN_EXPORT,
     TABLE_NAME_EXPORT,
@@ -56,6 +57,7 @@ class Arns:
             export_name(spec, TABLE_ARN_EXPORT): self.table,
             export_name(spec, STREAM_ARN_EXPORT): self.stream,
             export_name(spec, KEY_ARN_EXPORT): self.key,
+            export_name(spec, KEY_ID_EXPORT): self.key.rsplit("/", 1)[1],
             export_name(spec, TABLE_NAME_EXPORT): self.table.rsplit("/", 1)[1],
         }
 
