@@ -45,7 +45,10 @@ def test_variant_differs_only_where_a_test_must(env: str) -> None:
     table = variant["Resources"]["Table"]
     assert table["Properties"]["TableName"] == {"Ref": "TableName"}
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Delete"
-    assert table["Properties"]["DeletionProtectionEnabled"] is False
+    if table["Type"] == "AWS::DynamoDB::GlobalTable":
+        assert all(r["DeletionProtectionEnabled"] is False for r in table["Properties"]["Replicas"])
+    else:
+        assert table["Properties"]["DeletionProtectionEnabled"] is False
     # Everything else is the environment's own.
     for key in (
         "KeySchema",
@@ -60,3 +63,19 @@ def test_variant_differs_only_where_a_test_must(env: str) -> None:
     assert set(variant["Resources"]) == set(original["Resources"])
     if "TableKeyAlias" in variant["Resources"]:
         assert variant["Resources"]["TableKeyAlias"]["Properties"]["AliasName"] == {"Fn::Sub": "alias/${TableName}"}
+
+
+def test_global_variant_spans_every_replica_region_and_stays_deletable() -> None:
+    original = read_json(fixture_build() / "global" / "data.template.json")["Resources"]["Table"]["Properties"]
+    variant = read_json(fixture_build() / "taskcat" / "global-data.template.json")["Resources"]["Table"]["Properties"]
+    assert [r["Region"] for r in variant["Replicas"]] == [r["Region"] for r in original["Replicas"]]
+    home, *others = variant["Replicas"]
+    # The stack's own replica keeps the environment's key; the others have no
+    # replica key stack in a test and use their Region's AWS managed key.
+    assert home["SSESpecification"] == {"KMSMasterKeyId": {"Fn::GetAtt": ["TableKey", "Arn"]}}
+    assert all("SSESpecification" not in r for r in others)
+    assert original["Replicas"][1]["SSESpecification"]
+    # Policies name the random test table, in each replica's Region.
+    for replica in variant["Replicas"]:
+        (resource, _) = replica["ResourcePolicy"]["PolicyDocument"]["Statement"][0]["Resource"]
+        assert resource["Fn::Sub"].endswith(":table/${TableName}")
