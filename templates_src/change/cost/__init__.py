@@ -12,14 +12,15 @@ from typing import Any
 
 from ...errors import BadInput
 from ...spec.loader import Spec
-from .model import Estimate, estimate
+from .model import Estimate, UnpricedRegions, estimate, replica_regions
 from .prices import PRICE_BOOK, priced_regions, prices_for
 
 
 def estimate_spec(spec: Spec, data_template: dict[str, Any]) -> Estimate | None:
     """The environment's estimate for this data template, or None without a traffic profile.
 
-    BadInput, naming the environment's region field, when the price book has no prices for it.
+    BadInput, naming the environment's region field, when the price book has no prices for it; for a
+    global table, naming the replicas the book has no prices for (every replica Region is priced, or none).
     """
     if spec.env.traffic is None:
         return None
@@ -31,4 +32,33 @@ def estimate_spec(spec: Spec, data_template: dict[str, Any]) -> Estimate | None:
             f"{where}: region: no prices for {spec.env.region!r} in {PRICE_BOOK.relative_to(PRICE_BOOK.parents[3])}; "
             f"priced: {', '.join(priced_regions())} (add the region from the pricing pages, with the date read)"
         )
-    return estimate(data_template, spec.design, spec.env.traffic, prices)
+    replica_prices = {}
+    missing = []
+    for region in replica_regions(data_template):
+        found = prices_for(region)
+        if found is None:
+            missing.append(region)
+        else:
+            replica_prices[region] = found
+    if missing:
+        raise BadInput(_unpriced_replicas(spec, missing))
+    try:
+        return estimate(data_template, spec.design, spec.env.traffic, prices, replica_prices)
+    except UnpricedRegions as exc:  # not reached: every replica Region was looked up above
+        raise BadInput(_unpriced_replicas(spec, exc.regions)) from exc
+
+
+def _unpriced_replicas(spec: Spec, regions: list[str]) -> str:
+    """A global table is priced in every replica Region or not at all: a partial total would understate."""
+    listed = [r.region for r in spec.env.replicas]
+    path: tuple[str | int, ...] = (
+        ("replicas", listed.index(regions[0]), "region") if regions[0] in listed else ("replicas",)
+    )
+    line = spec.source.line_of(path)
+    where = f"{spec.env_file}:{line}" if line else spec.env_file
+    names = ", ".join(repr(r) for r in regions)
+    return (
+        f"{where}: replicas: no prices for {names} in {PRICE_BOOK.relative_to(PRICE_BOOK.parents[3])}; "
+        f"priced: {', '.join(priced_regions())}. A global table is billed in every replica Region, so it is priced "
+        "in all of them or not at all (add the regions from the pricing pages, with the date read)"
+    )

@@ -24,14 +24,30 @@ units.py. Rules besides those:
   priced: DynamoDB caches the table key).
 - Provisioned capacity is billed per unit-hour; it is cheaper than on-demand
   once its average utilisation passes the break-even ratio of the two prices.
-- The free tier is not subtracted; global-table replicated writes, contributor
-  insights, alarms and data transfer are not priced.
+- A global table (AWS::DynamoDB::GlobalTable) is billed in every replica
+  Region: each write, GSI writes included, is applied again in every other
+  replica as replicated write units (rWRU on-demand, rWCU provisioned), which
+  cost the same as that Region's write units since the 2024-11-01 cut
+  (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html;
+  the book's global_tables entry). Storage (table and GSIs), point-in-time
+  recovery and the table class are each replica's own; so is a replica's
+  minimum read capacity (provisioned). The profile's reads are priced in the
+  home Region (where the stack is). A replica's multi-Region KMS key is a key
+  of its own (KMS pricing applies to each primary and replica key). Every
+  replica Region must be in the price book, or nothing is priced.
+  Multi-Region strong consistency is priced like eventual (no documented
+  difference); a witness Region, cross-Region data transfer and the one-off
+  charge for adding a replica are named in the notes, not priced.
+- The free tier is not subtracted; contributor insights, alarms and data
+  transfer are not priced.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
@@ -41,7 +57,7 @@ from ...spec.design import Design
 from ...spec.traffic import HOURS_PER_MONTH, SECONDS_PER_MONTH, Traffic
 from ..table_shape import TABLE_TYPES, props
 from .item_size import index_share
-from .prices import ClassPrices, Prices
+from .prices import ClassPrices, Prices, global_table_rule
 from .units import Gsi, RequestUnits, pattern_units
 
 MILLION = 1_000_000
@@ -50,6 +66,8 @@ GB = 1_000_000_000
 # Provisioned comparison: DynamoDB auto scaling's default target.
 DEFAULT_TARGET_UTILIZATION = 70
 MIN_PROVISIONED_UNITS = 1
+GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
+DEFAULT_TABLE_CLASS = "STANDARD"
 
 
 @dataclass(frozen=True)
@@ -91,10 +109,21 @@ class Estimate:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     prices: Prices | None = None
+    # A global table: the other replicas' Regions (the home Region is `region`) and an MRSC witness.
+    replicas: list[str] = field(default_factory=list)
+    witness: str | None = None
 
     @property
     def monthly_usd(self) -> float:
         return sum(line.usd for line in self.lines)
+
+
+class UnpricedRegions(ValueError):
+    """A global table replicates to Regions the price book lacks: pricing only some would understate."""
+
+    def __init__(self, regions: list[str]) -> None:
+        super().__init__(f"no prices for {', '.join(regions)}")
+        self.regions = regions
 
 
 def table_resource(template: dict[str, Any]) -> dict[str, Any] | None:
@@ -109,6 +138,50 @@ def _resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [r for r in template.get("Resources", {}).values() if r.get("Type") == kind]
 
 
+def _is_global(table: dict[str, Any]) -> bool:
+    return table.get("Type") == GLOBAL_TABLE
+
+
+def replica_regions(template: dict[str, Any]) -> list[str]:
+    """A global table's replica Regions in template order (the stack's first); [] for a single-Region table."""
+    table = table_resource(template)
+    if table is None or not _is_global(table):
+        return []
+    return [str(r["Region"]) for r in props(table).get("Replicas", []) if isinstance(r.get("Region"), str)]
+
+
+def _witness(table: dict[str, Any]) -> str | None:
+    witnesses = props(table).get("GlobalTableWitnesses") or []
+    return str(witnesses[0]["Region"]) if witnesses else None
+
+
+def _replica(table: dict[str, Any], region: str) -> dict[str, Any]:
+    """A single-Region table's own properties, or the global table's replica in the Region."""
+    if not _is_global(table):
+        return props(table)
+    replicas = props(table).get("Replicas", [])
+    found: dict[str, Any] = next((r for r in replicas if r.get("Region") == region), replicas[0] if replicas else {})
+    return found
+
+
+def _auto_scaling(settings: dict[str, Any] | None, key: str) -> Scaling | None:
+    """A GlobalTable Read/WriteProvisionedThroughputSettings' auto scaling (its maximum and target)."""
+    scaling = (settings or {}).get(key) or {}
+    if not scaling:
+        return None
+    config = scaling.get("TargetTrackingScalingPolicyConfiguration") or {}
+    return Scaling(int(scaling.get("MaxCapacity", 0)), float(config.get("TargetValue", DEFAULT_TARGET_UTILIZATION)))
+
+
+def _global_settings(table: dict[str, Any], replica: dict[str, Any], kind: str) -> list[tuple[str, dict[str, Any]]]:
+    """(table or GSI name, settings) of a global table: write settings are global, read settings the replica's."""
+    key = "WriteProvisionedThroughputSettings" if kind == "write" else "ReadProvisionedThroughputSettings"
+    source = props(table) if kind == "write" else replica
+    out = [("table", source.get(key) or {})]
+    out += [(i["IndexName"], i.get(key) or {}) for i in source.get("GlobalSecondaryIndexes", [])]
+    return out
+
+
 @dataclass(frozen=True)
 class Scaling:
     """Auto scaling of one capacity dimension, as the template configures it."""
@@ -117,8 +190,20 @@ class Scaling:
     target_utilization: float
 
 
-def _scaling(template: dict[str, Any]) -> dict[str, Scaling]:
-    """ScalableDimension ("dynamodb:table:WriteCapacityUnits", or ...:index:... + index name) -> its scaling."""
+def _scaling(template: dict[str, Any], replica: dict[str, Any] | None = None) -> dict[str, Scaling]:
+    """ScalableDimension ("dynamodb:table:WriteCapacityUnits", or ...:index:... + index name) -> its scaling.
+
+    A global table's scaling is in the table (writes) and its replica (reads), not in auto scaling resources.
+    """
+    table = table_resource(template)
+    if table is not None and _is_global(table):
+        found = {}
+        for kind, key in (("read", "ReadCapacityAutoScalingSettings"), ("write", "WriteCapacityAutoScalingSettings")):
+            for where, settings in _global_settings(table, replica or {}, kind):
+                scaling = _auto_scaling(settings, key)
+                if scaling is not None:
+                    found[_dimension(kind, where)] = scaling
+        return found
     resources = template.get("Resources", {})
     targets: dict[str, float] = {}
     for r in resources.values():
@@ -216,28 +301,39 @@ def _request_lines(
     return lines
 
 
-def _provisioned_floor(table: dict[str, Any], lines: list[Line], cls: ClassPrices) -> list[Line]:
-    """Provisioned tables pay for their minimum capacity (table and GSIs) even when traffic is lower."""
+def _minimum_capacity(table: dict[str, Any], replica: dict[str, Any]) -> dict[str, int]:
+    """Minimum provisioned read and write units, table and GSIs together (a global table: in the replica)."""
     minimum = {"read": 0, "write": 0}
+    if _is_global(table):
+        for kind, key in (("read", "ReadCapacityAutoScalingSettings"), ("write", "WriteCapacityAutoScalingSettings")):
+            for _, settings in _global_settings(table, replica, kind):
+                minimum[kind] += int(((settings or {}).get(key) or {}).get("MinCapacity", 0))
+        return minimum
     for throughput in [props(table).get("ProvisionedThroughput")] + [
         i.get("ProvisionedThroughput") for i in props(table).get("GlobalSecondaryIndexes", [])
     ]:
         if isinstance(throughput, dict):
             minimum["read"] += int(throughput.get("ReadCapacityUnits", 0))
             minimum["write"] += int(throughput.get("WriteCapacityUnits", 0))
+    return minimum
+
+
+def _provisioned_floor(minimum: dict[str, int], lines: list[Line], cls: ClassPrices, region: str = "") -> list[Line]:
+    """Provisioned tables pay for their minimum capacity (table and GSIs) even when traffic is lower."""
     out = []
-    for kind, unit, hourly in (
-        ("read", "RRU", cls.read_capacity_unit_hour),
-        ("write", "WRU", cls.write_capacity_unit_hour),
+    suffix = f" ({region})" if region else ""
+    for kind, units, hourly in (
+        ("read", ("RRU",), cls.read_capacity_unit_hour),
+        ("write", ("WRU", "rWCU"), cls.write_capacity_unit_hour),
     ):
         floor = minimum[kind] * hourly * HOURS_PER_MONTH
-        used = sum(line.usd for line in lines if line.unit == unit)
+        used = sum(line.usd for line in lines if line.unit in units)
         if floor > used:
             idle = (floor - used) / (hourly * HOURS_PER_MONTH)
             out.append(
                 Line(
                     "other",
-                    f"idle {kind} capacity",
+                    f"idle {kind} capacity{suffix}",
                     f"minimum {minimum[kind]} units (table and GSIs together), {idle:.3g} unused",
                     idle,
                     None,
@@ -285,6 +381,7 @@ def _runs_per_day(schedule: str) -> tuple[float, bool]:
 def _storage_lines(
     template: dict[str, Any],
     table: dict[str, Any],
+    replica: dict[str, Any],
     design: Design,
     gsis: list[Gsi],
     traffic: Traffic,
@@ -323,21 +420,7 @@ def _storage_lines(
                 estimated,
             )
         )
-    pitr = props(table).get("PointInTimeRecoverySpecification") or {}
-    if pitr.get("PointInTimeRecoveryEnabled") is True:
-        days = pitr.get("RecoveryPeriodInDays", limits.PITR_RECOVERY_PERIOD_MAX_DAYS)
-        lines.append(
-            Line(
-                "storage",
-                "point-in-time recovery",
-                f"{days}-day window",
-                gb,
-                None,
-                None,
-                "GB-month",
-                gb * prices.pitr_gb_month,
-            )
-        )
+    lines += _pitr_lines(replica, gb, prices)
     for name, copies, understood in _backups(template):
         if not understood:
             notes.append(f"backup rule {name}: schedule not understood; priced as daily")
@@ -383,6 +466,122 @@ def _storage_lines(
             )
         )
     return lines, notes
+
+
+def _pitr_lines(replica: dict[str, Any], gb: float, prices: Prices, region: str = "") -> list[Line]:
+    pitr = replica.get("PointInTimeRecoverySpecification") or {}
+    if pitr.get("PointInTimeRecoveryEnabled") is not True:
+        return []
+    days = pitr.get("RecoveryPeriodInDays", limits.PITR_RECOVERY_PERIOD_MAX_DAYS)
+    name = f"point-in-time recovery ({region})" if region else "point-in-time recovery"
+    return [Line("storage", name, f"{days}-day window", gb, None, None, "GB-month", gb * prices.pitr_gb_month)]
+
+
+def _replicated_writes(units_of: dict[str, RequestUnits], traffic: Traffic) -> tuple[int, Fraction, Fraction]:
+    """(write requests, table write units, GSI write units) a month: what every other replica applies again."""
+    requests, table, index = 0, Fraction(0), Fraction(0)
+    for name, units in units_of.items():
+        if units.kind == "write":
+            t = traffic.patterns[name]
+            requests += t.per_month
+            table += units.table * t.per_month
+            index += sum(units.index.values(), Fraction(0)) * t.per_month
+    return requests, table, index
+
+
+def _replicated_kb(units_of: dict[str, RequestUnits], traffic: Traffic) -> Fraction:
+    """KB of items written a month: what replication sends to each other Region."""
+    return sum(
+        (
+            units.items * Fraction(str(traffic.patterns[name].item_kb)) * traffic.patterns[name].per_month
+            for name, units in units_of.items()
+            if units.kind == "write"
+        ),
+        Fraction(0),
+    )
+
+
+def _replica_lines(
+    table: dict[str, Any],
+    region: str,
+    prices: Prices,
+    billing: str,
+    write_target: float,
+    writes: tuple[int, Fraction, Fraction],
+    home_storage: list[Line],
+) -> list[Line]:
+    """What one other replica costs: replicated writes, its idle capacity, storage, PITR and its replica key."""
+    replica = _replica(table, region)
+    table_class = replica.get("TableClass", DEFAULT_TABLE_CLASS)
+    cls = prices.table_classes[table_class]
+    requests, table_units, index_units = writes
+    total = table_units + index_units
+    unit = "rWRU" if billing == "PAY_PER_REQUEST" else "rWCU"
+    detail = f"every write applied again: {float(table_units):,.4g} table + {float(index_units):,.4g} GSI units"
+    lines = []
+    if total:
+        lines.append(
+            Line(
+                "requests",
+                f"replicated writes ({region})",
+                detail,
+                requests,
+                float(total / requests) if requests else None,
+                float(total),
+                unit,
+                _usd(total, unit_price_per_million(cls, "write", billing, write_target)),
+            )
+        )
+    if billing != "PAY_PER_REQUEST":
+        lines += _provisioned_floor(_minimum_capacity(table, replica), lines, cls, region)
+    gb = 0.0
+    for line in home_storage:
+        if line.name == "table" or line.name.startswith("GSI "):
+            gb = line.quantity if line.name == "table" else gb
+            lines.append(
+                dataclasses.replace(
+                    line,
+                    name=f"{line.name} ({region})",
+                    detail=f"{line.detail}, {table_class}",
+                    usd=line.quantity * cls.storage_gb_month,
+                )
+            )
+    lines += _pitr_lines(replica, gb, prices, region)
+    if (replica.get("SSESpecification") or {}).get("KMSMasterKeyId") is not None:
+        lines.append(
+            Line(
+                "other",
+                f"KMS key ({region})",
+                "multi-Region replica key",
+                1,
+                None,
+                None,
+                "key-month",
+                prices.kms_key_month,
+            )
+        )
+    return lines
+
+
+def _global_notes(
+    table: dict[str, Any], home: str, others: list[str], units_of: dict[str, RequestUnits], traffic: Traffic
+) -> list[str]:
+    rule = global_table_rule()
+    gb = float(_replicated_kb(units_of, traffic)) / 1_000_000
+    notes = [
+        f"global table: every write, GSI writes included, is billed again in {', '.join(others)} as replicated write "
+        f"units at that Region's write price ({rule.source}, read {rule.retrieved})",
+        f"reads: all of the profile's reads are priced in the home Region {home}; a read served by another replica "
+        "costs that Region's read price instead",
+        f"not priced: cross-Region data transfer (about {gb:,.3g} GB of items a month to each other Region); "
+        "adding a replica to a table that holds data (billed once, like a restore)",
+    ]
+    if props(table).get("MultiRegionConsistency") == "STRONG":
+        notes.append("multi-Region strong consistency: priced like eventual consistency (no documented difference)")
+    witness = _witness(table)
+    if witness is not None:
+        notes.append(f"witness {witness}: stores replicated change data; not priced (no published price found)")
+    return notes
 
 
 def _capacity(
@@ -467,9 +666,24 @@ def _hot_partitions(design: Design, units_of: dict[str, RequestUnits], traffic: 
     ]
 
 
-def _on_demand_caps(table: dict[str, Any]) -> dict[str, int]:
-    """Dimension (as _dimension names it) -> the OnDemandThroughput cap of the table or a GSI."""
+def _on_demand_caps(table: dict[str, Any], replica: dict[str, Any] | None = None) -> dict[str, int]:
+    """Dimension (as _dimension names it) -> the OnDemandThroughput cap of the table or a GSI.
+
+    A global table's write caps are the table's, its read caps the replica's.
+    """
     caps: dict[str, int] = {}
+    if _is_global(table):
+        for kind, key, field_ in (
+            ("read", "ReadOnDemandThroughputSettings", "MaxReadRequestUnits"),
+            ("write", "WriteOnDemandThroughputSettings", "MaxWriteRequestUnits"),
+        ):
+            source = props(table) if kind == "write" else (replica or {})
+            found = [("table", source.get(key))]
+            found += [(i["IndexName"], i.get(key)) for i in source.get("GlobalSecondaryIndexes", [])]
+            for where, settings in found:
+                if settings and field_ in settings:
+                    caps[_dimension(kind, where)] = int(settings[field_])
+        return caps
     sources = [("table", props(table).get("OnDemandThroughput"))]
     sources += [(i["IndexName"], i.get("OnDemandThroughput")) for i in props(table).get("GlobalSecondaryIndexes", [])]
     for where, cap in sources:
@@ -519,17 +733,32 @@ def _item_size(design: Design, traffic: Traffic) -> list[str]:
     ]
 
 
-def estimate(template: dict[str, Any], design: Design, traffic: Traffic, prices: Prices) -> Estimate:
-    """The monthly estimate of the template's table under the profile (empty when it has no table)."""
+def estimate(
+    template: dict[str, Any],
+    design: Design,
+    traffic: Traffic,
+    prices: Prices,
+    replica_prices: Mapping[str, Prices] | None = None,
+) -> Estimate:
+    """The monthly estimate of the template's table under the profile (empty when it has no table).
+
+    prices: the home Region's (the stack's); replica_prices: every other replica Region's of a global table.
+    UnpricedRegions when a replica Region has none.
+    """
     table = table_resource(template)
     if table is None:
         return Estimate(prices.region, "-", "-", [], None, prices=prices)
-    table_class = props(table).get("TableClass", "STANDARD")
+    home = _replica(table, prices.region)
+    others = [r for r in replica_regions(template) if r != prices.region]
+    missing = [r for r in others if r not in (replica_prices or {})]
+    if missing:
+        raise UnpricedRegions(missing)
+    table_class = home.get("TableClass", DEFAULT_TABLE_CLASS)
     billing = props(table).get("BillingMode", "PROVISIONED")
     gsis = [Gsi.from_template(i) for i in props(table).get("GlobalSecondaryIndexes", [])]
 
     units_of, notes = _pattern_units(design, gsis, traffic)
-    scaling = _scaling(template)
+    scaling = _scaling(template, home)
     targets = {
         kind: (
             found.target_utilization
@@ -547,8 +776,8 @@ def estimate(template: dict[str, Any], design: Design, traffic: Traffic, prices:
     def priced(cls: ClassPrices) -> tuple[list[Line], list[str]]:
         requests = _request_lines(design, units_of, traffic, cls, billing, targets)
         if billing != "PAY_PER_REQUEST":
-            requests += _provisioned_floor(table, requests, cls)
-        storage, storage_notes = _storage_lines(template, table, design, gsis, traffic, prices, cls)
+            requests += _provisioned_floor(_minimum_capacity(table, home), requests, cls)
+        storage, storage_notes = _storage_lines(template, table, home, design, gsis, traffic, prices, cls)
         return requests + storage, storage_notes
 
     own = prices.table_classes[table_class]
@@ -564,7 +793,7 @@ def estimate(template: dict[str, Any], design: Design, traffic: Traffic, prices:
     capacity = _capacity(units_of, traffic, own, on_demand, targets["write"])
     warnings = (
         _hot_partitions(design, units_of, traffic)
-        + _throttled_at_peak(design, units_of, traffic, scaling, _on_demand_caps(table))
+        + _throttled_at_peak(design, units_of, traffic, scaling, _on_demand_caps(table, home))
         + _item_size(design, traffic)
     )
     if traffic.conversations is not None and design.message_storage != "list_in_item":
@@ -574,12 +803,22 @@ def estimate(template: dict[str, Any], design: Design, traffic: Traffic, prices:
     if props(table).get("StreamSpecification") and not traffic.stream_reads_per_month:
         notes.append("stream reads: none priced (AWS Lambda triggers read the stream free)")
     total = sum(line.usd for line in lines)
+    which = f"the {prices.region} replica" if others else "this profile"
     for other in prices.table_classes:
         if other != table_class:
             other_total = sum(line.usd for line in priced(prices.table_classes[other])[0])
             if other_total < total:
                 warnings.append(
                     f"table class: {other} would cost ${other_total:,.2f}/month, ${total - other_total:,.2f} less "
-                    f"than {table_class} for this profile"
+                    f"than {table_class} for {which}"
                 )
-    return Estimate(prices.region, table_class, billing, lines, capacity, warnings, notes, prices)
+    if _is_global(table):
+        writes = _replicated_writes(units_of, traffic)
+        storage = [line for line in lines if line.kind == "storage"]
+        for region in others:
+            assert replica_prices is not None
+            lines += _replica_lines(table, region, replica_prices[region], billing, targets["write"], writes, storage)
+        notes += _global_notes(table, prices.region, others, units_of, traffic)
+    return Estimate(
+        prices.region, table_class, billing, lines, capacity, warnings, notes, prices, others, _witness(table)
+    )

@@ -1,7 +1,10 @@
 """The dated price book (price_book.json): one region's DynamoDB prices.
 
 Prices change: the book names its source and the day it was read, and a
-region it does not hold is an error, never a guess.
+region it does not hold is an error, never a guess. Its `global_tables`
+entry holds the rule for replicated writes (same price as the Region's write
+units), with its own source and date, and what global tables cost that the
+model does not price.
 """
 
 from __future__ import annotations
@@ -39,6 +42,16 @@ class Prices:
     kms_key_month: float
 
 
+@dataclass(frozen=True)
+class GlobalTableRule:
+    """How a global table's replicas are billed, as the book records it."""
+
+    source: str
+    retrieved: str
+    replicated_writes: str
+    not_priced: tuple[str, ...]
+
+
 @functools.cache
 def _book() -> dict[str, Any]:
     book: dict[str, Any] = json.loads(PRICE_BOOK.read_text(encoding="utf-8"))
@@ -59,3 +72,8 @@ def prices_for(region: str) -> Prices | None:
     classes = {name: ClassPrices(**listed["table_classes"][name]) for name in TABLE_CLASSES}
     rest = {k: v for k, v in listed.items() if k != "table_classes"}
     return Prices(region, book["source"], book["retrieved"], classes, **rest)
+
+
+def global_table_rule() -> GlobalTableRule:
+    rule = _book()["global_tables"]
+    return GlobalTableRule(rule["source"], rule["retrieved"], rule["replicated_writes"], tuple(rule["not_priced"]))

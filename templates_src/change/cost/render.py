@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .model import Estimate, Line, per_second
+from .prices import global_table_rule
 
 
 def usd(amount: float) -> str:
@@ -26,13 +27,22 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:,.4g}" if value < 1000 else f"{value:,.0f}"
 
 
+def _regions(est: Estimate) -> str:
+    """The home Region, and a global table's other replicas after it."""
+    return f"{est.region} + replicas {', '.join(est.replicas)}" if est.replicas else est.region
+
+
 def _header(title: str, est: Estimate) -> str:
-    return f"{title}: {usd(est.monthly_usd)} per month ({est.region}, {est.table_class}, {est.billing_mode})"
+    return f"{title}: {usd(est.monthly_usd)} per month ({_regions(est)}, {est.table_class}, {est.billing_mode})"
 
 
 def _sources(est: Estimate) -> str:
     assert est.prices is not None
-    return f"prices: {est.prices.source}, read {est.prices.retrieved}; free tier not subtracted"
+    out = f"prices: {est.prices.source}, read {est.prices.retrieved}; free tier not subtracted"
+    if est.replicas:
+        rule = global_table_rule()
+        out += f"; global tables: {rule.source}, read {rule.retrieved}"
+    return out
 
 
 def _capacity_lines(est: Estimate) -> list[str]:
@@ -105,7 +115,12 @@ def to_json(title: str, est: Estimate) -> str:
         "warnings": est.warnings,
         "notes": est.notes,
         "price_book": {"source": est.prices.source, "retrieved": est.prices.retrieved, "free_tier": "not subtracted"},
+        "replica_regions": est.replicas,
+        "witness_region": est.witness,
     }
+    if est.replicas:
+        rule = global_table_rule()
+        data["price_book"]["global_tables"] = {"source": rule.source, "retrieved": rule.retrieved}
     return json.dumps(data, indent=2, sort_keys=True)
 
 
