@@ -58,7 +58,7 @@ from ...spec.traffic import HOURS_PER_MONTH, SECONDS_PER_MONTH, Traffic
 from ..table_shape import TABLE_TYPES, props
 from .item_size import index_share
 from .prices import ClassPrices, Prices, global_table_rule
-from .units import Gsi, RequestUnits, pattern_units
+from .units import Gsi, RequestUnits, pattern_units, write_units
 
 MILLION = 1_000_000
 INDEX_ITEM_OVERHEAD_BYTES = 100
@@ -501,6 +501,10 @@ def _replicated_kb(units_of: dict[str, RequestUnits], traffic: Traffic) -> Fract
     )
 
 
+def _count(units: Fraction) -> str:
+    return f"{float(units):,.0f}" if units >= 1000 else f"{float(units):.4g}"
+
+
 def _replica_lines(
     table: dict[str, Any],
     region: str,
@@ -517,7 +521,7 @@ def _replica_lines(
     requests, table_units, index_units = writes
     total = table_units + index_units
     unit = "rWRU" if billing == "PAY_PER_REQUEST" else "rWCU"
-    detail = f"every write applied again: {float(table_units):,.4g} table + {float(index_units):,.4g} GSI units"
+    detail = f"every write applied again: {_count(table_units)} table + {_count(index_units)} GSI units"
     lines = []
     if total:
         lines.append(
@@ -563,6 +567,15 @@ def _replica_lines(
     return lines
 
 
+def _transactional_writes(traffic: Traffic, units_of: dict[str, RequestUnits]) -> set[str]:
+    """Write patterns whose table units are doubled as transactions (more table units than item writes)."""
+    return {
+        name
+        for name, units in units_of.items()
+        if units.kind == "write" and units.table > units.items * write_units(traffic.patterns[name].item_kb)
+    }
+
+
 def _global_notes(
     table: dict[str, Any], home: str, others: list[str], units_of: dict[str, RequestUnits], traffic: Traffic
 ) -> list[str]:
@@ -576,6 +589,12 @@ def _global_notes(
         f"not priced: cross-Region data transfer (about {gb:,.3g} GB of items a month to each other Region); "
         "adding a replica to a table that holds data (billed once, like a restore)",
     ]
+    transactional = [name for name in units_of if name in _transactional_writes(traffic, units_of)]
+    if transactional:
+        notes.append(
+            f"replicated transactional writes ({', '.join(transactional)}) are counted at the transactional rate in "
+            "every replica: an upper bound (no documentation found on whether a replica bills them as standard writes)"
+        )
     if props(table).get("MultiRegionConsistency") == "STRONG":
         notes.append("multi-Region strong consistency: priced like eventual consistency (no documented difference)")
     witness = _witness(table)
