@@ -5,8 +5,14 @@ region, plan offline against the deployed template, create a change set
 (CREATE or UPDATE from the stack status), print it and cross-check it with
 the plan, refuse replacement or removal of a table or key, execute, follow
 the stack events, print the outputs. A protected environment's data stack
-gets a stack policy that denies Update:Replace and Update:Delete on the
-table and key, and termination protection. AWS_ENDPOINT_URL is honoured.
+(and each replica key stack) gets a stack policy that denies Update:Replace
+and Update:Delete on the table and keys, and termination protection.
+AWS_ENDPOINT_URL is honoured.
+
+A global table (AWS::DynamoDB::GlobalTable) is deployed in steps
+(replicas.py): the data stack with the replicas it has already, each
+key-<region> stack in its own Region (given the data stack's KeyArn), then
+one data stack update per replica still missing.
 
 Failures raise the error root (errors.py): AwsFailure for AWS failures and
 rollbacks, Refused for a guard or a change set that would lose data,
@@ -15,9 +21,11 @@ BadInput for the wrong account or region.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,11 +35,32 @@ from ..errors import AwsFailure, BadInput, Refused
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
 from ..stacks.grants import configured_roles
-from ..stacks.names import ACCESS, DATA, KEY_ID, TABLE_ID, role_name
+from ..stacks.names import (
+    ACCESS,
+    DATA,
+    KEY_ARN_EXPORT,
+    KEY_ID,
+    PRIMARY_KEY_PARAMETER,
+    REPLICA_KEY_ID,
+    TABLE_ID,
+    replica_key_region,
+    role_name,
+)
 from .aws import aws_errors, session
 from .live import differences, not_reconcilable, read_existing, template_facts
+from .replicas import (
+    global_table,
+    is_strong,
+    refuse_removals,
+    replica_steps,
+    restricted,
+    table_regions,
+    template_text,
+)
 
 POLL_S = 5.0
+# ${Name} or ${Name.Attribute} in a Fn::Sub string (never ${AWS::...}, never ${!literal}).
+SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
 TIMEOUT_S = 3600.0
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 UPDATABLE = {
@@ -44,8 +73,8 @@ UPDATABLE = {
 SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 
 
-def protection_policy() -> dict[str, Any]:
-    """Stack policy: no update may replace or delete the table or its key."""
+def protection_policy(resources: tuple[str, ...] = (TABLE_ID, KEY_ID)) -> dict[str, Any]:
+    """Stack policy: no update may replace or delete the table or its key (a key stack: its key)."""
     return {
         "Statement": [
             {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"},
@@ -53,10 +82,31 @@ def protection_policy() -> dict[str, Any]:
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": ["Update:Replace", "Update:Delete"],
-                "Resource": [f"LogicalResourceId/{TABLE_ID}", f"LogicalResourceId/{KEY_ID}"],
+                "Resource": [f"LogicalResourceId/{r}" for r in resources],
             },
         ]
     }
+
+
+def protected_resources(kind: str) -> tuple[str, ...]:
+    """What a protected environment's stack of this kind must never replace or delete; () for none."""
+    if kind == DATA:
+        return (TABLE_ID, KEY_ID)
+    if replica_key_region(kind) is not None:
+        return (REPLICA_KEY_ID,)
+    return ()
+
+
+def stack_region(spec: Spec, stack: StackFiles) -> str:
+    """Where a stack is deployed: a replica key stack in its Region, every other in the environment's."""
+    return replica_key_region(stack.kind) or spec.env.region
+
+
+def key_stack_with_primary(stack: StackFiles, primary_key_arn: str) -> StackFiles:
+    """A key-<region> stack given the data stack's KeyArn output (known only once the data stack exists)."""
+    return dataclasses.replace(
+        stack, parameters=[{"ParameterKey": PRIMARY_KEY_PARAMETER, "ParameterValue": primary_key_arn}]
+    )
 
 
 class Deployer:
@@ -167,14 +217,73 @@ class Deployer:
         final = self._follow_events(stack.name, started)
         if final not in SUCCESS:
             raise AwsFailure(f"{stack.name}: ended {final}")
-        if stack.kind == DATA and self.spec.env.protected:
-            self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(protection_policy()))
+        protected = protected_resources(stack.kind)
+        if protected and self.spec.env.protected:
+            self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(protection_policy(protected)))
             self.cf.update_termination_protection(StackName=stack.name, EnableTerminationProtection=True)
             self.out(
-                f"{stack.name}: stack policy denies Update:Replace/Update:Delete on {TABLE_ID} and {KEY_ID}; "
+                f"{stack.name}: stack policy denies Update:Replace/Update:Delete on {' and '.join(protected)}; "
                 "termination protection on"
             )
         return self._outputs(stack.name)
+
+    # -- a global table: replicas one per update ------------------------------------------
+
+    def live_regions(self, data: StackFiles) -> list[str]:
+        """The replica Regions the deployed data stack holds; [] when it holds no table yet."""
+        described = self.describe(data.name)
+        if described is None or described["StackStatus"] == "REVIEW_IN_PROGRESS":
+            return []
+        deployed = self.deployed_template(data.name)
+        if TABLE_ID not in deployed.get("Resources", {}):
+            return []
+        # A deployed table that is not (yet) global is one Region's table: count it as the home
+        # replica, never as "no table" (which would add every replica at once).
+        return table_regions(deployed) or [self.spec.env.region]
+
+    def deploy_global(self, data: StackFiles, keys: list[StackFiles], regional: RegionalDeployer) -> dict[str, str]:
+        """The data stack in replica steps, the key stacks (in their Regions) after the first step.
+
+        CloudFormation adds or removes one replica per GlobalTable update (replicas.GLOBAL_TABLE_DOC); a
+        replica encrypted with its Region's key needs that key stack first, and the key stack
+        needs the data stack's multi-Region primary key (its KeyArn output).
+        """
+        target = data.template_dict
+        live = self.live_regions(data)
+        refuse_removals(target, live, data.name)
+        order = table_regions(target)
+        by_region = {str(replica_key_region(k.kind)): k for k in keys}
+        key_regions = sorted(by_region, key=lambda r: order.index(r) if r in order else len(order))
+        steps = replica_steps(target, live, deferred=set(key_regions))
+        self._announce(data.name, live, steps, key_regions)
+        outputs = self.deploy(self._staged(data, steps[0]))
+        for region in key_regions:
+            primary = outputs.get(KEY_ARN_EXPORT)
+            if not primary:
+                raise AwsFailure(
+                    f"{data.name}: no {KEY_ARN_EXPORT} output: cannot give {by_region[region].name} its "
+                    f"{PRIMARY_KEY_PARAMETER}; is encryption customer_managed in the data stack?"
+                )
+            regional(region).deploy(key_stack_with_primary(by_region[region], primary))
+        for step in steps[1:]:
+            outputs = self.deploy(self._staged(data, step))
+        return outputs
+
+    def _staged(self, data: StackFiles, step: dict[str, Any]) -> StackFiles:
+        """The data stack with a staged template; the committed text itself for the last step."""
+        if step == data.template_dict:
+            return data
+        return dataclasses.replace(data, template=template_text(step))
+
+    def _announce(self, name: str, live: list[str], steps: list[dict[str, Any]], key_regions: list[str]) -> None:
+        have = ", ".join(live) if live else "none (new table)"
+        self.out(f"{name}: global table: replicas deployed now: {have}")
+        self.out(f"  step 1: {name} with replicas {', '.join(table_regions(steps[0]))}")
+        for region in key_regions:
+            self.out(f"  then: key stack in {region}")
+        for number, (before, after) in enumerate(zip(steps, steps[1:], strict=False), start=2):
+            added = [r for r in table_regions(after) if r not in table_regions(before)]
+            self.out(f"  step {number}: {name} adds the replica in {', '.join(added)} (one per update)")
 
     def _refuse_creating_an_existing_table(self) -> None:
         """A CREATE would fail on a table that exists outside any stack (and leave a stack in the way)."""
@@ -275,7 +384,10 @@ class Deployer:
 
         Only the table is imported (an import creates nothing else); the next
         ordinary deploy adds the rest of the template through the plan and guards.
+        A GlobalTable is imported with its home replica only: the live table is
+        one Region's, and the next deploys add the other replicas one per update.
         """
+        self._refuse_importing_strong(stack)
         described = self.describe(stack.name)
         if described and described["StackStatus"] != "REVIEW_IN_PROGRESS":
             status = described["StackStatus"]
@@ -290,7 +402,10 @@ class Deployer:
                 f"stack (make destroy ENV={self.spec.env_name}; the table is not in it), then import again"
             )
         template = stack.template_dict
+        if global_table(template) is not None:
+            template = restricted(template, {self.spec.env.region})
         table = template["Resources"][TABLE_ID]
+        self._refuse_dangling_references(stack.name, table)
         for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
             if table.get(policy) != "Retain":
                 raise Refused(f"{stack.name}: import refused: {TABLE_ID}.{policy} must be Retain (retention: Retain)")
@@ -343,27 +458,61 @@ class Deployer:
             f"ENV={self.spec.env_name} to add the rest of the stack"
         )
 
+    def _refuse_importing_strong(self, stack: StackFiles) -> None:
+        """No AWS call needed: an existing table with data cannot become an MRSC global table."""
+        if is_strong(stack.template_dict):
+            raise Refused(
+                f"{stack.name}: import refused: multi_region_consistency STRONG: AWS turns on multi-Region "
+                "strong consistency only on an empty table (its replicas and witness are added when the global "
+                "table is created), so a table with data cannot be imported as one; import it as EVENTUAL, or "
+                "copy the data into a new STRONG table"
+            )
+
+    def _refuse_dangling_references(self, name: str, table: dict[str, Any]) -> None:
+        """The import template holds the table alone: a Ref or GetAtt to another resource cannot resolve."""
+        others = sorted(set(_references(table)) - {TABLE_ID})
+        if others:
+            raise Refused(
+                f"{name}: import refused: the table refers to {', '.join(others)}, which an IMPORT change set "
+                "cannot create (it holds the table alone); import with the settings the live table has (adopt "
+                "writes them, e.g. encryption: aws_managed), then change them in a later, reviewed deploy"
+            )
+
     # -- destroy -------------------------------------------------------------------------
 
-    def destroy(self, stacks: list[StackFiles]) -> None:
+    def destroy(self, stacks: list[StackFiles], regional: RegionalDeployer | None = None) -> None:
+        """Delete access, then data, then (global) each replica key stack in its own Region.
+
+        Key stacks go last: every replica is encrypted with its Region's key,
+        so a key is deleted only once the table and its replicas are gone.
+        """
         if self.spec.env.protected:
             raise Refused(
                 f"{self.spec.env_name} is protected: destroy refused (its table is Retain, deletion-protected "
                 "and the data stack has termination protection)"
             )
-        for stack in reversed(stacks):  # access first: it imports the data stack's exports
-            if self.stack_status(stack.name) is None:
-                self.out(f"{stack.name}: not deployed")
-                continue
-            # A deleted stack is only found by its ID, not by its name.
-            stack_id = self.cf.describe_stacks(StackName=stack.name)["Stacks"][0]["StackId"]
-            started = datetime.now(timezone.utc)
-            self.cf.delete_stack(StackName=stack_id)
-            final = self._follow_events(stack_id, started)
-            if final != "DELETE_COMPLETE":
-                raise AwsFailure(f"{stack.name}: ended {final}")
-            self.verify_deleted(stack)
-            self.out(f"{stack.name}: deleted (verified)")
+        keys = [s for s in stacks if replica_key_region(s.kind) is not None]
+        if keys and regional is None:
+            raise BadInput(f"{self.spec.env_name}: replica key stacks need a CloudFormation client per Region")
+        for stack in reversed([s for s in stacks if s not in keys]):  # access first: it imports the data exports
+            self.destroy_one(stack)
+        for stack in keys:
+            assert regional is not None
+            regional(stack_region(self.spec, stack)).destroy_one(stack)
+
+    def destroy_one(self, stack: StackFiles) -> None:
+        if self.stack_status(stack.name) is None:
+            self.out(f"{stack.name}: not deployed")
+            return
+        # A deleted stack is only found by its ID, not by its name.
+        stack_id = self.cf.describe_stacks(StackName=stack.name)["Stacks"][0]["StackId"]
+        started = datetime.now(timezone.utc)
+        self.cf.delete_stack(StackName=stack_id)
+        final = self._follow_events(stack_id, started)
+        if final != "DELETE_COMPLETE":
+            raise AwsFailure(f"{stack.name}: ended {final}")
+        self.verify_deleted(stack)
+        self.out(f"{stack.name}: deleted (verified)")
 
     def verify_deleted(self, stack: StackFiles) -> None:
         """A stack status is not proof: the stack must be gone by name, and so must what it owned."""
@@ -397,6 +546,28 @@ class Deployer:
         return True
 
 
+RegionalDeployer = Callable[[str], Deployer]
+
+
+def _references(value: Any) -> Iterator[str]:
+    """Logical IDs named by Ref and Fn::GetAtt inside a template value (pseudo parameters excluded)."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str) and not inner.startswith("AWS::"):
+                yield inner
+            elif key == "Fn::GetAtt":
+                yield str(inner[0] if isinstance(inner, list) else str(inner).split(".")[0])
+            elif key == "Fn::Sub":
+                text, own = (inner[0], inner[1]) if isinstance(inner, list) else (inner, {})
+                yield from (name for name in SUB_NAME.findall(str(text)) if name not in own)
+                yield from _references(own)
+            else:
+                yield from _references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _references(inner)
+
+
 def check_caller(spec: Spec, sts: Any, configured_region: str | None) -> None:
     account = sts.get_caller_identity()["Account"]
     if account != spec.env.account_id:
@@ -416,9 +587,13 @@ def plan_deployed(spec: Spec, stacks: list[StackFiles]) -> list[StackPlan]:
     with aws_errors(f"plan {spec.env_name} against the deployed stacks"):
         aws = session()
         check_caller(spec, aws.client("sts", region_name=spec.env.region), aws.region_name)
-        reader = Deployer(spec, aws.client("cloudformation", region_name=spec.env.region))
+        readers: dict[str, Deployer] = {}
         plans = []
         for stack in stacks:
+            region = stack_region(spec, stack)  # a replica key stack lives in its own Region
+            if region not in readers:
+                readers[region] = Deployer(spec, aws.client("cloudformation", region_name=region))
+            reader = readers[region]
             deployed = reader.deployed_template(stack.name) if reader.describe(stack.name) else EMPTY_TEMPLATE
             plans.append(plan_stack(f"{stack.name} (deployed -> build)", deployed, stack.template_dict))
         return plans
@@ -457,8 +632,36 @@ def deploy_environment(spec: Spec, stacks: list[StackFiles], allowed: frozenset[
             dynamodb=aws.client("dynamodb", region_name=region),
             iam=aws.client("iam", region_name=region),
         )
+        regional = regional_deployers(spec, lambda r: aws.client("cloudformation", region_name=r), allowed)
         if destroy:
-            deployer.destroy(stacks)
+            deployer.destroy(stacks, regional)
         else:
-            for stack in stacks:
-                deployer.deploy(stack)
+            deploy_stacks(deployer, stacks, regional)
+
+
+def regional_deployers(spec: Spec, client_for: Callable[[str], Any], allowed: frozenset[str]) -> RegionalDeployer:
+    """A Deployer per Region (one CloudFormation client each), made on first use."""
+    made: dict[str, Deployer] = {}
+
+    def deployer_for(region: str) -> Deployer:
+        if region not in made:
+            made[region] = Deployer(spec, client_for(region), allowed=allowed)
+        return made[region]
+
+    return deployer_for
+
+
+def deploy_stacks(deployer: Deployer, stacks: list[StackFiles], regional: RegionalDeployer) -> None:
+    """Every built stack in order; a global table's data stack in replica steps around its key stacks."""
+    data = next((s for s in stacks if s.kind == DATA), None)
+    keys = [s for s in stacks if replica_key_region(s.kind) is not None]
+    if data is None or global_table(data.template_dict) is None:
+        if keys:
+            raise BadInput(f"{deployer.spec.env_name}: replica key stacks built without a global table; run make synth")
+        for stack in stacks:
+            deployer.deploy(stack)
+        return
+    deployer.deploy_global(data, keys, regional)
+    for stack in stacks:
+        if stack is not data and stack not in keys:
+            deployer.deploy(stack)

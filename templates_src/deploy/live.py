@@ -60,11 +60,44 @@ def _indexes(indexes: list[dict[str, Any]], provisioned: bool) -> dict[str, Any]
     return out
 
 
+# What a GlobalTable sets per replica, not on the table: the home replica's
+# values are what the stack's own Region's table has (DescribeTable there).
+REPLICA_SETTINGS = (
+    "DeletionProtectionEnabled",
+    "PointInTimeRecoverySpecification",
+    "TableClass",
+    "Tags",
+    "ContributorInsightsSpecification",
+)
+
+
+def _as_home_table(p: dict[str, Any]) -> dict[str, Any]:
+    """A GlobalTable's properties seen as its home Region's table: its first replica's settings on top.
+
+    The first replica is the stack's own Region (stacks/global_table.py); its
+    SSESpecification names that Region's key, the table's says KMS or not.
+    """
+    replicas = p.get("Replicas") or [{}]
+    home = replicas[0]
+    merged = {k: v for k, v in p.items() if k != "Replicas"}
+    merged.update({k: home[k] for k in REPLICA_SETTINGS if k in home})
+    key = (home.get("SSESpecification") or {}).get("KMSMasterKeyId")
+    if key is not None:
+        merged["SSESpecification"] = {**(p.get("SSESpecification") or {}), "KMSMasterKeyId": key}
+    return merged
+
+
 def template_facts(resource: dict[str, Any]) -> Facts:
-    """The table of a data template (Fn:: values such as the key's ARN compare by kind only)."""
-    p = props(resource)
+    """The table of a data template (Fn:: values such as the key's ARN compare by kind only).
+
+    A GlobalTable compares as its home Region's table; its capacity is auto
+    scaled per replica (no fixed number to compare), so ProvisionedThroughput
+    is left out of its facts.
+    """
+    is_global = resource.get("Type") == "AWS::DynamoDB::GlobalTable"
+    p = _as_home_table(props(resource)) if is_global else props(resource)
     billing = p.get("BillingMode", "PROVISIONED")
-    provisioned = billing == "PROVISIONED"
+    provisioned = billing == "PROVISIONED" and not is_global
     sse = p.get("SSESpecification") or {}
     if not sse.get("SSEEnabled"):
         encryption = "aws_owned"
@@ -94,6 +127,8 @@ def template_facts(resource: dict[str, Any]) -> Facts:
         "ContributorInsights": bool((p.get("ContributorInsightsSpecification") or {}).get("Enabled", False)),
         "Tags": {t["Key"]: t["Value"] for t in p.get("Tags", [])},
     }
+    if is_global and billing == "PROVISIONED":
+        del values["ProvisionedThroughput"]
     return Facts(values)
 
 

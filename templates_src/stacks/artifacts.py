@@ -19,7 +19,7 @@ import orjson
 from troposphere import Template
 
 from ..errors import BadInput
-from .names import IAM, NAMED_IAM, STACK_KINDS, stack_name
+from .names import IAM, NAMED_IAM, REPLICA_KEY_KIND_PREFIX, STACK_KINDS, stack_name
 
 BUILD_DIR = Path("build")
 ACCESS_REPORT_FILE = "access-report.md"
@@ -104,9 +104,17 @@ def capabilities_for(template: dict[str, Any]) -> list[str]:
 
 
 def read_stack_files(spec: Any, env_build_dir: Path) -> list[StackFiles]:
-    """The environment's built stacks in deploy order; BadInput when none is built."""
+    """The environment's built stacks: STACK_KINDS in deploy order, then any replica key stacks.
+
+    A global table's key-<region> stacks carry their Region in their kind
+    (names.replica_key_region); deploy puts them between data stack updates.
+    """
     out = []
-    for kind in STACK_KINDS:
+    # Sorted by file name: a byte-stable order; deploy orders replicas from the data template.
+    key_kinds = sorted(
+        p.name.removesuffix(template_file("")) for p in env_build_dir.glob(template_file(f"{REPLICA_KEY_KIND_PREFIX}*"))
+    )
+    for kind in (*STACK_KINDS, *key_kinds):
         template = env_build_dir / template_file(kind)
         if not template.exists():
             continue

@@ -1,0 +1,115 @@
+"""A global table's replicas, deployed in the steps CloudFormation accepts.
+
+CloudFormation creates a new AWS::DynamoDB::GlobalTable with any number of
+replicas, but an update may add or remove only one replica, and the stack's
+own Region's replica can never be removed
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-globaltable.html).
+So deploy never sends the committed template at once when replicas are
+missing: it sends a sequence of staged templates, each the committed one
+restricted to a set of replica Regions, each adding one replica to the last.
+
+Pure functions: replica_steps is the whole decision, unit-tested directly;
+deployer.py only executes the steps.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from ..errors import Refused
+from ..stacks.names import TABLE_ID
+
+GLOBAL_TABLE_TYPE = "AWS::DynamoDB::GlobalTable"
+GLOBAL_TABLE_DOC = (
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-globaltable.html"
+)
+
+
+def global_table(template: dict[str, Any]) -> dict[str, Any] | None:
+    """The template's Table when it is a GlobalTable, else None."""
+    table = template.get("Resources", {}).get(TABLE_ID)
+    if isinstance(table, dict) and table.get("Type") == GLOBAL_TABLE_TYPE:
+        return table
+    return None
+
+
+def table_regions(template: dict[str, Any]) -> list[str]:
+    """The GlobalTable's replica Regions in template order (the stack's own first); [] for no GlobalTable."""
+    table = global_table(template)
+    if table is None:
+        return []
+    return [str(r["Region"]) for r in table.get("Properties", {}).get("Replicas", [])]
+
+
+def is_strong(template: dict[str, Any]) -> bool:
+    table = global_table(template) or {}
+    return bool(table.get("Properties", {}).get("MultiRegionConsistency") == "STRONG")
+
+
+def restricted(target: dict[str, Any], regions: Collection[str]) -> dict[str, Any]:
+    """The target template with only the replicas in regions (target order kept): a staged template."""
+    staged = copy.deepcopy(target)
+    props = staged["Resources"][TABLE_ID]["Properties"]
+    props["Replicas"] = [r for r in props["Replicas"] if r["Region"] in regions]
+    return staged
+
+
+def refuse_removals(target: dict[str, Any], live_regions: Sequence[str], stack: str) -> None:
+    """Deploy never removes a replica: that deletes the Region's copy of the data."""
+    wanted = set(table_regions(target))
+    removed = [r for r in live_regions if r not in wanted]
+    if removed:
+        raise Refused(
+            f"{stack}: refused: the committed template removes the replica in {', '.join(removed)}; deploy never "
+            "removes a replica (its copy of the data in that Region is deleted, and CloudFormation removes one "
+            "replica per update). To remove it deliberately, turn off its deletion protection in a reviewed "
+            "deploy, then update the data stack by hand with the committed template, one Region per update"
+        )
+
+
+def replica_steps(
+    target: dict[str, Any], live_regions: Sequence[str], deferred: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """The templates to deploy in order, the last equal to target.
+
+    live_regions: the replica Regions of the deployed GlobalTable ([] when
+    there is none yet: the stack or the table is being created). deferred:
+    Regions that cannot be added in the first step (their key stack needs
+    the data stack's key first). The first step keeps every live replica and
+    the stack's own one (never removed); a new table also gets every replica
+    not deferred at once. Each later step adds one replica, in target order.
+    Raises Refused when target removes a live replica, or when a
+    multi-Region strongly consistent table would need more than one step.
+    """
+    regions = table_regions(target)
+    if not regions:
+        return [target]
+    refuse_removals(target, live_regions, TABLE_ID)
+    home = regions[0]
+    if live_regions:
+        first = {home, *live_regions}
+    else:  # creating: many replicas at once is fine
+        first = {home, *(r for r in regions if r not in deferred)}
+    later = [r for r in regions if r not in first]
+    if later and is_strong(target):
+        # DynamoDB: "The witness must be added when creating the MRSC global table" - so its
+        # replicas and witness are set together, on an empty table; staging cannot do that.
+        raise Refused(
+            f"{TABLE_ID}: refused: multi_region_consistency STRONG cannot add the replica in {', '.join(later)} "
+            "after the table exists: AWS sets an MRSC table's replicas and witness together, on an empty "
+            "table (create a new table, or deploy the Regions with the table's creation)"
+        )
+    steps = [restricted(target, first)]
+    included = set(first)
+    for region in later:
+        included.add(region)
+        steps.append(restricted(target, included))
+    return steps
+
+
+def template_text(template: dict[str, Any]) -> str:
+    """A staged template as a change set's TemplateBody (sorted keys, as build/ writes them)."""
+    return json.dumps(template, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
