@@ -21,7 +21,11 @@ def template(env: str) -> dict[str, Any]:
 
 
 def table(env: str) -> dict[str, Any]:
-    (resource,) = resources_of(template(env), "AWS::DynamoDB::Table").values()
+    """The environment's table: a Table, or a GlobalTable (tests/test_global_table.py has its own checks)."""
+    (resource,) = [
+        *resources_of(template(env), "AWS::DynamoDB::Table").values(),
+        *resources_of(template(env), "AWS::DynamoDB::GlobalTable").values(),
+    ]
     return resource
 
 
@@ -175,6 +179,8 @@ def test_outputs_are_exported_under_the_stack_name(env: str) -> None:
         expected.add("StreamArn")
     if spec.env.encryption == "customer_managed":
         expected.add("KeyArn")
+        if spec.env.global_table:  # replica keys share the multi-Region key's id
+            expected.add("KeyId")
     exported = {k for k, v in outputs.items() if "Export" in v}
     assert exported == expected
     for name in exported:
@@ -265,3 +271,19 @@ def test_contributor_insights_mode_on_the_table_and_every_gsi(tmp_path: Path) ->
     wanted = {"Enabled": True, "Mode": "THROTTLED_KEYS"}
     assert table["ContributorInsightsSpecification"] == wanted
     assert all(g["ContributorInsightsSpecification"] == wanted for g in table["GlobalSecondaryIndexes"])
+
+
+def test_newer_table_properties_on_a_plain_table() -> None:
+    props = table("dev")["Properties"]
+    assert props["WarmThroughput"] == {"ReadUnitsPerSecond": 15000}
+    assert props["KinesisStreamSpecification"] == {
+        "StreamArn": "arn:aws:kinesis:us-east-1:111111111111:stream/chat-changes-dev",
+        "ApproximateCreationDateTimePrecision": "MILLISECOND",
+    }
+    stream = props["StreamSpecification"]
+    assert stream["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    (deny,) = stream["ResourcePolicy"]["PolicyDocument"]["Statement"]
+    assert deny["Sid"] == "DenyInsecureTransport" and deny["Effect"] == "Deny"
+    assert deny["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/conversations-dev/stream/*"}
+    ]

@@ -105,6 +105,15 @@ REPLICA_HANDLER_ACTIONS = frozenset(
         "dynamodb:UpdateItem",
     }
 )
+# kinesis_stream: CloudFormation turns the streaming destination on and off
+# (on the table only), and checks the stream (on that stream only).
+KINESIS_HANDLER_ACTIONS = frozenset(
+    {
+        "dynamodb:EnableKinesisStreamingDestination",
+        "dynamodb:DisableKinesisStreamingDestination",
+        "dynamodb:UpdateKinesisStreamingDestination",
+    }
+)
 # An MRSC table's witness Region (globaltables-security IAM, "with a witness").
 WITNESS_ACTIONS = ("dynamodb:CreateGlobalTableWitness", "dynamodb:DeleteGlobalTableWitness")
 # Never, in a protected environment, whatever a change set says.
@@ -119,13 +128,18 @@ DATA_LOSS_ACTIONS = (
 )
 
 
-def resource_actions(templates: list[dict[str, Any]], replicas: bool = False) -> list[str]:
+def resource_actions(templates: list[dict[str, Any]], replicas: bool = False, kinesis: bool = False) -> list[str]:
     """The handler permissions of every resource type in the templates, less the unused ones
-    (replicas: a global table's, kept)."""
+    (a global table's replicas, a Kinesis streaming destination: kept when used)."""
     types = {r["Type"] for t in templates for r in t.get("Resources", {}).values()}
     actions = {a for t in types for a in handler_permissions(t)}
-    unused = UNUSED_HANDLER_ACTIONS - (REPLICA_HANDLER_ACTIONS if replicas else frozenset())
-    return sorted(a for a in actions if a not in unused and a.split(":")[0] not in UNUSED_SERVICES)
+    unused = (
+        UNUSED_HANDLER_ACTIONS
+        - (REPLICA_HANDLER_ACTIONS if replicas else frozenset())
+        - (KINESIS_HANDLER_ACTIONS if kinesis else frozenset())
+    )
+    services = UNUSED_SERVICES - ({"kinesis"} if kinesis else set())
+    return sorted(a for a in actions if a not in unused and a.split(":")[0] not in services)
 
 
 def _witness_actions(spec: Spec) -> list[str]:
@@ -157,11 +171,18 @@ LINKED_SERVICES = ("backup.amazonaws.com", "dynamodb.application-autoscaling.ama
 
 def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocument:
     """See the module docstring; every Allow but the change sets needs aws:CalledVia CloudFormation."""
-    actions = sorted({*resource_actions(templates, replicas=bool(spec.env.replicas)), *_witness_actions(spec)})
+    kinesis = spec.env.kinesis_stream
+    actions = sorted(
+        {
+            *resource_actions(templates, replicas=bool(spec.env.replicas), kinesis=kinesis is not None),
+            *_witness_actions(spec),
+        }
+    )
     via: dict[str, Any] = {"ForAnyValue:StringEquals": {"aws:CalledVia": [CLOUDFORMATION]}}
     iam_actions = [a for a in actions if a.startswith("iam:") and a not in (*NEVER, PASS_ROLE, SERVICE_LINKED)]
     dynamodb = [a for a in actions if a.startswith("dynamodb:")]
-    others = [a for a in actions if not a.startswith(("iam:", "dynamodb:"))]
+    others = [a for a in actions if not a.startswith(("iam:", "dynamodb:", "kinesis:"))]
+    kinesis_actions = [a for a in actions if a.startswith("kinesis:")]
     table = f"table/{spec.table_name}"
     access_roles = _arn("iam", f"role{_role_path(spec)}{spec.stack_prefix}-*")
     # The data stack's roles (the backup role) get generated names, under "/".
@@ -214,6 +235,12 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
             via,
         ),
         allow("ResourcesThroughCloudFormation", others, ["*"], via),
+        allow(
+            "TheKinesisStreamThroughCloudFormation",
+            kinesis_actions,
+            [kinesis.stream_arn] if kinesis is not None else [],
+            via,
+        ),
         allow("RolesThroughCloudFormation", plain, [access_roles, data_roles], via),
         allow("AccessRolesPoliciesThroughCloudFormation", bounded, [access_roles], access_role_condition),
         # The backup role: created with AWS's managed service-role policy only, never an inline policy.
@@ -320,6 +347,14 @@ def deploy_role_suppressions(spec: Spec) -> dict[str, Any]:
             "its prefix (the data stack's role names are generated), the table's indexes and streams, and the "
             "service-linked roles AWS Backup and Application Auto Scaling use",
             "applies_to": [{"regex": "/^Resource::arn:<AWS::Partition>:(cloudformation|iam|dynamodb):.*\\*$/g"}],
+        }
+    )
+    nag.append(
+        {
+            "id": "AwsSolutions-IAM5",
+            "reason": "Describe* as the registry schema of AWS::DynamoDB::GlobalTable lists it for its handlers "
+            "(read-only), on this table's ARNs or through CloudFormation only",
+            "applies_to": [{"regex": "/^Action::[a-z-]+:Describe\\*$/g"}],
         }
     )
     return {"cdk_nag": {"rules_to_suppress": nag}}
