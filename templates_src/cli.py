@@ -138,7 +138,7 @@ def cmd_local(args: argparse.Namespace) -> ExitCode:
 
     # The one import of local tooling: the product layers never import it.
     from .local.runner import run_local
-    from .spec.loader import DESIGN_EXAMPLES_SUBDIR, environment_file, load_spec
+    from .spec.loader import DESIGN_EXAMPLES_SUBDIR, DESIGNS_DIR, environment_file, load_spec
 
     if args.design:
         env_file = environment_file(args.design, args.environments_dir / DESIGN_EXAMPLES_SUBDIR)
@@ -146,7 +146,7 @@ def cmd_local(args: argparse.Namespace) -> ExitCode:
     else:
         env_file = environment_file(args.env, args.environments_dir)
         build_dir = args.build / args.env
-    spec = load_spec(env_file)
+    spec = load_spec(env_file, args.designs_dir or DESIGNS_DIR)
     # SIGTERM unwinds like Ctrl-C so the server is always stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     return ExitCode.OK if run_local(spec, build_dir) else ExitCode.AWS_FAILURE
@@ -352,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--design", help="a design's example deployment under build/designs/")
     p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
     p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
+    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
 
     p = parsers["report"]
     p.add_argument("--env", help="one environment (default: every one with an access stack)")

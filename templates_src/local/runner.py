@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..deploy.aws import aws_errors
-from ..errors import AwsFailure
+from ..errors import AwsFailure, BadInput
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles, read_stack_files, template_file
 from ..stacks.names import DATA, TABLE_ID, TABLE_NAME_EXPORT
@@ -102,10 +102,22 @@ def endpoint() -> Iterator[str]:
             print("local: moto server stopped")
 
 
+def refuse_global_table(spec: Spec) -> None:
+    """moto cannot create an AWS::DynamoDB::GlobalTable: say so before any server starts."""
+    if spec.env.global_table:
+        raise BadInput(
+            f"{spec.env_file}: global_table: moto has no AWS::DynamoDB::GlobalTable; make local cannot deploy "
+            f"{spec.env_name} (nor its replicas in {', '.join(r.region for r in spec.env.replicas) or 'no Region'}). "
+            "Run make local with a single-Region environment of the same design (global_table: false), and "
+            "deploy the global one to an AWS account"
+        )
+
+
 def run_local(spec: Spec, build_dir: Path) -> bool:
     """Deploy and check on a local endpoint; True when every pattern and check passed."""
     from .moto_server import local_aws_environment
 
+    refuse_global_table(spec)
     read_stack_files(spec, build_dir)  # BadInput before any server starts when nothing is built
     with endpoint() as url, local_aws_environment(url, spec.env.region), aws_errors(f"local {url}"):
         return run(spec, build_dir)
