@@ -225,3 +225,17 @@ def test_each_invalid_replica_configuration_exits_2_naming_the_field(
     assert "qa.yaml:" in err and f" {field}" in err and f"[{rule}" in err, err
     assert "Traceback" not in err
     assert not out.exists()
+
+
+def test_replication_lag_to_each_other_replica_raises_an_alarm() -> None:
+    resources = _template("global")["Resources"]
+    alarms = {k: v["Properties"] for k, v in resources.items() if k.startswith("ReplicationLatency")}
+    receiving = {
+        next(d["Value"] for d in props["Dimensions"] if d["Name"] == "ReceivingRegion"): props
+        for props in alarms.values()
+    }
+    assert sorted(receiving) == ["ap-southeast-2", "eu-west-1"]
+    for props in receiving.values():
+        assert props["MetricName"] == "ReplicationLatency" and props["Namespace"] == "AWS/DynamoDB"
+        assert {"Name": "TableName", "Value": {"Ref": "Table"}} in props["Dimensions"]
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopicArn"}]

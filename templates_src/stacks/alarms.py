@@ -5,10 +5,15 @@ from __future__ import annotations
 from troposphere import Parameter, Ref, Tags, cloudwatch, dynamodb
 
 from ..spec.loader import Spec
+from .autoscaling import logical_part
 
 ALARM_TOPIC_PARAMETER = "AlarmTopicArn"
 # CloudWatch caps a metric-math alarm at 10 metrics.
 MAX_ALARM_METRICS = 10
+# A global table's writes usually reach the other replicas within a second;
+# minutes of lag mean a Region is impaired (a failover would lose those writes).
+REPLICATION_LATENCY_ALARM_MS = 60_000
+REPLICATION_LATENCY_PERIODS = 3
 
 
 def alarm_topic_parameter() -> Parameter:
@@ -27,7 +32,7 @@ def _operations(spec: Spec) -> list[str]:
     return ops[:MAX_ALARM_METRICS]
 
 
-def build_alarms(spec: Spec, table: dynamodb.Table, topic: Parameter) -> list[cloudwatch.Alarm]:
+def build_alarms(spec: Spec, table: dynamodb.Table | dynamodb.GlobalTable, topic: Parameter) -> list[cloudwatch.Alarm]:
     common = dict(
         AlarmActions=[Ref(topic)],
         OKActions=[Ref(topic)],
@@ -81,4 +86,38 @@ def build_alarms(spec: Spec, table: dynamodb.Table, topic: Parameter) -> list[cl
             **common,
         )
     )
-    return alarms
+    return alarms + _replication_alarms(spec, table, common)
+
+
+def _replication_alarms(
+    spec: Spec, table: dynamodb.Table | dynamodb.GlobalTable, common: dict[str, object]
+) -> list[cloudwatch.Alarm]:
+    """EVENTUAL global tables: lag from this Region to each other replica (ReplicationLatency,
+    emitted here per ReceivingRegion). STRONG tables replicate synchronously: no such lag."""
+    if not spec.env.replicas or spec.env.multi_region_consistency == "STRONG":
+        return []
+    settings = {
+        **common,
+        "Threshold": REPLICATION_LATENCY_ALARM_MS,
+        "EvaluationPeriods": REPLICATION_LATENCY_PERIODS,
+        "ComparisonOperator": "GreaterThanThreshold",
+    }
+    return [
+        cloudwatch.Alarm(
+            f"ReplicationLatency{logical_part(replica.region)}Alarm",
+            AlarmDescription=(
+                f"{spec.table_name}: writes take over {REPLICATION_LATENCY_ALARM_MS // 1000} s to reach "
+                f"{replica.region}"
+            ),
+            Namespace="AWS/DynamoDB",
+            MetricName="ReplicationLatency",
+            Dimensions=[
+                cloudwatch.MetricDimension(Name="TableName", Value=Ref(table)),
+                cloudwatch.MetricDimension(Name="ReceivingRegion", Value=replica.region),
+            ],
+            Statistic="Average",
+            Period=300,
+            **settings,
+        )
+        for replica in spec.env.replicas
+    ]
