@@ -472,6 +472,29 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         "(logical ID)",
     ),
     "G013": (lambda t: g013_protection_turned_off.check_environment("prod.yaml", True, False, 4), "protected"),
+    "G014": (
+        lambda t: guard_case(lambda x: _table(x)["Replicas"][2].update(Region="eu-central-1"), env="global"),
+        "Replicas",
+    ),
+    "G015": (lambda t: guard_case(lambda x: _table(x)["Replicas"].pop(), env="global"), "Replicas[ap-southeast-2]"),
+    "G016": (
+        lambda t: guard_case(lambda x: _table(x).update(MultiRegionConsistency="STRONG"), env="global"),
+        "MultiRegionConsistency",
+    ),
+    "G017": (
+        lambda t: guard_case(lambda x: _table(x).update(GlobalTableWitnesses=[{"Region": "eu-north-1"}]), env="strong"),
+        "GlobalTableWitnesses",
+    ),
+    "G018": (
+        lambda t: guard_case(
+            lambda x: _table(x).update(StreamSpecification={"StreamViewType": "KEYS_ONLY"}), env="global"
+        ),
+        "StreamSpecification",
+    ),
+    "G019": (
+        lambda t: guard_case(lambda x: _table(x)["WarmThroughput"].update(ReadUnitsPerSecond=100), env="global"),
+        "WarmThroughput.ReadUnitsPerSecond",
+    ),
 }
 
 

@@ -28,7 +28,21 @@ class ResourceChange:
     new: dict[str, Any] = field(default_factory=dict)
 
 
+def _by_region(value: Any) -> dict[str, Any] | None:
+    """A GlobalTable's Replicas (or witnesses) by Region, or None for any other value."""
+    if isinstance(value, list) and all(isinstance(v, dict) and isinstance(v.get("Region"), str) for v in value):
+        return {v["Region"]: v for v in value}
+    return None
+
+
 def changed_paths(old: Any, new: Any, prefix: str) -> list[str]:
+    if prefix.endswith(".Replicas") and (before := _by_region(old)) is not None:
+        after = _by_region(new)
+        if after is not None:  # one path per replica: Properties.Replicas[eu-west-1].TableClass
+            paths = []
+            for region in [*before, *(r for r in after if r not in before)]:
+                paths.extend(changed_paths(before.get(region), after.get(region), f"{prefix}[{region}]"))
+            return paths
     if isinstance(old, dict) and isinstance(new, dict):
         out: list[str] = []
         for key in sorted(set(old) | set(new)):

@@ -7,6 +7,7 @@ from CloudFormation; input it cannot read is BadInput.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import subprocess
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..diagnostics import Diagnostic
 from ..errors import BadInput, Refused
 from ..stacks.artifacts import template_file
-from ..stacks.names import DATA, REVIEWED_KINDS
+from ..stacks.names import DATA, REPLICA_KEY_KIND_PREFIX, REVIEWED_KINDS
 from .diff import ResourceChange, diff_templates
 from .guards import g013_protection_turned_off, guard_rules, run_guards
 from .review import describe
@@ -135,11 +136,11 @@ def plan_environment(
                 now.env_file, was is True, now.env.protected, now.source.line_of(("protected",))
             )
     plans = []
-    for kind in REVIEWED_KINDS:
+    for kind in planned_kinds(env_dir, base):
         path = env_dir / template_file(kind)
-        if path.exists():
+        if path.exists() or kind.startswith(REPLICA_KEY_KIND_PREFIX):
             old = git_template(base, path) or EMPTY_TEMPLATE
-            new = read_template(path)
+            new = read_template(path) if path.exists() else EMPTY_TEMPLATE  # a key stack no longer built
             plan = plan_stack(f"{env}/{kind} ({base} -> working tree)", old, new)
             plan.kind = kind
             if kind == DATA and now is not None:
@@ -149,6 +150,36 @@ def plan_environment(
                     plan.cost_note = f"cost not shown: {exc}"
             plans.append(plan)
     return plans, env_findings
+
+
+def planned_kinds(env_dir: Path, base: str) -> list[str]:
+    """REVIEWED_KINDS, then every replica key stack (key-<region>) built now or at base, by Region.
+
+    A global table's key stacks are named by their Region, so they are found
+    in build/<env>/ rather than listed; one present at base and gone now is
+    planned too (its key would be removed).
+    """
+    suffix = template_file("")
+    pattern = f"{REPLICA_KEY_KIND_PREFIX}*{suffix}"
+    names = {p.name for p in env_dir.glob(pattern)} | set(git_names(base, env_dir, pattern))
+    keys = sorted(n.removesuffix(suffix) for n in names)
+    return [*REVIEWED_KINDS, *keys]
+
+
+def git_names(base: str, directory: Path, pattern: str) -> list[str]:
+    """The names of the files in directory at a git ref that match a glob pattern ([] when none)."""
+    try:
+        proc = subprocess.run(
+            ["git", "ls-tree", "--name-only", f"{base}:{directory.as_posix()}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise BadInput("git is not installed; plan two files instead: plan OLD.json NEW.json") from None
+    if proc.returncode != 0:  # the directory is new since base (or the ref is bad: git_file says so)
+        return []
+    return [name for name in proc.stdout.splitlines() if fnmatch.fnmatchcase(name, pattern)]
 
 
 def cost_change(spec: Spec, old: dict[str, Any], new: dict[str, Any]) -> CostChange | None:

@@ -2,7 +2,11 @@
 
 Inside a table: indexes added, removed or re-created (with keys and
 projection), TTL, stream, billing and capacity, encryption, PITR, protection,
-tags. Inside a role: the actions and resources it gains and loses, and who
+tags. A global table's settings are either the table's (SETTINGS:
+consistency, witness, warm throughput, write capacity...) or each replica's
+(REPLICA_SETTINGS, "~ replica eu-west-1: table class STANDARD -> ..."), and
+replicas are added (+) or removed (-); a plain Table is its one replica, so
+its lines read as before. Inside a role: the actions and resources it gains and loses, and who
 may assume it. Inside a KMS key: the key-policy statements gained and lost.
 Each line starts with + (gained), - (lost) or ~ (changed).
 """
@@ -13,7 +17,19 @@ import json
 from typing import Any
 
 from .diff import ResourceChange
-from .table_shape import TABLE_TYPES, index_shape, indexes, props
+from .table_shape import (
+    TABLE_REPLICA,
+    TABLE_TYPES,
+    consistency,
+    index_shape,
+    indexes,
+    is_global,
+    paired_replicas,
+    props,
+    replica_label,
+    replica_settings,
+    witness_regions,
+)
 
 
 def describe(change: ResourceChange) -> list[str]:
@@ -54,6 +70,7 @@ def _index_text(resource: dict[str, Any], index: dict[str, Any]) -> str:
 
 
 def _setting(resource: dict[str, Any], name: str) -> str:
+    """A table-wide setting, read from the table's properties."""
     p = props(resource)
     if name == "ttl":
         ttl = p.get("TimeToLiveSpecification")
@@ -65,7 +82,49 @@ def _setting(resource: dict[str, Any], name: str) -> str:
         throughput = p.get("ProvisionedThroughput")
         if throughput:
             mode += f" (read {throughput.get('ReadCapacityUnits')}, write {throughput.get('WriteCapacityUnits')})"
+        write = _capacity(p, "Write")
+        if write != "none":
+            mode += f" (write {write})"
         return str(mode)
+    if name == "retention":
+        return f"DeletionPolicy {resource.get('DeletionPolicy', 'Delete')}, UpdateReplacePolicy {resource.get('UpdateReplacePolicy', 'Delete')}"
+    if name == "on-demand caps":
+        cap = p.get("OnDemandThroughput") or {}
+        if not cap:
+            return "none"
+        return f"read {cap.get('MaxReadRequestUnits', 'none')}, write {cap.get('MaxWriteRequestUnits', 'none')}"
+    if name == "table name":
+        return show(p.get("TableName"))
+    if name == "key":
+        return ", ".join(f"{k['AttributeName']} ({k['KeyType']})" for k in p.get("KeySchema", []))
+    if name == "consistency":
+        return consistency(resource) or "none (single-Region table)"
+    if name == "witness":
+        return ", ".join(witness_regions(resource)) or "none"
+    if name == "warm throughput":
+        warm = p.get("WarmThroughput") or {}
+        if not warm:
+            return "none"
+        return f"read {warm.get('ReadUnitsPerSecond', '-')}/s, write {warm.get('WriteUnitsPerSecond', '-')}/s"
+    raise KeyError(name)
+
+
+def _capacity(p: dict[str, Any], what: str) -> str:
+    """A GlobalTable's Read/Write capacity settings: auto scaling min-max, fixed units, or an on-demand cap."""
+    provisioned = p.get(f"{what}ProvisionedThroughputSettings") or {}
+    scaling = provisioned.get(f"{what}CapacityAutoScalingSettings")
+    if scaling:
+        target = (scaling.get("TargetTrackingScalingPolicyConfiguration") or {}).get("TargetValue")
+        at = f" at {target}%" if target is not None else ""
+        return f"auto scaling {scaling.get('MinCapacity')}-{scaling.get('MaxCapacity')}{at}"
+    if provisioned.get(f"{what}CapacityUnits") is not None:
+        return f"{provisioned[f'{what}CapacityUnits']} units"
+    cap = (p.get(f"{what}OnDemandThroughputSettings") or {}).get(f"Max{what}RequestUnits")
+    return f"on-demand cap {cap}" if cap is not None else "none"
+
+
+def _replica_setting(p: dict[str, Any], name: str) -> str:
+    """A per-replica setting, read from a replica's settings (table_shape.replica_settings)."""
     if name == "encryption":
         sse = p.get("SSESpecification") or {}
         if not sse.get("SSEEnabled"):
@@ -79,39 +138,55 @@ def _setting(resource: dict[str, Any], name: str) -> str:
         return f"on, {pitr.get('RecoveryPeriodInDays', 35)} days"
     if name == "deletion protection":
         return "on" if p.get("DeletionProtectionEnabled") else "off"
-    if name == "retention":
-        return f"DeletionPolicy {resource.get('DeletionPolicy', 'Delete')}, UpdateReplacePolicy {resource.get('UpdateReplacePolicy', 'Delete')}"
     if name == "table class":
         return str(p.get("TableClass", "STANDARD"))
     if name == "contributor insights":
         return "on" if (p.get("ContributorInsightsSpecification") or {}).get("Enabled") else "off"
+    if name == "read capacity":
+        return _capacity(p, "Read")
     if name == "resource policy":
-        statements = ((p.get("ResourcePolicy") or {}).get("PolicyDocument") or {}).get("Statement", [])
-        return ", ".join(str(s.get("Sid", "?")) for s in statements) or "none"
-    if name == "on-demand caps":
-        cap = p.get("OnDemandThroughput") or {}
-        return f"read {cap.get('MaxReadRequestUnits', 'none')}, write {cap.get('MaxWriteRequestUnits', 'none')}"
-    if name == "table name":
-        return show(p.get("TableName"))
-    if name == "key":
-        return ", ".join(f"{k['AttributeName']} ({k['KeyType']})" for k in p.get("KeySchema", []))
+        return _sids(p.get("ResourcePolicy"))
+    if name == "stream resource policy":
+        stream = p.get("ReplicaStreamSpecification") or p.get("StreamSpecification") or {}
+        return _sids(stream.get("ResourcePolicy"))
+    if name == "Kinesis stream":
+        kinesis = p.get("KinesisStreamSpecification") or {}
+        if not kinesis:
+            return "none"
+        precision = kinesis.get("ApproximateCreationDateTimePrecision")
+        return show(kinesis.get("StreamArn")) + (f" ({precision})" if precision else "")
     raise KeyError(name)
 
 
+def _sids(policy: dict[str, Any] | None) -> str:
+    statements = ((policy or {}).get("PolicyDocument") or {}).get("Statement", [])
+    return ", ".join(str(s.get("Sid", "?")) for s in statements) or "none"
+
+
+# What the table has once (global settings of a global table) ...
 SETTINGS = (
     "table name",
     "key",
+    "consistency",
+    "witness",
     "billing",
-    "encryption",
-    "point-in-time recovery",
-    "deletion protection",
+    "warm throughput",
     "retention",
     "ttl",
     "stream",
+    "on-demand caps",
+)
+# ... and what each replica has (a plain Table is its one replica).
+REPLICA_SETTINGS = (
+    "encryption",
+    "point-in-time recovery",
+    "deletion protection",
     "table class",
     "contributor insights",
-    "on-demand caps",
+    "read capacity",
+    "Kinesis stream",
     "resource policy",
+    "stream resource policy",
 )
 
 
@@ -127,13 +202,40 @@ def table_lines(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             was, now = _index_text(old, before[name]), _index_text(new, after[name])
             if was != now:
                 lines.append(f"~ {label} {name}: {was} -> {now}")
-    if old:
-        for name in SETTINGS:
-            was, now = _setting(old, name), _setting(new, name)
+    if not old:
+        return lines
+    for name in SETTINGS:
+        was, now = _setting(old, name), _setting(new, name)
+        if was != now:
+            lines.append(f"~ {name}: {was} -> {now}")
+    before_regions, after_regions = replica_settings(old), replica_settings(new)
+    paired = paired_replicas(old, new)
+    if is_global(old) or is_global(new):
+        paired_regions = {region for region, _, _ in paired}
+        for region, settings in after_regions.items():
+            if region not in paired_regions and region != TABLE_REPLICA:
+                lines.append(f"+ replica {region}: {_replica_summary(settings)}")
+        for region in before_regions:
+            if region not in paired_regions and region != TABLE_REPLICA:
+                lines.append(f"- replica {region} (DynamoDB deletes the table's copy in {region})")
+    for region, was_settings, now_settings in paired:
+        label = replica_label(region)
+        for name in REPLICA_SETTINGS:
+            was, now = _replica_setting(was_settings, name), _replica_setting(now_settings, name)
             if was != now:
-                lines.append(f"~ {name}: {was} -> {now}")
-        lines += _tag_lines(props(old).get("Tags", []), props(new).get("Tags", []))
+                lines.append(f"~ {label}{name}: {was} -> {now}" if not label else f"~ {label}{name} {was} -> {now}")
+        lines += [
+            f"{line[0]} {label}{line[2:]}"
+            for line in _tag_lines(was_settings.get("Tags", []), now_settings.get("Tags", []))
+        ]
     return lines
+
+
+def _replica_summary(p: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{name} {_replica_setting(p, name)}"
+        for name in ("table class", "deletion protection", "point-in-time recovery", "encryption")
+    )
 
 
 def _tag_lines(old: list[dict[str, str]], new: list[dict[str, str]]) -> list[str]:

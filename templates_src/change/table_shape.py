@@ -81,3 +81,108 @@ def extra_replacing(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     if key_types_changed(old, new):
         out.append("AttributeDefinitions")
     return out
+
+
+# -- global tables: replicas, witnesses, consistency -------------------------------------------
+
+GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
+# A plain Table is one replica: its per-replica settings are the table's own, under this name.
+TABLE_REPLICA = "(table)"
+
+
+def is_global(resource: dict[str, Any] | None) -> bool:
+    return (resource or {}).get("Type") == GLOBAL_TABLE
+
+
+def replica_regions(resource: dict[str, Any] | None) -> list[str]:
+    """A GlobalTable's replica Regions in template order (the stack's own first); [] for anything else."""
+    if not is_global(resource):
+        return []
+    return [str(r.get("Region")) for r in props(resource).get("Replicas", [])]
+
+
+def stack_region(resource: dict[str, Any] | None) -> str | None:
+    """The Region of the stack a GlobalTable is in: its first replica.
+
+    CloudFormation requires a replica in the stack's Region and never removes
+    it; the builder (stacks/global_table.py) writes it first.
+    """
+    regions = replica_regions(resource)
+    return regions[0] if regions else None
+
+
+def replica_settings(resource: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """{region: the settings DynamoDB keeps per replica}, one code path for both table types.
+
+    A GlobalTable's replica carries its own protection, PITR, table class,
+    tags, insights, read capacity, resource policies and key; its
+    SSESpecification is merged with the table's (SSEEnabled and SSEType are
+    global) so a replica reads like a table. A plain Table is one replica,
+    TABLE_REPLICA, whose settings are its properties.
+    """
+    if not resource or resource.get("Type") not in TABLE_TYPES:
+        return {}
+    if not is_global(resource):
+        return {TABLE_REPLICA: props(resource)}
+    table_sse = props(resource).get("SSESpecification") or {}
+    out = {}
+    for replica in props(resource).get("Replicas", []):
+        merged = dict(replica)
+        sse = {**table_sse, **(replica.get("SSESpecification") or {})}
+        if sse:
+            merged["SSESpecification"] = sse
+        out[str(replica.get("Region"))] = merged
+    return out
+
+
+def paired_replicas(
+    old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(region, old settings, new settings) of every replica on both sides, in the old order.
+
+    A plain Table on one side is paired with the stack's own replica on the
+    other (a Table becoming a GlobalTable keeps its data in that Region).
+    """
+    before, after = replica_settings(old), replica_settings(new)
+    if TABLE_REPLICA in before and TABLE_REPLICA not in after and (own := stack_region(new)):
+        before = {own: before[TABLE_REPLICA]}
+    if TABLE_REPLICA in after and TABLE_REPLICA not in before and (own := stack_region(old)):
+        after = {own: after[TABLE_REPLICA]}
+    return [(region, settings, after[region]) for region, settings in before.items() if region in after]
+
+
+def replica_path(region: str, prop: str) -> str:
+    """Where a per-replica setting is: the property itself on a Table, Replicas[<region>].<prop> otherwise."""
+    return prop if region == TABLE_REPLICA else f"Replicas[{region}].{prop}"
+
+
+def replica_label(region: str) -> str:
+    """The prefix that names a replica in a message ("" for a plain Table)."""
+    return "" if region == TABLE_REPLICA else f"replica {region}: "
+
+
+def consistency(resource: dict[str, Any] | None) -> str | None:
+    """A GlobalTable's MultiRegionConsistency (EVENTUAL unless set); None for anything else."""
+    if not is_global(resource):
+        return None
+    return str(props(resource).get("MultiRegionConsistency", "EVENTUAL"))
+
+
+def witness_regions(resource: dict[str, Any] | None) -> list[str]:
+    return [str(w.get("Region")) for w in props(resource).get("GlobalTableWitnesses", [])]
+
+
+def stream_view_type(resource: dict[str, Any] | None) -> str | None:
+    return (props(resource).get("StreamSpecification") or {}).get("StreamViewType")
+
+
+def warm_throughput(resource: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """{"" (the table) or index name: its WarmThroughput} for the table and each GSI that sets one."""
+    out = {}
+    table = props(resource).get("WarmThroughput")
+    if table:
+        out[""] = table
+    for name, index in indexes(resource, "GlobalSecondaryIndexes").items():
+        if index.get("WarmThroughput"):
+            out[name] = index["WarmThroughput"]
+    return out

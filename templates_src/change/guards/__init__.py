@@ -40,6 +40,12 @@ GUARD_MODULES = (
     "g011_resource_type_change",
     "g012_logical_id_changed",
     "g013_protection_turned_off",
+    "g014_one_replica_per_update",
+    "g015_replica_removed",
+    "g016_consistency_mode",
+    "g017_one_witness_per_update",
+    "g018_global_stream_change",
+    "g019_warm_throughput_decrease",
 )
 
 

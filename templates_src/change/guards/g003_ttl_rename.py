@@ -1,13 +1,15 @@
 """G003: the TTL attribute renamed in one step.
 
 DynamoDB must disable TTL before it can enable it on another attribute, and
-re-enabling is throttled for up to an hour (aws-cdk#13106).
+re-enabling is throttled for up to an hour (aws-cdk#13106). A global table
+has one TTL setting for every replica, checked the same way.
 """
 
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
 from ..diff import ResourceChange
+from ..table_shape import TABLE_TYPES
 
 RULE = Rule(
     "G003",
@@ -18,7 +20,7 @@ RULE = Rule(
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
-    if change.resource_type != "AWS::DynamoDB::Table" or change.action != "Modify":
+    if change.resource_type not in TABLE_TYPES or change.action != "Modify":
         return []
     old = change.old.get("Properties", {}).get("TimeToLiveSpecification") or {}
     new = change.new.get("Properties", {}).get("TimeToLiveSpecification") or {}

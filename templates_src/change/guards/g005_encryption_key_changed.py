@@ -1,13 +1,16 @@
-"""G005: a table's encryption key changes to another customer managed key.
+"""G005: a table's (or a replica's) encryption key changes to another customer managed key.
 
 DynamoDB re-encrypts in the background; during that time the old key must
-stay usable, and every role needs grants on both keys.
+stay usable, and every role needs grants on both keys. A global table's key
+is per replica (each Region's replica key), so each replica is checked.
 """
 
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
 from ..diff import ResourceChange
+from ..review import show
+from ..table_shape import TABLE_TYPES, paired_replicas, replica_label, replica_path
 
 RULE = Rule(
     "G005",
@@ -18,18 +21,20 @@ RULE = Rule(
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
-    if change.resource_type != "AWS::DynamoDB::Table" or change.action != "Modify":
+    if change.resource_type not in TABLE_TYPES or change.action != "Modify":
         return []
-    old = (change.old.get("Properties", {}).get("SSESpecification") or {}).get("KMSMasterKeyId")
-    new = (change.new.get("Properties", {}).get("SSESpecification") or {}).get("KMSMasterKeyId")
-    if old and new and old != new:
-        return [
-            RULE.at(
-                change.logical_id,
-                "SSESpecification.KMSMasterKeyId",
-                f"the table's encryption key changes from {old} to {new}",
-                "add the new key and grant it to every role first, switch the table in its own deploy, "
-                "and keep the old key enabled until DynamoDB reports the switch done",
+    found = []
+    for region, before, after in paired_replicas(change.old, change.new):
+        old = (before.get("SSESpecification") or {}).get("KMSMasterKeyId")
+        new = (after.get("SSESpecification") or {}).get("KMSMasterKeyId")
+        if old and new and old != new:
+            found.append(
+                RULE.at(
+                    change.logical_id,
+                    replica_path(region, "SSESpecification.KMSMasterKeyId"),
+                    f"{replica_label(region)}the table's encryption key changes from {show(old)} to {show(new)}",
+                    "add the new key and grant it to every role first, switch the table in its own deploy, "
+                    "and keep the old key enabled until DynamoDB reports the switch done",
+                )
             )
-        ]
-    return []
+    return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
 from ..diff import ResourceChange
+from ..table_shape import GLOBAL_TABLE, TABLE_TYPES
 from . import STATEFUL_TYPES
 
 RULE = Rule(
@@ -20,19 +21,35 @@ RULE = Rule(
 )
 
 
+# The safe way from a Table to a GlobalTable (README: Moving a live table to a global table).
+TO_GLOBAL_TABLE = (
+    "1) keep the table Retained (DeletionPolicy and UpdateReplacePolicy Retain) and deploy that; "
+    "2) remove the table from the data stack and deploy its removal (the table stays, unmanaged); "
+    "3) set global_table: true with no replicas yet and run `deploy --env <env> --import`: it imports the "
+    "table as a GlobalTable with only its own Region (an IMPORT change set: nothing created or deleted); "
+    "4) add the replicas, one per deploy"
+)
+
+
 def check(change: ResourceChange) -> list[Diagnostic]:
     if change.action != "Replace" or "Type" not in change.replacing:
         return []
     old_type = change.old.get("Type")
     if old_type not in STATEFUL_TYPES and change.resource_type not in STATEFUL_TYPES:
         return []
+    if old_type in TABLE_TYPES and change.resource_type == GLOBAL_TABLE:
+        way = TO_GLOBAL_TABLE
+    else:
+        way = (
+            "keep the resource Retained; deploy its removal from the stack (it stays, unmanaged); import it into "
+            "the stack as the new type with an IMPORT change set; then change it in later, reviewed deploys"
+        )
     return [
         RULE.at(
             change.logical_id,
             "Type",
             f"{change.logical_id} changes type {old_type} -> {change.resource_type}: CloudFormation creates a new "
-            "resource and deletes the old one",
-            "keep the table Retained; deploy its removal from the stack (it stays, unmanaged); import it into the "
-            "stack as the new type with an IMPORT change set; then change it in later, reviewed deploys",
+            "resource and deletes the old one (the table's data with it)",
+            way,
         )
     ]
