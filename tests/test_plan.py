@@ -460,6 +460,56 @@ def test_unknown_guard_and_ref_are_bad_input(
     assert "build/nope: no such environment build; run make synth" in capsys.readouterr().err
 
 
+# Properties a GlobalTable keeps per replica (the rest stay on the table).
+REPLICA_PROPERTIES = (
+    "DeletionProtectionEnabled",
+    "PointInTimeRecoverySpecification",
+    "TableClass",
+    "Tags",
+    "ContributorInsightsSpecification",
+)
+
+
+def as_global_table(t: dict[str, Any]) -> None:
+    """The prod Table rewritten as the GlobalTable it would become, with only its own Region's replica."""
+    resource = table(t)
+    props = resource["Properties"]
+    home: dict[str, Any] = {"Region": "us-east-1"}
+    for name in REPLICA_PROPERTIES:
+        if name in props:
+            home[name] = props.pop(name)
+    home["SSESpecification"] = {"KMSMasterKeyId": props["SSESpecification"].pop("KMSMasterKeyId")}
+    props["Replicas"] = [home]
+    resource["Type"] = "AWS::DynamoDB::GlobalTable"
+
+
+def test_a_table_changed_to_a_global_table_is_refused_with_the_safe_sequence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = read_json(DATA)
+    as_global_table(new)
+    (tmp_path / "old.json").write_text(DATA.read_text())
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    assert plan_main([str(tmp_path / "old.json"), str(tmp_path / "new.json")]) == 3
+    out, err = capsys.readouterr()
+    assert "! Replace Table (AWS::DynamoDB::GlobalTable)" in out
+    assert "BLOCKED G011 Table.Type: Table changes type AWS::DynamoDB::Table -> AWS::DynamoDB::GlobalTable" in out
+    # The protection moved into the stack Region's replica: the same settings, so no G004.
+    found = {line.split()[1] for line in out.splitlines() if line.strip().startswith(("BLOCKED", "warning"))}
+    assert found == {"G011"}, out
+    (way,) = [line for line in out.splitlines() if "safe way forward" in line]
+    steps = [
+        "1) keep the table Retained (DeletionPolicy and UpdateReplacePolicy Retain)",
+        "2) remove the table from the data stack and deploy its removal (the table stays, unmanaged)",
+        "3) set global_table: true with no replicas yet and run `deploy --env <env> --import`: it imports the "
+        "table as a GlobalTable with only its own Region",
+        "4) add the replicas, one per deploy",
+    ]
+    positions = [way.find(step) for step in steps]
+    assert -1 not in positions and positions == sorted(positions), way
+    assert "plan: blocked by G011" in err
+
+
 def test_replacement_rules_come_from_the_registry_schemas() -> None:
     assert {"TableName", "KeySchema"} <= create_only_properties("AWS::DynamoDB::Table")
     assert "BillingMode" not in create_only_properties("AWS::DynamoDB::Table")

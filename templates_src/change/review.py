@@ -232,7 +232,7 @@ def table_lines(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def _replica_summary(p: dict[str, Any]) -> str:
-    return ", ".join(
+    return "; ".join(
         f"{name} {_replica_setting(p, name)}"
         for name in ("table class", "deletion protection", "point-in-time recovery", "encryption")
     )
