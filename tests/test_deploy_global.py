@@ -19,7 +19,7 @@ import yaml
 from botocore.stub import ANY, Stubber
 
 from templates_src.cli import main as cli_main
-from templates_src.deploy.deployer import Deployer, deploy_stacks, protection_policy
+from templates_src.deploy.deployer import Deployer, deploy_stacks, protection_policy, regional_deployers
 from templates_src.deploy.live import template_facts
 from templates_src.deploy.replicas import replica_steps, restricted, table_regions
 from templates_src.errors import BadInput, ExitCode, Refused
@@ -540,3 +540,18 @@ def test_destroy_deletes_the_key_stacks_last_each_in_its_region(tmp_path: Path) 
         (EU, "conversations-gdestroy-key-eu-west-1"),
     ]
     assert "conversations-gdestroy-key-eu-west-1: deleted (verified)" in lines
+
+
+def test_a_deployer_per_region_each_with_its_own_client_made_once() -> None:
+    spec, _ = _global_stacks()
+    made: list[str] = []
+
+    def client_for(region: str) -> Any:
+        made.append(region)
+        return _client("cloudformation", region)
+
+    regional = regional_deployers(spec, client_for, frozenset({"G014"}))
+    assert regional(EU) is regional(EU)
+    assert regional(AP).cf.meta.region_name == AP
+    assert regional(EU).allowed == frozenset({"G014"})
+    assert made == [EU, AP]
