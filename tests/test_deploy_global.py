@@ -22,7 +22,7 @@ from templates_src.cli import main as cli_main
 from templates_src.deploy.deployer import Deployer, deploy_stacks, protection_policy, regional_deployers
 from templates_src.deploy.live import template_facts
 from templates_src.deploy.replicas import replica_steps, restricted, table_regions
-from templates_src.errors import BadInput, ExitCode, Refused
+from templates_src.errors import AwsFailure, BadInput, ExitCode, Refused
 from templates_src.local.runner import run_local
 from templates_src.spec.loader import Spec, load_spec
 from templates_src.stacks.artifacts import StackFiles, read_stack_files, write_tree
@@ -362,7 +362,7 @@ def test_key_stacks_without_a_key_arn_output_fail_clearly() -> None:
     with Stubber(cf) as stub:
         _missing(stub, data.name)
         _expect_deploy(stub, data, deployed=None, protected=("Table", "TableKey"), outputs={})
-        with pytest.raises(Exception, match="no KeyArn output: cannot give conversations-global-key-eu-west-1"):
+        with pytest.raises(AwsFailure, match="no KeyArn output: cannot give conversations-global-key-eu-west-1"):
             Deployer(spec, cf, out=lambda _: None, sleep=lambda _: None).deploy_global(
                 data, [stacks[f"key-{EU}"]], lambda r: pytest.fail("no key stack without the primary key")
             )
