@@ -27,9 +27,10 @@ from templates_src.change.table_shape import (
     replica_settings,
     stack_region,
 )
+from templates_src.cli import main as cli_main
 from templates_src.diagnostics import Diagnostic
 
-from .conftest import fixture_build, read_json
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, read_json
 
 Template = dict[str, Any]
 
@@ -416,3 +417,31 @@ def test_the_environment_plan_covers_every_replica_key_stack(tmp_path: Path, mon
     assert new.findings == []
     # An environment without a global table plans its usual stacks only.
     assert [p.kind for p in plan_environment("prod", build, "HEAD")[0]] == ["data", "access", "deploy-role"]
+
+
+def test_the_pr_comment_plans_a_new_replica_and_its_key_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(fixture_build(), repo / "build")
+    shutil.copytree(FIXTURE_ENVIRONMENTS, repo / "environments")
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "build"],
+    ):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    monkeypatch.chdir(repo)
+    dirs = ["--environments-dir", "environments", "--designs-dir", str(FIXTURE_DESIGNS)]
+    assert cli_main(["pr-comment", "--base", "HEAD", *dirs]) == 0
+    comment = capsys.readouterr().out
+    assert "`global/key-ap-southeast-2`" in comment and "`global/key-eu-west-1`" in comment  # unchanged, planned
+    env = repo / "environments" / "global.yaml"
+    env.write_text(env.read_text().replace("replicas:\n", "replicas:\n  - region: sa-east-1\n", 1))
+    assert cli_main(["synth", *dirs, "--out", "build"]) == 0
+    capsys.readouterr()
+    assert cli_main(["pr-comment", "--base", "HEAD", *dirs]) == 0
+    comment = capsys.readouterr().out
+    assert "<summary>global/key-sa-east-1: " in comment
+    assert "| Add | `ReplicaKey` | `AWS::KMS::ReplicaKey` |" in comment
+    assert "+ replica sa-east-1: table class STANDARD" in comment
