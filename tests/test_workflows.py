@@ -22,7 +22,7 @@ from templates_src.change.plan import StackPlan
 from templates_src.change.pr_comment import MARKER, EnvironmentPlan, render_comment
 from templates_src.diagnostics import Diagnostic
 
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, ROOT, fixture_build
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENV_NAMES, FIXTURE_ENVIRONMENTS, ROOT, fixture_build
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -173,7 +173,8 @@ def test_two_gsis_are_blocked_by_g002_unless_the_pr_is_labelled(pull_request: Pa
     _add_gsis(pull_request, "role", "title")
     code, comment = _run_plan_step(pull_request)
     assert code == 3
-    assert "## Deploy plan: blocked in dev, prod, staging" in comment
+    # Every fixture environment shares the design: each is blocked.
+    assert f"## Deploy plan: blocked in {', '.join(FIXTURE_ENV_NAMES)}" in comment
     assert "| `prod` | :no_entry: BLOCKED by G002 |" in comment
     assert ":no_entry: **blocked** `G002`" in comment
     code, comment = _run_plan_step(pull_request, labels="reviewed, allow:G002")
