@@ -106,7 +106,7 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
 
 def _deploy(args: argparse.Namespace, destroy: bool) -> ExitCode:
     from .change.plan import parse_allow
-    from .deploy.deployer import deploy_environment, import_environment
+    from .deploy.deployer import deploy_environment, import_environment, release_environment
     from .spec.loader import DESIGNS_DIR, environment_file, load_spec
     from .stacks.artifacts import read_stack_files
     from .stacks.synth import Target, check_current
@@ -120,6 +120,8 @@ def _deploy(args: argparse.Namespace, destroy: bool) -> ExitCode:
         check_current(Target(env_file, args.env), args.build, designs_dir)
     if getattr(args, "import_table", False):
         import_environment(spec, stacks)
+    elif getattr(args, "release_table", False):
+        release_environment(spec, stacks)
     else:
         deploy_environment(spec, stacks, allowed, destroy=destroy)
     return ExitCode.OK
@@ -326,11 +328,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     _common(parsers["deploy"])
     parsers["deploy"].add_argument("--allow", default="", help="guard IDs to allow, comma-separated")
-    parsers["deploy"].add_argument(
+    moves = parsers["deploy"].add_mutually_exclusive_group()
+    moves.add_argument(
         "--import",
         dest="import_table",
         action="store_true",
-        help="take the existing table (see adopt) into the data stack with an IMPORT change set",
+        help="take the existing table (see adopt), or the one --release-table let go, into the data stack with an "
+        "IMPORT change set",
+    )
+    moves.add_argument(
+        "--release-table",
+        dest="release_table",
+        action="store_true",
+        help="remove the (Retained) table from the data stack, kept, exports unchanged: the first step from a "
+        "table to a global table (README: Moving a live table to a global table)",
     )
 
     p = parsers["adopt"]

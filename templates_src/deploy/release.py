@@ -1,0 +1,232 @@
+"""Release a live table from its data stack, and take it back: the pure template work.
+
+Moving a live AWS::DynamoDB::Table to an AWS::DynamoDB::GlobalTable cannot
+happen in place (G011: a changed type is a new resource). Instead:
+
+1. release (`deploy --release-table`): an UPDATE of the data stack with the
+   deployed template minus the Table (DeletionPolicy Retain: CloudFormation
+   forgets it, the table stays). Every reference to the table becomes the
+   literal value it resolves to now, so the exports (TableName, TableArn,
+   StreamArn) keep byte-identical values and the access stack that imports
+   them keeps working; the alarms, backup selection and scaling targets keep
+   pointing at the same table.
+2. import (`deploy --import` into that stack): an IMPORT change set with the
+   deployed template plus the committed build's table (as a GlobalTable with
+   its home replica only); nothing else may change in an import.
+
+These functions are pure (unit-tested directly); deployer.py makes the calls.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import Refused
+from ..stacks.names import TABLE_ID
+
+# ${Name} or ${Name.Attribute} in a Fn::Sub string (never ${AWS::...}, never ${!literal}).
+SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
+# ${Table} or ${Table.Attribute} in a Fn::Sub string.
+SUB_TABLE = re.compile(r"\$\{" + TABLE_ID + r"(?:\.([A-Za-z0-9.]+))?\}")
+
+
+@dataclass(frozen=True)
+class TableValues:
+    """What the table's references resolve to now (DescribeTable)."""
+
+    name: str
+    arn: str
+    stream_arn: str | None = None
+
+    def attribute(self, attribute: str, where: str) -> str:
+        if attribute == "Arn":
+            return self.arn
+        if attribute in ("StreamArn", "LatestStreamArn"):
+            if not self.stream_arn:
+                raise Refused(
+                    f"release refused: {where} uses {TABLE_ID}.{attribute}, but the table has no stream now "
+                    "(DescribeTable has no LatestStreamArn); nothing can stand in for it"
+                )
+            return self.stream_arn
+        raise Refused(
+            f"release refused: {where} uses {TABLE_ID}.{attribute}; release replaces only Ref, Arn and StreamArn "
+            "with their live values"
+        )
+
+
+def references(value: Any) -> Iterator[str]:
+    """Logical IDs named by Ref, Fn::GetAtt and Fn::Sub inside a template value (pseudo parameters excluded)."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str) and not inner.startswith("AWS::"):
+                yield inner
+            elif key == "Fn::GetAtt":
+                yield str(inner[0] if isinstance(inner, list) else str(inner).split(".")[0])
+            elif key == "Fn::Sub":
+                text, own = (inner[0], inner[1]) if isinstance(inner, list) else (inner, {})
+                yield from (name for name in SUB_NAME.findall(str(text)) if name not in own)
+                yield from references(own)
+            else:
+                yield from references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from references(inner)
+
+
+def _depends_on(resource: dict[str, Any]) -> list[str]:
+    depends = resource.get("DependsOn", [])
+    return [depends] if isinstance(depends, str) else list(depends)
+
+
+def referrers(template: dict[str, Any]) -> list[str]:
+    """Where the template refers to the table: resource logical IDs and `Outputs.<name>`, sorted."""
+    found = [
+        logical_id
+        for logical_id, resource in template.get("Resources", {}).items()
+        if logical_id != TABLE_ID and (TABLE_ID in references(resource) or TABLE_ID in _depends_on(resource))
+    ]
+    found += [
+        f"Outputs.{name}" for name, output in template.get("Outputs", {}).items() if TABLE_ID in references(output)
+    ]
+    return sorted(found)
+
+
+def _literal(value: Any, table: TableValues, where: str) -> Any:
+    """value with every reference to the table replaced by what it resolves to now."""
+    if isinstance(value, list):
+        return [_literal(inner, table, where) for inner in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((key, inner),) = value.items()
+        if key == "Ref" and inner == TABLE_ID:
+            return table.name
+        if key == "Fn::GetAtt":
+            logical_id, attribute = inner if isinstance(inner, list) else str(inner).split(".", 1)
+            if logical_id == TABLE_ID:
+                return table.attribute(str(attribute), where)
+        if key == "Fn::Sub":
+            text, own = (inner[0], inner[1]) if isinstance(inner, list) else (inner, None)
+            if not (own and TABLE_ID in own):  # a variable of its own named Table shadows the resource
+
+                def resolve(match: re.Match[str]) -> str:
+                    return table.name if match.group(1) is None else table.attribute(match.group(1), where)
+
+                text = SUB_TABLE.sub(resolve, str(text))
+            if own is None:
+                return {key: text}
+            return {key: [text, _literal(own, table, where)]}
+    return {key: _literal(inner, table, where) for key, inner in value.items()}
+
+
+def released(template: dict[str, Any], table: TableValues) -> dict[str, Any]:
+    """The deployed data template without the Table, every reference to it replaced by its live value.
+
+    Ref Table -> the table name; Fn::GetAtt Table.Arn / Table.StreamArn -> the
+    table's ARN / its latest stream ARN; ${Table}, ${Table.Arn} and
+    ${Table.StreamArn} inside Fn::Sub strings likewise; DependsOn: Table is
+    dropped. Nothing else changes. Raises Refused for a reference it cannot
+    replace (another attribute, a stream the table no longer has).
+    """
+    out = copy.deepcopy(template)
+    resources = out.get("Resources", {})
+    if TABLE_ID not in resources:
+        raise Refused(f"release refused: the template has no {TABLE_ID} resource")
+    del resources[TABLE_ID]
+    for logical_id, resource in list(resources.items()):
+        resource = _literal(resource, table, logical_id)
+        depends = [d for d in _depends_on(resource) if d != TABLE_ID]
+        if "DependsOn" in resource:
+            if depends:
+                resource["DependsOn"] = depends if isinstance(resource["DependsOn"], list) else depends[0]
+            else:
+                del resource["DependsOn"]
+        resources[logical_id] = resource
+    if "Outputs" in out:
+        out["Outputs"] = {name: _literal(o, table, f"Outputs.{name}") for name, o in out["Outputs"].items()}
+    left = referrers(out)
+    if left:  # a section release does not rewrite (Conditions, Metadata, Rules) still names the table
+        raise Refused(f"release refused: {', '.join(left)} still refer(s) to {TABLE_ID} after the rewrite")
+    return out
+
+
+def released_values(template: dict[str, Any], name: str) -> bool:
+    """Whether template is a released data stack of table `name`: no Table, its TableName output the literal."""
+    if TABLE_ID in template.get("Resources", {}):
+        return False
+    output = template.get("Outputs", {}).get("TableName", {})
+    return bool(output.get("Value") == name)
+
+
+def with_table(live: dict[str, Any], table: dict[str, Any]) -> dict[str, Any]:
+    """The import template: the deployed template unchanged, plus the table to import."""
+    body = copy.deepcopy(live)
+    body.setdefault("Resources", {})[TABLE_ID] = copy.deepcopy(table)
+    return body
+
+
+# -- the stack policy during a release -------------------------------------------------------------
+
+UPDATE_ACTIONS = ("Update:Modify", "Update:Replace", "Update:Delete")
+TABLE_RESOURCE = f"LogicalResourceId/{TABLE_ID}"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _denied_actions(actions: list[str]) -> list[str]:
+    expanded: list[str] = []
+    for action in actions:
+        expanded += list(UPDATE_ACTIONS) if action == "Update:*" else [action]
+    return expanded
+
+
+def policy_allowing_table_removal(policy: dict[str, Any]) -> dict[str, Any]:
+    """A stack policy that lets an update remove the Table, everything else as protected as before.
+
+    An executed change set obeys the stack policy and cannot override it, so a
+    protected data stack (Deny Update:Delete on LogicalResourceId/Table) needs
+    this policy for the release, and its own policy back afterwards. Deny
+    statements naming the table lose Update:Delete for it only; an Allow for
+    it is added (a stack policy denies what it does not allow). Raises
+    Refused for a Deny release cannot narrow (Resource "*", NotResource,
+    NotAction, a Condition, a wildcard covering the table).
+    """
+    statements: list[dict[str, Any]] = []
+    for statement in policy.get("Statement", []):
+        if statement.get("Effect") != "Deny":
+            statements.append(statement)
+            continue
+        resources = _as_list(statement.get("Resource", []))
+        actions = _denied_actions([str(a) for a in _as_list(statement.get("Action", []))])
+        covers_delete = "Update:Delete" in actions or "NotAction" in statement
+        wildcard = "NotResource" in statement or any(
+            "*" in str(r) and re.fullmatch(re.escape(str(r)).replace(r"\*", ".*"), TABLE_RESOURCE) for r in resources
+        )
+        if covers_delete and (wildcard or (TABLE_RESOURCE in resources and ("NotAction" in statement))):
+            raise Refused(
+                "release refused: the data stack's stack policy denies Update:Delete on the table in a way "
+                f"release cannot narrow ({statement}); set a policy that allows Update:Delete on {TABLE_RESOURCE} "
+                "by hand (aws cloudformation set-stack-policy), release, then set the old one back"
+            )
+        if not covers_delete or TABLE_RESOURCE not in resources:
+            statements.append(statement)
+            continue
+        if "Condition" in statement:
+            raise Refused(
+                f"release refused: the data stack's stack policy denies Update:Delete on {TABLE_RESOURCE} with a "
+                "Condition; set a policy that allows it by hand, release, then set the old one back"
+            )
+        others = [r for r in resources if r != TABLE_RESOURCE]
+        if others:
+            statements.append({**statement, "Resource": others})
+        kept = [a for a in actions if a != "Update:Delete"]
+        if kept:
+            statements.append({**statement, "Action": kept, "Resource": [TABLE_RESOURCE]})
+    statements.append({"Effect": "Allow", "Principal": "*", "Action": "Update:Delete", "Resource": TABLE_RESOURCE})
+    return {**policy, "Statement": statements}
