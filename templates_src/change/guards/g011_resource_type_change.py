@@ -21,13 +21,21 @@ RULE = Rule(
 )
 
 
-# The safe way from a Table to a GlobalTable (README: Moving a live table to a global table).
+# The safe way from a Table to a GlobalTable (README: Moving a live table to a global table): two deploy
+# steps around the YAML change, then the ordinary deploys that add the replicas.
 TO_GLOBAL_TABLE = (
-    "1) keep the table Retained (DeletionPolicy and UpdateReplacePolicy Retain) and deploy that; "
-    "2) remove the table from the data stack and deploy its removal (the table stays, unmanaged); "
+    "1) keep the table Retained (DeletionPolicy and UpdateReplacePolicy Retain) and deploy that (retention: "
+    "Retain, the default); "
+    "2) remove the table from the data stack and deploy its removal (the table stays, unmanaged): "
+    "`deploy --env <env> --release-table` (every reference becomes the table's live name and ARNs, so the exports "
+    "and the access stack keep working; deletion protection stays on the table); "
     "3) set global_table: true with no replicas yet and run `deploy --env <env> --import`: it imports the "
-    "table as a GlobalTable with only its own Region (an IMPORT change set: nothing created or deleted); "
-    "4) add the replicas, one per deploy"
+    "table as a GlobalTable with only its own Region (run make synth first; an IMPORT change set: nothing created "
+    "or deleted); "
+    "4) add the replicas, one per deploy: list them and run `deploy --env <env>` once per added replica. "
+    "A table under a customer managed key keeps that key through the import; the global table's multi-Region key "
+    "comes in a later, reviewed deploy: a single-Region key cannot become multi-Region (MultiRegion replaces the "
+    "key), so G001/G005 ask for an explicit --allow, and the old key stays (Retain)"
 )
 
 
