@@ -9,15 +9,18 @@ of IAM's decisions in the simulator.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from templates_src.change.plan import plan_stack
 from templates_src.cli import main as cli_main
 from templates_src.stacks.artifacts import template_file
 from templates_src.stacks.names import ACCESS, DATA, replica_key_kind
+from templates_src.stacks.registry import schema
 
 from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, fixture_spec, read_json
 from .iam_support import Arns, resolve, role_policies, simulate
@@ -239,3 +242,38 @@ def test_replication_lag_to_each_other_replica_raises_an_alarm() -> None:
         assert props["MetricName"] == "ReplicationLatency" and props["Namespace"] == "AWS/DynamoDB"
         assert {"Name": "TableName", "Value": {"Ref": "Table"}} in props["Dimensions"]
         assert props["AlarmActions"] == [{"Ref": "AlarmTopicArn"}]
+
+
+# The newer properties update a table in place (registry schemas: none is create-only),
+# so the plan shows a Modify and no guard fires when they are added or changed.
+IN_PLACE = {
+    "WarmThroughput": {"ReadUnitsPerSecond": 30000},
+    "KinesisStreamSpecification": {"StreamArn": "arn:aws:kinesis:us-east-1:111111111111:stream/other"},
+    "ResourcePolicy": None,  # removed
+    "OnDemandThroughput": {"MaxReadRequestUnits": 100},
+    "ContributorInsightsSpecification": {"Enabled": True, "Mode": "THROTTLED_KEYS"},
+}
+
+
+@pytest.mark.parametrize("prop", sorted(IN_PLACE))
+def test_newer_table_properties_update_in_place(prop: str) -> None:
+    assert f"/properties/{prop}" not in schema("AWS::DynamoDB::Table").get("createOnlyProperties", [])
+    old = _template("dev")
+    new = copy.deepcopy(old)
+    props = new["Resources"]["Table"]["Properties"]
+    if IN_PLACE[prop] is None:
+        props.pop(prop, None)
+        old["Resources"]["Table"]["Properties"][prop] = {"PolicyDocument": {"Version": "2012-10-17", "Statement": []}}
+    else:
+        props[prop] = IN_PLACE[prop]
+    plan = plan_stack("dev-data", old, new)
+    (change,) = [c for c in plan.changes if c.logical_id == "Table"]
+    assert change.action == "Modify" and change.replacing == []
+    assert plan.findings == []
+
+
+def test_lowering_warm_throughput_is_refused_by_the_plan() -> None:
+    old = _template("dev")
+    new = copy.deepcopy(old)
+    new["Resources"]["Table"]["Properties"]["WarmThroughput"] = {"ReadUnitsPerSecond": 13000}
+    assert [f.rule_id for f in plan_stack("dev-data", old, new).findings] == ["G019"]
