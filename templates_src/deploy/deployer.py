@@ -483,11 +483,15 @@ class Deployer:
             raise AwsFailure(f"{stack.name}: import ended {final}; the table itself is unchanged (Retain)")
         env = self.spec.env_name
         replicas = table_regions(stack.template_dict)[1:]
-        then = (
-            f"make deploy ENV={env} (it adds the replicas {', '.join(replicas)}, one per update)"
-            if replicas
-            else f"make deploy ENV={env} to add the rest of the stack"
-        )
+        if replicas:
+            then = f"make deploy ENV={env} (it adds the replicas {', '.join(replicas)}, one per update)"
+        elif live_template and global_table(stack.template_dict) is not None:
+            then = (
+                f"make deploy ENV={env} for the rest of the stack; then list the replicas (replicas:), make synth "
+                f"and deploy: one replica per update"
+            )
+        else:
+            then = f"make deploy ENV={env} to add the rest of the stack"
         self.out(
             f"{stack.name}: imported table {name}. Next: make plan ENV={env} (against the deployed "
             f"stack: python -m templates_src plan --env {env} --deployed), then {then}"
