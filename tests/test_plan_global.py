@@ -445,3 +445,27 @@ def test_the_pr_comment_plans_a_new_replica_and_its_key_stack(
     assert "<summary>global/key-sa-east-1: " in comment
     assert "| Add | `ReplicaKey` | `AWS::KMS::ReplicaKey` |" in comment
     assert "+ replica sa-east-1: table class STANDARD" in comment
+
+
+# -- G011: Table -> GlobalTable in place, and the commands that do it safely ------------------------
+
+
+def test_g011_names_the_release_import_and_replica_deploys_in_order() -> None:
+    old = read_json(fixture_build() / "prod" / "data.template.json")
+    new = copy.deepcopy(old)
+    new["Resources"]["Table"]["Type"] = "AWS::DynamoDB::GlobalTable"
+    (hit,) = [f for f in plan_stack("x", old, new).findings if f.rule_id == "G011"]
+    assert (hit.where, hit.path, hit.is_error) == ("Table", "Type", True)
+    steps = [
+        "`deploy --env <env> --release-table`",
+        "set global_table: true with no replicas yet",
+        "`deploy --env <env> --import`",
+        "`deploy --env <env>` once per added replica",
+        "MultiRegion replaces the key",
+        "G001/G005 ask for an explicit --allow",
+        "the old key stays (Retain)",
+    ]
+    positions = [hit.way_forward.find(step) for step in steps]
+    assert -1 not in positions and positions == sorted(positions), hit.way_forward
+    step_3 = hit.way_forward[hit.way_forward.find("3) ") : hit.way_forward.find("4) ")]
+    assert "make synth first" in step_3, "the import reads the synthesised GlobalTable"
