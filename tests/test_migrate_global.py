@@ -270,6 +270,7 @@ def _expect_release_rest(cfs: Stubber, ddbs: Stubber, data: StackFiles, values: 
             "TemplateBody": ANY,
             "Parameters": [{"ParameterKey": "AlarmTopicArn", "UsePreviousValue": True}],
             "Tags": [{"Key": "Environment", "Value": "prod"}],
+            "Capabilities": data.capabilities,
         },
     )
     cfs.add_response(
@@ -466,6 +467,7 @@ def _expect_import(
             "TemplateBody": ANY,
             "Parameters": ANY,
             "Tags": [],
+            **({"Capabilities": data.capabilities} if data.capabilities else {}),
         },
     )
     cfs.add_response("describe_change_set", {"Status": "CREATE_COMPLETE"})

@@ -457,7 +457,7 @@ class Deployer:
                 ChangeSetType="IMPORT",
                 ResourcesToImport=to_import,
                 TemplateBody=json.dumps(with_table(live_template, table), sort_keys=True),
-                **self._as_deployed(described),
+                **self._as_deployed(described, stack.capabilities),
             )["Id"]
         else:
             body = {
@@ -523,7 +523,7 @@ class Deployer:
         )
 
     @staticmethod
-    def _as_deployed(described: dict[str, Any]) -> dict[str, Any]:
+    def _as_deployed(described: dict[str, Any], capabilities: list[str] | None = None) -> dict[str, Any]:
         """Parameters, capabilities and tags of an update that keeps the stack's own (nothing else changes)."""
         extra: dict[str, Any] = {
             "Parameters": [
@@ -531,8 +531,9 @@ class Deployer:
             ],
             "Tags": described.get("Tags", []),
         }
-        if described.get("Capabilities"):
-            extra["Capabilities"] = described["Capabilities"]
+        # The stack's own; else the build's (an IAM role in the template needs CAPABILITY_IAM on every update).
+        if described.get("Capabilities") or capabilities:
+            extra["Capabilities"] = described.get("Capabilities") or capabilities
         return extra
 
     # -- release: the table leaves the data stack, kept -------------------------------------
@@ -586,7 +587,7 @@ class Deployer:
             ChangeSetName=f"release-{datetime.now(timezone.utc):%Y%m%d%H%M%S}",
             ChangeSetType="UPDATE",
             TemplateBody=json.dumps(body, sort_keys=True),
-            **self._as_deployed(described),
+            **self._as_deployed(described, stack.capabilities),
         )["Id"]
         described_set = self._wait_change_set(stack.name, change_set)
         if described_set["Status"] == "FAILED":
