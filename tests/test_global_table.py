@@ -10,6 +10,7 @@ of IAM's decisions in the simulator.
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -277,3 +278,31 @@ def test_lowering_warm_throughput_is_refused_by_the_plan() -> None:
     new = copy.deepcopy(old)
     new["Resources"]["Table"]["Properties"]["WarmThroughput"] = {"ReadUnitsPerSecond": 13000}
     assert [f.rule_id for f in plan_stack("dev-data", old, new).findings] == ["G019"]
+
+
+def test_key_administrators_may_replicate_the_multi_region_key_and_nobody_else() -> None:
+    spec = fixture_spec("global")
+    arns = Arns.for_spec(spec)
+    policy = resolve(_template("global")["Resources"]["TableKey"]["Properties"]["KeyPolicy"], spec, arns)
+    admin, deployer_admin = spec.env.key_admins
+    cases = [
+        (admin, "kms:ReplicateKey"),
+        (deployer_admin, "kms:ReplicateKey"),
+        (f"arn:aws:iam::{arns.account}:role/platform-ops", "kms:ReplicateKey"),
+    ]
+    requests = [
+        {
+            "policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]},
+            "principal": principal,
+            "action": action,
+            "resource": arns.key,
+            "accountId": arns.account,
+            "context": {},
+            "resourcePolicy": policy,
+        }
+        for principal, action in cases
+    ]
+    assert [r["decision"] for r in simulate(requests)] == ["Allowed", "Allowed", "ImplicitlyDenied"]
+    # A single-Region key's administrators get no such right.
+    prod = _template("prod")["Resources"]["TableKey"]["Properties"]["KeyPolicy"]
+    assert "kms:ReplicateKey" not in json.dumps(prod)

@@ -38,6 +38,10 @@ KEY_ADMIN_ACTIONS = (
     "kms:UntagResource",
     "kms:UpdateKeyDescription",
 )
+# A global table's multi-Region key: an administrator (the deploying role)
+# replicates it into each replica Region (AWS::KMS::ReplicaKey calls
+# ReplicateKey on the primary) and may move the primary Region.
+MULTI_REGION_ADMIN_ACTIONS = ("kms:ReplicateKey", "kms:UpdatePrimaryRegion")
 # What DynamoDB does with a table's key on the caller's behalf.
 KEY_USE_ACTIONS = (
     "kms:Decrypt",
@@ -91,7 +95,9 @@ def key_policy(
                 Sid="KeyAdministratorsManageNeverUse",
                 Effect=Allow,
                 Principal=Principal("AWS", admins),
-                Action=_actions(KEY_ADMIN_ACTIONS),
+                Action=_actions(
+                    KEY_ADMIN_ACTIONS + (MULTI_REGION_ADMIN_ACTIONS if spec.env.global_table else ())
+                ),
                 Resource=["*"],
             ),
             # AWS requires the account to keep a way back in: without a statement
