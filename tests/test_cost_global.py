@@ -113,10 +113,13 @@ def test_the_fixture_global_environment_costs_what_its_comment_computes(tmp_path
 
 
 def test_the_strong_fixture_prices_replica_capacity_and_names_its_witness(tmp_path: Path) -> None:
-    # The STRONG fixture (provisioned, reads min 5 and writes min 5 on the table and on the GSI; the replica
-    # reads min 10 on each) moved to the US Region set: us-east-1, replica us-east-2, witness us-west-2.
-    # Replicated writes: 12M units at 70% -> 12M / (3,600 x 0.7) WCU-hours x $0.00065 = $3.0952.
-    # Replica write floor: 10 WCU x 730 h x $0.00065 = $4.745, of which $3.0952 is used: idle $1.6498.
+    # The STRONG fixture (design messages: no transactions; provisioned, reads min 5 and writes min 5 on the
+    # table and on the GSI; the replica reads min 10 on each) moved to the US Region set: us-east-1, replica
+    # us-east-2, witness us-west-2.
+    # Writes: append-message, 1M PutItems of a 1.5 KB message item = 2 write units each; a message item has
+    # no updatedAt, so the sparse ByUserUpdated index is not written: 2M units, replicated once.
+    # Replicated writes: 2M units at 70% -> 2M / (3,600 x 0.7) WCU-hours x $0.00065 = $0.5159.
+    # Replica write floor: 10 WCU x 730 h x $0.00065 = $4.745, of which $0.5159 is used: idle $4.2291.
     # Replica read floor: 20 RCU x 730 h x $0.00013 = $1.898, all idle (reads are priced at home).
     # Replica storage $25 + $1, PITR (the environment's, on) $20; no customer managed key.
     path = _fixture(
@@ -128,7 +131,7 @@ def test_the_strong_fixture_prices_replica_capacity_and_names_its_witness(tmp_pa
     )
     out = _json(path)
     lines = {line["name"]: line["usd"] for line in out["lines"]}
-    replicated = 12_000_000 / (3600 * 0.7) * 0.00065
+    replicated = 2_000_000 / (3600 * 0.7) * 0.00065
     assert lines["replicated writes (us-east-2)"] == pytest.approx(replicated)
     assert lines["idle write capacity (us-east-2)"] == pytest.approx(10 * 730 * 0.00065 - replicated)
     assert lines["idle read capacity (us-east-2)"] == pytest.approx(20 * 730 * 0.00013)

@@ -155,7 +155,8 @@ def test_keys_and_attribute_definitions_come_from_the_design(env: str) -> None:
     assert [g["IndexName"] for g in props.get("GlobalSecondaryIndexes", [])] == [
         g.name for g in design.global_secondary_indexes
     ]
-    assert props["TimeToLiveSpecification"] == {"AttributeName": design.ttl_attribute, "Enabled": True}
+    ttl_on = spec_for(env).env.ttl_days is not None
+    assert props["TimeToLiveSpecification"] == {"AttributeName": design.ttl_attribute, "Enabled": ttl_on}
 
 
 @pytest.mark.parametrize("env", ENV_NAMES)

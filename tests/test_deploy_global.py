@@ -235,16 +235,16 @@ def test_a_single_region_table_is_one_step() -> None:
 # -- deploy: the flow end to end, one stubbed client per Region --------------------------------
 
 
-def test_new_global_environment_deploys_in_replica_steps_around_the_key_stacks() -> None:
+def test_new_global_environment_deploys_its_key_then_the_key_stacks_then_the_whole_table() -> None:
     spec, stacks = _global_stacks()
     data, access = stacks["data"], stacks["access"]
-    steps = replica_steps(data.template_dict, [], deferred={EU, AP})
+    steps = replica_steps(data.template_dict, [], deferred={EU, AP}, new_stack=True)
     recorder = Recorder()
     clients = {r: recorder.watch(_client("cloudformation", r)) for r in (HOME, EU, AP)}
     stubs = {r: Stubber(c) for r, c in clients.items()}
     lines: list[str] = []
     home = stubs[HOME]
-    _missing(home, data.name)  # live_regions: no stack yet
+    _missing(home, data.name)  # no stack yet
     _expect_deploy(home, data, deployed=None, protected=("Table", "TableKey"), outputs={"KeyArn": PRIMARY})
     for region in (EU, AP):
         _expect_deploy(
@@ -256,7 +256,6 @@ def test_new_global_environment_deploys_in_replica_steps_around_the_key_stacks()
             parameters=[{"ParameterKey": "PrimaryKeyArn", "ParameterValue": PRIMARY}],
         )
     _expect_deploy(home, data, deployed=steps[0], protected=("Table", "TableKey"), outputs={"KeyArn": PRIMARY})
-    _expect_deploy(home, data, deployed=steps[1], protected=("Table", "TableKey"), outputs={"KeyArn": PRIMARY})
     _expect_deploy(home, access, deployed=None)
     for stub in stubs.values():
         stub.activate()
@@ -274,20 +273,39 @@ def test_new_global_environment_deploys_in_replica_steps_around_the_key_stacks()
         (EU, "conversations-global-key-eu-west-1", "CREATE"),
         (AP, "conversations-global-key-ap-southeast-2", "CREATE"),
         (HOME, "conversations-global-data", "UPDATE"),
-        (HOME, "conversations-global-data", "UPDATE"),
         (HOME, "conversations-global-access", "CREATE"),
     ]
     bodies = [json.loads(p["TemplateBody"]) for _, op, p in recorder.calls if op == "CreateChangeSet"]
-    data_bodies = [b for b in bodies if "Table" in b["Resources"]]
-    assert [table_regions(b) for b in data_bodies] == [[HOME], [HOME, EU], [HOME, EU, AP]]
-    assert data_bodies[-1] == data.template_dict, "the last step is the committed template"
+    data_bodies = [b for b in bodies if "TableKey" in b["Resources"]]
+    # The key alone (and its outputs), then the committed template: every replica at the table's creation.
+    assert sorted(data_bodies[0]["Resources"]) == ["TableKey", "TableKeyAlias"]
+    assert sorted(data_bodies[0]["Outputs"]) == ["KeyArn", "KeyId"]
+    assert data_bodies[0]["Parameters"] == data.template_dict["Parameters"]
+    assert data_bodies[1] == data.template_dict, "the last step is the committed template"
+    assert table_regions(data_bodies[1]) == [HOME, EU, AP]
     # Each key stack's calls all went to its own Region's client.
     assert {r for r, op, p in recorder.calls if "key-eu-west-1" in str(p.get("StackName", ""))} == {EU}
     assert {r for r, op, p in recorder.calls if "key-ap-southeast-2" in str(p.get("StackName", ""))} == {AP}
     text = "\n".join(lines)
     assert "global table: replicas deployed now: none (new table)" in text
-    assert "step 3: conversations-global-data adds the replica in ap-southeast-2 (one per update)" in text
+    assert "step 1: conversations-global-data with its key alone (the replica keys need it first)" in text
+    assert (
+        "step 2: conversations-global-data creates the table with replicas us-east-1, eu-west-1, ap-southeast-2" in text
+    )
     assert "conversations-global-key-eu-west-1: stack policy denies Update:Replace/Update:Delete on ReplicaKey" in text
+
+
+def test_a_new_strong_table_with_replica_keys_is_created_whole_after_them() -> None:
+    # STRONG sets every Region when the table is created: the key first makes that possible.
+    spec = fixture_spec("strong")
+    data = _stacks(spec, fixture_build() / "strong")["data"].template_dict
+    with_key = copy.deepcopy(data)
+    with_key["Resources"]["TableKey"] = {"Type": "AWS::KMS::Key", "Properties": {"MultiRegion": True}}
+    steps = replica_steps(with_key, [], deferred={"eu-central-1"}, new_stack=True)
+    assert [sorted(s["Resources"]) for s in steps] == [["TableKey"], sorted(with_key["Resources"])]
+    assert steps[-1] == with_key
+    with pytest.raises(Refused, match="STRONG"):
+        replica_steps(with_key, [], deferred={"eu-central-1"})  # a stack that exists: would need staging
 
 
 def test_a_live_table_missing_one_replica_gets_it_in_one_update_after_its_key_stack() -> None:

@@ -22,7 +22,7 @@ from templates_src.change.plan import StackPlan
 from templates_src.change.pr_comment import MARKER, EnvironmentPlan, render_comment
 from templates_src.diagnostics import Diagnostic
 
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENV_NAMES, FIXTURE_ENVIRONMENTS, ROOT, fixture_build
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENV_NAMES, FIXTURE_ENVIRONMENTS, ROOT, fixture_build, fixture_spec
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -173,8 +173,10 @@ def test_two_gsis_are_blocked_by_g002_unless_the_pr_is_labelled(pull_request: Pa
     _add_gsis(pull_request, "role", "title")
     code, comment = _run_plan_step(pull_request)
     assert code == 3
-    # Every fixture environment shares the design: each is blocked.
-    assert f"## Deploy plan: blocked in {', '.join(FIXTURE_ENV_NAMES)}" in comment
+    # Every fixture environment of the changed design is blocked.
+    sharing = [e for e in FIXTURE_ENV_NAMES if fixture_spec(e).design.name == "conversations"]
+    assert len(sharing) > 1
+    assert f"## Deploy plan: blocked in {', '.join(sharing)}" in comment
     assert "| `prod` | :no_entry: BLOCKED by G002 |" in comment
     assert ":no_entry: **blocked** `G002`" in comment
     code, comment = _run_plan_step(pull_request, labels="reviewed, allow:G002")

@@ -239,10 +239,13 @@ class Deployer:
 
     # -- a global table: replicas one per update ------------------------------------------
 
-    def live_regions(self, data: StackFiles) -> list[str]:
-        """The replica Regions the deployed data stack holds; [] when it holds no table yet."""
-        described = self.describe(data.name)
-        if described is None or described["StackStatus"] == "REVIEW_IN_PROGRESS":
+    def live_regions(self, data: StackFiles, described: dict[str, Any] | None | bool = False) -> list[str]:
+        """The replica Regions the deployed data stack holds; [] when it holds no table yet.
+
+        described: the stack as just described (None: it does not exist), else (False) described here."""
+        if described is False:
+            described = self.describe(data.name)
+        if not isinstance(described, dict) or described["StackStatus"] == "REVIEW_IN_PROGRESS":
             return []
         deployed = self.deployed_template(data.name)
         if TABLE_ID not in deployed.get("Resources", {}):
@@ -259,12 +262,14 @@ class Deployer:
         needs the data stack's multi-Region primary key (its KeyArn output).
         """
         target = data.template_dict
-        live = self.live_regions(data)
+        described = self.describe(data.name)
+        new_stack = described is None or described["StackStatus"] == "REVIEW_IN_PROGRESS"
+        live = self.live_regions(data, described)
         refuse_removals(target, live, data.name)
         order = table_regions(target)
         by_region = {str(replica_key_region(k.kind)): k for k in keys}
         key_regions = sorted(by_region, key=lambda r: order.index(r) if r in order else len(order))
-        steps = replica_steps(target, live, deferred=set(key_regions))
+        steps = replica_steps(target, live, deferred=set(key_regions), new_stack=new_stack)
         self._announce(data.name, live, steps, key_regions)
         outputs = self.deploy(self._staged(data, steps[0]))
         for region in key_regions:
@@ -288,12 +293,19 @@ class Deployer:
     def _announce(self, name: str, live: list[str], steps: list[dict[str, Any]], key_regions: list[str]) -> None:
         have = ", ".join(live) if live else "none (new table)"
         self.out(f"{name}: global table: replicas deployed now: {have}")
-        self.out(f"  step 1: {name} with replicas {', '.join(table_regions(steps[0]))}")
+        first = table_regions(steps[0])
+        if first:
+            self.out(f"  step 1: {name} with replicas {', '.join(first)}")
+        else:
+            self.out(f"  step 1: {name} with its key alone (the replica keys need it first)")
         for region in key_regions:
             self.out(f"  then: key stack in {region}")
         for number, (before, after) in enumerate(zip(steps, steps[1:], strict=False), start=2):
             added = [r for r in table_regions(after) if r not in table_regions(before)]
-            self.out(f"  step {number}: {name} adds the replica in {', '.join(added)} (one per update)")
+            if not table_regions(before):
+                self.out(f"  step {number}: {name} creates the table with replicas {', '.join(added)}")
+            else:
+                self.out(f"  step {number}: {name} adds the replica in {', '.join(added)} (one per update)")
 
     def _refuse_creating_an_existing_table(self) -> None:
         """A CREATE would fail on a table that exists outside any stack (and leave a stack in the way)."""

@@ -20,7 +20,8 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from ..errors import Refused
-from ..stacks.names import TABLE_ID
+from ..stacks.names import KEY_ALIAS_ID, KEY_ID, TABLE_ID
+from .release import references
 
 GLOBAL_TABLE_TYPE = "AWS::DynamoDB::GlobalTable"
 GLOBAL_TABLE_DOC = (
@@ -70,8 +71,28 @@ def refuse_removals(target: dict[str, Any], live_regions: Sequence[str], stack: 
         )
 
 
+def keys_only(target: dict[str, Any]) -> dict[str, Any]:
+    """The data template reduced to its customer managed key: the first step of a new global table
+    whose replica keys (key-<region> stacks) need the primary key before the table can name them.
+
+    Parameters stay declared (the stack's parameters are passed unchanged); only the outputs
+    naming the key are kept.
+    """
+    kept = {KEY_ID, KEY_ALIAS_ID}
+    out = copy.deepcopy(target)
+    out["Resources"] = {k: v for k, v in target["Resources"].items() if k in kept}
+    out["Outputs"] = {k: v for k, v in target.get("Outputs", {}).items() if _names_only(v["Value"], kept)}
+    return out
+
+
+def _names_only(value: Any, kept: set[str]) -> bool:
+    """The output names a kept resource and nothing else."""
+    named = set(references(value))
+    return bool(named) and named <= kept
+
+
 def replica_steps(
-    target: dict[str, Any], live_regions: Sequence[str], deferred: Collection[str] = ()
+    target: dict[str, Any], live_regions: Sequence[str], deferred: Collection[str] = (), new_stack: bool = False
 ) -> list[dict[str, Any]]:
     """The templates to deploy in order, the last equal to target.
 
@@ -81,6 +102,8 @@ def replica_steps(
     the data stack's key first). The first step keeps every live replica and
     the stack's own one (never removed); a new table also gets every replica
     not deferred at once. Each later step adds one replica, in target order.
+    new_stack: the data stack does not exist yet: with deferred Regions,
+    the key alone first (keys_only), then the whole template.
     Raises Refused when target removes a live replica, or when a
     multi-Region strongly consistent table would need more than one step.
     """
@@ -88,6 +111,11 @@ def replica_steps(
     if not regions:
         return [target]
     refuse_removals(target, live_regions, TABLE_ID)
+    if new_stack and deferred and KEY_ID in target["Resources"]:
+        # A new stack: its key first, then (after the key stacks) the table with every replica at
+        # once, which CloudFormation allows when it creates a global table, and which a STRONG
+        # table requires (its Regions are set at creation).
+        return [keys_only(target), target]
     home = regions[0]
     if live_regions:
         first = {home, *live_regions}

@@ -95,9 +95,7 @@ def key_policy(
                 Sid="KeyAdministratorsManageNeverUse",
                 Effect=Allow,
                 Principal=Principal("AWS", admins),
-                Action=_actions(
-                    KEY_ADMIN_ACTIONS + (MULTI_REGION_ADMIN_ACTIONS if spec.env.global_table else ())
-                ),
+                Action=_actions(KEY_ADMIN_ACTIONS + (MULTI_REGION_ADMIN_ACTIONS if spec.env.global_table else ())),
                 Resource=["*"],
             ),
             # AWS requires the account to keep a way back in: without a statement

@@ -85,4 +85,5 @@ def check_environment(env: Environment, design: Design | None, src: Source) -> l
     if design is not None:
         found.extend(environment_design.check(env, design, src))
         found.extend(environment_traffic.check(env, design, src))
+        found.extend(environment_global.check_design(env, design, src))
     return found

@@ -6,12 +6,17 @@ a replica set AWS would refuse is an error at synth, not an hour into a deploy.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, PathPart, Rule
 from .. import limits
 
 if TYPE_CHECKING:
+    from ..design import Design
     from ..environment import Environment
     from ..source import Source
 
@@ -80,6 +85,19 @@ WARM_BELOW_ON_DEMAND_DEFAULT = Rule(
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/warm-throughput.html",
 )
 
+STRONG_FEATURES = Rule(
+    "N613",
+    "STRONG consistency is used without transactions, LSIs or TTL (MRSC supports none of them)",
+    "error",
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/multi-region-strong-consistency-gt.html",
+)
+KNOWN_REGION = Rule(
+    "N614",
+    "Every Region named (region, replicas, witness_region, test_regions) is one AWS has",
+    "error",
+    "botocore's partitions.json (the Regions of every AWS partition)",
+)
+
 RULES = (
     GLOBAL_SETTINGS_NEED_GLOBAL_TABLE,
     ONE_REPLICA_PER_REGION,
@@ -93,7 +111,19 @@ RULES = (
     KINESIS_STREAM_LOCAL,
     STREAM_POLICY_NEEDS_STREAM,
     WARM_BELOW_ON_DEMAND_DEFAULT,
+    STRONG_FEATURES,
+    KNOWN_REGION,
 )
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every Region of every AWS partition, as the installed botocore knows them (read, not imported:
+    importing botocore would cost synth more than the whole file)."""
+    spec = importlib.util.find_spec("botocore")
+    assert spec is not None and spec.origin is not None, "botocore is a runtime dependency"
+    data = json.loads((Path(spec.origin).parent / "data" / "partitions.json").read_text(encoding="utf-8"))
+    return frozenset(region for partition in data["partitions"] for region in partition["regions"])
 
 
 def region_set(region: str) -> tuple[str, ...] | None:
@@ -122,15 +152,15 @@ def _check_global(env: Environment, src: Source) -> list[Diagnostic]:
     for i, replica in enumerate(env.replicas):
         path = ("replicas", i, "region")
         if replica.region in seen:
-            where = ".".join(str(p) for p in seen[replica.region])
-            found.append(
-                src.report(
-                    ONE_REPLICA_PER_REGION,
-                    path,
-                    f"{replica.region} is already a replica ({where}); list each other Region once"
-                    + ("; the environment's region is always a replica" if replica.region == env.region else ""),
+            if replica.region == env.region:
+                message = (
+                    f"{replica.region} is the environment's own region, always the first replica; "
+                    "remove this entry (its settings are the environment's)"
                 )
-            )
+            else:
+                where = ".".join(str(p) for p in seen[replica.region])
+                message = f"{replica.region} is already listed ({where}); remove one of them"
+            found.append(src.report(ONE_REPLICA_PER_REGION, path, message))
         else:
             seen[replica.region] = path
     strong = env.multi_region_consistency == "STRONG"
@@ -153,13 +183,13 @@ def _check_global(env: Environment, src: Source) -> list[Diagnostic]:
             )
     if strong:
         found.extend(_check_strong(env, src))
-    if len(env.replica_regions) > 1 and env.stream_view_type is None and not strong:
+    if env.replicas and env.stream_view_type is None and not strong:
         found.append(
             src.report(
                 REPLICAS_NEED_STREAM,
                 ("stream_view_type",),
-                "a global table with replicas needs a stream (CloudFormation's StreamSpecification); "
-                "set stream_view_type (NEW_AND_OLD_IMAGES is what replication uses)",
+                "a global table with a replica besides its own region needs a stream (CloudFormation's "
+                "StreamSpecification); set stream_view_type (NEW_AND_OLD_IMAGES is what replication uses)",
             )
         )
     for i, replica in enumerate(env.replicas):
@@ -229,13 +259,15 @@ def _check_strong(env: Environment, src: Source) -> list[Diagnostic]:
     if not (
         (replicas == limits.MRSC_REGION_COUNT and not witness) or (replicas == limits.MRSC_REGION_COUNT - 1 and witness)
     ):
+        spare = [r for r in (home or ()) if r not in regions]
+        suggestion = f" (in this Region set: {', '.join(spare)})" if spare else ""
         found.append(
             src.report(
                 STRONG_THREE_REGIONS,
                 ("replicas",),
-                f"{replicas} replica(s) (the environment's Region included){' and a witness' if witness else ''}: "
+                f"{replicas} replica(s) counting the environment's region{' and a witness' if witness else ''}: "
                 f"STRONG needs {limits.MRSC_REGION_COUNT} replicas, or {limits.MRSC_REGION_COUNT - 1} and a "
-                f"witness_region; found {len(regions)} Region(s)",
+                f"witness_region{suggestion}",
             )
         )
     return found
@@ -296,5 +328,41 @@ def _check_properties(env: Environment, src: Source) -> list[Diagnostic]:
     return found
 
 
+def _check_regions(env: Environment, src: Source) -> list[Diagnostic]:
+    named: list[tuple[tuple[PathPart, ...], str]] = [(("region",), env.region)]
+    named += [(("replicas", i, "region"), r.region) for i, r in enumerate(env.replicas)]
+    named += [(("witness_region",), env.witness_region)] if env.witness_region else []
+    named += [(("test_regions", i), r) for i, r in enumerate(env.test_regions)]
+    return [
+        src.report(KNOWN_REGION, path, f"{region!r} is not an AWS Region (botocore knows of none by that name)")
+        for path, region in named
+        if region not in known_regions()
+    ]
+
+
 def check(env: Environment, src: Source) -> list[Diagnostic]:
-    return [*_check_global(env, src), *_check_properties(env, src)]
+    return [*_check_regions(env, src), *_check_global(env, src), *_check_properties(env, src)]
+
+
+def check_design(env: Environment, design: Design, src: Source) -> list[Diagnostic]:
+    """What a STRONG (MRSC) table cannot do, against the design it holds."""
+    if not env.global_table or env.multi_region_consistency != "STRONG":
+        return []
+    unsupported = []
+    transactional = sorted(p.name for p in design.access_patterns if str(p.operation).startswith("Transact"))
+    if transactional:
+        unsupported.append(f"transactions (access patterns {', '.join(transactional)})")
+    if design.local_secondary_indexes:
+        unsupported.append("local secondary indexes")
+    if env.ttl_days is not None:
+        unsupported.append("TTL (ttl_days)")
+    if not unsupported:
+        return []
+    return [
+        src.report(
+            STRONG_FEATURES,
+            ("multi_region_consistency",),
+            f"design {design.name!r} uses {'; '.join(unsupported)}, which multi-Region strong consistency does "
+            "not support; use EVENTUAL, or a design without them",
+        )
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import types
 import typing
@@ -23,6 +24,15 @@ INVALID_VALUE = Rule("S003", "Values have the declared type, pattern and range",
 RULES = (UNKNOWN_KEY, MISSING_KEY, INVALID_VALUE)
 
 
+# (section, key) -> where the setting lives instead: keys users put in the wrong place.
+_MOVED = {
+    ("replicas", "write"): "a global table's write capacity is global: set billing.write",
+    ("replicas", "stream_view_type"): "a global table has one stream for every replica: set stream_view_type",
+    (
+        "replicas",
+        "encryption",
+    ): "a global table has one encryption choice: set encryption (each replica gets its own Region's key)",
+}
 _SCIENTIFIC = re.compile(r"^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+$")
 
 
@@ -36,6 +46,12 @@ def _diagnostic(model: type[BaseModel], err: Any, src: Source) -> Diagnostic:
     if kind == "extra_forbidden":
         allowed = _allowed_keys(model, loc[:-1])
         hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        if close:
+            hint = f"; did you mean {close[0]!r}?" + hint
+        moved = _MOVED.get((str(loc[0]), str(loc[-1]))) if len(loc) > 1 else None
+        if moved:
+            hint = f"; {moved}" + hint
         return src.report(UNKNOWN_KEY, loc, f"unknown key{hint}")
     if kind == "missing":
         return src.report(MISSING_KEY, loc, "required key is missing")
