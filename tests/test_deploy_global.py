@@ -573,3 +573,14 @@ def test_a_deployer_per_region_each_with_its_own_client_made_once() -> None:
     assert regional(AP).cf.meta.region_name == AP
     assert regional(EU).allowed == frozenset({"G014"})
     assert made == [EU, AP]
+
+
+def test_an_allowed_g015_removes_one_replica_in_an_update_of_its_own() -> None:
+    target = restricted(_target(), {HOME, EU})
+    steps = replica_steps(target, [HOME, EU, AP], allowed={"G015"})
+    assert [table_regions(s) for s in steps] == [[HOME, EU]]
+    # Another replica added in the same change: the removal first, then the addition.
+    target = restricted(_target(), {HOME, AP})
+    assert [table_regions(s) for s in replica_steps(target, [HOME, EU], allowed={"G015"})] == [[HOME], [HOME, AP]]
+    with pytest.raises(Refused, match="unless G015 is allowed, and then one per deploy"):
+        replica_steps(restricted(_target(), {HOME}), [HOME, EU, AP], allowed={"G015"})

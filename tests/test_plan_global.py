@@ -165,7 +165,7 @@ def test_a_replica_removed_names_its_region_and_says_retain_does_not_keep_it() -
     assert "DynamoDB deletes the table's copy in ap-southeast-2" in hit.message
     assert "Retain does not keep a removed replica" in hit.message
     assert "its deletion protection is on, so the update fails" in hit.message
-    assert "back it up first" in hit.way_forward
+    assert "back its copy up" in hit.way_forward
     assert "- replica ap-southeast-2 (DynamoDB deletes the table's copy in ap-southeast-2)" in review(
         lambda t: table(t)["Replicas"].pop()
     )
@@ -211,8 +211,8 @@ def test_a_witness_moved_in_one_update_is_g017_with_the_sequence() -> None:
 
 
 def test_stream_change_on_a_multi_replica_eventual_table_is_g018() -> None:
+    # G018 alone: G009's way (remove the stream first) is not open to a replicated table.
     assert found(lambda t: table(t).update(StreamSpecification={"StreamViewType": "KEYS_ONLY"})) == {
-        ("G009", "StreamSpecification.StreamViewType"),
         ("G018", "StreamSpecification"),
     }
     (hit,) = [f for f in findings(lambda t: table(t).pop("StreamSpecification")) if f.rule_id == "G018"]

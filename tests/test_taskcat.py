@@ -73,11 +73,9 @@ def test_global_variant_spans_every_replica_region_and_stays_deletable() -> None
     original = read_json(fixture_build() / "global" / "data.template.json")["Resources"]["Table"]["Properties"]
     variant = read_json(fixture_build() / "taskcat" / "global-data.template.json")["Resources"]["Table"]["Properties"]
     assert [r["Region"] for r in variant["Replicas"]] == [r["Region"] for r in original["Replicas"]]
-    home, *others = variant["Replicas"]
-    # The stack's own replica keeps the environment's key; the others have no
-    # replica key stack in a test and use their Region's AWS managed key.
-    assert home["SSESpecification"] == {"KMSMasterKeyId": {"Fn::GetAtt": ["TableKey", "Arn"]}}
-    assert all("SSESpecification" not in r for r in others)
+    # No replica key stacks in a test, and no mix of key kinds: every replica on its Region's AWS managed key.
+    assert all("SSESpecification" not in r for r in variant["Replicas"])
+    assert variant["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
     assert original["Replicas"][1]["SSESpecification"]
     # Policies name the random test table, in each replica's Region.
     for replica in variant["Replicas"]:

@@ -265,11 +265,11 @@ class Deployer:
         described = self.describe(data.name)
         new_stack = described is None or described["StackStatus"] == "REVIEW_IN_PROGRESS"
         live = self.live_regions(data, described)
-        refuse_removals(target, live, data.name)
+        refuse_removals(target, live, data.name, self.allowed)
         order = table_regions(target)
         by_region = {str(replica_key_region(k.kind)): k for k in keys}
         key_regions = sorted(by_region, key=lambda r: order.index(r) if r in order else len(order))
-        steps = replica_steps(target, live, deferred=set(key_regions), new_stack=new_stack)
+        steps = replica_steps(target, live, deferred=set(key_regions), new_stack=new_stack, allowed=self.allowed)
         self._announce(data.name, live, steps, key_regions)
         outputs = self.deploy(self._staged(data, steps[0]))
         for region in key_regions:

@@ -58,17 +58,33 @@ def restricted(target: dict[str, Any], regions: Collection[str]) -> dict[str, An
     return staged
 
 
-def refuse_removals(target: dict[str, Any], live_regions: Sequence[str], stack: str) -> None:
-    """Deploy never removes a replica: that deletes the Region's copy of the data."""
+# The plan's guard for a removed replica: allowing it lets deploy take one replica out.
+REMOVAL_GUARD = "G015"
+
+
+def removed_regions(target: dict[str, Any], live_regions: Sequence[str]) -> list[str]:
     wanted = set(table_regions(target))
-    removed = [r for r in live_regions if r not in wanted]
-    if removed:
-        raise Refused(
-            f"{stack}: refused: the committed template removes the replica in {', '.join(removed)}; deploy never "
-            "removes a replica (its copy of the data in that Region is deleted, and CloudFormation removes one "
-            "replica per update). To remove it deliberately, turn off its deletion protection in a reviewed "
-            "deploy, then update the data stack by hand with the committed template, one Region per update"
-        )
+    return [r for r in live_regions if r not in wanted]
+
+
+def refuse_removals(
+    target: dict[str, Any], live_regions: Sequence[str], stack: str, allowed: Collection[str] = ()
+) -> None:
+    """Deploy never removes a replica unprompted: that deletes the Region's copy of the data.
+
+    With G015 allowed (a reviewed, deliberate retirement: README "Retiring a
+    replica"), one replica may go, in an update of its own.
+    """
+    removed = removed_regions(target, live_regions)
+    if not removed:
+        return
+    if REMOVAL_GUARD in allowed and len(removed) == 1:
+        return
+    raise Refused(
+        f"{stack}: refused: the committed template removes the replica in {', '.join(removed)}; deploy never "
+        "removes a replica unless G015 is allowed, and then one per deploy (its copy of the data in that Region "
+        'is deleted: back it up and turn off its deletion protection first; README "Retiring a replica")'
+    )
 
 
 def keys_only(target: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +108,11 @@ def _names_only(value: Any, kept: set[str]) -> bool:
 
 
 def replica_steps(
-    target: dict[str, Any], live_regions: Sequence[str], deferred: Collection[str] = (), new_stack: bool = False
+    target: dict[str, Any],
+    live_regions: Sequence[str],
+    deferred: Collection[str] = (),
+    new_stack: bool = False,
+    allowed: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """The templates to deploy in order, the last equal to target.
 
@@ -110,7 +130,9 @@ def replica_steps(
     regions = table_regions(target)
     if not regions:
         return [target]
-    refuse_removals(target, live_regions, TABLE_ID)
+    refuse_removals(target, live_regions, TABLE_ID, allowed)
+    # An allowed removal (G015) goes first, in an update of its own.
+    live_regions = [r for r in live_regions if r not in removed_regions(target, live_regions)]
     if new_stack and deferred and KEY_ID in target["Resources"]:
         # A new stack: its key first, then (after the key stacks) the table with every replica at
         # once, which CloudFormation allows when it creates a global table, and which a STRONG

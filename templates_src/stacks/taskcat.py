@@ -1,8 +1,9 @@
 """taskcat: a disposable variant of each data stack and the .taskcat.yml that tests it.
 
 A global table's variant keeps its replicas (the test spans their Regions)
-but deletable, and uses the AWS managed key in the other Regions (their
-replica key stacks are not part of a test).
+but deletable, each on its Region's AWS managed key (replica key stacks are
+not part of a test, and a global table cannot mix AWS managed and customer
+managed keys).
 
 The deployed templates keep fixed table names, Retain and deletion protection;
 a test deployment must be deletable and must not collide with a real table
@@ -64,18 +65,18 @@ def disposable_variant(template: dict[str, Any], spec: Spec) -> dict[str, Any]:
 
 
 def _disposable_replicas(props: dict[str, Any]) -> None:
-    """Every replica deletable; other Regions' replicas on the AWS managed key.
+    """Every replica deletable and on its Region's AWS managed key.
 
     A test has no replica key stacks (taskcat deploys one template per
-    Region, with no order between them), so the replicas in other Regions
-    are encrypted with that Region's AWS managed key: the test still spans
-    every replica Region and the key policy is tested on the stack's own key.
+    Region, with no order between them), and a global table cannot mix AWS
+    managed and customer managed keys (GlobalTable SSESpecification), so
+    every replica of the test table uses its Region's AWS managed key; the
+    test still spans every replica Region, and still creates the stack's
+    multi-Region key with its policy.
     """
     for replica in props["Replicas"]:
         replica["DeletionProtectionEnabled"] = False
-        kms_key = (replica.get("SSESpecification") or {}).get("KMSMasterKeyId")
-        if isinstance(kms_key, dict) and "Fn::Sub" in kms_key:  # another Region's replica key
-            del replica["SSESpecification"]
+        replica.pop("SSESpecification", None)
 
 
 def taskcat_files(rendered: list[tuple[Spec, dict[str, Any], dict[str, str]]]) -> dict[str, str]:

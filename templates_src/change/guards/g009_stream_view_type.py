@@ -12,6 +12,7 @@ from __future__ import annotations
 from ...diagnostics import Diagnostic, Rule
 from ..diff import ResourceChange
 from ..table_shape import TABLE_TYPES, props
+from . import g018_global_stream_change
 
 RULE = Rule(
     "G009",
@@ -24,6 +25,8 @@ RULE = Rule(
 def check(change: ResourceChange) -> list[Diagnostic]:
     if change.resource_type not in TABLE_TYPES or change.action != "Modify":
         return []
+    if g018_global_stream_change.multi_replica_eventual(change):
+        return []  # G018's way applies: removing the stream of a replicated table is not one
     old = (props(change.old).get("StreamSpecification") or {}).get("StreamViewType")
     new = (props(change.new).get("StreamSpecification") or {}).get("StreamViewType")
     if not (old and new and old != new):

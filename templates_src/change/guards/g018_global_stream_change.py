@@ -21,17 +21,22 @@ RULE = Rule(
 )
 
 
-def check(change: ResourceChange) -> list[Diagnostic]:
+def multi_replica_eventual(change: ResourceChange) -> bool:
+    """An EVENTUAL global table with more than one replica before or after the change (G009 defers to this)."""
     if change.resource_type != GLOBAL_TABLE or change.action != "Modify":
-        return []
+        return False
     if "STRONG" in (consistency(change.old), consistency(change.new)):
+        return False
+    return max(len(replica_regions(change.old)), len(replica_regions(change.new))) > 1
+
+
+def check(change: ResourceChange) -> list[Diagnostic]:
+    if not multi_replica_eventual(change):
         return []
     old, new = stream_view_type(change.old), stream_view_type(change.new)
     if old == new:
         return []
     replicas_now, replicas_next = len(replica_regions(change.old)), len(replica_regions(change.new))
-    if max(replicas_now, replicas_next) <= 1:
-        return []
     if replicas_now <= 1:
         way = (
             "deploy 1: change the stream while the table has its one replica; deploy 2: add the replica "
