@@ -461,11 +461,21 @@ def test_g011_names_the_release_import_and_replica_deploys_in_order() -> None:
         "set global_table: true with no replicas yet",
         "`deploy --env <env> --import`",
         "`deploy --env <env>` once per added replica",
-        "MultiRegion replaces the key",
-        "G001/G005 ask for an explicit --allow",
-        "the old key stays (Retain)",
+        "customer managed key cannot follow it yet",
+        "(G020)",
     ]
     positions = [hit.way_forward.find(step) for step in steps]
     assert -1 not in positions and positions == sorted(positions), hit.way_forward
     step_3 = hit.way_forward[hit.way_forward.find("3) ") : hit.way_forward.find("4) ")]
     assert "make synth first" in step_3, "the import reads the synthesised GlobalTable"
+
+
+def test_g020_a_key_turned_multi_region_is_refused() -> None:
+    old = read_json(fixture_build() / "prod" / "data.template.json")
+    new = copy.deepcopy(old)
+    new["Resources"]["TableKey"]["Properties"]["MultiRegion"] = True
+    hits = [f for f in plan_stack("x", old, new).findings if f.rule_id == "G020"]
+    assert [(h.where, h.path) for h in hits] == [("TableKey", "MultiRegion")]
+    assert "the update fails" in hits[0].message or "refuses the update" in hits[0].message
+    same = copy.deepcopy(old)
+    assert [f for f in plan_stack("x", old, same).findings if f.rule_id == "G020"] == []

@@ -499,6 +499,10 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         ),
         "StreamSpecification",
     ),
+    "G020": (
+        lambda t: guard_case(lambda x: x["Resources"]["TableKey"]["Properties"].update(MultiRegion=True)),
+        "MultiRegion",
+    ),
     "G019": (
         lambda t: guard_case(lambda x: _table(x)["WarmThroughput"].update(ReadUnitsPerSecond=100), env="global"),
         "WarmThroughput.ReadUnitsPerSecond",

@@ -46,6 +46,7 @@ GUARD_MODULES = (
     "g017_one_witness_per_update",
     "g018_global_stream_change",
     "g019_warm_throughput_decrease",
+    "g020_key_multi_region",
 )
 
 

@@ -33,9 +33,8 @@ TO_GLOBAL_TABLE = (
     "table as a GlobalTable with only its own Region (run make synth first; an IMPORT change set: nothing created "
     "or deleted); "
     "4) add the replicas, one per deploy: list them and run `deploy --env <env>` once per added replica. "
-    "A table under a customer managed key keeps that key through the import; the global table's multi-Region key "
-    "comes in a later, reviewed deploy: a single-Region key cannot become multi-Region (MultiRegion replaces the "
-    "key), so G001/G005 ask for an explicit --allow, and the old key stays (Retain)"
+    "This works for aws_owned and aws_managed encryption. A table under a customer managed key cannot follow it "
+    "yet: the global table's key is multi-Region, and a key cannot become multi-Region (G020)"
 )
 
 
