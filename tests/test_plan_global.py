@@ -119,7 +119,10 @@ def test_two_replicas_added_are_staged_by_deploy_not_blocked() -> None:
     def add_two(t: Template) -> None:
         table(t)["Replicas"] += [new_replica("eu-central-1"), new_replica("sa-east-1")]
 
-    assert found(add_two) == set()
+    # Not blocked: a warning (G021) that says how, by deploy or by hand.
+    hits = findings(add_two)
+    assert [(f.rule_id, f.is_error) for f in hits] == [("G021", False)]
+    assert "one update-stack per replica" in hits[0].way_forward
     lines = review(add_two)
     # No key of its own: the replica is on the table's SSE setting (KMS), the AWS managed key.
     assert (

@@ -499,6 +499,16 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         ),
         "StreamSpecification",
     ),
+    "G021": (
+        lambda t: guard_case(
+            lambda x: x["Resources"]["Table"]["Properties"].update(
+                Replicas=x["Resources"]["Table"]["Properties"]["Replicas"]
+                + [{"Region": "sa-east-1"}, {"Region": "ca-central-1"}]
+            ),
+            env="global",
+        ),
+        "Replicas",
+    ),
     "G020": (
         lambda t: guard_case(lambda x: x["Resources"]["TableKey"]["Properties"].update(MultiRegion=True)),
         "MultiRegion",

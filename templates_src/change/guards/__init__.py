@@ -47,6 +47,7 @@ GUARD_MODULES = (
     "g018_global_stream_change",
     "g019_warm_throughput_decrease",
     "g020_key_multi_region",
+    "g021_replicas_added_together",
 )
 
 
