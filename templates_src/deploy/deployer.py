@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -42,6 +42,7 @@ from ..stacks.names import (
     PRIMARY_KEY_PARAMETER,
     REPLICA_KEY_ID,
     TABLE_ID,
+    key_logical_id,
     replica_key_region,
     role_name,
 )
@@ -49,10 +50,13 @@ from .aws import aws_errors, session
 from .live import differences, not_reconcilable, read_existing, template_facts
 from .release import (
     TableValues,
+    exports_taking_new_values,
+    policy_allowing_removal,
     policy_allowing_table_removal,
     referrers,
     released,
     released_values,
+    with_output_values,
     with_table,
 )
 from .release import (
@@ -96,10 +100,12 @@ def protection_policy(resources: tuple[str, ...] = (TABLE_ID, KEY_ID)) -> dict[s
     }
 
 
-def protected_resources(kind: str) -> tuple[str, ...]:
-    """What a protected environment's stack of this kind must never replace or delete; () for none."""
+def protected_resources(kind: str, global_table: bool = False) -> tuple[str, ...]:
+    """What a protected environment's stack of this kind must never replace or delete; () for none.
+
+    The data stack's key is TableKey, or GlobalTableKey for a global table (names.key_logical_id)."""
     if kind == DATA:
-        return (TABLE_ID, KEY_ID)
+        return (TABLE_ID, key_logical_id(global_table))
     if replica_key_region(kind) is not None:
         return (REPLICA_KEY_ID,)
     return ()
@@ -221,13 +227,40 @@ class Deployer:
         if refused and "G001" not in self.allowed:
             self.cf.delete_change_set(StackName=stack.name, ChangeSetName=change_set)
             raise Refused(f"{stack.name}: refused, the change set would {refused}")
-
-        started = datetime.now(timezone.utc)
-        self.cf.execute_change_set(StackName=stack.name, ChangeSetName=change_set)
-        final = self._follow_events(stack.name, started)
+        removed = self._removed_stateful(changes)
+        not_retained = [
+            r for r in removed if deployed.get("Resources", {}).get(r, {}).get("DeletionPolicy") != "Retain"
+        ]
+        if not_retained:
+            self.cf.delete_change_set(StackName=stack.name, ChangeSetName=change_set)
+            raise Refused(
+                f"{stack.name}: refused (change set deleted): it removes {', '.join(not_retained)}, which the "
+                "deployed stack does not Retain: CloudFormation would delete it (a key: scheduled for deletion, "
+                "with the data and backups it encrypts). Deploy retention: Retain first"
+            )
+        # G001 allowed: a removal the stack policy forbids is let through for this execution only.
+        stack_policy = self._stack_policy(stack.name) if removed else None
+        if stack_policy is not None:
+            during = stack_policy
+            for logical_id in removed:
+                during = policy_allowing_removal(during, logical_id, "deploy")
+            if during != stack_policy:
+                self.out(f"{stack.name}: stack policy lets {', '.join(removed)} go for this update only")
+                self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(during))
+            else:
+                stack_policy = None
+        try:
+            started = datetime.now(timezone.utc)
+            self.cf.execute_change_set(StackName=stack.name, ChangeSetName=change_set)
+            final = self._follow_events(stack.name, started)
+        finally:
+            if stack_policy is not None:  # the stack's own policy back, whatever happened
+                self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(stack_policy))
         if final not in SUCCESS:
             raise AwsFailure(f"{stack.name}: ended {final}")
-        protected = protected_resources(stack.kind)
+        for logical_id in removed:
+            self.out(f"{stack.name}: {logical_id} left the stack and stays in the account (DeletionPolicy Retain)")
+        protected = protected_resources(stack.kind, self.spec.env.global_table)
         if protected and self.spec.env.protected:
             self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(protection_policy(protected)))
             self.cf.update_termination_protection(StackName=stack.name, EnableTerminationProtection=True)
@@ -243,35 +276,70 @@ class Deployer:
         """The replica Regions the deployed data stack holds; [] when it holds no table yet.
 
         described: the stack as just described (None: it does not exist), else (False) described here."""
+        return self._live(data, described)[1]
+
+    def _live(
+        self, data: StackFiles, described: dict[str, Any] | None | bool = False
+    ) -> tuple[dict[str, Any], list[str]]:
+        """The deployed data template (EMPTY_TEMPLATE for none) and its replica Regions (live_regions)."""
         if described is False:
             described = self.describe(data.name)
         if not isinstance(described, dict) or described["StackStatus"] == "REVIEW_IN_PROGRESS":
-            return []
+            return EMPTY_TEMPLATE, []
         deployed = self.deployed_template(data.name)
+        return deployed, self._regions(deployed)
+
+    def _regions(self, deployed: dict[str, Any]) -> list[str]:
         if TABLE_ID not in deployed.get("Resources", {}):
             return []
         # A deployed table that is not (yet) global is one Region's table: count it as the home
         # replica, never as "no table" (which would add every replica at once).
         return table_regions(deployed) or [self.spec.env.region]
 
-    def deploy_global(self, data: StackFiles, keys: list[StackFiles], regional: RegionalDeployer) -> dict[str, str]:
-        """The data stack in replica steps, the key stacks (in their Regions) after the first step.
+    def deploy_global(
+        self,
+        data: StackFiles,
+        keys: list[StackFiles],
+        regional: RegionalDeployer,
+        importers: Sequence[StackFiles] = (),
+    ) -> dict[str, str]:
+        """The data stack in replica steps, the key stacks (in their Regions) after the first step,
+        then the importers (the stacks that import the data stack's exports: access).
 
         CloudFormation adds or removes one replica per GlobalTable update (replicas.GLOBAL_TABLE_DOC); a
         replica encrypted with its Region's key needs that key stack first, and the key stack
         needs the data stack's multi-Region primary key (its KeyArn output).
+
+        A table moving to its global table's key (GlobalTableKey, new, after an import under
+        TableKey) changes the KeyArn export, which the deployed access stack imports, and
+        CloudFormation refuses to change an imported export. So the first step goes twice: with
+        such exports kept at their deployed values, then (once the importers are deployed: a
+        global table's access stack imports KeyId, never KeyArn) with their new values.
         """
         target = data.template_dict
         described = self.describe(data.name)
         new_stack = described is None or described["StackStatus"] == "REVIEW_IN_PROGRESS"
-        live = self.live_regions(data, described)
+        deployed, live = self._live(data, described)
         refuse_removals(target, live, data.name, self.allowed)
         order = table_regions(target)
         by_region = {str(replica_key_region(k.kind)): k for k in keys}
         key_regions = sorted(by_region, key=lambda r: order.index(r) if r in order else len(order))
         steps = replica_steps(target, live, deferred=set(key_regions), new_stack=new_stack, allowed=self.allowed)
         self._announce(data.name, live, steps, key_regions)
-        outputs = self.deploy(self._staged(data, steps[0]))
+        first = self._staged(data, steps[0])
+        kept = self._imported_exports_changing(described, deployed, first.template_dict) if live else {}
+        if kept:
+            self.out(
+                f"{data.name}: {', '.join(kept)} export(s) change value and another stack imports them: "
+                f"step 1 keeps the deployed value(s), {', '.join(s.name for s in importers) or 'the importers'} "
+                "deploy next, then step 1 again with the new value(s)"
+            )
+            self.deploy(
+                dataclasses.replace(first, template=template_text(with_output_values(first.template_dict, kept)))
+            )
+            for stack in importers:
+                self.deploy(stack)
+        outputs = self.deploy(first)
         for region in key_regions:
             primary = outputs.get(KEY_ARN_EXPORT)
             if not primary:
@@ -282,7 +350,34 @@ class Deployer:
             regional(region).deploy(key_stack_with_primary(by_region[region], primary))
         for step in steps[1:]:
             outputs = self.deploy(self._staged(data, step))
+        if not kept:
+            for stack in importers:
+                self.deploy(stack)
         return outputs
+
+    def _imported_exports_changing(
+        self, described: dict[str, Any] | None, deployed: dict[str, Any], target: dict[str, Any]
+    ) -> dict[str, str]:
+        """Exported outputs whose value target changes and that another stack imports: name -> deployed value."""
+        if not described:
+            return {}
+        changing = exports_taking_new_values(deployed, target)
+        deployed_outputs = {o["OutputKey"]: o for o in described.get("Outputs", [])}
+        kept = {}
+        for output in changing:
+            current = deployed_outputs.get(output)
+            if not current or not current.get("ExportName"):
+                continue
+            try:
+                importing = self.cf.list_imports(ExportName=current["ExportName"]).get("Imports", [])
+            except self.cf.exceptions.ClientError as exc:
+                if "is not imported" not in str(exc):
+                    raise
+                importing = []
+            if importing:
+                self.out(f"  {current['ExportName']} is imported by {', '.join(importing)}")
+                kept[output] = str(current["OutputValue"])
+        return kept
 
     def _staged(self, data: StackFiles, step: dict[str, Any]) -> StackFiles:
         """The data stack with a staged template; the committed text itself for the last step."""
@@ -367,6 +462,13 @@ class Deployer:
                     f"  note: {logical_id}: offline plan says {planned.get(logical_id, 'no change')}, "
                     f"change set says {actual.get(logical_id, 'no change')}"
                 )
+
+    @staticmethod
+    def _removed_stateful(changes: list[dict[str, Any]]) -> list[str]:
+        """Logical IDs of the tables and keys a change set removes from the stack."""
+        return [
+            c["LogicalResourceId"] for c in changes if c["Action"] == "Remove" and c["ResourceType"] in STATEFUL_TYPES
+        ]
 
     def _stateful_losses(self, changes: list[dict[str, Any]]) -> str:
         losses = []
@@ -862,7 +964,4 @@ def deploy_stacks(deployer: Deployer, stacks: list[StackFiles], regional: Region
         for stack in stacks:
             deployer.deploy(stack)
         return
-    deployer.deploy_global(data, keys, regional)
-    for stack in stacks:
-        if stack is not data and stack not in keys:
-            deployer.deploy(stack)
+    deployer.deploy_global(data, keys, regional, [s for s in stacks if s is not data and s not in keys])

@@ -187,16 +187,25 @@ def _denied_actions(actions: list[str]) -> list[str]:
 
 
 def policy_allowing_table_removal(policy: dict[str, Any]) -> dict[str, Any]:
-    """A stack policy that lets an update remove the Table, everything else as protected as before.
+    """A stack policy that lets an update remove the Table (release), everything else as protected as before."""
+    return policy_allowing_removal(policy, TABLE_ID, "release")
+
+
+def policy_allowing_removal(policy: dict[str, Any], logical_id: str, what: str) -> dict[str, Any]:
+    """A stack policy that lets an update remove `logical_id`, everything else as protected as before.
 
     An executed change set obeys the stack policy and cannot override it, so a
-    protected data stack (Deny Update:Delete on LogicalResourceId/Table) needs
-    this policy for the release, and its own policy back afterwards. Deny
-    statements naming the table lose Update:Delete for it only; an Allow for
-    it is added (a stack policy denies what it does not allow). Raises
-    Refused for a Deny release cannot narrow (Resource "*", NotResource,
-    NotAction, a Condition, a wildcard covering the table).
+    protected data stack (Deny Update:Delete on LogicalResourceId/Table and
+    /TableKey) needs this policy for the update that removes one of them (the
+    release of the table; a table's move to its global table's key, which
+    lets TableKey go), and its own policy back afterwards. Deny statements
+    naming the resource lose Update:Delete for it only; an Allow for it is
+    added (a stack policy denies what it does not allow). `what` names the
+    operation in a refusal. Raises Refused for a Deny it cannot narrow
+    (Resource "*", NotResource, NotAction, a Condition, a wildcard covering
+    the resource).
     """
+    target = f"LogicalResourceId/{logical_id}"
     statements: list[dict[str, Any]] = []
     for statement in policy.get("Statement", []):
         if statement.get("Effect") != "Deny":
@@ -206,27 +215,54 @@ def policy_allowing_table_removal(policy: dict[str, Any]) -> dict[str, Any]:
         actions = _denied_actions([str(a) for a in _as_list(statement.get("Action", []))])
         covers_delete = "Update:Delete" in actions or "NotAction" in statement
         wildcard = "NotResource" in statement or any(
-            "*" in str(r) and re.fullmatch(re.escape(str(r)).replace(r"\*", ".*"), TABLE_RESOURCE) for r in resources
+            "*" in str(r) and re.fullmatch(re.escape(str(r)).replace(r"\*", ".*"), target) for r in resources
         )
-        if covers_delete and (wildcard or (TABLE_RESOURCE in resources and ("NotAction" in statement))):
+        if covers_delete and (wildcard or (target in resources and ("NotAction" in statement))):
             raise Refused(
-                "release refused: the data stack's stack policy denies Update:Delete on the table in a way "
-                f"release cannot narrow ({statement}); set a policy that allows Update:Delete on {TABLE_RESOURCE} "
-                "by hand (aws cloudformation set-stack-policy), release, then set the old one back"
+                f"{what} refused: the data stack's stack policy denies Update:Delete on {logical_id} in a way "
+                f"{what} cannot narrow ({statement}); set a policy that allows Update:Delete on {target} "
+                f"by hand (aws cloudformation set-stack-policy), {what}, then set the old one back"
             )
-        if not covers_delete or TABLE_RESOURCE not in resources:
+        if not covers_delete or target not in resources:
             statements.append(statement)
             continue
         if "Condition" in statement:
             raise Refused(
-                f"release refused: the data stack's stack policy denies Update:Delete on {TABLE_RESOURCE} with a "
-                "Condition; set a policy that allows it by hand, release, then set the old one back"
+                f"{what} refused: the data stack's stack policy denies Update:Delete on {target} with a "
+                f"Condition; set a policy that allows it by hand, {what}, then set the old one back"
             )
-        others = [r for r in resources if r != TABLE_RESOURCE]
+        others = [r for r in resources if r != target]
         if others:
             statements.append({**statement, "Resource": others})
         kept = [a for a in actions if a != "Update:Delete"]
         if kept:
-            statements.append({**statement, "Action": kept, "Resource": [TABLE_RESOURCE]})
-    statements.append({"Effect": "Allow", "Principal": "*", "Action": "Update:Delete", "Resource": TABLE_RESOURCE})
+            statements.append({**statement, "Action": kept, "Resource": [target]})
+    statements.append({"Effect": "Allow", "Principal": "*", "Action": "Update:Delete", "Resource": target})
     return {**policy, "Statement": statements}
+
+
+# -- exports during a move to the global table's key -----------------------------------------------
+
+
+def exports_taking_new_values(deployed: dict[str, Any], target: dict[str, Any]) -> list[str]:
+    """Exported outputs of both templates whose target value names a resource the deployed stack lacks.
+
+    Such an output's value necessarily changes (a new resource: a new ARN), e.g. KeyArn when a table
+    moves from TableKey to GlobalTableKey; CloudFormation refuses to change an export's value while
+    another stack imports it. Sorted output names.
+    """
+    held = set(deployed.get("Resources", {})) | set(deployed.get("Parameters", {}))
+    before = deployed.get("Outputs", {})
+    return sorted(
+        name
+        for name, output in target.get("Outputs", {}).items()
+        if "Export" in output and "Export" in before.get(name, {}) and set(references(output["Value"])) - held
+    )
+
+
+def with_output_values(template: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """The template with the named outputs' values replaced by literals (their values as deployed)."""
+    out = copy.deepcopy(template)
+    for name, value in values.items():
+        out["Outputs"][name]["Value"] = value
+    return out

@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from ..errors import Refused
-from ..stacks.names import KEY_ALIAS_ID, KEY_ID, TABLE_ID
+from ..stacks.names import GLOBAL_KEY_ID, KEY_ALIAS_ID, KEY_ID, TABLE_ID
 from .release import references
 
 GLOBAL_TABLE_TYPE = "AWS::DynamoDB::GlobalTable"
@@ -94,7 +94,7 @@ def keys_only(target: dict[str, Any]) -> dict[str, Any]:
     Parameters stay declared (the stack's parameters are passed unchanged); only the outputs
     naming the key are kept.
     """
-    kept = {KEY_ID, KEY_ALIAS_ID}
+    kept = {KEY_ID, GLOBAL_KEY_ID, KEY_ALIAS_ID}
     out = copy.deepcopy(target)
     out["Resources"] = {k: v for k, v in target["Resources"].items() if k in kept}
     out["Outputs"] = {k: v for k, v in target.get("Outputs", {}).items() if _names_only(v["Value"], kept)}
@@ -133,7 +133,7 @@ def replica_steps(
     refuse_removals(target, live_regions, TABLE_ID, allowed)
     # An allowed removal (G015) goes first, in an update of its own.
     live_regions = [r for r in live_regions if r not in removed_regions(target, live_regions)]
-    if new_stack and deferred and KEY_ID in target["Resources"]:
+    if new_stack and deferred and {KEY_ID, GLOBAL_KEY_ID} & set(target["Resources"]):
         # A new stack: its key first, then (after the key stacks) the table with every replica at
         # once, which CloudFormation allows when it creates a global table, and which a STRONG
         # table requires (its Regions are set at creation).

@@ -79,8 +79,14 @@ def resource_values(spec: Spec, resource: str) -> list[Any]:
         )
         return [home, *(Sub(REPLICA_TABLE_ARN % (r, spec.table_name) + suffix) for r in others)]
     if resource == KEY:
+        if not spec.env.global_table:
+            return [_imported(spec, KEY_ARN_EXPORT)]
+        # A global table's key in every Region by its shared key id, the stack's own too: the access
+        # stack never imports KeyArn, so a table moving to a global table can change that export
+        # (TableKey's ARN -> GlobalTableKey's) once this stack is deployed (deploy does it in order).
         key_id = _imported(spec, KEY_ID_EXPORT)
-        return [_imported(spec, KEY_ARN_EXPORT), *(Sub(REPLICA_KEY_ARN % (r, "KeyId"), KeyId=key_id) for r in others)]
+        regions = ["${AWS::Region}", *others]
+        return [Sub(REPLICA_KEY_ARN % (r, "KeyId"), KeyId=key_id) for r in regions]
     if resource.startswith("s3:"):
         return [Sub("arn:${AWS::Partition}:s3:::" + resource.split(":", 1)[1])]
     if resource == ANY:

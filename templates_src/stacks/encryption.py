@@ -9,7 +9,7 @@ from awacs.aws import Allow, ArnNotEquals, Bool, Condition, Deny, PolicyDocument
 from troposphere import GetAtt, Ref, Sub, Tags, dynamodb, kms
 
 from ..spec.loader import Spec
-from .names import KEY_ALIAS_ID, KEY_ID, deploy_role_arn
+from .names import KEY_ALIAS_ID, deploy_role_arn, key_logical_id
 
 # Longest waiting period: a mistaken key deletion stays reversible for 30 days.
 KEY_PENDING_WINDOW_DAYS = 30
@@ -140,10 +140,12 @@ def key_policy(
 
 def build_key(spec: Spec) -> tuple[kms.Key, kms.Alias]:
     # A global table's key is a multi-Region primary: each replica Region
-    # holds a replica of it (same key id), made by a key-<region> stack.
+    # holds a replica of it (same key id), made by a key-<region> stack. It has
+    # its own logical ID (GlobalTableKey): a live single-Region TableKey cannot
+    # become multi-Region, so a table moving to a global table gets a new key.
     multi_region = {"MultiRegion": True} if spec.env.global_table else {}
     key = kms.Key(
-        KEY_ID,
+        key_logical_id(spec.env.global_table),
         Description=f"Encrypts DynamoDB table {spec.table_name} ({spec.env_name})",
         EnableKeyRotation=True,
         **multi_region,

@@ -28,6 +28,11 @@ IAM = "CAPABILITY_IAM"
 # Logical IDs of the data stack's stateful resources.
 TABLE_ID = "Table"
 KEY_ID = "TableKey"
+# A global table's key: a multi-Region primary, under a logical ID of its own. A key's
+# MultiRegion cannot change (G020), so a table moving to a global table (README: Moving a
+# live table to a global table) gets a new key beside the single-Region TableKey, which
+# the stack then lets go (Retained, still decrypting the old backups).
+GLOBAL_KEY_ID = "GlobalTableKey"
 KEY_ALIAS_ID = "TableKeyAlias"
 BACKUP_KEY_ID = "BackupVaultKey"
 BACKUP_VAULT_ID = "BackupVault"
@@ -44,6 +49,11 @@ PRIMARY_KEY_PARAMETER = "PrimaryKeyArn"
 REPLICA_KEY_ID, REPLICA_KEY_ALIAS_ID = "ReplicaKey", "ReplicaKeyAlias"
 
 ROLES = ("app", "reader", "stream_consumer", "ops", "per_user")
+
+
+def key_logical_id(global_table: bool) -> str:
+    """The data stack's customer managed key: GlobalTableKey for a global table, else TableKey."""
+    return GLOBAL_KEY_ID if global_table else KEY_ID
 
 
 def replica_key_kind(region: str) -> str:

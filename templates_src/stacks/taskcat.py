@@ -28,7 +28,16 @@ from troposphere import dynamodb
 
 from ..spec.loader import MANAGED_BY, Spec
 from .artifacts import BUILD_DIR, render_json, template_file
-from .names import BACKUP_KEY_ID, BACKUP_PLAN_ID, BACKUP_VAULT_ID, DATA, KEY_ALIAS_ID, KEY_ID, TABLE_ID
+from .names import (
+    BACKUP_KEY_ID,
+    BACKUP_PLAN_ID,
+    BACKUP_VAULT_ID,
+    DATA,
+    GLOBAL_KEY_ID,
+    KEY_ALIAS_ID,
+    KEY_ID,
+    TABLE_ID,
+)
 
 TASKCAT_DIR = "taskcat"  # build/taskcat/
 TASKCAT_CONFIG = ".taskcat.yml"
@@ -52,7 +61,7 @@ def disposable_variant(template: dict[str, Any], spec: Spec) -> dict[str, Any]:
         _disposable_replicas(table["Properties"])
     else:
         table["Properties"]["DeletionProtectionEnabled"] = False
-    for logical_id in (TABLE_ID, KEY_ID, BACKUP_KEY_ID, BACKUP_VAULT_ID):
+    for logical_id in (TABLE_ID, KEY_ID, GLOBAL_KEY_ID, BACKUP_KEY_ID, BACKUP_VAULT_ID):
         if logical_id in resources:
             resources[logical_id]["DeletionPolicy"] = resources[logical_id]["UpdateReplacePolicy"] = "Delete"
     if KEY_ALIAS_ID in resources:

@@ -33,8 +33,12 @@ TO_GLOBAL_TABLE = (
     "table as a GlobalTable with only its own Region (run make synth first; an IMPORT change set: nothing created "
     "or deleted); "
     "4) add the replicas, one per deploy: list them and run `deploy --env <env>` once per added replica. "
-    "This works for aws_owned and aws_managed encryption. A table under a customer managed key cannot follow it "
-    "yet: the global table's key is multi-Region, and a key cannot become multi-Region (G020)"
+    "With aws_owned or aws_managed encryption that is all. With a customer managed key, step 4's first deploy "
+    "also moves the table to the global table's multi-Region key (GlobalTableKey, a new key: a key cannot "
+    "become multi-Region, G020) and lets the old TableKey go: `deploy --env <env> --allow G001,G005` (G001: "
+    "TableKey leaves the stack, Retained and enabled, still decrypting old backups; G005: DynamoDB re-encrypts "
+    "the table in the background, keep the old key enabled until it reports the re-encryption done); then the "
+    "replica keys and the replicas follow, one per update"
 )
 
 

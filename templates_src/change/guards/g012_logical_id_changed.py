@@ -23,9 +23,12 @@ RULE = Rule(
 
 
 def _identity(resource: dict[str, Any]) -> Any:
-    """What says two resources are the same thing: the table name, or the key's description."""
+    """What says two resources are the same thing: the table name, or the key's description and kind.
+
+    A multi-Region key is never a renamed single-Region one (MultiRegion cannot change, G020): a
+    table moving to a global table gets GlobalTableKey beside TableKey, a new key on purpose."""
     p = props(resource)
-    return (resource.get("Type"), p.get("TableName") or p.get("Description"))
+    return (resource.get("Type"), p.get("TableName") or p.get("Description"), bool(p.get("MultiRegion")))
 
 
 def check_plan(changes: list[ResourceChange]) -> list[Diagnostic]:

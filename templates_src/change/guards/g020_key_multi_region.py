@@ -3,9 +3,11 @@
 "You can't change the MultiRegion value after the KMS key is created. If you
 change the value of the MultiRegion property on an existing KMS key, the
 update request fails, regardless of the value of the UpdateReplacePolicy
-attribute" (AWS::KMS::Key, MultiRegion). It happens when an environment with
-a customer managed key becomes a global table (whose key is a multi-Region
-primary, replicated into each replica Region).
+attribute" (AWS::KMS::Key, MultiRegion). A global table's key is a
+multi-Region primary under a logical ID of its own (GlobalTableKey), so an
+environment with a customer managed key that becomes a global table adds a
+new key beside TableKey and does not trip this guard; it fires only for a key
+whose MultiRegion really changes in place (a hand edit, an old build).
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "MultiRegion",
             f"{change.logical_id}: MultiRegion {str(old).lower()} -> {str(new).lower()}: a key cannot change it, so "
             "CloudFormation refuses the update and the stack rolls back",
-            "a table under a single-Region customer managed key cannot become a global table with replica keys "
-            "here yet (README: Moving a live table to a global table); keep global_table: false, or move the "
-            "table to aws_managed encryption first in a reviewed deploy of its own (G004 and G005 ask for that "
-            "explicitly)",
+            "keep the key's MultiRegion as deployed. A table moving to a global table does not change it: its "
+            "multi-Region key is a new one, GlobalTableKey (README: Moving a live table to a global table; step "
+            "4's first deploy, `deploy --env <env> --allow G001,G005`, moves the table to it and lets TableKey go, "
+            "Retained and enabled, still decrypting old backups; keep it enabled until DynamoDB reports the "
+            "re-encryption done). A key that must change MultiRegion is a new key under a new logical ID",
         )
     ]
