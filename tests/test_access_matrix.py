@@ -18,7 +18,7 @@ import pytest
 from templates_src.spec.design import READ_OPERATIONS
 from templates_src.stacks.artifacts import template_file
 from templates_src.stacks.grants import configured_roles
-from templates_src.stacks.names import ACCESS, DATA, KEY_ID, role_logical_id
+from templates_src.stacks.names import ACCESS, DATA, key_logical_id, role_logical_id
 
 from .conftest import SECURITY_PROJECTS, read_json
 from .iam_support import Arns, resolve, role_policies, simulate, substitute_caller
@@ -270,7 +270,8 @@ def decisions() -> dict[Case, dict[str, Any]]:
         build = PROJECTS[project].build / env
         policies = role_policies(read_json(build / template_file(ACCESS)), spec, arns)
         data = read_json(build / template_file(DATA))["Resources"]
-        key_policy = resolve(data[KEY_ID]["Properties"]["KeyPolicy"], spec, arns) if KEY_ID in data else None
+        key_id = key_logical_id(spec.env.global_table)  # GlobalTableKey for a global table
+        key_policy = resolve(data[key_id]["Properties"]["KeyPolicy"], spec, arns) if key_id in data else None
         for case in _cases_for(project, env):
             policy = policies[role_logical_id(case.role)]
             if case.role == "per_user":

@@ -245,7 +245,7 @@ def test_new_global_environment_deploys_its_key_then_the_key_stacks_then_the_who
     lines: list[str] = []
     home = stubs[HOME]
     _missing(home, data.name)  # no stack yet
-    _expect_deploy(home, data, deployed=None, protected=("Table", "TableKey"), outputs={"KeyArn": PRIMARY})
+    _expect_deploy(home, data, deployed=None, protected=("Table", "GlobalTableKey"), outputs={"KeyArn": PRIMARY})
     for region in (EU, AP):
         _expect_deploy(
             stubs[region],
@@ -255,7 +255,7 @@ def test_new_global_environment_deploys_its_key_then_the_key_stacks_then_the_who
             outputs={"KeyArn": PRIMARY.replace(HOME, region)},
             parameters=[{"ParameterKey": "PrimaryKeyArn", "ParameterValue": PRIMARY}],
         )
-    _expect_deploy(home, data, deployed=steps[0], protected=("Table", "TableKey"), outputs={"KeyArn": PRIMARY})
+    _expect_deploy(home, data, deployed=steps[0], protected=("Table", "GlobalTableKey"), outputs={"KeyArn": PRIMARY})
     _expect_deploy(home, access, deployed=None)
     for stub in stubs.values():
         stub.activate()
@@ -276,9 +276,9 @@ def test_new_global_environment_deploys_its_key_then_the_key_stacks_then_the_who
         (HOME, "conversations-global-access", "CREATE"),
     ]
     bodies = [json.loads(p["TemplateBody"]) for _, op, p in recorder.calls if op == "CreateChangeSet"]
-    data_bodies = [b for b in bodies if "TableKey" in b["Resources"]]
+    data_bodies = [b for b in bodies if "GlobalTableKey" in b["Resources"]]
     # The key alone (and its outputs), then the committed template: every replica at the table's creation.
-    assert sorted(data_bodies[0]["Resources"]) == ["TableKey", "TableKeyAlias"]
+    assert sorted(data_bodies[0]["Resources"]) == ["GlobalTableKey", "TableKeyAlias"]
     assert sorted(data_bodies[0]["Outputs"]) == ["KeyArn", "KeyId"]
     assert data_bodies[0]["Parameters"] == data.template_dict["Parameters"]
     assert data_bodies[1] == data.template_dict, "the last step is the committed template"
@@ -300,9 +300,9 @@ def test_a_new_strong_table_with_replica_keys_is_created_whole_after_them() -> N
     spec = fixture_spec("strong")
     data = _stacks(spec, fixture_build() / "strong")["data"].template_dict
     with_key = copy.deepcopy(data)
-    with_key["Resources"]["TableKey"] = {"Type": "AWS::KMS::Key", "Properties": {"MultiRegion": True}}
+    with_key["Resources"]["GlobalTableKey"] = {"Type": "AWS::KMS::Key", "Properties": {"MultiRegion": True}}
     steps = replica_steps(with_key, [], deferred={"eu-central-1"}, new_stack=True)
-    assert [sorted(s["Resources"]) for s in steps] == [["TableKey"], sorted(with_key["Resources"])]
+    assert [sorted(s["Resources"]) for s in steps] == [["GlobalTableKey"], sorted(with_key["Resources"])]
     assert steps[-1] == with_key
     with pytest.raises(Refused, match="STRONG"):
         replica_steps(with_key, [], deferred={"eu-central-1"})  # a stack that exists: would need staging
@@ -331,7 +331,7 @@ def test_a_live_table_missing_one_replica_gets_it_in_one_update_after_its_key_st
     for region in (EU, AP):
         key = stacks[f"key-{region}"]
         _expect_deploy(stubs[region], key, deployed=key.template_dict, protected=("ReplicaKey",))
-    _expect_deploy(home, data, deployed=deployed, protected=("Table", "TableKey"))
+    _expect_deploy(home, data, deployed=deployed, protected=("Table", "GlobalTableKey"))
     for stub in stubs.values():
         stub.activate()
     lines: list[str] = []
@@ -379,7 +379,7 @@ def test_key_stacks_without_a_key_arn_output_fail_clearly() -> None:
     cf = _client("cloudformation")
     with Stubber(cf) as stub:
         _missing(stub, data.name)
-        _expect_deploy(stub, data, deployed=None, protected=("Table", "TableKey"), outputs={})
+        _expect_deploy(stub, data, deployed=None, protected=("Table", "GlobalTableKey"), outputs={})
         with pytest.raises(AwsFailure, match="no KeyArn output: cannot give conversations-global-key-eu-west-1"):
             Deployer(spec, cf, out=lambda _: None, sleep=lambda _: None).deploy_global(
                 data, [stacks[f"key-{EU}"]], lambda r: pytest.fail("no key stack without the primary key")
@@ -490,7 +490,9 @@ def test_import_refuses_a_table_that_refers_to_its_own_key() -> None:
     cf = _client("cloudformation")
     with Stubber(cf) as stub:
         _missing(stub, stacks["data"].name)
-        with pytest.raises(Refused, match="the table refers to TableKey, which an IMPORT change set cannot create"):
+        with pytest.raises(
+            Refused, match="the table refers to GlobalTableKey, which an IMPORT change set cannot create"
+        ):
             Deployer(spec, cf).import_table(stacks["data"], None)
         stub.assert_no_pending_responses()
 

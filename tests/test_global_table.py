@@ -67,15 +67,22 @@ def test_each_replica_keeps_protection_and_takes_its_overrides() -> None:
 
 def test_each_replica_is_encrypted_with_its_own_regions_key() -> None:
     replicas = _replicas("global")
-    assert replicas["us-east-1"]["SSESpecification"] == {"KMSMasterKeyId": {"Fn::GetAtt": ["TableKey", "Arn"]}}
+    # The multi-Region key has its own logical ID: a single-Region TableKey cannot become one (G020).
+    assert replicas["us-east-1"]["SSESpecification"] == {"KMSMasterKeyId": {"Fn::GetAtt": ["GlobalTableKey", "Arn"]}}
     for region in REPLICAS[1:]:
         assert replicas[region]["SSESpecification"] == {
-            "KMSMasterKeyId": {"Fn::Sub": f"arn:${{AWS::Partition}}:kms:{region}:${{AWS::AccountId}}:key/${{TableKey}}"}
+            "KMSMasterKeyId": {
+                "Fn::Sub": f"arn:${{AWS::Partition}}:kms:{region}:${{AWS::AccountId}}:key/${{GlobalTableKey}}"
+            }
         }
-    key = _template("global")["Resources"]["TableKey"]["Properties"]
+    key = _template("global")["Resources"]["GlobalTableKey"]["Properties"]
     assert key["MultiRegion"] is True
-    assert "TableKeyId" not in _template("global")["Resources"]
-    assert _template("global")["Outputs"]["KeyId"]["Value"] == {"Ref": "TableKey"}
+    assert not {"TableKey", "TableKeyId"} & set(_template("global")["Resources"])
+    assert _template("global")["Outputs"]["KeyId"]["Value"] == {"Ref": "GlobalTableKey"}
+    assert _template("global")["Outputs"]["KeyArn"]["Value"] == {"Fn::GetAtt": ["GlobalTableKey", "Arn"]}
+    assert _template("global")["Resources"]["TableKeyAlias"]["Properties"]["TargetKeyId"] == {"Ref": "GlobalTableKey"}
+    # A single-Region environment keeps TableKey.
+    assert "TableKey" in _template("prod")["Resources"] and "GlobalTableKey" not in _template("prod")["Resources"]
 
 
 def test_each_replica_policy_names_its_own_regions_table() -> None:
@@ -102,7 +109,7 @@ def test_replica_key_stack_per_other_region_with_the_same_key_policy(region: str
     assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
     assert key["Properties"]["PrimaryKeyArn"] == {"Ref": "PrimaryKeyArn"}
     assert key["Properties"]["PendingWindowInDays"] == 30
-    primary = _template("global")["Resources"]["TableKey"]["Properties"]["KeyPolicy"]
+    primary = _template("global")["Resources"]["GlobalTableKey"]["Properties"]["KeyPolicy"]
     replica = key["Properties"]["KeyPolicy"]
     # The same statements, for this Region's DynamoDB endpoint.
     expected = yaml.safe_load(yaml.safe_dump(primary).replace("dynamodb.us-east-1.", f"dynamodb.{region}."))
@@ -283,7 +290,7 @@ def test_lowering_warm_throughput_is_refused_by_the_plan() -> None:
 def test_key_administrators_may_replicate_the_multi_region_key_and_nobody_else() -> None:
     spec = fixture_spec("global")
     arns = Arns.for_spec(spec)
-    policy = resolve(_template("global")["Resources"]["TableKey"]["Properties"]["KeyPolicy"], spec, arns)
+    policy = resolve(_template("global")["Resources"]["GlobalTableKey"]["Properties"]["KeyPolicy"], spec, arns)
     admin, deployer_admin = spec.env.key_admins
     cases = [
         (admin, "kms:ReplicateKey"),

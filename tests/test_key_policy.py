@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from templates_src.stacks.artifacts import template_file
-from templates_src.stacks.names import DATA, KEY_ID
+from templates_src.stacks.names import DATA, key_logical_id
 
 from .conftest import SECURITY_PROJECTS, read_json
 from .iam_support import Arns, resolve, simulate
@@ -57,7 +57,7 @@ def test_key_policy_separates_duties(project: str, env: str) -> None:
     spec = SECURITY_PROJECTS[project].spec(env)
     arns = Arns.for_spec(spec)
     data = read_json(SECURITY_PROJECTS[project].build / env / template_file(DATA))["Resources"]
-    key_policy = resolve(data[KEY_ID]["Properties"]["KeyPolicy"], spec, arns)
+    key_policy = resolve(data[key_logical_id(spec.env.global_table)]["Properties"]["KeyPolicy"], spec, arns)
     principals = {
         "kms-star": (f"arn:aws:iam::{arns.account}:role/account-administrator", KMS_STAR),
         "key-admin": (spec.env.key_admins[0], NOTHING),

@@ -24,6 +24,7 @@ from templates_src.cli import main as cli_main
 from templates_src.deploy.deployer import Deployer, deploy_stacks, protection_policy
 from templates_src.deploy.release import (
     TableValues,
+    on_deployed_key,
     policy_allowing_table_removal,
     references,
     referrers,
@@ -502,6 +503,14 @@ def test_import_into_the_released_stack_adds_the_global_tables_home_replica_and_
     (params,) = [p for _, op, p in recorder.calls if op == "CreateChangeSet"]
     body = json.loads(params["TemplateBody"])
     table = data.template_dict["Resources"]["Table"]
+    # The live table is on the stack's single-Region TableKey: imported on it (GlobalTableKey comes next).
+    assert table["Properties"]["Replicas"][0]["SSESpecification"]["KMSMasterKeyId"] == {
+        "Fn::GetAtt": ["GlobalTableKey", "Arn"]
+    }
+    table = on_deployed_key(table, live)
+    assert table["Properties"]["Replicas"][0]["SSESpecification"]["KMSMasterKeyId"] == {
+        "Fn::GetAtt": ["TableKey", "Arn"]
+    }
     assert body == with_table(live, table), "the deployed template plus the table, nothing else changed"
     assert {k: v for k, v in body["Resources"].items() if k != "Table"} == live["Resources"]
     assert body["Outputs"] == live["Outputs"]
@@ -524,7 +533,7 @@ def test_import_into_a_stack_that_lacks_what_the_table_refers_to_is_refused(tmp_
     with Stubber(cf) as cfs:
         cfs.add_response("describe_stacks", _described(stacks["data"].name, "UPDATE_COMPLETE"))
         cfs.add_response("get_template", {"TemplateBody": json.dumps(live)})
-        with pytest.raises(Refused, match="the table refers to TableKey, which the deployed stack does not hold"):
+        with pytest.raises(Refused, match="the table refers to GlobalTableKey, which the deployed stack does not hold"):
             Deployer(spec, cf).import_table(stacks["data"], None)
         cfs.assert_no_pending_responses()
 

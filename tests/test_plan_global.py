@@ -464,8 +464,11 @@ def test_g011_names_the_release_import_and_replica_deploys_in_order() -> None:
         "set global_table: true with no replicas yet",
         "`deploy --env <env> --import`",
         "`deploy --env <env>` once per added replica",
-        "customer managed key cannot follow it yet",
-        "(G020)",
+        "With a customer managed key",
+        "GlobalTableKey",
+        "`deploy --env <env> --allow G001,G005`",
+        "Retained and enabled, still decrypting old backups",
+        "until it reports the re-encryption done",
     ]
     positions = [hit.way_forward.find(step) for step in steps]
     assert -1 not in positions and positions == sorted(positions), hit.way_forward

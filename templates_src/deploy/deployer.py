@@ -37,6 +37,7 @@ from ..stacks.grants import configured_roles
 from ..stacks.names import (
     ACCESS,
     DATA,
+    GLOBAL_KEY_ID,
     KEY_ARN_EXPORT,
     KEY_ID,
     PRIMARY_KEY_PARAMETER,
@@ -51,6 +52,7 @@ from .live import differences, not_reconcilable, read_existing, template_facts
 from .release import (
     TableValues,
     exports_taking_new_values,
+    on_deployed_key,
     policy_allowing_removal,
     policy_allowing_table_removal,
     referrers,
@@ -535,6 +537,14 @@ class Deployer:
         table = template["Resources"][TABLE_ID]
         name = table["Properties"]["TableName"]
         live_template = self._released_stack(stack, described, name)
+        on_table_key = on_deployed_key(table, live_template)
+        moves_key = on_table_key is not table
+        if moves_key:
+            table = on_table_key
+            self.out(
+                f"{stack.name}: the table is imported on the stack's {KEY_ID} (its key now); the next deploy moves "
+                f"it to the global table's multi-Region {GLOBAL_KEY_ID} and lets {KEY_ID} go (Retained)"
+            )
         known = set(live_template.get("Resources", {})) | set(live_template.get("Parameters", {}))
         self._refuse_dangling_references(stack.name, table, known, existing=bool(live_template))
         for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
@@ -597,7 +607,14 @@ class Deployer:
             raise AwsFailure(f"{stack.name}: import ended {final}; the table itself is unchanged (Retain)")
         env = self.spec.env_name
         replicas = table_regions(stack.template_dict)[1:]
-        if replicas:
+        if moves_key:
+            then = (
+                f"python -m templates_src deploy --env {env} --allow G001,G005 (it moves the table to "
+                f"{GLOBAL_KEY_ID}, lets {KEY_ID} go, Retained: keep it enabled until DynamoDB reports the "
+                "re-encryption done"
+                + (f", then adds the replicas {', '.join(replicas)}, one per update)" if replicas else ")")
+            )
+        elif replicas:
             then = f"make deploy ENV={env} (it adds the replicas {', '.join(replicas)}, one per update)"
         elif live_template and global_table(stack.template_dict) is not None:
             then = (

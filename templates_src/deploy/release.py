@@ -20,13 +20,14 @@ These functions are pure (unit-tested directly); deployer.py makes the calls.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Refused
-from ..stacks.names import TABLE_ID
+from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, TABLE_ID
 
 # ${Name} or ${Name.Attribute} in a Fn::Sub string (never ${AWS::...}, never ${!literal}).
 SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
@@ -266,3 +267,20 @@ def with_output_values(template: dict[str, Any], values: dict[str, str]) -> dict
     for name, value in values.items():
         out["Outputs"][name]["Value"] = value
     return out
+
+
+def on_deployed_key(table: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    """The table to import, on the key the released stack holds: GlobalTableKey -> TableKey.
+
+    A table under a customer managed key is encrypted with the stack's single-Region TableKey;
+    the committed global table names its multi-Region GlobalTableKey, which the released stack
+    does not hold and an import cannot create. So the import takes the table as it is, on
+    TableKey; the next deploy moves it to GlobalTableKey (G005) and lets TableKey go (G001).
+    Unchanged when the stack already holds GlobalTableKey or holds no TableKey.
+    """
+    resources = live.get("Resources", {})
+    if GLOBAL_KEY_ID in resources or KEY_ID not in resources or GLOBAL_KEY_ID not in set(references(table)):
+        return table
+    text = json.dumps(table).replace(f'"{GLOBAL_KEY_ID}"', f'"{KEY_ID}"').replace("${" + GLOBAL_KEY_ID, "${" + KEY_ID)
+    moved: dict[str, Any] = json.loads(text)
+    return moved
