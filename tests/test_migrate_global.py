@@ -20,11 +20,13 @@ import pytest
 import yaml
 from botocore.stub import ANY, Stubber
 
+from templates_src.change.plan import plan_stack, refuse_if_blocked, render_text
 from templates_src.cli import main as cli_main
 from templates_src.deploy.deployer import Deployer, deploy_stacks, protection_policy
 from templates_src.deploy.release import (
     TableValues,
     on_deployed_key,
+    policy_allowing_removal,
     policy_allowing_table_removal,
     references,
     referrers,
@@ -32,7 +34,7 @@ from templates_src.deploy.release import (
     released_values,
     with_table,
 )
-from templates_src.deploy.replicas import replica_steps, table_regions
+from templates_src.deploy.replicas import replica_steps, restricted, table_regions
 from templates_src.errors import AwsFailure, BadInput, ExitCode, Refused
 from templates_src.spec.loader import Spec, load_spec
 from templates_src.stacks.artifacts import StackFiles, write_tree
@@ -45,6 +47,7 @@ from .test_deploy_global import (
     EU,
     HOME,
     LATER,
+    PRIMARY,
     Recorder,
     _client,
     _described,
@@ -668,3 +671,227 @@ def test_release_then_import_then_deploy_adds_the_replicas_one_per_update(tmp_pa
 
 def _bodies(recorder: Recorder) -> list[str]:
     return [p["TemplateBody"] for _, op, p in recorder.calls if op == "CreateChangeSet"]
+
+
+# -- a customer managed key: the move to the global table's own multi-Region key ---------------------
+
+
+def _prod_like(tmp_path: Path, variant: str, **changes: Any) -> tuple[Spec, dict[str, StackFiles]]:
+    """The prod fixture (customer managed key, protected) as environment `prod`, changed and synthesised apart."""
+    env = {**yaml.safe_load((FIXTURE_ENVIRONMENTS / "prod.yaml").read_text()), **changes}
+    root = tmp_path / variant
+    env_path = root / "environments" / "prod.yaml"
+    env_path.parent.mkdir(parents=True)
+    env_path.write_text(yaml.safe_dump(env, sort_keys=False))
+    build = root / "build"
+    write_tree(build, render_all([Target(env_path, "prod")], FIXTURE_DESIGNS, with_taskcat=False).tree, True)
+    spec = load_spec(env_path, FIXTURE_DESIGNS)
+    return spec, _stacks(spec, build / "prod")
+
+
+def _imported_template(table_template: Template, global_template: Template, values: TableValues) -> Template:
+    """What `deploy --import` leaves deployed: the released template plus the home replica, on TableKey."""
+    live = released(table_template, values)
+    return with_table(live, on_deployed_key(restricted(global_template, {HOME})["Resources"]["Table"], live))
+
+
+GLOBAL_PROD = {
+    "global_table": True,
+    "multi_region_consistency": "EVENTUAL",
+    "replicas": [{"region": EU}, {"region": AP}],
+}
+
+
+def test_after_the_import_the_plan_shows_the_key_move_as_exactly_g001_and_g005(tmp_path: Path) -> None:
+    """prod's data template after its import as a GlobalTable -> the committed global template."""
+    prod = read_json(fixture_build() / "prod" / "data.template.json")
+    spec, stacks = _prod_like(tmp_path, "global", **GLOBAL_PROD)
+    committed = stacks["data"].template_dict
+    assert (
+        "TableKey" not in committed["Resources"]
+        and committed["Resources"]["GlobalTableKey"]["Properties"]["MultiRegion"]
+    )
+    imported = _imported_template(prod, committed, _values(spec.table_name, "333333333333"))
+    assert imported["Resources"]["TableKey"] == prod["Resources"]["TableKey"], "the live single-Region key, as is"
+    for target in (committed, replica_steps(committed, [HOME], deferred={EU, AP})[0]):
+        plan = plan_stack("prod-data (deployed -> build)", imported, target)
+        blocking = sorted((f.rule_id, f.where, f.path) for f in plan.findings if f.is_error)
+        assert blocking == [
+            ("G001", "TableKey", "(resource)"),
+            ("G005", "Table", f"Replicas[{HOME}].SSESpecification.KMSMasterKeyId"),
+        ], render_text([plan], frozenset())
+        assert not [f for f in plan.findings if f.rule_id in ("G011", "G012", "G020")]
+        assert {(c.logical_id, c.action) for c in plan.changes} >= {
+            ("GlobalTableKey", "Add"),
+            ("TableKey", "Remove"),
+            ("Table", "Modify"),
+        }
+        assert refuse_if_blocked([plan], frozenset({"G001", "G005"}), "x: ") is None
+    # Turning the single-Region key itself multi-Region in place is still G020.
+    in_place = copy.deepcopy(imported)
+    in_place["Resources"]["TableKey"]["Properties"]["MultiRegion"] = True
+    assert [f.rule_id for f in plan_stack("x", imported, in_place).findings] == ["G020"]
+
+
+def _pinned_outputs(name: str, status: str, key_arn: str) -> dict[str, Any]:
+    described = _described(name, status)
+    described["Stacks"][0]["Outputs"] = [
+        {"OutputKey": "KeyArn", "OutputValue": key_arn, "ExportName": f"{name}-KeyArn"},
+        {"OutputKey": "TableName", "OutputValue": "conversations-mig", "ExportName": f"{name}-TableName"},
+    ]
+    return described
+
+
+def _expect_key_move(cfs: Stubber, data: StackFiles, deployed: Template, old_key: str) -> None:
+    """deploy's first data step with KeyArn kept: GlobalTableKey added, the table moved, TableKey let go."""
+    cfs.add_response("describe_stacks", _described(data.name, "IMPORT_COMPLETE"), {"StackName": data.name})
+    cfs.add_response("get_template", {"TemplateBody": json.dumps(deployed)})
+    cfs.add_response("create_change_set", {"Id": "cs-move"})
+    changes = [
+        _change("Add", "GlobalTableKey", "AWS::KMS::Key"),
+        _change("Modify", "Table", "AWS::DynamoDB::GlobalTable", "False"),
+        _change("Modify", "TableKeyAlias", "AWS::KMS::Alias", "False"),
+        _change("Remove", "TableKey", "AWS::KMS::Key"),
+    ]
+    cfs.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": changes})
+    own = protection_policy(("Table", "TableKey"))
+    cfs.add_response("get_stack_policy", {"StackPolicyBody": json.dumps(own)}, {"StackName": data.name})
+    during = json.dumps(policy_allowing_removal(own, "TableKey", "deploy"))
+    cfs.add_response("set_stack_policy", {}, {"StackName": data.name, "StackPolicyBody": during})
+    cfs.add_response("execute_change_set", {}, {"StackName": data.name, "ChangeSetName": "cs-move"})
+    event = {
+        "StackId": "x",
+        "EventId": "move-1",
+        "StackName": data.name,
+        "LogicalResourceId": "TableKey",
+        "Timestamp": LATER,
+        "ResourceStatus": "DELETE_SKIPPED",
+    }
+    cfs.add_response("describe_stack_events", {"StackEvents": [event]})
+    cfs.add_response("describe_stacks", _described(data.name, "UPDATE_COMPLETE"))
+    cfs.add_response("set_stack_policy", {}, {"StackName": data.name, "StackPolicyBody": json.dumps(own)})
+    protected = json.dumps(protection_policy(("Table", "GlobalTableKey")))
+    cfs.add_response("set_stack_policy", {}, {"StackName": data.name, "StackPolicyBody": protected})
+    cfs.add_response("update_termination_protection", {"StackId": "x"})
+    cfs.add_response("describe_stacks", _pinned_outputs(data.name, "UPDATE_COMPLETE", old_key))
+
+
+def test_release_then_import_then_deploy_moves_a_customer_managed_key_table_to_its_global_key(
+    tmp_path: Path,
+) -> None:
+    """The global fixture (customer managed key, protected) from a live single-Region table: no table or key
+    created in place of one, TableKey Retained, the access stack off KeyArn before KeyArn changes."""
+    table_spec, table_stacks = _environment(tmp_path, "table", global_table=False)
+    start_spec, start_stacks = _environment(tmp_path, "start", replicas=[])
+    spec, stacks = _environment(tmp_path, "global")  # replicas eu-west-1, ap-southeast-2
+    data, access = stacks["data"], stacks["access"]
+    assert spec.env.encryption == "customer_managed" and spec.env.protected
+    values = _values(table_spec.table_name)
+    old_key = f"arn:aws:kms:{HOME}:{ACCOUNT}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    recorder = Recorder()
+    cf, ddb, kms = recorder.watch(_client("cloudformation")), recorder.watch(_client("dynamodb")), _client("kms")
+    regional_cf = {r: recorder.watch(_client("cloudformation", r)) for r in (EU, AP)}
+    lines: list[str] = []
+    stubs = [Stubber(c) for c in (cf, ddb, kms, *regional_cf.values())]
+    cfs, ddbs, kmss = stubs[:3]
+    for stub in stubs:
+        stub.activate()
+
+    # 1. deploy --env mig --release-table, under the protected stack's policy
+    deployed = table_stacks["data"].template_dict
+    _expect_release_start(cfs, ddbs, table_stacks["data"], deployed, values, protection_policy())
+    _expect_release_rest(cfs, ddbs, table_stacks["data"], values, protection_policy())
+    Deployer(table_spec, cf, out=lines.append, sleep=lambda _: None, dynamodb=ddb).release_table(table_stacks["data"])
+    cfs.assert_no_pending_responses()
+    live = json.loads(_bodies(recorder)[-1])
+    assert "Table" not in live["Resources"] and "TableKey" in live["Resources"]
+
+    # 2. global_table: true, no replicas; make synth; deploy --env mig --import: the table on TableKey
+    _expect_import(cfs, ddbs, kmss, start_spec, start_stacks["data"], live, key_manager="CUSTOMER")
+    Deployer(start_spec, cf, out=lines.append, sleep=lambda _: None, dynamodb=ddb).import_table(
+        start_stacks["data"], kms
+    )
+    cfs.assert_no_pending_responses()
+    imported = json.loads(_bodies(recorder)[-1])
+    assert imported["Resources"]["Table"]["Properties"]["Replicas"][0]["SSESpecification"] == {
+        "KMSMasterKeyId": {"Fn::GetAtt": ["TableKey", "Arn"]}
+    }
+    assert "GlobalTableKey" not in imported["Resources"]
+
+    # 3. replicas listed; make synth; deploy --env mig --allow G001,G005
+    steps = replica_steps(data.template_dict, [HOME], deferred={EU, AP})
+    cfs.add_response("describe_stacks", _pinned_outputs(data.name, "IMPORT_COMPLETE", old_key))
+    cfs.add_response("get_template", {"TemplateBody": json.dumps(imported)})
+    cfs.add_response(
+        "list_imports", {"Imports": [access.name]}, {"ExportName": f"{data.name}-KeyArn"}
+    )  # KeyArn changes: the access stack imports it
+    _expect_key_move(cfs, data, imported, old_key)
+    kept = copy.deepcopy(steps[0])
+    kept["Outputs"]["KeyArn"]["Value"] = old_key
+    _expect_deploy(cfs, access, deployed=table_stacks["access"].template_dict)
+    _expect_deploy(
+        cfs, data, deployed=kept, protected=("Table", "GlobalTableKey"), outputs={"KeyArn": PRIMARY, "KeyId": "mrk"}
+    )
+    for region in (EU, AP):
+        _expect_deploy(
+            stubs[3 if region == EU else 4],
+            stacks[f"key-{region}"],
+            deployed=None,
+            protected=("ReplicaKey",),
+            parameters=[{"ParameterKey": "PrimaryKeyArn", "ParameterValue": PRIMARY}],
+        )
+    _expect_deploy(cfs, data, deployed=steps[0], protected=("Table", "GlobalTableKey"), outputs={"KeyArn": PRIMARY})
+    _expect_deploy(cfs, data, deployed=steps[1], protected=("Table", "GlobalTableKey"), outputs={"KeyArn": PRIMARY})
+    allowed = frozenset({"G001", "G005"})
+
+    def regional(region: str) -> Deployer:
+        return Deployer(spec, regional_cf[region], out=lines.append, sleep=lambda _: None, allowed=allowed)
+
+    deploy_stacks(
+        Deployer(spec, cf, out=lines.append, sleep=lambda _: None, dynamodb=ddb, allowed=allowed),
+        list(stacks.values()),
+        regional,
+    )
+    for stub in stubs:
+        stub.assert_no_pending_responses()
+        stub.deactivate()
+
+    assert [(name, kind) for _, name, kind in recorder.change_sets()] == [
+        (data.name, "UPDATE"),  # release
+        (data.name, "IMPORT"),
+        (data.name, "UPDATE"),  # GlobalTableKey added, the table moved to it, TableKey let go; KeyArn kept
+        (access.name, "UPDATE"),  # the access stack: the key by KeyId, no longer importing KeyArn
+        (data.name, "UPDATE"),  # KeyArn takes GlobalTableKey's ARN
+        (f"{spec.stack_prefix}-key-{EU}", "CREATE"),
+        (f"{spec.stack_prefix}-key-{AP}", "CREATE"),
+        (data.name, "UPDATE"),  # + eu-west-1
+        (data.name, "UPDATE"),  # + ap-southeast-2
+    ]
+    bodies = [json.loads(b) for b in _bodies(recorder)]
+    move, access_body, unkept = bodies[2], bodies[3], bodies[4]
+    assert move == kept, "the committed template, home replica only, KeyArn at its deployed value"
+    assert move["Resources"]["GlobalTableKey"]["Properties"]["MultiRegion"] is True
+    assert "TableKey" not in move["Resources"]
+    assert move["Resources"]["Table"]["Properties"]["Replicas"][0]["SSESpecification"] == {
+        "KMSMasterKeyId": {"Fn::GetAtt": ["GlobalTableKey", "Arn"]}
+    }
+    assert move["Resources"]["TableKeyAlias"]["Properties"]["TargetKeyId"] == {"Ref": "GlobalTableKey"}
+    assert "KeyArn" not in json.dumps(access_body) and f"{data.name}-KeyId" in json.dumps(access_body)
+    assert unkept == steps[0] and unkept["Outputs"]["KeyArn"]["Value"] == {"Fn::GetAtt": ["GlobalTableKey", "Arn"]}
+    assert [table_regions(b) for b in bodies[7:]] == [[HOME, EU], [HOME, EU, AP]]
+    assert bodies[-1] == data.template_dict, "the last step is the committed template"
+    # The stack policy let TableKey go for the move only; the stack's own came back, then Table + GlobalTableKey.
+    policies = [json.loads(p["StackPolicyBody"]) for _, op, p in recorder.calls if op == "SetStackPolicy"]
+    move_policies = policies[2:5]  # after the release's two
+    assert move_policies[0] == policy_allowing_removal(protection_policy(("Table", "TableKey")), "TableKey", "deploy")
+    assert move_policies[1:] == [
+        protection_policy(("Table", "TableKey")),
+        protection_policy(("Table", "GlobalTableKey")),
+    ]
+    ops = {op for _, op, _ in recorder.calls}
+    assert not ops & {"CreateTable", "DeleteTable", "DeleteStack", "ScheduleKeyDeletion"}
+    text = "\n".join(lines)
+    assert "imported on the stack's TableKey" in text
+    assert "--allow G001,G005" in text
+    assert "KeyArn export(s) change value and another stack imports them" in text
+    assert f"{data.name}: TableKey left the stack and stays in the account (DeletionPolicy Retain)" in text
