@@ -25,6 +25,7 @@ from templates_src.cli import main as cli_main
 from templates_src.deploy.deployer import Deployer, deploy_stacks, protection_policy
 from templates_src.deploy.release import (
     TableValues,
+    exports_taking_new_values,
     on_deployed_key,
     policy_allowing_removal,
     policy_allowing_table_removal,
@@ -32,6 +33,7 @@ from templates_src.deploy.release import (
     referrers,
     released,
     released_values,
+    with_output_values,
     with_table,
 )
 from templates_src.deploy.replicas import replica_steps, restricted, table_regions
@@ -895,3 +897,19 @@ def test_release_then_import_then_deploy_moves_a_customer_managed_key_table_to_i
     assert "--allow G001,G005" in text
     assert "KeyArn export(s) change value and another stack imports them" in text
     assert f"{data.name}: TableKey left the stack and stays in the account (DeletionPolicy Retain)" in text
+
+
+def test_only_an_export_naming_a_resource_the_stack_lacks_is_kept_at_its_deployed_value(tmp_path: Path) -> None:
+    prod = read_json(fixture_build() / "prod" / "data.template.json")
+    _, stacks = _prod_like(tmp_path, "global", **GLOBAL_PROD)
+    committed = stacks["data"].template_dict
+    imported = _imported_template(prod, committed, _values("conversations-prod", "333333333333"))
+    # TableName/TableArn go back from literals to Ref/GetAtt of the same table: same values, not kept.
+    assert exports_taking_new_values(imported, committed) == ["KeyArn"]
+    assert exports_taking_new_values(committed, committed) == []
+    kept = with_output_values(committed, {"KeyArn": "arn:old"})
+    assert kept["Outputs"]["KeyArn"]["Value"] == "arn:old" and committed["Outputs"]["KeyArn"]["Value"] != "arn:old"
+    # An import into a stack that already holds GlobalTableKey (or no TableKey) keeps the table as built.
+    table = committed["Resources"]["Table"]
+    assert on_deployed_key(table, committed) is table
+    assert on_deployed_key(table, {"Resources": {}}) is table
