@@ -155,6 +155,9 @@ def test_keys_and_attribute_definitions_come_from_the_design(env: str) -> None:
     assert [g["IndexName"] for g in props.get("GlobalSecondaryIndexes", [])] == [
         g.name for g in design.global_secondary_indexes
     ]
+    if spec_for(env).env.multi_region_consistency == "STRONG":
+        assert "TimeToLiveSpecification" not in props  # MRSC supports no TTL (N613)
+        return
     ttl_on = spec_for(env).env.ttl_days is not None
     assert props["TimeToLiveSpecification"] == {"AttributeName": design.ttl_attribute, "Enabled": ttl_on}
 

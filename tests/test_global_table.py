@@ -217,6 +217,12 @@ BAD_REPLICAS = {
         "S",
     ),
     "no global_table": (lambda e: e.pop("global_table"), "replicas", "N601"),
+    "replica in another partition": (
+        lambda e: e["replicas"].append({"region": "cn-north-1"}),
+        "replicas[2].region",
+        "N614",
+    ),
+    "test regions on a global table": (lambda e: e.update(test_regions=["us-west-2"]), "test_regions", "N615"),
 }
 
 
@@ -287,15 +293,19 @@ def test_lowering_warm_throughput_is_refused_by_the_plan() -> None:
     assert [f.rule_id for f in plan_stack("dev-data", old, new).findings] == ["G019"]
 
 
-def test_key_administrators_may_replicate_the_multi_region_key_and_nobody_else() -> None:
+def test_key_administrators_may_replicate_the_key_into_replica_regions_only() -> None:
     spec = fixture_spec("global")
     arns = Arns.for_spec(spec)
     policy = resolve(_template("global")["Resources"]["GlobalTableKey"]["Properties"]["KeyPolicy"], spec, arns)
     admin, deployer_admin = spec.env.key_admins
+    other = f"arn:aws:iam::{arns.account}:role/platform-ops"
     cases = [
-        (admin, "kms:ReplicateKey"),
-        (deployer_admin, "kms:ReplicateKey"),
-        (f"arn:aws:iam::{arns.account}:role/platform-ops", "kms:ReplicateKey"),
+        (admin, "kms:ReplicateKey", {"kms:ReplicaRegion": "eu-west-1"}),
+        (deployer_admin, "kms:ReplicateKey", {"kms:ReplicaRegion": "ap-southeast-2"}),
+        (admin, "kms:ReplicateKey", {"kms:ReplicaRegion": "us-west-2"}),  # not a replica Region
+        (other, "kms:ReplicateKey", {"kms:ReplicaRegion": "eu-west-1"}),  # not an administrator
+        (admin, "kms:UpdatePrimaryRegion", {"kms:PrimaryRegion": "eu-west-1"}),
+        (admin, "kms:UpdatePrimaryRegion", {"kms:PrimaryRegion": "sa-east-1"}),
     ]
     requests = [
         {
@@ -304,12 +314,24 @@ def test_key_administrators_may_replicate_the_multi_region_key_and_nobody_else()
             "action": action,
             "resource": arns.key,
             "accountId": arns.account,
-            "context": {},
+            "context": context,
             "resourcePolicy": policy,
         }
-        for principal, action in cases
+        for principal, action, context in cases
     ]
-    assert [r["decision"] for r in simulate(requests)] == ["Allowed", "Allowed", "ImplicitlyDenied"]
-    # A single-Region key's administrators get no such right.
+    decisions = [r["decision"] for r in simulate(requests)]
+    assert decisions == ["Allowed", "Allowed", "ImplicitlyDenied", "ImplicitlyDenied", "Allowed", "ImplicitlyDenied"]
+    # A single-Region key's administrators, and the backup vault's key, get no such right.
     prod = _template("prod")["Resources"]["TableKey"]["Properties"]["KeyPolicy"]
-    assert "kms:ReplicateKey" not in json.dumps(prod)
+    vault = _template("global")["Resources"]["BackupVaultKey"]["Properties"]["KeyPolicy"]
+    assert "kms:ReplicateKey" not in json.dumps(prod) and "kms:ReplicateKey" not in json.dumps(vault)
+
+
+def test_the_deploy_role_may_create_the_replication_service_linked_role() -> None:
+    role = _template("global", "deploy-role")["Resources"]["DeployRole"]["Properties"]
+    (statement,) = [
+        s for s in role["Policies"][0]["PolicyDocument"]["Statement"] if s.get("Sid") == "ServiceLinkedRoles"
+    ]
+    assert "replication.dynamodb.amazonaws.com" in statement["Condition"]["StringEquals"]["iam:AWSServiceName"]
+    prod = _template("prod", "deploy-role")["Resources"]["DeployRole"]["Properties"]
+    assert "replication.dynamodb.amazonaws.com" not in json.dumps(prod)

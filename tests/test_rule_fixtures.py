@@ -423,6 +423,7 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         lambda t: env_case(t, lambda e: e["replicas"][0].update(region="eu-west-9"), base="global"),
         "replicas[0].region",
     ),
+    "N615": (lambda t: env_case(t, lambda e: e.update(test_regions=["us-west-2"]), base="global"), "test_regions"),
     "A001": (lambda t: build_case(t, lambda e: e.update(stack_prefix="a" * 60)), "stack_prefix"),
     "A002": (lambda t: _with_small_policy_limit(lambda: build_case(t, lambda e: None)), "access.roles.app"),
     "G001": (lambda t: guard_case(lambda x: _table(x).update(TableName="renamed")), "TableName"),

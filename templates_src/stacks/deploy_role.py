@@ -167,6 +167,12 @@ PASS_ROLE = "iam:PassRole"
 SERVICE_LINKED = "iam:CreateServiceLinkedRole"
 # Services that create their service-linked roles for our resources.
 LINKED_SERVICES = ("backup.amazonaws.com", "dynamodb.application-autoscaling.amazonaws.com")
+# A global table's replication runs as AWSServiceRoleForDynamoDBReplication, created with the first replica.
+REPLICATION_SERVICE = "replication.dynamodb.amazonaws.com"
+
+
+def linked_services(spec: Spec) -> list[str]:
+    return [*LINKED_SERVICES, *([REPLICATION_SERVICE] if spec.env.replicas else [])]
 
 
 def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocument:
@@ -266,7 +272,7 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
             "ServiceLinkedRoles",
             [SERVICE_LINKED] if SERVICE_LINKED in actions else [],
             ["*"],
-            {**via, "StringEquals": {"iam:AWSServiceName": list(LINKED_SERVICES)}},
+            {**via, "StringEquals": {"iam:AWSServiceName": linked_services(spec)}},
         ),
         Statement(
             Sid="NeverItself",

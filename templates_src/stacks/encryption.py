@@ -40,8 +40,8 @@ KEY_ADMIN_ACTIONS = (
 )
 # A global table's multi-Region key: an administrator (the deploying role)
 # replicates it into each replica Region (AWS::KMS::ReplicaKey calls
-# ReplicateKey on the primary) and may move the primary Region.
-MULTI_REGION_ADMIN_ACTIONS = ("kms:ReplicateKey", "kms:UpdatePrimaryRegion")
+# ReplicateKey on the primary) and may move the primary Region: see
+# _multi_region_statements for the Regions it may use.
 # What DynamoDB does with a table's key on the caller's behalf.
 KEY_USE_ACTIONS = (
     "kms:Decrypt",
@@ -95,9 +95,10 @@ def key_policy(
                 Sid="KeyAdministratorsManageNeverUse",
                 Effect=Allow,
                 Principal=Principal("AWS", admins),
-                Action=_actions(KEY_ADMIN_ACTIONS + (MULTI_REGION_ADMIN_ACTIONS if spec.env.global_table else ())),
+                Action=_actions(KEY_ADMIN_ACTIONS),
                 Resource=["*"],
             ),
+            *_multi_region_statements(spec, admins, service),
             # AWS requires the account to keep a way back in: without a statement
             # for the account, deleting the administrators' roles would leave the
             # key (and the table's data) unmanageable. Kept to reading and
@@ -136,6 +137,38 @@ def key_policy(
             ),
         ],
     )
+
+
+def _multi_region_statements(spec: Spec, admins: list[Any], service: str) -> list[Statement]:
+    """A global table's key: its administrators replicate it only into the replica Regions
+    (kms:ReplicaRegion) and move the primary only among them (kms:PrimaryRegion): where the data
+    may live is the environment's replicas: list, not any Region."""
+    if not spec.env.global_table or service != "dynamodb":
+        return []
+    regions = spec.env.replica_regions
+    out = [
+        Statement(
+            Sid="AdministratorsMovePrimaryOnlyAmongReplicaRegions",
+            Effect=Allow,
+            Principal=Principal("AWS", admins),
+            Action=_actions(("kms:UpdatePrimaryRegion",)),
+            Resource=["*"],
+            Condition=Condition(StringEquals({"kms:PrimaryRegion": regions})),
+        )
+    ]
+    if len(regions) > 1:
+        out.insert(
+            0,
+            Statement(
+                Sid="AdministratorsReplicateOnlyIntoReplicaRegions",
+                Effect=Allow,
+                Principal=Principal("AWS", admins),
+                Action=_actions(("kms:ReplicateKey",)),
+                Resource=["*"],
+                Condition=Condition(StringEquals({"kms:ReplicaRegion": regions[1:]})),
+            ),
+        )
+    return out
 
 
 def build_key(spec: Spec) -> tuple[kms.Key, kms.Alias]:

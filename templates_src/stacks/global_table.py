@@ -162,7 +162,8 @@ def build_global_table(spec: Spec, key: kms.Key | None) -> dynamodb.GlobalTable:
         "Replicas": replicas,
         **_write_settings(spec),
         **warm_throughput(spec),
-        **time_to_live(spec),
+        # STRONG supports no TTL (N613): not even a disabled specification, which the handler would apply.
+        **({} if env.multi_region_consistency == "STRONG" else time_to_live(spec)),
     }
     if env.witness_region is not None:
         props["GlobalTableWitnesses"] = [dynamodb.GlobalTableWitness(Region=env.witness_region)]

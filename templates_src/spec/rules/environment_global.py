@@ -93,9 +93,15 @@ STRONG_FEATURES = Rule(
 )
 KNOWN_REGION = Rule(
     "N614",
-    "Every Region named (region, replicas, witness_region, test_regions) is one AWS has",
+    "Every Region named (region, replicas, witness_region, test_regions) is one AWS has, in the environment's partition",
     "error",
     "botocore's partitions.json (the Regions of every AWS partition)",
+)
+GLOBAL_TEST_IN_ITS_REGION = Rule(
+    "N615",
+    "A global table's taskcat test runs in its own Region only (no test_regions)",
+    "error",
+    "README: Multi-region test deployments: taskcat",
 )
 
 RULES = (
@@ -113,17 +119,18 @@ RULES = (
     WARM_BELOW_ON_DEMAND_DEFAULT,
     STRONG_FEATURES,
     KNOWN_REGION,
+    GLOBAL_TEST_IN_ITS_REGION,
 )
 
 
 @functools.cache
-def known_regions() -> frozenset[str]:
-    """Every Region of every AWS partition, as the installed botocore knows them (read, not imported:
+def partition_of() -> dict[str, str]:
+    """Region -> its partition, as the installed botocore knows them (read, not imported:
     importing botocore would cost synth more than the whole file)."""
     spec = importlib.util.find_spec("botocore")
     assert spec is not None and spec.origin is not None, "botocore is a runtime dependency"
     data = json.loads((Path(spec.origin).parent / "data" / "partitions.json").read_text(encoding="utf-8"))
-    return frozenset(region for partition in data["partitions"] for region in partition["regions"])
+    return {region: partition["id"] for partition in data["partitions"] for region in partition["regions"]}
 
 
 def region_set(region: str) -> tuple[str, ...] | None:
@@ -333,11 +340,33 @@ def _check_regions(env: Environment, src: Source) -> list[Diagnostic]:
     named += [(("replicas", i, "region"), r.region) for i, r in enumerate(env.replicas)]
     named += [(("witness_region",), env.witness_region)] if env.witness_region else []
     named += [(("test_regions", i), r) for i, r in enumerate(env.test_regions)]
-    return [
-        src.report(KNOWN_REGION, path, f"{region!r} is not an AWS Region (botocore knows of none by that name)")
-        for path, region in named
-        if region not in known_regions()
-    ]
+    partitions = partition_of()
+    home = partitions.get(env.region)
+    found = []
+    for path, region in named:
+        if region not in partitions:
+            found.append(
+                src.report(KNOWN_REGION, path, f"{region!r} is not an AWS Region (botocore knows of none by that name)")
+            )
+        elif home is not None and partitions[region] != home:
+            found.append(
+                src.report(
+                    KNOWN_REGION,
+                    path,
+                    f"{region} is in partition {partitions[region]}, the environment's region {env.region} in "
+                    f"{home}: a table, its replicas and its tests stay within one partition",
+                )
+            )
+    if env.global_table and env.test_regions:
+        found.append(
+            src.report(
+                GLOBAL_TEST_IN_ITS_REGION,
+                ("test_regions",),
+                "a global table's taskcat test is multi-Region by itself (one stack creates every replica); "
+                "in another Region the stack's own Region would be missing from its replicas: remove test_regions",
+            )
+        )
+    return found
 
 
 def check(env: Environment, src: Source) -> list[Diagnostic]:
