@@ -24,8 +24,12 @@ from templates_src.change.plan import plan_stack, refuse_if_blocked, render_text
 from templates_src.cli import main as cli_main
 from templates_src.deploy.deployer import Deployer, deploy_stacks, protection_policy
 from templates_src.deploy.release import (
+    KeySwitch,
     TableValues,
+    exports_moving_key,
     exports_taking_new_values,
+    extra_key_grants,
+    key_switch,
     on_deployed_key,
     policy_allowing_removal,
     policy_allowing_table_removal,
@@ -33,9 +37,12 @@ from templates_src.deploy.release import (
     referrers,
     released,
     released_values,
+    with_key_granted,
+    with_new_key,
     with_output_values,
     with_table,
 )
+from templates_src.deploy.release import imported as imported_exports
 from templates_src.deploy.replicas import replica_steps, restricted, table_regions
 from templates_src.errors import AwsFailure, BadInput, ExitCode, Refused
 from templates_src.spec.loader import Spec, load_spec
@@ -744,19 +751,18 @@ def _pinned_outputs(name: str, status: str, key_arn: str) -> dict[str, Any]:
     return described
 
 
-def _expect_key_move(cfs: Stubber, data: StackFiles, deployed: Template, old_key: str) -> None:
-    """deploy's first data step with KeyArn kept: GlobalTableKey added, the table moved, TableKey let go."""
-    cfs.add_response("describe_stacks", _described(data.name, "IMPORT_COMPLETE"), {"StackName": data.name})
+def _expect_key_move(cfs: Stubber, data: StackFiles, deployed: Template) -> None:
+    """deploy's step 3: the table moved to GlobalTableKey, the alias with it, TableKey let go (both keys protected)."""
+    cfs.add_response("describe_stacks", _described(data.name, "UPDATE_COMPLETE"), {"StackName": data.name})
     cfs.add_response("get_template", {"TemplateBody": json.dumps(deployed)})
     cfs.add_response("create_change_set", {"Id": "cs-move"})
     changes = [
-        _change("Add", "GlobalTableKey", "AWS::KMS::Key"),
         _change("Modify", "Table", "AWS::DynamoDB::GlobalTable", "False"),
         _change("Modify", "TableKeyAlias", "AWS::KMS::Alias", "False"),
         _change("Remove", "TableKey", "AWS::KMS::Key"),
     ]
     cfs.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": changes})
-    own = protection_policy(("Table", "TableKey"))
+    own = protection_policy(BOTH_KEYS)
     cfs.add_response("get_stack_policy", {"StackPolicyBody": json.dumps(own)}, {"StackName": data.name})
     during = json.dumps(policy_allowing_removal(own, "TableKey", "deploy"))
     cfs.add_response("set_stack_policy", {}, {"StackName": data.name, "StackPolicyBody": during})
@@ -775,14 +781,42 @@ def _expect_key_move(cfs: Stubber, data: StackFiles, deployed: Template, old_key
     protected = json.dumps(protection_policy(("Table", "GlobalTableKey")))
     cfs.add_response("set_stack_policy", {}, {"StackName": data.name, "StackPolicyBody": protected})
     cfs.add_response("update_termination_protection", {"StackId": "x"})
-    cfs.add_response("describe_stacks", _pinned_outputs(data.name, "UPDATE_COMPLETE", old_key))
+    cfs.add_response("describe_stacks", _described(data.name, "UPDATE_COMPLETE", {"KeyArn": PRIMARY, "KeyId": "mrk"}))
 
 
+# Step 1 holds both keys: the stack policy protects the table and both until step 3 lets TableKey go.
+BOTH_KEYS = ("Table", "GlobalTableKey", "TableKey")
+
+
+def _sse(table: str, status: str, key: str) -> dict[str, Any]:
+    return {
+        "Table": {
+            "TableName": table,
+            "TableStatus": "ACTIVE",
+            "SSEDescription": {"Status": status, "SSEType": "KMS", "KMSMasterKeyArn": key},
+        }
+    }
+
+
+def _key_statements(template: Template) -> list[dict[str, Any]]:
+    """The Allow statements of the access template's roles that grant the table's key (KMS actions)."""
+    return [
+        statement
+        for resource in template["Resources"].values()
+        for policy in resource.get("Properties", {}).get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "-data-Key" in json.dumps(statement.get("Resource"))
+    ]
+
+
+@pytest.mark.parametrize("reencrypted", [False, True], ids=["still-re-encrypting", "re-encrypted"])
 def test_release_then_import_then_deploy_moves_a_customer_managed_key_table_to_its_global_key(
-    tmp_path: Path,
+    tmp_path: Path, reencrypted: bool
 ) -> None:
     """The global fixture (customer managed key, protected) from a live single-Region table: no table or key
-    created in place of one, TableKey Retained, the access stack off KeyArn before KeyArn changes."""
+    created in place of one, TableKey Retained, and the roles granted whichever key DynamoDB uses throughout:
+    GlobalTableKey added, both keys granted, then the switch; the old key's grant goes only once DynamoDB
+    reports the re-encryption done."""
     table_spec, table_stacks = _environment(tmp_path, "table", global_table=False)
     start_spec, start_stacks = _environment(tmp_path, "start", replicas=[])
     spec, stacks = _environment(tmp_path, "global")  # replicas eu-west-1, ap-southeast-2
@@ -822,18 +856,18 @@ def test_release_then_import_then_deploy_moves_a_customer_managed_key_table_to_i
 
     # 3. replicas listed; make synth; deploy --env mig --allow G001,G005
     steps = replica_steps(data.template_dict, [HOME], deferred={EU, AP})
+    both_keys = with_new_key(imported, data.template_dict, KeySwitch("TableKey", "GlobalTableKey"))
+    exports = {f"{data.name}-KeyId", f"{data.name}-KeyArn"}
+    granting, granted = with_key_granted(access.template_dict, exports, [old_key])
+    assert granted == 5, "every role's statement on the table's key"
     cfs.add_response("describe_stacks", _pinned_outputs(data.name, "IMPORT_COMPLETE", old_key))
     cfs.add_response("get_template", {"TemplateBody": json.dumps(imported)})
     cfs.add_response(
         "list_imports", {"Imports": [access.name]}, {"ExportName": f"{data.name}-KeyArn"}
-    )  # KeyArn changes: the access stack imports it
-    _expect_key_move(cfs, data, imported, old_key)
-    kept = copy.deepcopy(steps[0])
-    kept["Outputs"]["KeyArn"]["Value"] = old_key
+    )  # KeyArn changes at the switch: imported by the access stack alone, which step 2 moves off it
+    _expect_deploy(cfs, data, deployed=imported, protected=BOTH_KEYS, outputs={"KeyArn": old_key, "KeyId": "mrk"})
     _expect_deploy(cfs, access, deployed=table_stacks["access"].template_dict)
-    _expect_deploy(
-        cfs, data, deployed=kept, protected=("Table", "GlobalTableKey"), outputs={"KeyArn": PRIMARY, "KeyId": "mrk"}
-    )
+    _expect_key_move(cfs, data, both_keys)
     for region in (EU, AP):
         _expect_deploy(
             stubs[3 if region == EU else 4],
@@ -844,6 +878,15 @@ def test_release_then_import_then_deploy_moves_a_customer_managed_key_table_to_i
         )
     _expect_deploy(cfs, data, deployed=steps[0], protected=("Table", "GlobalTableKey"), outputs={"KeyArn": PRIMARY})
     _expect_deploy(cfs, data, deployed=steps[1], protected=("Table", "GlobalTableKey"), outputs={"KeyArn": PRIMARY})
+    # Last: the access stack as built, unless DynamoDB is still re-encrypting under the new key.
+    sse = _sse(spec.table_name, "ENABLED", PRIMARY) if reencrypted else _sse(spec.table_name, "UPDATING", old_key)
+    if reencrypted:
+        _expect_deploy(cfs, access, deployed=granting)
+    else:
+        cfs.add_response("describe_stacks", _described(access.name, "UPDATE_COMPLETE"), {"StackName": access.name})
+        cfs.add_response("get_template", {"TemplateBody": json.dumps(granting)})
+        cfs.add_response("describe_stacks", _described(access.name, "UPDATE_COMPLETE"), {"StackName": access.name})
+    ddbs.add_response("describe_table", sse, {"TableName": spec.table_name})
     allowed = frozenset({"G001", "G005"})
 
     def regional(region: str) -> Deployer:
@@ -858,36 +901,66 @@ def test_release_then_import_then_deploy_moves_a_customer_managed_key_table_to_i
         stub.assert_no_pending_responses()
         stub.deactivate()
 
+    last = [(access.name, "UPDATE")] if reencrypted else []
     assert [(name, kind) for _, name, kind in recorder.change_sets()] == [
         (data.name, "UPDATE"),  # release
         (data.name, "IMPORT"),
-        (data.name, "UPDATE"),  # GlobalTableKey added, the table moved to it, TableKey let go; KeyArn kept
-        (access.name, "UPDATE"),  # the access stack: the key by KeyId, no longer importing KeyArn
-        (data.name, "UPDATE"),  # KeyArn takes GlobalTableKey's ARN
+        (data.name, "UPDATE"),  # 1: GlobalTableKey (and KeyId) beside TableKey; the table stays on TableKey
+        (access.name, "UPDATE"),  # 2: both keys granted; the key by KeyId, no longer importing KeyArn
+        (data.name, "UPDATE"),  # 3: the table on GlobalTableKey, the alias with it, TableKey let go
         (f"{spec.stack_prefix}-key-{EU}", "CREATE"),
         (f"{spec.stack_prefix}-key-{AP}", "CREATE"),
         (data.name, "UPDATE"),  # + eu-west-1
         (data.name, "UPDATE"),  # + ap-southeast-2
+        *last,  # 4: the old key's grant dropped, only once DynamoDB reports the re-encryption done
     ]
     bodies = [json.loads(b) for b in _bodies(recorder)]
-    move, access_body, unkept = bodies[2], bodies[3], bodies[4]
-    assert move == kept, "the committed template, home replica only, KeyArn at its deployed value"
-    assert move["Resources"]["GlobalTableKey"]["Properties"]["MultiRegion"] is True
+    add, access_body, move = bodies[2], bodies[3], bodies[4]
+
+    # Step 1: both keys, the table, the alias and KeyArn still on TableKey; KeyId exported for step 2.
+    assert add == both_keys
+    assert add["Resources"]["TableKey"] == imported["Resources"]["TableKey"]
+    assert add["Resources"]["GlobalTableKey"] == data.template_dict["Resources"]["GlobalTableKey"]
+    assert add["Resources"]["GlobalTableKey"]["Properties"]["MultiRegion"] is True
+    assert add["Resources"]["Table"] == imported["Resources"]["Table"], "the table untouched, on TableKey"
+    assert add["Resources"]["TableKeyAlias"] == imported["Resources"]["TableKeyAlias"]
+    assert add["Outputs"]["KeyArn"] == imported["Outputs"]["KeyArn"]
+    assert add["Outputs"]["KeyId"] == data.template_dict["Outputs"]["KeyId"]
+    assert {k: v for k, v in add["Resources"].items() if k != "GlobalTableKey"} == imported["Resources"]
+    plan = plan_stack("step 1", imported, add)
+    assert not [f for f in plan.findings if f.is_error], "no guard blocks step 1"
+
+    # Step 2: the committed access template, every grant on the table's key also naming TableKey's ARN.
+    assert access_body == granting
+    assert f"{data.name}-KeyArn" not in json.dumps(access_body), "KeyArn no longer imported"
+    statements = _key_statements(access_body)
+    assert len(statements) == 5
+    for statement in statements:
+        assert old_key in statement["Resource"]
+        assert f"{data.name}-KeyId" in json.dumps(statement["Resource"])
+        assert [r for r in statement["Resource"] if r != old_key] == next(
+            s["Resource"] for s in _key_statements(access.template_dict) if s["Sid"] == statement["Sid"]
+        )
+
+    # Step 3: the committed template with the home replica: the switch.
+    assert move == steps[0]
     assert "TableKey" not in move["Resources"]
     assert move["Resources"]["Table"]["Properties"]["Replicas"][0]["SSESpecification"] == {
         "KMSMasterKeyId": {"Fn::GetAtt": ["GlobalTableKey", "Arn"]}
     }
     assert move["Resources"]["TableKeyAlias"]["Properties"]["TargetKeyId"] == {"Ref": "GlobalTableKey"}
-    assert "KeyArn" not in json.dumps(access_body) and f"{data.name}-KeyId" in json.dumps(access_body)
-    assert unkept == steps[0] and unkept["Outputs"]["KeyArn"]["Value"] == {"Fn::GetAtt": ["GlobalTableKey", "Arn"]}
-    assert [table_regions(b) for b in bodies[7:]] == [[HOME, EU], [HOME, EU, AP]]
-    assert bodies[-1] == data.template_dict, "the last step is the committed template"
-    # The stack policy let TableKey go for the move only; the stack's own came back, then Table + GlobalTableKey.
-    policies = [json.loads(p["StackPolicyBody"]) for _, op, p in recorder.calls if op == "SetStackPolicy"]
-    move_policies = policies[2:5]  # after the release's two
-    assert move_policies[0] == policy_allowing_removal(protection_policy(("Table", "TableKey")), "TableKey", "deploy")
-    assert move_policies[1:] == [
-        protection_policy(("Table", "TableKey")),
+    assert move["Outputs"]["KeyArn"]["Value"] == {"Fn::GetAtt": ["GlobalTableKey", "Arn"]}
+    assert [table_regions(b) for b in bodies[7:9]] == [[HOME, EU], [HOME, EU, AP]]
+    assert bodies[8] == data.template_dict, "the last data step is the committed template"
+    if reencrypted:
+        assert bodies[-1] == access.template_dict, "the old key's grant dropped"
+
+    # Both keys protected from step 1 until step 3 lets TableKey go (for that update only).
+    policies = [json.loads(p["StackPolicyBody"]) for r, op, p in recorder.calls if op == "SetStackPolicy" and r == HOME]
+    assert policies[2:6] == [
+        protection_policy(BOTH_KEYS),
+        policy_allowing_removal(protection_policy(BOTH_KEYS), "TableKey", "deploy"),
+        protection_policy(BOTH_KEYS),
         protection_policy(("Table", "GlobalTableKey")),
     ]
     ops = {op for _, op, _ in recorder.calls}
@@ -895,8 +968,76 @@ def test_release_then_import_then_deploy_moves_a_customer_managed_key_table_to_i
     text = "\n".join(lines)
     assert "imported on the stack's TableKey" in text
     assert "--allow G001,G005" in text
-    assert "KeyArn export(s) change value and another stack imports them" in text
+    assert f"{data.name}: the table moves from TableKey to GlobalTableKey" in text
+    assert f"  step 1: {data.name} adds GlobalTableKey beside TableKey (the table stays on TableKey)" in text
+    assert f"  step 2: {access.name} grant(s) GlobalTableKey (by KeyId) and TableKey ({old_key})" in text
+    assert f"  step 3: {data.name} moves the table to GlobalTableKey (G005)" in text
+    assert f"  step 5: {data.name} adds the replica in {AP} (one per update)" in text
     assert f"{data.name}: TableKey left the stack and stays in the account (DeletionPolicy Retain)" in text
+    assert f"TableKey ({old_key}) stays in the account, Retained: keep it enabled until DynamoDB reports" in text
+    if reencrypted:
+        assert f"{access.name}: the grant on {old_key} goes: DynamoDB reports table" in text
+    else:
+        assert f"{access.name}: keeps the grant on {old_key}: DynamoDB has not reported" in text
+        assert f"{access.name}: no changes" in text
+
+
+def test_a_key_switch_is_read_from_the_deployed_and_committed_tables_alone(tmp_path: Path) -> None:
+    prod = read_json(fixture_build() / "prod" / "data.template.json")
+    spec, stacks = _prod_like(tmp_path, "global", **GLOBAL_PROD)
+    committed = stacks["data"].template_dict
+    imported = _imported_template(prod, committed, _values(spec.table_name, "333333333333"))
+    switch = key_switch(imported, committed)
+    assert switch == KeySwitch("TableKey", "GlobalTableKey")
+    assert key_switch(committed, committed) is None and key_switch(prod, prod) is None
+    # Interrupted after step 1 (both keys held, the table still on TableKey): still a switch.
+    first = with_new_key(imported, committed, switch)
+    assert key_switch(first, committed) == switch
+    assert exports_moving_key(imported, committed, switch) == ["KeyArn"]
+    assert exports_moving_key(first, committed, switch) == ["KeyArn"]
+    # Step 1 adds the key and KeyId; KeyArn, the table and the alias stay on TableKey.
+    assert set(first["Resources"]) - set(imported["Resources"]) == {"GlobalTableKey"}
+    assert set(first["Outputs"]) - set(imported["Outputs"]) == {"KeyId"}
+    assert first["Outputs"]["KeyArn"] == imported["Outputs"]["KeyArn"]
+    # The access stack: only Allow statements granting the table's key gain the old key's ARN.
+    access = stacks["access"].template_dict
+    exports = {"conversations-prod-data-KeyId", "conversations-prod-data-KeyArn"}
+    granted, count = with_key_granted(access, exports, ["arn:old"])
+    assert count == 5 and "arn:old" not in json.dumps(with_key_granted(access, {"other"}, ["arn:old"])[0])
+    assert extra_key_grants(granted, access, exports) == [] and extra_key_grants(access, granted, exports) == []
+    literal = "arn:aws:kms:us-east-1:333333333333:key/old"
+    granted, _ = with_key_granted(access, exports, [literal])
+    assert extra_key_grants(granted, access, exports) == [literal]
+    assert imported_exports(granted) == imported_exports(access)
+
+
+def test_a_key_switch_that_cannot_finish_is_refused_before_any_change(tmp_path: Path) -> None:
+    """Without G001 and G005 allowed, or with another stack importing KeyArn, nothing is deployed."""
+    table_spec, table_stacks = _environment(tmp_path, "table", global_table=False)
+    spec, stacks = _environment(tmp_path, "global")
+    data = stacks["data"]
+    values = _values(table_spec.table_name)
+    imported = _imported_template(table_stacks["data"].template_dict, data.template_dict, values)
+    old_key = f"arn:aws:kms:{HOME}:{ACCOUNT}:key/old"
+    for allowed, importing, expected in (
+        (frozenset(), [stacks["access"].name], "the key switch \\(step 3\\) is blocked by G001,G005"),
+        (frozenset({"G001", "G005"}), [stacks["access"].name, "someone-else"], "someone-else import"),
+    ):
+        recorder = Recorder()
+        cf = recorder.watch(_client("cloudformation"))
+        with Stubber(cf) as cfs:
+            cfs.add_response("describe_stacks", _pinned_outputs(data.name, "IMPORT_COMPLETE", old_key))
+            cfs.add_response("get_template", {"TemplateBody": json.dumps(imported)})
+            if allowed:
+                cfs.add_response("list_imports", {"Imports": importing})
+            with pytest.raises(Refused, match=f"refused before any change: .*{expected}"):
+                deploy_stacks(
+                    Deployer(spec, cf, out=lambda _: None, allowed=allowed),
+                    list(stacks.values()),
+                    lambda r: pytest.fail(f"no key stack before the switch ({r})"),
+                )
+            cfs.assert_no_pending_responses()
+        assert not recorder.change_sets()
 
 
 def test_only_an_export_naming_a_resource_the_stack_lacks_is_kept_at_its_deployed_value(tmp_path: Path) -> None:

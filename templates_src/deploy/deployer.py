@@ -12,7 +12,10 @@ AWS_ENDPOINT_URL is honoured.
 A global table (AWS::DynamoDB::GlobalTable) is deployed in steps
 (replicas.py): the data stack with the replicas it has already, each
 key-<region> stack in its own Region (given the data stack's KeyArn), then
-one data stack update per replica still missing.
+one data stack update per replica still missing. A live table moving to the global
+table's own key (TableKey -> GlobalTableKey, after an import) gets the new key first, the
+roles granted both keys, then the switch (_deploy_key_switch); the old key's grant goes
+once DynamoDB reports the re-encryption done (_keeping_old_key_grants).
 
 Failures raise the error root (errors.py): AwsFailure for AWS failures and
 rollbacks, Refused for a guard or a change set that would lose data,
@@ -40,9 +43,11 @@ from ..stacks.names import (
     GLOBAL_KEY_ID,
     KEY_ARN_EXPORT,
     KEY_ID,
+    KEY_ID_EXPORT,
     PRIMARY_KEY_PARAMETER,
     REPLICA_KEY_ID,
     TABLE_ID,
+    export_name,
     key_logical_id,
     replica_key_region,
     role_name,
@@ -50,14 +55,21 @@ from ..stacks.names import (
 from .aws import aws_errors, session
 from .live import differences, not_reconcilable, read_existing, template_facts
 from .release import (
+    KeySwitch,
     TableValues,
+    exports_moving_key,
     exports_taking_new_values,
+    extra_key_grants,
+    imported,
+    key_switch,
     on_deployed_key,
     policy_allowing_removal,
     policy_allowing_table_removal,
     referrers,
     released,
     released_values,
+    with_key_granted,
+    with_new_key,
     with_output_values,
     with_table,
 )
@@ -192,6 +204,12 @@ class Deployer:
         deployed = self.deployed_template(stack.name) if kind == "UPDATE" else EMPTY_TEMPLATE
         if kind == "UPDATE" and stack.kind == DATA and TABLE_ID not in deployed.get("Resources", {}):
             self._refuse_creating_a_released_table(stack)
+        if kind == "UPDATE" and stack.kind == ACCESS:
+            kept = self._keeping_old_key_grants(stack, deployed)
+            if kept is not None and kept.template_dict == deployed:
+                self.out(f"{stack.name}: no changes")
+                return self._outputs(stack.name)
+            stack = kept or stack
         offline = plan_stack(f"{stack.name} (deployed -> build)", deployed, stack.template_dict)
         self.out(render_text([offline], self.allowed))
         refuse_if_blocked([offline], self.allowed, f"{stack.name}: refused (see the plan above): ")
@@ -263,6 +281,9 @@ class Deployer:
         for logical_id in removed:
             self.out(f"{stack.name}: {logical_id} left the stack and stays in the account (DeletionPolicy Retain)")
         protected = protected_resources(stack.kind, self.spec.env.global_table)
+        if stack.kind == DATA:  # a key switch's first steps hold both keys: the old one stays protected too
+            held = stack.template_dict.get("Resources", {})
+            protected += tuple(k for k in (KEY_ID, GLOBAL_KEY_ID) if k in held and k not in protected)
         if protected and self.spec.env.protected:
             self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(protection_policy(protected)))
             self.cf.update_termination_protection(StackName=stack.name, EnableTerminationProtection=True)
@@ -312,11 +333,11 @@ class Deployer:
         replica encrypted with its Region's key needs that key stack first, and the key stack
         needs the data stack's multi-Region primary key (its KeyArn output).
 
-        A table moving to its global table's key (GlobalTableKey, new, after an import under
-        TableKey) changes the KeyArn export, which the deployed access stack imports, and
-        CloudFormation refuses to change an imported export. So the first step goes twice: with
-        such exports kept at their deployed values, then (once the importers are deployed: a
-        global table's access stack imports KeyId, never KeyArn) with their new values.
+        A live table moving to another key of the stack (TableKey -> GlobalTableKey, after an import
+        under TableKey) goes its own way: _deploy_key_switch. For any other export that changes value
+        while another stack imports it (CloudFormation refuses that), the first step goes twice:
+        with such exports kept at their deployed values, then (once the importers are deployed) with
+        their new values.
         """
         target = data.template_dict
         described = self.describe(data.name)
@@ -327,6 +348,12 @@ class Deployer:
         by_region = {str(replica_key_region(k.kind)): k for k in keys}
         key_regions = sorted(by_region, key=lambda r: order.index(r) if r in order else len(order))
         steps = replica_steps(target, live, deferred=set(key_regions), new_stack=new_stack, allowed=self.allowed)
+        switch = key_switch(deployed, target) if live and isinstance(described, dict) else None
+        if switch is not None:
+            assert isinstance(described, dict)
+            return self._deploy_key_switch(
+                data, described, deployed, switch, steps, key_regions, by_region, regional, importers
+            )
         self._announce(data.name, live, steps, key_regions)
         first = self._staged(data, steps[0])
         kept = self._imported_exports_changing(described, deployed, first.template_dict) if live else {}
@@ -342,6 +369,22 @@ class Deployer:
             for stack in importers:
                 self.deploy(stack)
         outputs = self.deploy(first)
+        outputs = self._keys_and_replicas(data, outputs, steps, key_regions, by_region, regional)
+        if not kept:
+            for stack in importers:
+                self.deploy(stack)
+        return outputs
+
+    def _keys_and_replicas(
+        self,
+        data: StackFiles,
+        outputs: dict[str, str],
+        steps: list[dict[str, Any]],
+        key_regions: list[str],
+        by_region: dict[str, StackFiles],
+        regional: RegionalDeployer,
+    ) -> dict[str, str]:
+        """After the first step: each replica Region's key stack (given KeyArn), then one replica per update."""
         for region in key_regions:
             primary = outputs.get(KEY_ARN_EXPORT)
             if not primary:
@@ -352,21 +395,160 @@ class Deployer:
             regional(region).deploy(key_stack_with_primary(by_region[region], primary))
         for step in steps[1:]:
             outputs = self.deploy(self._staged(data, step))
-        if not kept:
-            for stack in importers:
-                self.deploy(stack)
         return outputs
 
-    def _imported_exports_changing(
-        self, described: dict[str, Any] | None, deployed: dict[str, Any], target: dict[str, Any]
+    # -- a live table's switch to the global table's key, with no gap in the roles' grants -----------
+
+    def _deploy_key_switch(
+        self,
+        data: StackFiles,
+        described: dict[str, Any],
+        deployed: dict[str, Any],
+        switch: KeySwitch,
+        steps: list[dict[str, Any]],
+        key_regions: list[str],
+        by_region: dict[str, StackFiles],
+        regional: RegionalDeployer,
+        importers: Sequence[StackFiles],
     ) -> dict[str, str]:
-        """Exported outputs whose value target changes and that another stack imports: name -> deployed value."""
-        if not described:
-            return {}
-        changing = exports_taking_new_values(deployed, target)
+        """The table moves from the old key to the new one (TableKey -> GlobalTableKey) while the
+        application roles hold a grant on whichever key DynamoDB uses (guard G005: grant the new key
+        first, switch in its own deploy, keep the old key):
+
+        1. the data stack: the deployed template plus the new key and its KeyId export; the table,
+           the alias and KeyArn stay on the old key;
+        2. the importers (access): committed (the key by KeyId, no longer importing KeyArn), with the
+           old key's ARN (the deployed KeyArn, a literal) added to every statement granting the key;
+        3. the data stack: committed, with the live replicas: the table on the new key (G005), the alias
+           on it, the old key let go (G001, Retained); KeyArn changes value, which no stack imports now;
+        then each replica Region's key stack, and the replicas one per update;
+        4. the importers as committed: deploy (_keeping_old_key_grants) drops the old key's grant only
+           once DynamoDB reports the re-encryption done, else keeps it until a later deploy.
+        Refused before any change when step 3 is not allowed (G001, G005), when a stack other than the
+        importers imports KeyArn, or when an importer would still import it.
+        """
+        name = data.name
+        outputs_now = {o["OutputKey"]: o for o in described.get("Outputs", [])}
+        old_arn = str(outputs_now.get(KEY_ARN_EXPORT, {}).get("OutputValue", ""))
+        if not old_arn:
+            raise AwsFailure(
+                f"{name}: no {KEY_ARN_EXPORT} output: cannot keep {switch.old} granted while the table moves to "
+                f"{switch.new}"
+            )
+        first = with_new_key(deployed, data.template_dict, switch)
+        switched = steps[0]
+        refuse_if_blocked(
+            [plan_stack(f"{name} (step 1 -> step 3)", first, switched)],
+            self.allowed,
+            f"{name}: refused before any change: the key switch (step 3) is ",
+        )
+        key_arn_export = export_name(self.spec, KEY_ARN_EXPORT)
+        key_exports = {export_name(self.spec, KEY_ID_EXPORT), key_arn_export}
+        granting: list[StackFiles] = []
+        for stack in importers:
+            staged, count = with_key_granted(stack.template_dict, key_exports, [old_arn])
+            if key_arn_export in imported(staged):
+                raise Refused(
+                    f"{stack.name}: refused before any change: the built template imports {key_arn_export}, which "
+                    f"changes value when the table moves to {switch.new}; a global table's access stack names the "
+                    "key by KeyId: run make synth"
+                )
+            granting.append(dataclasses.replace(stack, template=template_text(staged)) if count else stack)
+        names = {s.name for s in importers}
+        for output, (_, importing) in self._importers_of(
+            described, exports_moving_key(deployed, switched, switch)
+        ).items():
+            others = [i for i in importing if i not in names]
+            if others:
+                raise Refused(
+                    f"{name}: refused before any change: {', '.join(others)} import(s) the {output} export, which "
+                    f"changes value when the table moves to {switch.new} (CloudFormation refuses that); move "
+                    f"{'them' if len(others) > 1 else 'it'} off {output} first"
+                )
+
+        who = ", ".join(s.name for s in importers) or "the importers"
+        self.out(f"{name}: the table moves from {switch.old} to {switch.new}; the roles hold both keys meanwhile")
+        self.out(f"  step 1: {name} adds {switch.new} beside {switch.old} (the table stays on {switch.old})")
+        self.out(f"  step 2: {who} grant(s) {switch.new} (by {KEY_ID_EXPORT}) and {switch.old} ({old_arn})")
+        self.out(
+            f"  step 3: {name} moves the table to {switch.new} (G005), the alias with it, and lets {switch.old} go "
+            f"(G001, Retained); replicas {', '.join(table_regions(switched))}"
+        )
+        self._announce_replicas(name, steps, key_regions, 4)
+        self.out(f"  last: {who} as built: the grant on {switch.old} goes once DynamoDB reports the re-encryption done")
+
+        self.out(f"{name}: step 1: {switch.new} beside {switch.old}")
+        self.deploy(dataclasses.replace(data, template=template_text(first)))
+        for stack in granting:
+            self.out(f"{stack.name}: step 2: the roles granted both {switch.new} and {switch.old}")
+            self.deploy(stack)
+        self.out(f"{name}: step 3: the table on {switch.new}, {switch.old} let go")
+        outputs = self.deploy(self._staged(data, switched))
+        outputs = self._keys_and_replicas(data, outputs, steps, key_regions, by_region, regional)
+        for stack in importers:
+            self.out(f"{stack.name}: last: as built, unless DynamoDB is still re-encrypting under {switch.new}")
+            self.deploy(stack)
+        self.out(
+            f"{name}: {switch.old} ({old_arn}) stays in the account, Retained: keep it enabled until DynamoDB "
+            f"reports the table re-encrypted under {switch.new} (DescribeTable: SSEDescription Status ENABLED with "
+            "the new KMSMasterKeyArn), and while a backup made before the switch exists (restoring it needs the key)"
+        )
+        return outputs
+
+    def _keeping_old_key_grants(self, stack: StackFiles, deployed: dict[str, Any]) -> StackFiles | None:
+        """The access stack with the old key's grant kept while DynamoDB re-encrypts; None: as built.
+
+        A key switch (step 2) grants the roles the old key's ARN beside the table's key. The committed
+        access template drops it; deploy lets it go only once DynamoDB reports the re-encryption done.
+        The DynamoDB Developer Guide's encryption-at-rest usage notes (encryption.usagenotes, "When you
+        transition to a new customer managed key"): keep the original key enabled until the process is
+        complete, AWS still needs it to decrypt the data before encrypting it with the new key, and the
+        process is complete when the table's SSEDescription Status is ENABLED and shows the new key's
+        KMSMasterKeyArn. The same guide (and the KMS Developer Guide, services-dynamodb: "Table key
+        caching", "Decrypt") says DynamoDB decrypts the table key with the table's KMS key on behalf of
+        the principal accessing the table, the caller's authorization re-checked after five minutes of
+        inactivity. Nothing says which key those caller-side Decrypt calls use before the
+        re-encryption completes, so the roles keep the old key's grant until then.
+        """
+        exports = {export_name(self.spec, KEY_ID_EXPORT), export_name(self.spec, KEY_ARN_EXPORT)}
+        old = extra_key_grants(deployed, stack.template_dict, exports)
+        if not old:
+            return None
+        sse = self._table_encryption()
+        current = sse.get("KMSMasterKeyArn") if sse else None
+        if sse and sse.get("Status") == "ENABLED" and current and current not in old:
+            self.out(
+                f"{stack.name}: the grant on {', '.join(old)} goes: DynamoDB reports table {self.spec.table_name} "
+                f"re-encrypted under {current} (SSEDescription ENABLED). No role needs the old key for requests; it "
+                "stays in the account (Retained), still needed to restore backups made before the switch"
+            )
+            return None
+        state = (
+            "no DynamoDB client to ask"
+            if sse is None
+            else f"SSEDescription Status {sse.get('Status', 'unknown')}, key {current or 'unknown'}"
+        )
+        self.out(
+            f"{stack.name}: keeps the grant on {', '.join(old)}: DynamoDB has not reported table "
+            f"{self.spec.table_name} re-encrypted under its new key ({state}); requests may still need the old key. "
+            "A later deploy drops the grant once DescribeTable shows SSEDescription Status ENABLED on the new key"
+        )
+        staged, _ = with_key_granted(stack.template_dict, exports, old)
+        return dataclasses.replace(stack, template=template_text(staged))
+
+    def _table_encryption(self) -> dict[str, Any] | None:
+        """The table's SSEDescription (DescribeTable); None without a DynamoDB client."""
+        if self.dynamodb is None:
+            return None
+        table = self.dynamodb.describe_table(TableName=self.spec.table_name)["Table"]
+        sse: dict[str, Any] = table.get("SSEDescription", {})
+        return sse
+
+    def _importers_of(self, described: dict[str, Any], outputs: list[str]) -> dict[str, tuple[str, list[str]]]:
+        """Of the named exported outputs, those another stack imports: name -> (deployed value, importers)."""
         deployed_outputs = {o["OutputKey"]: o for o in described.get("Outputs", [])}
-        kept = {}
-        for output in changing:
+        found = {}
+        for output in outputs:
             current = deployed_outputs.get(output)
             if not current or not current.get("ExportName"):
                 continue
@@ -378,8 +560,17 @@ class Deployer:
                 importing = []
             if importing:
                 self.out(f"  {current['ExportName']} is imported by {', '.join(importing)}")
-                kept[output] = str(current["OutputValue"])
-        return kept
+                found[output] = (str(current["OutputValue"]), [str(i) for i in importing])
+        return found
+
+    def _imported_exports_changing(
+        self, described: dict[str, Any] | None, deployed: dict[str, Any], target: dict[str, Any]
+    ) -> dict[str, str]:
+        """Exported outputs whose value target changes and that another stack imports: name -> deployed value."""
+        if not described:
+            return {}
+        changing = exports_taking_new_values(deployed, target)
+        return {output: value for output, (value, _) in self._importers_of(described, changing).items()}
 
     def _staged(self, data: StackFiles, step: dict[str, Any]) -> StackFiles:
         """The data stack with a staged template; the committed text itself for the last step."""
@@ -395,14 +586,18 @@ class Deployer:
             self.out(f"  step 1: {name} with replicas {', '.join(first)}")
         else:
             self.out(f"  step 1: {name} with its key alone (the replica keys need it first)")
+        self._announce_replicas(name, steps, key_regions, 2)
+
+    def _announce_replicas(self, name: str, steps: list[dict[str, Any]], key_regions: list[str], number: int) -> None:
+        """The key stacks, then the steps after the first, numbered from `number`."""
         for region in key_regions:
             self.out(f"  then: key stack in {region}")
-        for number, (before, after) in enumerate(zip(steps, steps[1:], strict=False), start=2):
+        for n, (before, after) in enumerate(zip(steps, steps[1:], strict=False), start=number):
             added = [r for r in table_regions(after) if r not in table_regions(before)]
             if not table_regions(before):
-                self.out(f"  step {number}: {name} creates the table with replicas {', '.join(added)}")
+                self.out(f"  step {n}: {name} creates the table with replicas {', '.join(added)}")
             else:
-                self.out(f"  step {number}: {name} adds the replica in {', '.join(added)} (one per update)")
+                self.out(f"  step {n}: {name} adds the replica in {', '.join(added)} (one per update)")
 
     def _refuse_creating_an_existing_table(self) -> None:
         """A CREATE would fail on a table that exists outside any stack (and leave a stack in the way)."""

@@ -13,6 +13,8 @@ happen in place (G011: a changed type is a new resource). Instead:
 2. import (`deploy --import` into that stack): an IMPORT change set with the
    deployed template plus the committed build's table (as a GlobalTable with
    its home replica only); nothing else may change in an import.
+3. a table imported under the stack's single-Region TableKey then moves to the committed
+   GlobalTableKey (key_switch, with_new_key, with_key_granted: deployer._deploy_key_switch).
 
 These functions are pure (unit-tested directly); deployer.py makes the calls.
 """
@@ -284,3 +286,151 @@ def on_deployed_key(table: dict[str, Any], live: dict[str, Any]) -> dict[str, An
     text = json.dumps(table).replace(f'"{GLOBAL_KEY_ID}"', f'"{KEY_ID}"').replace("${" + GLOBAL_KEY_ID, "${" + KEY_ID)
     moved: dict[str, Any] = json.loads(text)
     return moved
+
+
+# -- a live table's switch to another key of its stack (TableKey -> GlobalTableKey) ----------------
+
+KMS_KEY_TYPE = "AWS::KMS::Key"
+
+
+@dataclass(frozen=True)
+class KeySwitch:
+    """The deployed table's key (old) and the committed table's (new): two logical IDs of the data stack."""
+
+    old: str
+    new: str
+
+
+def table_keys(template: dict[str, Any]) -> set[str]:
+    """The template's KMS keys (logical IDs) that its Table refers to."""
+    resources = template.get("Resources", {})
+    table = resources.get(TABLE_ID)
+    if not isinstance(table, dict):
+        return set()
+    return {r for r in references(table) if resources.get(r, {}).get("Type") == KMS_KEY_TYPE}
+
+
+def key_switch(deployed: dict[str, Any], target: dict[str, Any]) -> KeySwitch | None:
+    """The switch of the live table from one key of the stack to another, or None.
+
+    After `deploy --import` the data stack holds the GlobalTable on TableKey (the key it was
+    encrypted with); the committed template puts it on GlobalTableKey. Read from the deployed
+    and the committed templates alone: the deployed table names one key, the committed table
+    another. A stack that already holds the new key (a switch interrupted after its first step)
+    is still a switch.
+    """
+    old, new = table_keys(deployed), table_keys(target)
+    if len(old) != 1 or len(new) != 1 or old == new:
+        return None
+    return KeySwitch(next(iter(old)), next(iter(new)))
+
+
+def with_new_key(deployed: dict[str, Any], target: dict[str, Any], switch: KeySwitch) -> dict[str, Any]:
+    """A key switch's first step: the deployed template plus the target's new key, the table untouched.
+
+    Also the target's outputs that name the new key alone and that the deployed stack lacks (KeyId:
+    the export a global table's access stack names the key by); an output the deployed stack has
+    keeps its deployed value (KeyArn stays on the old key, which the deployed access stack imports).
+    The parameters the committed build passes are declared. The alias stays on the old key.
+    Raises Refused when the new key refers to a resource the deployed stack does not hold.
+    """
+    key = target["Resources"][switch.new]
+    out = copy.deepcopy(deployed)
+    held = set(out.get("Resources", {})) | set(deployed.get("Parameters", {})) | set(target.get("Parameters", {}))
+    missing = sorted(set(references(key)) - held)
+    if missing:
+        raise Refused(
+            f"key switch refused: {switch.new} refers to {', '.join(missing)}, which the deployed stack does not "
+            f"hold; add {switch.new} beside {switch.old} by hand first"
+        )
+    out.setdefault("Resources", {})[switch.new] = copy.deepcopy(key)
+    parameters = {**deployed.get("Parameters", {}), **target.get("Parameters", {})}
+    if parameters:
+        out["Parameters"] = copy.deepcopy(parameters)
+    outputs = out.setdefault("Outputs", {})
+    for name, output in target.get("Outputs", {}).items():
+        if name not in outputs and set(references(output["Value"])) == {switch.new}:
+            outputs[name] = copy.deepcopy(output)
+    return out
+
+
+def exports_moving_key(deployed: dict[str, Any], target: dict[str, Any], switch: KeySwitch) -> list[str]:
+    """Exported outputs of both templates whose value follows the table's key: it changes at the switch.
+
+    KeyArn (GetAtt TableKey -> GetAtt GlobalTableKey); sorted output names.
+    """
+    before = deployed.get("Outputs", {})
+    return sorted(
+        name
+        for name, output in target.get("Outputs", {}).items()
+        if "Export" in output
+        and "Export" in before.get(name, {})
+        and output["Value"] != before[name]["Value"]
+        and (switch.new in set(references(output["Value"])) or switch.old in set(references(before[name]["Value"])))
+    )
+
+
+def imported(value: Any) -> set[str]:
+    """The export names a template value imports with a literal Fn::ImportValue."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Fn::ImportValue" and isinstance(inner, str):
+                found.add(inner)
+            else:
+                found |= imported(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= imported(inner)
+    return found
+
+
+def _key_statements(template: dict[str, Any], exports: set[str]) -> Iterator[dict[str, Any]]:
+    """Every Allow statement (IAM policy documents) whose Resource imports one of the key exports."""
+
+    def visit(value: Any) -> Iterator[dict[str, Any]]:
+        if isinstance(value, dict):
+            if value.get("Effect") == "Allow" and "Resource" in value and imported(value["Resource"]) & exports:
+                yield value
+                return
+            for inner in value.values():
+                yield from visit(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                yield from visit(inner)
+
+    yield from visit(template.get("Resources", {}))
+
+
+def with_key_granted(template: dict[str, Any], exports: set[str], arns: list[str]) -> tuple[dict[str, Any], int]:
+    """The template with the key ARNs added to every Allow statement that grants the table's key.
+
+    A statement grants the table's key when its Resource imports one of `exports` (the data
+    stack's KeyId or KeyArn export). Returns the template and the number of statements granted.
+    """
+    out = copy.deepcopy(template)
+    count = 0
+    for statement in _key_statements(out, exports):
+        resources = _as_list(statement["Resource"])
+        added = [arn for arn in arns if arn not in resources]
+        if added:
+            statement["Resource"] = [*resources, *added]
+            count += 1
+    return out, count
+
+
+def extra_key_grants(deployed: dict[str, Any], target: dict[str, Any], exports: set[str]) -> list[str]:
+    """Key ARNs (literals) the deployed template grants beside the table's key and the target does not.
+
+    The old key's grant a key switch added (deployer: step 2), which the committed template drops.
+    """
+
+    def literals(template: dict[str, Any]) -> set[str]:
+        return {
+            str(r)
+            for s in _key_statements(template, exports)
+            for r in _as_list(s["Resource"])
+            if isinstance(r, str) and ":kms:" in r
+        }
+
+    return sorted(literals(deployed) - literals(target))
