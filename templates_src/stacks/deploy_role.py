@@ -50,7 +50,7 @@ GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 OIDC_PROVIDER_PARAMETER = "GitHubOidcProviderArn"
 DEPLOY_ROLE_ID = "DeployRole"
 CLOUDFORMATION = "cloudformation.amazonaws.com"
-# What `deploy` (deploy/deployer.py) calls on its stacks.
+# What `deploy` (deploy/change_sets.py) calls on its stacks.
 CHANGE_SET_ACTIONS = (
     "cloudformation:CreateChangeSet",
     "cloudformation:DeleteChangeSet",
