@@ -30,7 +30,8 @@ from templates_src.change.table_shape import (
 from templates_src.cli import main as cli_main
 from templates_src.diagnostics import Diagnostic
 
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, read_json
+from .conftest import FIXTURE_DESIGNS, fixture_build, read_json
+from .test_plan import _git_repo_with_build
 
 Template = dict[str, Any]
 
@@ -383,18 +384,6 @@ def test_replica_key_removed_replaced_weakened_or_disabled_is_blocked() -> None:
     assert [(f.rule_id, f.path) for f in replaced] == [("G001", "PrimaryKeyArn")]
 
 
-def _git_repo_with_build(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    shutil.copytree(fixture_build(), repo / "build")
-    for args in (
-        ["init", "-q"],
-        ["add", "-A"],
-        ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "build"],
-    ):
-        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
-    return repo
-
-
 def test_the_environment_plan_covers_every_replica_key_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = _git_repo_with_build(tmp_path)
     monkeypatch.chdir(repo)
@@ -425,15 +414,7 @@ def test_the_environment_plan_covers_every_replica_key_stack(tmp_path: Path, mon
 def test_the_pr_comment_plans_a_new_replica_and_its_key_stack(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo = tmp_path / "repo"
-    shutil.copytree(fixture_build(), repo / "build")
-    shutil.copytree(FIXTURE_ENVIRONMENTS, repo / "environments")
-    for args in (
-        ["init", "-q"],
-        ["add", "-A"],
-        ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "build"],
-    ):
-        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    repo = _git_repo_with_build(tmp_path)
     monkeypatch.chdir(repo)
     dirs = ["--environments-dir", "environments", "--designs-dir", str(FIXTURE_DESIGNS)]
     assert cli_main(["pr-comment", "--base", "HEAD", *dirs]) == 0

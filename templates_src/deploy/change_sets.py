@@ -219,22 +219,16 @@ class ChangeSetDeployer:
             )
         # G001 allowed: a removal the stack policy forbids is let through for this execution only.
         stack_policy = self._stack_policy(stack.name) if removed else None
+        during: dict[str, Any] | None = None
         if stack_policy is not None:
             during = stack_policy
             for logical_id in removed:
                 during = policy_allowing_removal(during, logical_id, "deploy")
             if during != stack_policy:
                 self.out(f"{stack.name}: stack policy lets {', '.join(removed)} go for this update only")
-                self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(during))
             else:
-                stack_policy = None
-        try:
-            started = datetime.now(timezone.utc)
-            self.cf.execute_change_set(StackName=stack.name, ChangeSetName=change_set)
-            final = self._follow_events(stack.name, started)
-        finally:
-            if stack_policy is not None:  # the stack's own policy back, whatever happened
-                self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(stack_policy))
+                stack_policy = during = None
+        final = self._execute(stack.name, change_set, during, stack_policy)
         if final not in SUCCESS:
             raise AwsFailure(f"{stack.name}: ended {final}")
         for logical_id in removed:
@@ -321,6 +315,25 @@ class ChangeSetDeployer:
             elif c.get("Replacement") in ("True", "Conditional"):
                 losses.append(f"replace {c['LogicalResourceId']} (Replacement={c['Replacement']})")
         return ", ".join(losses)
+
+    def _execute(
+        self,
+        name: str,
+        change_set: str,
+        during: dict[str, Any] | None = None,
+        own_policy: dict[str, Any] | None = None,
+    ) -> str:
+        """Execute a change set and follow it to its final status; with `during`, that stack policy
+        holds for this execution only and the stack's own policy is put back, whatever happened."""
+        if during is not None:
+            self.cf.set_stack_policy(StackName=name, StackPolicyBody=json.dumps(during))
+        try:
+            started = datetime.now(timezone.utc)
+            self.cf.execute_change_set(StackName=name, ChangeSetName=change_set)
+            return self._follow_events(name, started)
+        finally:
+            if during is not None and own_policy is not None:
+                self.cf.set_stack_policy(StackName=name, StackPolicyBody=json.dumps(own_policy))
 
     def _follow_events(self, name: str, started: datetime) -> str:
         seen: set[str] = set()

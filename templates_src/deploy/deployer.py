@@ -80,16 +80,20 @@ def plan_deployed(spec: Spec, stacks: list[StackFiles]) -> list[StackPlan]:
         return plans
 
 
+def _table_deployer(spec: Spec, aws: Any) -> tuple[Deployer, str]:
+    """A Deployer in the environment's Region with DynamoDB for checking the table, after the caller check."""
+    region = spec.env.region
+    check_caller(spec, aws.client("sts", region_name=region), aws.region_name)
+    cf, dynamodb = aws.client("cloudformation", region_name=region), aws.client("dynamodb", region_name=region)
+    return Deployer(spec, cf, dynamodb=dynamodb), region
+
+
 def import_environment(spec: Spec, stacks: list[StackFiles]) -> None:
     """deploy --import: the data stack takes over the adopted table (IMPORT change set)."""
     (data,) = [s for s in stacks if s.kind == DATA]
     with aws_errors(f"import {spec.env_name}"):
         aws = session()
-        region = spec.env.region
-        check_caller(spec, aws.client("sts", region_name=region), aws.region_name)
-        deployer = Deployer(
-            spec, aws.client("cloudformation", region_name=region), dynamodb=aws.client("dynamodb", region_name=region)
-        )
+        deployer, region = _table_deployer(spec, aws)
         deployer.import_table(data, aws.client("kms", region_name=region))
 
 
@@ -97,12 +101,7 @@ def release_environment(spec: Spec, stacks: list[StackFiles]) -> None:
     """deploy --release-table: the data stack lets its table go (kept, Retain); exports keep their values."""
     (data,) = [s for s in stacks if s.kind == DATA]
     with aws_errors(f"release the table of {spec.env_name}"):
-        aws = session()
-        region = spec.env.region
-        check_caller(spec, aws.client("sts", region_name=region), aws.region_name)
-        deployer = Deployer(
-            spec, aws.client("cloudformation", region_name=region), dynamodb=aws.client("dynamodb", region_name=region)
-        )
+        deployer, _ = _table_deployer(spec, session())
         deployer.release_table(data)
 
 

@@ -117,9 +117,7 @@ class TakeoverDeployer(ChangeSetDeployer):
         described_set = self._wait_change_set(stack.name, change_set)
         if described_set["Status"] == "FAILED":
             raise AwsFailure(f"{stack.name}: import change set failed: {described_set.get('StatusReason', '')}")
-        started = datetime.now(timezone.utc)
-        self.cf.execute_change_set(StackName=stack.name, ChangeSetName=change_set)
-        final = self._follow_events(stack.name, started)
+        final = self._execute(stack.name, change_set)
         if final != "IMPORT_COMPLETE":
             raise AwsFailure(f"{stack.name}: import ended {final}; the table itself is unchanged (Retain)")
         env = self.spec.env_name
@@ -251,15 +249,7 @@ class TakeoverDeployer(ChangeSetDeployer):
                 f"and replace nothing; it would {unexpected}"
             )
 
-        if stack_policy is not None:
-            self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(during_release))
-        try:
-            started = datetime.now(timezone.utc)
-            self.cf.execute_change_set(StackName=stack.name, ChangeSetName=change_set)
-            final = self._follow_events(stack.name, started)
-        finally:
-            if stack_policy is not None:  # the stack's own policy back, whatever happened
-                self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(stack_policy))
+        final = self._execute(stack.name, change_set, during_release, stack_policy)
         if final not in SUCCESS:
             raise AwsFailure(f"{stack.name}: release ended {final}; the table is unchanged")
         if not self._exists(lambda: self.dynamodb.describe_table(TableName=name), "ResourceNotFoundException"):
