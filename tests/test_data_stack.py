@@ -53,28 +53,37 @@ def test_prod_is_protected_in_every_way() -> None:
 def test_key_policy_separates_duties_and_has_no_unconditioned_wildcard(env: str) -> None:
     policy = template(env)["Resources"]["TableKey"]["Properties"]["KeyPolicy"]
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    assert sorted(by_sid) == [
-        "AccountRecoveryOnly",
-        "GrantsOnlyForDynamoDB",
-        "KeyAdministratorsManageNeverUse",
-        "OnlyAdministratorsDisableDeleteOrRepolicy",
-        "UseOnlyThroughDynamoDB",
-    ]
+    spec = spec_for(env)
+    deployed_by_ci = spec.env.ci is not None
+    assert sorted(by_sid) == sorted(
+        [
+            "AccountRecoveryOnly",
+            "GrantsOnlyForDynamoDB",
+            "KeyAdministratorsManageNeverUse",
+            "KeyAdministratorsNameTheKey",
+            "OnlyAdministratorsDisableRevokeDeleteOrRepolicy",
+            "UseOnlyThroughDynamoDB",
+        ]
+        + (
+            [
+                "DeployRoleOnlyThroughCloudFormation",
+                "DeployRoleThroughCloudFormationManageNeverUse",
+                "DeployRoleThroughCloudFormationNameTheKey",
+            ]
+            if deployed_by_ci
+            else []
+        )
+    )
     for statement in policy["Statement"]:
         if statement["Principal"] == {"AWS": "*"}:
             assert statement["Effect"] == "Deny" and statement["Condition"], statement
-    spec = spec_for(env)
     admins: list[Any] = list(spec.env.key_admins)
-    if spec.env.ci is not None:  # the deploy role administers the keys it deploys
-        admins.append(
-            {
-                "Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/conversations/{spec.stack_prefix}-deploy"
-            }
-        )
     assert by_sid["KeyAdministratorsManageNeverUse"]["Principal"] == {"AWS": admins}
+    assert "Condition" not in by_sid["KeyAdministratorsManageNeverUse"]
     assert not {"kms:Decrypt", "kms:Encrypt", "kms:CreateGrant"} & set(
         by_sid["KeyAdministratorsManageNeverUse"]["Action"]
     )
+    assert by_sid["KeyAdministratorsNameTheKey"]["Action"] == ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
     assert by_sid["UseOnlyThroughDynamoDB"]["Condition"] == {
         "StringEquals": {
             "kms:CallerAccount": spec_for(env).env.account_id,
@@ -82,9 +91,26 @@ def test_key_policy_separates_duties_and_has_no_unconditioned_wildcard(env: str)
         }
     }
     assert by_sid["GrantsOnlyForDynamoDB"]["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
-    deny = by_sid["OnlyAdministratorsDisableDeleteOrRepolicy"]
-    assert deny["Action"] == ["kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"]
-    assert deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"][:-1] == admins
+    deny = by_sid["OnlyAdministratorsDisableRevokeDeleteOrRepolicy"]
+    assert deny["Action"] == [
+        "kms:DisableKey",
+        "kms:DisableKeyRotation",
+        "kms:PutKeyPolicy",
+        "kms:RevokeGrant",
+        "kms:ScheduleKeyDeletion",
+    ]
+    deployer = {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/conversations/{spec.stack_prefix}-deploy"
+    }
+    assert deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"][:-1] == admins + ([deployer] if deployed_by_ci else [])
+    if deployed_by_ci:  # the deploy role manages the key only through CloudFormation
+        via = {"ForAnyValue:StringEquals": {"aws:CalledVia": ["cloudformation.amazonaws.com"]}}
+        assert by_sid["DeployRoleThroughCloudFormationManageNeverUse"]["Principal"] == {"AWS": [deployer]}
+        assert by_sid["DeployRoleThroughCloudFormationManageNeverUse"]["Condition"] == via
+        assert by_sid["DeployRoleOnlyThroughCloudFormation"]["Condition"] == {
+            "ArnEquals": {"aws:PrincipalArn": deployer},
+            "ForAllValues:StringNotEquals": {"aws:CalledVia": ["cloudformation.amazonaws.com"]},
+        }
 
 
 def test_dev_differs_as_its_config_says() -> None:
@@ -218,7 +244,8 @@ def test_protected_environments_get_a_backup_plan_with_its_own_vault_key() -> No
     assert vault["Properties"]["EncryptionKeyArn"] == {"Fn::GetAtt": ["BackupVaultKey", "Arn"]}
     assert key["Properties"]["EnableKeyRotation"] is True
     sids = {s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]}
-    assert {"UseOnlyThroughBackup", "GrantsOnlyForBackup", "OnlyAdministratorsDisableDeleteOrRepolicy"} <= sids
+    assert {"UseOnlyThroughBackup", "GrantsOnlyForBackup", "OnlyAdministratorsDisableRevokeDeleteOrRepolicy"} <= sids
+    assert "KeyAdministratorsNameTheKey" not in sids  # the vault key has no alias
     (rule,) = resources["BackupPlan"]["Properties"]["BackupPlan"]["BackupPlanRule"]
     assert rule["ScheduleExpression"] == "cron(0 3 * * ? *)" and rule["Lifecycle"] == {"DeleteAfterDays": 35}
     assert rule["TargetBackupVault"] == {"Ref": "BackupVault"}

@@ -9,7 +9,7 @@ from .conftest import ROOT
 
 PACKAGE = ROOT / "templates_src"
 # Base modules every layer may use; the entry points on top may use anything.
-BASE = {"errors", "diagnostics"}
+BASE = {"errors", "diagnostics", "aws_calls"}
 TOP = {"cli", "__main__", "rules_doc", "__init__"}
 LAYERS = ["spec", "stacks", "change", "deploy"]
 

@@ -118,10 +118,11 @@ def render_comment(environments: list[EnvironmentPlan], allowed: frozenset[str],
             sections.append("\n".join([f"<details><summary>{summary}</summary>", "", *body, "</details>", ""]))
     text = "\n".join(head)
     dropped = 0
-    for i, section in enumerate(sections):
+    # A section that does not fit is left out; the smaller ones after it still go in.
+    for section in sections:
         if len(text) + len(section) + 1 > COMMENT_MAX_CHARS - TRUNCATION_MARGIN:
-            dropped = len(sections) - i
-            break
+            dropped += 1
+            continue
         text += "\n" + section
     if dropped:
         text += f"\n_{dropped} section(s) left out to stay under GitHub's comment limit; {log_hint}._\n"

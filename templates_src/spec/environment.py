@@ -145,6 +145,8 @@ class Access(StrictModel):
 
 GitHubRepository = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")]
 GitHubEnvironment = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,255}$")]
+WorkflowPath = Annotated[str, StringConstraints(pattern=r"^\.github/workflows/[A-Za-z0-9._-]+\.ya?ml$")]
+GitRef = Annotated[str, StringConstraints(pattern=r"^refs/(heads|tags)/[A-Za-z0-9._/-]{1,200}$")]
 OidcProviderArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/.+$")]
 
 
@@ -157,6 +159,10 @@ class Ci(StrictModel):
     github_environment: Optional[GitHubEnvironment] = None
     # Default: this account's token.actions.githubusercontent.com provider.
     oidc_provider_arn: Optional[OidcProviderArn] = None
+    # The workflow file the deploy job runs in, and the ref it must run from: the role trusts
+    # only that job (its token's job_workflow_ref, README: the deploy role's trust).
+    deploy_workflow: WorkflowPath = ".github/workflows/deploy-environment.yml"
+    deploy_ref: GitRef = "refs/heads/main"
 
 
 Consistency = Literal["EVENTUAL", "STRONG"]
@@ -270,3 +276,5 @@ class Environment(StrictModel):
 
 # Added to every environment's tags; a config may override their values.
 STANDARD_TAG_KEYS = ("Design", "Environment", "ManagedBy")
+# Together they name an environment's resources: the deploy role reaches a key only with both.
+ENVIRONMENT_TAG_KEYS = STANDARD_TAG_KEYS[:2]

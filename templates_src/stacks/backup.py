@@ -21,6 +21,10 @@ from .suppressions import backup_role_suppressions
 BACKUP_SERVICE_POLICY = "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
 
 
+def _boundary(spec: Spec) -> str | None:
+    return spec.env.access.permissions_boundary_arn if spec.env.access is not None else None
+
+
 def vault_name(spec: Spec) -> str:
     return f"{spec.table_name}-backups"
 
@@ -32,7 +36,7 @@ def build_backup(spec: Spec, table: Table, plan: Backup) -> list[object]:
         Description=f"Encrypts the AWS Backup vault of table {spec.table_name} ({spec.env_name})",
         EnableKeyRotation=True,
         PendingWindowInDays=KEY_PENDING_WINDOW_DAYS,
-        KeyPolicy=key_policy(spec, service="backup", service_title="Backup"),
+        KeyPolicy=key_policy(spec, service="backup", service_title="Backup", alias=None),
         Tags=Tags(**spec.tags),
         DeletionPolicy=retention,
         UpdateReplacePolicy=retention,
@@ -81,6 +85,8 @@ def build_backup(spec: Spec, table: Table, plan: Backup) -> list[object]:
             ],
         },
         ManagedPolicyArns=[Sub(BACKUP_SERVICE_POLICY)],
+        # The environment's boundary, as on every role the deploy role may create (N204).
+        **({"PermissionsBoundary": boundary} if (boundary := _boundary(spec)) is not None else {}),
         Tags=Tags(**spec.tags),
         Metadata=backup_role_suppressions(),
     )

@@ -1,20 +1,30 @@
 """The deploy role: what a GitHub Actions job assumes (OIDC, no stored keys) to run `deploy`.
 
-Least privilege for change sets on this environment's stacks only:
+Least privilege, derived from what is called:
 
-- trust: GitHub's OIDC provider, for this repository's jobs in this GitHub
-  environment only (its protection rules gate every deploy), audience STS;
-- CloudFormation: the change-set actions `deploy` calls, on this
-  environment's data and access stacks only; no DeleteStack, no IMPORT;
+- trust: GitHub's OIDC provider, for this repository's deploy workflow on
+  its deploy branch in this GitHub environment only (a customized `sub`
+  with job_workflow_ref; the environment's protection rules gate every
+  deploy), audience STS;
+- the command line's own calls (aws_calls.PIPELINE_CALLS: change sets,
+  stack policy, drift, the table's and key's descriptions), each on this
+  environment's stacks, table, roles or key; DeleteStack only where the
+  environment may be destroyed; never an IMPORT change set;
 - everything CloudFormation does with the caller's credentials (create the
   table, its key, its roles): the handler permissions of the resource types
   in this environment's templates (registry schemas, stacks/registry.py),
-  usable only through CloudFormation (aws:CalledVia); DynamoDB on this
-  table only; roles only under this environment's prefix, the access
-  stack's with its permissions boundary (when set), the backup role with
-  AWS Backup's managed policy only, never the deploy role itself;
-- a protected environment: an explicit Deny of deleting the table, its key or
-  its backup vault, even through a change set.
+  usable only through CloudFormation (aws:CalledVia), each on its own
+  resources: the table's ARNs, keys tagged as this environment's (and the
+  table's key only through DynamoDB), the key's alias, the vault by name,
+  alarms by the data stack's name; roles only under this environment's
+  prefix and only with its permissions boundary, never unbounded, never
+  a managed policy the templates do not attach, never the deploy role;
+- a protected environment: an explicit Deny of deleting the table, its key,
+  its backup vault or its recovery points, even through a change set.
+
+The key policies (stacks/encryption.py) let this role manage a key only
+through CloudFormation: directly it cannot re-policy, disable, revoke a grant
+on or schedule the deletion of any key of ours.
 
 The stack is created once by an administrator (it is the pipeline's own
 identity); the pipeline never deploys it.
@@ -39,29 +49,29 @@ from awacs.aws import (
 )
 from troposphere import GetAtt, Output, Parameter, Ref, Sub, Tags, Template, iam
 
+from ..aws_calls import PIPELINE_CALLS, On
+from ..spec.environment import ENVIRONMENT_TAG_KEYS
 from ..spec.loader import Spec
 from .artifacts import Stack
-from .backup import BACKUP_SERVICE_POLICY
-from .names import DATA, DEPLOY_ROLE, STACK_KINDS, deploy_role_arn, deploy_role_name, replica_key_kind, stack_name
+from .backup import vault_name
+from .encryption import KEY_ALIAS_ACTIONS, THROUGH_CLOUDFORMATION, dynamodb_endpoint
+from .names import (
+    AWS_MANAGED_DYNAMODB_ALIAS,
+    DATA,
+    DEPLOY_ROLE,
+    STACK_KINDS,
+    deploy_role_arn,
+    deploy_role_name,
+    key_alias_name,
+    replica_key_kind,
+    stack_name,
+)
 from .registry import handler_permissions
 from .replica_key_stack import replica_key_regions
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 OIDC_PROVIDER_PARAMETER = "GitHubOidcProviderArn"
 DEPLOY_ROLE_ID = "DeployRole"
-CLOUDFORMATION = "cloudformation.amazonaws.com"
-# What `deploy` (deploy/change_sets.py) calls on its stacks.
-CHANGE_SET_ACTIONS = (
-    "cloudformation:CreateChangeSet",
-    "cloudformation:DeleteChangeSet",
-    "cloudformation:DescribeChangeSet",
-    "cloudformation:DescribeStackEvents",
-    "cloudformation:DescribeStacks",
-    "cloudformation:ExecuteChangeSet",
-    "cloudformation:GetTemplate",
-    "cloudformation:SetStackPolicy",
-    "cloudformation:UpdateTerminationProtection",
-)
 # Handler permissions for features no template of ours uses: a table imported
 # from S3 (ImportSourceSpecification: item writes, S3 reads, import logs),
 # Kinesis streaming, replicas, Lambda provisioned concurrency. Leaving them
@@ -119,6 +129,7 @@ WITNESS_ACTIONS = ("dynamodb:CreateGlobalTableWitness", "dynamodb:DeleteGlobalTa
 # Never, in a protected environment, whatever a change set says.
 DATA_LOSS_ACTIONS = (
     "backup:DeleteBackupVault",
+    "backup:DeleteRecoveryPoint",
     "cloudformation:DeleteStack",
     "dynamodb:DeleteTable",
     # Removing a replica deletes that Region's copy (Retain does not keep it).
@@ -126,6 +137,27 @@ DATA_LOSS_ACTIONS = (
     "kms:DisableKey",
     "kms:ScheduleKeyDeletion",
 )
+# What DynamoDB does with the table's key for the caller while CloudFormation
+# creates or updates the table (the grant DynamoDB keeps, the data keys): only
+# through DynamoDB (kms:ViaService), never directly.
+KEY_USE_VIA_DYNAMODB = frozenset(
+    {
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+        "kms:RetireGrant",
+        "kms:RevokeGrant",
+    }
+)
+# Creating a key names no key yet; listing aliases has no resource-level permission.
+KMS_WITHOUT_RESOURCE = frozenset({"kms:CreateKey", "kms:ListAliases"})
+# AWS Backup: the vault (by name) and its access policy and lock; the rest acts on a backup plan,
+# whose ARN holds an id AWS generates.
+BACKUP_VAULT_ACTION_WORDS = ("BackupVault", "ListTags", "TagResource", "UntagResource")
 
 
 def resource_actions(templates: list[dict[str, Any]], replicas: bool = False, kinesis: bool = False) -> list[str]:
@@ -157,10 +189,14 @@ def _role_path(spec: Spec) -> str:
     return spec.env.access.role_path if spec.env.access is not None else "/"
 
 
+def _regions(spec: Spec) -> list[bool | str]:
+    """Where the table lives: the stack's Region, or each replica Region by name."""
+    return list(spec.env.replica_regions) if spec.env.replicas else [True]
+
+
 # IAM actions by what they do to a role (the rest of the handlers' IAM actions are reads).
-ROLE_POLICY_WRITES = ("iam:PutRolePolicy", "iam:DeleteRolePolicy")
+ROLE_WRITES = ("iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary")
 ROLE_MANAGED_POLICY = ("iam:AttachRolePolicy", "iam:DetachRolePolicy")
-ROLE_BOUNDARY = ("iam:PutRolePermissionsBoundary",)
 # A role's boundary is never removed by a deploy: a template that drops it fails.
 NEVER = ("iam:DeleteRolePermissionsBoundary",)
 PASS_ROLE = "iam:PassRole"
@@ -175,8 +211,67 @@ def linked_services(spec: Spec) -> list[str]:
     return [*LINKED_SERVICES, *([REPLICATION_SERVICE] if spec.env.replicas else [])]
 
 
+def managed_policies(templates: list[dict[str, Any]]) -> list[Any]:
+    """The managed policies the templates' roles attach: the only ones the deploy role may attach."""
+    found: list[Any] = []
+    for template in templates:
+        for resource in template.get("Resources", {}).values():
+            if resource["Type"] == "AWS::IAM::Role":
+                found += [a for a in resource["Properties"].get("ManagedPolicyArns", []) if a not in found]
+    return found
+
+
+def _tool_statements(spec: Spec, stacks: list[Sub]) -> list[Statement | None]:
+    """What the command line itself calls (aws_calls.py), each on its own resources."""
+    calls = [c for c in PIPELINE_CALLS if not (c.destroys and spec.env.protected)]
+    table = f"table/{spec.table_name}"
+    key_aliases = [key_alias_name(spec), AWS_MANAGED_DYNAMODB_ALIAS]
+    resources: dict[On, tuple[list[Any], dict[str, Any]]] = {
+        On.STACKS: (stacks, {}),
+        On.TABLE: ([_arn("dynamodb", table, region) for region in _regions(spec)], {}),
+        On.ROLES: ([_access_roles(spec), _data_roles(spec)], {}),
+        # The table's key by its alias (ours, or DynamoDB's AWS managed key's): no other key.
+        On.KEY: (
+            [_arn("kms", "key/*", region) for region in _regions(spec)],
+            {"ForAnyValue:StringEquals": {"kms:ResourceAliases": key_aliases}},
+        ),
+        On.ANY: (["*"], {}),
+    }
+    sids = {
+        On.STACKS: "ToolOnTheseStacks",
+        On.TABLE: "ToolReadsTheTable",
+        On.ROLES: "ToolReadsTheRoles",
+        On.KEY: "ToolDescribesTheTablesKey",
+        On.ANY: "ToolCallsWithoutResourceLevelPermissions",
+    }
+    return [_allow(sids[on], [c.action for c in calls if c.on is on], *resources[on]) for on in On]
+
+
+def _access_roles(spec: Spec) -> Sub:
+    return _arn("iam", f"role{_role_path(spec)}{spec.stack_prefix}-*")
+
+
+def _data_roles(spec: Spec) -> Sub:
+    # The data stack's roles (the backup role) get generated names, under "/".
+    return _arn("iam", f"role/{stack_name(spec, DATA)}-*")
+
+
+def _allow(
+    sid: str, names: list[str] | tuple[str, ...], resources: list[Any], condition: dict[str, Any]
+) -> Statement | None:
+    if not names or not resources:
+        return None
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Action=[Action(*a.split(":")) for a in sorted(set(names))],
+        Resource=resources,
+        **({"Condition": _condition(condition)} if condition else {}),
+    )
+
+
 def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocument:
-    """See the module docstring; every Allow but the change sets needs aws:CalledVia CloudFormation."""
+    """See the module docstring; every Allow but the tool's own calls needs aws:CalledVia CloudFormation."""
     kinesis = spec.env.kinesis_stream
     actions = sorted(
         {
@@ -184,91 +279,122 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
             *_witness_actions(spec),
         }
     )
-    via: dict[str, Any] = {"ForAnyValue:StringEquals": {"aws:CalledVia": [CLOUDFORMATION]}}
-    iam_actions = [a for a in actions if a.startswith("iam:") and a not in (*NEVER, PASS_ROLE, SERVICE_LINKED)]
-    dynamodb = [a for a in actions if a.startswith("dynamodb:")]
-    others = [a for a in actions if not a.startswith(("iam:", "dynamodb:", "kinesis:"))]
-    kinesis_actions = [a for a in actions if a.startswith("kinesis:")]
+    via: dict[str, Any] = {"ForAnyValue:StringEquals": THROUGH_CLOUDFORMATION}
+    by_service: dict[str, list[str]] = {}
+    for a in actions:
+        by_service.setdefault(a.split(":")[0], []).append(a)
+    iam_actions = [a for a in by_service.pop("iam", []) if a not in (*NEVER, PASS_ROLE, SERVICE_LINKED)]
+    dynamodb = by_service.pop("dynamodb", [])
+    kms_actions = by_service.pop("kms", [])
+    backup = by_service.pop("backup", [])
+    cloudwatch = by_service.pop("cloudwatch", [])
+    kinesis_actions = by_service.pop("kinesis", [])
+    others = [a for service in sorted(by_service) for a in by_service[service]]
+    regions = _regions(spec)
     table = f"table/{spec.table_name}"
-    access_roles = _arn("iam", f"role{_role_path(spec)}{spec.stack_prefix}-*")
-    # The data stack's roles (the backup role) get generated names, under "/".
-    data_roles = _arn("iam", f"role/{stack_name(spec, DATA)}-*")
+    access_roles, data_roles = _access_roles(spec), _data_roles(spec)
+    # No role of this environment without its boundary (N204 requires one with `ci:`).
     boundary = spec.env.access.permissions_boundary_arn if spec.env.access is not None else None
-    access_role_condition = dict(via)
-    if boundary is not None:  # no role of the access stack without the environment's boundary
-        access_role_condition["StringEquals"] = {"iam:PermissionsBoundary": boundary}
-
-    def allow(
-        sid: str, names: list[str] | tuple[str, ...], resources: list[Any], condition: dict[str, Any]
-    ) -> Statement | None:
-        if not names:
-            return None
-        return Statement(
-            Sid=sid,
-            Effect=Allow,
-            Action=[Action(*a.split(":")) for a in sorted(names)],
-            Resource=resources,
-            Condition=_condition(condition),
-        )
-
-    reads = [a for a in iam_actions if a not in (*ROLE_POLICY_WRITES, *ROLE_MANAGED_POLICY, *ROLE_BOUNDARY)]
-    bounded = [a for a in iam_actions if a in (*ROLE_POLICY_WRITES, *ROLE_BOUNDARY)] + (
-        ["iam:CreateRole"] if "iam:CreateRole" in reads else []
-    )
-    plain = [a for a in reads if a != "iam:CreateRole"]
-    statements: list[Statement | None] = [
-        Statement(
-            Sid="ChangeSetsOnTheseStacks",
-            Effect=Allow,
-            Action=[Action(*a.split(":")) for a in CHANGE_SET_ACTIONS],
-            Resource=[
-                *(_arn("cloudformation", f"stack/{stack_name(spec, kind)}/*", True) for kind in STACK_KINDS),
-                # A global table's replica key stacks, each in its own Region.
-                *(
-                    _arn("cloudformation", f"stack/{stack_name(spec, replica_key_kind(region))}/*", region)
-                    for region in replica_key_regions(spec)
-                ),
-            ],
+    bounded = {**via, "StringEquals": {"iam:PermissionsBoundary": boundary}} if boundary is not None else via
+    stacks = [
+        *(_arn("cloudformation", f"stack/{stack_name(spec, kind)}/*", True) for kind in STACK_KINDS),
+        # A global table's replica key stacks, each in its own Region.
+        *(
+            _arn("cloudformation", f"stack/{stack_name(spec, replica_key_kind(region))}/*", region)
+            for region in replica_key_regions(spec)
         ),
-        allow(
+    ]
+    keys = [_arn("kms", "key/*", region) for region in regions]
+    policies = managed_policies(templates)
+    statements: list[Statement | None] = [
+        *_tool_statements(spec, stacks),
+        _allow(
             "TheTableThroughCloudFormation",
             dynamodb,
             [
                 arn
-                for region in (spec.env.replica_regions if spec.env.replicas else [True])
+                for region in regions
                 for arn in (_arn("dynamodb", table, region), _arn("dynamodb", f"{table}/*", region))
             ],
             via,
         ),
-        allow("ResourcesThroughCloudFormation", others, ["*"], via),
-        allow(
+        # Keys: a new one (no resource yet), then only keys tagged as this environment's. Our own
+        # keys' policies name this role (through CloudFormation only): stacks/encryption.py.
+        _allow("NewKeysThroughCloudFormation", [a for a in kms_actions if a in KMS_WITHOUT_RESOURCE], ["*"], via),
+        _allow(
+            "TheKeyThroughDynamoDB",
+            [a for a in kms_actions if a in KEY_USE_VIA_DYNAMODB],
+            keys,
+            {
+                **via,
+                "StringEquals": {
+                    "kms:ViaService": [dynamodb_endpoint(r if isinstance(r, str) else spec.env.region) for r in regions]
+                },
+            },
+        ),
+        _allow(
+            "TheKeysAliasThroughCloudFormation",
+            [a for a in kms_actions if a in KEY_ALIAS_ACTIONS],
+            [_arn("kms", f"{key_alias_name(spec)}", region) for region in regions],
+            via,
+        ),
+        _allow(
+            "TheseKeysThroughCloudFormation",
+            [a for a in kms_actions if a not in (*KMS_WITHOUT_RESOURCE, *KEY_USE_VIA_DYNAMODB, *KEY_ALIAS_ACTIONS)],
+            keys,
+            {**via, "StringEquals": {f"aws:ResourceTag/{key}": spec.tags[key] for key in ENVIRONMENT_TAG_KEYS}},
+        ),
+        _allow(
+            "TheVaultThroughCloudFormation",
+            [a for a in backup if any(word in a for word in BACKUP_VAULT_ACTION_WORDS)],
+            [_arn("backup", f"backup-vault:{vault_name(spec)}", True)],
+            via,
+        ),
+        _allow(
+            "BackupPlansThroughCloudFormation",
+            [a for a in backup if "BackupVault" not in a],
+            [_arn("backup", "backup-plan:*", True)],
+            via,
+        ),
+        # Alarms take generated names: <data stack>-<logical id>-<suffix>.
+        _allow(
+            "TheAlarmsThroughCloudFormation",
+            cloudwatch,
+            [_arn("cloudwatch", f"alarm:{stack_name(spec, DATA)}-*", True)],
+            via,
+        ),
+        _allow("ResourcesThroughCloudFormation", others, ["*"], via),
+        _allow(
             "TheKinesisStreamThroughCloudFormation",
             kinesis_actions,
             [kinesis.stream_arn] if kinesis is not None else [],
             via,
         ),
-        allow("RolesThroughCloudFormation", plain, [access_roles, data_roles], via),
-        allow("AccessRolesPoliciesThroughCloudFormation", bounded, [access_roles], access_role_condition),
-        # The backup role: created with AWS's managed service-role policy only, never an inline policy.
-        allow(
-            "BackupRoleThroughCloudFormation",
-            ["iam:CreateRole"] if "iam:CreateRole" in reads else [],
-            [data_roles],
+        _allow(
+            "RolesThroughCloudFormation",
+            [a for a in iam_actions if a not in (*ROLE_WRITES, *ROLE_MANAGED_POLICY)],
+            [access_roles, data_roles],
             via,
         ),
-        allow(
-            "BackupRoleManagedPolicyThroughCloudFormation",
-            [a for a in iam_actions if a in ROLE_MANAGED_POLICY],
-            [data_roles],
-            {**via, "ArnEquals": {"iam:PolicyARN": [Sub(BACKUP_SERVICE_POLICY)]}},
+        _allow(
+            "BoundedRolesThroughCloudFormation",
+            [a for a in iam_actions if a in ROLE_WRITES],
+            [access_roles, data_roles],
+            bounded,
         ),
-        allow(
+        _allow(
+            "TheTemplatesManagedPoliciesThroughCloudFormation",
+            [a for a in iam_actions if a in ROLE_MANAGED_POLICY] if policies else [],
+            [access_roles, data_roles],
+            {**bounded, "ArnEquals": {"iam:PolicyARN": policies}},
+        ),
+        _allow(
             "PassRolesToTheirServices",
             [PASS_ROLE] if PASS_ROLE in actions else [],
             [data_roles, _arn("iam", "role/aws-service-role/*")],
             {**via, "StringEquals": {"iam:PassedToService": list(LINKED_SERVICES)}},
         ),
-        allow(
+        _allow(
             "ServiceLinkedRoles",
             [SERVICE_LINKED] if SERVICE_LINKED in actions else [],
             ["*"],
@@ -279,6 +405,12 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
             Effect=Deny,
             Action=[Action("iam", "*")],
             Resource=[Sub(deploy_role_arn(spec))],
+        ),
+        Statement(
+            Sid="NeverUnboundARole",
+            Effect=Deny,
+            Action=[Action(*a.split(":")) for a in NEVER],
+            Resource=["*"],
         ),
         # An IMPORT change set would adopt any resource of the account into these stacks.
         Statement(
@@ -313,10 +445,23 @@ def _condition(condition: dict[str, Any]) -> Condition:
     return Condition([_OPERATORS[op](values) for op, values in sorted(condition.items())])
 
 
+# The deploy workflow GitHub runs the deploy job in (a reusable workflow: its own file), and the
+# branch it must run from. GitHub's OIDC token carries them as job_workflow_ref, which IAM cannot
+# evaluate as a claim of its own; GitHub's subject-claim customization puts it into `sub`
+# (README: the deploy role's trust). DESIGN.md: AWS evaluates only a few of GitHub's claims.
+SUBJECT_CLAIM_KEYS = ("repo", "context", "job_workflow_ref")
+
+
+def oidc_subject(spec: Spec) -> str:
+    """The `sub` of a deploy job's token, with SUBJECT_CLAIM_KEYS set on the repository."""
+    ci = spec.env.ci
+    assert ci is not None
+    github_environment = ci.github_environment or spec.env_name
+    workflow = f"{ci.github_repository}/{ci.deploy_workflow}@{ci.deploy_ref}"
+    return f"repo:{ci.github_repository}:environment:{github_environment}:job_workflow_ref:{workflow}"
+
+
 def trust_policy(spec: Spec, provider: Parameter) -> PolicyDocument:
-    assert spec.env.ci is not None
-    github_environment = spec.env.ci.github_environment or spec.env_name
-    subject = f"repo:{spec.env.ci.github_repository}:environment:{github_environment}"
     return PolicyDocument(
         Version="2012-10-17",
         Statement=[
@@ -325,7 +470,9 @@ def trust_policy(spec: Spec, provider: Parameter) -> PolicyDocument:
                 Principal=Principal("Federated", Ref(provider)),
                 Action=[Action("sts", "AssumeRoleWithWebIdentity")],
                 Condition=Condition(
-                    StringEquals({f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com", f"{GITHUB_OIDC_HOST}:sub": subject})
+                    StringEquals(
+                        {f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com", f"{GITHUB_OIDC_HOST}:sub": oidc_subject(spec)}
+                    )
                 ),
             )
         ],
@@ -350,9 +497,16 @@ def deploy_role_suppressions(spec: Spec) -> dict[str, Any]:
         {
             "id": "AwsSolutions-IAM5",
             "reason": "change sets on this environment's stacks (a stack ARN ends with a generated id), roles under "
-            "its prefix (the data stack's role names are generated), the table's indexes and streams, and the "
-            "service-linked roles AWS Backup and Application Auto Scaling use",
-            "applies_to": [{"regex": "/^Resource::arn:<AWS::Partition>:(cloudformation|iam|dynamodb):.*\\*$/g"}],
+            "its prefix (the data stack's role names are generated), the table's indexes and streams, the "
+            "service-linked roles AWS Backup and Application Auto Scaling use, keys only with this environment's "
+            "Design and Environment tags or its alias or through DynamoDB (a key id is generated), the data "
+            "stack's alarms by name prefix (generated names) and backup plans (generated ids), all but the tool's "
+            "own reads through CloudFormation only",
+            "applies_to": [
+                {
+                    "regex": "/^Resource::arn:<AWS::Partition>:(cloudformation|iam|dynamodb|kms|backup|cloudwatch):.*\\*$/g"
+                }
+            ],
         }
     )
     nag.append(

@@ -5,11 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from awacs import kms as kms_actions
-from awacs.aws import Allow, ArnNotEquals, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals
+from awacs.aws import (
+    Allow,
+    ArnEquals,
+    ArnNotEquals,
+    Bool,
+    Condition,
+    Deny,
+    ForAllValuesStringNotEquals,
+    ForAnyValueStringEquals,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
 from troposphere import GetAtt, Ref, Sub, Tags, dynamodb, kms
 
 from ..spec.loader import Spec
-from .names import KEY_ALIAS_ID, deploy_role_arn, key_logical_id
+from .names import KEY_ALIAS_ID, deploy_role_arn, key_alias_name, key_logical_id
 
 # Longest waiting period: a mistaken key deletion stays reversible for 30 days.
 KEY_PENDING_WINDOW_DAYS = 30
@@ -52,53 +65,133 @@ KEY_USE_ACTIONS = (
     "kms:ReEncryptFrom",
     "kms:ReEncryptTo",
 )
-# Actions that destroy access to the data: only administrators (and the root user, break-glass).
-KEY_DESTRUCTIVE_ACTIONS = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")
+# Actions that destroy or lock away access to the data: directly, only the named administrators (and
+# the root user, break-glass). Revoking DynamoDB's grant or rewriting the policy makes the table
+# inaccessible (DynamoDB archives it after 7 days); disabling rotation weakens it silently.
+KEY_DESTRUCTIVE_ACTIONS = (
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+)
+# Creating AWS::KMS::Alias needs kms:CreateAlias on the key (key policy) as well as on the alias
+# (IAM policy): alias-access.html, "Controlling access to aliases".
+KEY_ALIAS_ACTIONS = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
 ACCOUNT_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+CLOUDFORMATION = "cloudformation.amazonaws.com"
+THROUGH_CLOUDFORMATION = {"aws:CalledVia": [CLOUDFORMATION]}
 
 
 def _actions(names: tuple[str, ...]) -> list[kms_actions.Action]:
     return [kms_actions.Action(n.split(":", 1)[1]) for n in names]
 
 
-def key_admins(spec: Spec) -> list[Any]:
-    """The configured administrators, and the deploy role with `ci:`: CloudFormation updates the
-    key (tags, rotation, policy) with the deploying principal's rights, and KMS refuses a policy
-    that would lock out the principal setting it."""
-    admins: list[Any] = list(spec.env.key_admins)
-    if spec.env.ci is not None:
-        admins.append(Sub(deploy_role_arn(spec)))
-    return admins
+def service_endpoint(service: str, region: str) -> str:
+    """The kms:ViaService value of a service in a Region."""
+    return f"{service}.{region}.amazonaws.com"
+
+
+def dynamodb_endpoint(region: str) -> str:
+    return service_endpoint("dynamodb", region)
+
+
+def deploy_role(spec: Spec) -> Sub | None:
+    """The pipeline's role (with `ci:`): it manages the key only through CloudFormation."""
+    return Sub(deploy_role_arn(spec)) if spec.env.ci is not None else None
 
 
 def key_policy(
-    spec: Spec, service: str = "dynamodb", service_title: str = "DynamoDB", region: str | None = None
+    spec: Spec,
+    service: str = "dynamodb",
+    service_title: str = "DynamoDB",
+    region: str | None = None,
+    alias: str | None = "",
 ) -> PolicyDocument:
     """Separated duties, following AWS's key policy for DynamoDB (encryption.usagenotes, key-policy-default).
 
-    Administrators manage and never use the key; anyone in the account may use
-    it only through DynamoDB in this region (and only where an IAM policy also
+    Administrators (key_admins) manage and never use the key, and name it with
+    its alias; the deploy role (with `ci:`) does the same only through
+    CloudFormation (aws:CalledVia), so a job holding it cannot re-policy,
+    disable or revoke the key directly; anyone in the account may use the key
+    only through DynamoDB in this region (and only where an IAM policy also
     allows it: the account principal delegates to IAM); grants only for AWS
-    resources; an explicit Deny of disabling, deleting or re-writing the key's
-    policy for everyone but the administrators and the account's root user.
-    A global table's replica keys (stacks/replica_key_stack.py) get the same
-    policy for their own Region.
+    resources; an explicit Deny of the destructive actions for everyone but the
+    administrators and the account's root user, and for the deploy role outside
+    CloudFormation. A global table's replica keys (stacks/replica_key_stack.py)
+    get the same policy for their own Region. alias: the key's alias ("" for
+    the table's, None for a key without one: no alias statement).
     """
     region = region or spec.env.region  # a replica key: its own Region's service endpoint
-    admins = key_admins(spec)
-    via_service = {"kms:ViaService": f"{service}.{region}.amazonaws.com", "kms:CallerAccount": spec.env.account_id}
+    alias = key_alias_name(spec) if alias == "" else alias
+    admins = list(spec.env.key_admins)
+    deployer = deploy_role(spec)
+    via_service = {"kms:ViaService": service_endpoint(service, region), "kms:CallerAccount": spec.env.account_id}
     root = Principal("AWS", Sub(ACCOUNT_ROOT))
+    managers: list[tuple[str, list[Any], dict[str, Any]]] = [("KeyAdministrators", admins, {})]
+    if deployer is not None:
+        managers.append(("DeployRoleThroughCloudFormation", [deployer], THROUGH_CLOUDFORMATION))
+    manage: list[Statement] = []
+    for who, principals, via in managers:
+        if not principals:
+            continue
+        manage.append(
+            Statement(
+                Sid=f"{who}ManageNeverUse",
+                Effect=Allow,
+                Principal=Principal("AWS", principals),
+                Action=_actions(KEY_ADMIN_ACTIONS),
+                Resource=["*"],
+                **({"Condition": Condition(ForAnyValueStringEquals(via))} if via else {}),
+            )
+        )
+        if alias:
+            # The key's side of an alias operation. kms:AliasName works in IAM policies only
+            # (conditions-kms.html): which alias is the caller's IAM policy's resource (deploy_role.py).
+            manage.append(
+                Statement(
+                    Sid=f"{who}NameTheKey",
+                    Effect=Allow,
+                    Principal=Principal("AWS", principals),
+                    Action=_actions(KEY_ALIAS_ACTIONS),
+                    Resource=["*"],
+                    **({"Condition": Condition(ForAnyValueStringEquals(via))} if via else {}),
+                )
+            )
+        manage += _multi_region_statements(spec, who, principals, via, service)
+    denies = [
+        Statement(
+            Sid="OnlyAdministratorsDisableRevokeDeleteOrRepolicy",
+            Effect=Deny,
+            Principal=Principal("AWS", "*"),
+            Action=_actions(KEY_DESTRUCTIVE_ACTIONS),
+            Resource=["*"],
+            Condition=Condition(
+                ArnNotEquals({"aws:PrincipalArn": [*admins, *([deployer] if deployer else []), Sub(ACCOUNT_ROOT)]})
+            ),
+        )
+    ]
+    if deployer is not None:
+        denies.append(
+            Statement(
+                Sid="DeployRoleOnlyThroughCloudFormation",
+                Effect=Deny,
+                Principal=Principal("AWS", "*"),
+                Action=_actions(KEY_DESTRUCTIVE_ACTIONS),
+                Resource=["*"],
+                # ForAllValues holds when aws:CalledVia is absent (a direct call): denied.
+                Condition=Condition(
+                    [
+                        ArnEquals({"aws:PrincipalArn": deployer}),
+                        ForAllValuesStringNotEquals(THROUGH_CLOUDFORMATION),
+                    ]
+                ),
+            )
+        )
     return PolicyDocument(
         Version="2012-10-17",
         Statement=[
-            Statement(
-                Sid="KeyAdministratorsManageNeverUse",
-                Effect=Allow,
-                Principal=Principal("AWS", admins),
-                Action=_actions(KEY_ADMIN_ACTIONS),
-                Resource=["*"],
-            ),
-            *_multi_region_statements(spec, admins, service),
+            *manage,
             # AWS requires the account to keep a way back in: without a statement
             # for the account, deleting the administrators' roles would leave the
             # key (and the table's data) unmanageable. Kept to reading and
@@ -127,45 +220,44 @@ def key_policy(
                 Resource=["*"],
                 Condition=Condition([Bool({"kms:GrantIsForAWSResource": "true"}), StringEquals(via_service)]),
             ),
-            Statement(
-                Sid="OnlyAdministratorsDisableDeleteOrRepolicy",
-                Effect=Deny,
-                Principal=Principal("AWS", "*"),
-                Action=_actions(KEY_DESTRUCTIVE_ACTIONS),
-                Resource=["*"],
-                Condition=Condition(ArnNotEquals({"aws:PrincipalArn": [*admins, Sub(ACCOUNT_ROOT)]})),
-            ),
+            *denies,
         ],
     )
 
 
-def _multi_region_statements(spec: Spec, admins: list[Any], service: str) -> list[Statement]:
-    """A global table's key: its administrators replicate it only into the replica Regions
+def _multi_region_statements(
+    spec: Spec, who: str, principals: list[Any], via: dict[str, Any], service: str
+) -> list[Statement]:
+    """A global table's key: its managers replicate it only into the replica Regions
     (kms:ReplicaRegion) and move the primary only among them (kms:PrimaryRegion): where the data
     may live is the environment's replicas: list, not any Region."""
     if not spec.env.global_table or service != "dynamodb":
         return []
     regions = spec.env.replica_regions
+
+    def condition(key: str, values: list[str]) -> Condition:
+        return Condition([*([ForAnyValueStringEquals(via)] if via else []), StringEquals({key: values})])
+
     out = [
         Statement(
-            Sid="AdministratorsMovePrimaryOnlyAmongReplicaRegions",
+            Sid=f"{who}MovePrimaryOnlyAmongReplicaRegions",
             Effect=Allow,
-            Principal=Principal("AWS", admins),
+            Principal=Principal("AWS", principals),
             Action=_actions(("kms:UpdatePrimaryRegion",)),
             Resource=["*"],
-            Condition=Condition(StringEquals({"kms:PrimaryRegion": regions})),
+            Condition=condition("kms:PrimaryRegion", regions),
         )
     ]
     if len(regions) > 1:
         out.insert(
             0,
             Statement(
-                Sid="AdministratorsReplicateOnlyIntoReplicaRegions",
+                Sid=f"{who}ReplicateOnlyIntoReplicaRegions",
                 Effect=Allow,
-                Principal=Principal("AWS", admins),
+                Principal=Principal("AWS", principals),
                 Action=_actions(("kms:ReplicateKey",)),
                 Resource=["*"],
-                Condition=Condition(StringEquals({"kms:ReplicaRegion": regions[1:]})),
+                Condition=condition("kms:ReplicaRegion", regions[1:]),
             ),
         )
     return out
@@ -190,7 +282,7 @@ def build_key(spec: Spec) -> tuple[kms.Key, kms.Alias]:
     )
     alias = kms.Alias(
         KEY_ALIAS_ID,
-        AliasName=f"alias/{spec.table_name}",
+        AliasName=key_alias_name(spec),
         TargetKeyId=Ref(key),
     )
     return key, alias

@@ -87,5 +87,14 @@ def deploy_role_arn(spec: Spec) -> str:
     return f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{path}{deploy_role_name(spec)}"
 
 
+# DynamoDB's AWS managed key (encryption: aws_managed).
+AWS_MANAGED_DYNAMODB_ALIAS = "alias/aws/dynamodb"
+
+
+def key_alias_name(spec: Spec) -> str:
+    """The alias of the table's key, in the data stack's Region and each replica key's."""
+    return f"alias/{spec.table_name}"
+
+
 def role_logical_id(role: str) -> str:
     return "".join(part.capitalize() for part in role.split("_")) + "Role"

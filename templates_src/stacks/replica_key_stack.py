@@ -21,6 +21,7 @@ from .names import (
     PRIMARY_KEY_PARAMETER,
     REPLICA_KEY_ALIAS_ID,
     REPLICA_KEY_ID,
+    key_alias_name,
     replica_key_kind,
     stack_name,
 )
@@ -66,7 +67,7 @@ def _stack(spec: Spec, region: str) -> Stack:
             UpdateReplacePolicy=spec.env.retention,
         )
     )
-    template.add_resource(kms.Alias(REPLICA_KEY_ALIAS_ID, AliasName=f"alias/{spec.table_name}", TargetKeyId=Ref(key)))
+    template.add_resource(kms.Alias(REPLICA_KEY_ALIAS_ID, AliasName=key_alias_name(spec), TargetKeyId=Ref(key)))
     template.add_output(
         Output(
             KEY_ARN_EXPORT,

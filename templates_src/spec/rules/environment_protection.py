@@ -33,8 +33,8 @@ BACKUP_PLAN = Rule(
 
 DEPLOY_ROLE_BOUNDED = Rule(
     "N204",
-    "A protected environment deployed by CI (ci:) bounds the roles its change sets create",
-    "warning",
+    "An environment deployed by CI (ci:) bounds every role its change sets create (permissions boundary)",
+    "error",
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html#access_policies_boundaries-delegate",
 )
 
@@ -73,17 +73,19 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
         found.append(
             src.report(KEY_ADMINS_NAMED, ("key_admins",), "key_admins is only used with customer_managed or a backup")
         )
-    if not env.protected:
-        return found
+    # Any environment, protected or not: a dev job that may create an unbounded role can make itself
+    # account administrator, and dev usually shares nothing less than the account with prod's neighbours.
     if env.ci is not None and (env.access is None or env.access.permissions_boundary_arn is None):
         found.append(
             src.report(
                 DEPLOY_ROLE_BOUNDED,
                 ("ci",),
-                "the deploy role may create roles under this environment's prefix: without "
-                "access.permissions_boundary_arn, a change set could give one any permission",
+                "the deploy role creates the roles of this environment's stacks: set access.permissions_boundary_arn "
+                "(a managed policy every such role must carry), or a change set could give a role any permission",
             )
         )
+    if not env.protected:
+        return found
     required = {
         ("retention",): (env.retention == "Retain", "Retain"),
         ("deletion_protection",): (env.deletion_protection, "true"),

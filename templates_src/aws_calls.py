@@ -1,0 +1,75 @@
+"""Every AWS API call the command line makes with its own credentials, and what it acts on.
+
+The deploy role (stacks/deploy_role.py) allows exactly the pipeline's calls
+below, each on its own resources; CloudFormation's calls on the caller's
+behalf (the resource handlers) come from the registry schemas instead.
+Each entry names the module that makes the call. tests/test_deploy_role_calls.py
+records every request the deploy, destroy, drift, adopt and global-table tests
+send and proves each one allowed by the generated role and key policies; a
+call made but missing here fails it.
+
+A base module (no imports from the layers): the deploy layer makes the calls,
+the stacks layer derives the role from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class On(str, Enum):
+    """What a call acts on, as the deploy role scopes it."""
+
+    STACKS = "this environment's stacks"
+    TABLE = "this environment's table (each replica Region)"
+    ROLES = "this environment's roles"
+    KEY = "the table's key (by its alias) or DynamoDB's AWS managed key"
+    ANY = "no resource-level permission exists for it"
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    action: str
+    on: On
+    where: str  # the module (and step) that makes it
+    # Only an environment that may be destroyed (unprotected) gets it.
+    destroys: bool = False
+
+
+# What the pipeline (the deploy role) runs: deploy, destroy, drift, plan --deployed, adopt.
+PIPELINE_CALLS = (
+    ApiCall("cloudformation:DescribeStacks", On.STACKS, "deploy/change_sets.py: state and outputs; drift; plan"),
+    ApiCall("cloudformation:GetTemplate", On.STACKS, "deploy/change_sets.py: the deployed template to plan"),
+    ApiCall("cloudformation:CreateChangeSet", On.STACKS, "deploy/change_sets.py: CREATE and UPDATE"),
+    ApiCall("cloudformation:DescribeChangeSet", On.STACKS, "deploy/change_sets.py: wait, cross-check"),
+    ApiCall("cloudformation:DeleteChangeSet", On.STACKS, "deploy/change_sets.py: empty or refused"),
+    ApiCall("cloudformation:ExecuteChangeSet", On.STACKS, "deploy/change_sets.py"),
+    ApiCall("cloudformation:DescribeStackEvents", On.STACKS, "deploy/change_sets.py: follow a change"),
+    ApiCall("cloudformation:GetStackPolicy", On.STACKS, "deploy/change_sets.py: a removal's one-off policy"),
+    ApiCall("cloudformation:SetStackPolicy", On.STACKS, "deploy/change_sets.py: protected stacks"),
+    ApiCall("cloudformation:UpdateTerminationProtection", On.STACKS, "deploy/change_sets.py: protected stacks"),
+    ApiCall("cloudformation:DetectStackDrift", On.STACKS, "deploy/drift.py"),
+    # No resource-level permission (the IAM simulator: "must use wildcard").
+    ApiCall("cloudformation:DescribeStackDriftDetectionStatus", On.ANY, "deploy/drift.py"),
+    ApiCall("cloudformation:DescribeStackResourceDrifts", On.STACKS, "deploy/drift.py"),
+    ApiCall("cloudformation:DeleteStack", On.STACKS, "deploy/change_sets.py: destroy", destroys=True),
+    # ListImports has no resource-level permission (service authorization reference).
+    ApiCall("cloudformation:ListImports", On.ANY, "deploy/global_steps.py: exports still imported"),
+    ApiCall("dynamodb:DescribeTable", On.TABLE, "deploy/change_sets.py, global_steps.py, live.py"),
+    ApiCall("dynamodb:DescribeTimeToLive", On.TABLE, "deploy/live.py: drift and adopt"),
+    ApiCall("dynamodb:DescribeContinuousBackups", On.TABLE, "deploy/live.py: drift and adopt"),
+    ApiCall("dynamodb:DescribeContributorInsights", On.TABLE, "deploy/live.py: drift and adopt"),
+    ApiCall("dynamodb:ListTagsOfResource", On.TABLE, "deploy/live.py: drift and adopt"),
+    ApiCall("kms:DescribeKey", On.KEY, "deploy/live.py: who manages the table's key"),
+    ApiCall("iam:GetRole", On.ROLES, "deploy/change_sets.py: destroy's verification", destroys=True),
+)
+# sts:GetCallerIdentity (deploy/deployer.py, cli.py: the account check) needs no
+# permission: "No permissions are required to perform this operation" (STS API reference).
+
+# Run by an administrator, never by the pipeline: an IMPORT change set can adopt
+# any resource of the account into a stack, so the deploy role denies it.
+ADMINISTRATOR_CALLS = (
+    ApiCall("cloudformation:CreateChangeSet", On.STACKS, "deploy/takeover.py: IMPORT (deploy --import)"),
+    ApiCall("cloudformation:DescribeStackResource", On.STACKS, "deploy/takeover.py: release"),
+)
