@@ -25,6 +25,16 @@ from templates_src.stacks.artifacts import write_tree
 from templates_src.stacks.synth import all_targets, render_all
 
 ROOT = Path(__file__).resolve().parent.parent
+# Records every AWS request the tool sends (tests/test_deploy_role_calls.py simulates them).
+pytest_plugins = ["tests.record_calls"]
+# Run after every other test: they simulate what the others recorded.
+AFTER_RECORDING = "test_deploy_role_calls.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name == AFTER_RECORDING)
+
+
 FIXTURES = ROOT / "tests" / "fixtures"
 
 

@@ -59,6 +59,7 @@ def test_key_policy_separates_duties_and_has_no_unconditioned_wildcard(env: str)
         [
             "AccountRecoveryOnly",
             "GrantsOnlyForDynamoDB",
+            "GrantsRetiredOnlyThroughDynamoDB",
             "KeyAdministratorsManageNeverUse",
             "KeyAdministratorsNameTheKey",
             "OnlyAdministratorsDisableRevokeDeleteOrRepolicy",

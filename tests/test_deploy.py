@@ -452,7 +452,7 @@ def test_destroy_that_leaves_the_table_is_a_failure_not_deleted() -> None:
     spec = spec_for("dev")
     (data,) = [s for s in stack_files(spec, fixture_build() / "dev") if s.kind == "data"]
     cf, ddb, lines = _client(), _client("dynamodb"), []
-    dev_id = STACK_ID.replace("prod", "dev")
+    dev_id = STACK_ID.replace("prod", "dev").replace("333333333333", "111111111111")
     with Stubber(cf) as stub, Stubber(ddb) as ddb_stub:
         stub.add_response(
             "describe_stacks",

@@ -92,7 +92,8 @@ class Recorder:
 def _described(name: str, status: str, outputs: dict[str, str] | None = None) -> dict[str, Any]:
     stack: dict[str, Any] = {
         "StackName": name,
-        "StackId": f"arn:aws:cloudformation:{HOME}:{ACCOUNT}:stack/{name}/1",
+        # A key-<region> stack lives in its own Region, as its id says.
+        "StackId": f"arn:aws:cloudformation:{name.split('-key-')[1] if '-key-' in name else HOME}:{ACCOUNT}:stack/{name}/1",
         "CreationTime": LATER,
         "StackStatus": status,
     }
@@ -404,7 +405,11 @@ def _live_table(ddb: Stubber, table: str) -> None:
         "TableArn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/{table}",
         "DeletionProtectionEnabled": False,
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        "SSEDescription": {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": "arn:aws:kms:us-east-1:1:key/k"},
+        "SSEDescription": {
+            "Status": "ENABLED",
+            "SSEType": "KMS",
+            "KMSMasterKeyArn": f"arn:aws:kms:{HOME}:{ACCOUNT}:key/0a1b2c3d",
+        },
     }
     ddb.add_response("describe_table", {"Table": described}, {"TableName": table})
     ddb.add_response(

@@ -54,7 +54,7 @@ from ..spec.environment import ENVIRONMENT_TAG_KEYS
 from ..spec.loader import Spec
 from .artifacts import Stack
 from .backup import vault_name
-from .encryption import KEY_ALIAS_ACTIONS, THROUGH_CLOUDFORMATION, dynamodb_endpoint
+from .encryption import KEY_ALIAS_ACTIONS, THROUGH_CLOUDFORMATION, dynamodb_endpoint, service_endpoint
 from .names import (
     AWS_MANAGED_DYNAMODB_ALIAS,
     DATA,
@@ -137,10 +137,10 @@ DATA_LOSS_ACTIONS = (
     "kms:DisableKey",
     "kms:ScheduleKeyDeletion",
 )
-# What DynamoDB does with the table's key for the caller while CloudFormation
-# creates or updates the table (the grant DynamoDB keeps, the data keys): only
-# through DynamoDB (kms:ViaService), never directly.
-KEY_USE_VIA_DYNAMODB = frozenset(
+# What DynamoDB does with the table's key, and AWS Backup with the vault's, for the
+# caller while CloudFormation creates or updates the table or vault (the grant the
+# service keeps, the data keys): only through that service (kms:ViaService), never directly.
+KEY_USE_VIA_SERVICE = frozenset(
     {
         "kms:CreateGrant",
         "kms:Decrypt",
@@ -247,6 +247,13 @@ def _tool_statements(spec: Spec, stacks: list[Sub]) -> list[Statement | None]:
     return [_allow(sids[on], [c.action for c in calls if c.on is on], *resources[on]) for on in On]
 
 
+def _key_services(spec: Spec) -> list[str]:
+    """The kms:ViaService endpoints that use our keys: DynamoDB in each table Region, AWS Backup in the stack's."""
+    regions = spec.env.replica_regions if spec.env.replicas else [spec.env.region]
+    backup = [service_endpoint("backup", spec.env.region)] if spec.backup is not None else []
+    return [*(dynamodb_endpoint(region) for region in regions), *backup]
+
+
 def _access_roles(spec: Spec) -> Sub:
     return _arn("iam", f"role{_role_path(spec)}{spec.stack_prefix}-*")
 
@@ -322,15 +329,10 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
         # keys' policies name this role (through CloudFormation only): stacks/encryption.py.
         _allow("NewKeysThroughCloudFormation", [a for a in kms_actions if a in KMS_WITHOUT_RESOURCE], ["*"], via),
         _allow(
-            "TheKeyThroughDynamoDB",
-            [a for a in kms_actions if a in KEY_USE_VIA_DYNAMODB],
+            "TheKeysThroughTheirServices",
+            [a for a in kms_actions if a in KEY_USE_VIA_SERVICE],
             keys,
-            {
-                **via,
-                "StringEquals": {
-                    "kms:ViaService": [dynamodb_endpoint(r if isinstance(r, str) else spec.env.region) for r in regions]
-                },
-            },
+            {**via, "StringEquals": {"kms:ViaService": _key_services(spec)}},
         ),
         _allow(
             "TheKeysAliasThroughCloudFormation",
@@ -340,7 +342,7 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
         ),
         _allow(
             "TheseKeysThroughCloudFormation",
-            [a for a in kms_actions if a not in (*KMS_WITHOUT_RESOURCE, *KEY_USE_VIA_DYNAMODB, *KEY_ALIAS_ACTIONS)],
+            [a for a in kms_actions if a not in (*KMS_WITHOUT_RESOURCE, *KEY_USE_VIA_SERVICE, *KEY_ALIAS_ACTIONS)],
             keys,
             {**via, "StringEquals": {f"aws:ResourceTag/{key}": spec.tags[key] for key in ENVIRONMENT_TAG_KEYS}},
         ),

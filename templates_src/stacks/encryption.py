@@ -220,6 +220,16 @@ def key_policy(
                 Resource=["*"],
                 Condition=Condition([Bool({"kms:GrantIsForAWSResource": "true"}), StringEquals(via_service)]),
             ),
+            # The service retires its grant when CloudFormation deletes what holds it (the vault's, the
+            # table's handlers list kms:RetireGrant): only through that service; retiring only takes away.
+            Statement(
+                Sid=f"GrantsRetiredOnlyThrough{service_title}",
+                Effect=Allow,
+                Principal=root,
+                Action=_actions(("kms:RetireGrant",)),
+                Resource=["*"],
+                Condition=Condition(StringEquals(via_service)),
+            ),
             *denies,
         ],
     )
