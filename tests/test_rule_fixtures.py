@@ -514,6 +514,19 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         lambda t: guard_case(lambda x: x["Resources"]["TableKey"]["Properties"].update(MultiRegion=True)),
         "MultiRegion",
     ),
+    # The key's policy loses DynamoDB's use (the statement with kms:ViaService dynamodb.<region>).
+    "G022": (
+        lambda t: guard_case(
+            lambda x: x["Resources"]["TableKey"]["Properties"]["KeyPolicy"].update(
+                Statement=[
+                    s
+                    for s in x["Resources"]["TableKey"]["Properties"]["KeyPolicy"]["Statement"]
+                    if s["Sid"] != "UseOnlyThroughDynamoDB"
+                ]
+            )
+        ),
+        "KeyPolicy",
+    ),
     "G019": (
         lambda t: guard_case(lambda x: _table(x)["WarmThroughput"].update(ReadUnitsPerSecond=100), env="global"),
         "WarmThroughput.ReadUnitsPerSecond",

@@ -48,6 +48,7 @@ GUARD_MODULES = (
     "g019_warm_throughput_decrease",
     "g020_key_multi_region",
     "g021_replicas_added_together",
+    "g022_key_policy_lockout",
 )
 
 
