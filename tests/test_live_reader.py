@@ -1,0 +1,172 @@
+"""The live-table reader against DynamoDB's own responses, written out here.
+
+adopt writes an environment from what the reader returns and drift compares
+it with the template, so a reader that dropped a setting would make adopt
+lose it and drift call a drifted table in sync. Each setting is read from a
+raw DescribeTable/DescribeTimeToLive/DescribeContinuousBackups/
+ListTagsOfResource/DescribeContributorInsights/DescribeKey response (checked
+by botocore's Stubber against the service models), never from the reader's
+own output.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from templates_src.deploy.live import differences, read_live, template_facts
+
+from .conftest import fixture_build, read_json
+
+ARN = "arn:aws:dynamodb:us-east-1:333333333333:table/conversations-prod"
+KEY = "arn:aws:kms:us-east-1:333333333333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+# The fixture prod table as DynamoDB describes it once deployed.
+TABLE: dict[str, Any] = {
+    "TableName": "conversations-prod",
+    "TableArn": ARN,
+    "TableStatus": "ACTIVE",
+    "KeySchema": [{"AttributeName": "userId", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    "AttributeDefinitions": [
+        {"AttributeName": "userId", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+        {"AttributeName": "updatedAt", "AttributeType": "S"},
+    ],
+    "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "ByUserUpdated",
+            "KeySchema": [
+                {"AttributeName": "userId", "KeyType": "HASH"},
+                {"AttributeName": "updatedAt", "KeyType": "RANGE"},
+            ],
+            "Projection": {
+                "ProjectionType": "INCLUDE",
+                "NonKeyAttributes": ["conversationId", "title", "messageCount"],
+            },
+            "IndexStatus": "ACTIVE",
+        }
+    ],
+    "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    "DeletionProtectionEnabled": True,
+    "SSEDescription": {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": KEY},
+}
+TAGS = {
+    "CostCenter": "chat-prod",
+    "DataClassification": "confidential",
+    "Design": "conversations",
+    "Environment": "prod",
+    "ManagedBy": "conversation-table-iac",
+    "Team": "chat-platform",
+}
+
+
+def _read(table: dict[str, Any], ttl: str = "ENABLED", pitr_days: int = 35) -> Any:
+    ddb = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    name = {"TableName": "conversations-prod"}
+    with Stubber(ddb) as d, Stubber(kms) as k:
+        d.add_response("describe_table", {"Table": table}, name)
+        d.add_response(
+            "describe_time_to_live",
+            {"TimeToLiveDescription": {"TimeToLiveStatus": ttl, "AttributeName": "expiresAt"}},
+            name,
+        )
+        d.add_response(
+            "describe_continuous_backups",
+            {
+                "ContinuousBackupsDescription": {
+                    "ContinuousBackupsStatus": "ENABLED",
+                    "PointInTimeRecoveryDescription": {
+                        "PointInTimeRecoveryStatus": "ENABLED",
+                        "RecoveryPeriodInDays": pitr_days,
+                    },
+                }
+            },
+            name,
+        )
+        d.add_response(
+            "list_tags_of_resource",
+            {"Tags": [{"Key": key, "Value": value} for key, value in TAGS.items()]},
+            {"ResourceArn": ARN},
+        )
+        d.add_response(
+            "describe_contributor_insights",
+            {"TableName": "conversations-prod", "ContributorInsightsStatus": "ENABLED"},
+            name,
+        )
+        k.add_response(
+            "describe_key", {"KeyMetadata": {"KeyId": KEY.rsplit("/", 1)[1], "KeyManager": "CUSTOMER"}}, {"KeyId": KEY}
+        )
+        _, facts = read_live("conversations-prod", ddb, kms)
+        d.assert_no_pending_responses()
+    return facts
+
+
+def _template() -> Any:
+    return template_facts(read_json(fixture_build() / "prod" / "data.template.json")["Resources"]["Table"])
+
+
+def test_every_setting_is_read_from_the_responses() -> None:
+    facts = _read(TABLE)
+    assert facts.values == {
+        "TableName": "conversations-prod",
+        "KeySchema": [["userId", "HASH"], ["sk", "RANGE"]],
+        "AttributeDefinitions": [["sk", "S"], ["updatedAt", "S"], ["userId", "S"]],
+        "BillingMode": "PAY_PER_REQUEST",
+        "ProvisionedThroughput": None,
+        "GlobalSecondaryIndexes": {
+            "ByUserUpdated": {
+                "KeySchema": [["userId", "HASH"], ["updatedAt", "RANGE"]],
+                "ProjectionType": "INCLUDE",
+                "NonKeyAttributes": ["conversationId", "messageCount", "title"],
+            }
+        },
+        "LocalSecondaryIndexes": {},
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+        "TimeToLiveAttribute": "expiresAt",
+        "PointInTimeRecovery": [True, 35],
+        "Encryption": "customer_managed",
+        "DeletionProtectionEnabled": True,
+        "TableClass": "STANDARD",
+        "ContributorInsights": True,
+        "Tags": TAGS,
+    }
+
+
+def test_the_table_as_deployed_is_in_sync_with_its_template() -> None:
+    assert differences(_template(), _read(TABLE)) == []
+
+
+def _changed(**changes: Any) -> dict[str, Any]:
+    table = copy.deepcopy(TABLE)
+    table.update(changes)
+    return table
+
+
+@pytest.mark.parametrize(
+    ("table", "kwargs", "property"),
+    [
+        (_changed(StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}), {}, "StreamViewType"),
+        (_changed(StreamSpecification={"StreamEnabled": False}), {}, "StreamViewType"),
+        (_changed(DeletionProtectionEnabled=False), {}, "DeletionProtectionEnabled"),
+        (TABLE, {"ttl": "DISABLED"}, "TimeToLiveAttribute"),
+        (TABLE, {"pitr_days": 7}, "PointInTimeRecovery"),
+        (_changed(TableClassSummary={"TableClass": "STANDARD_INFREQUENT_ACCESS"}), {}, "TableClass"),
+        (
+            _changed(
+                BillingModeSummary={"BillingMode": "PROVISIONED"},
+                ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+            ),
+            {},
+            "BillingMode",
+        ),
+    ],
+    ids=["stream view", "stream off", "deletion protection", "ttl", "pitr window", "table class", "billing"],
+)
+def test_each_out_of_band_change_is_drift(table: dict[str, Any], kwargs: dict[str, Any], property: str) -> None:
+    found = {d.property for d in differences(_template(), _read(table, **kwargs))}
+    assert property in found
