@@ -82,16 +82,20 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
         if args.old or args.new:
             raise BadInput("give OLD.json NEW.json, or --env ENV, not both")
         env_file = environment_file(args.env, args.environments_dir)
-        plans, env_findings = plan_environment(args.env, args.build, args.base, env_file, args.designs_dir)
-        if args.deployed:  # against what CloudFormation has now, instead of a git ref
+        if args.deployed:  # against what CloudFormation has now: no git involved
             from .deploy.deployer import plan_deployed
             from .spec.loader import DESIGNS_DIR, load_spec
             from .stacks.artifacts import read_stack_files
+            from .stacks.synth import Target, check_current
 
-            spec = load_spec(env_file, args.designs_dir or DESIGNS_DIR)
+            designs_dir = args.designs_dir or DESIGNS_DIR
+            check_current(Target(env_file, args.env), args.build, designs_dir)
+            spec = load_spec(env_file, designs_dir)
             plans = plan_deployed(spec, read_stack_files(spec, args.build / args.env))
-        if env_findings:
-            plans.append(environment_plan(str(env_file), env_findings))
+        else:
+            plans, env_findings = plan_environment(args.env, args.build, args.base, env_file, args.designs_dir)
+            if env_findings:
+                plans.append(environment_plan(str(env_file), env_findings))
     elif args.deployed:
         raise BadInput("--deployed plans an environment: give --env ENV")
     elif args.old and args.new:
@@ -111,7 +115,7 @@ def _deploy(args: argparse.Namespace, destroy: bool) -> ExitCode:
     from .stacks.artifacts import read_stack_files
     from .stacks.synth import Target, check_current
 
-    allowed = parse_allow(getattr(args, "allow", ""))
+    allowed = frozenset() if destroy else parse_allow(args.allow)  # destroy allows no guard
     env_file = environment_file(args.env, args.environments_dir)
     designs_dir = args.designs_dir or DESIGNS_DIR
     spec = load_spec(env_file, designs_dir)
@@ -262,11 +266,22 @@ def cmd_rules(args: argparse.Namespace) -> ExitCode:
 # -- parser --------------------------------------------------------------------------------
 
 
-def _common(p: argparse.ArgumentParser, env_required: bool = True) -> None:
-    p.add_argument("--env", required=env_required, help="environment name (environments/<env>.yaml)")
-    p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
-    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
-    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
+def _options() -> dict[str, argparse.ArgumentParser]:
+    """Options several commands share, each declared once (argparse parents)."""
+    dirs = argparse.ArgumentParser(add_help=False)
+    dirs.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
+    dirs.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
+    build = argparse.ArgumentParser(add_help=False)
+    build.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
+    allow = argparse.ArgumentParser(add_help=False)
+    allow.add_argument(
+        "--allow",
+        default=os.environ.get("ALLOW", ""),
+        help="guard IDs to allow, comma-separated (default: $ALLOW)",
+    )
+    env = argparse.ArgumentParser(add_help=False)
+    env.add_argument("--env", required=True, help="environment name (environments/<env>.yaml)")
+    return {"dirs": dirs, "build": build, "allow": allow, "env": env}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -279,22 +294,47 @@ def build_parser() -> argparse.ArgumentParser:
         "`make` reports any failure as 2: call this command for the exact code.",
     )
     sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
-    commands: dict[str, tuple[Callable[[argparse.Namespace], ExitCode], str]] = {
-        "synth": (cmd_synth, "render build/ from environments/ and the designs (no AWS account needed)"),
-        "plan": (cmd_plan, "offline plan of a change with data-loss guards (exit 3 when blocked)"),
-        "deploy": (cmd_deploy, "change-set deploy of an environment's data then access stack"),
-        "destroy": (cmd_destroy, "delete an unprotected environment's stacks (access first)"),
-        "local": (cmd_local, "deploy to a moto server on 127.0.0.1, load samples, run every access pattern"),
-        "report": (cmd_report, "print who may do what (build/<env>/access-report.md)"),
-        "pr-comment": (cmd_pr_comment, "every environment's plan as one pull-request comment (exit 3 when blocked)"),
-        "adopt": (cmd_adopt, "write a design and environment from an existing table (reads AWS, changes nothing)"),
-        "drift": (cmd_drift, "compare the live table with build/<env>/ (exit 4 when drifted)"),
-        "cost": (cmd_cost, "monthly cost and capacity of an environment under its traffic profile"),
-        "rules": (cmd_rules, "list every spec rule and plan guard with its ID"),
+    shared = _options()
+    commands: dict[str, tuple[Callable[[argparse.Namespace], ExitCode], str, tuple[str, ...]]] = {
+        "synth": (cmd_synth, "render build/ from environments/ and the designs (no AWS account needed)", ("dirs",)),
+        "plan": (
+            cmd_plan,
+            "offline plan of a change with data-loss guards (exit 3 when blocked)",
+            ("build", "dirs", "allow"),
+        ),
+        "deploy": (
+            cmd_deploy,
+            "change-set deploy of an environment's data then access stack",
+            ("env", "build", "dirs", "allow"),
+        ),
+        "destroy": (cmd_destroy, "delete an unprotected environment's stacks (access first)", ("env", "build", "dirs")),
+        "local": (
+            cmd_local,
+            "deploy to a moto server on 127.0.0.1, load samples, run every access pattern",
+            ("build", "dirs"),
+        ),
+        "report": (cmd_report, "print who may do what (build/<env>/access-report.md)", ("build",)),
+        "pr-comment": (
+            cmd_pr_comment,
+            "every environment's plan as one pull-request comment (exit 3 when blocked)",
+            ("build", "dirs", "allow"),
+        ),
+        "adopt": (
+            cmd_adopt,
+            "write a design and environment from an existing table (reads AWS, changes nothing)",
+            ("dirs",),
+        ),
+        "drift": (
+            cmd_drift,
+            "compare the live table with build/<env>/ (exit 4 when drifted)",
+            ("env", "build", "dirs"),
+        ),
+        "cost": (cmd_cost, "monthly cost and capacity of an environment under its traffic profile", ("dirs",)),
+        "rules": (cmd_rules, "list every spec rule and plan guard with its ID", ()),
     }
     parsers = {}
-    for name, (handler, text) in commands.items():
-        p = sub.add_parser(name, help=text, description=text)
+    for name, (handler, text, parents) in commands.items():
+        p = sub.add_parser(name, help=text, description=text, parents=[shared[k] for k in parents])
         p.set_defaults(handler=handler)
         parsers[name] = p
 
@@ -305,8 +345,6 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="synthesise only this environment config (repeatable); default: every one",
     )
-    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
-    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
     p.add_argument("--out", type=Path, default=BUILD, help="output directory (default build)")
 
     p = parsers["plan"]
@@ -319,15 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --env: plan against the deployed stacks (AWS credentials) instead of --base",
     )
-    p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
-    p.add_argument("--allow", default=os.environ.get("ALLOW", ""), help="guard IDs to allow, comma-separated")
-    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
-    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
 
-    _common(parsers["deploy"])
-    parsers["deploy"].add_argument("--allow", default="", help="guard IDs to allow, comma-separated")
     moves = parsers["deploy"].add_mutually_exclusive_group()
     moves.add_argument(
         "--import",
@@ -350,40 +382,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", required=True, help="the environment to write (environments/<env>.yaml)")
     p.add_argument("--design", help="the design's name (default: from the table name)")
     p.add_argument("--force", action="store_true", help="replace existing design and environment files")
-    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
-    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
 
-    _common(parsers["drift"])
     parsers["drift"].add_argument("--format", choices=("text", "markdown"), default="text")
-    _common(parsers["destroy"])
 
     p = parsers["local"]
     group = p.add_mutually_exclusive_group()
     group.add_argument("--env", default="dev", help="an environment under build/ (default dev)")
     group.add_argument("--design", help="a design's example deployment under build/designs/")
-    p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
-    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
-    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
 
-    p = parsers["report"]
-    p.add_argument("--env", help="one environment (default: every one with an access stack)")
-    p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
+    parsers["report"].add_argument("--env", help="one environment (default: every one with an access stack)")
 
     p = parsers["pr-comment"]
     p.add_argument("--base", required=True, help="git ref of the PR's base, e.g. origin/main")
-    p.add_argument("--allow", default="", help="guard IDs to allow, comma-separated")
     p.add_argument("--labels", default="", help="the PR's labels, comma-separated; allow:G00x allows that guard")
     p.add_argument("--log-hint", default="the full plan is in the job log", help="where a truncated comment points to")
-    p.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
-    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
-    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
 
     p = parsers["cost"]
     p.add_argument("--env", help="environment name (environments/<env>.yaml)")
     p.add_argument("--env-file", type=Path, help="an environment config anywhere")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    p.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
-    p.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
 
     parsers["rules"].add_argument("--format", choices=("text", "markdown"), default="text")
     return parser

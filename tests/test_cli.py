@@ -112,3 +112,18 @@ def test_report_prints_the_access_report(capsys: pytest.CaptureFixture[str]) -> 
     assert cli_main(["report", "--env", "prod", "--build", str(fixture_build())]) == 0
     assert "# Access report: prod (conversations)" in capsys.readouterr().out
     assert cli_main(["report", "--env", "nope", "--build", str(fixture_build())]) == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["plan", "--env", "prod"], ["deploy", "--env", "prod"], ["pr-comment", "--base", "HEAD"]],
+    ids=["plan", "deploy", "pr-comment"],
+)
+def test_every_command_that_allows_a_guard_reads_allow_from_the_environment(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from templates_src.cli import build_parser
+
+    monkeypatch.setenv("ALLOW", "G008")
+    assert build_parser().parse_args(argv).allow == "G008"
+    assert build_parser().parse_args([*argv, "--allow", "G002"]).allow == "G002"  # the option wins

@@ -422,7 +422,9 @@ def test_local_create_update_no_change_destroy_verified_by_listing(
 
         update = with_gsi("deploy")
         capsys.readouterr()
-        assert cli_main(["plan", *update[1:], "--deployed"]) == 0, capsys.readouterr().err
+        with monkeypatch.context() as outside_git:  # plan --deployed needs no git repository
+            outside_git.chdir(tmp_path)
+            assert cli_main(["plan", *update[1:], "--deployed"]) == 0, capsys.readouterr().err
         assert "+ GSI ByUserTitle" in capsys.readouterr().out, "plan --deployed reads the live template"
         assert cli_main(update) == 0, capsys.readouterr().err
         out = capsys.readouterr().out
