@@ -170,3 +170,41 @@ def _changed(**changes: Any) -> dict[str, Any]:
 def test_each_out_of_band_change_is_drift(table: dict[str, Any], kwargs: dict[str, Any], property: str) -> None:
     found = {d.property for d in differences(_template(), _read(table, **kwargs))}
     assert property in found
+
+
+def test_access_denied_is_a_failure_not_an_endpoint_gap() -> None:
+    """Only an endpoint that lacks an operation (the local server's HTTP 500) is taken as 'cannot tell'."""
+    from botocore.exceptions import ClientError
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    name = {"TableName": "conversations-prod"}
+    with Stubber(ddb) as d:
+        d.add_response("describe_table", {"Table": TABLE}, name)
+        d.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}, name)
+        d.add_response(
+            "describe_continuous_backups",
+            {"ContinuousBackupsDescription": {"ContinuousBackupsStatus": "ENABLED"}},
+            name,
+        )
+        d.add_response("list_tags_of_resource", {"Tags": []}, {"ResourceArn": ARN})
+        d.add_client_error("describe_contributor_insights", "AccessDeniedException", "not authorized")
+        with pytest.raises(ClientError, match="AccessDeniedException"):
+            read_live("conversations-prod", ddb, kms)
+
+
+def test_drift_detection_denied_is_a_failure_not_unsupported() -> None:
+    from botocore.exceptions import ClientError
+
+    from templates_src.deploy.drift import cloudformation_drift
+
+    cf = boto3.client("cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(cf) as stub:
+        stub.add_client_error("detect_stack_drift", "AccessDenied", "not authorized")
+        with pytest.raises(ClientError, match="AccessDenied"):
+            cloudformation_drift(cf, "conversations-prod-data", sleep=lambda _: None)
+    with Stubber(cf) as stub:  # the local endpoint's HTTP 500 for an operation it lacks
+        stub.add_client_error("detect_stack_drift", "500", "Internal Server Error", http_status_code=500)
+        assert cloudformation_drift(cf, "conversations-prod-data", sleep=lambda _: None) == [
+            "DetectStackDrift unavailable for conversations-prod-data: the endpoint does not support it"
+        ]

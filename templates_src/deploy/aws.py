@@ -36,6 +36,25 @@ REJECTED = {
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 
 
+def error_code(exc: BaseException) -> str:
+    """A botocore ClientError's code ("" for anything else)."""
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")) if isinstance(exc, bx.ClientError) else ""
+
+
+def endpoint_lacks(exc: BaseException) -> bool:
+    """The endpoint does not implement the operation: the local moto server answers an HTTP 500 page,
+    which botocore reads as code "500" (JSON services) or cannot parse (XML services). AWS itself
+    never answers a supported operation so; access denied, throttling and the rest are real failures."""
+    if isinstance(exc, ResponseParserError):
+        return True
+    return error_code(exc) in ("500", "NotImplemented") or "not been implemented" in str(exc)
+
+
+def stack_missing(exc: BaseException) -> bool:
+    """CloudFormation's answer for a stack that does not exist (ValidationError "... does not exist")."""
+    return error_code(exc) == "ValidationError" and "does not exist" in str(exc)
+
+
 def session() -> Any:
     with aws_errors("AWS session"):
         return boto3.session.Session()

@@ -31,6 +31,7 @@ from ..stacks.names import (
     replica_key_region,
     role_name,
 )
+from .aws import error_code, stack_missing
 from .release import policy_allowing_removal
 
 POLL_S = 5.0
@@ -105,7 +106,7 @@ class ChangeSetDeployer:
         try:
             described: dict[str, Any] = self.cf.describe_stacks(StackName=name)["Stacks"][0]
         except self.cf.exceptions.ClientError as exc:
-            if "does not exist" in str(exc):
+            if stack_missing(exc):
                 return None
             raise
         return described
@@ -435,7 +436,7 @@ class ChangeSetDeployer:
         try:
             describe()
         except Exception as exc:  # botocore ClientError; its code says whether the resource is gone
-            if getattr(exc, "response", {}).get("Error", {}).get("Code") == missing_code:
+            if error_code(exc) == missing_code:
                 return False
             raise
         return True

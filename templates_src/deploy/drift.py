@@ -17,7 +17,7 @@ from ..errors import BadInput
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
 from ..stacks.names import DATA, TABLE_ID
-from .aws import aws_errors, session
+from .aws import aws_errors, endpoint_lacks, session, stack_missing
 from .deployer import check_caller
 from .live import Difference, differences, read_existing, template_facts
 
@@ -88,9 +88,10 @@ def cloudformation_drift(cf: Any, stack: str, sleep: Callable[[float], None] = t
         drifts = cf.describe_stack_resource_drifts(
             StackName=stack, StackResourceDriftStatusFilters=["MODIFIED", "DELETED"]
         )["StackResourceDrifts"]
-    except Exception as exc:  # not deployed, or an endpoint without drift detection (moto)
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
-        return [f"DetectStackDrift unavailable for {stack} ({code}): the endpoint does not support it"]
+    except Exception as exc:  # an endpoint without drift detection (moto); any other failure is one
+        if not endpoint_lacks(exc):
+            raise
+        return [f"DetectStackDrift unavailable for {stack}: the endpoint does not support it"]
     out = [f"{stack}: {status.get('StackDriftStatus', status['DetectionStatus'])}"]
     for d in drifts:
         paths = ", ".join(p["PropertyPath"] for p in d.get("PropertyDifferences", []))
@@ -121,7 +122,9 @@ def drift_environment(spec: Spec, stacks: list[StackFiles], template_file: str) 
         cf = aws.client("cloudformation", region_name=region)
         try:
             cf.describe_stacks(StackName=data.name)
-        except Exception:  # does not exist (or cannot be read): nothing for CloudFormation to compare
+        except Exception as exc:  # not deployed: nothing for CloudFormation to compare
+            if not stack_missing(exc):
+                raise
             report.cloudformation = [f"{data.name} is not deployed: no stack drift to detect"]
         else:
             report.cloudformation = cloudformation_drift(cf, data.name)

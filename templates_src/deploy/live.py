@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..change.table_shape import props
+from .aws import endpoint_lacks, error_code
 
 # Table properties whose change replaces the table or cannot be made in
 # place: an import never reconciles them (the first update would fail or
@@ -132,16 +133,12 @@ def template_facts(resource: dict[str, Any]) -> Facts:
     return Facts(values)
 
 
-def _error_code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
 def read_existing(name: str, dynamodb: Any, kms: Any) -> tuple[dict[str, Any], Facts] | None:
     """read_live, or None when the table does not exist."""
     try:
         return read_live(name, dynamodb, kms)
     except Exception as exc:  # botocore ClientError
-        if _error_code(exc) == "ResourceNotFoundException":
+        if error_code(exc) == "ResourceNotFoundException":
             return None
         raise
 
@@ -163,12 +160,7 @@ def read_live(name: str, dynamodb: Any, kms: Any) -> tuple[dict[str, Any], Facts
         status = dynamodb.describe_contributor_insights(TableName=name).get("ContributorInsightsStatus")
         insights = status in ("ENABLED", "ENABLING")
     except Exception as exc:  # not every endpoint implements it (moto does not)
-        if _error_code(exc) not in (
-            "",
-            "InternalFailure",
-            "NotImplemented",
-            "500",
-        ) and "not been implemented" not in str(exc):
+        if not endpoint_lacks(exc):
             raise
         insights = None
         unknown.append("ContributorInsights")
@@ -206,7 +198,7 @@ def _key_kind(key_arn: str, kms: Any, notes: list[str]) -> str:
     try:
         manager = kms.describe_key(KeyId=key_arn)["KeyMetadata"].get("KeyManager")
     except Exception as exc:
-        if _error_code(exc) != "NotFoundException":
+        if error_code(exc) != "NotFoundException":
             raise
         # A key the endpoint does not know (moto invents the AWS managed key's ARN).
         notes.append(f"{key_arn}: KMS does not describe the table's key; taken as the AWS managed key")
