@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import functools
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 FIXTURES = ROOT / "tests" / "fixtures"
+# The cost engine's tests price with their own book (us-east-1, as read 2026-11), so a Region or price
+# added to templates_src/change/cost/price_book.json never changes a test; subprocesses inherit it.
+os.environ["PRICE_BOOK"] = str(FIXTURES / "price_book.json")
 
 
 @dataclass(frozen=True)

@@ -360,6 +360,20 @@ def test_the_plan_prices_an_added_gsi(
     env.write_text(env.read_text().replace("region: us-east-1", "region: eu-west-3"))
     assert cli_main(["synth", *common, "--out", "build"]) == 0
     capsys.readouterr()
-    assert cli_main(["plan", "--env", "prod", *common]) == 0
+    # Its keys' policies now name eu-west-3's endpoints: G022 (use through us-east-1 gone) blocks; allowed here.
+    assert cli_main(["plan", "--env", "prod", *common, "--allow", "G022"]) == 0
     out = capsys.readouterr().out
     assert "cost not shown:" in out and "no prices for 'eu-west-3'" in out and "~ Modify  BackupVaultKey" in out
+
+
+def test_the_shipped_price_book_is_well_formed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """About the user-editable book itself: every Region it names is priced in full (the engine's
+    tests use tests/fixtures/price_book.json, so adding a Region here changes none of them)."""
+    from templates_src.change.cost.prices import priced_regions, prices_for
+
+    monkeypatch.delenv("PRICE_BOOK")
+    regions = priced_regions()
+    assert "us-east-1" in regions
+    for region in regions:
+        prices = prices_for(region)
+        assert prices is not None and prices.kms_key_month > 0, region

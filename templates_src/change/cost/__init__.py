@@ -13,7 +13,7 @@ from typing import Any
 from ...errors import BadInput
 from ...spec.loader import Spec
 from .model import Estimate, UnpricedRegions, estimate, replica_regions
-from .prices import PRICE_BOOK, priced_regions, prices_for
+from .prices import price_book_label, priced_regions, prices_for
 
 
 def estimate_spec(spec: Spec, data_template: dict[str, Any]) -> Estimate | None:
@@ -29,7 +29,7 @@ def estimate_spec(spec: Spec, data_template: dict[str, Any]) -> Estimate | None:
         line = spec.source.line_of(("region",))
         where = f"{spec.env_file}:{line}" if line else spec.env_file
         raise BadInput(
-            f"{where}: region: no prices for {spec.env.region!r} in {PRICE_BOOK.relative_to(PRICE_BOOK.parents[3])}; "
+            f"{where}: region: no prices for {spec.env.region!r} in {price_book_label()}; "
             f"priced: {', '.join(priced_regions())} (add the region from the pricing pages, with the date read)"
         )
     replica_prices = {}
@@ -58,7 +58,7 @@ def _unpriced_replicas(spec: Spec, regions: list[str]) -> str:
     where = f"{spec.env_file}:{line}" if line else spec.env_file
     names = ", ".join(repr(r) for r in regions)
     return (
-        f"{where}: replicas: no prices for {names} in {PRICE_BOOK.relative_to(PRICE_BOOK.parents[3])}; "
+        f"{where}: replicas: no prices for {names} in {price_book_label()}; "
         f"priced: {', '.join(priced_regions())}. A global table is billed in every replica Region, so it is priced "
         "in all of them or not at all (add the regions from the pricing pages, with the date read)"
     )

@@ -11,11 +11,25 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 PRICE_BOOK = Path(__file__).with_name("price_book.json")
+# Another book of the same shape (negotiated prices; the tests' own fixture book).
+PRICE_BOOK_VARIABLE = "PRICE_BOOK"
+
+
+def price_book_path() -> Path:
+    """The book in use: $PRICE_BOOK, else the one shipped beside this module."""
+    return Path(os.environ.get(PRICE_BOOK_VARIABLE) or PRICE_BOOK)
+
+
+def price_book_label() -> str:
+    """How messages name the book: relative to the project for the shipped one."""
+    path = price_book_path()
+    return str(path.relative_to(PRICE_BOOK.parents[3])) if path == PRICE_BOOK else str(path)
 TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
 
 
@@ -52,9 +66,13 @@ class GlobalTableRule:
     not_priced: tuple[str, ...]
 
 
-@functools.cache
 def _book() -> dict[str, Any]:
-    book: dict[str, Any] = json.loads(PRICE_BOOK.read_text(encoding="utf-8"))
+    return _read_book(price_book_path())
+
+
+@functools.cache
+def _read_book(path: Path) -> dict[str, Any]:
+    book: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return book
 
 
