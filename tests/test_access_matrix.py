@@ -9,6 +9,7 @@ whatever the design) and on the engine's fixtures.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -20,7 +21,7 @@ from templates_src.stacks.artifacts import template_file
 from templates_src.stacks.grants import configured_roles
 from templates_src.stacks.names import ACCESS, DATA, key_logical_id, role_logical_id
 
-from .conftest import SECURITY_PROJECTS, read_json
+from .conftest import SECURITY_PROJECTS, fixture_build, fixture_spec, read_json
 from .iam_support import Arns, resolve, role_policies, simulate, substitute_caller
 
 PROJECTS = SECURITY_PROJECTS
@@ -123,7 +124,19 @@ def _cases_for(project: str, env: str) -> list[Case]:
                 for action in p.iam_actions():
                     act = f"dynamodb:{action}"
                     add("deny", act, resource, f"{p.name} on another user's key", other + request)
-                    add("deny", act, resource, f"{p.name} with no leading key (Null guard)", request)
+                    # Denied twice over: ForAnyValue needs a key and Null needs the key present
+                    # (test_each_per_user_null_guard_denies_on_its_own takes them apart).
+                    add("deny", act, resource, f"{p.name} with no leading key (ForAnyValue and Null)", request)
+                    # Only the Null guard on dynamodb:Attributes denies this one: the keys are the
+                    # caller's, and ForAllValues holds for a request that names no attributes.
+                    add(
+                        "deny",
+                        act,
+                        resource,
+                        f"{p.name} naming no attributes (Null guard on dynamodb:Attributes)",
+                        (("dynamodb:LeadingKeys", (mine,)),)
+                        + tuple(c for c in request if c[0] != "dynamodb:Attributes"),
+                    )
                     add(
                         "deny",
                         act,
@@ -424,3 +437,43 @@ def test_trust_matrix(project: str, env: str) -> None:
         if (result["decision"] == "Allowed") != (expect == "allow")
     ]
     assert not wrong, f"{project} {env}:\n" + "\n".join(wrong)
+
+
+def test_each_per_user_null_guard_denies_on_its_own() -> None:
+    """The per_user role's Null guards, one at a time, on the fixtures' prod build.
+
+    dynamodb:Attributes: a GetItem of the caller's own item that names no attributes (no
+    ProjectionExpression: the whole item) passes every other condition; only the guard stops it.
+    dynamodb:LeadingKeys: ForAnyValue also stops a request without leading keys, so the guard is
+    shown on a copy of the built policy without the ForAnyValue block.
+    """
+    spec = fixture_spec("prod")
+    arns = Arns.for_spec(spec)
+    built = role_policies(read_json(fixture_build() / "prod" / template_file(ACCESS)), spec, arns)["PerUserRole"]
+    policy = substitute_caller(built, ME)
+    (read,) = [s for s in policy["Statement"] if s["Sid"] == "OwnItemsRead"]
+    assert read["Condition"]["Null"] == {"dynamodb:Attributes": "false", "dynamodb:LeadingKeys": "false"}
+    without_any_value = copy.deepcopy(policy)
+    for s in without_any_value["Statement"]:
+        s.get("Condition", {}).pop("ForAnyValue:StringEquals", None)
+    projected = {"dynamodb:Attributes": ["userId", "sk", "title"], "dynamodb:Select": "SPECIFIC_ATTRIBUTES"}
+    cases = [
+        (policy, {"dynamodb:LeadingKeys": [ME], **projected}, "Allowed"),
+        (policy, {"dynamodb:LeadingKeys": [ME]}, "ImplicitlyDenied"),  # the Attributes guard alone
+        (without_any_value, {"dynamodb:LeadingKeys": [ME], **projected}, "Allowed"),
+        (without_any_value, projected, "ImplicitlyDenied"),  # the LeadingKeys guard alone
+    ]
+    got = simulate(
+        [
+            {
+                "policy": p,
+                "principal": f"arn:aws:iam::{arns.account}:role/per_user",
+                "action": "dynamodb:GetItem",
+                "resource": arns.table,
+                "accountId": arns.account,
+                "context": context,
+            }
+            for p, context, _ in cases
+        ]
+    )
+    assert [r["decision"] for r in got] == [want for *_, want in cases]

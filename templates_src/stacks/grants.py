@@ -131,7 +131,12 @@ def _pattern_grants(spec: Spec, role: str) -> list[Grant]:
 # every key in the request is the caller's own (ForAllValues) and there is at
 # least one (ForAnyValue and the Null guard: ForAllValues holds for a missing
 # or empty set), only the named attributes, reads by specific attributes,
-# writes that do not return whole old items.
+# writes that do not return whole old items. ForAllValues is true as well
+# when dynamodb:Attributes is missing (IAM User Guide,
+# reference_policies_condition-single-vs-multi-valued-context-keys: it holds
+# for a request without the key), e.g. a GetItem without a
+# ProjectionExpression, which returns every attribute: the Null guard makes
+# every request name its attributes.
 READ_SELECT = "SPECIFIC_ATTRIBUTES"
 WRITE_RETURN_VALUES = ("NONE", "UPDATED_NEW", "UPDATED_OLD")
 
@@ -161,7 +166,7 @@ def _per_user_grants(spec: Spec, patterns: list[AccessPattern]) -> list[Grant]:
         condition: dict[str, dict[str, Any]] = {
             "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": leading, "dynamodb:Attributes": attributes},
             "ForAnyValue:StringEquals": {"dynamodb:LeadingKeys": leading},
-            "Null": {"dynamodb:LeadingKeys": "false"},
+            "Null": {"dynamodb:LeadingKeys": "false", "dynamodb:Attributes": "false"},
             **extra,
         }
         table_actions = sorted({f"dynamodb:{a}" for p in group if p.index is None for a in p.iam_actions()})
