@@ -200,27 +200,53 @@ def _cases_for(project: str, env: str) -> list[Case]:
             add("allow", "dynamodb:DescribeBackup", f"{arns.table}/backup/01700000000000-abcdef12", "backups")
             add("allow", "dynamodb:DescribeExport", f"{arns.table}/export/01700000000000-abcdef12", "exports")
             add("allow", "dynamodb:ListBackups", "*", "ListBackups supports only *")
-            add(
-                "allow",
-                "s3:PutObject",
-                f"arn:aws:s3:::{ops.export_bucket}/{ops.export_prefix}AWSDynamoDB/data.json.gz",
-                "export objects",
-            )
-            add("deny", "s3:PutObject", f"arn:aws:s3:::{ops.export_bucket}/elsewhere/x", "outside the export prefix")
+            # The export's S3 writes are DynamoDB's, on the role's behalf (aws:CalledVia), into a bucket
+            # of the expected account (s3:ResourceAccount): the role never writes to S3 itself.
+            owner = ops.export_bucket_owner or arns.account
+            via = (("aws:CalledVia", ("dynamodb.amazonaws.com",)), ("s3:ResourceAccount", owner))
             obj = f"arn:aws:s3:::{ops.export_bucket}/{ops.export_prefix}AWSDynamoDB/data.json.gz"
             owner_acl = (("s3:x-amz-acl", "bucket-owner-full-control"),)
-            add("allow", "s3:PutObject", obj, "export with the bucket owner's ACL", owner_acl)
-            add("allow", "s3:PutObjectAcl", obj, "the ACL DynamoDB's export sets", owner_acl)
+            add("allow", "s3:PutObject", obj, "export objects, written by DynamoDB into the prefix", via)
+            add("deny", "s3:PutObject", obj, "the role itself (no aws:CalledVia)", (("s3:ResourceAccount", owner),))
+            add(
+                "deny",
+                "s3:PutObject",
+                obj,
+                "through another service than DynamoDB",
+                (("aws:CalledVia", ("athena.amazonaws.com",)), ("s3:ResourceAccount", owner)),
+            )
+            add(
+                "deny",
+                "s3:PutObject",
+                obj,
+                "a bucket of the same name in another account",
+                (("aws:CalledVia", ("dynamodb.amazonaws.com",)), ("s3:ResourceAccount", "999999999999")),
+            )
+            add("deny", "s3:PutObject", f"arn:aws:s3:::{ops.export_bucket}/elsewhere/x", "outside the prefix", via)
+            add("deny", "s3:PutObject", f"arn:aws:s3:::another-bucket/{ops.export_prefix}x", "another bucket", via)
+            add("allow", "s3:PutObject", obj, "export with the bucket owner's ACL", via + owner_acl)
+            # AWS lists PutObjectAcl as required for exports: DynamoDB's own call only. The role itself
+            # cannot set an ACL at all, neither by header nor in a request body (no header to see).
+            add("allow", "s3:PutObjectAcl", obj, "the ACL DynamoDB's export sets", via + owner_acl)
+            add(
+                "deny",
+                "s3:PutObjectAcl",
+                obj,
+                "the role itself, canned ACL",
+                (("s3:ResourceAccount", owner),) + owner_acl,
+            )
+            add("deny", "s3:PutObjectAcl", obj, "the role itself, ACL in the body", (("s3:ResourceAccount", owner),))
             for action in ("s3:PutObject", "s3:PutObjectAcl"):
-                add("deny", action, obj, "exports can never be made public", (("s3:x-amz-acl", "public-read"),))
+                add("deny", action, obj, "exports can never be made public", via + (("s3:x-amz-acl", "public-read"),))
                 add(
                     "deny",
                     action,
                     obj,
                     "nor be granted to anyone by header",
-                    (("s3:x-amz-grant-read", "uri=http://acs.amazonaws.com/groups/global/AllUsers"),),
+                    via + (("s3:x-amz-grant-read", "uri=http://acs.amazonaws.com/groups/global/AllUsers"),),
                 )
-            add("allow", "s3:AbortMultipartUpload", obj, "exports clean up their uploads")
+            add("allow", "s3:AbortMultipartUpload", obj, "exports clean up their uploads", via)
+            add("deny", "s3:AbortMultipartUpload", obj, "the role itself", (("s3:ResourceAccount", owner),))
             if ops.export_kms_key_arn:
                 other_key = ops.export_kms_key_arn[:-12] + "000000000000"
                 add(
@@ -228,7 +254,8 @@ def _cases_for(project: str, env: str) -> list[Case]:
                     "s3:PutObject",
                     obj,
                     "SSE-KMS with the export key",
-                    (
+                    via
+                    + (
                         ("s3:x-amz-server-side-encryption", "aws:kms"),
                         ("s3:x-amz-server-side-encryption-aws-kms-key-id", ops.export_kms_key_arn),
                     ),
@@ -238,7 +265,8 @@ def _cases_for(project: str, env: str) -> list[Case]:
                     "s3:PutObject",
                     obj,
                     "exports are encrypted with the export key only",
-                    (
+                    via
+                    + (
                         ("s3:x-amz-server-side-encryption", "aws:kms"),
                         ("s3:x-amz-server-side-encryption-aws-kms-key-id", other_key),
                     ),

@@ -302,6 +302,10 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
     "N202": (lambda t: env_case(t, lambda e: e.pop("key_admins")), "key_admins"),
     "N203": (lambda t: env_case(t, lambda e: e.update(backup={"enabled": False})), "backup.enabled"),
     "N204": (lambda t: env_case(t, lambda e: e["access"].pop("permissions_boundary_arn")), "ci"),
+    "N205": (
+        lambda t: env_case(t, lambda e: e["access"]["roles"]["ops"].pop("export_kms_key_arn")),
+        "access.roles.ops.export_kms_key_arn",
+    ),
     "N301": (lambda t: env_case(t, lambda e: e["tags"].update({"k" * 129: "v"})), "tags." + "k" * 129),
     "N302": (lambda t: env_case(t, lambda e: e["tags"].update({"aws:owner": "me"})), "tags.aws:owner"),
     "N303": (lambda t: env_case(t, lambda e: e["tags"].update(Note="x" * 257)), "tags.Note"),

@@ -119,7 +119,11 @@ class OpsRole(TrustedRole):
     # Backups and exports to S3 (seed 001's "Data Management").
     export_bucket: BucketName
     export_prefix: S3Prefix = "dynamodb-exports/"
-    # Exports encrypted with this KMS key (SSE-KMS) instead of the bucket's default.
+    # The account that owns export_bucket (ExportTableToPointInTime's S3BucketOwner); absent: this
+    # environment's account. Exports write only into a bucket of this account (s3:ResourceAccount).
+    export_bucket_owner: Optional[AccountId] = None
+    # Exports encrypted with this KMS key (SSE-KMS) instead of the bucket's default
+    # (required in a protected environment: N205).
     export_kms_key_arn: Optional[KmsKeyArn] = None
 
 

@@ -75,8 +75,9 @@ def role_suppressions(grants: list[Grant]) -> dict[str, Any]:
                 nag.append(
                     _nag(
                         "AwsSolutions-IAM5",
-                        "DynamoDB's export writes objects it names itself, under the configured prefix only; ACLs are "
-                        "conditioned so no object can be made public",
+                        "DynamoDB's export writes objects it names itself, under the configured prefix only, and only "
+                        "DynamoDB may (aws:CalledVia), into a bucket of the expected account (s3:ResourceAccount); ACL "
+                        "headers are conditioned so no object can be made public",
                         [{"regex": "/^Resource::arn:<AWS::Partition>:s3:::.*\\*$/g"}],
                     )
                 )

@@ -38,7 +38,14 @@ DEPLOY_ROLE_BOUNDED = Rule(
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html#access_policies_boundaries-delegate",
 )
 
-RULES = (PROTECTED_KEEPS_DATA, KEY_ADMINS_NAMED, BACKUP_PLAN, DEPLOY_ROLE_BOUNDED)
+EXPORTS_ENCRYPTED = Rule(
+    "N205",
+    "A protected environment's exports (access.roles.ops) are encrypted with a named KMS key (export_kms_key_arn)",
+    "error",
+    "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ExportTableToPointInTime.html",
+)
+
+RULES = (PROTECTED_KEEPS_DATA, KEY_ADMINS_NAMED, BACKUP_PLAN, DEPLOY_ROLE_BOUNDED, EXPORTS_ENCRYPTED)
 
 
 def check(env: Environment, src: Source) -> list[Diagnostic]:
@@ -82,6 +89,18 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
                 ("ci",),
                 "the deploy role may create roles under this environment's prefix: without "
                 "access.permissions_boundary_arn, a change set could give one any permission",
+            )
+        )
+    ops = env.access.roles.ops if env.access is not None else None
+    if ops is not None and ops.export_kms_key_arn is None:
+        # ExportTableToPointInTime: S3SseAlgorithm KMS with S3SseKmsKeyId; the ops role may then
+        # write exports encrypted with that key only (stacks/grants.py).
+        found.append(
+            src.report(
+                EXPORTS_ENCRYPTED,
+                ("access", "roles", "ops", "export_kms_key_arn"),
+                "a protected environment's table exports leave the table's encryption: name the KMS key "
+                "they are written with (SSE-KMS), e.g. arn:aws:kms:<region>:<account>:key/<id>",
             )
         )
     required = {
