@@ -210,7 +210,12 @@ class StreamResourcePolicySettings(StrictModel):
 
 
 class ResourcePolicySettings(StrictModel):
-    """The table's resource-based policy (stacks/resource_policy.py): explicit Denies."""
+    """The table's resource-based policy (stacks/resource_policy.py): explicit Denies.
+
+    On in every environment (each deny true unless set false); only an
+    unprotected environment may turn one off (N206; N407 warns), and with
+    both off there is no policy.
+    """
 
     deny_insecure_transport: bool = True
     deny_other_accounts: bool = True
@@ -236,8 +241,8 @@ class Environment(StrictModel):
     ttl_days: Optional[int] = Field(default=None, ge=limits.TTL_DAYS_MIN, le=limits.TTL_DAYS_MAX)
     stream_view_type: Optional[StreamViewType] = None
     contributor_insights: bool = False
-    # A resource-based policy on the table; absent: none.
-    resource_policy: Optional[ResourcePolicySettings] = None
+    # The table's resource-based policy: TLS only and this account only, by default everywhere.
+    resource_policy: ResourcePolicySettings = Field(default_factory=ResourcePolicySettings)
     # Which keys CloudWatch Contributor Insights reports (absent: AWS's default, both).
     contributor_insights_mode: Optional[Literal["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"]] = None
     table_class: TableClass = "STANDARD"
@@ -263,8 +268,9 @@ class Environment(StrictModel):
     witness_region: Optional[Region] = None
     warm_throughput: Optional[WarmThroughput] = None
     kinesis_stream: Optional[KinesisStream] = None
-    # A resource-based policy on the DynamoDB stream (needs stream_view_type).
-    stream_resource_policy: Optional[StreamResourcePolicySettings] = None
+    # The DynamoDB stream's resource-based policy, like the table's: on by default wherever
+    # there is a stream (stream_view_type); set without a stream it is an error (N611).
+    stream_resource_policy: StreamResourcePolicySettings = Field(default_factory=StreamResourcePolicySettings)
 
     @property
     def replica_regions(self) -> list[str]:

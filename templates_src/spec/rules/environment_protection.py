@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ...diagnostics import Diagnostic, Rule
 
 if TYPE_CHECKING:
-    from ..environment import Environment
+    from ..environment import Environment, ResourcePolicySettings, StreamResourcePolicySettings
     from ..source import Source
 
 PROTECTED_KEEPS_DATA = Rule(
@@ -45,7 +45,37 @@ EXPORTS_ENCRYPTED = Rule(
     "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ExportTableToPointInTime.html",
 )
 
-RULES = (PROTECTED_KEEPS_DATA, KEY_ADMINS_NAMED, BACKUP_PLAN, DEPLOY_ROLE_BOUNDED, EXPORTS_ENCRYPTED)
+RESOURCE_POLICY_DENIES_KEPT = Rule(
+    "N206",
+    "A protected environment keeps its table and stream resource policies' denies (TLS only, this account only)",
+    "error",
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html",
+)
+
+RULES = (
+    PROTECTED_KEEPS_DATA,
+    KEY_ADMINS_NAMED,
+    BACKUP_PLAN,
+    DEPLOY_ROLE_BOUNDED,
+    EXPORTS_ENCRYPTED,
+    RESOURCE_POLICY_DENIES_KEPT,
+)
+
+# What a resource-policy deny keeps out when it is on (stacks/resource_policy.py).
+DENY_CONSEQUENCES = {
+    "deny_insecure_transport": "requests without TLS reach the table",
+    "deny_other_accounts": "principals of other accounts reach it wherever an identity policy of theirs allows",
+}
+
+
+def turned_off_denies(env: Environment) -> list[tuple[str, str]]:
+    """Paths of the resource-policy denies the environment turns off: the table's, and its stream's if it has one."""
+    policies: list[tuple[str, ResourcePolicySettings | StreamResourcePolicySettings]] = [
+        ("resource_policy", env.resource_policy)
+    ]
+    if env.stream_view_type is not None:
+        policies.append(("stream_resource_policy", env.stream_resource_policy))
+    return [(name, deny) for name, policy in policies for deny in DENY_CONSEQUENCES if not getattr(policy, deny)]
 
 
 def check(env: Environment, src: Source) -> list[Diagnostic]:
@@ -103,6 +133,15 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
                 "they are written with (SSE-KMS), e.g. arn:aws:kms:<region>:<account>:key/<id>",
             )
         )
+    found += [
+        src.report(
+            RESOURCE_POLICY_DENIES_KEPT,
+            path,
+            f"a protected environment keeps this deny: without it {DENY_CONSEQUENCES[path[-1]]} "
+            "(set protected: false to opt out)",
+        )
+        for path in turned_off_denies(env)
+    ]
     required = {
         ("retention",): (env.retention == "Retain", "Retain"),
         ("deletion_protection",): (env.deletion_protection, "true"),
