@@ -306,6 +306,18 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         lambda t: env_case(t, lambda e: e.update(stream_resource_policy={"deny_insecure_transport": False})),
         "stream_resource_policy.deny_insecure_transport",
     ),
+    "N207": (
+        lambda t: env_case(
+            t, lambda e: e.update(backup={"vault_lock": {"mode": "compliance", "min_retention_days": 7}})
+        ),
+        "backup.vault_lock.changeable_for_days",
+    ),
+    "N208": (
+        lambda t: env_case(
+            t, lambda e: e.update(backup={"vault_lock": {"mode": "governance", "min_retention_days": 60}})
+        ),
+        "backup.retention_days",
+    ),
     "N205": (
         lambda t: env_case(t, lambda e: e["access"]["roles"]["ops"].pop("export_kms_key_arn")),
         "access.roles.ops.export_kms_key_arn",

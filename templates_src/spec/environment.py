@@ -59,6 +59,26 @@ BackupVaultArn = Annotated[
 ScheduleExpression = Annotated[str, StringConstraints(pattern=r"^(cron|rate)\(.+\)$")]
 
 
+class VaultLock(StrictModel):
+    """AWS Backup Vault Lock on the table's vault (LockConfiguration): opt-in.
+
+    governance: the lock holds until an administrator (key_admins) removes or
+    changes it. compliance: after changeable_for_days (at least 3, AWS's
+    cooling-off) it can never be changed or removed, by anyone, and the
+    vault's recovery points are kept until their retention ends.
+    """
+
+    mode: Literal["governance", "compliance"]
+    min_retention_days: int = Field(ge=limits.VAULT_LOCK_RETENTION_MIN_DAYS, le=limits.VAULT_LOCK_RETENTION_MAX_DAYS)
+    max_retention_days: Optional[int] = Field(
+        default=None, ge=limits.VAULT_LOCK_RETENTION_MIN_DAYS, le=limits.VAULT_LOCK_RETENTION_MAX_DAYS
+    )
+    # compliance only (N207): days until the lock becomes immutable.
+    changeable_for_days: Optional[int] = Field(
+        default=None, ge=limits.VAULT_LOCK_CHANGEABLE_MIN_DAYS, le=limits.VAULT_LOCK_CHANGEABLE_MAX_DAYS
+    )
+
+
 class Backup(StrictModel):
     """An AWS Backup plan for the table (on by default in a protected environment)."""
 
@@ -69,6 +89,8 @@ class Backup(StrictModel):
     copy_to_vault_arn: Optional[BackupVaultArn] = None
     # Why a protected environment has no backup plan (required then).
     reason: str = ""
+    # Vault Lock on the vault; absent: none (the vault's access policy still applies).
+    vault_lock: Optional[VaultLock] = None
 
 
 class Alarms(StrictModel):

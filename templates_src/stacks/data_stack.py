@@ -44,7 +44,7 @@ def build_data_stack(spec: Spec) -> Stack:
         for resource in build_autoscaling(spec, table):
             template.add_resource(resource)
     if spec.backup is not None:
-        for resource in build_backup(spec, table, spec.backup):
+        for resource in build_backup(spec, table, spec.backup, key):
             template.add_resource(resource)
 
     parameters: dict[str, str] = {}
