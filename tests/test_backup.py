@@ -28,7 +28,6 @@ VAULT_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/66666666-7777-4888-8999-000000
 RECOVERY_POINT = f"arn:aws:backup:us-east-1:{ACCOUNT}:recovery-point:a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
 ATTRIBUTES = {
     "Table.Arn": TABLE,
-    "BackupVault.BackupVaultArn": VAULT,
     "TableKey.Arn": TABLE_KEY,
     "BackupVaultKey.Arn": VAULT_KEY,
 }
@@ -53,7 +52,7 @@ def _resources() -> dict[str, Any]:
 
 def _resolved(value: Any) -> Any:
     spec = fixture_spec("prod")
-    return resolve(value, spec, Arns.for_spec(spec), attributes=ATTRIBUTES)
+    return resolve(value, spec, Arns.for_spec(spec), {"BackupVault": "conversations-prod-backups"}, ATTRIBUTES)
 
 
 def _delegating_key_policy() -> dict[str, Any]:

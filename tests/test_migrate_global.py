@@ -126,6 +126,7 @@ def test_release_of_the_prod_template_names_every_referrer() -> None:
         "Outputs.TableName",
         "ReadThrottleAlarm",
         "SystemErrorsAlarm",
+        "TableChangeWatch",
         "WriteThrottleAlarm",
     ]
     out = released(deployed, _values("conversations-prod"))

@@ -83,6 +83,7 @@ VAULT_PROTECTED_ACTIONS = (
     "backup:DeleteBackupVaultLockConfiguration",
 )
 RECOVERY_POINTS = "arn:${AWS::Partition}:backup:${AWS::Region}:${AWS::AccountId}:recovery-point:*"
+VAULT_ARN = "arn:${AWS::Partition}:backup:${AWS::Region}:${AWS::AccountId}:backup-vault:${%s}"
 
 
 def vault_name(spec: Spec) -> str:
@@ -175,7 +176,9 @@ def backup_role_policy(
             Sid="ThisVault",
             Effect=Allow,
             Action=_actions(BACKUP_ROLE_VAULT_ACTIONS),
-            Resource=[GetAtt(vault, "BackupVaultArn")],
+            # The vault's ARN from its name (Ref): the same value as GetAtt BackupVaultArn, and moto,
+            # which has no AWS Backup, can still create this role locally.
+            Resource=[Sub(VAULT_ARN % vault.title)],
         ),
         Statement(
             Sid="TagThisAccountsRecoveryPoints",
