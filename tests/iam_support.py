@@ -62,27 +62,44 @@ class Arns:
         }
 
 
-def resolve(value: Any, spec: Spec, arns: Arns, params: dict[str, str] | None = None) -> Any:
-    """Resolve the intrinsics the access templates use into plain values."""
+def resolve(
+    value: Any,
+    spec: Spec,
+    arns: Arns,
+    params: dict[str, str] | None = None,
+    attributes: dict[str, str] | None = None,
+) -> Any:
+    """Resolve the intrinsics the templates use into plain values.
+
+    params: Ref of a parameter or resource -> its value; attributes: "LogicalId.Attribute" -> what
+    Fn::GetAtt returns (a data stack's own resources, given by the test as CloudFormation would).
+    """
     pseudo = {"AWS::Partition": "aws", "AWS::AccountId": arns.account, "AWS::Region": arns.region}
     params = params or {}
+    attributes = attributes or {}
+
+    def again(v: Any) -> Any:
+        return resolve(v, spec, arns, params, attributes)
+
     if isinstance(value, list):
-        return [resolve(v, spec, arns, params) for v in value]
+        return [again(v) for v in value]
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
         ((fn, arg),) = value.items()
         if fn == "Fn::ImportValue":
-            return arns.exports(spec)[resolve(arg, spec, arns, params)]
+            return arns.exports(spec)[again(arg)]
         if fn == "Ref":
             return {**pseudo, **params}[arg]
+        if fn == "Fn::GetAtt":
+            return attributes[".".join(arg) if isinstance(arg, list) else arg]
         if fn == "Fn::Sub":
             text, variables = (arg, {}) if isinstance(arg, str) else arg
-            lookup = {**pseudo, **params, **{k: resolve(v, spec, arns, params) for k, v in variables.items()}}
+            lookup = {**pseudo, **params, **attributes, **{k: again(v) for k, v in variables.items()}}
             # ${!Literal} escapes and IAM policy variables such as
             # ${cognito-identity.amazonaws.com:sub} (not a CFN name) stay as written.
-            return re.sub(r"\$\{([A-Za-z0-9:]+)\}", lambda m: lookup.get(m[1], m[0]), text)
-    return {k: resolve(v, spec, arns, params) for k, v in value.items()}
+            return re.sub(r"\$\{([A-Za-z0-9:.]+)\}", lambda m: lookup.get(m[1], m[0]), text)
+    return {k: again(v) for k, v in value.items()}
 
 
 def role_policies(template: dict[str, Any], spec: Spec, arns: Arns) -> dict[str, dict[str, Any]]:

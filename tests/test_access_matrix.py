@@ -9,6 +9,7 @@ whatever the design) and on the engine's fixtures.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -20,7 +21,7 @@ from templates_src.stacks.artifacts import template_file
 from templates_src.stacks.grants import configured_roles
 from templates_src.stacks.names import ACCESS, DATA, key_logical_id, role_logical_id
 
-from .conftest import SECURITY_PROJECTS, read_json
+from .conftest import SECURITY_PROJECTS, fixture_build, fixture_spec, read_json
 from .iam_support import Arns, resolve, role_policies, simulate, substitute_caller
 
 PROJECTS = SECURITY_PROJECTS
@@ -123,7 +124,19 @@ def _cases_for(project: str, env: str) -> list[Case]:
                 for action in p.iam_actions():
                     act = f"dynamodb:{action}"
                     add("deny", act, resource, f"{p.name} on another user's key", other + request)
-                    add("deny", act, resource, f"{p.name} with no leading key (Null guard)", request)
+                    # Denied twice over: ForAnyValue needs a key and Null needs the key present
+                    # (test_each_per_user_null_guard_denies_on_its_own takes them apart).
+                    add("deny", act, resource, f"{p.name} with no leading key (ForAnyValue and Null)", request)
+                    # Only the Null guard on dynamodb:Attributes denies this one: the keys are the
+                    # caller's, and ForAllValues holds for a request that names no attributes.
+                    add(
+                        "deny",
+                        act,
+                        resource,
+                        f"{p.name} naming no attributes (Null guard on dynamodb:Attributes)",
+                        (("dynamodb:LeadingKeys", (mine,)),)
+                        + tuple(c for c in request if c[0] != "dynamodb:Attributes"),
+                    )
                     add(
                         "deny",
                         act,
@@ -187,27 +200,53 @@ def _cases_for(project: str, env: str) -> list[Case]:
             add("allow", "dynamodb:DescribeBackup", f"{arns.table}/backup/01700000000000-abcdef12", "backups")
             add("allow", "dynamodb:DescribeExport", f"{arns.table}/export/01700000000000-abcdef12", "exports")
             add("allow", "dynamodb:ListBackups", "*", "ListBackups supports only *")
-            add(
-                "allow",
-                "s3:PutObject",
-                f"arn:aws:s3:::{ops.export_bucket}/{ops.export_prefix}AWSDynamoDB/data.json.gz",
-                "export objects",
-            )
-            add("deny", "s3:PutObject", f"arn:aws:s3:::{ops.export_bucket}/elsewhere/x", "outside the export prefix")
+            # The export's S3 writes are DynamoDB's, on the role's behalf (aws:CalledVia), into a bucket
+            # of the expected account (s3:ResourceAccount): the role never writes to S3 itself.
+            owner = ops.export_bucket_owner or arns.account
+            via = (("aws:CalledVia", ("dynamodb.amazonaws.com",)), ("s3:ResourceAccount", owner))
             obj = f"arn:aws:s3:::{ops.export_bucket}/{ops.export_prefix}AWSDynamoDB/data.json.gz"
             owner_acl = (("s3:x-amz-acl", "bucket-owner-full-control"),)
-            add("allow", "s3:PutObject", obj, "export with the bucket owner's ACL", owner_acl)
-            add("allow", "s3:PutObjectAcl", obj, "the ACL DynamoDB's export sets", owner_acl)
+            add("allow", "s3:PutObject", obj, "export objects, written by DynamoDB into the prefix", via)
+            add("deny", "s3:PutObject", obj, "the role itself (no aws:CalledVia)", (("s3:ResourceAccount", owner),))
+            add(
+                "deny",
+                "s3:PutObject",
+                obj,
+                "through another service than DynamoDB",
+                (("aws:CalledVia", ("athena.amazonaws.com",)), ("s3:ResourceAccount", owner)),
+            )
+            add(
+                "deny",
+                "s3:PutObject",
+                obj,
+                "a bucket of the same name in another account",
+                (("aws:CalledVia", ("dynamodb.amazonaws.com",)), ("s3:ResourceAccount", "999999999999")),
+            )
+            add("deny", "s3:PutObject", f"arn:aws:s3:::{ops.export_bucket}/elsewhere/x", "outside the prefix", via)
+            add("deny", "s3:PutObject", f"arn:aws:s3:::another-bucket/{ops.export_prefix}x", "another bucket", via)
+            add("allow", "s3:PutObject", obj, "export with the bucket owner's ACL", via + owner_acl)
+            # AWS lists PutObjectAcl as required for exports: DynamoDB's own call only. The role itself
+            # cannot set an ACL at all, neither by header nor in a request body (no header to see).
+            add("allow", "s3:PutObjectAcl", obj, "the ACL DynamoDB's export sets", via + owner_acl)
+            add(
+                "deny",
+                "s3:PutObjectAcl",
+                obj,
+                "the role itself, canned ACL",
+                (("s3:ResourceAccount", owner),) + owner_acl,
+            )
+            add("deny", "s3:PutObjectAcl", obj, "the role itself, ACL in the body", (("s3:ResourceAccount", owner),))
             for action in ("s3:PutObject", "s3:PutObjectAcl"):
-                add("deny", action, obj, "exports can never be made public", (("s3:x-amz-acl", "public-read"),))
+                add("deny", action, obj, "exports can never be made public", via + (("s3:x-amz-acl", "public-read"),))
                 add(
                     "deny",
                     action,
                     obj,
                     "nor be granted to anyone by header",
-                    (("s3:x-amz-grant-read", "uri=http://acs.amazonaws.com/groups/global/AllUsers"),),
+                    via + (("s3:x-amz-grant-read", "uri=http://acs.amazonaws.com/groups/global/AllUsers"),),
                 )
-            add("allow", "s3:AbortMultipartUpload", obj, "exports clean up their uploads")
+            add("allow", "s3:AbortMultipartUpload", obj, "exports clean up their uploads", via)
+            add("deny", "s3:AbortMultipartUpload", obj, "the role itself", (("s3:ResourceAccount", owner),))
             if ops.export_kms_key_arn:
                 other_key = ops.export_kms_key_arn[:-12] + "000000000000"
                 add(
@@ -215,7 +254,8 @@ def _cases_for(project: str, env: str) -> list[Case]:
                     "s3:PutObject",
                     obj,
                     "SSE-KMS with the export key",
-                    (
+                    via
+                    + (
                         ("s3:x-amz-server-side-encryption", "aws:kms"),
                         ("s3:x-amz-server-side-encryption-aws-kms-key-id", ops.export_kms_key_arn),
                     ),
@@ -225,7 +265,8 @@ def _cases_for(project: str, env: str) -> list[Case]:
                     "s3:PutObject",
                     obj,
                     "exports are encrypted with the export key only",
-                    (
+                    via
+                    + (
                         ("s3:x-amz-server-side-encryption", "aws:kms"),
                         ("s3:x-amz-server-side-encryption-aws-kms-key-id", other_key),
                     ),
@@ -424,3 +465,43 @@ def test_trust_matrix(project: str, env: str) -> None:
         if (result["decision"] == "Allowed") != (expect == "allow")
     ]
     assert not wrong, f"{project} {env}:\n" + "\n".join(wrong)
+
+
+def test_each_per_user_null_guard_denies_on_its_own() -> None:
+    """The per_user role's Null guards, one at a time, on the fixtures' prod build.
+
+    dynamodb:Attributes: a GetItem of the caller's own item that names no attributes (no
+    ProjectionExpression: the whole item) passes every other condition; only the guard stops it.
+    dynamodb:LeadingKeys: ForAnyValue also stops a request without leading keys, so the guard is
+    shown on a copy of the built policy without the ForAnyValue block.
+    """
+    spec = fixture_spec("prod")
+    arns = Arns.for_spec(spec)
+    built = role_policies(read_json(fixture_build() / "prod" / template_file(ACCESS)), spec, arns)["PerUserRole"]
+    policy = substitute_caller(built, ME)
+    (read,) = [s for s in policy["Statement"] if s["Sid"] == "OwnItemsRead"]
+    assert read["Condition"]["Null"] == {"dynamodb:Attributes": "false", "dynamodb:LeadingKeys": "false"}
+    without_any_value = copy.deepcopy(policy)
+    for s in without_any_value["Statement"]:
+        s.get("Condition", {}).pop("ForAnyValue:StringEquals", None)
+    projected = {"dynamodb:Attributes": ["userId", "sk", "title"], "dynamodb:Select": "SPECIFIC_ATTRIBUTES"}
+    cases = [
+        (policy, {"dynamodb:LeadingKeys": [ME], **projected}, "Allowed"),
+        (policy, {"dynamodb:LeadingKeys": [ME]}, "ImplicitlyDenied"),  # the Attributes guard alone
+        (without_any_value, {"dynamodb:LeadingKeys": [ME], **projected}, "Allowed"),
+        (without_any_value, projected, "ImplicitlyDenied"),  # the LeadingKeys guard alone
+    ]
+    got = simulate(
+        [
+            {
+                "policy": p,
+                "principal": f"arn:aws:iam::{arns.account}:role/per_user",
+                "action": "dynamodb:GetItem",
+                "resource": arns.table,
+                "accountId": arns.account,
+                "context": context,
+            }
+            for p, context, _ in cases
+        ]
+    )
+    assert [r["decision"] for r in got] == [want for *_, want in cases]

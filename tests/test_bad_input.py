@@ -113,6 +113,36 @@ CASES: dict[str, tuple[str, list[str]]] = {
         [f"qa.yaml:{LAST_LINE + 1}: tags.Note: error: tag value has '\\t'", "[N304]"],
     ),
     "emoji-in-tag-value": (GOOD + "  Mood: happy 😀\n", ["tags.Mood: error: tag value has '😀' (U+1F600)", "[N304]"]),
+    "protected-exports-without-a-key": (
+        GOOD.replace("protected: false\n", "").replace("retention: Delete\n", "")
+        + "access:\n  roles:\n    ops:\n      trusted: ['arn:aws:iam::123456789012:role/ops']\n"
+        + "      export_bucket: chat-exports\n",
+        ["qa.yaml:", "access.roles.ops.export_kms_key_arn: error: a protected environment's table exports", "[N205]"],
+    ),
+    "vault-lock-cooling-off-too-short": (
+        GOOD + "backup:\n  vault_lock: {mode: compliance, min_retention_days: 7, changeable_for_days: 2}\n",
+        [
+            f"qa.yaml:{LAST_LINE + 2}: backup.vault_lock.changeable_for_days: error:",
+            "greater than or equal to 3",
+            "(got 2)",
+        ],
+    ),
+    "vault-lock-retention-over-a-century": (
+        GOOD + "backup:\n  vault_lock: {mode: governance, min_retention_days: 7, max_retention_days: 36501}\n",
+        ["backup.vault_lock.max_retention_days: error:", "less than or equal to 36500", "(got 36501)"],
+    ),
+    "vault-lock-compliance-without-cooling-off": (
+        GOOD + "backup:\n  vault_lock: {mode: compliance, min_retention_days: 7}\n",
+        ["backup.vault_lock.changeable_for_days: error: compliance mode makes the lock immutable", "[N207]"],
+    ),
+    "plan-retention-outside-the-vault-lock": (
+        GOOD + "backup:\n  retention_days: 35\n  vault_lock: {mode: governance, min_retention_days: 60}\n",
+        [
+            f"qa.yaml:{LAST_LINE + 2}: backup.retention_days: error: 35 days is outside the vault lock's retention "
+            "(60..any days)",
+            "[N208]",
+        ],
+    ),
 }
 
 

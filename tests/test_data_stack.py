@@ -43,7 +43,13 @@ def test_prod_is_protected_in_every_way() -> None:
         "SSEType": "KMS",
         "KMSMasterKeyId": {"Fn::GetAtt": ["TableKey", "Arn"]},
     }
-    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert props["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    # TLS only and this account only, on the table and on its stream (prod's file names neither policy).
+    for policy in (props["ResourcePolicy"], props["StreamSpecification"]["ResourcePolicy"]):
+        assert [s["Sid"] for s in policy["PolicyDocument"]["Statement"]] == [
+            "DenyInsecureTransport",
+            "DenyOtherAccounts",
+        ]
     key = template("prod")["Resources"]["TableKey"]
     assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
     assert key["Properties"]["EnableKeyRotation"] is True
@@ -314,8 +320,16 @@ def test_newer_table_properties_on_a_plain_table() -> None:
     }
     stream = props["StreamSpecification"]
     assert stream["StreamViewType"] == "NEW_AND_OLD_IMAGES"
-    (deny,) = stream["ResourcePolicy"]["PolicyDocument"]["Statement"]
-    assert deny["Sid"] == "DenyInsecureTransport" and deny["Effect"] == "Deny"
-    assert deny["Resource"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/conversations-dev/stream/*"}
+    # On by default: dev's file names no stream policy and gets both denies.
+    denies = stream["ResourcePolicy"]["PolicyDocument"]["Statement"]
+    assert [(d["Sid"], d["Effect"]) for d in denies] == [
+        ("DenyInsecureTransport", "Deny"),
+        ("DenyOtherAccounts", "Deny"),
     ]
+    for deny in denies:
+        assert deny["Resource"] == [
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}"
+                ":table/conversations-dev/stream/*"
+            }
+        ]

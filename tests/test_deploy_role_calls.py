@@ -132,6 +132,8 @@ def test_every_request_the_tool_sends_is_allowed_by_its_environments_deploy_role
         ("templates_src.cli", "sts:GetCallerIdentity"),
         ("templates_src.deploy.deployer", "sts:GetCallerIdentity"),
         ("templates_src.deploy.adopt", "sts:GetCallerIdentity"),
+        # A unit test calls the drift detection directly, with no environment.
+        ("templates_src.deploy.drift", "cloudformation:DetectStackDrift"),
         *(
             ("templates_src.deploy.live", a)
             for a in (
@@ -258,6 +260,8 @@ def _resource_for(action: str, resource_type: str, env: str, arns: Arns) -> tupl
         if resource_type == "AWS::Backup::BackupVault":
             return f"arn:aws:backup:{region}:{account}:backup-vault:{table}-backups", {}
         return f"arn:aws:backup:{region}:{account}:backup-plan:0a1b2c3d", {}
+    if service == "events":
+        return f"arn:aws:events:{region}:{account}:rule/conversations-{env}-data-TableChangeWatch-1A2B", {}
     if service == "cloudwatch":
         return f"arn:aws:cloudwatch:{region}:{account}:alarm:conversations-{env}-data-SystemErrorsAlarm-1A2B", {}
     if service == "iam":

@@ -119,12 +119,14 @@ def test_release_replaces_every_reference_with_its_live_value_and_changes_nothin
 def test_release_of_the_prod_template_names_every_referrer() -> None:
     deployed = read_json(fixture_build() / "prod" / "data.template.json")
     assert referrers(deployed) == [
+        "BackupRole",
         "BackupSelection",
         "Outputs.StreamArn",
         "Outputs.TableArn",
         "Outputs.TableName",
         "ReadThrottleAlarm",
         "SystemErrorsAlarm",
+        "TableChangeWatch",
         "WriteThrottleAlarm",
     ]
     out = released(deployed, _values("conversations-prod"))

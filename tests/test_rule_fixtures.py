@@ -302,6 +302,26 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
     "N202": (lambda t: env_case(t, lambda e: e.pop("key_admins")), "key_admins"),
     "N203": (lambda t: env_case(t, lambda e: e.update(backup={"enabled": False})), "backup.enabled"),
     "N204": (lambda t: env_case(t, lambda e: e["access"].pop("permissions_boundary_arn")), "ci"),
+    "N206": (
+        lambda t: env_case(t, lambda e: e.update(stream_resource_policy={"deny_insecure_transport": False})),
+        "stream_resource_policy.deny_insecure_transport",
+    ),
+    "N207": (
+        lambda t: env_case(
+            t, lambda e: e.update(backup={"vault_lock": {"mode": "compliance", "min_retention_days": 7}})
+        ),
+        "backup.vault_lock.changeable_for_days",
+    ),
+    "N208": (
+        lambda t: env_case(
+            t, lambda e: e.update(backup={"vault_lock": {"mode": "governance", "min_retention_days": 60}})
+        ),
+        "backup.retention_days",
+    ),
+    "N205": (
+        lambda t: env_case(t, lambda e: e["access"]["roles"]["ops"].pop("export_kms_key_arn")),
+        "access.roles.ops.export_kms_key_arn",
+    ),
     "N301": (lambda t: env_case(t, lambda e: e["tags"].update({"k" * 129: "v"})), "tags." + "k" * 129),
     "N302": (lambda t: env_case(t, lambda e: e["tags"].update({"aws:owner": "me"})), "tags.aws:owner"),
     "N303": (lambda t: env_case(t, lambda e: e["tags"].update(Note="x" * 257)), "tags.Note"),
@@ -355,10 +375,8 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         "contributor_insights_mode",
     ),
     "N407": (
-        lambda t: env_case(
-            t, lambda e: e.update(resource_policy={"deny_insecure_transport": False, "deny_other_accounts": False})
-        ),
-        "resource_policy",
+        lambda t: env_case(t, lambda e: e.update(resource_policy={"deny_other_accounts": False}), base="dev"),
+        "resource_policy.deny_other_accounts",
     ),
     "N601": (lambda t: env_case(t, lambda e: e.update(replicas=[{"region": "eu-west-1"}])), "replicas"),
     "N602": (
@@ -406,7 +424,11 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
     "N611": (
         lambda t: env_case(
             t,
-            lambda e: e.update(stream_resource_policy={"deny_insecure_transport": False, "deny_other_accounts": False}),
+            lambda e: (
+                e.update(stream_resource_policy={"deny_insecure_transport": True}),
+                [e.pop(k) for k in ("stream_view_type", "kinesis_stream")],
+                e["access"]["roles"].pop("stream_consumer"),
+            ),
             base="dev",
         ),
         "stream_resource_policy",

@@ -59,6 +59,26 @@ BackupVaultArn = Annotated[
 ScheduleExpression = Annotated[str, StringConstraints(pattern=r"^(cron|rate)\(.+\)$")]
 
 
+class VaultLock(StrictModel):
+    """AWS Backup Vault Lock on the table's vault (LockConfiguration): opt-in.
+
+    governance: the lock holds until an administrator (key_admins) removes or
+    changes it. compliance: after changeable_for_days (at least 3, AWS's
+    cooling-off) it can never be changed or removed, by anyone, and the
+    vault's recovery points are kept until their retention ends.
+    """
+
+    mode: Literal["governance", "compliance"]
+    min_retention_days: int = Field(ge=limits.VAULT_LOCK_RETENTION_MIN_DAYS, le=limits.VAULT_LOCK_RETENTION_MAX_DAYS)
+    max_retention_days: Optional[int] = Field(
+        default=None, ge=limits.VAULT_LOCK_RETENTION_MIN_DAYS, le=limits.VAULT_LOCK_RETENTION_MAX_DAYS
+    )
+    # compliance only (N207): days until the lock becomes immutable.
+    changeable_for_days: Optional[int] = Field(
+        default=None, ge=limits.VAULT_LOCK_CHANGEABLE_MIN_DAYS, le=limits.VAULT_LOCK_CHANGEABLE_MAX_DAYS
+    )
+
+
 class Backup(StrictModel):
     """An AWS Backup plan for the table (on by default in a protected environment)."""
 
@@ -69,6 +89,8 @@ class Backup(StrictModel):
     copy_to_vault_arn: Optional[BackupVaultArn] = None
     # Why a protected environment has no backup plan (required then).
     reason: str = ""
+    # Vault Lock on the vault; absent: none (the vault's access policy still applies).
+    vault_lock: Optional[VaultLock] = None
 
 
 class Alarms(StrictModel):
@@ -119,7 +141,11 @@ class OpsRole(TrustedRole):
     # Backups and exports to S3 (seed 001's "Data Management").
     export_bucket: BucketName
     export_prefix: S3Prefix = "dynamodb-exports/"
-    # Exports encrypted with this KMS key (SSE-KMS) instead of the bucket's default.
+    # The account that owns export_bucket (ExportTableToPointInTime's S3BucketOwner); absent: this
+    # environment's account. Exports write only into a bucket of this account (s3:ResourceAccount).
+    export_bucket_owner: Optional[AccountId] = None
+    # Exports encrypted with this KMS key (SSE-KMS) instead of the bucket's default
+    # (required in a protected environment: N205).
     export_kms_key_arn: Optional[KmsKeyArn] = None
 
 
@@ -212,7 +238,12 @@ class StreamResourcePolicySettings(StrictModel):
 
 
 class ResourcePolicySettings(StrictModel):
-    """The table's resource-based policy (stacks/resource_policy.py): explicit Denies."""
+    """The table's resource-based policy (stacks/resource_policy.py): explicit Denies.
+
+    On in every environment (each deny true unless set false); only an
+    unprotected environment may turn one off (N206; N407 warns), and with
+    both off there is no policy.
+    """
 
     deny_insecure_transport: bool = True
     deny_other_accounts: bool = True
@@ -238,8 +269,8 @@ class Environment(StrictModel):
     ttl_days: Optional[int] = Field(default=None, ge=limits.TTL_DAYS_MIN, le=limits.TTL_DAYS_MAX)
     stream_view_type: Optional[StreamViewType] = None
     contributor_insights: bool = False
-    # A resource-based policy on the table; absent: none.
-    resource_policy: Optional[ResourcePolicySettings] = None
+    # The table's resource-based policy: TLS only and this account only, by default everywhere.
+    resource_policy: ResourcePolicySettings = Field(default_factory=ResourcePolicySettings)
     # Which keys CloudWatch Contributor Insights reports (absent: AWS's default, both).
     contributor_insights_mode: Optional[Literal["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"]] = None
     table_class: TableClass = "STANDARD"
@@ -265,8 +296,9 @@ class Environment(StrictModel):
     witness_region: Optional[Region] = None
     warm_throughput: Optional[WarmThroughput] = None
     kinesis_stream: Optional[KinesisStream] = None
-    # A resource-based policy on the DynamoDB stream (needs stream_view_type).
-    stream_resource_policy: Optional[StreamResourcePolicySettings] = None
+    # The DynamoDB stream's resource-based policy, like the table's: on by default wherever
+    # there is a stream (stream_view_type); set without a stream it is an error (N611).
+    stream_resource_policy: StreamResourcePolicySettings = Field(default_factory=StreamResourcePolicySettings)
 
     @property
     def replica_regions(self) -> list[str]:

@@ -32,6 +32,13 @@ PITR_RECOVERY_PERIOD_MAX_DAYS = 35
 # AWS Backup lifecycle DeleteAfterDays (BackupPlan Lifecycle).
 BACKUP_RETENTION_MIN_DAYS = 1
 BACKUP_RETENTION_MAX_DAYS = 36500
+# AWS Backup Vault Lock (PutBackupVaultLockConfiguration; AWS::Backup::BackupVault
+# LockConfigurationType): retention from 1 day to 36,500 days; ChangeableForDays
+# at least 3 (the 72-hour cooling-off) and at most 36,500.
+VAULT_LOCK_RETENTION_MIN_DAYS = 1
+VAULT_LOCK_RETENTION_MAX_DAYS = 36500
+VAULT_LOCK_CHANGEABLE_MIN_DAYS = 3
+VAULT_LOCK_CHANGEABLE_MAX_DAYS = 36500
 # TTL deletes within days of expiry; beyond ~a century it is a typo.
 TTL_DAYS_MIN = 1
 TTL_DAYS_MAX = 36500

@@ -6,13 +6,14 @@ stack (roles), which changes often.
 
 from __future__ import annotations
 
-from troposphere import Export, GetAtt, Output, Ref, Sub, Template
+from troposphere import Export, GetAtt, Output, Ref, Sub, Template, backup, kms
 
 from ..spec.loader import Spec
 from .alarms import alarm_topic_parameter, build_alarms
 from .artifacts import Stack
 from .autoscaling import build_autoscaling
 from .backup import build_backup
+from .change_watch import build_change_watch
 from .encryption import build_key
 from .names import (
     DATA,
@@ -43,9 +44,9 @@ def build_data_stack(spec: Spec) -> Stack:
     if not env.global_table:  # a global table scales itself (its auto scaling settings)
         for resource in build_autoscaling(spec, table):
             template.add_resource(resource)
-    if spec.backup is not None:
-        for resource in build_backup(spec, table, spec.backup):
-            template.add_resource(resource)
+    backup_resources = build_backup(spec, table, spec.backup, key) if spec.backup is not None else []
+    for resource in backup_resources:
+        template.add_resource(resource)
 
     parameters: dict[str, str] = {}
     if env.alarms is not None:
@@ -53,6 +54,10 @@ def build_data_stack(spec: Spec) -> Stack:
         parameters[topic.title] = env.alarms.topic_arn
         for alarm in build_alarms(spec, table, topic):
             template.add_resource(alarm)
+        vault = next((r for r in backup_resources if isinstance(r, backup.BackupVault)), None)
+        keys = [k for k in (key, *backup_resources) if isinstance(k, kms.Key)]
+        for rule in build_change_watch(spec, table, keys, vault, topic):
+            template.add_resource(rule)
 
     def export(name: str, value: object, description: str) -> None:
         template.add_output(

@@ -295,6 +295,7 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
     kms_actions = by_service.pop("kms", [])
     backup = by_service.pop("backup", [])
     cloudwatch = by_service.pop("cloudwatch", [])
+    events = by_service.pop("events", [])
     kinesis_actions = by_service.pop("kinesis", [])
     others = [a for service in sorted(by_service) for a in by_service[service]]
     regions = _regions(spec)
@@ -364,6 +365,10 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
             cloudwatch,
             [_arn("cloudwatch", f"alarm:{stack_name(spec, DATA)}-*", True)],
             via,
+        ),
+        # The change-watch rules take generated names too: <data stack>-<logical id>-<suffix>.
+        _allow(
+            "TheRulesThroughCloudFormation", events, [_arn("events", f"rule/{stack_name(spec, DATA)}-*", True)], via
         ),
         _allow("ResourcesThroughCloudFormation", others, ["*"], via),
         _allow(
@@ -502,11 +507,11 @@ def deploy_role_suppressions(spec: Spec) -> dict[str, Any]:
             "its prefix (the data stack's role names are generated), the table's indexes and streams, the "
             "service-linked roles AWS Backup and Application Auto Scaling use, keys only with this environment's "
             "Design and Environment tags or its alias or through DynamoDB (a key id is generated), the data "
-            "stack's alarms by name prefix (generated names) and backup plans (generated ids), all but the tool's "
+            "stack's alarms and change-watch rules by name prefix (generated names) and backup plans (generated ids), all but the tool's "
             "own reads through CloudFormation only",
             "applies_to": [
                 {
-                    "regex": "/^Resource::arn:<AWS::Partition>:(cloudformation|iam|dynamodb|kms|backup|cloudwatch):.*\\*$/g"
+                    "regex": "/^Resource::arn:<AWS::Partition>:(cloudformation|iam|dynamodb|kms|backup|cloudwatch|events):.*\\*$/g"
                 }
             ],
         }

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..spec.design import READ_OPERATIONS, AccessPattern
+from ..spec.environment import OpsRole
 from ..spec.loader import Spec
 from .names import ROLES
 
@@ -29,13 +30,20 @@ BACKUP_TABLE_ACTIONS = (
 )
 BACKUP_DESCRIBE_ACTIONS = ("dynamodb:DescribeBackup",)
 EXPORT_DESCRIBE_ACTIONS = ("dynamodb:DescribeExport",)
-# What DynamoDB's export writes into the bucket as the caller.
-# What DynamoDB's export writes into the bucket as the caller (S3DataExport_Requesting.html
-# lists all three as required). No ACL may make an object public: a canned
-# ACL, if any, is bucket-owner-full-control, and no grant headers at all.
+# What DynamoDB's export writes into the bucket as the caller: the DynamoDB
+# developer guide (S3DataExport_Requesting.html, "Set up S3 permissions")
+# lists s3:AbortMultipartUpload, s3:PutObject and s3:PutObjectAcl as required,
+# so the ACL write stays, but only as DynamoDB's: every S3 action here needs
+# aws:CalledVia dynamodb.amazonaws.com (DynamoDB is one of the services that
+# set it: IAM User Guide, reference_policies_condition-keys.html#condition-keys-calledvia),
+# so the role cannot call S3 itself, and so cannot send an ACL in a request body
+# (which no header condition sees); and only into a bucket of the expected
+# account (s3:ResourceAccount, Amazon S3 condition keys). Headers are still
+# held to no ACL but bucket-owner-full-control and no grant headers.
 EXPORT_S3_PUT_ACTIONS = ("s3:PutObject",)
 EXPORT_S3_ACL_ACTIONS = ("s3:PutObjectAcl",)
 EXPORT_S3_ABORT_ACTIONS = ("s3:AbortMultipartUpload",)
+EXPORT_CALLER = "dynamodb.amazonaws.com"
 EXPORT_ACL_SAFE: dict[str, dict[str, Any]] = {
     "StringEqualsIfExists": {"s3:x-amz-acl": "bucket-owner-full-control"},
     "Null": {
@@ -131,7 +139,12 @@ def _pattern_grants(spec: Spec, role: str) -> list[Grant]:
 # every key in the request is the caller's own (ForAllValues) and there is at
 # least one (ForAnyValue and the Null guard: ForAllValues holds for a missing
 # or empty set), only the named attributes, reads by specific attributes,
-# writes that do not return whole old items.
+# writes that do not return whole old items. ForAllValues is true as well
+# when dynamodb:Attributes is missing (IAM User Guide,
+# reference_policies_condition-single-vs-multi-valued-context-keys: it holds
+# for a request without the key), e.g. a GetItem without a
+# ProjectionExpression, which returns every attribute: the Null guard makes
+# every request name its attributes.
 READ_SELECT = "SPECIFIC_ATTRIBUTES"
 WRITE_RETURN_VALUES = ("NONE", "UPDATED_NEW", "UPDATED_OLD")
 
@@ -161,7 +174,7 @@ def _per_user_grants(spec: Spec, patterns: list[AccessPattern]) -> list[Grant]:
         condition: dict[str, dict[str, Any]] = {
             "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": leading, "dynamodb:Attributes": attributes},
             "ForAnyValue:StringEquals": {"dynamodb:LeadingKeys": leading},
-            "Null": {"dynamodb:LeadingKeys": "false"},
+            "Null": {"dynamodb:LeadingKeys": "false", "dynamodb:Attributes": "false"},
             **extra,
         }
         table_actions = sorted({f"dynamodb:{a}" for p in group if p.index is None for a in p.iam_actions()})
@@ -190,26 +203,31 @@ def _ops_grants(spec: Spec, role: str) -> list[Grant]:
         Grant("DescribeBackups", BACKUP_DESCRIBE_ACTIONS, (BACKUPS,)),
         Grant("DescribeExports", EXPORT_DESCRIBE_ACTIONS, (EXPORTS,)),
         Grant("ListBackups", BACKUP_LIST_ACTIONS, (ANY,)),
-        *_export_grants(spec, ops.export_bucket, ops.export_prefix, ops.export_kms_key_arn),
+        *_export_grants(spec, ops),
         *_key_grants(spec, writes=False),
     ]
 
 
-def _export_grants(spec: Spec, bucket: str, prefix: str, key_arn: str | None) -> list[Grant]:
-    objects = (export_objects(bucket, prefix),)
-    put_condition = {op: dict(values) for op, values in EXPORT_ACL_SAFE.items()}
+def _export_grants(spec: Spec, ops: OpsRole) -> list[Grant]:
+    objects = (export_objects(ops.export_bucket, ops.export_prefix),)
+    through_dynamodb: dict[str, dict[str, Any]] = {
+        "ForAnyValue:StringEquals": {"aws:CalledVia": [EXPORT_CALLER]},
+        "StringEquals": {"s3:ResourceAccount": ops.export_bucket_owner or spec.env.account_id},
+    }
+    acl_safe = {**through_dynamodb, **{op: dict(values) for op, values in EXPORT_ACL_SAFE.items()}}
+    put_condition = {op: dict(values) for op, values in acl_safe.items()}
     grants = []
-    if key_arn is not None:
+    if ops.export_kms_key_arn is not None:
         # A request that names an encryption must name this key (IfExists: a
         # multipart UploadPart carries no encryption headers).
         put_condition["StringEqualsIfExists"]["s3:x-amz-server-side-encryption"] = "aws:kms"
-        put_condition["ArnEqualsIfExists"] = {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}
+        put_condition["ArnEqualsIfExists"] = {"s3:x-amz-server-side-encryption-aws-kms-key-id": ops.export_kms_key_arn}
         via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{spec.env.region}.amazonaws.com"}}
-        grants.append(Grant("ExportKeyViaS3", EXPORT_KEY_ACTIONS, (key_arn,), via_s3))
+        grants.append(Grant("ExportKeyViaS3", EXPORT_KEY_ACTIONS, (ops.export_kms_key_arn,), via_s3))
     return [
         Grant("WriteExportObjects", EXPORT_S3_PUT_ACTIONS, objects, put_condition),
-        Grant("ExportObjectAcl", EXPORT_S3_ACL_ACTIONS, objects, EXPORT_ACL_SAFE),
-        Grant("AbortExportUploads", EXPORT_S3_ABORT_ACTIONS, objects),
+        Grant("ExportObjectAcl", EXPORT_S3_ACL_ACTIONS, objects, acl_safe),
+        Grant("AbortExportUploads", EXPORT_S3_ABORT_ACTIONS, objects, through_dynamodb),
         *grants,
     ]
 

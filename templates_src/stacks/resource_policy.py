@@ -7,6 +7,10 @@ https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-
 - requests without TLS (aws:SecureTransport false);
 - principals of other accounts (aws:PrincipalAccount), AWS services acting
   as themselves excepted (aws:PrincipalIsAWSService: AWS Backup, streams).
+
+Every environment's table (each replica of a global table) and stream get
+both denies unless the environment turns one off, which only an unprotected
+environment may do (N206, N407); with both off there is no policy.
 """
 
 from __future__ import annotations
@@ -47,7 +51,11 @@ def _denies(spec: Spec, settings: ResourcePolicySettings | StreamResourcePolicyS
     return denies
 
 
-def _policy(denies: dict[str, Condition], actions: list[Action], resources: list[Sub]) -> dynamodb.ResourcePolicy:
+def _policy(
+    denies: dict[str, Condition], actions: list[Action], resources: list[Sub]
+) -> dynamodb.ResourcePolicy | None:
+    if not denies:  # every deny turned off (an unprotected environment's choice): no policy at all
+        return None
     statements = [
         Statement(
             Sid=sid,
@@ -65,16 +73,14 @@ def _policy(denies: dict[str, Condition], actions: list[Action], resources: list
 
 def resource_policy(spec: Spec, region: str | None = None) -> dynamodb.ResourcePolicy | None:
     """The table's policy (a replica's: region names it)."""
-    settings = spec.env.resource_policy
-    if settings is None:
-        return None
-    return _policy(_denies(spec, settings), [Action("dynamodb", "*")], table_resources(spec, region))
+    return _policy(_denies(spec, spec.env.resource_policy), [Action("dynamodb", "*")], table_resources(spec, region))
 
 
 def stream_resource_policy(spec: Spec, region: str | None = None) -> dynamodb.ResourcePolicy | None:
     """The stream's policy: the same denies, on the table's streams (the label is unknown before creation)."""
-    settings = spec.env.stream_resource_policy
-    if settings is None:
+    if spec.env.stream_view_type is None:
         return None
     actions = [Action(*a.split(":", 1)) for a in STREAM_READ_ACTIONS]  # a stream policy takes stream actions only
-    return _policy(_denies(spec, settings), actions, [Sub(f"{table_arn(spec, region)}/stream/*")])
+    return _policy(
+        _denies(spec, spec.env.stream_resource_policy), actions, [Sub(f"{table_arn(spec, region)}/stream/*")]
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..spec.environment import Backup
 from ..spec.loader import Spec
 from .grants import ANY, BACKUPS, EXPORTS, STREAM, Grant
 
@@ -75,24 +76,42 @@ def role_suppressions(grants: list[Grant]) -> dict[str, Any]:
                 nag.append(
                     _nag(
                         "AwsSolutions-IAM5",
-                        "DynamoDB's export writes objects it names itself, under the configured prefix only; ACLs are "
-                        "conditioned so no object can be made public",
+                        "DynamoDB's export writes objects it names itself, under the configured prefix only, and only "
+                        "DynamoDB may (aws:CalledVia), into a bucket of the expected account (s3:ResourceAccount); ACL "
+                        "headers are conditioned so no object can be made public",
                         [{"regex": "/^Resource::arn:<AWS::Partition>:s3:::.*\\*$/g"}],
                     )
                 )
     return {"cdk_nag": {"rules_to_suppress": nag}}
 
 
-def backup_role_suppressions() -> dict[str, Any]:
-    return {
-        "cdk_nag": {
-            "rules_to_suppress": [
-                _nag(
-                    "AwsSolutions-IAM4",
-                    "AWSBackupServiceRolePolicyForBackup is AWS's service-role policy for AWS Backup, kept current by AWS as "
-                    "Backup supports new resources; the role is trusted only by backup.amazonaws.com for this account",
-                    [{"regex": "/^Policy::.*AWSBackupServiceRolePolicyForBackup$/g"}],
-                )
-            ]
-        }
-    }
+def backup_role_suppressions(plan: Backup) -> dict[str, Any]:
+    """The AWS Backup role: its inline policy, and the wildcards AWS Backup's own ARNs need."""
+    inline = (
+        "inline by design: AWS Backup's role for this table only, scoped to the table, its backups, this vault "
+        "and these keys (instead of the account-wide AWSBackupServiceRolePolicyForBackup); lives and dies with "
+        "the role"
+    )
+    nag = [_nag(f"{p}-IAMNoInlinePolicy", inline) for p in NAG_PACKS]
+    wildcards = [
+        (
+            "/backup/\\*",
+            "DescribeBackup and DeleteBackup (lifecycle) on this table's backups, whose ARNs AWS generates",
+        ),
+        (
+            ":recovery-point:\\*",
+            "TagResource (and, with a copy, CopyFromBackupVault) on this account's and Region's recovery points, "
+            "whose ARNs AWS Backup generates",
+        ),
+    ]
+    if plan.copy_to_vault_arn is not None:
+        wildcards.append(
+            (
+                ":key/\\*",
+                "DescribeKey and CreateGrant (for AWS resources only) on the copy vault's Region and account: its "
+                "key is not known to this stack",
+            )
+        )
+    nag += [_nag("AwsSolutions-IAM5", why, [{"regex": f"/^Resource::.*{pattern}.*$/g"}]) for pattern, why in wildcards]
+    nag.append(_nag("AwsSolutions-IAM5", f"tag:GetResources {_STAR_ONLY}", ["Resource::*"]))
+    return {"cdk_nag": {"rules_to_suppress": nag}}

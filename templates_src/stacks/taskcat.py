@@ -10,8 +10,9 @@ a test deployment must be deletable and must not collide with a real table
 or an earlier run. So each environment's data template is copied with three
 differences only: TableName (and the key alias) come from a TableName
 parameter that taskcat fills with $[taskcat_random-string], and the table and
-key are Delete with deletion protection off. Everything else (keys, GSIs, SSE,
-PITR, streams, alarms) is the environment's own.
+key are Delete with deletion protection off, and the backup vault has no
+Vault Lock and no access policy. Everything else (keys, GSIs, SSE, PITR,
+streams, alarms) is the environment's own.
 
 Access stacks are not in taskcat: they import the data stack's exports by
 the data stack's name, and taskcat names its stacks itself.
@@ -67,7 +68,12 @@ def disposable_variant(template: dict[str, Any], spec: Spec) -> dict[str, Any]:
     if KEY_ALIAS_ID in resources:
         resources[KEY_ALIAS_ID]["Properties"]["AliasName"] = {"Fn::Sub": "alias/${TableName}"}
     if BACKUP_VAULT_ID in resources:
-        resources[BACKUP_VAULT_ID]["Properties"]["BackupVaultName"] = {"Fn::Sub": "${TableName}-backups"}
+        vault = resources[BACKUP_VAULT_ID]["Properties"]
+        vault["BackupVaultName"] = {"Fn::Sub": "${TableName}-backups"}
+        # A test vault must be deletable by whoever runs taskcat: no Vault Lock (a compliance
+        # lock can never be removed) and no access policy reserving deletions to the administrators.
+        vault.pop("LockConfiguration", None)
+        vault.pop("AccessPolicy", None)
         resources[BACKUP_PLAN_ID]["Properties"]["BackupPlan"]["BackupPlanName"] = {"Fn::Sub": "${TableName}-plan"}
     # A deletable test table needs no checkov exemption beyond the environment's own.
     return out

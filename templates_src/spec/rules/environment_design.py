@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
+from .environment_protection import DENY_CONSEQUENCES, turned_off_denies
 
 if TYPE_CHECKING:
     from ..design import Design
@@ -50,10 +51,10 @@ INSIGHTS_MODE_NEEDS_INSIGHTS = Rule(
     "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-table-contributorinsightsspecification.html",
 )
 
-POLICY_DENIES_SOMETHING = Rule(
+POLICY_DENY_TURNED_OFF = Rule(
     "N407",
-    "A resource_policy denies something (deny_insecure_transport or deny_other_accounts)",
-    "error",
+    "An unprotected environment turns off a deny of its table or stream resource policy (an explicit opt-out)",
+    "warning",
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html",
 )
 
@@ -64,17 +65,21 @@ RULES = (
     WHOLE_ACCOUNT_TRUST_EXPLICIT,
     SOURCE_ARNS_FOR_SERVICES,
     INSIGHTS_MODE_NEEDS_INSIGHTS,
-    POLICY_DENIES_SOMETHING,
+    POLICY_DENY_TURNED_OFF,
 )
 
 
 def check(env: Environment, design: Design, src: Source) -> list[Diagnostic]:
     found = []
-    policy = env.resource_policy
-    if policy is not None and not (policy.deny_insecure_transport or policy.deny_other_accounts):
-        found.append(
-            src.report(POLICY_DENIES_SOMETHING, ("resource_policy",), "denies nothing; remove it or turn a deny on")
-        )
+    if not env.protected:  # a protected environment may not turn one off at all (N206)
+        found += [
+            src.report(
+                POLICY_DENY_TURNED_OFF,
+                path,
+                f"turned off: {DENY_CONSEQUENCES[path[-1]]} (on by default; remove the line to keep the deny)",
+            )
+            for path in turned_off_denies(env)
+        ]
     if env.contributor_insights_mode is not None and not env.contributor_insights:
         found.append(
             src.report(

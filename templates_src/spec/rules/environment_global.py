@@ -73,7 +73,7 @@ KINESIS_STREAM_LOCAL = Rule(
 )
 STREAM_POLICY_NEEDS_STREAM = Rule(
     "N611",
-    "stream_resource_policy needs a stream (stream_view_type) and denies something",
+    "stream_resource_policy needs a stream (stream_view_type)",
     "error",
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-attach-resource-based-policy.html",
 )
@@ -318,20 +318,9 @@ def _check_properties(env: Environment, src: Source) -> list[Diagnostic]:
                     f"account and Region ({env.account_id}/{env.region})",
                 )
             )
-    policy = env.stream_resource_policy
-    if policy is not None:
-        if env.stream_view_type is None:
-            found.append(
-                src.report(STREAM_POLICY_NEEDS_STREAM, ("stream_resource_policy",), "set stream_view_type first")
-            )
-        elif not (policy.deny_insecure_transport or policy.deny_other_accounts):
-            found.append(
-                src.report(
-                    STREAM_POLICY_NEEDS_STREAM,
-                    ("stream_resource_policy",),
-                    "denies nothing; remove it or turn a deny on",
-                )
-            )
+    # On by default; written out without a stream it would govern nothing.
+    if "stream_resource_policy" in env.model_fields_set and env.stream_view_type is None:
+        found.append(src.report(STREAM_POLICY_NEEDS_STREAM, ("stream_resource_policy",), "set stream_view_type first"))
     return found
 
 

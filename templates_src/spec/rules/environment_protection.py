@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ...diagnostics import Diagnostic, Rule
 
 if TYPE_CHECKING:
-    from ..environment import Environment
+    from ..environment import Environment, ResourcePolicySettings, StreamResourcePolicySettings
     from ..source import Source
 
 PROTECTED_KEEPS_DATA = Rule(
@@ -38,11 +38,115 @@ DEPLOY_ROLE_BOUNDED = Rule(
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html#access_policies_boundaries-delegate",
 )
 
-RULES = (PROTECTED_KEEPS_DATA, KEY_ADMINS_NAMED, BACKUP_PLAN, DEPLOY_ROLE_BOUNDED)
+EXPORTS_ENCRYPTED = Rule(
+    "N205",
+    "A protected environment's exports (access.roles.ops) are encrypted with a named KMS key (export_kms_key_arn)",
+    "error",
+    "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ExportTableToPointInTime.html",
+)
+
+RESOURCE_POLICY_DENIES_KEPT = Rule(
+    "N206",
+    "A protected environment keeps its table and stream resource policies' denies (TLS only, this account only)",
+    "error",
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html",
+)
+
+VAULT_LOCK_MODE = Rule(
+    "N207",
+    "backup.vault_lock: compliance mode names changeable_for_days (its cooling-off); governance mode has none",
+    "error",
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-backup-backupvault-lockconfigurationtype.html",
+)
+
+VAULT_LOCK_FITS_PLAN = Rule(
+    "N208",
+    "backup.vault_lock: min_retention_days <= max_retention_days, and the plan's retention_days within them",
+    "error",
+    "https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html",
+)
+
+RULES = (
+    PROTECTED_KEEPS_DATA,
+    KEY_ADMINS_NAMED,
+    BACKUP_PLAN,
+    DEPLOY_ROLE_BOUNDED,
+    EXPORTS_ENCRYPTED,
+    RESOURCE_POLICY_DENIES_KEPT,
+    VAULT_LOCK_MODE,
+    VAULT_LOCK_FITS_PLAN,
+)
+
+# What a resource-policy deny keeps out when it is on (stacks/resource_policy.py).
+DENY_CONSEQUENCES = {
+    "deny_insecure_transport": "requests without TLS reach the table",
+    "deny_other_accounts": "principals of other accounts reach it wherever an identity policy of theirs allows",
+}
+
+
+def turned_off_denies(env: Environment) -> list[tuple[str, str]]:
+    """Paths of the resource-policy denies the environment turns off: the table's, and its stream's if it has one."""
+    policies: list[tuple[str, ResourcePolicySettings | StreamResourcePolicySettings]] = [
+        ("resource_policy", env.resource_policy)
+    ]
+    if env.stream_view_type is not None:
+        policies.append(("stream_resource_policy", env.stream_resource_policy))
+    return [(name, deny) for name, policy in policies for deny in DENY_CONSEQUENCES if not getattr(policy, deny)]
+
+
+def _check_vault_lock(env: Environment, src: Source) -> list[Diagnostic]:
+    lock = env.backup.vault_lock if env.backup is not None else None
+    if env.backup is None or lock is None:
+        return []
+    found = []
+    at = ("backup", "vault_lock")
+    # CloudFormation LockConfigurationType: with ChangeableForDays the lock becomes immutable
+    # (compliance mode) once that many days pass; without it, it can be changed or removed at any
+    # time (governance mode). AWS enforces a 72-hour cooling-off: ChangeableForDays >= 3.
+    if lock.mode == "compliance" and lock.changeable_for_days is None:
+        found.append(
+            src.report(
+                VAULT_LOCK_MODE,
+                (*at, "changeable_for_days"),
+                "compliance mode makes the lock immutable once changeable_for_days pass: name them (3 or more)",
+            )
+        )
+    elif lock.mode == "governance" and lock.changeable_for_days is not None:
+        found.append(
+            src.report(
+                VAULT_LOCK_MODE,
+                (*at, "changeable_for_days"),
+                "changeable_for_days makes the lock immutable after it (compliance mode): set mode: compliance, "
+                "or remove it",
+            )
+        )
+    # Vault Lock fails every backup or copy job whose retention is outside [min, max] (AWS Backup
+    # developer guide, vault-lock; PutBackupVaultLockConfiguration).
+    if lock.max_retention_days is not None and lock.min_retention_days > lock.max_retention_days:
+        found.append(
+            src.report(
+                VAULT_LOCK_FITS_PLAN,
+                (*at, "max_retention_days"),
+                f"is below min_retention_days ({lock.min_retention_days})",
+            )
+        )
+    elif env.backup.enabled and not (
+        lock.min_retention_days <= env.backup.retention_days <= (lock.max_retention_days or env.backup.retention_days)
+    ):
+        bounds = f"{lock.min_retention_days}..{lock.max_retention_days or 'any'}"
+        found.append(
+            src.report(
+                VAULT_LOCK_FITS_PLAN,
+                ("backup", "retention_days"),
+                f"{env.backup.retention_days} days is outside the vault lock's retention ({bounds} days): "
+                "the vault would fail every backup job",
+            )
+        )
+    return found
 
 
 def check(env: Environment, src: Source) -> list[Diagnostic]:
-    found = []
+    found = _check_vault_lock(env, src)
     if env.protected and env.backup is not None and not env.backup.enabled and not env.backup.reason.strip():
         found.append(
             src.report(
@@ -86,6 +190,27 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
         )
     if not env.protected:
         return found
+    ops = env.access.roles.ops if env.access is not None else None
+    if ops is not None and ops.export_kms_key_arn is None:
+        # ExportTableToPointInTime: S3SseAlgorithm KMS with S3SseKmsKeyId; the ops role may then
+        # write exports encrypted with that key only (stacks/grants.py).
+        found.append(
+            src.report(
+                EXPORTS_ENCRYPTED,
+                ("access", "roles", "ops", "export_kms_key_arn"),
+                "a protected environment's table exports leave the table's encryption: name the KMS key "
+                "they are written with (SSE-KMS), e.g. arn:aws:kms:<region>:<account>:key/<id>",
+            )
+        )
+    found += [
+        src.report(
+            RESOURCE_POLICY_DENIES_KEPT,
+            path,
+            f"a protected environment keeps this deny: without it {DENY_CONSEQUENCES[path[-1]]} "
+            "(set protected: false to opt out)",
+        )
+        for path in turned_off_denies(env)
+    ]
     required = {
         ("retention",): (env.retention == "Retain", "Retain"),
         ("deletion_protection",): (env.deletion_protection, "true"),
