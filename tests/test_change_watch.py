@@ -28,6 +28,7 @@ KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{KEY_ID}"
 VAULT_KEY_ID = "66666666-7777-4888-8999-000000000000"
 VAULT_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{VAULT_KEY_ID}"
 VAULT = "conversations-prod-backups"
+PLAN_ID = "8c2e1d4a-1b2c-4d3e-9f00-0a1b2c3d4e5f"
 DATA_STACK, ACCESS_STACK = "conversations-prod-data", "conversations-prod-access"
 DEPLOY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/conversations/conversations-prod-deploy"
 ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/platform-key-admins"
@@ -36,6 +37,7 @@ REFS = {
     "TableKey": KEY_ID,
     "BackupVaultKey": VAULT_KEY_ID,
     "BackupVault": VAULT,
+    "BackupPlan": PLAN_ID,
     "AWS::StackName": DATA_STACK,
 }
 ATTRIBUTES = {"Table.Arn": TABLE, "TableKey.Arn": KEY, "BackupVaultKey.Arn": VAULT_KEY}
@@ -181,7 +183,58 @@ CASES: list[tuple[str, dict[str, Any], set[str]]] = [
         _event("backup", "DeleteBackupVaultLockConfiguration", {"backupVaultName": VAULT}),
         {"BackupVaultChangeWatch"},
     ),
+    (
+        "the table moved to another key",
+        _event(
+            "dynamodb", "UpdateTable", {"tableName": TABLE_NAME, "sSESpecification": {"kMSMasterKeyId": "alias/other"}}
+        ),
+        {"TableChangeWatch"},
+    ),
+    (
+        "the table's KMS encryption turned off",
+        _event("dynamodb", "UpdateTable", {"tableName": TABLE_NAME, "sSESpecification": {"enabled": False}}),
+        {"TableChangeWatch"},
+    ),
+    (
+        "the PITR window shortened below prod's 35 days",
+        _event(
+            "dynamodb",
+            "UpdateContinuousBackups",
+            {
+                "tableName": TABLE_NAME,
+                "pointInTimeRecoverySpecification": {"pointInTimeRecoveryEnabled": True, "recoveryPeriodInDays": 7},
+            },
+        ),
+        {"TableChangeWatch"},
+    ),
+    (
+        "the backup plan's retention changed",
+        _via_cloudformation(_event("backup", "UpdateBackupPlan", {"backupPlanId": PLAN_ID, "backupPlan": {}})),
+        {"BackupVaultChangeWatch"},
+    ),
+    (
+        "the backup selection deleted",
+        _event("backup", "DeleteBackupSelection", {"backupPlanId": PLAN_ID, "selectionId": "s-1"}),
+        {"BackupVaultChangeWatch"},
+    ),
     # Not alerting.
+    (
+        "another team's backup plan deleted",
+        _event("backup", "DeleteBackupPlan", {"backupPlanId": "00000000-1111-4222-8333-444444444444"}),
+        set(),
+    ),
+    (
+        "the PITR window kept at 35 days",
+        _event(
+            "dynamodb",
+            "UpdateContinuousBackups",
+            {
+                "tableName": TABLE_NAME,
+                "pointInTimeRecoverySpecification": {"pointInTimeRecoveryEnabled": True, "recoveryPeriodInDays": 35},
+            },
+        ),
+        set(),
+    ),
     (
         "PITR turned on",
         _event(

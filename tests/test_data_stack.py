@@ -68,6 +68,7 @@ def test_key_policy_separates_duties_and_has_no_unconditioned_wildcard(env: str)
             "GrantsRetiredOnlyThroughDynamoDB",
             "KeyAdministratorsManageNeverUse",
             "KeyAdministratorsNameTheKey",
+            "NoOneBypassesTheLockoutCheck",
             "OnlyAdministratorsDisableRevokeDeleteOrRepolicy",
             "UseOnlyThroughDynamoDB",
         ]

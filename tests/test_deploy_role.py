@@ -30,6 +30,8 @@ DEFAULT_KEY_POLICY = {
 }
 PROD_DEPLOY = "arn:aws:iam::333333333333:role/conversations/conversations-prod-deploy"
 PROD_TAGS = {"aws:ResourceTag/Design": "conversations", "aws:ResourceTag/Environment": "prod"}
+PROD_REQUEST_TAGS = {"aws:RequestTag/Design": "conversations", "aws:RequestTag/Environment": "prod"}
+BYPASS = {"kms:BypassPolicyLockoutSafetyCheck": "true"}
 BOUNDARY = "arn:aws:iam::333333333333:policy/chat-platform-boundary"
 # The fixture environments' own stacks (tests/fixtures/environments/*.yaml: design conversations).
 OWN_STACKS = ("conversations-{env}-data", "conversations-{env}-access")
@@ -188,9 +190,15 @@ def test_keys_vaults_and_alarms_of_this_environment_only() -> None:
         ("kms:PutKeyPolicy", other_key, {**VIA_CLOUDFORMATION, **other_tags}, "ImplicitlyDenied"),
         ("kms:DisableKeyRotation", other_key, VIA_CLOUDFORMATION, "ImplicitlyDenied"),  # untagged
         ("kms:ScheduleKeyDeletion", arns.key, {**VIA_CLOUDFORMATION, **PROD_TAGS}, "ExplicitlyDenied"),  # protected
-        ("kms:CreateKey", "*", VIA_CLOUDFORMATION, "Allowed"),
-        ("kms:CreateGrant", arns.key, via_dynamodb, "Allowed"),
-        ("kms:CreateGrant", arns.key, VIA_CLOUDFORMATION, "ImplicitlyDenied"),  # not through DynamoDB
+        ("kms:CreateKey", "*", {**VIA_CLOUDFORMATION, **PROD_REQUEST_TAGS}, "Allowed"),
+        ("kms:CreateKey", "*", VIA_CLOUDFORMATION, "ImplicitlyDenied"),  # a new key is tagged as prod's
+        ("kms:CreateKey", "*", {**VIA_CLOUDFORMATION, **PROD_REQUEST_TAGS, **BYPASS}, "ExplicitlyDenied"),
+        ("kms:TagResource", "*", {**VIA_CLOUDFORMATION, **PROD_REQUEST_TAGS}, "Allowed"),  # tags at create
+        ("kms:PutKeyPolicy", arns.key, {**VIA_CLOUDFORMATION, **PROD_TAGS, **BYPASS}, "ExplicitlyDenied"),
+        ("kms:CreateGrant", arns.key, {**via_dynamodb, **PROD_TAGS}, "Allowed"),
+        ("kms:CreateGrant", arns.key, {**VIA_CLOUDFORMATION, **PROD_TAGS}, "ImplicitlyDenied"),  # not via DynamoDB
+        ("kms:CreateGrant", other_key, {**via_dynamodb, **other_tags}, "ImplicitlyDenied"),  # another team's key
+        ("kms:Decrypt", other_key, {**via_dynamodb, **other_tags}, "ImplicitlyDenied"),
         ("kms:RevokeGrant", other_key, VIA_CLOUDFORMATION, "ImplicitlyDenied"),
         (
             "kms:Decrypt",
@@ -323,14 +331,17 @@ def test_trust_is_the_deploy_workflow_on_main_in_this_github_environment_through
     (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Federated": {"Ref": "GitHubOidcProviderArn"}}
     assert statement["Action"] == ["sts:AssumeRoleWithWebIdentity"]
-    # GitHub's subject with include_claim_keys ["repo", "context", "job_workflow_ref"]: another branch,
-    # another workflow file or another GitHub environment yields another sub, and StringEquals fails.
+    # GitHub's subject with include_claim_keys ["repo", "context", "ref", "workflow_ref",
+    # "job_workflow_ref"]: a run from another branch (ref), another calling workflow file
+    # (workflow_ref), another reusable workflow (job_workflow_ref) or another GitHub environment
+    # yields another sub, and StringEquals fails.
     assert statement["Condition"] == {
         "StringEquals": {
             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
             "token.actions.githubusercontent.com:sub": (
-                "repo:example-org/chat-platform-infra:environment:prod:job_workflow_ref:"
-                "example-org/chat-platform-infra/.github/workflows/deploy-environment.yml@refs/heads/main"
+                "repo:example-org/chat-platform-infra:environment:prod:ref:refs/heads/main:"
+                "workflow_ref:example-org/chat-platform-infra/.github/workflows/deploy.yml@refs/heads/main:"
+                "job_workflow_ref:example-org/chat-platform-infra/.github/workflows/deploy-environment.yml@refs/heads/main"
             ),
         }
     }

@@ -40,3 +40,36 @@ def test_adding_a_statement_or_narrowing_a_deny_passes() -> None:
         )
 
     assert _findings(add) == []
+
+
+def test_dropping_a_deny_blocks() -> None:
+    def drop(statements: list[dict[str, Any]]) -> None:
+        statements[:] = [s for s in statements if s["Sid"] != "DeployRoleOnlyThroughCloudFormation"]
+
+    assert _findings(drop) == ["G022"]
+
+
+def _g023(mutate: Any) -> list[tuple[str, str]]:
+    old = read_json(fixture_build() / "prod" / "data.template.json")
+    new = copy.deepcopy(old)
+    mutate(new["Resources"])
+    return [(f.rule_id, f.where) for f in plan_stack("x", old, new).findings if f.rule_id == "G023"]
+
+
+def test_the_watch_and_the_backup_plan_cannot_go_quietly() -> None:
+    """Dropping alarms: removes every change-watch rule; each is named."""
+    assert _g023(lambda r: [r.pop(k) for k in [k for k in r if k.endswith("ChangeWatch")]]) == [
+        ("G023", "BackupVaultChangeWatch"),
+        ("G023", "KeyChangeWatch"),
+        ("G023", "StackChangeWatch"),
+        ("G023", "TableChangeWatch"),
+    ]
+    assert _g023(lambda r: r.pop("BackupSelection")) == [("G023", "BackupSelection")]
+    assert _g023(lambda r: r["BackupVault"]["Properties"].pop("AccessPolicy")) == [("G023", "BackupVault")]
+
+
+def test_a_longer_retention_passes() -> None:
+    def longer(r: dict[str, Any]) -> None:
+        r["BackupPlan"]["Properties"]["BackupPlan"]["BackupPlanRule"][0]["Lifecycle"]["DeleteAfterDays"] = 90
+
+    assert _g023(longer) == []

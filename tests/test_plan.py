@@ -445,7 +445,11 @@ def test_protected_environment_turned_off_is_g013(
     # Unprotected also drops the default backup plan: removing its vault is G001 on its own.
     assert plan_main(["--env", "prod", "--allow", "G013"]) == 3
     assert "BLOCKED G001 BackupVault.(resource)" in capsys.readouterr().out
-    assert plan_main(["--env", "prod", "--allow", "G013,G001"]) == 0
+    # ... and the plan, its selection and the change watch go with it: G023.
+    assert plan_main(["--env", "prod", "--allow", "G013,G001"]) == 3
+    out = capsys.readouterr().out
+    assert "BLOCKED G023 BackupPlan" in out and "BLOCKED G023 TableChangeWatch" in out
+    assert plan_main(["--env", "prod", "--allow", "G013,G001,G023"]) == 0
 
 
 def test_unknown_guard_and_ref_are_bad_input(

@@ -536,6 +536,15 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         lambda t: guard_case(lambda x: x["Resources"]["TableKey"]["Properties"].update(MultiRegion=True)),
         "MultiRegion",
     ),
+    # The backup plan keeps recovery points 1 day instead of 35.
+    "G023": (
+        lambda t: guard_case(
+            lambda x: x["Resources"]["BackupPlan"]["Properties"]["BackupPlan"]["BackupPlanRule"][0]["Lifecycle"].update(
+                DeleteAfterDays=1
+            )
+        ),
+        "BackupPlan.BackupPlanRule[daily].Lifecycle.DeleteAfterDays",
+    ),
     # The key's policy loses DynamoDB's use (the statement with kms:ViaService dynamodb.<region>).
     "G022": (
         lambda t: guard_case(

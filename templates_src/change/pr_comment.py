@@ -98,8 +98,10 @@ def render_comment(environments: list[EnvironmentPlan], allowed: frozenset[str],
             if plan.kind == DEPLOY_ROLE and plan.changes:
                 head.append(
                     f"> :warning: **The deploy role of `{e.env}` changes.** The pipeline never deploys its own "
-                    "identity: an administrator updates its stack (README: The deploy role) before this merges, "
-                    "or the deploy fails with AccessDenied."
+                    "identity: an administrator updates its stack (README: The deploy role). Permissions it gains "
+                    "(new resources): before this merges, or the deploy fails with AccessDenied. Permissions it "
+                    "loses (resources removed): after the deploy, which still needs them to delete those "
+                    "resources. Both: split the change, additions in one pull request and removals in the next."
                 )
                 head.append("")
     head += [

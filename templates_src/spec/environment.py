@@ -185,9 +185,11 @@ class Ci(StrictModel):
     github_environment: Optional[GitHubEnvironment] = None
     # Default: this account's token.actions.githubusercontent.com provider.
     oidc_provider_arn: Optional[OidcProviderArn] = None
-    # The workflow file the deploy job runs in, and the ref it must run from: the role trusts
-    # only that job (its token's job_workflow_ref, README: the deploy role's trust).
-    deploy_workflow: WorkflowPath = ".github/workflows/deploy-environment.yml"
+    # The workflow that runs the deploy (its token's workflow_ref), the reusable workflow the
+    # deploy job runs in (job_workflow_ref), and the ref both must run from (ref): the role
+    # trusts only that job (README: the deploy role's trust).
+    deploy_workflow: WorkflowPath = ".github/workflows/deploy.yml"
+    deploy_job_workflow: WorkflowPath = ".github/workflows/deploy-environment.yml"
     deploy_ref: GitRef = "refs/heads/main"
 
 

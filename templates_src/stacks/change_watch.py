@@ -46,6 +46,8 @@ TABLE_POLICY_EVENTS = ("DeleteResourcePolicy", "PutResourcePolicy")
 KEY_EVENTS = ("DisableKey", "DisableKeyRotation", "PutKeyPolicy", "RevokeGrant", "ScheduleKeyDeletion")
 STACK_POLICY_EVENTS = ("SetStackPolicy",)
 STACK_PROTECTION_EVENTS = ("UpdateTerminationProtection",)
+# The backup plan and its selection: their retention shortened, or either deleted.
+PLAN_EVENTS = ("DeleteBackupPlan", "DeleteBackupSelection", "UpdateBackupPlan")
 VAULT_EVENTS = (
     "DeleteBackupVault",
     "DeleteBackupVaultAccessPolicy",
@@ -71,7 +73,8 @@ def _turned_off(path: tuple[str, ...]) -> dict[str, Any]:
     return dict(node)
 
 
-def table_pattern(table: dynamodb.Table | dynamodb.GlobalTable) -> dict[str, Any]:
+def table_pattern(table: dynamodb.Table | dynamodb.GlobalTable, window: int | None = None) -> dict[str, Any]:
+    """window: the environment's PITR window in days (None: PITR off, nothing to shorten)."""
     # A table is named by its name or its ARN in a request (UpdateTable, UpdateContinuousBackups, DeleteTable).
     names = [Ref(table), GetAtt(table, "Arn")]
     branches: list[dict[str, Any]] = [
@@ -79,6 +82,30 @@ def table_pattern(table: dynamodb.Table | dynamodb.GlobalTable) -> dict[str, Any
         for name, path in TABLE_EVENTS_TURNING_OFF.items()
     ]
     branches.append({"eventName": list(TABLE_EVENTS), "requestParameters": {"tableName": names}})
+    # The table's encryption changed (another key, or KMS off): UpdateTable's SSESpecification.
+    branches.append(
+        {
+            "eventName": ["UpdateTable"],
+            "requestParameters": {"tableName": names, "sSESpecification": {"enabled": [{"exists": True}]}},
+        }
+    )
+    branches.append(
+        {
+            "eventName": ["UpdateTable"],
+            "requestParameters": {"tableName": names, "sSESpecification": {"kMSMasterKeyId": [{"exists": True}]}},
+        }
+    )
+    # The PITR window shortened below the environment's (older restore points go at once).
+    if window is not None:
+        branches.append(
+            {
+                "eventName": ["UpdateContinuousBackups"],
+                "requestParameters": {
+                    "tableName": names,
+                    "pointInTimeRecoverySpecification": {"recoveryPeriodInDays": [{"numeric": ["<", window]}]},
+                },
+            }
+        )
     # The table's or its stream's resource policy (stacks/resource_policy.py).
     branches.append(
         {
@@ -127,10 +154,13 @@ def stack_pattern(spec: Spec) -> dict[str, Any]:
     return _cloudtrail("cloudformation", {"$or": branches})
 
 
-def vault_pattern(vault: backup.BackupVault) -> dict[str, Any]:
-    return _cloudtrail(
-        "backup", {"eventName": list(VAULT_EVENTS), "requestParameters": {"backupVaultName": [Ref(vault)]}}
-    )
+def vault_pattern(vault: backup.BackupVault, plan: backup.BackupPlan | None = None) -> dict[str, Any]:
+    branches: list[dict[str, Any]] = [
+        {"eventName": list(VAULT_EVENTS), "requestParameters": {"backupVaultName": [Ref(vault)]}}
+    ]
+    if plan is not None:  # Ref of a plan is its id (AWS::Backup::BackupPlan return values)
+        branches.append({"eventName": list(PLAN_EVENTS), "requestParameters": {"backupPlanId": [Ref(plan)]}})
+    return _cloudtrail("backup", {"$or": branches})
 
 
 def build_change_watch(
@@ -139,6 +169,7 @@ def build_change_watch(
     keys: list[kms.Key],
     vault: backup.BackupVault | None,
     topic: Parameter,
+    plan: backup.BackupPlan | None = None,
 ) -> list[events.Rule]:
     """The rules of a protected environment (none otherwise), each sending to the alarm topic."""
     if not spec.env.protected:
@@ -147,7 +178,12 @@ def build_change_watch(
         (
             "TableChangeWatch",
             f"deletion protection or PITR turned off, deletion or resource policy of {spec.table_name}",
-            table_pattern(table),
+            table_pattern(
+                table,
+                spec.env.point_in_time_recovery.recovery_period_days
+                if spec.env.point_in_time_recovery.enabled
+                else None,
+            ),
         ),
         (
             "StackChangeWatch",
@@ -167,8 +203,8 @@ def build_change_watch(
         watched.append(
             (
                 "BackupVaultChangeWatch",
-                f"access policy, lock or deletion of {spec.table_name}'s backup vault",
-                vault_pattern(vault),
+                f"access policy, lock or deletion of {spec.table_name}'s backup vault; its plan changed or deleted",
+                vault_pattern(vault, plan),
             )
         )
     return [

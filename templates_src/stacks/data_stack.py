@@ -56,7 +56,8 @@ def build_data_stack(spec: Spec) -> Stack:
             template.add_resource(alarm)
         vault = next((r for r in backup_resources if isinstance(r, backup.BackupVault)), None)
         keys = [k for k in (key, *backup_resources) if isinstance(k, kms.Key)]
-        for rule in build_change_watch(spec, table, keys, vault, topic):
+        plan = next((r for r in backup_resources if isinstance(r, backup.BackupPlan)), None)
+        for rule in build_change_watch(spec, table, keys, vault, topic, plan):
             template.add_resource(rule)
 
     def export(name: str, value: object, description: str) -> None:

@@ -38,6 +38,7 @@ from awacs.aws import (
     Action,
     Allow,
     ArnEquals,
+    Bool,
     Condition,
     Deny,
     ForAnyValueStringEquals,
@@ -93,11 +94,13 @@ UNUSED_HANDLER_ACTIONS = frozenset(
         "dynamodb:EnableKinesisStreamingDestination",
         "dynamodb:DisableKinesisStreamingDestination",
         "dynamodb:UpdateKinesisStreamingDestination",
-        # Listed by the GlobalTable schema, but no IAM action has this name.
+        # Listed by the GlobalTable and BackupVault schemas, but no IAM action has these names
+        # (AWS Backup's vault needs backup-storage:MountCapsule, which is kept).
         "dynamodb:DisassociateTableReplica",
+        "backup-storage:Mount",
     }
 )
-UNUSED_SERVICES = frozenset({"s3", "logs", "kinesis", "lambda", "backup-storage"})
+UNUSED_SERVICES = frozenset({"s3", "logs", "kinesis", "lambda"})
 # A global table's replicas: CloudFormation adds one with the caller's
 # credentials, and DynamoDB requires the caller to hold the item actions on
 # the table too (AWS::DynamoDB::GlobalTable, "The IAM Principal executing the
@@ -154,7 +157,8 @@ KEY_USE_VIA_SERVICE = frozenset(
     }
 )
 # Creating a key names no key yet; listing aliases has no resource-level permission.
-KMS_WITHOUT_RESOURCE = frozenset({"kms:CreateKey", "kms:ListAliases"})
+KMS_WITHOUT_RESOURCE = frozenset({"kms:CreateKey"})
+KMS_NO_RESOURCE = frozenset({"kms:ListAliases"})
 # AWS Backup: the vault (by name) and its access policy and lock; the rest acts on a backup plan,
 # whose ARN holds an id AWS generates.
 BACKUP_VAULT_ACTION_WORDS = ("BackupVault", "ListTags", "TagResource", "UntagResource")
@@ -313,6 +317,11 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
         ),
     ]
     keys = [_arn("kms", "key/*", region) for region in regions]
+
+    def environment_tags(prefix: str) -> dict[str, str]:
+        """The tags that mark this environment's keys, as aws:RequestTag or aws:ResourceTag conditions."""
+        return {f"{prefix}/{key}": spec.tags[key] for key in ENVIRONMENT_TAG_KEYS}
+
     policies = managed_policies(templates)
     statements: list[Statement | None] = [
         *_tool_statements(spec, stacks),
@@ -326,14 +335,26 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
             ],
             via,
         ),
-        # Keys: a new one (no resource yet), then only keys tagged as this environment's. Our own
-        # keys' policies name this role (through CloudFormation only): stacks/encryption.py.
-        _allow("NewKeysThroughCloudFormation", [a for a in kms_actions if a in KMS_WITHOUT_RESOURCE], ["*"], via),
+        # Keys: a new one (no resource yet) only tagged as this environment's, as CloudFormation's
+        # handler tags it in CreateKey itself; tagging at create needs kms:TagResource in an IAM
+        # policy not restricted to a key (kms tagging-keys, "Controlling access to tags"). Then only
+        # keys tagged as this environment's. Our own keys' policies name this role (through
+        # CloudFormation only): stacks/encryption.py.
+        _allow(
+            "NewKeysTaggedAsThisEnvironmentThroughCloudFormation",
+            [a for a in kms_actions if a in (*KMS_WITHOUT_RESOURCE, "kms:TagResource")],
+            ["*"],
+            {**via, "StringEquals": environment_tags("aws:RequestTag")},
+        ),
+        _allow("KeyAliasesListedThroughCloudFormation", [a for a in kms_actions if a in KMS_NO_RESOURCE], ["*"], via),
+        # Only this environment's keys, only as DynamoDB or AWS Backup use them for the table or
+        # vault (kms:ViaService). No aws:CalledVia: AWS Backup's own KMS calls for the vault may not
+        # carry CloudFormation in it, and the service already names who may act.
         _allow(
             "TheKeysThroughTheirServices",
             [a for a in kms_actions if a in KEY_USE_VIA_SERVICE],
             keys,
-            {**via, "StringEquals": {"kms:ViaService": _key_services(spec)}},
+            {"StringEquals": {"kms:ViaService": _key_services(spec), **environment_tags("aws:ResourceTag")}},
         ),
         _allow(
             "TheKeysAliasThroughCloudFormation",
@@ -343,9 +364,13 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
         ),
         _allow(
             "TheseKeysThroughCloudFormation",
-            [a for a in kms_actions if a not in (*KMS_WITHOUT_RESOURCE, *KEY_USE_VIA_SERVICE, *KEY_ALIAS_ACTIONS)],
+            [
+                a
+                for a in kms_actions
+                if a not in (*KMS_WITHOUT_RESOURCE, *KMS_NO_RESOURCE, *KEY_USE_VIA_SERVICE, *KEY_ALIAS_ACTIONS)
+            ],
             keys,
-            {**via, "StringEquals": {f"aws:ResourceTag/{key}": spec.tags[key] for key in ENVIRONMENT_TAG_KEYS}},
+            {**via, "StringEquals": environment_tags("aws:ResourceTag")},
         ),
         _allow(
             "TheVaultThroughCloudFormation",
@@ -413,6 +438,15 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
             Action=[Action("iam", "*")],
             Resource=[Sub(deploy_role_arn(spec))],
         ),
+        # KMS's lockout check keeps a key policy from locking out its setter; bypassing it could
+        # leave a key no one can manage (PutKeyPolicy, BypassPolicyLockoutSafetyCheck).
+        Statement(
+            Sid="NeverBypassTheKeyLockoutCheck",
+            Effect=Deny,
+            Action=[Action("kms", "CreateKey"), Action("kms", "PutKeyPolicy")],
+            Resource=["*"],
+            Condition=_condition({"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}}),
+        ),
         Statement(
             Sid="NeverUnboundARole",
             Effect=Deny,
@@ -441,6 +475,7 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
 
 
 _OPERATORS: dict[str, Any] = {
+    "Bool": Bool,
     "ForAnyValue:StringEquals": ForAnyValueStringEquals,
     "StringEquals": StringEquals,
     "ArnEquals": ArnEquals,
@@ -452,20 +487,28 @@ def _condition(condition: dict[str, Any]) -> Condition:
     return Condition([_OPERATORS[op](values) for op, values in sorted(condition.items())])
 
 
-# The deploy workflow GitHub runs the deploy job in (a reusable workflow: its own file), and the
-# branch it must run from. GitHub's OIDC token carries them as job_workflow_ref, which IAM cannot
-# evaluate as a claim of its own; GitHub's subject-claim customization puts it into `sub`
-# (README: the deploy role's trust). DESIGN.md: AWS evaluates only a few of GitHub's claims.
-SUBJECT_CLAIM_KEYS = ("repo", "context", "job_workflow_ref")
+# GitHub's OIDC token names the repository, the GitHub environment, the ref, the workflow that
+# runs (workflow_ref) and the reusable workflow the job runs in (job_workflow_ref); IAM evaluates
+# none of the last three as claims of their own (DESIGN.md: AWS evaluates a few of GitHub's claims),
+# so GitHub's subject-claim customization puts them into `sub`, in this order (README: the deploy
+# role's trust gives the `gh api` call that sets it).
+SUBJECT_CLAIM_KEYS = ("repo", "context", "ref", "workflow_ref", "job_workflow_ref")
 
 
 def oidc_subject(spec: Spec) -> str:
-    """The `sub` of a deploy job's token, with SUBJECT_CLAIM_KEYS set on the repository."""
+    """The `sub` of the deploy job's token, with SUBJECT_CLAIM_KEYS set on the repository."""
     ci = spec.env.ci
     assert ci is not None
-    github_environment = ci.github_environment or spec.env_name
-    workflow = f"{ci.github_repository}/{ci.deploy_workflow}@{ci.deploy_ref}"
-    return f"repo:{ci.github_repository}:environment:{github_environment}:job_workflow_ref:{workflow}"
+    repo, ref = ci.github_repository, ci.deploy_ref
+    claims = {
+        "repo": repo,
+        "context": f"environment:{ci.github_environment or spec.env_name}",
+        "ref": ref,
+        "workflow_ref": f"{repo}/{ci.deploy_workflow}@{ref}",
+        "job_workflow_ref": f"{repo}/{ci.deploy_job_workflow}@{ref}",
+    }
+    # `context` is written bare ("environment:<name>"); every other claim as "<key>:<value>".
+    return ":".join(claims[k] if k == "context" else f"{k}:{claims[k]}" for k in SUBJECT_CLAIM_KEYS)
 
 
 def trust_policy(spec: Spec, provider: Parameter) -> PolicyDocument:

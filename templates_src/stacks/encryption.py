@@ -160,6 +160,21 @@ def key_policy(
             )
         manage += _multi_region_statements(spec, who, principals, via, service)
     denies = [
+        # Bypassing KMS's lockout check could leave the key to no one (PutKeyPolicy,
+        # BypassPolicyLockoutSafetyCheck): not even an administrator may; the root user can.
+        Statement(
+            Sid="NoOneBypassesTheLockoutCheck",
+            Effect=Deny,
+            Principal=Principal("AWS", "*"),
+            Action=_actions(("kms:PutKeyPolicy",)),
+            Resource=["*"],
+            Condition=Condition(
+                [
+                    Bool({"kms:BypassPolicyLockoutSafetyCheck": "true"}),
+                    ArnNotEquals({"aws:PrincipalArn": Sub(ACCOUNT_ROOT)}),
+                ]
+            ),
+        ),
         Statement(
             Sid="OnlyAdministratorsDisableRevokeDeleteOrRepolicy",
             Effect=Deny,
@@ -169,7 +184,7 @@ def key_policy(
             Condition=Condition(
                 ArnNotEquals({"aws:PrincipalArn": [*admins, *([deployer] if deployer else []), Sub(ACCOUNT_ROOT)]})
             ),
-        )
+        ),
     ]
     if deployer is not None:
         denies.append(

@@ -49,6 +49,7 @@ GUARD_MODULES = (
     "g020_key_multi_region",
     "g021_replicas_added_together",
     "g022_key_policy_lockout",
+    "g023_recovery_weakened",
 )
 
 

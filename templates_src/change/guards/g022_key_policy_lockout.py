@@ -8,7 +8,9 @@ makes the table inaccessible (DynamoDB archives it after 7 days: "Encryption
 at rest: how it works", inaccessible keys); one that drops the named
 administrators leaves the key to the root user alone. So a plan in which a
 key loses a principal allowed kms:PutKeyPolicy, or loses a service's use
-(kms:Decrypt through kms:ViaService), is blocked unless explicitly allowed.
+(kms:Decrypt through kms:ViaService), or loses or changes one of its Deny
+statements (who may not re-policy, disable or delete it, or bypass the lockout
+check), is blocked unless explicitly allowed.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ..table_shape import props
 
 RULE = Rule(
     "G022",
-    "A key's policy keeps its administrators and the services that use it",
+    "A key's policy keeps its administrators, the services that use it and its denies",
     "error",
     "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#prevent-unmanageable-key",
 )
@@ -62,16 +64,25 @@ def service_uses(policy: Any) -> set[str]:
     return found
 
 
+def denies(policy: Any) -> set[str]:
+    """The policy's Deny statements, each as JSON: a changed one counts as lost."""
+    if not isinstance(policy, dict):
+        return set()
+    return {json.dumps(s, sort_keys=True) for s in _list(policy.get("Statement", [])) if s.get("Effect") == "Deny"}
+
+
 def check(change: ResourceChange) -> list[Diagnostic]:
     if change.resource_type not in KEY_TYPES or change.action != "Modify":
         return []
     old, new = props(change.old).get("KeyPolicy"), props(change.new).get("KeyPolicy")
     lost = sorted(administrators(old) - administrators(new))
     lost_use = sorted(service_uses(old) - service_uses(new))
-    if not lost and not lost_use:
+    lost_denies = sorted(json.loads(d).get("Sid", "a Deny") for d in denies(old) - denies(new))
+    if not lost and not lost_use and not lost_denies:
         return []
     what = [f"administrator {p} may no longer replace its policy" for p in lost]
     what += [f"use through {v} is gone" for v in lost_use]
+    what += [f"Deny {sid} removed or changed" for sid in lost_denies]
     return [
         RULE.at(
             change.logical_id,
