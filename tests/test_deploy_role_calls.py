@@ -44,7 +44,7 @@ NO_PERMISSION = {"sts:GetCallerIdentity"}
 # deploy role denies IMPORT change sets (test_deploy_role.py).
 ADMINISTRATOR_MODULES = {"templates_src.deploy.takeover"}
 VIA_CLOUDFORMATION = {"aws:CalledVia": ["cloudformation.amazonaws.com"]}
-VAULT_KEY = "arn:aws:kms:us-east-1:333333333333:key/9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+VAULT_KEY_ID = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
 # The simulator cannot decide these ("multiple.resource.types": a vault, a plan or a recovery point);
 # checked against the role's statements instead.
 UNDECIDABLE = {"backup:TagResource", "backup:UntagResource", "backup:ListTags"}
@@ -244,7 +244,7 @@ def _resource_for(action: str, resource_type: str, env: str, arns: Arns) -> tupl
     if service == "kms":
         grant = {"kms:GrantIsForAWSResource": "true"} if action == "kms:CreateGrant" else {}
         if resource_type == "AWS::Backup::BackupVault":  # the vault's own key, used through AWS Backup
-            return VAULT_KEY, {"kms:ViaService": f"backup.{region}.amazonaws.com", **grant, **tags}
+            return _vault_key(arns), {"kms:ViaService": f"backup.{region}.amazonaws.com", **grant, **tags}
         if action == "kms:ListAliases":
             return "*", {}
         if action == "kms:CreateKey":  # the handler tags the new key in CreateKey itself
@@ -266,6 +266,8 @@ def _resource_for(action: str, resource_type: str, env: str, arns: Arns) -> tupl
         return f"arn:aws:backup:{region}:{account}:backup-plan:0a1b2c3d", {}
     if service == "events":
         return f"arn:aws:events:{region}:{account}:rule/conversations-{env}-data-TableChangeWatch-1A2B", {}
+    if action == "cloudwatch:PutMetricData":  # no resource-level permission
+        return "*", {}
     if service == "cloudwatch":
         return f"arn:aws:cloudwatch:{region}:{account}:alarm:conversations-{env}-data-SystemErrorsAlarm-1A2B", {}
     if service == "iam":
@@ -286,18 +288,21 @@ def _resource_for(action: str, resource_type: str, env: str, arns: Arns) -> tupl
     return "*", {}
 
 
-@pytest.mark.parametrize("env", ["prod", "dev"])
+@pytest.mark.parametrize("env", ["prod", "dev", "global"])
 def test_every_handler_permission_of_the_templates_is_allowed_through_cloudformation(env: str) -> None:
     spec = spec_for(env)
     arns = Arns.for_spec(spec)
     build = fixture_build() / env
     (policy,) = read_json(build / "deploy-role.template.json")["Resources"]["DeployRole"]["Properties"]["Policies"]
     role_policy = resolve(policy["PolicyDocument"], spec, arns)
-    templates = [read_json(build / f"{kind}.template.json") for kind in ("data", "access")]
+    # The data and access stacks, and a global table's key-<region> stacks.
+    files = [build / "data.template.json", build / "access.template.json", *sorted(build.glob("key-*.template.json"))]
+    templates = [read_json(path) for path in files]
     types = sorted({r["Type"] for t in templates for r in t["Resources"].values()})
     principal = f"arn:aws:iam::{arns.account}:role/conversations/conversations-{env}-deploy"
     data = templates[0]["Resources"]
-    key_policy = resolve(data["TableKey"]["Properties"]["KeyPolicy"], spec, arns) if "TableKey" in data else None
+    table_key = next((data[k] for k in ("TableKey", "GlobalTableKey") if k in data), None)
+    key_policy = resolve(table_key["Properties"]["KeyPolicy"], spec, arns) if table_key is not None else None
     vault_key_policy = (
         resolve(data["BackupVaultKey"]["Properties"]["KeyPolicy"], spec, arns) if "BackupVaultKey" in data else None
     )
@@ -312,6 +317,11 @@ def test_every_handler_permission_of_the_templates_is_allowed_through_cloudforma
             if action.startswith("kms:") and spec.env.encryption == "aws_owned" and resource_type != "AWS::KMS::Key":
                 continue  # an AWS owned key: DynamoDB calls KMS for no one
             resource, context = _resource_for(action, resource_type, env, arns)
+            # A multi-Region key is replicated into, or its primary moved to, a replica Region.
+            if action == "kms:ReplicateKey":
+                context["kms:ReplicaRegion"] = spec.env.replicas[0].region
+            if action == "kms:UpdatePrimaryRegion":
+                context["kms:PrimaryRegion"] = spec.env.replicas[0].region
             if action in UNDECIDABLE:
                 by_statement.append((action, resource))
                 continue
@@ -319,7 +329,9 @@ def test_every_handler_permission_of_the_templates_is_allowed_through_cloudforma
             expect = DENIED_BY_DESIGN.get(action, expect) if resource_type == "AWS::IAM::Role" else expect
             # iam:PassRole and service-linked roles are checked with the backup role's service.
             key = (
-                {arns.key: key_policy, VAULT_KEY: vault_key_policy}.get(resource) if action.startswith("kms:") else None
+                {arns.key: key_policy, _vault_key(arns): vault_key_policy}.get(resource)
+                if action.startswith("kms:")
+                else None
             )
             cases.append(
                 (
@@ -374,3 +386,7 @@ def test_every_handler_permission_of_the_templates_is_allowed_through_cloudforma
 
 def _matches(patterns: list[str], resource: str) -> bool:
     return any(re.fullmatch(re.escape(p).replace(r"\*", ".*"), resource) for p in patterns)
+
+
+def _vault_key(arns: Arns) -> str:
+    return f"arn:aws:kms:{arns.region}:{arns.account}:key/{VAULT_KEY_ID}"

@@ -299,6 +299,9 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
     kms_actions = by_service.pop("kms", [])
     backup = by_service.pop("backup", [])
     cloudwatch = by_service.pop("cloudwatch", [])
+    # PutMetricData (the GlobalTable handlers list it) has no resource-level permission.
+    by_service["cloudwatch"] = [a for a in cloudwatch if a == "cloudwatch:PutMetricData"]
+    cloudwatch = [a for a in cloudwatch if a != "cloudwatch:PutMetricData"]
     events = by_service.pop("events", [])
     kinesis_actions = by_service.pop("kinesis", [])
     others = [a for service in sorted(by_service) for a in by_service[service]]
