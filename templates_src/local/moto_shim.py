@@ -27,12 +27,25 @@ local result means something; nothing else of moto is changed:
 7. The AWS managed key (alias/aws/dynamodb) moto creates for a table with
    SSEType KMS reported KeyManager CUSTOMER, so `adopt` took the table for a
    customer managed key's; AWS reports KeyManager AWS.
+8. A role in a stack update: moto changed only its description, so a deploy
+   that added or removed a grant reported UPDATE_COMPLETE and left the old
+   inline policy in force. Here the update applies the inline policies (put
+   the new and changed, delete the removed), the trust policy and the
+   permissions boundary, as CloudFormation does.
+9. A table update that CloudFormation refuses fails here too (and the change
+   set rolls back, fix 2): more than one GSI created or deleted ("Cannot
+   perform more than one GSI creation or deletion in a single update"), and a
+   GSI whose key schema or projection changes in place. moto applied both.
+10. TTL and PITR from the template: moto ignored TimeToLiveSpecification and
+   PointInTimeRecoverySpecification, so a local table had neither and `drift`
+   reported it; here they are applied on create and on update.
 
     python -m templates_src.local.moto_shim -H 127.0.0.1 -p PORT
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -42,6 +55,7 @@ from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
+from moto.iam.models import Role
 from moto.kms.models import Key
 from moto.server import main as moto_main
 
@@ -49,6 +63,8 @@ _original_default_key = Table._get_default_encryption_key
 _original_execute = CloudFormationBackend.execute_change_set
 _original_delete_stack = CloudFormationBackend.delete_stack
 _original_key_from_cfn = Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+_original_table_from_cfn = Table.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+_original_role_update = Role.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
 
 def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
@@ -98,6 +114,69 @@ def _update_termination_protection(self: Any) -> Any:
     return ActionResult({"StackId": stack.stack_id})
 
 
+def _index_shape(index: dict[str, Any]) -> tuple[Any, Any]:
+    key = [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]]
+    projection = index.get("Projection") or {}
+    return key, (projection.get("ProjectionType", "ALL"), sorted(projection.get("NonKeyAttributes", [])))
+
+
+def _refuse_what_cloudformation_refuses(table: Any, wanted: dict[str, dict[str, Any]]) -> None:
+    """Raise as CloudFormation's update fails (fix 9); the change set then rolls back (fix 2)."""
+    current = {g.name: g.describe() for g in table.global_indexes}
+    changed = [n for n in sorted(set(current) & set(wanted)) if _index_shape(current[n]) != _index_shape(wanted[n])]
+    if changed:
+        raise ValueError(
+            f"Cannot update GSI {', '.join(changed)}: only its provisioned throughput and contributor insights "
+            "change in place (a new key schema or projection is a new index)"
+        )
+    if len(set(current) ^ set(wanted)) > 1:
+        raise ValueError("Cannot perform more than one GSI creation or deletion in a single update")
+
+
+def _apply_ttl_and_pitr(table: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    """Fix 10: the template's TTL and PITR on the live table."""
+    backend = dynamodb_backends[account_id][region_name]
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl is not None:
+        backend.update_time_to_live(table.name, ttl)
+    elif table.ttl.get("TimeToLiveStatus") == "ENABLED":
+        backend.update_time_to_live(table.name, {"Enabled": False, "AttributeName": table.ttl["AttributeName"]})
+    pitr = props.get("PointInTimeRecoverySpecification") or {"PointInTimeRecoveryEnabled": False}
+    backend.update_continuous_backups(table.name, pitr)
+
+
+def _table_create_from_cfn(
+    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+) -> Any:
+    table = _original_table_from_cfn(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    _apply_ttl_and_pitr(table, cloudformation_json["Properties"], account_id, region_name)
+    return table
+
+
+def _role_update_from_cfn(
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+) -> Any:
+    """Fix 8: the inline policies, the trust and the boundary, as the template says."""
+    role = _original_role_update(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    )
+    props = cloudformation_json["Properties"]
+    wanted = {p["PolicyName"]: p["PolicyDocument"] for p in props.get("Policies", [])}
+    for name in sorted(set(role.policies) - set(wanted)):
+        role.delete_policy(name)
+    for name, document in sorted(wanted.items()):
+        role.put_policy(name, document if isinstance(document, str) else json.dumps(document))
+    trust = props["AssumeRolePolicyDocument"]
+    role.assume_role_policy_document = trust if isinstance(trust, str) else json.dumps(trust)
+    role.permissions_boundary_arn = props.get("PermissionsBoundary") or None
+    return role
+
+
 def _table_update_from_cfn(
     cls: Any,
     original_resource: Any,
@@ -112,6 +191,7 @@ def _table_update_from_cfn(
     props = cloudformation_json["Properties"]
     current = {g.name for g in table.global_indexes}
     wanted = {g["IndexName"]: g for g in props.get("GlobalSecondaryIndexes", [])}
+    _refuse_what_cloudformation_refuses(table, wanted)
     index_updates = [{"Delete": {"IndexName": n}} for n in sorted(current - set(wanted))]
     index_updates += [{"Create": wanted[n]} for n in sorted(set(wanted) - current)]
     stream = props.get("StreamSpecification")
@@ -131,6 +211,7 @@ def _table_update_from_cfn(
         deletion_protection_enabled=bool(props.get("DeletionProtectionEnabled", False)),
         warm_throughput=None,
     )
+    _apply_ttl_and_pitr(table, props, account_id, region_name)
     return table
 
 
@@ -155,6 +236,8 @@ def install() -> None:
     CloudFormationBackend.delete_stack = _delete_stack  # type: ignore[method-assign]
     CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
     Table.update_from_cloudformation_json = classmethod(_table_update_from_cfn)  # type: ignore[method-assign, assignment]
+    Table.create_from_cloudformation_json = classmethod(_table_create_from_cfn)  # type: ignore[method-assign, assignment, arg-type]
+    Role.update_from_cloudformation_json = classmethod(_role_update_from_cfn)  # type: ignore[method-assign, assignment]
     Key.create_from_cloudformation_json = classmethod(_key_from_cfn)  # type: ignore[method-assign, assignment]
 
 
