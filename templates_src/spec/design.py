@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from . import limits
 from .key_condition import KeyCondition, parse_key_condition
+from .roles import PatternRole
 
 
 class StrictModel(BaseModel):
@@ -62,7 +63,6 @@ Operation = Literal[
 ItemWriteOperation = Literal["PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"]
 # Operations whose key_condition must name one whole item key.
 SINGLE_ITEM_OPERATIONS = ("GetItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")
-PatternRole = Literal["app", "reader", "per_user"]
 
 
 class KeyAttribute(StrictModel):

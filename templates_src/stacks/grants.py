@@ -11,13 +11,14 @@ the patterns that role performs, and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..spec.design import READ_OPERATIONS, AccessPattern
 from ..spec.environment import OpsRole
 from ..spec.loader import Spec
-from .names import ROLES
+from ..spec.roles import OPS, PATTERN_ROLES, PER_USER, ROLES, STREAM_CONSUMER
 
 STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 # These actions support no resource ARN: AWS requires Resource "*".
@@ -102,14 +103,12 @@ class Grant:
 
 
 def grants_for(spec: Spec, role: str) -> list[Grant]:
-    builder = {
-        "app": _pattern_grants,
-        "reader": _pattern_grants,
-        "per_user": _pattern_grants,
-        "stream_consumer": _stream_consumer_grants,
-        "ops": _ops_grants,
-    }[role]
-    return builder(spec, role)
+    builders: dict[str, Callable[[Spec, str], list[Grant]]] = {
+        **dict.fromkeys(PATTERN_ROLES, _pattern_grants),
+        STREAM_CONSUMER: _stream_consumer_grants,
+        OPS: _ops_grants,
+    }
+    return builders[role](spec, role)
 
 
 def configured_roles(spec: Spec) -> list[str]:
@@ -120,7 +119,7 @@ def configured_roles(spec: Spec) -> list[str]:
 
 def _pattern_grants(spec: Spec, role: str) -> list[Grant]:
     patterns = spec.design.patterns_for(role)
-    if role == "per_user":
+    if role == PER_USER:
         return _per_user_grants(spec, patterns)
     table_actions = sorted({f"dynamodb:{a}" for p in patterns if p.index is None for a in p.iam_actions()})
     # Querying an index is authorised on the index ARN alone, so name each

@@ -48,8 +48,6 @@ KEY_ID_EXPORT = "KeyId"
 PRIMARY_KEY_PARAMETER = "PrimaryKeyArn"
 REPLICA_KEY_ID, REPLICA_KEY_ALIAS_ID = "ReplicaKey", "ReplicaKeyAlias"
 
-ROLES = ("app", "reader", "stream_consumer", "ops", "per_user")
-
 
 def key_logical_id(global_table: bool) -> str:
     """The data stack's customer managed key: GlobalTableKey for a global table, else TableKey."""

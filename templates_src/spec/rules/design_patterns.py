@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from ...diagnostics import Diagnostic, Rule
 from ..design import READ_OPERATIONS, SINGLE_ITEM_OPERATIONS
 from ..key_condition import KeyConditionSyntaxError, parse_key_condition
+from ..roles import PER_USER, READER
 
 if TYPE_CHECKING:
     from ..design import AccessPattern, Design
@@ -168,9 +169,9 @@ def _check_pattern(design: Design, src: Source, i: int, pattern: AccessPattern) 
     if pattern.operation != "TransactWriteItems" and pattern.item_operations:
         add(TRANSACTION_ITEMS, "item_operations", "only TransactWriteItems takes item_operations")
     found.extend(_check_index_writes(design, src, i, pattern))
-    if "per_user" in pattern.roles:
+    if PER_USER in pattern.roles:
         found.extend(_check_per_user(design, src, i, pattern))
-    if pattern.operation not in READ_OPERATIONS and "reader" in pattern.roles:
+    if pattern.operation not in READ_OPERATIONS and READER in pattern.roles:
         add(READER_READS, "roles", f"the reader role is read-only; {pattern.operation} is a write")
     if pattern.example is None:
         add(
