@@ -54,7 +54,8 @@ from ..spec.environment import ENVIRONMENT_TAG_KEYS
 from ..spec.loader import Spec
 from .artifacts import Stack
 from .backup import vault_name
-from .encryption import KEY_ALIAS_ACTIONS, THROUGH_CLOUDFORMATION, dynamodb_endpoint, service_endpoint
+from .encryption import THROUGH_CLOUDFORMATION, dynamodb_endpoint, service_endpoint
+from .key_actions import KEY_ALIAS_ACTIONS
 from .names import (
     AWS_MANAGED_DYNAMODB_ALIAS,
     DATA,
