@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec.design import READ_OPERATIONS, AccessPattern
+from ..spec.design import AccessPattern
 from ..spec.environment import OpsRole
 from ..spec.loader import Spec
+from ..spec.operations import READ_OPERATIONS
 from ..spec.roles import OPS, PATTERN_ROLES, PER_USER, ROLES, STREAM_CONSUMER
 from .key_actions import DATA_KEY_ACTIONS, KEY_READ_ACTIONS, KEY_USE_ACTIONS
 

@@ -54,6 +54,7 @@ from typing import Any, Literal
 
 from ...spec import limits
 from ...spec.design import Design
+from ...spec.operations import TRANSACT_OPERATIONS
 from ...spec.traffic import HOURS_PER_MONTH, SECONDS_PER_MONTH, Traffic
 from ..table_shape import TABLE_TYPES, props
 from .item_size import index_share
@@ -238,7 +239,7 @@ def _describe(op: str, traffic_items: Fraction, kb: float, units: RequestUnits, 
     if traffic_items != 1:
         parts.append(f"{float(traffic_items):g} items")
     parts.append(f"{kb:g} KB")
-    if units.kind == "read" and op != "TransactGetItems":
+    if units.kind == "read" and op not in TRANSACT_OPERATIONS:  # a transaction reads strongly consistent
         parts.append("strongly consistent" if consistent else "eventually consistent")
     for name, index_units in sorted(units.index.items()):
         parts.append(f"{float(index_units):g} WRU on {name}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
-from ..design import READ_OPERATIONS, SINGLE_ITEM_OPERATIONS
 from ..key_condition import KeyConditionSyntaxError, parse_key_condition
+from ..operations import ITEM_WRITE_OPERATIONS, READ_OPERATIONS, SINGLE_ITEM_OPERATIONS
 from ..roles import PER_USER, READER
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def _check_pattern(design: Design, src: Source, i: int, pattern: AccessPattern) 
         add(
             TRANSACTION_ITEMS,
             "item_operations",
-            "TransactWriteItems needs item_operations (PutItem, UpdateItem, DeleteItem, ConditionCheckItem): "
+            f"TransactWriteItems needs item_operations ({', '.join(ITEM_WRITE_OPERATIONS)}): "
             "IAM authorises each item action, not the transaction",
         )
     if pattern.operation != "TransactWriteItems" and pattern.item_operations:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
 from .. import limits
-from ..design import READ_OPERATIONS, SINGLE_ITEM_OPERATIONS
+from ..operations import READ_OPERATIONS, SINGLE_ITEM_OPERATIONS
 from ..traffic import SECONDS_PER_MONTH
 
 if TYPE_CHECKING:
