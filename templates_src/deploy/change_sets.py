@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from ..change.guards import STATEFUL_TYPES, g013_protection_turned_off
+from ..change.guards import g013_protection_turned_off
 from ..change.plan import EMPTY_TEMPLATE, StackPlan, environment_plan, plan_stack, refuse_if_blocked, render_text
 from ..errors import AwsFailure, BadInput, Refused
 from ..spec.loader import Spec
@@ -26,6 +26,7 @@ from ..stacks.names import (
     KEY_ID,
     PRIMARY_KEY_PARAMETER,
     REPLICA_KEY_ID,
+    STATEFUL_TYPES,
     TABLE_ID,
     key_logical_id,
     replica_key_region,

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Refused
-from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, TABLE_ID
+from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, KMS_KEY_TYPE, TABLE_ID
 
 # ${Name} or ${Name.Attribute} in a Fn::Sub string (never ${AWS::...}, never ${!literal}).
 SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
@@ -289,8 +289,6 @@ def on_deployed_key(table: dict[str, Any], live: dict[str, Any]) -> dict[str, An
 
 
 # -- a live table's switch to another key of its stack (TableKey -> GlobalTableKey) ----------------
-
-KMS_KEY_TYPE = "AWS::KMS::Key"
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ from .names import (
     AWS_MANAGED_DYNAMODB_ALIAS,
     DATA,
     DEPLOY_ROLE,
+    ROLE_TYPE,
     STACK_KINDS,
     deploy_role_arn,
     deploy_role_name,
@@ -217,7 +218,7 @@ def managed_policies(templates: list[dict[str, Any]]) -> list[Any]:
     found: list[Any] = []
     for template in templates:
         for resource in template.get("Resources", {}).values():
-            if resource["Type"] == "AWS::IAM::Role":
+            if resource["Type"] == ROLE_TYPE:
                 found += [a for a in resource["Properties"].get("ManagedPolicyArns", []) if a not in found]
     return found
 

@@ -15,16 +15,6 @@ from types import ModuleType
 from ...diagnostics import Diagnostic, Rule
 from ..diff import ResourceChange
 
-# Resources that hold data or the means to read it: never replaced or removed unnoticed.
-STATEFUL_TYPES = (
-    "AWS::DynamoDB::Table",
-    "AWS::DynamoDB::GlobalTable",
-    "AWS::KMS::Key",
-    "AWS::KMS::ReplicaKey",
-    "AWS::Backup::BackupVault",
-)
-
-
 # One module per guard, in ID order.
 GUARD_MODULES = (
     "g001_stateful_replacement",

@@ -7,8 +7,8 @@ then points at a new, empty table (or a key that cannot read the old data).
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import STATEFUL_TYPES
 from ..diff import ResourceChange
-from . import STATEFUL_TYPES
 
 RULE = Rule(
     "G001",

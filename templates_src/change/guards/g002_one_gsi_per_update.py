@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES, changed_gsis, indexes
+from ..table_shape import changed_gsis, indexes
 
 RULE = Rule(
     "G002",

@@ -8,9 +8,10 @@ is per replica (each Region's replica key), so each replica is checked.
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
 from ..review import show
-from ..table_shape import TABLE_TYPES, paired_replicas, replica_label, replica_path
+from ..table_shape import paired_replicas, replica_label, replica_path
 
 RULE = Rule(
     "G005",

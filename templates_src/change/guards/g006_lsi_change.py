@@ -9,8 +9,8 @@ cannot add a local secondary index to an existing table").
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES
 
 RULE = Rule(
     "G006",

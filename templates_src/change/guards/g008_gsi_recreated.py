@@ -10,8 +10,9 @@ until the new index has backfilled, and the update is two index operations
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES, changed_gsis
+from ..table_shape import changed_gsis
 
 RULE = Rule(
     "G008",

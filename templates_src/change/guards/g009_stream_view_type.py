@@ -10,8 +10,9 @@ StreamSpecification).
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES, props
+from ..table_shape import props
 from . import g018_global_stream_change
 
 RULE = Rule(

@@ -8,8 +8,9 @@ count earlier switches, so this is a warning, not a block.
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES, props
+from ..table_shape import props
 
 RULE = Rule(
     "G010",

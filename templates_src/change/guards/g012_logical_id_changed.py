@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import STATEFUL_TYPES
 from ..diff import ResourceChange
 from ..table_shape import props
-from . import STATEFUL_TYPES
 
 RULE = Rule(
     "G012",

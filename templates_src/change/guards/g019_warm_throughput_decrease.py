@@ -9,8 +9,9 @@ update and the stack rolls back.
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES, warm_throughput
+from ..table_shape import warm_throughput
 
 RULE = Rule(
     "G019",

@@ -13,6 +13,7 @@ whose MultiRegion really changes in place (a hand edit, an old build).
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import KMS_KEY_TYPE
 from ..diff import ResourceChange
 from ..table_shape import props
 
@@ -25,7 +26,7 @@ RULE = Rule(
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
-    if change.resource_type != "AWS::KMS::Key" or change.action != "Modify":
+    if change.resource_type != KMS_KEY_TYPE or change.action != "Modify":
         return []
     old, new = bool(props(change.old).get("MultiRegion")), bool(props(change.new).get("MultiRegion"))
     if old == new:

@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import KMS_KEY_TYPES
 from ..diff import ResourceChange
 from ..table_shape import props
 
@@ -26,7 +27,6 @@ RULE = Rule(
     "error",
     "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#prevent-unmanageable-key",
 )
-KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 
 
 def _list(value: Any) -> list[Any]:
@@ -63,7 +63,7 @@ def service_uses(policy: Any) -> set[str]:
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
-    if change.resource_type not in KEY_TYPES or change.action != "Modify":
+    if change.resource_type not in KMS_KEY_TYPES or change.action != "Modify":
         return []
     old, new = props(change.old).get("KeyPolicy"), props(change.new).get("KeyPolicy")
     lost = sorted(administrators(old) - administrators(new))
