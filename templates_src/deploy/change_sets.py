@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from ..change.guards import g013_protection_turned_off
+from ..change.guards import EnvironmentChange, run_environment_guards
 from ..change.plan import EMPTY_TEMPLATE, StackPlan, environment_plan, plan_stack, refuse_if_blocked, render_text
 from ..errors import AwsFailure, BadInput, Refused
 from ..spec.loader import Spec
@@ -263,11 +263,9 @@ class ChangeSetDeployer:
 
     def _refuse_unprotecting(self, name: str) -> None:
         """G013 at deploy time: the deployed stack has termination protection, the environment is unprotected."""
-        plans = [
-            environment_plan(
-                f"{name} (deployed)", g013_protection_turned_off.check_environment(self.spec.env_file, True, False)
-            )
-        ]
+        # The deployed stack's termination protection says the environment was protected.
+        change = EnvironmentChange(self.spec.env_file, was_protected=True, is_protected=self.spec.env.protected)
+        plans = [environment_plan(f"{name} (deployed)", run_environment_guards(change))]
         self.out(render_text(plans, self.allowed))
         refuse_if_blocked(plans, self.allowed, f"{name}: refused: ")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import STATEFUL_TYPES
 from ..diff import ResourceChange
+from . import Guard
 
 RULE = Rule(
     "G001",
@@ -45,3 +46,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "dual-write period), then remove the old one",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -12,6 +12,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
 from ..table_shape import changed_gsis, indexes
+from . import Guard
 
 RULE = Rule(
     "G002",
@@ -52,3 +53,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             f"stage it: {plan}",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
+from . import Guard
 
 RULE = Rule(
     "G003",
@@ -34,3 +35,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             )
         ]
     return []
+
+
+GUARD = Guard(RULE, change=check)

@@ -15,6 +15,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import KMS_KEY_TYPES, STATEFUL_TYPES
 from ..diff import ResourceChange
 from ..table_shape import paired_replicas, props, replica_label, replica_path
+from . import Guard
 
 RULE = Rule(
     "G004",
@@ -96,3 +97,6 @@ def _replica_findings(
             f"{label}the customer managed key would be turned off",
             "keep encryption: customer_managed",
         )
+
+
+GUARD = Guard(RULE, change=check)

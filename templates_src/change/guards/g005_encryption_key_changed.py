@@ -12,6 +12,7 @@ from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
 from ..review import show
 from ..table_shape import paired_replicas, replica_label, replica_path
+from . import Guard
 
 RULE = Rule(
     "G005",
@@ -39,3 +40,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
                 )
             )
     return found
+
+
+GUARD = Guard(RULE, change=check)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
+from . import Guard
 
 RULE = Rule(
     "G006",
@@ -36,3 +37,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             MIGRATION,
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

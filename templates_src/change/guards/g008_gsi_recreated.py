@@ -13,6 +13,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
 from ..table_shape import changed_gsis
+from . import Guard
 
 RULE = Rule(
     "G008",
@@ -37,3 +38,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
         )
         for name in recreated
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -13,7 +13,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
 from ..table_shape import props
-from . import g018_global_stream_change
+from . import Guard, g018_global_stream_change
 
 RULE = Rule(
     "G009",
@@ -41,3 +41,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "deploy 2: set the new view type (a new stream ARN); move consumers to it",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -11,6 +11,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
 from ..table_shape import props
+from . import Guard
 
 RULE = Rule(
     "G010",
@@ -37,3 +38,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "deploying, and do not toggle the mode back and forth",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import GLOBAL_TABLE_TYPE, STATEFUL_TYPES, TABLE_TYPES
 from ..diff import ResourceChange
+from . import Guard
 
 RULE = Rule(
     "G011",
@@ -63,3 +64,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             way,
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

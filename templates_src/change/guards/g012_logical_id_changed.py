@@ -13,6 +13,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import STATEFUL_TYPES
 from ..diff import ResourceChange
 from ..table_shape import props
+from . import Guard
 
 RULE = Rule(
     "G012",
@@ -48,3 +49,6 @@ def check_plan(changes: list[ResourceChange]) -> list[Diagnostic]:
                     )
                 )
     return found
+
+
+GUARD = Guard(RULE, plan=check_plan)

@@ -20,6 +20,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import GLOBAL_TABLE_TYPE
 from ..diff import ResourceChange
 from ..table_shape import replica_regions
+from . import Guard
 
 RULE = Rule(
     "G014",
@@ -63,3 +64,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             f"stage it (one replica per deploy, in the replicas: list of the environment): {plan}",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

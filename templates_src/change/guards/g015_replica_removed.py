@@ -12,6 +12,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import GLOBAL_TABLE_TYPE
 from ..diff import ResourceChange
 from ..table_shape import replica_regions, replica_settings, stack_region
+from . import Guard
 
 RULE = Rule(
     "G015",
@@ -57,3 +58,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             )
         )
     return found
+
+
+GUARD = Guard(RULE, change=check)

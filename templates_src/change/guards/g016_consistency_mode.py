@@ -11,6 +11,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import GLOBAL_TABLE_TYPE
 from ..diff import ResourceChange
 from ..table_shape import consistency
+from . import Guard
 
 RULE = Rule(
     "G016",
@@ -37,3 +38,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "writers, then retire the old one",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

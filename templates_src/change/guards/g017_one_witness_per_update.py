@@ -12,6 +12,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import GLOBAL_TABLE_TYPE
 from ..diff import ResourceChange
 from ..table_shape import witness_regions
+from . import Guard
 
 RULE = Rule(
     "G017",
@@ -39,3 +40,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             f"stage it: {plan}",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -13,6 +13,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import GLOBAL_TABLE_TYPE
 from ..diff import ResourceChange
 from ..table_shape import consistency, replica_regions, stream_view_type
+from . import Guard
 
 RULE = Rule(
     "G018",
@@ -59,3 +60,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             way,
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

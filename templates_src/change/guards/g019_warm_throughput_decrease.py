@@ -12,6 +12,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
 from ..table_shape import warm_throughput
+from . import Guard
 
 RULE = Rule(
     "G019",
@@ -44,3 +45,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
                     )
                 )
     return found
+
+
+GUARD = Guard(RULE, change=check)

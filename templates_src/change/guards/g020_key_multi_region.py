@@ -16,6 +16,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import KMS_KEY_TYPE
 from ..diff import ResourceChange
 from ..table_shape import props
+from . import Guard
 
 RULE = Rule(
     "G020",
@@ -44,3 +45,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "re-encryption done). A key that must change MultiRegion is a new key under a new logical ID",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -13,6 +13,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import GLOBAL_TABLE_TYPE
 from ..diff import ResourceChange
 from ..table_shape import replica_regions
+from . import Guard
 
 RULE = Rule(
     "G021",
@@ -39,3 +40,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "one update-stack per replica, each template listing one more Region",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -20,6 +20,7 @@ from ...diagnostics import Diagnostic, Rule
 from ...stacks.names import KMS_KEY_TYPES
 from ..diff import ResourceChange
 from ..table_shape import props
+from . import Guard
 
 RULE = Rule(
     "G022",
@@ -83,3 +84,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "that one deploy",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)
