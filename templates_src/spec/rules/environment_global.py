@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, PathPart, Rule
 from .. import limits
+from ..operations import TRANSACT_OPERATIONS
 
 if TYPE_CHECKING:
     from ..design import Design
@@ -367,7 +368,7 @@ def check_design(env: Environment, design: Design, src: Source) -> list[Diagnost
     if not env.global_table or env.multi_region_consistency != "STRONG":
         return []
     unsupported = []
-    transactional = sorted(p.name for p in design.access_patterns if str(p.operation).startswith("Transact"))
+    transactional = sorted(p.name for p in design.access_patterns if p.operation in TRANSACT_OPERATIONS)
     if transactional:
         unsupported.append(f"transactions (access patterns {', '.join(transactional)})")
     if design.local_secondary_indexes:
