@@ -11,12 +11,11 @@ deploy run them through run_guards and run_environment_guards alone.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from ...diagnostics import Diagnostic, Rule
+from ...diagnostics import Diagnostic, Rule, registered
 from ..diff import ResourceChange
 
 
@@ -79,13 +78,7 @@ GUARD_MODULES = (
 @cache
 def guards() -> tuple[Guard, ...]:
     """Every guard, in ID order (imported on first use)."""
-    found = []
-    for name in GUARD_MODULES:
-        guard = importlib.import_module(f"{__name__}.{name}").GUARD
-        if not isinstance(guard, Guard):
-            raise TypeError(f"{__name__}.{name}.GUARD is not a Guard")
-        found.append(guard)
-    return tuple(found)
+    return registered(__name__, GUARD_MODULES, "GUARD", Guard)
 
 
 def guard_rules() -> list[Rule]:

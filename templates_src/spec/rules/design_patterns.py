@@ -8,6 +8,7 @@ from ...diagnostics import Diagnostic, Rule
 from ..key_condition import KeyConditionSyntaxError, parse_key_condition
 from ..operations import ITEM_WRITE_OPERATIONS, READ_OPERATIONS, SINGLE_ITEM_OPERATIONS
 from ..roles import PER_USER, READER
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..design import AccessPattern, Design
@@ -264,3 +265,6 @@ def _check_per_user(design: Design, src: Source, i: int, pattern: AccessPattern)
             f"({', '.join(design.protected_attributes)}); give per_user an UpdateItem (SET) pattern instead",
         )
     return found
+
+
+RULE_MODULE = RuleModule(RULES, design=check)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
 from ..roles import PATTERN_ROLES, STREAM_CONSUMER, TRUSTED_ROLES
+from . import RuleModule
 from .environment_protection import DENY_CONSEQUENCES, turned_off_denies
 
 if TYPE_CHECKING:
@@ -141,3 +142,6 @@ def check(env: Environment, design: Design, src: Source) -> list[Diagnostic]:
             )
         )
     return found
+
+
+RULE_MODULE = RuleModule(RULES, environment_design=check)

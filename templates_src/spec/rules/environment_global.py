@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ...diagnostics import Diagnostic, PathPart, Rule
 from .. import limits
 from ..operations import TRANSACT_OPERATIONS
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..design import Design
@@ -385,3 +386,6 @@ def check_design(env: Environment, design: Design, src: Source) -> list[Diagnost
             "not support; use EVENTUAL, or a design without them",
         )
     ]
+
+
+RULE_MODULE = RuleModule(RULES, environment=check, environment_design=check_design)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
 from ..roles import OPS
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..environment import Environment, ResourcePolicySettings, StreamResourcePolicySettings
@@ -225,3 +226,6 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
         for path, (ok, wanted) in required.items()
         if not ok
     ]
+
+
+RULE_MODULE = RuleModule(RULES, environment=check)
