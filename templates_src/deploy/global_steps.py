@@ -73,7 +73,7 @@ class GlobalStepsDeployer(ChangeSetDeployer):
         """The data stack in replica steps, the key stacks (in their Regions) after the first step,
         then the importers (the stacks that import the data stack's exports: access).
 
-        CloudFormation adds or removes one replica per GlobalTable update (replicas.GLOBAL_TABLE_DOC); a
+        CloudFormation adds or removes one replica per GlobalTable update (replicas.py cites the documentation); a
         replica encrypted with its Region's key needs that key stack first, and the key stack
         needs the data stack's multi-Region primary key (its KeyArn output).
 

@@ -175,7 +175,6 @@ def with_table(live: dict[str, Any], table: dict[str, Any]) -> dict[str, Any]:
 # -- the stack policy during a release -------------------------------------------------------------
 
 UPDATE_ACTIONS = ("Update:Modify", "Update:Replace", "Update:Delete")
-TABLE_RESOURCE = f"LogicalResourceId/{TABLE_ID}"
 
 
 def _as_list(value: Any) -> list[Any]:

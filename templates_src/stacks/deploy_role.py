@@ -457,12 +457,10 @@ def _condition(condition: dict[str, Any]) -> Condition:
 # The deploy workflow GitHub runs the deploy job in (a reusable workflow: its own file), and the
 # branch it must run from. GitHub's OIDC token carries them as job_workflow_ref, which IAM cannot
 # evaluate as a claim of its own; GitHub's subject-claim customization puts it into `sub`
-# (README: the deploy role's trust). DESIGN.md: AWS evaluates only a few of GitHub's claims.
-SUBJECT_CLAIM_KEYS = ("repo", "context", "job_workflow_ref")
-
-
+# (README: the deploy role's trust; include_claim_keys repo, context, job_workflow_ref). DESIGN.md:
+# AWS evaluates only a few of GitHub's claims.
 def oidc_subject(spec: Spec) -> str:
-    """The `sub` of a deploy job's token, with SUBJECT_CLAIM_KEYS set on the repository."""
+    """The `sub` of a deploy job's token, with the claim keys above set on the repository."""
     ci = spec.env.ci
     assert ci is not None
     github_environment = ci.github_environment or spec.env_name
