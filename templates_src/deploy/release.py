@@ -14,7 +14,7 @@ happen in place (G011: a changed type is a new resource). Instead:
    deployed template plus the committed build's table (as a GlobalTable with
    its home replica only); nothing else may change in an import.
 3. a table imported under the stack's single-Region TableKey then moves to the committed
-   GlobalTableKey (key_switch, with_new_key, with_key_granted: deployer._deploy_key_switch).
+   GlobalTableKey (key_switch, with_new_key, with_key_granted: global_steps.GlobalSteps._deploy_key_switch).
 
 These functions are pure (unit-tested directly); deployer.py makes the calls.
 """
@@ -177,6 +177,11 @@ def with_table(live: dict[str, Any], table: dict[str, Any]) -> dict[str, Any]:
 UPDATE_ACTIONS = ("Update:Modify", "Update:Replace", "Update:Delete")
 
 
+def stack_policy_resource(logical_id: str) -> str:
+    """How a stack policy names a resource of its stack."""
+    return f"LogicalResourceId/{logical_id}"
+
+
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
@@ -207,7 +212,7 @@ def policy_allowing_removal(policy: dict[str, Any], logical_id: str, what: str) 
     (Resource "*", NotResource, NotAction, a Condition, a wildcard covering
     the resource).
     """
-    target = f"LogicalResourceId/{logical_id}"
+    target = stack_policy_resource(logical_id)
     statements: list[dict[str, Any]] = []
     for statement in policy.get("Statement", []):
         if statement.get("Effect") != "Deny":
