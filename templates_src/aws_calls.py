@@ -43,12 +43,12 @@ PIPELINE_CALLS = (
     ApiCall("cloudformation:GetTemplate", On.STACKS, "deploy/change_sets.py: the deployed template to plan"),
     ApiCall("cloudformation:CreateChangeSet", On.STACKS, "deploy/change_sets.py: CREATE and UPDATE"),
     ApiCall("cloudformation:DescribeChangeSet", On.STACKS, "deploy/change_sets.py: wait, cross-check"),
-    ApiCall("cloudformation:DeleteChangeSet", On.STACKS, "deploy/change_sets.py: empty or refused"),
+    ApiCall("cloudformation:DeleteChangeSet", On.STACKS, "deploy/change_sets.py: empty; deployer.py: refused"),
     ApiCall("cloudformation:ExecuteChangeSet", On.STACKS, "deploy/change_sets.py"),
     ApiCall("cloudformation:DescribeStackEvents", On.STACKS, "deploy/change_sets.py: follow a change"),
-    ApiCall("cloudformation:GetStackPolicy", On.STACKS, "deploy/change_sets.py: a removal's one-off policy"),
-    ApiCall("cloudformation:SetStackPolicy", On.STACKS, "deploy/change_sets.py: protected stacks"),
-    ApiCall("cloudformation:UpdateTerminationProtection", On.STACKS, "deploy/change_sets.py: protected stacks"),
+    ApiCall("cloudformation:GetStackPolicy", On.STACKS, "deploy/protection.py: a removal's one-off policy"),
+    ApiCall("cloudformation:SetStackPolicy", On.STACKS, "deploy/protection.py: protected stacks"),
+    ApiCall("cloudformation:UpdateTerminationProtection", On.STACKS, "deploy/protection.py: protected stacks"),
     ApiCall("cloudformation:DetectStackDrift", On.STACKS, "deploy/drift.py"),
     # No resource-level permission (the IAM simulator: "must use wildcard").
     ApiCall("cloudformation:DescribeStackDriftDetectionStatus", On.ANY, "deploy/drift.py"),
@@ -56,13 +56,13 @@ PIPELINE_CALLS = (
     ApiCall("cloudformation:DeleteStack", On.STACKS, "deploy/change_sets.py: destroy", destroys=True),
     # ListImports has no resource-level permission (service authorization reference).
     ApiCall("cloudformation:ListImports", On.ANY, "deploy/global_steps.py: exports still imported"),
-    ApiCall("dynamodb:DescribeTable", On.TABLE, "deploy/change_sets.py, global_steps.py, live.py"),
+    ApiCall("dynamodb:DescribeTable", On.TABLE, "deploy/refusals.py, global_steps.py, deployer.py, live.py"),
     ApiCall("dynamodb:DescribeTimeToLive", On.TABLE, "deploy/live.py: drift and adopt"),
     ApiCall("dynamodb:DescribeContinuousBackups", On.TABLE, "deploy/live.py: drift and adopt"),
     ApiCall("dynamodb:DescribeContributorInsights", On.TABLE, "deploy/live.py: drift and adopt"),
     ApiCall("dynamodb:ListTagsOfResource", On.TABLE, "deploy/live.py: drift and adopt"),
     ApiCall("kms:DescribeKey", On.KEY, "deploy/live.py: who manages the table's key"),
-    ApiCall("iam:GetRole", On.ROLES, "deploy/change_sets.py: destroy's verification", destroys=True),
+    ApiCall("iam:GetRole", On.ROLES, "deploy/deployer.py: destroy's verification", destroys=True),
 )
 # sts:GetCallerIdentity (deploy/deployer.py, cli.py: the account check) needs no
 # permission: "No permissions are required to perform this operation" (STS API reference).

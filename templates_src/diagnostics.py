@@ -8,12 +8,14 @@ never changes meaning, a title, a severity and the documentation it encodes.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal, TypeVar, Union
 
 PathPart = Union[str, int]
 Severity = Literal["error", "warning"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,3 +69,15 @@ def format_path(parts: Sequence[PathPart]) -> str:
 
 def errors_only(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.is_error]
+
+
+def registered(package: str, modules: Sequence[str], attribute: str, kind: type[T]) -> tuple[T, ...]:
+    """Each listed module's `attribute`, in list order: how the spec rules' and the guards' one
+    registry (a tuple of module names) is read; a module without a `kind` there is a TypeError."""
+    found = []
+    for name in modules:
+        entry = getattr(importlib.import_module(f"{package}.{name}"), attribute, None)
+        if not isinstance(entry, kind):
+            raise TypeError(f"{package}.{name}.{attribute} is not a {kind.__name__}")
+        found.append(entry)
+    return tuple(found)

@@ -113,3 +113,15 @@ def read_json(path: Path) -> Any:
 
 def resources_of(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == resource_type}
+
+
+# The newest stack event before a change set executes (or a stack is deleted): deploy follows
+# only the events after it, by identity, so stubbed events need no particular time.
+EVENT_BEFORE = {
+    "StackId": "arn:aws:cloudformation:us-east-1:333333333333:stack/before/0",
+    "EventId": "event-before-the-operation",
+    "StackName": "before",
+    "LogicalResourceId": "before",
+    "Timestamp": "2026-01-01T00:00:00Z",
+    "ResourceStatus": "UPDATE_COMPLETE",
+}

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from templates_src.spec.design import READ_OPERATIONS
+from templates_src.spec.operations import READ_OPERATIONS
 from templates_src.stacks.artifacts import template_file
 from templates_src.stacks.grants import configured_roles
 from templates_src.stacks.names import ACCESS, DATA, key_logical_id, role_logical_id

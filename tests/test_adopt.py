@@ -31,6 +31,8 @@ from templates_src.spec.loader import load_spec
 from templates_src.stacks.artifacts import read_stack_files, write_tree
 from templates_src.stacks.synth import Target, render_all
 
+from .conftest import EVENT_BEFORE
+
 ACCOUNT = "123456789012"
 
 SEED_001: dict[str, Any] = {
@@ -213,7 +215,7 @@ def test_adopt_refuses_to_overwrite_and_a_missing_table_is_an_aws_failure(
 
 # -- deploy --import, with botocore's Stubber (moto has no IMPORT change sets) -------------------------
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 TABLE = "cg-chatbot-conversations"
 STACK = "cg-chatbot-conversations-chatbot-data"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{STACK}/abc"
@@ -322,6 +324,7 @@ def test_import_takes_the_table_into_the_data_stack(tmp_path: Path) -> None:
         cfs.add_response(
             "describe_change_set", {"Status": "CREATE_COMPLETE"}, {"StackName": STACK, "ChangeSetName": CS_ARN}
         )
+        cfs.add_response("describe_stack_events", {"StackEvents": [EVENT_BEFORE]})  # the marker
         cfs.add_response("execute_change_set", {}, {"StackName": STACK, "ChangeSetName": CS_ARN})
         event = {
             "StackId": STACK_ID,

@@ -22,7 +22,7 @@ from templates_src.errors import AwsFailure, BadInput, ExitCode, Refused
 from templates_src.local import moto_server
 from templates_src.stacks.artifacts import read_stack_files
 
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, fixture_cli_args
+from .conftest import EVENT_BEFORE, FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, fixture_cli_args
 from .conftest import fixture_spec as spec_for
 
 
@@ -37,7 +37,7 @@ def stack_files(spec: Any, build: Any) -> list[Any]:
     return read_stack_files(spec, build)
 
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)  # fixed: deploy follows events by identity, not by time
 CS_ARN = "arn:aws:cloudformation:us-east-1:333333333333:changeSet/data-1/abc"
 STACK_ID = "arn:aws:cloudformation:us-east-1:333333333333:stack/conversations-prod-data/abc"
 
@@ -177,6 +177,7 @@ def test_update_path_executes_and_protects_prod() -> None:
             {"Status": "CREATE_COMPLETE", "Changes": [_change()]},
             {"StackName": "conversations-prod-data", "ChangeSetName": CS_ARN},
         )
+        stub.add_response("describe_stack_events", {"StackEvents": [EVENT_BEFORE]})  # the marker
         stub.add_response("execute_change_set", {}, {"StackName": "conversations-prod-data", "ChangeSetName": CS_ARN})
         stub.add_response("describe_stack_events", {"StackEvents": [_event("UPDATE_IN_PROGRESS")]})
         stub.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"))
@@ -229,6 +230,7 @@ def test_rollback_prints_the_failed_reasons() -> None:
     with Stubber(cf) as stub:
         _begin_update(stub, _deployed_with_old_tag())
         stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": [_change()]})
+        stub.add_response("describe_stack_events", {"StackEvents": [EVENT_BEFORE]})  # the marker
         stub.add_response("execute_change_set", {})
         stub.add_response(
             "describe_stack_events",
@@ -472,6 +474,7 @@ def test_destroy_that_leaves_the_table_is_a_failure_not_deleted() -> None:
                 ]
             },
         )
+        stub.add_response("describe_stack_events", {"StackEvents": [EVENT_BEFORE]})  # the marker
         stub.add_response("delete_stack", {}, {"StackName": dev_id})
         stub.add_response("describe_stack_events", {"StackEvents": []})
         stub.add_response(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,11 @@ from templates_src.stacks.artifacts import StackFiles, read_stack_files, write_t
 from templates_src.stacks.names import replica_key_region
 from templates_src.stacks.synth import Target, render_all
 
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, fixture_cli_args, fixture_spec
+from .conftest import EVENT_BEFORE, FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, fixture_cli_args, fixture_spec
 
 HOME, EU, AP = "us-east-1", "eu-west-1", "ap-southeast-2"
 ACCOUNT = "444444444444"
-LATER = datetime.now(timezone.utc) + timedelta(hours=1)  # events after any "started"
+LATER = datetime(2026, 1, 1, 1, tzinfo=timezone.utc)  # any fixed time: deploy follows events by identity
 PRIMARY = f"arn:aws:kms:{HOME}:{ACCOUNT}:key/mrk-0123456789abcdef0123456789abcdef"
 
 
@@ -141,6 +141,7 @@ def _expect_deploy(
         {"Status": "CREATE_COMPLETE", "Changes": [{"Type": "Resource", "ResourceChange": change}]},
         {"StackName": name, "ChangeSetName": cs},
     )
+    stub.add_response("describe_stack_events", {"StackEvents": [EVENT_BEFORE]})  # the marker
     stub.add_response("execute_change_set", {}, {"StackName": name, "ChangeSetName": cs})
     done = f"{kind}_COMPLETE"
     event = {
@@ -453,6 +454,7 @@ def test_import_of_a_global_table_takes_the_home_replica_only_retained(tmp_path:
             },
         )
         cfs.add_response("describe_change_set", {"Status": "CREATE_COMPLETE"})
+        cfs.add_response("describe_stack_events", {"StackEvents": [EVENT_BEFORE]})  # the marker
         cfs.add_response("execute_change_set", {})
         event = {
             "StackId": "x",
@@ -534,6 +536,7 @@ def _expect_delete(stub: Stubber, name: str) -> None:
     stub.add_response("describe_stacks", _described(name, "UPDATE_COMPLETE"), {"StackName": name})
     stub.add_response("describe_stacks", _described(name, "UPDATE_COMPLETE"), {"StackName": name})
     stack_id = _described(name, "x")["Stacks"][0]["StackId"]
+    stub.add_response("describe_stack_events", {"StackEvents": [EVENT_BEFORE]})  # the marker
     stub.add_response("delete_stack", {}, {"StackName": stack_id})
     stub.add_response("describe_stack_events", {"StackEvents": []})
     stub.add_response("describe_stacks", _described(name, "DELETE_COMPLETE"))

@@ -17,6 +17,7 @@ from botocore.stub import ANY, Stubber
 from templates_src.deploy.deployer import Deployer
 from templates_src.errors import Refused
 
+from .conftest import EVENT_BEFORE
 from .conftest import fixture_spec as spec_for
 from .test_deploy import CS_ARN, STACK_ID, _client, _data_stack, _stack
 
@@ -82,6 +83,7 @@ def test_a_retained_table_may_leave_the_stack_with_g001_allowed() -> None:
     with Stubber(cf) as stub:
         _up_to_the_change_set(stub, _deployed("Retain"))
         stub.add_response("get_stack_policy", {}, {"StackName": NAME})
+        stub.add_response("describe_stack_events", {"StackEvents": [EVENT_BEFORE]})  # the marker
         stub.add_response("execute_change_set", {}, {"StackName": NAME, "ChangeSetName": CS_ARN})
         stub.add_response("describe_stack_events", {"StackEvents": []})
         stub.add_response("describe_stacks", _stack("UPDATE_COMPLETE"))

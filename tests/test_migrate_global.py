@@ -49,7 +49,15 @@ from templates_src.spec.loader import Spec, load_spec
 from templates_src.stacks.artifacts import StackFiles, write_tree
 from templates_src.stacks.synth import Target, render_all
 
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, fixture_cli_args, fixture_spec, read_json
+from .conftest import (
+    EVENT_BEFORE,
+    FIXTURE_DESIGNS,
+    FIXTURE_ENVIRONMENTS,
+    fixture_build,
+    fixture_cli_args,
+    fixture_spec,
+    read_json,
+)
 from .test_deploy_global import (
     ACCOUNT,
     AP,
@@ -296,6 +304,7 @@ def _expect_release_rest(cfs: Stubber, ddbs: Stubber, data: StackFiles, values: 
     if policy:
         during = json.dumps(policy_allowing_table_removal(policy))
         cfs.add_response("set_stack_policy", {}, {"StackName": data.name, "StackPolicyBody": during})
+    cfs.add_response("describe_stack_events", {"StackEvents": [EVENT_BEFORE]})  # the marker
     cfs.add_response("execute_change_set", {}, {"StackName": data.name, "ChangeSetName": cs})
     event = {
         "StackId": "x",
@@ -486,6 +495,7 @@ def _expect_import(
         },
     )
     cfs.add_response("describe_change_set", {"Status": "CREATE_COMPLETE"})
+    cfs.add_response("describe_stack_events", {"StackEvents": [EVENT_BEFORE]})  # the marker
     cfs.add_response("execute_change_set", {}, {"StackName": data.name, "ChangeSetName": "cs-import"})
     event = {
         "StackId": "x",
@@ -625,6 +635,7 @@ def test_release_then_import_then_deploy_adds_the_replicas_one_per_update(tmp_pa
     cfs.add_response(
         "describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": RELEASE_CHANGES[:1] + RELEASE_CHANGES[2:]}
     )
+    cfs.add_response("describe_stack_events", {"StackEvents": [EVENT_BEFORE]})  # the marker
     cfs.add_response("execute_change_set", {})
     cfs.add_response("describe_stack_events", {"StackEvents": []})
     cfs.add_response("describe_stacks", _described(data.name, "UPDATE_COMPLETE"))
@@ -768,6 +779,7 @@ def _expect_key_move(cfs: Stubber, data: StackFiles, deployed: Template) -> None
     cfs.add_response("get_stack_policy", {"StackPolicyBody": json.dumps(own)}, {"StackName": data.name})
     during = json.dumps(policy_allowing_removal(own, "TableKey", "deploy"))
     cfs.add_response("set_stack_policy", {}, {"StackName": data.name, "StackPolicyBody": during})
+    cfs.add_response("describe_stack_events", {"StackEvents": [EVENT_BEFORE]})  # the marker
     cfs.add_response("execute_change_set", {}, {"StackName": data.name, "ChangeSetName": "cs-move"})
     event = {
         "StackId": "x",

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from templates_src.change.guards import g013_protection_turned_off
+from templates_src.change.guards import EnvironmentChange, run_environment_guards
 from templates_src.change.plan import plan_stack
 from templates_src.diagnostics import Diagnostic
 from templates_src.errors import SpecError
@@ -502,7 +502,7 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         lambda t: guard_case(lambda x: x["Resources"].update(Renamed=x["Resources"].pop("Table"))),
         "(logical ID)",
     ),
-    "G013": (lambda t: g013_protection_turned_off.check_environment("prod.yaml", True, False, 4), "protected"),
+    "G013": (lambda t: run_environment_guards(EnvironmentChange("prod.yaml", True, False, 4)), "protected"),
     "G014": (
         lambda t: guard_case(lambda x: _table(x)["Replicas"][2].update(Region="eu-central-1"), env="global"),
         "Replicas",

@@ -19,7 +19,7 @@ from ..errors import BadInput, Refused
 from ..stacks.artifacts import template_file
 from ..stacks.names import DATA, REPLICA_KEY_KIND_PREFIX, REVIEWED_KINDS
 from .diff import ResourceChange, diff_templates
-from .guards import g013_protection_turned_off, guard_rules, run_guards
+from .guards import EnvironmentChange, guard_rules, run_environment_guards, run_guards
 from .review import describe
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class StackPlan:
 
 
 def environment_plan(env_file: str, findings: list[Diagnostic]) -> StackPlan:
-    """Environment-level findings (G013) shown like a stack's."""
+    """Environment-level findings (run_environment_guards) shown like a stack's."""
     return StackPlan(f"{env_file} (environment)", [], findings)
 
 
@@ -132,8 +132,8 @@ def plan_environment(
         before = git_file(base, env_file)
         if before is not None:
             was = parse_source(before, f"{base}:{env_file.as_posix()}").data.get("protected", True)
-            env_findings = g013_protection_turned_off.check_environment(
-                now.env_file, was is True, now.env.protected, now.source.line_of(("protected",))
+            env_findings = run_environment_guards(
+                EnvironmentChange(now.env_file, was is True, now.env.protected, now.source.line_of(("protected",)))
             )
     plans = []
     for kind in planned_kinds(env_dir, base):

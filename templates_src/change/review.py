@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..stacks.names import KMS_KEY_TYPE, ROLE_TYPE, TABLE_TYPES
 from .diff import ResourceChange
 from .table_shape import (
     TABLE_REPLICA,
-    TABLE_TYPES,
     consistency,
     index_shape,
     indexes,
@@ -35,9 +35,9 @@ from .table_shape import (
 def describe(change: ResourceChange) -> list[str]:
     if change.resource_type in TABLE_TYPES:
         return table_lines(change.old, change.new)
-    if change.resource_type == "AWS::IAM::Role":
+    if change.resource_type == ROLE_TYPE:
         return role_lines(change.old, change.new)
-    if change.resource_type == "AWS::KMS::Key":
+    if change.resource_type == KMS_KEY_TYPE:
         return statement_lines(props(change.old).get("KeyPolicy"), props(change.new).get("KeyPolicy"), "key policy")
     return []
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+from ..stacks.names import GLOBAL_TABLE_TYPE, TABLE_TYPES
 
 
 def props(resource: dict[str, Any] | None) -> dict[str, Any]:
@@ -85,13 +85,12 @@ def extra_replacing(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 # -- global tables: replicas, witnesses, consistency -------------------------------------------
 
-GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
 # A plain Table is one replica: its per-replica settings are the table's own, under this name.
 TABLE_REPLICA = "(table)"
 
 
 def is_global(resource: dict[str, Any] | None) -> bool:
-    return (resource or {}).get("Type") == GLOBAL_TABLE
+    return (resource or {}).get("Type") == GLOBAL_TABLE_TYPE
 
 
 def replica_regions(resource: dict[str, Any] | None) -> list[str]:

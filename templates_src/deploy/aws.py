@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -53,6 +53,17 @@ def endpoint_lacks(exc: BaseException) -> bool:
 def stack_missing(exc: BaseException) -> bool:
     """CloudFormation's answer for a stack that does not exist (ValidationError "... does not exist")."""
     return error_code(exc) == "ValidationError" and "does not exist" in str(exc)
+
+
+def exists(describe: Callable[[], Any], missing_code: str) -> bool:
+    """Whether `describe` finds its resource: False on `missing_code`, any other failure raised."""
+    try:
+        describe()
+    except Exception as exc:  # botocore ClientError; its code says whether the resource is gone
+        if error_code(exc) == missing_code:
+            return False
+        raise
+    return True
 
 
 def session() -> Any:

@@ -1,7 +1,7 @@
-"""The change-set core: deploy one stack (plan offline, create the change set, cross-check it with
-the plan, refuse losing a table or key, execute, follow events, outputs), a protected environment's
-stack policy and termination protection, and destroy with its verification. Apart as the base class
-the global-table steps and the table takeover build on; it imports neither.
+"""The change-set mechanics of one CloudFormation client: a stack's state and deployed template,
+create a change set and wait for it, print it, cross-check it with the offline plan, execute it
+and follow its events, outputs, stack deletion. No policy: what to refuse is refusals.py, what to
+protect is protection.py, and the Deployer (deployer.py) composes them.
 """
 
 from __future__ import annotations
@@ -13,26 +13,12 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from ..change.guards import STATEFUL_TYPES, g013_protection_turned_off
-from ..change.plan import EMPTY_TEMPLATE, StackPlan, environment_plan, plan_stack, refuse_if_blocked, render_text
-from ..errors import AwsFailure, BadInput, Refused
+from ..change.plan import StackPlan
+from ..errors import AwsFailure
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
-from ..stacks.grants import configured_roles
-from ..stacks.names import (
-    ACCESS,
-    DATA,
-    GLOBAL_KEY_ID,
-    KEY_ID,
-    PRIMARY_KEY_PARAMETER,
-    REPLICA_KEY_ID,
-    TABLE_ID,
-    key_logical_id,
-    replica_key_region,
-    role_name,
-)
-from .aws import error_code, stack_missing
-from .release import policy_allowing_removal
+from ..stacks.names import PRIMARY_KEY_PARAMETER, replica_key_region
+from .aws import stack_missing
 
 POLL_S = 5.0
 TIMEOUT_S = 3600.0
@@ -47,32 +33,6 @@ UPDATABLE = {
 SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 
 
-def protection_policy(resources: tuple[str, ...] = (TABLE_ID, KEY_ID)) -> dict[str, Any]:
-    """Stack policy: no update may replace or delete the table or its key (a key stack: its key)."""
-    return {
-        "Statement": [
-            {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"},
-            {
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": ["Update:Replace", "Update:Delete"],
-                "Resource": [f"LogicalResourceId/{r}" for r in resources],
-            },
-        ]
-    }
-
-
-def protected_resources(kind: str, global_table: bool = False) -> tuple[str, ...]:
-    """What a protected environment's stack of this kind must never replace or delete; () for none.
-
-    The data stack's key is TableKey, or GlobalTableKey for a global table (names.key_logical_id)."""
-    if kind == DATA:
-        return (TABLE_ID, key_logical_id(global_table))
-    if replica_key_region(kind) is not None:
-        return (REPLICA_KEY_ID,)
-    return ()
-
-
 def stack_region(spec: Spec, stack: StackFiles) -> str:
     """Where a stack is deployed: a replica key stack in its Region, every other in the environment's."""
     return replica_key_region(stack.kind) or spec.env.region
@@ -85,20 +45,14 @@ def key_stack_with_primary(stack: StackFiles, primary_key_arn: str) -> StackFile
     )
 
 
-class ChangeSetDeployer:
-    def __init__(
-        self,
-        spec: Spec,
-        cf: Any,
-        out: Callable[[str], None] = print,
-        sleep: Callable[[float], None] = time.sleep,
-        allowed: frozenset[str] = frozenset(),
-        dynamodb: Any = None,
-        iam: Any = None,
-    ) -> None:
-        self.spec, self.cf, self.out, self.sleep, self.allowed = spec, cf, out, sleep, allowed
-        # For destroy's verification: the resources themselves, not the stack status.
-        self.dynamodb, self.iam = dynamodb, iam
+def resource_changes(described: dict[str, Any]) -> list[dict[str, Any]]:
+    """The resource changes of a described change set."""
+    return [c["ResourceChange"] for c in described.get("Changes", []) if c.get("Type") == "Resource"]
+
+
+class ChangeSets:
+    def __init__(self, cf: Any, out: Callable[[str], None], sleep: Callable[[float], None]) -> None:
+        self.cf, self.out, self.sleep = cf, out, sleep
 
     # -- stack state -------------------------------------------------------------------
 
@@ -140,40 +94,25 @@ class ChangeSetDeployer:
             )
         )
 
-    # -- one stack ---------------------------------------------------------------------
+    def stack_policy(self, name: str) -> dict[str, Any] | None:
+        body = self.cf.get_stack_policy(StackName=name).get("StackPolicyBody")
+        if not body:
+            return None
+        policy: dict[str, Any] = json.loads(body)
+        return policy
 
-    def deploy(self, stack: StackFiles) -> dict[str, str]:
-        described = self.describe(stack.name)
-        kind = self.change_set_type(stack.name, described["StackStatus"] if described else None)
-        if kind == "CREATE" and stack.kind == DATA:
-            self._refuse_creating_a_live_table(
-                f"table {self.spec.table_name} exists and no stack manages it: take it over instead of creating it "
-                f"(deploy --env {self.spec.env_name} --import; README: Adopting an existing table)"
-            )
-        if described and described.get("EnableTerminationProtection") and not self.spec.env.protected:
-            self._refuse_unprotecting(stack.name)
-        deployed = self.deployed_template(stack.name) if kind == "UPDATE" else EMPTY_TEMPLATE
-        # The data stack released its table (or never held it): an update would try to create it again.
-        if (
-            kind == "UPDATE"
-            and stack.kind == DATA
-            and TABLE_ID not in deployed.get("Resources", {})
-            and TABLE_ID in stack.template_dict.get("Resources", {})
-        ):
-            self._refuse_creating_a_live_table(
-                f"{stack.name} does not hold table {self.spec.table_name}, which exists (released?): an update "
-                f"would try to create it and fail; take it back first: deploy --env {self.spec.env_name} --import"
-            )
-        if kind == "UPDATE" and stack.kind == ACCESS:
-            kept = self._keeping_old_key_grants(stack, deployed)
-            if kept is not None and kept.template_dict == deployed:
-                self.out(f"{stack.name}: no changes")
-                return self._outputs(stack.name)
-            stack = kept or stack
-        offline = plan_stack(f"{stack.name} (deployed -> build)", deployed, stack.template_dict)
-        self.out(render_text([offline], self.allowed))
-        refuse_if_blocked([offline], self.allowed, f"{stack.name}: refused (see the plan above): ")
+    def outputs(self, name: str) -> dict[str, str]:
+        stack = self.cf.describe_stacks(StackName=name)["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        for key, value in sorted(outputs.items()):
+            self.out(f"  output {key} = {value}")
+        return outputs
 
+    # -- a change set ------------------------------------------------------------------
+
+    def create(self, stack: StackFiles, kind: str) -> tuple[str, list[dict[str, Any]]] | None:
+        """A CREATE or UPDATE change set of the built stack, ready: (its ARN, its resource changes), printed.
+        None when it holds no changes (reported; an empty one that was made is deleted)."""
         # Later calls use the change set's ARN: unambiguous whatever its name.
         try:
             change_set = self.cf.create_change_set(
@@ -190,87 +129,20 @@ class ChangeSetDeployer:
             if not any(marker in str(exc) for marker in NO_CHANGES):
                 raise
             self.out(f"{stack.name}: no changes")
-            return self._outputs(stack.name)
-        described = self._wait_change_set(stack.name, change_set)
+            return None
+        described = self.wait(stack.name, change_set)
         if described["Status"] == "FAILED":
             reason = described.get("StatusReason", "")
             if any(marker in reason for marker in NO_CHANGES):
                 self.out(f"{stack.name}: no changes")
-                self.cf.delete_change_set(StackName=stack.name, ChangeSetName=change_set)
-                return self._outputs(stack.name)
+                self.delete(stack.name, change_set)
+                return None
             raise AwsFailure(f"{stack.name}: change set failed: {reason}")
+        changes = resource_changes(described)
+        self.print_changes(stack.name, kind, changes)
+        return change_set, changes
 
-        changes = [c["ResourceChange"] for c in described.get("Changes", []) if c.get("Type") == "Resource"]
-        self._print_change_set(stack.name, kind, changes)
-        self._cross_check(stack.name, changes, offline)
-        refused = self._stateful_losses(changes)
-        if refused and "G001" not in self.allowed:
-            self.cf.delete_change_set(StackName=stack.name, ChangeSetName=change_set)
-            raise Refused(f"{stack.name}: refused, the change set would {refused}")
-        removed = self._removed_stateful(changes)
-        not_retained = [
-            r for r in removed if deployed.get("Resources", {}).get(r, {}).get("DeletionPolicy") != "Retain"
-        ]
-        if not_retained:
-            self.cf.delete_change_set(StackName=stack.name, ChangeSetName=change_set)
-            raise Refused(
-                f"{stack.name}: refused (change set deleted): it removes {', '.join(not_retained)}, which the "
-                "deployed stack does not Retain: CloudFormation would delete it (a key: scheduled for deletion, "
-                "with the data and backups it encrypts). Deploy retention: Retain first"
-            )
-        # G001 allowed: a removal the stack policy forbids is let through for this execution only.
-        stack_policy = self._stack_policy(stack.name) if removed else None
-        during: dict[str, Any] | None = None
-        if stack_policy is not None:
-            during = stack_policy
-            for logical_id in removed:
-                during = policy_allowing_removal(during, logical_id, "deploy")
-            if during != stack_policy:
-                self.out(f"{stack.name}: stack policy lets {', '.join(removed)} go for this update only")
-            else:
-                stack_policy = during = None
-        final = self._execute(stack.name, change_set, during, stack_policy)
-        if final not in SUCCESS:
-            raise AwsFailure(f"{stack.name}: ended {final}")
-        for logical_id in removed:
-            self.out(f"{stack.name}: {logical_id} left the stack and stays in the account (DeletionPolicy Retain)")
-        protected = protected_resources(stack.kind, self.spec.env.global_table)
-        if stack.kind == DATA:  # a key switch's first steps hold both keys: the old one stays protected too
-            held = stack.template_dict.get("Resources", {})
-            protected += tuple(k for k in (KEY_ID, GLOBAL_KEY_ID) if k in held and k not in protected)
-        if protected and self.spec.env.protected:
-            self.cf.set_stack_policy(StackName=stack.name, StackPolicyBody=json.dumps(protection_policy(protected)))
-            self.cf.update_termination_protection(StackName=stack.name, EnableTerminationProtection=True)
-            self.out(
-                f"{stack.name}: stack policy denies Update:Replace/Update:Delete on {' and '.join(protected)}; "
-                "termination protection on"
-            )
-        return self._outputs(stack.name)
-
-    def _refuse_creating_a_live_table(self, refusal: str) -> None:
-        """Refused (with `refusal`) when the table exists: creating it (a CREATE, or an update of a data
-        stack that no longer holds it) would fail on it and leave a stack in the way."""
-        if self.dynamodb is None:
-            return
-        name = self.spec.table_name
-        if self._exists(lambda: self.dynamodb.describe_table(TableName=name), "ResourceNotFoundException"):
-            raise Refused(refusal)
-
-    def _keeping_old_key_grants(self, stack: StackFiles, deployed: dict[str, Any]) -> StackFiles | None:
-        """The access stack with grants a key switch still needs; None: as built (global_steps.py overrides)."""
-        return None
-
-    def _refuse_unprotecting(self, name: str) -> None:
-        """G013 at deploy time: the deployed stack has termination protection, the environment is unprotected."""
-        plans = [
-            environment_plan(
-                f"{name} (deployed)", g013_protection_turned_off.check_environment(self.spec.env_file, True, False)
-            )
-        ]
-        self.out(render_text(plans, self.allowed))
-        refuse_if_blocked(plans, self.allowed, f"{name}: refused: ")
-
-    def _wait_change_set(self, name: str, change_set: str) -> dict[str, Any]:
+    def wait(self, name: str, change_set: str) -> dict[str, Any]:
         deadline = time.monotonic() + TIMEOUT_S
         while True:
             described: dict[str, Any] = self.cf.describe_change_set(StackName=name, ChangeSetName=change_set)
@@ -280,14 +152,17 @@ class ChangeSetDeployer:
                 raise AwsFailure(f"{name}: change set {change_set} still {described['Status']}")
             self.sleep(POLL_S)
 
-    def _print_change_set(self, name: str, kind: str, changes: list[dict[str, Any]]) -> None:
+    def delete(self, name: str, change_set: str) -> None:
+        self.cf.delete_change_set(StackName=name, ChangeSetName=change_set)
+
+    def print_changes(self, name: str, kind: str, changes: list[dict[str, Any]]) -> None:
         self.out(f"{name}: {kind} change set, {len(changes)} resource change(s)")
         for c in changes:
             replacement = c.get("Replacement")
             extra = f" replacement={replacement}" if replacement and replacement != "False" else ""
             self.out(f"  {c['Action']:<7} {c['LogicalResourceId']} ({c['ResourceType']}){extra}")
 
-    def _cross_check(self, name: str, changes: list[dict[str, Any]], offline: StackPlan) -> None:
+    def cross_check(self, name: str, changes: list[dict[str, Any]], offline: StackPlan) -> None:
         """Compare AWS's change set with the offline plan; differences are printed."""
         expected = {"Add": "Add", "Modify": "Modify", "Replace": "Modify", "Remove": "Remove"}
         planned = {c.logical_id: expected[c.action] for c in offline.changes}
@@ -299,25 +174,7 @@ class ChangeSetDeployer:
                     f"change set says {actual.get(logical_id, 'no change')}"
                 )
 
-    @staticmethod
-    def _removed_stateful(changes: list[dict[str, Any]]) -> list[str]:
-        """Logical IDs of the tables and keys a change set removes from the stack."""
-        return [
-            c["LogicalResourceId"] for c in changes if c["Action"] == "Remove" and c["ResourceType"] in STATEFUL_TYPES
-        ]
-
-    def _stateful_losses(self, changes: list[dict[str, Any]]) -> str:
-        losses = []
-        for c in changes:
-            if c["ResourceType"] not in STATEFUL_TYPES:
-                continue
-            if c["Action"] == "Remove":
-                losses.append(f"remove {c['LogicalResourceId']}")
-            elif c.get("Replacement") in ("True", "Conditional"):
-                losses.append(f"replace {c['LogicalResourceId']} (Replacement={c['Replacement']})")
-        return ", ".join(losses)
-
-    def _execute(
+    def execute(
         self,
         name: str,
         change_set: str,
@@ -329,20 +186,42 @@ class ChangeSetDeployer:
         if during is not None:
             self.cf.set_stack_policy(StackName=name, StackPolicyBody=json.dumps(during))
         try:
-            started = datetime.now(timezone.utc)
+            last_seen = self.last_event_id(name)
             self.cf.execute_change_set(StackName=name, ChangeSetName=change_set)
-            return self._follow_events(name, started)
+            return self.follow_events(name, last_seen)
         finally:
             if during is not None and own_policy is not None:
                 self.cf.set_stack_policy(StackName=name, StackPolicyBody=json.dumps(own_policy))
 
-    def _follow_events(self, name: str, started: datetime) -> str:
+    def last_event_id(self, name: str) -> str | None:
+        """The newest event of a stack before an operation starts: what follows it is the operation's.
+
+        Events are followed by identity, not by time: a local clock ahead of AWS's would hide the
+        first events, one behind would show old ones."""
+        events = self.cf.describe_stack_events(StackName=name)["StackEvents"]
+        return str(events[0]["EventId"]) if events else None
+
+    def events_since(self, name: str, last_seen: str | None) -> list[dict[str, Any]]:
+        """The stack's events after `last_seen`, newest first (all of them when it is None)."""
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"StackName": name}
+        while True:
+            page = self.cf.describe_stack_events(**kwargs)
+            for event in page["StackEvents"]:
+                if event["EventId"] == last_seen:
+                    return found
+                found.append(event)
+            if not page.get("NextToken"):
+                return found
+            kwargs["NextToken"] = page["NextToken"]
+
+    def follow_events(self, name: str, last_seen: str | None) -> str:
         seen: set[str] = set()
         deadline = time.monotonic() + TIMEOUT_S
         while True:
-            events = self.cf.describe_stack_events(StackName=name)["StackEvents"]
+            events = self.events_since(name, last_seen)
             for e in reversed(events):
-                if e["EventId"] in seen or e["Timestamp"] < started:
+                if e["EventId"] in seen:
                     continue
                 seen.add(e["EventId"])
                 reason = f" - {e['ResourceStatusReason']}" if e.get("ResourceStatusReason") else ""
@@ -350,9 +229,7 @@ class ChangeSetDeployer:
             status = self.stack_status(name) or "DELETE_COMPLETE"
             if not status.endswith("_IN_PROGRESS"):
                 if status not in SUCCESS:
-                    failed = [
-                        e for e in events if e["ResourceStatus"].endswith("_FAILED") and e["Timestamp"] >= started
-                    ]
+                    failed = [e for e in events if e["ResourceStatus"].endswith("_FAILED")]
                     for e in failed:
                         self.out(f"  FAILED {e['LogicalResourceId']}: {e.get('ResourceStatusReason', '(no reason)')}")
                 return status
@@ -360,86 +237,11 @@ class ChangeSetDeployer:
                 raise AwsFailure(f"{name}: still {status} after {TIMEOUT_S:.0f} s")
             self.sleep(POLL_S)
 
-    def _outputs(self, name: str) -> dict[str, str]:
-        stack = self.cf.describe_stacks(StackName=name)["Stacks"][0]
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-        for key, value in sorted(outputs.items()):
-            self.out(f"  output {key} = {value}")
-        return outputs
+    # -- a whole stack -----------------------------------------------------------------
 
-    def _stack_policy(self, name: str) -> dict[str, Any] | None:
-        body = self.cf.get_stack_policy(StackName=name).get("StackPolicyBody")
-        if not body:
-            return None
-        policy: dict[str, Any] = json.loads(body)
-        return policy
-
-    # -- destroy -------------------------------------------------------------------------
-
-    def destroy(self, stacks: list[StackFiles], regional: RegionalChangeSets | None = None) -> None:
-        """Delete access, then data, then (global) each replica key stack in its own Region.
-
-        Key stacks go last: every replica is encrypted with its Region's key,
-        so a key is deleted only once the table and its replicas are gone.
-        """
-        if self.spec.env.protected:
-            raise Refused(
-                f"{self.spec.env_name} is protected: destroy refused (its table is Retain, deletion-protected "
-                "and the data stack has termination protection)"
-            )
-        keys = [s for s in stacks if replica_key_region(s.kind) is not None]
-        if keys and regional is None:
-            raise BadInput(f"{self.spec.env_name}: replica key stacks need a CloudFormation client per Region")
-        for stack in reversed([s for s in stacks if s not in keys]):  # access first: it imports the data exports
-            self.destroy_one(stack)
-        for stack in keys:
-            assert regional is not None
-            regional(stack_region(self.spec, stack)).destroy_one(stack)
-
-    def destroy_one(self, stack: StackFiles) -> None:
-        if self.stack_status(stack.name) is None:
-            self.out(f"{stack.name}: not deployed")
-            return
-        # A deleted stack is only found by its ID, not by its name.
-        stack_id = self.cf.describe_stacks(StackName=stack.name)["Stacks"][0]["StackId"]
-        started = datetime.now(timezone.utc)
+    def delete_stack(self, name: str) -> str:
+        """Delete a stack and follow it to its final status (by its ID: a deleted stack is not found by name)."""
+        stack_id = self.cf.describe_stacks(StackName=name)["Stacks"][0]["StackId"]
+        last_seen = self.last_event_id(stack_id)
         self.cf.delete_stack(StackName=stack_id)
-        final = self._follow_events(stack_id, started)
-        if final != "DELETE_COMPLETE":
-            raise AwsFailure(f"{stack.name}: ended {final}")
-        self.verify_deleted(stack)
-        self.out(f"{stack.name}: deleted (verified)")
-
-    def verify_deleted(self, stack: StackFiles) -> None:
-        """A stack status is not proof: the stack must be gone by name, and so must what it owned."""
-        if self.stack_status(stack.name) is not None:
-            raise AwsFailure(f"{stack.name}: still listed after its delete completed")
-        remaining = []
-        if stack.kind == DATA and self.dynamodb is not None:
-            table = self.spec.table_name
-            if self.spec.env.retention == "Retain":
-                self.out(f"  table {table} kept, as its DeletionPolicy Retain says")
-            elif self._exists(lambda: self.dynamodb.describe_table(TableName=table), "ResourceNotFoundException"):
-                remaining.append(f"table {table}")
-        if stack.kind == ACCESS and self.iam is not None:
-            for role in configured_roles(self.spec):
-                name = role_name(self.spec, role)
-                if self._role_exists(name):
-                    remaining.append(f"role {name}")
-        if remaining:
-            raise AwsFailure(f"{stack.name}: deleted, but {', '.join(remaining)} still exist(s); delete by hand")
-
-    def _role_exists(self, name: str) -> bool:
-        return self._exists(lambda: self.iam.get_role(RoleName=name), "NoSuchEntity")
-
-    def _exists(self, describe: Callable[[], Any], missing_code: str) -> bool:
-        try:
-            describe()
-        except Exception as exc:  # botocore ClientError; its code says whether the resource is gone
-            if error_code(exc) == missing_code:
-                return False
-            raise
-        return True
-
-
-RegionalChangeSets = Callable[[str], ChangeSetDeployer]
+        return self.follow_events(stack_id, last_seen)

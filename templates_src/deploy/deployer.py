@@ -1,29 +1,30 @@
-"""The Deployer (change-set core, global-table steps, takeover joined) and the environment-level
-entry points: check the caller's account and Region, make the boto3 clients, run the stacks in
-order. Apart as the one place that joins the three and reaches AWS for them; failures raise the
-error root (errors.py): AwsFailure, Refused, BadInput.
+"""The Deployer and the environment-level entry points: check the caller's account and Region, make
+the boto3 clients, run the stacks in order. The Deployer composes the steps of a deploy, each apart:
+the change-set mechanics (change_sets.py), the refusals before and after a change set is made
+(refusals.py), the stack policy and termination protection (protection.py), a global table's steps
+and its key switch's grants (global_steps.py), and a table's takeover and release (takeover.py).
+Failures raise the error root (errors.py): AwsFailure, Refused, BadInput.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..change.plan import EMPTY_TEMPLATE, StackPlan, plan_stack
-from ..errors import BadInput, Refused
+from ..errors import AwsFailure, BadInput, Refused
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
-from ..stacks.names import DATA, replica_key_region
-from .aws import aws_errors, session
-from .change_sets import (
-    key_stack_with_primary,
-    protected_resources,
-    protection_policy,
-    stack_region,
-)
-from .global_steps import GlobalStepsDeployer
+from ..stacks.grants import configured_roles
+from ..stacks.names import ACCESS, DATA, replica_key_region, role_name
+from .aws import aws_errors, exists, session
+from .change_sets import SUCCESS, ChangeSets, key_stack_with_primary, stack_region
+from .global_steps import GlobalSteps, OldKeyGrants, Regional
+from .protection import Protection, protected_resources, protection_policy
+from .refusals import Refusals, removed_stateful
 from .replicas import global_table
-from .takeover import TakeoverDeployer
+from .takeover import Takeover
 
 __all__ = [
     "Deployer",
@@ -42,8 +43,132 @@ __all__ = [
 ]
 
 
-class Deployer(TakeoverDeployer, GlobalStepsDeployer):
-    """Every step of a deploy: one stack (change_sets), a global table's (global_steps), a takeover (takeover)."""
+class Deployer:
+    """Every step of a deploy: one stack, a global table's steps, a takeover or release, a destroy."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        cf: Any,
+        out: Callable[[str], None] = print,
+        sleep: Callable[[float], None] = time.sleep,
+        allowed: frozenset[str] = frozenset(),
+        dynamodb: Any = None,
+        iam: Any = None,
+    ) -> None:
+        self.spec, self.cf, self.out, self.allowed = spec, cf, out, allowed
+        # For the refusals, the key switch and destroy's verification: the resources themselves.
+        self.dynamodb, self.iam = dynamodb, iam
+        self.change_sets = ChangeSets(cf, out, sleep)
+        self.refusals = Refusals(spec, dynamodb, out, allowed)
+        self.protection = Protection(spec, self.change_sets, out)
+        self.old_key_grants = OldKeyGrants(spec, dynamodb, out)
+
+    # -- one stack ---------------------------------------------------------------------
+
+    def deploy(self, stack: StackFiles) -> dict[str, str]:
+        """Refusals, the change set (checked again once made), execution, protection; the stack's outputs."""
+        change_sets = self.change_sets
+        described = change_sets.describe(stack.name)
+        kind = change_sets.change_set_type(stack.name, described["StackStatus"] if described else None)
+        self.refusals.before_reading(stack, kind, described)
+        deployed = change_sets.deployed_template(stack.name) if kind == "UPDATE" else EMPTY_TEMPLATE
+        self.refusals.against_deployed(stack, kind, deployed)
+        if kind == "UPDATE" and stack.kind == ACCESS:
+            kept = self.old_key_grants.staged(stack, deployed)
+            if kept is not None and kept.template_dict == deployed:
+                self.out(f"{stack.name}: no changes")
+                return change_sets.outputs(stack.name)
+            stack = kept or stack
+        offline = self.refusals.offline_plan(stack, deployed)
+
+        made = change_sets.create(stack, kind)
+        if made is None:
+            return change_sets.outputs(stack.name)
+        change_set, changes = made
+        change_sets.cross_check(stack.name, changes, offline)
+        refusal = self.refusals.change_set(stack.name, changes, deployed)
+        if refusal is not None:
+            change_sets.delete(stack.name, change_set)
+            raise Refused(refusal)
+        removed = removed_stateful(changes)
+        # G001 allowed: a removal the stack policy forbids is let through for this execution only.
+        during, own = self.protection.during_removal(stack.name, removed) or (None, None)
+        final = change_sets.execute(stack.name, change_set, during, own)
+        if final not in SUCCESS:
+            raise AwsFailure(f"{stack.name}: ended {final}")
+        for logical_id in removed:
+            self.out(f"{stack.name}: {logical_id} left the stack and stays in the account (DeletionPolicy Retain)")
+        self.protection.protect(stack)
+        return change_sets.outputs(stack.name)
+
+    # -- a global table; a table's takeover and release --------------------------------
+
+    def deploy_global(
+        self, data: StackFiles, keys: list[StackFiles], regional: Regional, importers: Sequence[StackFiles] = ()
+    ) -> dict[str, str]:
+        steps = GlobalSteps(self.spec, self.change_sets, self.deploy, self.out, self.allowed)
+        return steps.deploy(data, keys, regional, importers)
+
+    def import_table(self, stack: StackFiles, kms: Any) -> None:
+        Takeover(self.spec, self.change_sets, self.dynamodb, self.out).import_table(stack, kms)
+
+    def release_table(self, stack: StackFiles) -> None:
+        Takeover(self.spec, self.change_sets, self.dynamodb, self.out).release_table(stack)
+
+    # -- destroy -----------------------------------------------------------------------
+
+    def destroy(self, stacks: list[StackFiles], regional: RegionalDeployer | None = None) -> None:
+        """Delete access, then data, then (global) each replica key stack in its own Region.
+
+        Key stacks go last: every replica is encrypted with its Region's key,
+        so a key is deleted only once the table and its replicas are gone.
+        """
+        if self.spec.env.protected:
+            raise Refused(
+                f"{self.spec.env_name} is protected: destroy refused (its table is Retain, deletion-protected "
+                "and the data stack has termination protection)"
+            )
+        keys = [s for s in stacks if replica_key_region(s.kind) is not None]
+        if keys and regional is None:
+            raise BadInput(f"{self.spec.env_name}: replica key stacks need a CloudFormation client per Region")
+        for stack in reversed([s for s in stacks if s not in keys]):  # access first: it imports the data exports
+            self.destroy_one(stack)
+        for stack in keys:
+            assert regional is not None
+            regional(stack_region(self.spec, stack)).destroy_one(stack)
+
+    def destroy_one(self, stack: StackFiles) -> None:
+        if self.change_sets.stack_status(stack.name) is None:
+            self.out(f"{stack.name}: not deployed")
+            return
+        final = self.change_sets.delete_stack(stack.name)
+        if final != "DELETE_COMPLETE":
+            raise AwsFailure(f"{stack.name}: ended {final}")
+        self.verify_deleted(stack)
+        self.out(f"{stack.name}: deleted (verified)")
+
+    def verify_deleted(self, stack: StackFiles) -> None:
+        """A stack status is not proof: the stack must be gone by name, and so must what it owned."""
+        if self.change_sets.stack_status(stack.name) is not None:
+            raise AwsFailure(f"{stack.name}: still listed after its delete completed")
+        remaining = []
+        if stack.kind == DATA and self.dynamodb is not None:
+            table = self.spec.table_name
+            if self.spec.env.retention == "Retain":
+                self.out(f"  table {table} kept, as its DeletionPolicy Retain says")
+            elif exists(lambda: self.dynamodb.describe_table(TableName=table), "ResourceNotFoundException"):
+                remaining.append(f"table {table}")
+        if stack.kind == ACCESS and self.iam is not None:
+            for role in configured_roles(self.spec):
+                name = role_name(self.spec, role)
+                if self._role_exists(name):
+                    remaining.append(f"role {name}")
+        if remaining:
+            raise AwsFailure(f"{stack.name}: deleted, but {', '.join(remaining)} still exist(s); delete by hand")
+
+    def _role_exists(self, name: str) -> bool:
+        return exists(lambda: self.iam.get_role(RoleName=name), "NoSuchEntity")
 
 
 RegionalDeployer = Callable[[str], Deployer]
@@ -68,12 +193,12 @@ def plan_deployed(spec: Spec, stacks: list[StackFiles]) -> list[StackPlan]:
     with aws_errors(f"plan {spec.env_name} against the deployed stacks"):
         aws = session()
         check_caller(spec, aws.client("sts", region_name=spec.env.region), aws.region_name)
-        readers: dict[str, Deployer] = {}
+        readers: dict[str, ChangeSets] = {}
         plans = []
         for stack in stacks:
             region = stack_region(spec, stack)  # a replica key stack lives in its own Region
             if region not in readers:
-                readers[region] = Deployer(spec, aws.client("cloudformation", region_name=region))
+                readers[region] = ChangeSets(aws.client("cloudformation", region_name=region), print, time.sleep)
             reader = readers[region]
             deployed = reader.deployed_template(stack.name) if reader.describe(stack.name) else EMPTY_TEMPLATE
             plans.append(plan_stack(f"{stack.name} (deployed -> build)", deployed, stack.template_dict))

@@ -1,17 +1,19 @@
 """A global table's deploy in steps (replicas.py): the data stack, each key-<region> stack in its
 Region, then one replica per update; and a live table's gap-free switch to the global table's key
 (new key first, roles granted both, then the switch; the old key's grant goes once DynamoDB reports
-the re-encryption done). Apart from change_sets.py as the concern only a global table has.
+the re-encryption done: OldKeyGrants, which the Deployer consults on every access stack update).
+Apart as the concern only a global table has; the Deployer (deployer.py) deploys each stack.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from ..change.plan import EMPTY_TEMPLATE, plan_stack, refuse_if_blocked
 from ..errors import AwsFailure, Refused
+from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
 from ..stacks.names import (
     KEY_ARN_EXPORT,
@@ -21,7 +23,7 @@ from ..stacks.names import (
     export_name,
     replica_key_region,
 )
-from .change_sets import ChangeSetDeployer, RegionalChangeSets, key_stack_with_primary
+from .change_sets import ChangeSets, key_stack_with_primary
 from .release import (
     KeySwitch,
     exports_moving_key,
@@ -36,24 +38,42 @@ from .release import (
 from .replicas import refuse_removals, replica_steps, table_regions, template_text
 
 
-class GlobalStepsDeployer(ChangeSetDeployer):
+class StackDeployer(Protocol):
+    """What the steps need of a deployer: one stack deployed, its outputs returned."""
+
+    def deploy(self, stack: StackFiles) -> dict[str, str]: ...
+
+
+# A deployer in each Region (a replica key stack is deployed in its own).
+Regional = Callable[[str], StackDeployer]
+
+
+class GlobalSteps:
+    def __init__(
+        self,
+        spec: Spec,
+        change_sets: ChangeSets,
+        deploy_one: Callable[[StackFiles], dict[str, str]],
+        out: Callable[[str], None],
+        allowed: frozenset[str],
+    ) -> None:
+        self.spec, self.change_sets, self.out, self.allowed = spec, change_sets, out, allowed
+        # Each stack of a step goes through the whole single-stack deploy (refusals, protection).
+        self.deploy_one = deploy_one
+
     # -- a global table: replicas one per update ------------------------------------------
-
-    def live_regions(self, data: StackFiles, described: dict[str, Any] | None | bool = False) -> list[str]:
-        """The replica Regions the deployed data stack holds; [] when it holds no table yet.
-
-        described: the stack as just described (None: it does not exist), else (False) described here."""
-        return self._live(data, described)[1]
 
     def _live(
         self, data: StackFiles, described: dict[str, Any] | None | bool = False
     ) -> tuple[dict[str, Any], list[str]]:
-        """The deployed data template (EMPTY_TEMPLATE for none) and its replica Regions (live_regions)."""
+        """The deployed data template (EMPTY_TEMPLATE for none) and the replica Regions it holds ([] when
+        it holds no table yet). described: the stack as just described (None: it does not exist), else
+        (False) described here."""
         if described is False:
-            described = self.describe(data.name)
+            described = self.change_sets.describe(data.name)
         if not isinstance(described, dict) or described["StackStatus"] == "REVIEW_IN_PROGRESS":
             return EMPTY_TEMPLATE, []
-        deployed = self.deployed_template(data.name)
+        deployed = self.change_sets.deployed_template(data.name)
         return deployed, self._regions(deployed)
 
     def _regions(self, deployed: dict[str, Any]) -> list[str]:
@@ -63,17 +83,17 @@ class GlobalStepsDeployer(ChangeSetDeployer):
         # replica, never as "no table" (which would add every replica at once).
         return table_regions(deployed) or [self.spec.env.region]
 
-    def deploy_global(
+    def deploy(
         self,
         data: StackFiles,
         keys: list[StackFiles],
-        regional: RegionalChangeSets,
+        regional: Regional,
         importers: Sequence[StackFiles] = (),
     ) -> dict[str, str]:
         """The data stack in replica steps, the key stacks (in their Regions) after the first step,
         then the importers (the stacks that import the data stack's exports: access).
 
-        CloudFormation adds or removes one replica per GlobalTable update (replicas.GLOBAL_TABLE_DOC); a
+        CloudFormation adds or removes one replica per GlobalTable update (replicas.py cites the documentation); a
         replica encrypted with its Region's key needs that key stack first, and the key stack
         needs the data stack's multi-Region primary key (its KeyArn output).
 
@@ -84,7 +104,7 @@ class GlobalStepsDeployer(ChangeSetDeployer):
         their new values.
         """
         target = data.template_dict
-        described = self.describe(data.name)
+        described = self.change_sets.describe(data.name)
         new_stack = described is None or described["StackStatus"] == "REVIEW_IN_PROGRESS"
         deployed, live = self._live(data, described)
         refuse_removals(target, live, data.name, self.allowed)
@@ -107,16 +127,16 @@ class GlobalStepsDeployer(ChangeSetDeployer):
                 f"step 1 keeps the deployed value(s), {', '.join(s.name for s in importers) or 'the importers'} "
                 "deploy next, then step 1 again with the new value(s)"
             )
-            self.deploy(
+            self.deploy_one(
                 dataclasses.replace(first, template=template_text(with_output_values(first.template_dict, kept)))
             )
             for stack in importers:
-                self.deploy(stack)
-        outputs = self.deploy(first)
+                self.deploy_one(stack)
+        outputs = self.deploy_one(first)
         outputs = self._keys_and_replicas(data, outputs, steps, key_regions, by_region, regional)
         if not kept:
             for stack in importers:
-                self.deploy(stack)
+                self.deploy_one(stack)
         return outputs
 
     def _keys_and_replicas(
@@ -126,7 +146,7 @@ class GlobalStepsDeployer(ChangeSetDeployer):
         steps: list[dict[str, Any]],
         key_regions: list[str],
         by_region: dict[str, StackFiles],
-        regional: RegionalChangeSets,
+        regional: Regional,
     ) -> dict[str, str]:
         """After the first step: each replica Region's key stack (given KeyArn), then one replica per update."""
         for region in key_regions:
@@ -138,7 +158,7 @@ class GlobalStepsDeployer(ChangeSetDeployer):
                 )
             regional(region).deploy(key_stack_with_primary(by_region[region], primary))
         for step in steps[1:]:
-            outputs = self.deploy(self._staged(data, step))
+            outputs = self.deploy_one(self._staged(data, step))
         return outputs
 
     # -- a live table's switch to the global table's key, with no gap in the roles' grants -----------
@@ -152,7 +172,7 @@ class GlobalStepsDeployer(ChangeSetDeployer):
         steps: list[dict[str, Any]],
         key_regions: list[str],
         by_region: dict[str, StackFiles],
-        regional: RegionalChangeSets,
+        regional: Regional,
         importers: Sequence[StackFiles],
     ) -> dict[str, str]:
         """The table moves from the old key to the new one (TableKey -> GlobalTableKey) while the
@@ -166,7 +186,7 @@ class GlobalStepsDeployer(ChangeSetDeployer):
         3. the data stack: committed, with the live replicas: the table on the new key (G005), the alias
            on it, the old key let go (G001, Retained); KeyArn changes value, which no stack imports now;
         then each replica Region's key stack, and the replicas one per update;
-        4. the importers as committed: deploy (_keeping_old_key_grants) drops the old key's grant only
+        4. the importers as committed: deploy (OldKeyGrants) drops the old key's grant only
            once DynamoDB reports the re-encryption done, else keeps it until a later deploy.
         Refused before any change when step 3 is not allowed (G001, G005), when a stack other than the
         importers imports KeyArn, or when an importer would still import it.
@@ -222,16 +242,16 @@ class GlobalStepsDeployer(ChangeSetDeployer):
         self.out(f"  last: {who} as built: the grant on {switch.old} goes once DynamoDB reports the re-encryption done")
 
         self.out(f"{name}: step 1: {switch.new} beside {switch.old}")
-        self.deploy(dataclasses.replace(data, template=template_text(first)))
+        self.deploy_one(dataclasses.replace(data, template=template_text(first)))
         for stack in granting:
             self.out(f"{stack.name}: step 2: the roles granted both {switch.new} and {switch.old}")
-            self.deploy(stack)
+            self.deploy_one(stack)
         self.out(f"{name}: step 3: the table on {switch.new}, {switch.old} let go")
-        outputs = self.deploy(self._staged(data, switched))
+        outputs = self.deploy_one(self._staged(data, switched))
         outputs = self._keys_and_replicas(data, outputs, steps, key_regions, by_region, regional)
         for stack in importers:
             self.out(f"{stack.name}: last: as built, unless DynamoDB is still re-encrypting under {switch.new}")
-            self.deploy(stack)
+            self.deploy_one(stack)
         self.out(
             f"{name}: {switch.old} ({old_arn}) stays in the account, Retained: keep it enabled until DynamoDB "
             f"reports the table re-encrypted under {switch.new} (DescribeTable: SSEDescription Status ENABLED with "
@@ -239,7 +259,70 @@ class GlobalStepsDeployer(ChangeSetDeployer):
         )
         return outputs
 
-    def _keeping_old_key_grants(self, stack: StackFiles, deployed: dict[str, Any]) -> StackFiles | None:
+    def _importers_of(self, described: dict[str, Any], outputs: list[str]) -> dict[str, tuple[str, list[str]]]:
+        """Of the named exported outputs, those another stack imports: name -> (deployed value, importers)."""
+        deployed_outputs = {o["OutputKey"]: o for o in described.get("Outputs", [])}
+        found = {}
+        for output in outputs:
+            current = deployed_outputs.get(output)
+            if not current or not current.get("ExportName"):
+                continue
+            try:
+                importing = self.change_sets.cf.list_imports(ExportName=current["ExportName"]).get("Imports", [])
+            except self.change_sets.cf.exceptions.ClientError as exc:
+                if "is not imported" not in str(exc):
+                    raise
+                importing = []
+            if importing:
+                self.out(f"  {current['ExportName']} is imported by {', '.join(importing)}")
+                found[output] = (str(current["OutputValue"]), [str(i) for i in importing])
+        return found
+
+    def _imported_exports_changing(
+        self, described: dict[str, Any] | None, deployed: dict[str, Any], target: dict[str, Any]
+    ) -> dict[str, str]:
+        """Exported outputs whose value target changes and that another stack imports: name -> deployed value."""
+        if not described:
+            return {}
+        changing = exports_taking_new_values(deployed, target)
+        return {output: value for output, (value, _) in self._importers_of(described, changing).items()}
+
+    def _staged(self, data: StackFiles, step: dict[str, Any]) -> StackFiles:
+        """The data stack with a staged template; the committed text itself for the last step."""
+        if step == data.template_dict:
+            return data
+        return dataclasses.replace(data, template=template_text(step))
+
+    def _announce(self, name: str, live: list[str], steps: list[dict[str, Any]], key_regions: list[str]) -> None:
+        have = ", ".join(live) if live else "none (new table)"
+        self.out(f"{name}: global table: replicas deployed now: {have}")
+        first = table_regions(steps[0])
+        if first:
+            self.out(f"  step 1: {name} with replicas {', '.join(first)}")
+        else:
+            self.out(f"  step 1: {name} with its key alone (the replica keys need it first)")
+        self._announce_replicas(name, steps, key_regions, 2)
+
+    def _announce_replicas(self, name: str, steps: list[dict[str, Any]], key_regions: list[str], number: int) -> None:
+        """The key stacks, then the steps after the first, numbered from `number`."""
+        for region in key_regions:
+            self.out(f"  then: key stack in {region}")
+        for n, (before, after) in enumerate(zip(steps, steps[1:], strict=False), start=number):
+            added = [r for r in table_regions(after) if r not in table_regions(before)]
+            if not table_regions(before):
+                self.out(f"  step {n}: {name} creates the table with replicas {', '.join(added)}")
+            else:
+                self.out(f"  step {n}: {name} adds the replica in {', '.join(added)} (one per update)")
+
+
+class OldKeyGrants:
+    """The key switch's last step, on every access stack update: the old key's grant kept while DynamoDB
+    still re-encrypts the table under its new key."""
+
+    def __init__(self, spec: Spec, dynamodb: Any, out: Callable[[str], None]) -> None:
+        self.spec, self.dynamodb, self.out = spec, dynamodb, out
+
+    def staged(self, stack: StackFiles, deployed: dict[str, Any]) -> StackFiles | None:
         """The access stack with the old key's grant kept while DynamoDB re-encrypts; None: as built.
 
         A key switch (step 2) grants the roles the old key's ARN beside the table's key. The committed
@@ -287,58 +370,3 @@ class GlobalStepsDeployer(ChangeSetDeployer):
         table = self.dynamodb.describe_table(TableName=self.spec.table_name)["Table"]
         sse: dict[str, Any] = table.get("SSEDescription", {})
         return sse
-
-    def _importers_of(self, described: dict[str, Any], outputs: list[str]) -> dict[str, tuple[str, list[str]]]:
-        """Of the named exported outputs, those another stack imports: name -> (deployed value, importers)."""
-        deployed_outputs = {o["OutputKey"]: o for o in described.get("Outputs", [])}
-        found = {}
-        for output in outputs:
-            current = deployed_outputs.get(output)
-            if not current or not current.get("ExportName"):
-                continue
-            try:
-                importing = self.cf.list_imports(ExportName=current["ExportName"]).get("Imports", [])
-            except self.cf.exceptions.ClientError as exc:
-                if "is not imported" not in str(exc):
-                    raise
-                importing = []
-            if importing:
-                self.out(f"  {current['ExportName']} is imported by {', '.join(importing)}")
-                found[output] = (str(current["OutputValue"]), [str(i) for i in importing])
-        return found
-
-    def _imported_exports_changing(
-        self, described: dict[str, Any] | None, deployed: dict[str, Any], target: dict[str, Any]
-    ) -> dict[str, str]:
-        """Exported outputs whose value target changes and that another stack imports: name -> deployed value."""
-        if not described:
-            return {}
-        changing = exports_taking_new_values(deployed, target)
-        return {output: value for output, (value, _) in self._importers_of(described, changing).items()}
-
-    def _staged(self, data: StackFiles, step: dict[str, Any]) -> StackFiles:
-        """The data stack with a staged template; the committed text itself for the last step."""
-        if step == data.template_dict:
-            return data
-        return dataclasses.replace(data, template=template_text(step))
-
-    def _announce(self, name: str, live: list[str], steps: list[dict[str, Any]], key_regions: list[str]) -> None:
-        have = ", ".join(live) if live else "none (new table)"
-        self.out(f"{name}: global table: replicas deployed now: {have}")
-        first = table_regions(steps[0])
-        if first:
-            self.out(f"  step 1: {name} with replicas {', '.join(first)}")
-        else:
-            self.out(f"  step 1: {name} with its key alone (the replica keys need it first)")
-        self._announce_replicas(name, steps, key_regions, 2)
-
-    def _announce_replicas(self, name: str, steps: list[dict[str, Any]], key_regions: list[str], number: int) -> None:
-        """The key stacks, then the steps after the first, numbered from `number`."""
-        for region in key_regions:
-            self.out(f"  then: key stack in {region}")
-        for n, (before, after) in enumerate(zip(steps, steps[1:], strict=False), start=number):
-            added = [r for r in table_regions(after) if r not in table_regions(before)]
-            if not table_regions(before):
-                self.out(f"  step {n}: {name} creates the table with replicas {', '.join(added)}")
-            else:
-                self.out(f"  step {n}: {name} adds the replica in {', '.join(added)} (one per update)")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..change.table_shape import props
+from ..stacks.names import GLOBAL_TABLE_TYPE
 from .aws import endpoint_lacks, error_code
 
 # Table properties whose change replaces the table or cannot be made in
@@ -95,7 +96,7 @@ def template_facts(resource: dict[str, Any]) -> Facts:
     scaled per replica (no fixed number to compare), so ProvisionedThroughput
     is left out of its facts.
     """
-    is_global = resource.get("Type") == "AWS::DynamoDB::GlobalTable"
+    is_global = resource.get("Type") == GLOBAL_TABLE_TYPE
     p = _as_home_table(props(resource)) if is_global else props(resource)
     billing = p.get("BillingMode", "PROVISIONED")
     provisioned = billing == "PROVISIONED" and not is_global

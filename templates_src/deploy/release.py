@@ -14,7 +14,7 @@ happen in place (G011: a changed type is a new resource). Instead:
    deployed template plus the committed build's table (as a GlobalTable with
    its home replica only); nothing else may change in an import.
 3. a table imported under the stack's single-Region TableKey then moves to the committed
-   GlobalTableKey (key_switch, with_new_key, with_key_granted: deployer._deploy_key_switch).
+   GlobalTableKey (key_switch, with_new_key, with_key_granted: global_steps.GlobalSteps._deploy_key_switch).
 
 These functions are pure (unit-tested directly); deployer.py makes the calls.
 """
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Refused
-from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, TABLE_ID
+from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, KMS_KEY_TYPE, TABLE_ID
 
 # ${Name} or ${Name.Attribute} in a Fn::Sub string (never ${AWS::...}, never ${!literal}).
 SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
@@ -175,7 +175,11 @@ def with_table(live: dict[str, Any], table: dict[str, Any]) -> dict[str, Any]:
 # -- the stack policy during a release -------------------------------------------------------------
 
 UPDATE_ACTIONS = ("Update:Modify", "Update:Replace", "Update:Delete")
-TABLE_RESOURCE = f"LogicalResourceId/{TABLE_ID}"
+
+
+def stack_policy_resource(logical_id: str) -> str:
+    """How a stack policy names a resource of its stack."""
+    return f"LogicalResourceId/{logical_id}"
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -208,7 +212,7 @@ def policy_allowing_removal(policy: dict[str, Any], logical_id: str, what: str) 
     (Resource "*", NotResource, NotAction, a Condition, a wildcard covering
     the resource).
     """
-    target = f"LogicalResourceId/{logical_id}"
+    target = stack_policy_resource(logical_id)
     statements: list[dict[str, Any]] = []
     for statement in policy.get("Statement", []):
         if statement.get("Effect") != "Deny":
@@ -289,8 +293,6 @@ def on_deployed_key(table: dict[str, Any], live: dict[str, Any]) -> dict[str, An
 
 
 # -- a live table's switch to another key of its stack (TableKey -> GlobalTableKey) ----------------
-
-KMS_KEY_TYPE = "AWS::KMS::Key"
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,8 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from ..errors import Refused
-from ..stacks.names import GLOBAL_KEY_ID, KEY_ALIAS_ID, KEY_ID, TABLE_ID
+from ..stacks.names import GLOBAL_KEY_ID, GLOBAL_TABLE_TYPE, KEY_ALIAS_ID, KEY_ID, TABLE_ID
 from .release import references
-
-GLOBAL_TABLE_TYPE = "AWS::DynamoDB::GlobalTable"
-GLOBAL_TABLE_DOC = (
-    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-globaltable.html"
-)
 
 
 def global_table(template: dict[str, Any]) -> dict[str, Any] | None:

@@ -1,19 +1,23 @@
 """Taking a live table over into the data stack (import_table: an IMPORT change set) and letting it
-go again (release_table: an update without it, Retain, exports keeping their values). Apart from
-change_sets.py as the one-off moves of a table between unmanaged and managed, not a deploy.
+go again (release_table: an update without it, Retain, exports keeping their values). Apart as the
+one-off moves of a table between unmanaged and managed, not a deploy; the Deployer hands them its
+change sets (change_sets.py). An administrator runs them: the IMPORT change set and the release's
+resource read are made here (the deploy role denies them: tests/test_deploy_role_calls.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import AwsFailure, BadInput, Refused
+from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
 from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, TABLE_ID
-from .change_sets import SUCCESS, UPDATABLE, ChangeSetDeployer
+from .aws import exists
+from .change_sets import SUCCESS, UPDATABLE, ChangeSets, resource_changes
 from .live import differences, not_reconcilable, read_existing, template_facts
 from .release import (
     TableValues,
@@ -30,7 +34,11 @@ from .release import (
 from .replicas import global_table, is_strong, restricted, table_regions
 
 
-class TakeoverDeployer(ChangeSetDeployer):
+class Takeover:
+    def __init__(self, spec: Spec, change_sets: ChangeSets, dynamodb: Any, out: Callable[[str], None]) -> None:
+        self.spec, self.change_sets, self.dynamodb, self.out = spec, change_sets, dynamodb, out
+        self.cf = change_sets.cf
+
     # -- import ------------------------------------------------------------------------
 
     def import_table(self, stack: StackFiles, kms: Any) -> None:
@@ -47,7 +55,7 @@ class TakeoverDeployer(ChangeSetDeployer):
         to the resources the stack holds (its key).
         """
         self._refuse_importing_strong(stack)
-        described = self.describe(stack.name)
+        described = self.change_sets.describe(stack.name)
         template = stack.template_dict
         if global_table(template) is not None:
             template = restricted(template, {self.spec.env.region})
@@ -114,10 +122,10 @@ class TakeoverDeployer(ChangeSetDeployer):
                 TemplateBody=json.dumps(body, sort_keys=True),
                 Tags=stack.tags,
             )["Id"]
-        described_set = self._wait_change_set(stack.name, change_set)
+        described_set = self.change_sets.wait(stack.name, change_set)
         if described_set["Status"] == "FAILED":
             raise AwsFailure(f"{stack.name}: import change set failed: {described_set.get('StatusReason', '')}")
-        final = self._execute(stack.name, change_set)
+        final = self.change_sets.execute(stack.name, change_set)
         if final != "IMPORT_COMPLETE":
             raise AwsFailure(f"{stack.name}: import ended {final}; the table itself is unchanged (Retain)")
         env = self.spec.env_name
@@ -152,7 +160,7 @@ class TakeoverDeployer(ChangeSetDeployer):
         if not described or described["StackStatus"] == "REVIEW_IN_PROGRESS":
             return {}
         status = described["StackStatus"]
-        deployed = self.deployed_template(stack.name)
+        deployed = self.change_sets.deployed_template(stack.name)
         held = TABLE_ID in deployed.get("Resources", {})
         if held and not status.endswith(("ROLLBACK_COMPLETE", "_FAILED")):
             raise BadInput(
@@ -194,13 +202,13 @@ class TakeoverDeployer(ChangeSetDeployer):
         refused (its change set deleted) unless the change set removes the
         Table and nothing else and replaces nothing.
         """
-        described = self.describe(stack.name)
+        described = self.change_sets.describe(stack.name)
         if described is None or described["StackStatus"] == "REVIEW_IN_PROGRESS":
             raise BadInput(f"{stack.name} does not exist: there is no managed table to release")
         status = described["StackStatus"]
         if status not in UPDATABLE:
             raise AwsFailure(f"{stack.name} is {status}: cannot release now; wait for it to finish or fix it")
-        deployed = self.deployed_template(stack.name)
+        deployed = self.change_sets.deployed_template(stack.name)
         resource = deployed.get("Resources", {}).get(TABLE_ID)
         if resource is None:
             raise BadInput(
@@ -214,7 +222,7 @@ class TakeoverDeployer(ChangeSetDeployer):
                     "table. Set retention: Retain and deploy that first"
                 )
         # The stack policy is enforced on an executed change set: it must let the table go (and comes back after).
-        stack_policy = self._stack_policy(stack.name)
+        stack_policy = self.change_sets.stack_policy(stack.name)
         during_release = policy_allowing_table_removal(stack_policy) if stack_policy is not None else None
         name = self.cf.describe_stack_resource(StackName=stack.name, LogicalResourceId=TABLE_ID)["StackResourceDetail"][
             "PhysicalResourceId"
@@ -235,12 +243,12 @@ class TakeoverDeployer(ChangeSetDeployer):
             TemplateBody=json.dumps(body, sort_keys=True),
             **self._as_deployed(described, stack.capabilities),
         )["Id"]
-        described_set = self._wait_change_set(stack.name, change_set)
+        described_set = self.change_sets.wait(stack.name, change_set)
         if described_set["Status"] == "FAILED":
             self.cf.delete_change_set(StackName=stack.name, ChangeSetName=change_set)
             raise AwsFailure(f"{stack.name}: release change set failed: {described_set.get('StatusReason', '')}")
-        changes = [c["ResourceChange"] for c in described_set.get("Changes", []) if c.get("Type") == "Resource"]
-        self._print_change_set(stack.name, "UPDATE", changes)
+        changes = resource_changes(described_set)
+        self.change_sets.print_changes(stack.name, "UPDATE", changes)
         unexpected = self._release_problems(changes, resource["Type"])
         if unexpected:
             self.cf.delete_change_set(StackName=stack.name, ChangeSetName=change_set)
@@ -249,10 +257,10 @@ class TakeoverDeployer(ChangeSetDeployer):
                 f"and replace nothing; it would {unexpected}"
             )
 
-        final = self._execute(stack.name, change_set, during_release, stack_policy)
+        final = self.change_sets.execute(stack.name, change_set, during_release, stack_policy)
         if final not in SUCCESS:
             raise AwsFailure(f"{stack.name}: release ended {final}; the table is unchanged")
-        if not self._exists(lambda: self.dynamodb.describe_table(TableName=name), "ResourceNotFoundException"):
+        if not exists(lambda: self.dynamodb.describe_table(TableName=name), "ResourceNotFoundException"):
             raise AwsFailure(f"{stack.name}: released, but table {name} is gone; restore it from its backups")
         self.out(f"released: table {name} kept, no longer managed by {stack.name}")
         self.out(

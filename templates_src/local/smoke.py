@@ -15,8 +15,9 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from ..spec.design import READ_OPERATIONS, AccessPattern, Design, with_key_types
+from ..spec.design import AccessPattern, Design, with_key_types
 from ..spec.loader import Spec
+from ..spec.operations import READ_OPERATIONS
 
 # moto accepts these table settings and drops them (see DESIGN.md).
 UNMODELLED_SETTINGS = {

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from . import limits
 from .key_condition import KeyCondition, parse_key_condition
+from .operations import ItemWriteOperation, Operation
+from .roles import PatternRole
 
 
 class StrictModel(BaseModel):
@@ -43,26 +45,6 @@ AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=limits
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_\-]{0,62}$")]
 AttributeType = Literal["S", "N", "B"]
 ProjectionType = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
-
-READ_OPERATIONS = ("GetItem", "BatchGetItem", "Query", "TransactGetItems")
-ITEM_WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")
-# Scan is deliberately absent: no access pattern may read the whole table.
-Operation = Literal[
-    "GetItem",
-    "BatchGetItem",
-    "Query",
-    "TransactGetItems",
-    "PutItem",
-    "UpdateItem",
-    "DeleteItem",
-    "ConditionCheckItem",
-    "BatchWriteItem",
-    "TransactWriteItems",
-]
-ItemWriteOperation = Literal["PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"]
-# Operations whose key_condition must name one whole item key.
-SINGLE_ITEM_OPERATIONS = ("GetItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")
-PatternRole = Literal["app", "reader", "per_user"]
 
 
 class KeyAttribute(StrictModel):

@@ -17,7 +17,6 @@ INDEX_NAME_MAX_LENGTH = 255
 # Table and index names: letters, digits, underscore, hyphen, dot.
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 ATTRIBUTE_NAME_MAX_LENGTH = 255
-KEY_ATTRIBUTE_TYPES = ("S", "N", "B")
 # Item size (attribute names and values together), and what one partition
 # serves per second (Best practices: partition key design).
 ITEM_SIZE_MAX_KB = 400

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -147,8 +147,3 @@ def load_spec(env_file: Path, designs_dir: Path = DESIGNS_DIR) -> Spec:
     # (A new list: the design's is cached and shared.)
     warnings = [*warnings, *(p for p in problems if not p.is_error and p not in warnings)]
     return Spec(env_name=env_name, env=env, design=design, source=src, warnings=tuple(warnings))
-
-
-def read_yaml_data(path: Path) -> dict[str, Any]:
-    """A strict YAML mapping without a model (e.g. test fixtures)."""
-    return read_source(path).data

@@ -31,6 +31,7 @@ from troposphere import Export, GetAtt, ImportValue, Output, Parameter, Ref, Sub
 from ..diagnostics import Diagnostic
 from ..errors import SpecError
 from ..spec.loader import Spec
+from ..spec.roles import PER_USER
 from ..spec.rules import access_limits
 from .artifacts import Stack
 from .global_table import REPLICA_KEY_ARN
@@ -115,7 +116,7 @@ def statement(spec: Spec, grant: Grant) -> Statement:
 def trust_policy(spec: Spec, role: str) -> PolicyDocument:
     assert spec.env.access is not None
     config = getattr(spec.env.access.roles, role)
-    if role == "per_user":
+    if role == PER_USER:
         return PolicyDocument(
             Version="2012-10-17",
             Statement=[

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from troposphere import Ref, Sub, dynamodb
+from troposphere import Ref, Sub
 from troposphere import applicationautoscaling as aas
 
 from ..spec.environment import Capacity
 from ..spec.loader import Spec
+from .names import TABLE_ID
 
 # Scaling through the service-linked role avoids a role we would have to own.
 SERVICE_LINKED_ROLE = (
@@ -23,15 +24,17 @@ def logical_part(name: str) -> str:
     return "".join(piece[:1].upper() + piece[1:] for piece in re.split(r"[^A-Za-z0-9]+", name))
 
 
-def build_autoscaling(spec: Spec, table: dynamodb.Table) -> list[object]:
-    """Targets name the table through Sub ${Table}, which also orders creation."""
+def build_autoscaling(spec: Spec) -> list[object]:
+    """Targets name the table through Sub ${Table} (names.TABLE_ID), which also orders creation."""
     billing = spec.env.billing
     if billing.mode != "PROVISIONED":
         return []
     assert billing.read and billing.write
-    targets: list[tuple[str, str, str]] = [("Table", "table", "${Table}")]
+    table_ref = f"${{{TABLE_ID}}}"
+    # "Table" and "Index..." start the targets' own logical IDs: what they scale, not a reference.
+    targets: list[tuple[str, str, str]] = [("Table", "table", table_ref)]
     targets += [
-        (f"Index{logical_part(g.name)}", "index", f"${{Table}}/index/{g.name}")
+        (f"Index{logical_part(g.name)}", "index", f"{table_ref}/index/{g.name}")
         for g in spec.design.global_secondary_indexes
     ]
     resources: list[object] = []

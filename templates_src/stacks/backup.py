@@ -38,6 +38,7 @@ from ..spec.environment import Backup
 from ..spec.loader import Spec
 from .encryption import ACCOUNT_ROOT, KEY_PENDING_WINDOW_DAYS, THROUGH_CLOUDFORMATION, deploy_role, key_policy
 from .json_object import JsonObject
+from .key_actions import DATA_KEY_ACTIONS, KEY_DESCRIBE_ACTIONS, KEY_GRANT_ACTIONS
 from .names import BACKUP_KEY_ID, BACKUP_PLAN_ID, BACKUP_ROLE_ID, BACKUP_SELECTION_ID, BACKUP_VAULT_ID
 from .suppressions import backup_role_suppressions
 
@@ -57,11 +58,6 @@ BACKUP_ROLE_BACKUPS_ACTIONS = ("dynamodb:DeleteBackup", "dynamodb:DescribeBackup
 BACKUP_ROLE_VAULT_ACTIONS = ("backup:CopyIntoBackupVault", "backup:DescribeBackupVault")
 BACKUP_ROLE_TAG_RECOVERY_POINT_ACTIONS = ("backup:TagResource",)
 BACKUP_ROLE_COPY_FROM_ACTIONS = ("backup:CopyFromBackupVault",)
-# kms:Decrypt/GenerateDataKey only through DynamoDB (the managed policy's KMSDynamoDBPermissions);
-# CreateGrant only for AWS resources (KMSCreateGrantPermissions); DescribeKey.
-BACKUP_ROLE_KEY_USE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
-BACKUP_ROLE_KEY_DESCRIBE_ACTIONS = ("kms:DescribeKey",)
-BACKUP_ROLE_KEY_GRANT_ACTIONS = ("kms:CreateGrant",)
 # tag:GetResources supports no resource ARN (Service Authorization Reference): AWS Backup reads
 # resource tags with it (GetResourcesPermissions); metadata only.
 BACKUP_ROLE_TAG_READ_ACTIONS = ("tag:GetResources",)
@@ -172,7 +168,7 @@ def _copy_statements(plan: Backup) -> list[Statement]:
         Statement(
             Sid="CopyVaultKeyGrantsForAWSResources",
             Effect=Allow,
-            Action=_actions(BACKUP_ROLE_KEY_DESCRIBE_ACTIONS + BACKUP_ROLE_KEY_GRANT_ACTIONS),
+            Action=_actions(KEY_DESCRIBE_ACTIONS + KEY_GRANT_ACTIONS),
             Resource=[f"arn:{partition}:kms:{region}:{account}:key/*"],
             Condition=Condition(Bool({"kms:GrantIsForAWSResource": "true"})),
         ),
@@ -210,20 +206,20 @@ def backup_role_policy(
             Action=_actions(BACKUP_ROLE_TAG_RECOVERY_POINT_ACTIONS),
             Resource=[Sub(RECOVERY_POINTS)],
         ),
+        # The managed policy's KMS statements: data keys only through DynamoDB (KMSDynamoDBPermissions),
+        # CreateGrant only for AWS resources (KMSCreateGrantPermissions), DescribeKey.
         Statement(
             Sid="KeysOnlyThroughDynamoDB",
             Effect=Allow,
-            Action=_actions(BACKUP_ROLE_KEY_USE_ACTIONS),
+            Action=_actions(DATA_KEY_ACTIONS),
             Resource=key_arns,
             Condition=Condition(StringEquals(via_dynamodb)),
         ),
-        Statement(
-            Sid="DescribeKeys", Effect=Allow, Action=_actions(BACKUP_ROLE_KEY_DESCRIBE_ACTIONS), Resource=key_arns
-        ),
+        Statement(Sid="DescribeKeys", Effect=Allow, Action=_actions(KEY_DESCRIBE_ACTIONS), Resource=key_arns),
         Statement(
             Sid="KeyGrantsOnlyForAWSResources",
             Effect=Allow,
-            Action=_actions(BACKUP_ROLE_KEY_GRANT_ACTIONS),
+            Action=_actions(KEY_GRANT_ACTIONS),
             Resource=key_arns,
             Condition=Condition(Bool({"kms:GrantIsForAWSResource": "true"})),
         ),

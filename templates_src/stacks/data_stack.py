@@ -42,7 +42,7 @@ def build_data_stack(spec: Spec) -> Stack:
         template.add_resource(alias)
     table = template.add_resource(build_table(spec, key))
     if not env.global_table:  # a global table scales itself (its auto scaling settings)
-        for resource in build_autoscaling(spec, table):
+        for resource in build_autoscaling(spec):
             template.add_resource(resource)
     backup_resources = build_backup(spec, table, spec.backup, key) if spec.backup is not None else []
     for resource in backup_resources:

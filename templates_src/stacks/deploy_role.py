@@ -55,11 +55,13 @@ from ..spec.environment import ENVIRONMENT_TAG_KEYS
 from ..spec.loader import Spec
 from .artifacts import Stack
 from .backup import vault_name
-from .encryption import KEY_ALIAS_ACTIONS, THROUGH_CLOUDFORMATION, dynamodb_endpoint, service_endpoint
+from .encryption import THROUGH_CLOUDFORMATION, dynamodb_endpoint, service_endpoint
+from .key_actions import KEY_ALIAS_ACTIONS
 from .names import (
     AWS_MANAGED_DYNAMODB_ALIAS,
     DATA,
     DEPLOY_ROLE,
+    ROLE_TYPE,
     STACK_KINDS,
     deploy_role_arn,
     deploy_role_name,
@@ -220,7 +222,7 @@ def managed_policies(templates: list[dict[str, Any]]) -> list[Any]:
     found: list[Any] = []
     for template in templates:
         for resource in template.get("Resources", {}).values():
-            if resource["Type"] == "AWS::IAM::Role":
+            if resource["Type"] == ROLE_TYPE:
                 found += [a for a in resource["Properties"].get("ManagedPolicyArns", []) if a not in found]
     return found
 

@@ -22,62 +22,23 @@ from awacs.aws import (
 from troposphere import GetAtt, Ref, Sub, Tags, dynamodb, kms
 
 from ..spec.loader import Spec
+from .key_actions import (
+    KEY_ADMIN_ACTIONS,
+    KEY_ALIAS_ACTIONS,
+    KEY_DESTRUCTIVE_ACTIONS,
+    KEY_GRANT_ACTIONS,
+    KEY_MOVE_PRIMARY_ACTIONS,
+    KEY_RECOVERY_ACTIONS,
+    KEY_REPLICATE_ACTIONS,
+    KEY_RETIRE_GRANT_ACTIONS,
+    KEY_USE_ACTIONS,
+)
 from .names import KEY_ALIAS_ID, deploy_role_arn, key_alias_name, key_logical_id
 
 # Longest waiting period: a mistaken key deletion stays reversible for 30 days.
 KEY_PENDING_WINDOW_DAYS = 30
 
 
-# Manage, never use: no Encrypt/Decrypt/GenerateDataKey and no CreateGrant
-# (a grant could hand its holder the use of the key).
-KEY_ADMIN_ACTIONS = (
-    "kms:CancelKeyDeletion",
-    "kms:DescribeKey",
-    "kms:DisableKey",
-    "kms:DisableKeyRotation",
-    "kms:EnableKey",
-    "kms:EnableKeyRotation",
-    "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:ListGrants",
-    "kms:ListKeyPolicies",
-    "kms:ListKeyRotations",
-    "kms:ListResourceTags",
-    "kms:PutKeyPolicy",
-    "kms:RevokeGrant",
-    "kms:RotateKeyOnDemand",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateKeyDescription",
-)
-# A global table's multi-Region key: an administrator (the deploying role)
-# replicates it into each replica Region (AWS::KMS::ReplicaKey calls
-# ReplicateKey on the primary) and may move the primary Region: see
-# _multi_region_statements for the Regions it may use.
-# What DynamoDB does with a table's key on the caller's behalf.
-KEY_USE_ACTIONS = (
-    "kms:Decrypt",
-    "kms:DescribeKey",
-    "kms:Encrypt",
-    "kms:GenerateDataKey",
-    "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:ReEncryptFrom",
-    "kms:ReEncryptTo",
-)
-# Actions that destroy or lock away access to the data: directly, only the named administrators (and
-# the root user, break-glass). Revoking DynamoDB's grant or rewriting the policy makes the table
-# inaccessible (DynamoDB archives it after 7 days); disabling rotation weakens it silently.
-KEY_DESTRUCTIVE_ACTIONS = (
-    "kms:DisableKey",
-    "kms:DisableKeyRotation",
-    "kms:PutKeyPolicy",
-    "kms:RevokeGrant",
-    "kms:ScheduleKeyDeletion",
-)
-# Creating AWS::KMS::Alias needs kms:CreateAlias on the key (key policy) as well as on the alias
-# (IAM policy): alias-access.html, "Controlling access to aliases".
-KEY_ALIAS_ACTIONS = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
 ACCOUNT_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 THROUGH_CLOUDFORMATION = {"aws:CalledVia": [CLOUDFORMATION]}
@@ -216,7 +177,7 @@ def key_policy(
                 Sid="AccountRecoveryOnly",
                 Effect=Allow,
                 Principal=root,
-                Action=_actions(("kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy")),
+                Action=_actions(KEY_RECOVERY_ACTIONS),
                 Resource=["*"],
             ),
             Statement(
@@ -231,7 +192,7 @@ def key_policy(
                 Sid=f"GrantsOnlyFor{service_title}",
                 Effect=Allow,
                 Principal=root,
-                Action=_actions(("kms:CreateGrant",)),
+                Action=_actions(KEY_GRANT_ACTIONS),
                 Resource=["*"],
                 Condition=Condition([Bool({"kms:GrantIsForAWSResource": "true"}), StringEquals(via_service)]),
             ),
@@ -241,7 +202,7 @@ def key_policy(
                 Sid=f"GrantsRetiredOnlyThrough{service_title}",
                 Effect=Allow,
                 Principal=root,
-                Action=_actions(("kms:RetireGrant",)),
+                Action=_actions(KEY_RETIRE_GRANT_ACTIONS),
                 Resource=["*"],
                 Condition=Condition(StringEquals(via_service)),
             ),
@@ -268,7 +229,7 @@ def _multi_region_statements(
             Sid=f"{who}MovePrimaryOnlyAmongReplicaRegions",
             Effect=Allow,
             Principal=Principal("AWS", principals),
-            Action=_actions(("kms:UpdatePrimaryRegion",)),
+            Action=_actions(KEY_MOVE_PRIMARY_ACTIONS),
             Resource=["*"],
             Condition=condition("kms:PrimaryRegion", regions),
         )
@@ -280,7 +241,7 @@ def _multi_region_statements(
                 Sid=f"{who}ReplicateOnlyIntoReplicaRegions",
                 Effect=Allow,
                 Principal=Principal("AWS", principals),
-                Action=_actions(("kms:ReplicateKey",)),
+                Action=_actions(KEY_REPLICATE_ACTIONS),
                 Resource=["*"],
                 Condition=condition("kms:ReplicaRegion", regions[1:]),
             ),

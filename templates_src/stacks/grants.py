@@ -11,13 +11,16 @@ the patterns that role performs, and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec.design import READ_OPERATIONS, AccessPattern
+from ..spec.design import AccessPattern
 from ..spec.environment import OpsRole
 from ..spec.loader import Spec
-from .names import ROLES
+from ..spec.operations import READ_OPERATIONS
+from ..spec.roles import OPS, PATTERN_ROLES, PER_USER, ROLES, STREAM_CONSUMER
+from .key_actions import DATA_KEY_ACTIONS, KEY_READ_ACTIONS, KEY_USE_ACTIONS
 
 STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 # These actions support no resource ARN: AWS requires Resource "*".
@@ -53,15 +56,6 @@ EXPORT_ACL_SAFE: dict[str, dict[str, Any]] = {
         "s3:x-amz-grant-write-acp": "true",
     },
 }
-EXPORT_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
-KEY_DECRYPT_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
-KEY_ENCRYPT_DECRYPT_ACTIONS = KEY_DECRYPT_ACTIONS + (
-    "kms:Encrypt",
-    "kms:GenerateDataKey",
-    "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:ReEncryptFrom",
-    "kms:ReEncryptTo",
-)
 COGNITO_SUB = "${cognito-identity.amazonaws.com:sub}"
 
 # Symbolic resources.
@@ -102,14 +96,12 @@ class Grant:
 
 
 def grants_for(spec: Spec, role: str) -> list[Grant]:
-    builder = {
-        "app": _pattern_grants,
-        "reader": _pattern_grants,
-        "per_user": _pattern_grants,
-        "stream_consumer": _stream_consumer_grants,
-        "ops": _ops_grants,
-    }[role]
-    return builder(spec, role)
+    builders: dict[str, Callable[[Spec, str], list[Grant]]] = {
+        **dict.fromkeys(PATTERN_ROLES, _pattern_grants),
+        STREAM_CONSUMER: _stream_consumer_grants,
+        OPS: _ops_grants,
+    }
+    return builders[role](spec, role)
 
 
 def configured_roles(spec: Spec) -> list[str]:
@@ -120,7 +112,7 @@ def configured_roles(spec: Spec) -> list[str]:
 
 def _pattern_grants(spec: Spec, role: str) -> list[Grant]:
     patterns = spec.design.patterns_for(role)
-    if role == "per_user":
+    if role == PER_USER:
         return _per_user_grants(spec, patterns)
     table_actions = sorted({f"dynamodb:{a}" for p in patterns if p.index is None for a in p.iam_actions()})
     # Querying an index is authorised on the index ARN alone, so name each
@@ -223,7 +215,7 @@ def _export_grants(spec: Spec, ops: OpsRole) -> list[Grant]:
         put_condition["StringEqualsIfExists"]["s3:x-amz-server-side-encryption"] = "aws:kms"
         put_condition["ArnEqualsIfExists"] = {"s3:x-amz-server-side-encryption-aws-kms-key-id": ops.export_kms_key_arn}
         via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{spec.env.region}.amazonaws.com"}}
-        grants.append(Grant("ExportKeyViaS3", EXPORT_KEY_ACTIONS, (ops.export_kms_key_arn,), via_s3))
+        grants.append(Grant("ExportKeyViaS3", DATA_KEY_ACTIONS, (ops.export_kms_key_arn,), via_s3))
     return [
         Grant("WriteExportObjects", EXPORT_S3_PUT_ACTIONS, objects, put_condition),
         Grant("ExportObjectAcl", EXPORT_S3_ACL_ACTIONS, objects, acl_safe),
@@ -235,7 +227,7 @@ def _export_grants(spec: Spec, ops: OpsRole) -> list[Grant]:
 def _key_grants(spec: Spec, writes: bool) -> list[Grant]:
     if spec.env.encryption != "customer_managed":
         return []
-    actions = KEY_ENCRYPT_DECRYPT_ACTIONS if writes else KEY_DECRYPT_ACTIONS
+    actions = KEY_USE_ACTIONS if writes else KEY_READ_ACTIONS
     # Only through DynamoDB (in each replica's Region): the key cannot be used directly with these rights.
     endpoints = [f"dynamodb.{region}.amazonaws.com" for region in spec.env.replica_regions]
     via = {"StringEquals": {"kms:ViaService": endpoints[0] if len(endpoints) == 1 else endpoints}}

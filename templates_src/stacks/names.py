@@ -1,4 +1,4 @@
-"""Names every layer agrees on: stack kinds, stack and role names, logical IDs, exports.
+"""Names every layer agrees on: stack kinds, stack and role names, logical IDs, exports, resource types.
 
 Changing a logical ID of a stateful resource replaces it, so these are facts,
 kept in one place.
@@ -40,6 +40,18 @@ BACKUP_PLAN_ID = "BackupPlan"
 BACKUP_SELECTION_ID = "BackupSelection"
 BACKUP_ROLE_ID = "BackupRole"
 
+# CloudFormation resource types the plan, its guards and the deploy recognise in a template.
+TABLE_TYPE = "AWS::DynamoDB::Table"
+GLOBAL_TABLE_TYPE = "AWS::DynamoDB::GlobalTable"
+TABLE_TYPES = (TABLE_TYPE, GLOBAL_TABLE_TYPE)
+KMS_KEY_TYPE = "AWS::KMS::Key"
+KMS_REPLICA_KEY_TYPE = "AWS::KMS::ReplicaKey"
+KMS_KEY_TYPES = (KMS_KEY_TYPE, KMS_REPLICA_KEY_TYPE)
+BACKUP_VAULT_TYPE = "AWS::Backup::BackupVault"
+ROLE_TYPE = "AWS::IAM::Role"
+# Resources that hold data or the means to read it: never replaced or removed unnoticed.
+STATEFUL_TYPES = (*TABLE_TYPES, *KMS_KEY_TYPES, BACKUP_VAULT_TYPE)
+
 # Outputs of the data stack, exported as "<data stack name>-<name>".
 TABLE_NAME_EXPORT, TABLE_ARN_EXPORT, STREAM_ARN_EXPORT, KEY_ARN_EXPORT = "TableName", "TableArn", "StreamArn", "KeyArn"
 # The key id alone: a multi-Region key's replicas share it, so grants name each Region's key with it.
@@ -47,8 +59,6 @@ KEY_ID_EXPORT = "KeyId"
 # The replica key stack's input: the data stack's KeyArn output.
 PRIMARY_KEY_PARAMETER = "PrimaryKeyArn"
 REPLICA_KEY_ID, REPLICA_KEY_ALIAS_ID = "ReplicaKey", "ReplicaKeyAlias"
-
-ROLES = ("app", "reader", "stream_consumer", "ops", "per_user")
 
 
 def key_logical_id(global_table: bool) -> str:

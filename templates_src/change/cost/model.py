@@ -54,8 +54,10 @@ from typing import Any, Literal
 
 from ...spec import limits
 from ...spec.design import Design
+from ...spec.operations import TRANSACT_OPERATIONS
 from ...spec.traffic import HOURS_PER_MONTH, SECONDS_PER_MONTH, Traffic
-from ..table_shape import TABLE_TYPES, props
+from ...stacks.names import GLOBAL_TABLE_TYPE, KMS_KEY_TYPE, TABLE_TYPES
+from ..table_shape import props
 from .item_size import index_share
 from .prices import ClassPrices, Prices, global_table_rule
 from .units import Gsi, RequestUnits, pattern_units, write_units
@@ -66,7 +68,6 @@ GB = 1_000_000_000
 # Provisioned comparison: DynamoDB auto scaling's default target.
 DEFAULT_TARGET_UTILIZATION = 70
 MIN_PROVISIONED_UNITS = 1
-GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
 DEFAULT_TABLE_CLASS = "STANDARD"
 
 
@@ -139,7 +140,7 @@ def _resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 
 def _is_global(table: dict[str, Any]) -> bool:
-    return table.get("Type") == GLOBAL_TABLE
+    return table.get("Type") == GLOBAL_TABLE_TYPE
 
 
 def replica_regions(template: dict[str, Any]) -> list[str]:
@@ -238,7 +239,7 @@ def _describe(op: str, traffic_items: Fraction, kb: float, units: RequestUnits, 
     if traffic_items != 1:
         parts.append(f"{float(traffic_items):g} items")
     parts.append(f"{kb:g} KB")
-    if units.kind == "read" and op != "TransactGetItems":
+    if units.kind == "read" and op not in TRANSACT_OPERATIONS:  # a transaction reads strongly consistent
         parts.append("strongly consistent" if consistent else "eventually consistent")
     for name, index_units in sorted(units.index.items()):
         parts.append(f"{float(index_units):g} WRU on {name}")
@@ -437,7 +438,7 @@ def _storage_lines(
                 size * prices.backup_gb_month,
             )
         )
-    keys = _resources(template, "AWS::KMS::Key")
+    keys = _resources(template, KMS_KEY_TYPE)
     if keys:
         lines.append(
             Line(

@@ -31,6 +31,7 @@ from fractions import Fraction
 from typing import Any, Literal, Optional
 
 from ...spec.design import AccessPattern, Design
+from ...spec.operations import KEYED_WRITE_OPERATIONS, MULTI_ITEM_WRITE_OPERATIONS, READ_OPERATIONS, TRANSACT_OPERATIONS
 from ...spec.traffic import PatternTraffic
 from ...spec.update_expression import update_targets
 
@@ -137,7 +138,7 @@ def example_writes(design: Design, pattern: AccessPattern) -> list[ItemWrite]:
     op = pattern.operation
     if op == "PutItem" and example.item is not None:
         return [ItemWrite("put", frozenset(example.item))]
-    if op in ("UpdateItem", "DeleteItem", "ConditionCheckItem"):
+    if op in KEYED_WRITE_OPERATIONS:
         condition = pattern.parsed_key_condition()
         if condition is None:
             return []
@@ -164,7 +165,7 @@ def example_writes(design: Design, pattern: AccessPattern) -> list[ItemWrite]:
 def _items(pattern: AccessPattern, traffic: PatternTraffic, example_items: int) -> Fraction:
     if traffic.items is not None:
         return Fraction(str(traffic.items))
-    if pattern.operation in ("BatchWriteItem", "TransactWriteItems") and example_items:
+    if pattern.operation in MULTI_ITEM_WRITE_OPERATIONS and example_items:
         return Fraction(example_items)
     return Fraction(DEFAULT_ITEMS)
 
@@ -172,13 +173,13 @@ def _items(pattern: AccessPattern, traffic: PatternTraffic, example_items: int) 
 def pattern_units(design: Design, gsis: list[Gsi], pattern: AccessPattern, traffic: PatternTraffic) -> RequestUnits:
     """Units one request of the pattern consumes, on the table and on each GSI."""
     op = pattern.operation
-    if op in ("GetItem", "BatchGetItem", "Query", "TransactGetItems"):
+    if op in READ_OPERATIONS:
         items = _items(pattern, traffic, 0)
         if op == "Query":  # one rounding over the whole result
             units = Fraction(read_units(items * Fraction(str(traffic.item_kb))))
         else:
             units = items * read_units(traffic.item_kb)
-        if op == "TransactGetItems":
+        if op in TRANSACT_OPERATIONS:
             units *= TRANSACTION_FACTOR
         elif not traffic.consistent_read:
             units *= EVENTUALLY_CONSISTENT_FACTOR
@@ -187,7 +188,7 @@ def pattern_units(design: Design, gsis: list[Gsi], pattern: AccessPattern, traff
     writes = example_writes(design, pattern)
     items = _items(pattern, traffic, len(writes))
     per_item = write_units(traffic.item_kb)
-    table = items * per_item * (TRANSACTION_FACTOR if op == "TransactWriteItems" else 1)
+    table = items * per_item * (TRANSACTION_FACTOR if op in TRANSACT_OPERATIONS else 1)
     index: dict[str, Fraction] = {}
     assumed = ""
     for gsi in gsis:

@@ -1,28 +1,51 @@
 """Data-loss guards for the offline plan: one guard per module, stable IDs.
 
 Each guard module holds its `RULE` (ID, title, the documentation behind it)
-and a `check` that looks at one resource change (or a `check_plan` over all
-of a stack's changes, or, G013, a check of the environment file) and returns
-diagnostics; an error blocks the deploy unless its ID is explicitly allowed
-(ALLOW=<id>); a warning is printed and does not block.
+and its `GUARD`: the rule with what it checks, one resource change (`change`),
+all of a stack's changes together (`plan`) or the environment file before and
+after (`environment`). Each check returns diagnostics; an error blocks the
+deploy unless its ID is explicitly allowed (ALLOW=<id>); a warning is printed
+and does not block. GUARD_MODULES is the one list of guards; the plan and the
+deploy run them through run_guards and run_environment_guards alone.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 
-from ...diagnostics import Diagnostic, Rule
+from ...diagnostics import Diagnostic, Rule, registered
 from ..diff import ResourceChange
 
-# Resources that hold data or the means to read it: never replaced or removed unnoticed.
-STATEFUL_TYPES = (
-    "AWS::DynamoDB::Table",
-    "AWS::DynamoDB::GlobalTable",
-    "AWS::KMS::Key",
-    "AWS::KMS::ReplicaKey",
-    "AWS::Backup::BackupVault",
-)
+
+@dataclass(frozen=True)
+class EnvironmentChange:
+    """An environment file as the base had it and as it is now: what environment guards check."""
+
+    env_file: str
+    was_protected: bool
+    is_protected: bool
+    line: int | None = None  # of `protected:` in the environment file, when known
+
+
+ChangeCheck = Callable[[ResourceChange], list[Diagnostic]]
+PlanCheck = Callable[[list[ResourceChange]], list[Diagnostic]]
+EnvironmentCheck = Callable[[EnvironmentChange], list[Diagnostic]]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A guard's rule and its checks: per resource change, across a stack's changes, of the environment."""
+
+    rule: Rule
+    change: ChangeCheck | None = None
+    plan: PlanCheck | None = None
+    environment: EnvironmentCheck | None = None
+
+    def __post_init__(self) -> None:
+        if self.change is None and self.plan is None and self.environment is None:
+            raise TypeError(f"guard {self.rule.id} checks nothing")
 
 
 # One module per guard, in ID order.
@@ -53,23 +76,33 @@ GUARD_MODULES = (
 )
 
 
-def _modules() -> tuple[ModuleType, ...]:
-    return tuple(importlib.import_module(f"{__name__}.{name}") for name in GUARD_MODULES)
+@cache
+def guards() -> tuple[Guard, ...]:
+    """Every guard, in ID order (imported on first use)."""
+    return registered(__name__, GUARD_MODULES, "GUARD", Guard)
 
 
 def guard_rules() -> list[Rule]:
-    return [m.RULE for m in _modules()]
+    return [g.rule for g in guards()]
 
 
 def run_guards(changes: list[ResourceChange]) -> list[Diagnostic]:
-    """Every guard on a stack's changes: per change (`check`), then across changes (`check_plan`)."""
+    """Every guard on a stack's changes: per change, then across changes."""
     found: list[Diagnostic] = []
-    modules = _modules()
     for change in changes:
-        for module in modules:
-            if hasattr(module, "check"):
-                found.extend(module.check(change))
-    for module in modules:
-        if hasattr(module, "check_plan"):
-            found.extend(module.check_plan(changes))
+        for guard in guards():
+            if guard.change is not None:
+                found.extend(guard.change(change))
+    for guard in guards():
+        if guard.plan is not None:
+            found.extend(guard.plan(changes))
+    return found
+
+
+def run_environment_guards(change: EnvironmentChange) -> list[Diagnostic]:
+    """Every guard on the environment file's change (the plan: against the base; deploy: against the stack)."""
+    found: list[Diagnostic] = []
+    for guard in guards():
+        if guard.environment is not None:
+            found.extend(guard.environment(change))
     return found

@@ -7,8 +7,9 @@ then points at a new, empty table (or a key that cannot read the old data).
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import STATEFUL_TYPES
 from ..diff import ResourceChange
-from . import STATEFUL_TYPES
+from . import Guard
 
 RULE = Rule(
     "G001",
@@ -45,3 +46,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "dual-write period), then remove the old one",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

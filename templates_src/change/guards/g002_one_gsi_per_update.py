@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES, changed_gsis, indexes
+from ..table_shape import changed_gsis, indexes
+from . import Guard
 
 RULE = Rule(
     "G002",
@@ -51,3 +53,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             f"stage it: {plan}",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

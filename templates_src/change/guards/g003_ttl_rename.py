@@ -8,8 +8,9 @@ has one TTL setting for every replica, checked the same way.
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES
+from . import Guard
 
 RULE = Rule(
     "G003",
@@ -34,3 +35,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             )
         ]
     return []
+
+
+GUARD = Guard(RULE, change=check)

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import KMS_KEY_TYPES, STATEFUL_TYPES
 from ..diff import ResourceChange
 from ..table_shape import paired_replicas, props, replica_label, replica_path
-from . import STATEFUL_TYPES
+from . import Guard
 
 RULE = Rule(
     "G004",
@@ -22,9 +23,6 @@ RULE = Rule(
     "error",
     "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html",
 )
-
-
-KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
@@ -54,7 +52,7 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "keep encryption: customer_managed (or aws_managed)",
         )
     key_disabled = props(change.old).get("Enabled", True) is not False and props(change.new).get("Enabled") is False
-    if change.resource_type in KEY_TYPES and key_disabled:
+    if change.resource_type in KMS_KEY_TYPES and key_disabled:
         add(
             "Enabled",
             f"{change.resource_type} {change.logical_id} would be disabled: the table (or replica) it "
@@ -99,3 +97,6 @@ def _replica_findings(
             f"{label}the customer managed key would be turned off",
             "keep encryption: customer_managed",
         )
+
+
+GUARD = Guard(RULE, change=check)

@@ -8,9 +8,11 @@ is per replica (each Region's replica key), so each replica is checked.
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
 from ..review import show
-from ..table_shape import TABLE_TYPES, paired_replicas, replica_label, replica_path
+from ..table_shape import paired_replicas, replica_label, replica_path
+from . import Guard
 
 RULE = Rule(
     "G005",
@@ -38,3 +40,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
                 )
             )
     return found
+
+
+GUARD = Guard(RULE, change=check)

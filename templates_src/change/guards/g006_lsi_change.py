@@ -9,8 +9,9 @@ cannot add a local secondary index to an existing table").
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES
+from . import Guard
 
 RULE = Rule(
     "G006",
@@ -36,3 +37,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             MIGRATION,
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -8,8 +8,10 @@ AttributeDefinitions only for new GSI keys).
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES, table_key
+from ..table_shape import table_key
+from . import Guard
 from .g006_lsi_change import MIGRATION
 
 RULE = Rule(
@@ -35,3 +37,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             MIGRATION,
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -10,8 +10,10 @@ until the new index has backfilled, and the update is two index operations
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES, changed_gsis
+from ..table_shape import changed_gsis
+from . import Guard
 
 RULE = Rule(
     "G008",
@@ -36,3 +38,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
         )
         for name in recreated
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -10,9 +10,10 @@ StreamSpecification).
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES, props
-from . import g018_global_stream_change
+from ..table_shape import props
+from . import Guard, g018_global_stream_change
 
 RULE = Rule(
     "G009",
@@ -40,3 +41,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "deploy 2: set the new view type (a new stream ARN); move consumers to it",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -8,8 +8,10 @@ count earlier switches, so this is a warning, not a block.
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES, props
+from ..table_shape import props
+from . import Guard
 
 RULE = Rule(
     "G010",
@@ -36,3 +38,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "deploying, and do not toggle the mode back and forth",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -9,9 +9,9 @@ migrating from AWS::DynamoDB::Table").
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import GLOBAL_TABLE_TYPE, STATEFUL_TYPES, TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import GLOBAL_TABLE, TABLE_TYPES
-from . import STATEFUL_TYPES
+from . import Guard
 
 RULE = Rule(
     "G011",
@@ -48,7 +48,7 @@ def check(change: ResourceChange) -> list[Diagnostic]:
     old_type = change.old.get("Type")
     if old_type not in STATEFUL_TYPES and change.resource_type not in STATEFUL_TYPES:
         return []
-    if old_type in TABLE_TYPES and change.resource_type == GLOBAL_TABLE:
+    if old_type in TABLE_TYPES and change.resource_type == GLOBAL_TABLE_TYPE:
         way = TO_GLOBAL_TABLE
     else:
         way = (
@@ -64,3 +64,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             way,
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import STATEFUL_TYPES
 from ..diff import ResourceChange
 from ..table_shape import props
-from . import STATEFUL_TYPES
+from . import Guard
 
 RULE = Rule(
     "G012",
@@ -48,3 +49,6 @@ def check_plan(changes: list[ResourceChange]) -> list[Diagnostic]:
                     )
                 )
     return found
+
+
+GUARD = Guard(RULE, plan=check_plan)

@@ -9,6 +9,7 @@ of every data loss the other guards block, so it is a change of its own.
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from . import EnvironmentChange, Guard
 
 RULE = Rule(
     "G013",
@@ -18,18 +19,19 @@ RULE = Rule(
 )
 
 
-def check_environment(
-    env_file: str, was_protected: bool, is_protected: bool, line: int | None = None
-) -> list[Diagnostic]:
-    if not (was_protected and not is_protected):
+def check_environment(change: EnvironmentChange) -> list[Diagnostic]:
+    if not (change.was_protected and not change.is_protected):
         return []
     return [
         RULE.at(
-            env_file,
+            change.env_file,
             "protected",
             "protected: true -> false: the environment would lose its required Retain, deletion protection, PITR "
             "and key, and deploy would stop protecting the stack",
             "keep protected: true; to retire an environment, back it up, then allow G013 in a deploy of its own",
-            line=line,
+            line=change.line,
         )
     ]
+
+
+GUARD = Guard(RULE, environment=check_environment)

@@ -17,8 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import GLOBAL_TABLE_TYPE
 from ..diff import ResourceChange
-from ..table_shape import GLOBAL_TABLE, replica_regions
+from ..table_shape import replica_regions
+from . import Guard
 
 RULE = Rule(
     "G014",
@@ -46,7 +48,7 @@ def staged_sequence(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
-    if change.resource_type != GLOBAL_TABLE or change.action != "Modify":
+    if change.resource_type != GLOBAL_TABLE_TYPE or change.action != "Modify":
         return []
     steps = staged_sequence(change.old, change.new)
     removes = any(r not in replica_regions(change.new) for r in replica_regions(change.old))
@@ -62,3 +64,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             f"stage it (one replica per deploy, in the replicas: list of the environment): {plan}",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -9,8 +9,10 @@ never be removed: CloudFormation requires it in Replicas.
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import GLOBAL_TABLE_TYPE
 from ..diff import ResourceChange
-from ..table_shape import GLOBAL_TABLE, replica_regions, replica_settings, stack_region
+from ..table_shape import replica_regions, replica_settings, stack_region
+from . import Guard
 
 RULE = Rule(
     "G015",
@@ -21,7 +23,7 @@ RULE = Rule(
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
-    if change.resource_type != GLOBAL_TABLE or change.action != "Modify":
+    if change.resource_type != GLOBAL_TABLE_TYPE or change.action != "Modify":
         return []
     after = set(replica_regions(change.new))
     own = stack_region(change.old)
@@ -56,3 +58,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             )
         )
     return found
+
+
+GUARD = Guard(RULE, change=check)

@@ -8,8 +8,10 @@ mode"; DynamoDB developer guide, How global tables work).
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import GLOBAL_TABLE_TYPE
 from ..diff import ResourceChange
-from ..table_shape import GLOBAL_TABLE, consistency
+from ..table_shape import consistency
+from . import Guard
 
 RULE = Rule(
     "G016",
@@ -20,7 +22,7 @@ RULE = Rule(
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
-    if change.resource_type != GLOBAL_TABLE or change.action != "Modify":
+    if change.resource_type != GLOBAL_TABLE_TYPE or change.action != "Modify":
         return []
     old, new = consistency(change.old), consistency(change.new)
     if old == new:
@@ -36,3 +38,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "writers, then retire the old one",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -9,8 +9,10 @@ another Region is two updates.
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import GLOBAL_TABLE_TYPE
 from ..diff import ResourceChange
-from ..table_shape import GLOBAL_TABLE, witness_regions
+from ..table_shape import witness_regions
+from . import Guard
 
 RULE = Rule(
     "G017",
@@ -21,7 +23,7 @@ RULE = Rule(
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
-    if change.resource_type != GLOBAL_TABLE or change.action != "Modify":
+    if change.resource_type != GLOBAL_TABLE_TYPE or change.action != "Modify":
         return []
     before, after = witness_regions(change.old), witness_regions(change.new)
     steps = [f"delete the witness in {r}" for r in before if r not in after]
@@ -38,3 +40,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             f"stage it: {plan}",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -10,8 +10,10 @@ strongly consistent (MRSC) table may change it.
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import GLOBAL_TABLE_TYPE
 from ..diff import ResourceChange
-from ..table_shape import GLOBAL_TABLE, consistency, replica_regions, stream_view_type
+from ..table_shape import consistency, replica_regions, stream_view_type
+from . import Guard
 
 RULE = Rule(
     "G018",
@@ -23,7 +25,7 @@ RULE = Rule(
 
 def multi_replica_eventual(change: ResourceChange) -> bool:
     """An EVENTUAL global table with more than one replica before or after the change (G009 defers to this)."""
-    if change.resource_type != GLOBAL_TABLE or change.action != "Modify":
+    if change.resource_type != GLOBAL_TABLE_TYPE or change.action != "Modify":
         return False
     if "STRONG" in (consistency(change.old), consistency(change.new)):
         return False
@@ -58,3 +60,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             way,
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

@@ -9,8 +9,10 @@ update and the stack rolls back.
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import TABLE_TYPES
 from ..diff import ResourceChange
-from ..table_shape import TABLE_TYPES, warm_throughput
+from ..table_shape import warm_throughput
+from . import Guard
 
 RULE = Rule(
     "G019",
@@ -43,3 +45,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
                     )
                 )
     return found
+
+
+GUARD = Guard(RULE, change=check)

@@ -13,8 +13,10 @@ whose MultiRegion really changes in place (a hand edit, an old build).
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import KMS_KEY_TYPE
 from ..diff import ResourceChange
 from ..table_shape import props
+from . import Guard
 
 RULE = Rule(
     "G020",
@@ -25,7 +27,7 @@ RULE = Rule(
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
-    if change.resource_type != "AWS::KMS::Key" or change.action != "Modify":
+    if change.resource_type != KMS_KEY_TYPE or change.action != "Modify":
         return []
     old, new = bool(props(change.old).get("MultiRegion")), bool(props(change.new).get("MultiRegion"))
     if old == new:
@@ -43,3 +45,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "re-encryption done). A key that must change MultiRegion is a new key under a new logical ID",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

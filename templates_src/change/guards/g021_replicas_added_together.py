@@ -10,8 +10,10 @@ back, so the plan says how to do it by hand.
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import GLOBAL_TABLE_TYPE
 from ..diff import ResourceChange
-from ..table_shape import GLOBAL_TABLE, replica_regions
+from ..table_shape import replica_regions
+from . import Guard
 
 RULE = Rule(
     "G021",
@@ -22,7 +24,7 @@ RULE = Rule(
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
-    if change.resource_type != GLOBAL_TABLE or change.action != "Modify":
+    if change.resource_type != GLOBAL_TABLE_TYPE or change.action != "Modify":
         return []
     before = replica_regions(change.old)
     added = [r for r in replica_regions(change.new) if r not in before]
@@ -38,3 +40,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "one update-stack per replica, each template listing one more Region",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

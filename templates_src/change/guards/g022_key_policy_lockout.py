@@ -19,8 +19,10 @@ import json
 from typing import Any
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import KMS_KEY_TYPES
 from ..diff import ResourceChange
 from ..table_shape import props
+from . import Guard
 
 RULE = Rule(
     "G022",
@@ -28,7 +30,6 @@ RULE = Rule(
     "error",
     "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#prevent-unmanageable-key",
 )
-KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 
 
 def _list(value: Any) -> list[Any]:
@@ -72,7 +73,7 @@ def denies(policy: Any) -> set[str]:
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
-    if change.resource_type not in KEY_TYPES or change.action != "Modify":
+    if change.resource_type not in KMS_KEY_TYPES or change.action != "Modify":
         return []
     old, new = props(change.old).get("KeyPolicy"), props(change.new).get("KeyPolicy")
     lost = sorted(administrators(old) - administrators(new))
@@ -94,3 +95,6 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             "that one deploy",
         )
     ]
+
+
+GUARD = Guard(RULE, change=check)

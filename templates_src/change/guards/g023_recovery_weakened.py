@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.names import BACKUP_VAULT_TYPE
 from ..diff import ResourceChange
 from ..table_shape import props
+from . import Guard
 
 RULE = Rule(
     "G023",
@@ -22,8 +24,9 @@ RULE = Rule(
     "error",
     "https://docs.aws.amazon.com/aws-backup/latest/devguide/creating-a-vault-access-policy.html",
 )
+BACKUP_PLAN_TYPE = "AWS::Backup::BackupPlan"
 REMOVED_BLOCKS = {
-    "AWS::Backup::BackupPlan": "the backup plan",
+    BACKUP_PLAN_TYPE: "the backup plan",
     "AWS::Backup::BackupSelection": "the backup plan's selection of the table",
     "AWS::Events::Rule": "a change-watch rule",
 }
@@ -58,7 +61,7 @@ def check(change: ResourceChange) -> list[Diagnostic]:
         add("", f"{change.logical_id}: {what} would be removed")
     if change.action != "Modify":
         return found
-    if change.resource_type == "AWS::Backup::BackupPlan":
+    if change.resource_type == BACKUP_PLAN_TYPE:
         before, after = _retention(change.old), _retention(change.new)
         for rule, days in sorted(before.items()):
             if after.get(rule, days) < days:
@@ -67,8 +70,11 @@ def check(change: ResourceChange) -> list[Diagnostic]:
                     f"{change.logical_id}: rule {rule} keeps recovery points {after[rule]} days instead of {days}: "
                     "the older ones are deleted",
                 )
-    if change.resource_type == "AWS::Backup::BackupVault":
+    if change.resource_type == BACKUP_VAULT_TYPE:
         for prop in ("AccessPolicy", "LockConfiguration"):
             if props(change.old).get(prop) and not props(change.new).get(prop):
                 add(prop, f"{change.logical_id}: the vault's {prop} would be removed")
     return found
+
+
+GUARD = Guard(RULE, change=check)

@@ -1,34 +1,46 @@
 """Spec rules: one module per concern, each rule with a stable ID (cfn-lint style).
 
-    Y  the YAML itself            yaml_input.py
-    S  the schema (pydantic)      schema.py
-    F  files and cross-file names files.py
-    D  designs                    design_keys.py, design_indexes.py, design_patterns.py, design_storage.py
-    N  environments               environment_billing.py, environment_protection.py,
-                                  environment_tags.py, environment_design.py,
-                                  environment_traffic.py, environment_global.py
-    A  IAM limits of the roles    access_limits.py (checked while the access stack is built)
-
-A rule module holds its `Rule`s (ID, title, severity, the documentation it
-encodes) and a `check` function that returns diagnostics rather than raising,
-so a user sees every problem at once.
+Each rule module holds its `Rule`s (ID, title, severity, the documentation it
+encodes) and its `RULE_MODULE`: those rules with the checks the loader runs,
+on a design, on an environment, or on an environment with its design. A
+check returns diagnostics rather than raising, so a user sees every problem
+at once. A module without checks is run where its input is read: yaml_input
+by spec/source.py, schema and files by spec/loader.py, access_limits while
+the access stack is built. RULE_MODULES is the one list of them; an ID's
+letter names its concern (rules_doc.GROUPS titles them).
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
-from ...diagnostics import Diagnostic, Rule
+from ...diagnostics import Diagnostic, Rule, registered
 
 if TYPE_CHECKING:
     from ..design import Design
     from ..environment import Environment
     from ..source import Source
 
+    DesignCheck = Callable[[Design, Source], list[Diagnostic]]
+    EnvironmentCheck = Callable[[Environment, Source], list[Diagnostic]]
+    EnvironmentDesignCheck = Callable[[Environment, Design, Source], list[Diagnostic]]
 
-# One module per concern, in the order rules are listed.
+
+@dataclass(frozen=True)
+class RuleModule:
+    """A concern's rules and the checks the loader runs for it (none: run where its input is read)."""
+
+    rules: tuple[Rule, ...]
+    design: DesignCheck | None = None
+    environment: EnvironmentCheck | None = None
+    # Run only when the environment's design loaded.
+    environment_design: EnvironmentDesignCheck | None = None
+
+
+# One module per concern, in the order rules are listed and checks run.
 RULE_MODULES = (
     "yaml_input",
     "schema",
@@ -47,43 +59,36 @@ RULE_MODULES = (
 )
 
 
-def _modules() -> tuple[ModuleType, ...]:
-    # Imported on demand, not at module level: spec/source.py imports
+@cache
+def rule_modules() -> tuple[RuleModule, ...]:
+    # Imported on first use, not at module level: spec/source.py imports
     # yaml_input while this package initialises.
-    return tuple(importlib.import_module(f"{__name__}.{name}") for name in RULE_MODULES)
+    return registered(__name__, RULE_MODULES, "RULE_MODULE", RuleModule)
 
 
 def spec_rules() -> list[Rule]:
-    rules = [rule for module in _modules() for rule in module.RULES]
+    rules = [rule for module in rule_modules() for rule in module.rules]
     ids = [r.id for r in rules]
     assert len(ids) == len(set(ids)), "rule IDs must be unique"
     return rules
 
 
 def check_design(design: Design, src: Source) -> list[Diagnostic]:
-    from . import design_indexes, design_keys, design_patterns, design_storage
-
     found: list[Diagnostic] = []
-    for module in (design_keys, design_indexes, design_patterns, design_storage):
-        found.extend(module.check(design, src))
+    for module in rule_modules():
+        if module.design is not None:
+            found.extend(module.design(design, src))
     return found
 
 
 def check_environment(env: Environment, design: Design | None, src: Source) -> list[Diagnostic]:
-    from . import (
-        environment_billing,
-        environment_design,
-        environment_global,
-        environment_protection,
-        environment_tags,
-        environment_traffic,
-    )
-
+    """The environment's own checks, then (when its design loaded) those against the design."""
     found: list[Diagnostic] = []
-    for module in (environment_billing, environment_protection, environment_tags, environment_global):
-        found.extend(module.check(env, src))
+    for module in rule_modules():
+        if module.environment is not None:
+            found.extend(module.environment(env, src))
     if design is not None:
-        found.extend(environment_design.check(env, design, src))
-        found.extend(environment_traffic.check(env, design, src))
-        found.extend(environment_global.check_design(env, design, src))
+        for module in rule_modules():
+            if module.environment_design is not None:
+                found.extend(module.environment_design(env, design, src))
     return found

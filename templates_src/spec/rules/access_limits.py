@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
 from .. import limits
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..source import Source
@@ -20,6 +21,7 @@ INLINE_POLICY_SIZE = Rule(
 )
 
 RULES = (ROLE_NAME_LENGTH, INLINE_POLICY_SIZE)
+RULE_MODULE = RuleModule(RULES)
 
 
 def check_role(src: Source, role: str, role_name: str, policy_chars: int) -> list[Diagnostic]:

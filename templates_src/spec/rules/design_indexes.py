@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Union
 
 from ...diagnostics import Diagnostic, Rule
 from .. import limits
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..design import Design, GlobalSecondaryIndex, LocalSecondaryIndex
@@ -168,3 +169,6 @@ def _check_projections(design: Design, src: Source) -> list[Diagnostic]:
             )
         )
     return found
+
+
+RULE_MODULE = RuleModule(RULES, design=check)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..design import Design
@@ -50,3 +51,6 @@ def check(design: Design, src: Source) -> list[Diagnostic]:
             )
         )
     return found
+
+
+RULE_MODULE = RuleModule(RULES, design=check)

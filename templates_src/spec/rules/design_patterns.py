@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
-from ..design import READ_OPERATIONS, SINGLE_ITEM_OPERATIONS
 from ..key_condition import KeyConditionSyntaxError, parse_key_condition
+from ..operations import ITEM_WRITE_OPERATIONS, READ_OPERATIONS, SINGLE_ITEM_OPERATIONS
+from ..roles import PER_USER, READER
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..design import AccessPattern, Design
@@ -162,15 +164,15 @@ def _check_pattern(design: Design, src: Source, i: int, pattern: AccessPattern) 
         add(
             TRANSACTION_ITEMS,
             "item_operations",
-            "TransactWriteItems needs item_operations (PutItem, UpdateItem, DeleteItem, ConditionCheckItem): "
+            f"TransactWriteItems needs item_operations ({', '.join(ITEM_WRITE_OPERATIONS)}): "
             "IAM authorises each item action, not the transaction",
         )
     if pattern.operation != "TransactWriteItems" and pattern.item_operations:
         add(TRANSACTION_ITEMS, "item_operations", "only TransactWriteItems takes item_operations")
     found.extend(_check_index_writes(design, src, i, pattern))
-    if "per_user" in pattern.roles:
+    if PER_USER in pattern.roles:
         found.extend(_check_per_user(design, src, i, pattern))
-    if pattern.operation not in READ_OPERATIONS and "reader" in pattern.roles:
+    if pattern.operation not in READ_OPERATIONS and READER in pattern.roles:
         add(READER_READS, "roles", f"the reader role is read-only; {pattern.operation} is a write")
     if pattern.example is None:
         add(
@@ -263,3 +265,6 @@ def _check_per_user(design: Design, src: Source, i: int, pattern: AccessPattern)
             f"({', '.join(design.protected_attributes)}); give per_user an UpdateItem (SET) pattern instead",
         )
     return found
+
+
+RULE_MODULE = RuleModule(RULES, design=check)

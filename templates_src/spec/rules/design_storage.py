@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..design import Design
@@ -31,3 +32,6 @@ def check(design: Design, src: Source) -> list[Diagnostic]:
             "every append rewrites the whole item; store one item per message",
         )
     ]
+
+
+RULE_MODULE = RuleModule(RULES, design=check)

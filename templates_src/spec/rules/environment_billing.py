@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..environment import Capacity, Environment
@@ -68,3 +69,6 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
                 )
             )
     return found
+
+
+RULE_MODULE = RuleModule(RULES, environment=check)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
+from ..roles import PATTERN_ROLES, STREAM_CONSUMER, TRUSTED_ROLES
+from . import RuleModule
 from .environment_protection import DENY_CONSEQUENCES, turned_off_denies
 
 if TYPE_CHECKING:
@@ -99,17 +101,17 @@ def check(env: Environment, design: Design, src: Source) -> list[Diagnostic]:
     if env.access is None:
         return found
     roles = env.access.roles
-    for role in ("app", "reader", "per_user"):
-        if getattr(roles, role) is not None and not design.patterns_for(role):
+    for pattern_role in PATTERN_ROLES:
+        if getattr(roles, pattern_role) is not None and not design.patterns_for(pattern_role):
             found.append(
                 src.report(
                     ROLE_HAS_PATTERNS,
-                    ("access", "roles", role),
-                    f"design {design.name!r} has no access pattern for role {role!r}; a role with nothing to do "
+                    ("access", "roles", pattern_role),
+                    f"design {design.name!r} has no access pattern for role {pattern_role!r}; a role with nothing to do "
                     "must not exist",
                 )
             )
-    for role in ("app", "reader", "stream_consumer", "ops"):
+    for role in TRUSTED_ROLES:
         config = getattr(roles, role)
         if config is None:
             continue
@@ -135,8 +137,11 @@ def check(env: Environment, design: Design, src: Source) -> list[Diagnostic]:
         found.append(
             src.report(
                 STREAM_CONSUMER_NEEDS_STREAM,
-                ("access", "roles", "stream_consumer"),
+                ("access", "roles", STREAM_CONSUMER),
                 "needs a stream: set stream_view_type",
             )
         )
     return found
+
+
+RULE_MODULE = RuleModule(RULES, environment_design=check)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, PathPart, Rule
 from .. import limits
+from ..operations import TRANSACT_OPERATIONS
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..design import Design
@@ -367,7 +369,7 @@ def check_design(env: Environment, design: Design, src: Source) -> list[Diagnost
     if not env.global_table or env.multi_region_consistency != "STRONG":
         return []
     unsupported = []
-    transactional = sorted(p.name for p in design.access_patterns if str(p.operation).startswith("Transact"))
+    transactional = sorted(p.name for p in design.access_patterns if p.operation in TRANSACT_OPERATIONS)
     if transactional:
         unsupported.append(f"transactions (access patterns {', '.join(transactional)})")
     if design.local_secondary_indexes:
@@ -384,3 +386,6 @@ def check_design(env: Environment, design: Design, src: Source) -> list[Diagnost
             "not support; use EVENTUAL, or a design without them",
         )
     ]
+
+
+RULE_MODULE = RuleModule(RULES, environment=check, environment_design=check_design)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
+from ..roles import OPS
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..environment import Environment, ResourcePolicySettings, StreamResourcePolicySettings
@@ -197,7 +199,7 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
         found.append(
             src.report(
                 EXPORTS_ENCRYPTED,
-                ("access", "roles", "ops", "export_kms_key_arn"),
+                ("access", "roles", OPS, "export_kms_key_arn"),
                 "a protected environment's table exports leave the table's encryption: name the KMS key "
                 "they are written with (SSE-KMS), e.g. arn:aws:kms:<region>:<account>:key/<id>",
             )
@@ -224,3 +226,6 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
         for path, (ok, wanted) in required.items()
         if not ok
     ]
+
+
+RULE_MODULE = RuleModule(RULES, environment=check)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ...diagnostics import Diagnostic, Rule
 from .. import limits
 from ..environment import STANDARD_TAG_KEYS
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..environment import Environment
@@ -97,3 +98,6 @@ def _check_tags(
             )
         )
     return found
+
+
+RULE_MODULE = RuleModule(RULES, environment=check)

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, Rule
 from .. import limits
-from ..design import READ_OPERATIONS, SINGLE_ITEM_OPERATIONS
+from ..operations import READ_OPERATIONS, SINGLE_ITEM_OPERATIONS
 from ..traffic import SECONDS_PER_MONTH
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..design import AccessPattern, Design
@@ -94,3 +95,6 @@ def _problems(design: Design, pattern: AccessPattern, traffic: PatternTraffic) -
             )
         )
     return out
+
+
+RULE_MODULE = RuleModule(RULES, environment_design=check)

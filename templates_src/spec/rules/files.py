@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...diagnostics import Rule
+from . import RuleModule
 
 DESIGN_NAME_IS_FILE_NAME = Rule("F001", "A design's name equals its file name", "error", "README: Designs")
 ENVIRONMENT_FILE_NAME = Rule(
@@ -14,6 +15,7 @@ ENVIRONMENT_FILE_NAME = Rule(
 UNKNOWN_DESIGN = Rule("F003", "An environment names an existing design", "error", "README: Designs")
 
 RULES = (DESIGN_NAME_IS_FILE_NAME, ENVIRONMENT_FILE_NAME, UNKNOWN_DESIGN)
+RULE_MODULE = RuleModule(RULES)
 
 
 def valid_environment_name(name: str) -> bool:

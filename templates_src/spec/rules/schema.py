@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from ...diagnostics import Diagnostic, Rule
+from . import RuleModule
 
 if TYPE_CHECKING:
     from ..source import Source
@@ -22,6 +23,7 @@ MISSING_KEY = Rule("S002", "Required settings are present", "error", _SOURCE)
 INVALID_VALUE = Rule("S003", "Values have the declared type, pattern and range", "error", _SOURCE)
 
 RULES = (UNKNOWN_KEY, MISSING_KEY, INVALID_VALUE)
+RULE_MODULE = RuleModule(RULES)
 
 
 # (section, key) -> where the setting lives instead: keys users put in the wrong place.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...diagnostics import Rule
+from . import RuleModule
 
 YAML_SOURCE = "https://yaml.org/spec/1.2.2/#mapping (keys are unique); YAML 1.2 core schema booleans"
 
@@ -13,3 +14,4 @@ YAML11_BOOLEAN = Rule("Y004", "Booleans are written true or false (not yes/no/on
 UNREADABLE = Rule("Y005", "The file can be read", "error", "")
 
 RULES = (SYNTAX, NOT_A_MAPPING, DUPLICATE_KEY, YAML11_BOOLEAN, UNREADABLE)
+RULE_MODULE = RuleModule(RULES)
