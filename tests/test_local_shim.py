@@ -134,3 +134,12 @@ def test_updates_cloudformation_refuses_fail_locally_and_change_nothing(endpoint
         cf.describe_stacks(StackName="conversations-dev-data")["Stacks"][0]["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
     )
     assert spec_for("dev").table_name == "conversations-dev"
+
+
+def test_import_says_up_front_that_the_local_endpoint_cannot(endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    dirs = ["--environments-dir", str(FIXTURE_ENVIRONMENTS), "--designs-dir", str(FIXTURE_DESIGNS)]
+    assert cli_main(["deploy", "--env", "dev", *dirs, "--build", str(fixture_build()), "--import"]) == 2
+    err = capsys.readouterr().err
+    assert "the local endpoint" in err and "has no IMPORT change sets" in err and "Traceback" not in err
+    cf = boto3.client("cloudformation", region_name="us-east-1")
+    assert cf.list_stacks()["StackSummaries"] == [], "nothing was created"

@@ -71,6 +71,16 @@ def session() -> Any:
         return boto3.session.Session()
 
 
+LOOPBACK_HOSTS = ("127.", "localhost", "[::1]")
+
+
+def local_endpoint() -> str | None:
+    """AWS_ENDPOINT_URL when it points at this machine (the local moto server), else None."""
+    url = os.environ.get("AWS_ENDPOINT_URL", "")
+    host = url.split("://", 1)[-1]
+    return url if url and host.startswith(LOOPBACK_HOSTS) else None
+
+
 def endpoint_hint() -> str:
     url = os.environ.get("AWS_ENDPOINT_URL")
     return f"AWS_ENDPOINT_URL={url}" if url else "the AWS endpoint"

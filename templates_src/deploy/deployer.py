@@ -18,7 +18,7 @@ from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
 from ..stacks.grants import configured_roles
 from ..stacks.names import ACCESS, DATA, replica_key_region, role_name
-from .aws import aws_errors, exists, session
+from .aws import aws_errors, exists, local_endpoint, session
 from .change_sets import SUCCESS, ChangeSets, key_stack_with_primary, stack_region
 from .global_steps import GlobalSteps, OldKeyGrants, Regional
 from .protection import Protection, protected_resources, protection_policy
@@ -215,6 +215,12 @@ def _table_deployer(spec: Spec, aws: Any) -> tuple[Deployer, str]:
 
 def import_environment(spec: Spec, stacks: list[StackFiles]) -> None:
     """deploy --import: the data stack takes over the adopted table (IMPORT change set)."""
+    local = local_endpoint()
+    if local is not None:  # said up front, not as a rollback with "Table already exists"
+        raise BadInput(
+            f"deploy --import: the local endpoint ({local}) has no IMPORT change sets (moto 5.2.5): the import "
+            "runs against AWS only; locally, tests/test_adopt.py checks its change set with botocore's Stubber"
+        )
     (data,) = [s for s in stacks if s.kind == DATA]
     with aws_errors(f"import {spec.env_name}"):
         aws = session()
