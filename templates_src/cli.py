@@ -250,7 +250,9 @@ def cmd_cost(args: argparse.Namespace) -> ExitCode:
     spec = load_spec(env_file, args.designs_dir or DESIGNS_DIR)
     estimate = estimate_spec(spec, build_data_stack(spec).template_dict)
     if estimate is None:
-        raise BadInput(f"{spec.env_file}: traffic: no traffic profile to price; add one (README: Cost and capacity)")
+        raise BadInput(
+            f"{spec.env_file}: traffic: no traffic profile to price; add one (docs/cost.md: Cost and capacity)"
+        )
     render = {"text": render_text, "markdown": render_markdown, "json": to_json}[args.format]
     print(render(spec.env_name, estimate))
     return ExitCode.OK
@@ -373,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="release_table",
         action="store_true",
         help="remove the (Retained) table from the data stack, kept, exports unchanged: the first step from a "
-        "table to a global table (README: Moving a live table to a global table)",
+        "table to a global table (docs/global-tables.md: Moving a live table to a global table)",
     )
 
     p = parsers["adopt"]

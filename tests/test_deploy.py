@@ -341,7 +341,7 @@ def test_protection_policy_denies_replace_and_delete_of_table_and_key() -> None:
 
 
 def _design_with_one_more_gsi(tmp_path: Path) -> tuple[Path, Path]:
-    """The fixture design plus a GSI and its pattern (as README's "Adding a GSI"), synthesised apart."""
+    """The fixture design plus a GSI and its pattern (as docs/designs.md: Adding a GSI), synthesised apart."""
     designs = tmp_path / "designs"
     shutil.copytree(FIXTURE_DESIGNS, designs)
     path = designs / "conversations.yaml"

@@ -39,7 +39,7 @@ RECORDED = ("test_deploy.py", "test_deploy_global.py", "test_adopt.py", "test_mi
 NO_RESOURCE_LEVEL = {"cloudformation:ListImports", "cloudformation:DescribeStackDriftDetectionStatus"}
 # Requires no permission at all: "No permissions are required to perform this operation" (STS API).
 NO_PERMISSION = {"sts:GetCallerIdentity"}
-# Run by an administrator, never the pipeline (README: Adopting an existing table): an IMPORT change
+# Run by an administrator, never the pipeline (docs/adopting-and-drift.md: Adopting an existing table): an IMPORT change
 # set, and the release that precedes it, can take any resource of the account into a stack, so the
 # deploy role denies IMPORT change sets (test_deploy_role.py).
 ADMINISTRATOR_MODULES = {"templates_src.deploy.takeover"}

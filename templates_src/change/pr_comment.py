@@ -98,14 +98,16 @@ def render_comment(environments: list[EnvironmentPlan], allowed: frozenset[str],
             if plan.kind == DEPLOY_ROLE and plan.changes:
                 head.append(
                     f"> :warning: **The deploy role of `{e.env}` changes.** The pipeline never deploys its own "
-                    "identity: an administrator updates its stack (README: The deploy role). Permissions it gains "
-                    "(new resources): before this merges, or the deploy fails with AccessDenied. Permissions it "
-                    "loses (resources removed): after the deploy, which still needs them to delete those "
-                    "resources. Both: split the change, additions in one pull request and removals in the next."
+                    "identity: an administrator updates its stack (docs/pull-requests.md: The deploy role). "
+                    "Permissions it gains (new resources): before this merges, or the deploy fails with "
+                    "AccessDenied. Permissions it loses (resources removed): after the deploy, which still needs "
+                    "them to delete those resources. Both: split the change, additions in one pull request and "
+                    "removals in the next."
                 )
                 head.append("")
     head += [
-        "To allow a guard deliberately, label the pull request `allow:<guard id>` (README: Working in pull requests).",
+        "To allow a guard deliberately, label the pull request `allow:<guard id>` "
+        "(docs/pull-requests.md: Working in pull requests).",
         "",
     ]
     sections, unchanged = [], []

@@ -110,7 +110,7 @@ def adoption(facts: Facts, region: str, account: str, design_name: str | None) -
 
     report = [
         "access patterns: a table cannot tell how it is read and written; the design has none, so no role is "
-        f"generated until you declare them (templates_src/designs/{name}.yaml, README: Designs)",
+        f"generated until you declare them (templates_src/designs/{name}.yaml, docs/designs.md: Designs)",
     ]
     pitr_on, pitr_days = v["PointInTimeRecovery"]
     env: dict[str, Any] = {
@@ -189,7 +189,8 @@ def write_adoption(result: Adoption, design_path: Path, env_path: Path, table: s
     )
     env_text = _yaml(
         f"Adopted from the live table {table} by `adopt`: every setting as the table has it now.\n"
-        "Import it before any other deploy: deploy --env <env> --import (README: Adopting an existing table).",
+        "Import it before any other deploy: deploy --env <env> --import\n"
+        "(docs/adopting-and-drift.md: Adopting an existing table).",
         result.environment,
     )
     # Validate in a scratch copy first: a file that does not read back is never written.

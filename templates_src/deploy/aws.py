@@ -119,7 +119,10 @@ def aws_errors(what: str) -> Iterator[None]:
         elif code in REJECTED:
             hint = "the credentials were rejected; check AWS_PROFILE or the access keys"
         elif code in DENIED:
-            hint = "access denied; the caller needs the CloudFormation, IAM and DynamoDB permissions README lists"
+            hint = (
+                "access denied; the caller needs the CloudFormation, IAM and DynamoDB permissions listed in "
+                "docs/pull-requests.md: The deploy role"
+            )
         else:
             hint = f"AWS error {code or 'unknown'}"
         raise AwsFailure(f"{what}: {hint}: {message}") from None

@@ -45,7 +45,7 @@ class Refusals:
         if kind == "CREATE" and stack.kind == DATA:
             self._refuse_creating_a_live_table(
                 f"table {self.spec.table_name} exists and no stack manages it: take it over instead of creating it "
-                f"(deploy --env {self.spec.env_name} --import; README: Adopting an existing table)"
+                f"(deploy --env {self.spec.env_name} --import; docs/adopting-and-drift.md: Adopting an existing table)"
             )
         if described and described.get("EnableTerminationProtection") and not self.spec.env.protected:
             self._refuse_unprotecting(stack.name)

@@ -67,8 +67,8 @@ def refuse_removals(
 ) -> None:
     """Deploy never removes a replica unprompted: that deletes the Region's copy of the data.
 
-    With G015 allowed (a reviewed, deliberate retirement: README "Retiring a
-    replica"), one replica may go, in an update of its own.
+    With G015 allowed (a reviewed, deliberate retirement: docs/global-tables.md:
+    Retiring a replica), one replica may go, in an update of its own.
     """
     removed = removed_regions(target, live_regions)
     if not removed:
@@ -78,7 +78,7 @@ def refuse_removals(
     raise Refused(
         f"{stack}: refused: the committed template removes the replica in {', '.join(removed)}; deploy never "
         "removes a replica unless G015 is allowed, and then one per deploy (its copy of the data in that Region "
-        'is deleted: back it up and turn off its deletion protection first; README "Retiring a replica")'
+        "is deleted: back it up and turn off its deletion protection first; docs/global-tables.md: Retiring a replica)"
     )
 
 

@@ -19,7 +19,7 @@ from ..spec.design import AccessPattern, Design, with_key_types
 from ..spec.loader import Spec
 from ..spec.operations import READ_OPERATIONS
 
-# moto accepts these table settings and drops them (see DESIGN.md).
+# moto accepts these table settings and drops them (docs/deploying.md: Trying a design locally).
 UNMODELLED_SETTINGS = {
     "TimeToLiveSpecification": "TTL",
     "PointInTimeRecoverySpecification": "point-in-time recovery",

@@ -187,7 +187,7 @@ class Ci(StrictModel):
     oidc_provider_arn: Optional[OidcProviderArn] = None
     # The workflow that runs the deploy (its token's workflow_ref), the reusable workflow the
     # deploy job runs in (job_workflow_ref), and the ref both must run from (ref): the role
-    # trusts only that job (README: the deploy role's trust).
+    # trusts only that job (docs/pull-requests.md: The deploy role).
     deploy_workflow: WorkflowPath = ".github/workflows/deploy.yml"
     deploy_job_workflow: WorkflowPath = ".github/workflows/deploy-environment.yml"
     deploy_ref: GitRef = "refs/heads/main"
@@ -289,7 +289,8 @@ class Environment(StrictModel):
     ci: Optional[Ci] = None
     # AWS::DynamoDB::GlobalTable instead of AWS::DynamoDB::Table, with this
     # environment's region as one replica. Fixed for a table's life: moving a
-    # live table across is a migration (README: Global tables), not an edit.
+    # live table across is a migration, not an edit (docs/global-tables.md: Moving a live table to a
+    # global table).
     global_table: bool = False
     replicas: list[Replica] = Field(default_factory=list)
     # Global tables only; absent: EVENTUAL (AWS's default). Fixed at creation.

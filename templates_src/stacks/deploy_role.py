@@ -494,9 +494,9 @@ def _condition(condition: dict[str, Any]) -> Condition:
 
 # GitHub's OIDC token names the repository, the GitHub environment, the ref, the workflow that
 # runs (workflow_ref) and the reusable workflow the job runs in (job_workflow_ref); IAM evaluates
-# none of the last three as claims of their own (DESIGN.md: AWS evaluates a few of GitHub's claims),
-# so GitHub's subject-claim customization puts them into `sub`, in this order (README: the deploy
-# role's trust gives the `gh api` call that sets it).
+# none of the last three as claims of their own (docs/pull-requests.md: The deploy role),
+# so GitHub's subject-claim customization puts them into `sub`, in this order (docs/pull-requests.md:
+# The deploy role gives the `gh api` call that sets it).
 SUBJECT_CLAIM_KEYS = ("repo", "context", "ref", "workflow_ref", "job_workflow_ref")
 
 

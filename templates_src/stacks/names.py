@@ -29,8 +29,8 @@ IAM = "CAPABILITY_IAM"
 TABLE_ID = "Table"
 KEY_ID = "TableKey"
 # A global table's key: a multi-Region primary, under a logical ID of its own. A key's
-# MultiRegion cannot change (G020), so a table moving to a global table (README: Moving a
-# live table to a global table) gets a new key beside the single-Region TableKey, which
+# MultiRegion cannot change (G020), so a table moving to a global table (docs/global-tables.md:
+# Moving a live table to a global table) gets a new key beside the single-Region TableKey, which
 # the stack then lets go (Retained, still decrypting the old backups).
 GLOBAL_KEY_ID = "GlobalTableKey"
 KEY_ALIAS_ID = "TableKeyAlias"

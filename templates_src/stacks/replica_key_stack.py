@@ -77,5 +77,5 @@ def _stack(spec: Spec, region: str) -> Stack:
         )
     )
     # PrimaryKeyArn is known only once the data stack exists: deploy passes it
-    # (README: Global tables shows the create-stack command).
+    # (docs/global-tables.md: Global tables shows the create-stack command).
     return Stack(kind=kind, name=stack_name(spec, kind), template=template, parameters={}, tags=spec.tags)

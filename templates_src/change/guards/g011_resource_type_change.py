@@ -21,8 +21,8 @@ RULE = Rule(
 )
 
 
-# The safe way from a Table to a GlobalTable (README: Moving a live table to a global table): two deploy
-# steps around the YAML change, then the ordinary deploys that add the replicas.
+# The safe way from a Table to a GlobalTable (docs/global-tables.md: Moving a live table to a global table):
+# two deploy steps around the YAML change, then the ordinary deploys that add the replicas.
 TO_GLOBAL_TABLE = (
     "1) keep the table Retained (DeletionPolicy and UpdateReplacePolicy Retain) and deploy that (retention: "
     "Retain, the default); "

@@ -15,7 +15,7 @@ RULE = Rule(
     "G013",
     "A protected environment stays protected (termination protection kept)",
     "error",
-    "README: Environment config reference (protected)",
+    "docs/environments.md: Environment config reference (protected)",
 )
 
 

@@ -52,9 +52,10 @@ def check(change: ResourceChange) -> list[Diagnostic]:
                 f"replica {region} would be removed: DynamoDB deletes the table's copy in {region} (DeletionPolicy "
                 "Retain does not keep a removed replica)"
                 + ("; its deletion protection is on, so the update fails" if protected else ""),
-                f"keep the replica; to retire {region} deliberately (README: Retiring a replica): back its copy "
-                "up (an on-demand backup there), turn off its deletion protection and remove it with aws dynamodb "
-                f"update-table, then deploy without it, allowing G015 (deploy removes one replica per deploy)",
+                f"keep the replica; to retire {region} deliberately (docs/global-tables.md: Retiring a replica): "
+                "back its copy up (an on-demand backup there), turn off its deletion protection and remove it with "
+                "aws dynamodb update-table, then deploy without it, allowing G015 (deploy removes one replica per "
+                "deploy)",
             )
         )
     return found

@@ -39,10 +39,10 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             f"{change.logical_id}: MultiRegion {str(old).lower()} -> {str(new).lower()}: a key cannot change it, so "
             "CloudFormation refuses the update and the stack rolls back",
             "keep the key's MultiRegion as deployed. A table moving to a global table does not change it: its "
-            "multi-Region key is a new one, GlobalTableKey (README: Moving a live table to a global table; step "
-            "4's first deploy, `deploy --env <env> --allow G001,G005`, moves the table to it and lets TableKey go, "
-            "Retained and enabled, still decrypting old backups; keep it enabled until DynamoDB reports the "
-            "re-encryption done). A key that must change MultiRegion is a new key under a new logical ID",
+            "multi-Region key is a new one, GlobalTableKey (docs/global-tables.md: Moving a live table to a global "
+            "table; step 4's first deploy, `deploy --env <env> --allow G001,G005`, moves the table to it and lets "
+            "TableKey go, Retained and enabled, still decrypting old backups; keep it enabled until DynamoDB "
+            "reports the re-encryption done). A key that must change MultiRegion is a new key under a new logical ID",
         )
     ]
 

@@ -17,14 +17,14 @@ if TYPE_CHECKING:
 _KEY_CONDITIONS = "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html#DDB-Query-request-KeyConditionExpression"
 _IAM = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html"
 
-UNIQUE_NAMES = Rule("D301", "Access pattern names are unique", "error", "README: Designs")
+UNIQUE_NAMES = Rule("D301", "Access pattern names are unique", "error", "docs/designs.md: Designs")
 INDEX_ONLY_FOR_QUERY = Rule(
     "D302",
     "Only Query reads an index",
     "error",
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/SecondaryIndexes.html",
 )
-KNOWN_INDEX = Rule("D303", "A pattern's index exists in the design", "error", "README: Designs")
+KNOWN_INDEX = Rule("D303", "A pattern's index exists in the design", "error", "docs/designs.md: Designs")
 TRANSACTION_ITEMS = Rule(
     "D304",
     "TransactWriteItems names its item operations (and only it does)",
@@ -34,13 +34,15 @@ TRANSACTION_ITEMS = Rule(
 PER_USER_BASE_TABLE = Rule(
     "D305", "per_user patterns use the table or an index keyed by the tenant key (dynamodb:LeadingKeys)", "error", _IAM
 )
-READER_READS = Rule("D306", "The reader role only reads", "error", "README: Least-privilege roles")
+READER_READS = Rule("D306", "The reader role only reads", "error", "docs/security-model.md: Least-privilege roles")
 KEY_CONDITION_REQUIRED = Rule("D307", "Item and Query patterns have a key_condition", "error", _KEY_CONDITIONS)
 KEY_CONDITION_SYNTAX = Rule("D308", "A key_condition is a valid key condition expression", "error", _KEY_CONDITIONS)
 KEY_CONDITION_MATCHES_KEYS = Rule(
     "D309", "A key_condition uses the key schema of its table or index", "error", _KEY_CONDITIONS
 )
-EXAMPLE_VALUES = Rule("D310", "An example gives every placeholder of its key_condition", "error", "README: Designs")
+EXAMPLE_VALUES = Rule(
+    "D310", "An example gives every placeholder of its key_condition", "error", "docs/designs.md: Designs"
+)
 WHOLE_KEY = Rule(
     "D311",
     "Single-item operations give the whole key with equality",
@@ -48,7 +50,12 @@ WHOLE_KEY = Rule(
     "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GetItem.html#DDB-GetItem-request-Key",
 )
 
-HAS_EXAMPLE = Rule("D312", "Every access pattern has an example that make local runs", "warning", "README: make local")
+HAS_EXAMPLE = Rule(
+    "D312",
+    "Every access pattern has an example that make local runs",
+    "warning",
+    "docs/deploying.md: Trying a design locally",
+)
 
 PER_USER_ATTRIBUTES = Rule("D313", "per_user patterns name the attributes the client may read or write", "error", _IAM)
 PER_USER_NO_PROTECTED_WRITES = Rule("D314", "per_user writes name no protected attribute", "error", _IAM)
@@ -70,7 +77,7 @@ NO_PATTERNS = Rule(
     "D317",
     "A design declares its access patterns (roles, grants and smoke tests come from them)",
     "warning",
-    "README: Adopting an existing table",
+    "docs/adopting-and-drift.md: Adopting an existing table",
 )
 
 RULES = (

@@ -24,7 +24,7 @@ ROLE_HAS_PATTERNS = Rule(
     "N402",
     "An app, reader or per_user role exists only with access patterns for it",
     "error",
-    "README: Least-privilege roles",
+    "docs/security-model.md: Least-privilege roles",
 )
 STREAM_CONSUMER_NEEDS_STREAM = Rule(
     "N403",

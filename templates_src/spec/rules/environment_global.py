@@ -53,7 +53,7 @@ PROTECTED_REPLICAS_KEEP_DATA = Rule(
     "N607",
     "In a protected environment every replica keeps deletion protection and PITR",
     "error",
-    "README: Environment config reference (protected)",
+    "docs/environments.md: Environment config reference (protected)",
 )
 REPLICAS_NEED_STREAM = Rule(
     "N608",
@@ -103,7 +103,7 @@ GLOBAL_TEST_IN_ITS_REGION = Rule(
     "N615",
     "A global table's taskcat test runs in its own Region only (no test_regions)",
     "error",
-    "README: Multi-region test deployments: taskcat",
+    "docs/testing.md: Multi-region test deployments: taskcat",
 )
 
 RULES = (
@@ -153,7 +153,7 @@ def _check_global(env: Environment, src: Source) -> list[Diagnostic]:
                         GLOBAL_SETTINGS_NEED_GLOBAL_TABLE,
                         (field,),
                         "needs global_table: true; a live table becomes a global table by migration, not by "
-                        "this edit (README: Global tables)",
+                        "this edit (docs/global-tables.md: Moving a live table to a global table)",
                     )
                 )
         return found

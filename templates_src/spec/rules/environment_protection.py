@@ -16,7 +16,7 @@ PROTECTED_KEEPS_DATA = Rule(
     "N201",
     "A protected environment keeps Retain, deletion protection, PITR and a customer managed key",
     "error",
-    "README: Environment config reference (protected)",
+    "docs/environments.md: Environment config reference (protected)",
 )
 
 KEY_ADMINS_NAMED = Rule(

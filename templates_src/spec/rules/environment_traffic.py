@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from ..source import Source
     from ..traffic import PatternTraffic
 
-KNOWN_PATTERN = Rule("N501", "traffic.patterns names the design's access patterns", "error", "README: Cost")
+KNOWN_PATTERN = Rule(
+    "N501", "traffic.patterns names the design's access patterns", "error", "docs/cost.md: Cost and capacity"
+)
 CONSISTENT_READ = Rule(
     "N502",
     "consistent_read only on base-table reads",
@@ -29,8 +31,10 @@ ITEMS_PER_REQUEST = Rule(
     "error",
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-api",
 )
-PEAK_ABOVE_AVERAGE = Rule("N504", "peak_per_second is at least the monthly average rate", "error", "README: Cost")
-KNOWN_INDEX = Rule("N505", "traffic.index_gb names the design's GSIs", "error", "README: Cost")
+PEAK_ABOVE_AVERAGE = Rule(
+    "N504", "peak_per_second is at least the monthly average rate", "error", "docs/cost.md: Cost and capacity"
+)
+KNOWN_INDEX = Rule("N505", "traffic.index_gb names the design's GSIs", "error", "docs/cost.md: Cost and capacity")
 
 RULES = (KNOWN_PATTERN, CONSISTENT_READ, ITEMS_PER_REQUEST, PEAK_ABOVE_AVERAGE, KNOWN_INDEX)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from ...diagnostics import Rule
 from . import RuleModule
 
-DESIGN_NAME_IS_FILE_NAME = Rule("F001", "A design's name equals its file name", "error", "README: Designs")
+DESIGN_NAME_IS_FILE_NAME = Rule("F001", "A design's name equals its file name", "error", "docs/designs.md: Designs")
 ENVIRONMENT_FILE_NAME = Rule(
     "F002",
     "Environment file names are lowercase letters, digits and hyphens",
     "error",
-    "README: Environment config reference",
+    "docs/environments.md: Environment config reference",
 )
-UNKNOWN_DESIGN = Rule("F003", "An environment names an existing design", "error", "README: Designs")
+UNKNOWN_DESIGN = Rule("F003", "An environment names an existing design", "error", "docs/designs.md: Designs")
 
 RULES = (DESIGN_NAME_IS_FILE_NAME, ENVIRONMENT_FILE_NAME, UNKNOWN_DESIGN)
 RULE_MODULE = RuleModule(RULES)

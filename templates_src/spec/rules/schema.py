@@ -16,7 +16,7 @@ from . import RuleModule
 if TYPE_CHECKING:
     from ..source import Source
 
-_SOURCE = "README: Environment config reference; README: Designs"
+_SOURCE = "docs/environments.md: Environment config reference; docs/designs.md: Designs"
 
 UNKNOWN_KEY = Rule("S001", "Every key is a known setting (a typo is never ignored)", "error", _SOURCE)
 MISSING_KEY = Rule("S002", "Required settings are present", "error", _SOURCE)
