@@ -11,14 +11,26 @@ STAMP := $(VENV)/.installed
 BUILD := build
 TEMPLATES := $(BUILD)/**/*.template.json
 NODE_STAMP := node_modules/.installed
+# Every Python environment is installed from a lock with hashes: .venv from uv.lock
+# (pyproject.toml, with the dev extra), each tool from tools/<tool>.lock.txt
+# (compiled from tools/<tool>.in). `make lock` after editing those inputs,
+# `make upgrade` to move every lock to the newest versions the inputs allow.
+# uv itself: pinned in tools/uv.in, installed with pip --require-hashes.
+UV_DIR := .tools/uv
+UV := $(UV_DIR)/bin/uv
+UV_STAMP := $(UV_DIR)/.installed
+# uv uses the Python the Makefile is given, never one it downloads.
+export UV_PYTHON_DOWNLOADS := never
+# The locks of tools/: uv itself, the build backend of the editable install, checkov, taskcat.
+TOOL_LOCKS := uv build checkov taskcat
+COMPILE := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock (or make upgrade)'
 # checkov pins boto3 1.35 and networkx<2.7: it gets its own virtualenv.
 CHECKOV_VENV := .tools/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
-CHECKOV_VERSION := 3.3.30
 # taskcat pins cfn-lint<2 and old jsonschema/urllib3: its own virtualenv too.
 TASKCAT_VENV := .tools/taskcat
 TASKCAT_STAMP := $(TASKCAT_VENV)/.installed
-TASKCAT_VERSION := 0.9.58
 TASKCAT_CONFIG := $(BUILD)/taskcat/.taskcat.yml
 
 CLI := $(PY) -m templates_src
@@ -29,33 +41,65 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 # failure, 2 bad input, 3 refused by a guard; make reports any failure as 2.
 # CI that needs the exact code calls the command, not make.
 
-.PHONY: help synth lint test check bench clean security access-report local plan deploy destroy moto-server \
-	taskcat-lint taskcat rules cost check-build pr-comment adopt drift
+.PHONY: help synth lint test bootstrap lock upgrade check bench clean security access-report local plan deploy \
+	destroy moto-server taskcat-lint taskcat rules cost check-build pr-comment adopt drift
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # Bootstrap output goes to stderr: `make plan FORMAT=markdown > comment.md` keeps stdout for the plan.
-$(STAMP): pyproject.toml
-	@echo "make: creating $(VENV) from pyproject.toml" >&2
-	@$(PYTHON) -m venv $(VENV) >&2
-	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=compat >&2
+# uv, from PyPI with the machine's pip (the one tool not installed by uv), checked against its hashes.
+$(UV_STAMP): tools/uv.lock.txt
+	@echo "make: installing uv into $(UV_DIR) from tools/uv.lock.txt" >&2
+	@rm -rf $(UV_DIR)
+	@PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+		--require-hashes --no-deps --only-binary :all: --target $(UV_DIR) -r tools/uv.lock.txt >&2
+	@touch $@
+
+# The locked dependencies, then the project itself, editable (compat: a .pth naming this
+# directory, so .venv imports the working tree's templates_src), built by the locked setuptools.
+$(STAMP): pyproject.toml uv.lock tools/build.lock.txt $(UV_STAMP)
+	@echo "make: creating $(VENV) from uv.lock" >&2
+	@$(UV) sync --quiet --locked --python $(PYTHON) --extra dev --no-install-project >&2
+	@$(UV) pip install --quiet --python $(PY) --no-deps --editable . --config-setting editable_mode=compat \
+		--build-constraints tools/build.lock.txt --require-build-hashes >&2
 	@touch $@
 
 # Test-time only: the AGPL IAM simulator, exactly as package-lock.json pins it.
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@echo "make: installing node_modules from package-lock.json" >&2
+	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(CHECKOV_STAMP):
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+$(CHECKOV_STAMP): tools/checkov.lock.txt $(UV_STAMP)
+	@echo "make: creating $(CHECKOV_VENV) from tools/checkov.lock.txt" >&2
+	@$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV)
+	@$(UV) pip sync --quiet --python $(CHECKOV_VENV)/bin/python --require-hashes tools/checkov.lock.txt
 	@touch $@
 
-$(TASKCAT_STAMP):
-	$(PYTHON) -m venv $(TASKCAT_VENV)
-	$(TASKCAT_VENV)/bin/pip install --quiet --disable-pip-version-check 'taskcat==$(TASKCAT_VERSION)'
+$(TASKCAT_STAMP): tools/taskcat.lock.txt $(UV_STAMP)
+	@echo "make: creating $(TASKCAT_VENV) from tools/taskcat.lock.txt" >&2
+	@$(UV) venv --quiet --allow-existing --python $(PYTHON) $(TASKCAT_VENV)
+	@$(UV) pip sync --quiet --python $(TASKCAT_VENV)/bin/python --require-hashes tools/taskcat.lock.txt
 	@touch $@
+
+bootstrap: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(TASKCAT_STAMP) ## Install every environment make test uses (make -j bootstrap: side by side)
+
+lock: $(UV_STAMP) ## Re-lock after editing pyproject.toml or tools/*.in; every pin the inputs still allow is kept
+	$(UV) lock --python $(PYTHON)
+	@for t in $(TOOL_LOCKS); do echo "$(COMPILE) tools/$$t.in -o tools/$$t.lock.txt"; \
+		$(COMPILE) tools/$$t.in -o tools/$$t.lock.txt || exit 1; done
+
+upgrade: $(UV_STAMP) ## Move every lock to the newest versions its inputs allow, re-install, re-render build/, show the diff
+	$(UV) lock --python $(PYTHON) --upgrade
+	@for t in $(TOOL_LOCKS); do echo "$(COMPILE) --upgrade tools/$$t.in -o tools/$$t.lock.txt"; \
+		$(COMPILE) --upgrade tools/$$t.in -o tools/$$t.lock.txt || exit 1; done
+	npm update --package-lock-only --no-audit --no-fund --loglevel=error
+	@$(MAKE) --no-print-directory -j4 --output-sync=target bootstrap
+	@$(MAKE) --no-print-directory synth
+	@echo "== what the upgrade changes in the locks and in build/ (review, run make test, commit):"
+	@git diff --stat -- uv.lock tools/ package-lock.json build/
+	@git status --porcelain --untracked-files=all -- build/ | grep -v '^ M' || true
 
 synth: $(STAMP) ## Render build/ from environments/ and the designs (no AWS account needed)
 	@$(CLI) synth --out $(BUILD)
