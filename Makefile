@@ -32,6 +32,8 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 TASKCAT_VENV := .tools/taskcat
 TASKCAT_STAMP := $(TASKCAT_VENV)/.installed
 TASKCAT_CONFIG := $(BUILD)/taskcat/.taskcat.yml
+# make test: pytest's workers (pytest-xdist); `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= auto
 
 CLI := $(PY) -m templates_src
 RULES_DOC := docs/rules.md
@@ -41,7 +43,7 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 # failure, 2 bad input, 3 refused by a guard; make reports any failure as 2.
 # CI that needs the exact code calls the command, not make.
 
-.PHONY: help synth lint test bootstrap lock upgrade check bench clean security access-report local plan deploy \
+.PHONY: help synth lint test pytest bootstrap lock upgrade check bench clean security access-report local plan deploy \
 	destroy moto-server taskcat-lint taskcat rules cost check-build pr-comment adopt drift
 
 help: ## List the targets
@@ -111,8 +113,15 @@ lint: $(STAMP) ## cfn-lint every template (one process, informational checks inc
 	$(VENV)/bin/mypy
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 
-test: $(STAMP) $(NODE_STAMP) security taskcat-lint ## Run every test: checkov, taskcat lint, then pytest
-	$(PY) -m pytest
+# The environments install side by side, and each check starts as soon as what it needs is
+# there; each one's output is printed whole when it ends, and every check runs even when one fails.
+test: ## Run every test: checkov + cdk-nag, taskcat lint and pytest, side by side
+	@$(MAKE) --no-print-directory --jobs=4 --output-sync=target --keep-going security taskcat-lint pytest
+
+# Under pytest-xdist (PYTEST_WORKERS) the modules whose AWS calls tests/test_deploy_role_calls.py
+# simulates run in one worker with it (tests/conftest.py: pytest_xdist_make_scheduler).
+pytest: $(STAMP) $(NODE_STAMP) ## pytest alone (make test runs it beside security and taskcat-lint)
+	$(PY) -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS))
 
 security: $(CHECKOV_STAMP) $(NODE_STAMP) ## checkov and cdk-nag (AwsSolutions, HIPAA, NIST 800-53) over build/, offline
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --directory $(BUILD) --framework cloudformation \
