@@ -30,6 +30,8 @@ def price_book_label() -> str:
     """How messages name the book: relative to the project for the shipped one."""
     path = price_book_path()
     return str(path.relative_to(PRICE_BOOK.parents[3])) if path == PRICE_BOOK else str(path)
+
+
 TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
 
 
