@@ -25,6 +25,12 @@ export UV_PYTHON_DOWNLOADS := never
 TOOL_LOCKS := uv build checkov taskcat
 COMPILE := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command 'make lock (or make upgrade)'
+# make test: .venv's bytecode compiled once, after install (as pip compiles it): else each of
+# the suite's processes (workers, moto servers, command lines) compiles what it imports, again and
+# again where PYTHONDONTWRITEBYTECODE is set. make synth does without (a few modules, once).
+COMPILED := $(VENV)/.compiled
+# make test: the checks beside pytest (and their installs) yield the CPU to pytest, the longest.
+BESIDE := nice -n 10
 # checkov pins boto3 1.35 and networkx<2.7: it gets its own virtualenv.
 CHECKOV_VENV := .tools/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
@@ -67,6 +73,11 @@ $(STAMP): pyproject.toml uv.lock tools/build.lock.txt $(UV_STAMP)
 		--build-constraints tools/build.lock.txt --require-build-hashes >&2
 	@touch $@
 
+$(COMPILED): $(STAMP)
+	@echo "make: compiling $(VENV)'s bytecode" >&2
+	@$(UV) sync --quiet --compile-bytecode --locked --python $(PYTHON) --extra dev --no-install-project --inexact >&2
+	@touch $@
+
 # Test-time only: the AGPL IAM simulator, exactly as package-lock.json pins it.
 $(NODE_STAMP): package.json package-lock.json
 	@echo "make: installing node_modules from package-lock.json" >&2
@@ -76,16 +87,16 @@ $(NODE_STAMP): package.json package-lock.json
 $(CHECKOV_STAMP): tools/checkov.lock.txt $(UV_STAMP)
 	@echo "make: creating $(CHECKOV_VENV) from tools/checkov.lock.txt" >&2
 	@$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV)
-	@$(UV) pip sync --quiet --python $(CHECKOV_VENV)/bin/python --require-hashes tools/checkov.lock.txt
+	@$(BESIDE) $(UV) pip sync --quiet --python $(CHECKOV_VENV)/bin/python --require-hashes tools/checkov.lock.txt
 	@touch $@
 
 $(TASKCAT_STAMP): tools/taskcat.lock.txt $(UV_STAMP)
 	@echo "make: creating $(TASKCAT_VENV) from tools/taskcat.lock.txt" >&2
 	@$(UV) venv --quiet --allow-existing --python $(PYTHON) $(TASKCAT_VENV)
-	@$(UV) pip sync --quiet --python $(TASKCAT_VENV)/bin/python --require-hashes tools/taskcat.lock.txt
+	@$(BESIDE) $(UV) pip sync --quiet --python $(TASKCAT_VENV)/bin/python --require-hashes tools/taskcat.lock.txt
 	@touch $@
 
-bootstrap: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(TASKCAT_STAMP) ## Install every environment make test uses (make -j bootstrap: side by side)
+bootstrap: $(STAMP) $(COMPILED) $(NODE_STAMP) $(CHECKOV_STAMP) $(TASKCAT_STAMP) ## Install every environment make test uses (make -j bootstrap: side by side)
 
 lock: $(UV_STAMP) ## Re-lock after editing pyproject.toml or tools/*.in; every pin the inputs still allow is kept
 	$(UV) lock --python $(PYTHON)
@@ -120,13 +131,13 @@ test: ## Run every test: checkov + cdk-nag, taskcat lint and pytest, side by sid
 
 # Under pytest-xdist (PYTEST_WORKERS) the modules whose AWS calls tests/test_deploy_role_calls.py
 # simulates run in one worker with it (tests/conftest.py: pytest_xdist_make_scheduler).
-pytest: $(STAMP) $(NODE_STAMP) ## pytest alone (make test runs it beside security and taskcat-lint)
+pytest: $(STAMP) $(COMPILED) $(NODE_STAMP) ## pytest alone (make test runs it beside security and taskcat-lint)
 	$(PY) -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS))
 
 security: $(CHECKOV_STAMP) $(NODE_STAMP) ## checkov and cdk-nag (AwsSolutions, HIPAA, NIST 800-53) over build/, offline
-	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --directory $(BUILD) --framework cloudformation \
+	BC_SKIP_MAPPING=TRUE $(BESIDE) $(CHECKOV_VENV)/bin/checkov --directory $(BUILD) --framework cloudformation \
 		--skip-download --compact --quiet
-	node security/cdk_nag.mjs
+	$(BESIDE) node security/cdk_nag.mjs
 
 local: $(STAMP) ## Deploy to a moto server on 127.0.0.1, load samples, run every access pattern (DESIGN=<name> or ENV=dev)
 	@$(CLI) local $(if $(DESIGN),--design $(DESIGN),--env $(or $(ENV),dev))
@@ -168,7 +179,7 @@ moto-server: $(STAMP) ## A local AWS endpoint for `make deploy` (PORT=5000, ACCO
 	MOTO_ACCOUNT_ID=$(or $(ACCOUNT),111111111111) $(PY) -m templates_src.local.moto_shim -H 127.0.0.1 -p $(or $(PORT),5000)
 
 taskcat-lint: $(TASKCAT_STAMP) ## taskcat lint of build/taskcat/.taskcat.yml, offline, in its own virtualenv
-	$(TASKCAT_VENV)/bin/taskcat lint --input-file $(TASKCAT_CONFIG) --project-root .
+	$(BESIDE) $(TASKCAT_VENV)/bin/taskcat lint --input-file $(TASKCAT_CONFIG) --project-root .
 
 taskcat: $(TASKCAT_STAMP) ## Multi-region test deployments with taskcat (needs a real AWS account; not run here)
 	$(TASKCAT_VENV)/bin/taskcat test run --input-file $(TASKCAT_CONFIG) --project-root .
