@@ -11,15 +11,35 @@ STAMP := $(VENV)/.installed
 BUILD := build
 TEMPLATES := $(BUILD)/**/*.template.json
 NODE_STAMP := node_modules/.installed
+# Every Python environment is installed from a lock with hashes: .venv from uv.lock
+# (pyproject.toml, with the dev extra), each tool from tools/<tool>.lock.txt
+# (compiled from tools/<tool>.in). `make lock` after editing those inputs,
+# `make upgrade` to move every lock to the newest versions the inputs allow.
+# uv itself: pinned in tools/uv.in, installed with pip --require-hashes.
+UV_DIR := .tools/uv
+UV := $(UV_DIR)/bin/uv
+UV_STAMP := $(UV_DIR)/.installed
+# uv uses the Python the Makefile is given, never one it downloads.
+export UV_PYTHON_DOWNLOADS := never
+# The locks of tools/: uv itself, the build backend of the editable install, checkov, taskcat.
+TOOL_LOCKS := uv build checkov taskcat
+COMPILE := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock (or make upgrade)'
+# make test: .venv's bytecode compiled once, after install (as pip compiles it): else each of
+# the suite's processes (workers, moto servers, command lines) compiles what it imports, again and
+# again where PYTHONDONTWRITEBYTECODE is set. make synth does without (a few modules, once).
+COMPILED := $(VENV)/.compiled
+# make test: the checks beside pytest (and their installs) yield the CPU to pytest, the longest.
+BESIDE := nice -n 10
 # checkov pins boto3 1.35 and networkx<2.7: it gets its own virtualenv.
 CHECKOV_VENV := .tools/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
-CHECKOV_VERSION := 3.3.30
 # taskcat pins cfn-lint<2 and old jsonschema/urllib3: its own virtualenv too.
 TASKCAT_VENV := .tools/taskcat
 TASKCAT_STAMP := $(TASKCAT_VENV)/.installed
-TASKCAT_VERSION := 0.9.58
 TASKCAT_CONFIG := $(BUILD)/taskcat/.taskcat.yml
+# make test: pytest's workers (pytest-xdist); `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= auto
 
 CLI := $(PY) -m templates_src
 RULES_DOC := docs/rules.md
@@ -29,33 +49,70 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 # failure, 2 bad input, 3 refused by a guard; make reports any failure as 2.
 # CI that needs the exact code calls the command, not make.
 
-.PHONY: help synth lint test check bench clean security access-report local plan deploy destroy moto-server \
-	taskcat-lint taskcat rules cost check-build pr-comment adopt drift
+.PHONY: help synth lint test pytest bootstrap lock upgrade check bench clean security access-report local plan deploy \
+	destroy moto-server taskcat-lint taskcat rules cost check-build pr-comment adopt drift
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # Bootstrap output goes to stderr: `make plan FORMAT=markdown > comment.md` keeps stdout for the plan.
-$(STAMP): pyproject.toml
-	@echo "make: creating $(VENV) from pyproject.toml" >&2
-	@$(PYTHON) -m venv $(VENV) >&2
-	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=compat >&2
+# uv, from PyPI with the machine's pip (the one tool not installed by uv), checked against its hashes.
+$(UV_STAMP): tools/uv.lock.txt
+	@echo "make: installing uv into $(UV_DIR) from tools/uv.lock.txt" >&2
+	@rm -rf $(UV_DIR)
+	@PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+		--require-hashes --no-deps --only-binary :all: --target $(UV_DIR) -r tools/uv.lock.txt >&2
+	@touch $@
+
+# The locked dependencies, then the project itself, editable (compat: a .pth naming this
+# directory, so .venv imports the working tree's templates_src), built by the locked setuptools.
+$(STAMP): pyproject.toml uv.lock tools/build.lock.txt $(UV_STAMP)
+	@echo "make: creating $(VENV) from uv.lock" >&2
+	@$(UV) sync --quiet --locked --python $(PYTHON) --extra dev --no-install-project >&2
+	@$(UV) pip install --quiet --python $(PY) --no-deps --editable . --config-setting editable_mode=compat \
+		--build-constraints tools/build.lock.txt --require-build-hashes >&2
+	@touch $@
+
+$(COMPILED): $(STAMP)
+	@echo "make: compiling $(VENV)'s bytecode" >&2
+	@$(UV) sync --quiet --compile-bytecode --locked --python $(PYTHON) --extra dev --no-install-project --inexact >&2
 	@touch $@
 
 # Test-time only: the AGPL IAM simulator, exactly as package-lock.json pins it.
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@echo "make: installing node_modules from package-lock.json" >&2
+	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(CHECKOV_STAMP):
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+$(CHECKOV_STAMP): tools/checkov.lock.txt $(UV_STAMP)
+	@echo "make: creating $(CHECKOV_VENV) from tools/checkov.lock.txt" >&2
+	@$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV)
+	@$(BESIDE) $(UV) pip sync --quiet --python $(CHECKOV_VENV)/bin/python --require-hashes tools/checkov.lock.txt
 	@touch $@
 
-$(TASKCAT_STAMP):
-	$(PYTHON) -m venv $(TASKCAT_VENV)
-	$(TASKCAT_VENV)/bin/pip install --quiet --disable-pip-version-check 'taskcat==$(TASKCAT_VERSION)'
+$(TASKCAT_STAMP): tools/taskcat.lock.txt $(UV_STAMP)
+	@echo "make: creating $(TASKCAT_VENV) from tools/taskcat.lock.txt" >&2
+	@$(UV) venv --quiet --allow-existing --python $(PYTHON) $(TASKCAT_VENV)
+	@$(BESIDE) $(UV) pip sync --quiet --python $(TASKCAT_VENV)/bin/python --require-hashes tools/taskcat.lock.txt
 	@touch $@
+
+bootstrap: $(STAMP) $(COMPILED) $(NODE_STAMP) $(CHECKOV_STAMP) $(TASKCAT_STAMP) ## Install every environment make test uses (make -j bootstrap: side by side)
+
+lock: $(UV_STAMP) ## Re-lock after editing pyproject.toml or tools/*.in; every pin the inputs still allow is kept
+	$(UV) lock --python $(PYTHON)
+	@for t in $(TOOL_LOCKS); do echo "$(COMPILE) tools/$$t.in -o tools/$$t.lock.txt"; \
+		$(COMPILE) tools/$$t.in -o tools/$$t.lock.txt || exit 1; done
+
+upgrade: $(UV_STAMP) ## Move every lock to the newest versions its inputs allow, re-install, re-render build/, show the diff
+	$(UV) lock --python $(PYTHON) --upgrade
+	@for t in $(TOOL_LOCKS); do echo "$(COMPILE) --upgrade tools/$$t.in -o tools/$$t.lock.txt"; \
+		$(COMPILE) --upgrade tools/$$t.in -o tools/$$t.lock.txt || exit 1; done
+	npm update --package-lock-only --no-audit --no-fund --loglevel=error
+	@$(MAKE) --no-print-directory -j4 --output-sync=target bootstrap
+	@$(MAKE) --no-print-directory synth
+	@echo "== what the upgrade changes in the locks and in build/ (review, run make test, commit):"
+	@git diff --stat -- uv.lock tools/ package-lock.json build/
+	@git status --porcelain --untracked-files=all -- build/ | grep -v '^ M' || true
 
 synth: $(STAMP) ## Render build/ from environments/ and the designs (no AWS account needed)
 	@$(CLI) synth --out $(BUILD)
@@ -67,13 +124,20 @@ lint: $(STAMP) ## cfn-lint every template (one process, informational checks inc
 	$(VENV)/bin/mypy
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 
-test: $(STAMP) $(NODE_STAMP) security taskcat-lint ## Run every test: checkov, taskcat lint, then pytest
-	$(PY) -m pytest
+# The environments install side by side, and each check starts as soon as what it needs is
+# there; each one's output is printed whole when it ends, and every check runs even when one fails.
+test: ## Run every test: checkov + cdk-nag, taskcat lint and pytest, side by side
+	@$(MAKE) --no-print-directory --jobs=4 --output-sync=target --keep-going security taskcat-lint pytest
+
+# Under pytest-xdist (PYTEST_WORKERS) the modules whose AWS calls tests/test_deploy_role_calls.py
+# simulates run in one worker with it (tests/conftest.py: pytest_xdist_make_scheduler).
+pytest: $(STAMP) $(COMPILED) $(NODE_STAMP) ## pytest alone (make test runs it beside security and taskcat-lint)
+	$(PY) -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS))
 
 security: $(CHECKOV_STAMP) $(NODE_STAMP) ## checkov and cdk-nag (AwsSolutions, HIPAA, NIST 800-53) over build/, offline
-	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --directory $(BUILD) --framework cloudformation \
+	BC_SKIP_MAPPING=TRUE $(BESIDE) $(CHECKOV_VENV)/bin/checkov --directory $(BUILD) --framework cloudformation \
 		--skip-download --compact --quiet
-	node security/cdk_nag.mjs
+	$(BESIDE) node security/cdk_nag.mjs
 
 local: $(STAMP) ## Deploy to a moto server on 127.0.0.1, load samples, run every access pattern (DESIGN=<name> or ENV=dev)
 	@$(CLI) local $(if $(DESIGN),--design $(DESIGN),--env $(or $(ENV),dev))
@@ -115,7 +179,7 @@ moto-server: $(STAMP) ## A local AWS endpoint for `make deploy` (PORT=5000, ACCO
 	MOTO_ACCOUNT_ID=$(or $(ACCOUNT),111111111111) $(PY) -m templates_src.local.moto_shim -H 127.0.0.1 -p $(or $(PORT),5000)
 
 taskcat-lint: $(TASKCAT_STAMP) ## taskcat lint of build/taskcat/.taskcat.yml, offline, in its own virtualenv
-	$(TASKCAT_VENV)/bin/taskcat lint --input-file $(TASKCAT_CONFIG) --project-root .
+	$(BESIDE) $(TASKCAT_VENV)/bin/taskcat lint --input-file $(TASKCAT_CONFIG) --project-root .
 
 taskcat: $(TASKCAT_STAMP) ## Multi-region test deployments with taskcat (needs a real AWS account; not run here)
 	$(TASKCAT_VENV)/bin/taskcat test run --input-file $(TASKCAT_CONFIG) --project-root .

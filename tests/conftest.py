@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import shutil
+import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from templates_src.local import moto_server
 from templates_src.spec.loader import DESIGN_EXAMPLES_SUBDIR, Spec, load_spec
 from templates_src.stacks.artifacts import write_tree
 from templates_src.stacks.synth import all_targets, render_all
@@ -30,10 +32,70 @@ ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.record_calls"]
 # Run after every other test: they simulate what the others recorded.
 AFTER_RECORDING = "test_deploy_role_calls.py"
+# The test modules whose requests it simulates: they run deploy, destroy, drift, adopt, plan --deployed
+# and the global-table steps through the command line and the deployer.
+RECORDED = ("test_deploy.py", "test_deploy_global.py", "test_adopt.py", "test_migrate_global.py")
+# Under pytest-xdist, the scope (xdist's word) that keeps them and that test in one worker.
+RECORDING_GROUP = "recorded-aws-calls"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.path.name == AFTER_RECORDING)
+
+
+def module_of(nodeid: str) -> str:
+    """The test module's file name in a node ID."""
+    return nodeid.split("::")[0].rsplit("/", 1)[-1]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist (make test): one worker runs the recorded modules, then the test that simulates
+    their requests (in collection order: last); the others share every other test, one at a time.
+
+    xdist's own `--dist loadgroup` cannot do it with pytest 9 (it renames node IDs through an attribute
+    pytest no longer reads), so the scheduler is xdist's LoadScopeScheduling with this grouping.
+    """
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None  # another distribution asked for by name: xdist's
+    from xdist.scheduler import LoadScopeScheduling
+
+    class RecordedTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return RECORDING_GROUP if module_of(nodeid) in (*RECORDED, AFTER_RECORDING) else nodeid
+
+    return RecordedTogether(config, log)
+
+
+# Under pytest-xdist each worker's moto servers listen on ports of a range of its own, below the
+# kernel's ephemeral ports: a port one worker just found free is never another's.
+WORKER_PORTS = 100
+WORKER_PORTS_FROM = 20000
+
+
+def _ports_of_this_worker() -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return
+    first = WORKER_PORTS_FROM + WORKER_PORTS * int(worker.removeprefix("gw"))
+    if first + WORKER_PORTS > 32768:
+        return  # more workers than ranges: the kernel's choice, as without xdist
+    ports = iter(range(first, first + WORKER_PORTS))
+
+    def free_port() -> int:
+        for port in ports:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError(f"{worker}: no free port left in {first}-{first + WORKER_PORTS - 1}")
+
+    moto_server.free_port = free_port
+
+
+_ports_of_this_worker()
 
 
 FIXTURES = ROOT / "tests" / "fixtures"

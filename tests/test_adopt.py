@@ -216,6 +216,7 @@ def test_adopt_refuses_to_overwrite_and_a_missing_table_is_an_aws_failure(
 # -- deploy --import, with botocore's Stubber (moto has no IMPORT change sets) -------------------------
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+EVENTS_AT = NOW + timedelta(hours=1)  # any fixed time: deploy follows events by identity
 TABLE = "cg-chatbot-conversations"
 STACK = "cg-chatbot-conversations-chatbot-data"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{STACK}/abc"
@@ -332,7 +333,7 @@ def test_import_takes_the_table_into_the_data_stack(tmp_path: Path) -> None:
             "StackName": STACK,
             "LogicalResourceId": "Table",
             "ResourceType": "AWS::DynamoDB::Table",
-            "Timestamp": NOW + timedelta(minutes=1),
+            "Timestamp": EVENTS_AT,
             "ResourceStatus": "IMPORT_COMPLETE",
         }
         cfs.add_response("describe_stack_events", {"StackEvents": [event]})

@@ -38,6 +38,7 @@ def stack_files(spec: Any, build: Any) -> list[Any]:
 
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)  # fixed: deploy follows events by identity, not by time
+EVENTS_AT = NOW + timedelta(hours=1)
 CS_ARN = "arn:aws:cloudformation:us-east-1:333333333333:changeSet/data-1/abc"
 STACK_ID = "arn:aws:cloudformation:us-east-1:333333333333:stack/conversations-prod-data/abc"
 
@@ -118,7 +119,7 @@ def _event(status: str, logical: str = "Table", reason: str | None = None, offse
         "StackName": "conversations-prod-data",
         "LogicalResourceId": logical,
         "ResourceType": "AWS::DynamoDB::Table",
-        "Timestamp": NOW + timedelta(minutes=offset),
+        "Timestamp": EVENTS_AT + timedelta(minutes=offset),
         "ResourceStatus": status,
     }
     if reason:

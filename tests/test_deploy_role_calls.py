@@ -28,13 +28,10 @@ from typing import Any
 import pytest
 
 from . import record_calls
-from .conftest import ROOT, fixture_build, read_json
+from .conftest import RECORDED, ROOT, fixture_build, module_of, read_json
 from .conftest import fixture_spec as spec_for
 from .iam_support import Arns, resolve, simulate
 
-# The tests whose requests are recorded: they run deploy, destroy, drift, adopt, plan --deployed and
-# the global-table steps through the command line and the deployer.
-RECORDED = ("test_deploy.py", "test_deploy_global.py", "test_adopt.py", "test_migrate_global.py")
 # Calls IAM authorizes on "*" only (no resource-level permission; the simulator refuses an ARN).
 NO_RESOURCE_LEVEL = {"cloudformation:ListImports", "cloudformation:DescribeStackDriftDetectionStatus"}
 # Requires no permission at all: "No permissions are required to perform this operation" (STS API).
@@ -64,10 +61,15 @@ AWS_MANAGED_KEY_POLICY = {
 
 
 def _records() -> list[dict[str, Any]]:
-    """This session's records when every recorded module ran in it; else a recording run of them."""
-    ran = {nodeid.split("::")[0].rsplit("/", 1)[-1] for nodeid in record_calls.TESTS_RUN}
+    """What the RECORDED modules' tests sent.
+
+    This session's records when every recorded module ran in it (under pytest-xdist, in this test's
+    worker: tests/conftest.py schedules them together); else a recording run of them. Either way only
+    their requests, whichever other tests ran beside them.
+    """
+    ran = {module_of(nodeid) for nodeid in record_calls.TESTS_RUN}
     if set(RECORDED) <= ran:
-        return list(record_calls.RECORDS)
+        return [r for r in record_calls.RECORDS if module_of(r["test"]) in RECORDED]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "calls.jsonl"
         proc = subprocess.run(

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from pathlib import Path
+
+import pytest
 
 from templates_src.cli import main as cli_main
 
@@ -51,6 +55,30 @@ def test_synth_is_byte_identical_across_runs(tmp_path: Path) -> None:
     template = _tree(first)["dev/data.template.json"]
     assert template.endswith("}\n")
     assert template.startswith('{\n  "')  # two-space indent
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_synth_writes_the_permissions_a_checkout_has(tmp_path: Path, umask: int) -> None:
+    """Directories 0777 and files 0666 less the umask, as git checkout writes them, build/ itself included."""
+    full, one_env = tmp_path / "full" / "build", tmp_path / "one" / "build"
+    previous = os.umask(umask)
+    try:
+        assert synth_main(["--environments-dir", str(ENVIRONMENTS), "--out", str(full)]) == 0
+        assert synth_main(["--env-file", str(ENVIRONMENTS / "dev.yaml"), "--out", str(one_env)]) == 0
+        # Again over the existing trees: the swap of a changed build.
+        (full / "dev" / "data.template.json").write_text("{}\n")
+        assert synth_main(["--environments-dir", str(ENVIRONMENTS), "--out", str(full)]) == 0
+    finally:
+        os.umask(previous)
+    for out in (full, one_env):
+        paths = [out, *out.rglob("*")]
+        assert len(paths) > 10
+        wrong = {
+            str(p.relative_to(tmp_path)): oct(stat.S_IMODE(p.stat().st_mode))
+            for p in paths
+            if stat.S_IMODE(p.stat().st_mode) != (0o777 if p.is_dir() else 0o666) & ~umask
+        }
+        assert not wrong, f"umask {umask:03o}: {wrong}"
 
 
 def test_full_synth_removes_stacks_of_deleted_environments(tmp_path: Path) -> None:

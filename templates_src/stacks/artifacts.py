@@ -10,7 +10,6 @@ import functools
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,7 +165,7 @@ def write_tree(out: Path, tree: dict[str, dict[str, str]], replace_all: bool) ->
     if is_current(out, tree, replace_all):
         return False
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging: Path | None = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    staging: Path | None = _staging_dir(out)
     assert staging is not None
     try:
         for subdir, files in tree.items():
@@ -185,6 +184,21 @@ def write_tree(out: Path, tree: dict[str, dict[str, str]], replace_all: bool) ->
         if staging is not None and staging.exists():
             shutil.rmtree(staging)
     return True
+
+
+def _staging_dir(out: Path) -> Path:
+    """A new empty directory beside out, made by mkdir: its mode follows the umask, as git checkout's do.
+
+    Not tempfile.mkdtemp, whose 0700 the swap would give out itself (build/ left drwx------).
+    """
+    for _ in range(100):
+        path = out.parent / f".{out.name}.tmp-{os.urandom(6).hex()}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"{out.parent}: no free name for a staging directory of {out.name}")
 
 
 def _swap(new: Path, target: Path) -> None:
