@@ -66,6 +66,10 @@ RUNNABLE = {"synth", "plan", "cost", "rules", "report"}
 ACCEPTED_EXIT = {"plan": {0, 3}}
 # Options of other tools (aws, gh, checkov, check-jsonschema) the prose names on their own.
 FOREIGN_OPTIONS = {
+    # pip and uv (README: Set-up)
+    "--require-hashes",
+    "--locked",
+    "--upgrade",
     "--s3-bucket-owner",
     "--s3-sse-algorithm",
     "--s3-sse-kms-key-id",
@@ -77,7 +81,7 @@ FOREIGN_OPTIONS = {
     "--no-deletion-protection-enabled",
 }
 # A span or line whose program is one of these is another tool's, not this project's.
-FOREIGN_PROGRAMS = {"aws", "gh", "git", "pip", "npm", "node", "checkov", "check-jsonschema", "taskcat", "pre-commit"}
+FOREIGN_PROGRAMS = {"aws", "gh", "git", "pip", "uv", "npm", "node", "checkov", "check-jsonschema", "taskcat", "pre-commit"}
 PROJECT_PREFIXES = (
     (".venv/bin/python", "-m", "templates_src"),
     ("python", "-m", "templates_src"),
