@@ -81,7 +81,19 @@ FOREIGN_OPTIONS = {
     "--no-deletion-protection-enabled",
 }
 # A span or line whose program is one of these is another tool's, not this project's.
-FOREIGN_PROGRAMS = {"aws", "gh", "git", "pip", "uv", "npm", "node", "checkov", "check-jsonschema", "taskcat", "pre-commit"}
+FOREIGN_PROGRAMS = {
+    "aws",
+    "gh",
+    "git",
+    "pip",
+    "uv",
+    "npm",
+    "node",
+    "checkov",
+    "check-jsonschema",
+    "taskcat",
+    "pre-commit",
+}
 PROJECT_PREFIXES = (
     (".venv/bin/python", "-m", "templates_src"),
     ("python", "-m", "templates_src"),
