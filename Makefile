@@ -98,21 +98,29 @@ $(TASKCAT_STAMP): tools/taskcat.lock.txt $(UV_STAMP)
 
 bootstrap: $(STAMP) $(COMPILED) $(NODE_STAMP) $(CHECKOV_STAMP) $(TASKCAT_STAMP) ## Install every environment make test uses (make -j bootstrap: side by side)
 
+# Re-compiles each tools/<tool>.lock.txt from its .in, starting from its pins ($(1): --upgrade to
+# drop them); a lock is replaced only when it changes, so only a changed one re-installs.
+define compile_tool_locks
+	@for t in $(TOOL_LOCKS); do lock=tools/$$t.lock.txt; echo "$(COMPILE) $(1) tools/$$t.in -o $$lock"; \
+		cp $$lock $$lock.new && $(COMPILE) $(1) tools/$$t.in -o $$lock.new || { rm -f $$lock.new; exit 1; }; \
+		if cmp -s $$lock.new $$lock; then rm $$lock.new; else mv $$lock.new $$lock; fi; done
+endef
+
 lock: $(UV_STAMP) ## Re-lock after editing pyproject.toml or tools/*.in; every pin the inputs still allow is kept
 	$(UV) lock --python $(PYTHON)
-	@for t in $(TOOL_LOCKS); do echo "$(COMPILE) tools/$$t.in -o tools/$$t.lock.txt"; \
-		$(COMPILE) tools/$$t.in -o tools/$$t.lock.txt || exit 1; done
+	$(call compile_tool_locks,)
 
 upgrade: $(UV_STAMP) ## Move every lock to the newest versions its inputs allow, re-install, re-render build/, show the diff
 	$(UV) lock --python $(PYTHON) --upgrade
-	@for t in $(TOOL_LOCKS); do echo "$(COMPILE) --upgrade tools/$$t.in -o tools/$$t.lock.txt"; \
-		$(COMPILE) --upgrade tools/$$t.in -o tools/$$t.lock.txt || exit 1; done
+	$(call compile_tool_locks,--upgrade)
 	npm update --package-lock-only --no-audit --no-fund --loglevel=error
 	@$(MAKE) --no-print-directory -j4 --output-sync=target bootstrap
 	@$(MAKE) --no-print-directory synth
-	@echo "== what the upgrade changes in the locks and in build/ (review, run make test, commit):"
-	@git diff --stat -- uv.lock tools/ package-lock.json build/
-	@git status --porcelain --untracked-files=all -- build/ | grep -v '^ M' || true
+	@echo "== the upgrade, in the locks (review, run make test, commit):"
+	@git diff --stat -- uv.lock tools/ package-lock.json
+	@echo "== and in build/, the generated templates:"
+	@git diff --stat -- build/; git status --porcelain --untracked-files=all -- build/ | grep -v '^ M' || true
+	@git diff --quiet -- build/ && test -z "$$(git status --porcelain -- build/)" && echo "build/ unchanged" || true
 
 synth: $(STAMP) ## Render build/ from environments/ and the designs (no AWS account needed)
 	@$(CLI) synth --out $(BUILD)
