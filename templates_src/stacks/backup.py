@@ -20,12 +20,10 @@ from typing import Any
 from awacs.aws import (
     Action,
     Allow,
-    ArnEquals,
     ArnNotEquals,
     Bool,
     Condition,
     Deny,
-    ForAllValuesStringNotEquals,
     PolicyDocument,
     Principal,
     Statement,
@@ -36,7 +34,13 @@ from troposphere.dynamodb import GlobalTable, Table
 
 from ..spec.environment import Backup
 from ..spec.loader import Spec
-from .encryption import ACCOUNT_ROOT, KEY_PENDING_WINDOW_DAYS, THROUGH_CLOUDFORMATION, deploy_role, key_policy
+from .encryption import (
+    ACCOUNT_ROOT,
+    KEY_PENDING_WINDOW_DAYS,
+    deploy_role,
+    deploy_role_only_through_cloudformation,
+    key_policy,
+)
 from .json_object import JsonObject
 from .key_actions import DATA_KEY_ACTIONS, KEY_DESCRIBE_ACTIONS, KEY_GRANT_ACTIONS
 from .names import BACKUP_KEY_ID, BACKUP_PLAN_ID, BACKUP_ROLE_ID, BACKUP_SELECTION_ID, BACKUP_VAULT_ID
@@ -109,22 +113,8 @@ def vault_access_policy(spec: Spec) -> PolicyDocument:
             ),
             # The deploy role puts the vault's policy and lock only as a reviewed template says.
             *(
-                [
-                    Statement(
-                        Sid="DeployRoleOnlyThroughCloudFormation",
-                        Effect=Deny,
-                        Principal=Principal("AWS", "*"),
-                        Action=_actions(VAULT_PROTECTED_ACTIONS),
-                        Resource=["*"],
-                        Condition=Condition(
-                            [
-                                ArnEquals({"aws:PrincipalArn": deployer}),
-                                ForAllValuesStringNotEquals(THROUGH_CLOUDFORMATION),
-                            ]
-                        ),
-                    )
-                ]
-                if deployer
+                [deploy_role_only_through_cloudformation(role, _actions(VAULT_PROTECTED_ACTIONS))]
+                if (role := deploy_role(spec)) is not None
                 else []
             ),
         ],

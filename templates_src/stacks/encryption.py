@@ -57,6 +57,21 @@ def dynamodb_endpoint(region: str) -> str:
     return service_endpoint("dynamodb", region)
 
 
+def deploy_role_only_through_cloudformation(deployer: Sub, actions: list[Any]) -> Statement:
+    """A resource policy's Deny of `actions` to the deploy role unless CloudFormation calls on its behalf."""
+    return Statement(
+        Sid="DeployRoleOnlyThroughCloudFormation",
+        Effect=Deny,
+        Principal=Principal("AWS", "*"),
+        Action=actions,
+        Resource=["*"],
+        # ForAllValues holds when aws:CalledVia is absent (a direct call): denied.
+        Condition=Condition(
+            [ArnEquals({"aws:PrincipalArn": deployer}), ForAllValuesStringNotEquals(THROUGH_CLOUDFORMATION)]
+        ),
+    )
+
+
 def deploy_role(spec: Spec) -> Sub | None:
     """The pipeline's role (with `ci:`): it manages the key only through CloudFormation."""
     return Sub(deploy_role_arn(spec)) if spec.env.ci is not None else None
@@ -148,22 +163,7 @@ def key_policy(
         ),
     ]
     if deployer is not None:
-        denies.append(
-            Statement(
-                Sid="DeployRoleOnlyThroughCloudFormation",
-                Effect=Deny,
-                Principal=Principal("AWS", "*"),
-                Action=_actions(KEY_DESTRUCTIVE_ACTIONS),
-                Resource=["*"],
-                # ForAllValues holds when aws:CalledVia is absent (a direct call): denied.
-                Condition=Condition(
-                    [
-                        ArnEquals({"aws:PrincipalArn": deployer}),
-                        ForAllValuesStringNotEquals(THROUGH_CLOUDFORMATION),
-                    ]
-                ),
-            )
-        )
+        denies.append(deploy_role_only_through_cloudformation(deployer, _actions(KEY_DESTRUCTIVE_ACTIONS)))
     return PolicyDocument(
         Version="2012-10-17",
         Statement=[
