@@ -40,6 +40,8 @@ TASKCAT_STAMP := $(TASKCAT_VENV)/.installed
 TASKCAT_CONFIG := $(BUILD)/taskcat/.taskcat.yml
 # make test: pytest's workers (pytest-xdist); `make test PYTEST_WORKERS=0` runs in one process.
 PYTEST_WORKERS ?= auto
+# More pytest arguments, e.g. make pytest PYTEST_ARGS='-k deploy'.
+PYTEST_ARGS ?=
 
 CLI := $(PY) -m templates_src
 RULES_DOC := docs/rules.md
@@ -134,13 +136,19 @@ lint: $(STAMP) ## cfn-lint every template (one process, informational checks inc
 
 # The environments install side by side, and each check starts as soon as what it needs is
 # there; each one's output is printed whole when it ends, and every check runs even when one fails.
+# pytest's closing line is printed again last, whichever check ended last.
+PYTEST_LOG := .pytest_cache/make-test.log
 test: ## Run every test: checkov + cdk-nag, taskcat lint and pytest, side by side
-	@$(MAKE) --no-print-directory --jobs=4 --output-sync=target --keep-going security taskcat-lint pytest
+	@rm -f $(PYTEST_LOG)
+	@$(MAKE) --no-print-directory --jobs=4 --output-sync=target --keep-going security taskcat-lint pytest \
+		PYTEST_TEE=$(PYTEST_LOG); status=$$?; tail -n 1 $(PYTEST_LOG) 2>/dev/null; exit $$status
 
 # Under pytest-xdist (PYTEST_WORKERS) the modules whose AWS calls tests/test_deploy_role_calls.py
 # simulates run in one worker with it (tests/conftest.py: pytest_xdist_make_scheduler).
 pytest: $(STAMP) $(COMPILED) $(NODE_STAMP) ## pytest alone (make test runs it beside security and taskcat-lint)
-	$(PY) -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS))
+	$(if $(PYTEST_TEE),@mkdir -p $(dir $(PYTEST_TEE)))
+	$(if $(PYTEST_TEE),set -o pipefail; )$(PY) -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS)) $(PYTEST_ARGS)$(if \
+		$(PYTEST_TEE), 2>&1 | tee $(PYTEST_TEE))
 
 security: $(CHECKOV_STAMP) $(NODE_STAMP) ## checkov and cdk-nag (AwsSolutions, HIPAA, NIST 800-53) over build/, offline
 	BC_SKIP_MAPPING=TRUE $(BESIDE) $(CHECKOV_VENV)/bin/checkov --directory $(BUILD) --framework cloudformation \
