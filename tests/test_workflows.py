@@ -217,3 +217,24 @@ def test_a_comment_over_githubs_limit_keeps_the_summary_and_points_to_the_log(mo
     assert len(comment) <= 2000
     assert "| `prod` | :no_entry: BLOCKED by G002 |" in comment
     assert "left out" in comment and "see the job log" in comment
+
+
+def test_the_deploy_role_trusts_the_workflows_that_deploy() -> None:
+    """The trust's `sub` names deploy.yml (workflow_ref) and deploy-environment.yml (job_workflow_ref) on main:
+    renaming either file, or moving the deploy job out of the reusable workflow, would lock CI out."""
+    import yaml
+
+    from .conftest import fixture_build, read_json
+
+    deploy = yaml.safe_load((WORKFLOWS / "deploy.yml").read_text(encoding="utf-8"))
+    called = {job.get("uses") for job in deploy["jobs"].values() if "uses" in job}
+    assert called == {"./.github/workflows/deploy-environment.yml"}
+    job_workflow = yaml.safe_load((WORKFLOWS / "deploy-environment.yml").read_text(encoding="utf-8"))
+    assert job_workflow["jobs"]["deploy"]["environment"] == "${{ inputs.environment }}"
+    role = read_json(fixture_build() / "prod" / "deploy-role.template.json")["Resources"]["DeployRole"]
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    sub = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert ":workflow_ref:example-org/chat-platform-infra/.github/workflows/deploy.yml@refs/heads/main:" in sub
+    assert sub.endswith(
+        ":job_workflow_ref:example-org/chat-platform-infra/.github/workflows/deploy-environment.yml@refs/heads/main"
+    )
