@@ -58,7 +58,7 @@ def check(change: ResourceChange) -> list[Diagnostic]:
 
     what = REMOVED_BLOCKS.get(change.resource_type)
     if what is not None and change.action == "Remove":
-        add("", f"{change.logical_id}: {what} would be removed")
+        add("(resource)", f"{change.logical_id}: {what} would be removed")
     if change.action != "Modify":
         return found
     if change.resource_type == BACKUP_PLAN_TYPE:
