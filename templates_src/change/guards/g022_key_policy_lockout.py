@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from ...diagnostics import Diagnostic, Rule
+from ...stacks.encryption import ACCOUNT_ROOT
 from ...stacks.names import KMS_KEY_TYPES
 from ..diff import ResourceChange
 from ..table_shape import props
@@ -65,6 +66,10 @@ def service_uses(policy: Any) -> set[str]:
     return found
 
 
+# The account's root user, as the key policies name it.
+ROOT_PRINCIPAL = {"Fn::Sub": ACCOUNT_ROOT}
+
+
 def denies(policy: Any) -> set[str]:
     """The policy's Deny statements, each as JSON: a changed one counts as lost."""
     if not isinstance(policy, dict):
@@ -81,15 +86,23 @@ def check(change: ResourceChange) -> list[Diagnostic]:
     lost_denies = sorted(json.loads(d).get("Sid", "a Deny") for d in denies(old) - denies(new))
     if not lost and not lost_use and not lost_denies:
         return []
+    kept_sids = {json.loads(d).get("Sid") for d in denies(new)}
     what = [f"administrator {p} may no longer replace its policy" for p in lost]
     what += [f"use through {v} is gone" for v in lost_use]
-    what += [f"Deny {sid} removed or changed" for sid in lost_denies]
+    what += [
+        f"Deny {sid} {'changed (whom it exempts, or what it denies)' if sid in kept_sids else 'removed'}"
+        for sid in lost_denies
+    ]
+    consequence = (
+        "the table (or its backups) could become unreadable, or the key manageable by the root user alone"
+        if lost_use or (lost and not administrators(new) - {json.dumps(ROOT_PRINCIPAL)})
+        else "who may disable, delete or re-policy the key changes: review it as a key administrator would"
+    )
     return [
         RULE.at(
             change.logical_id,
             "KeyPolicy",
-            f"{change.logical_id}: {'; '.join(what)}: the table (or its backups) could become unreadable, or the "
-            "key manageable by the root user alone",
+            f"{change.logical_id}: {'; '.join(what)}: {consequence}",
             "keep the administrators (key_admins) and the service's use in the key's policy; if the change is "
             "deliberate (an administrator handed over), have a key administrator confirm it and allow G022 for "
             "that one deploy",
