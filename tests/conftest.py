@@ -187,3 +187,12 @@ EVENT_BEFORE = {
     "Timestamp": "2026-01-01T00:00:00Z",
     "ResourceStatus": "UPDATE_COMPLETE",
 }
+
+
+def synth_with_designs(designs: Path, out: Path) -> Path:
+    """`synth` of the fixture environments with another designs folder, into out (never the user's build/)."""
+    from templates_src.cli import main as cli_main
+
+    args = ["synth", "--environments-dir", str(FIXTURE_ENVIRONMENTS), "--designs-dir", str(designs), "--out", str(out)]
+    assert cli_main(args) == 0
+    return out

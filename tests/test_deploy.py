@@ -22,7 +22,14 @@ from templates_src.errors import AwsFailure, BadInput, ExitCode, Refused
 from templates_src.local import moto_server
 from templates_src.stacks.artifacts import read_stack_files
 
-from .conftest import EVENT_BEFORE, FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, fixture_cli_args
+from .conftest import (
+    EVENT_BEFORE,
+    FIXTURE_DESIGNS,
+    FIXTURE_ENVIRONMENTS,
+    fixture_build,
+    fixture_cli_args,
+    synth_with_designs,
+)
 from .conftest import fixture_spec as spec_for
 
 
@@ -369,18 +376,7 @@ def _design_with_one_more_gsi(tmp_path: Path) -> tuple[Path, Path]:
         }
     )
     path.write_text(yaml.safe_dump(design, sort_keys=False))
-    build = tmp_path / "build"
-    args = [
-        "synth",
-        "--environments-dir",
-        str(FIXTURE_ENVIRONMENTS),
-        "--designs-dir",
-        str(designs),
-        "--out",
-        str(build),
-    ]
-    assert cli_main(args) == 0
-    return designs, build
+    return designs, synth_with_designs(designs, tmp_path / "build")
 
 
 def _live(spec: Any) -> dict[str, Any]:

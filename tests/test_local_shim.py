@@ -21,7 +21,7 @@ import yaml
 from templates_src.cli import main as cli_main
 from templates_src.local import moto_server
 
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, synth_with_designs
 from .conftest import fixture_spec as spec_for
 from .test_deploy import _design_with_one_more_gsi
 
@@ -63,18 +63,7 @@ def _indexes() -> dict[str, Any]:
 
 
 def _synth(tmp_path: Path, name: str, designs: Path) -> Path:
-    build = tmp_path / name
-    args = [
-        "synth",
-        "--environments-dir",
-        str(FIXTURE_ENVIRONMENTS),
-        "--designs-dir",
-        str(designs),
-        "--out",
-        str(build),
-    ]
-    assert cli_main(args) == 0
-    return build
+    return synth_with_designs(designs, tmp_path / name)
 
 
 def test_role_policy_updates_reach_iam_and_ttl_and_pitr_reach_the_table(endpoint: str, tmp_path: Path) -> None:
