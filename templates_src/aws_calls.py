@@ -57,12 +57,17 @@ PIPELINE_CALLS = (
     # ListImports has no resource-level permission (service authorization reference).
     ApiCall("cloudformation:ListImports", On.ANY, "deploy/global_steps.py: exports still imported"),
     ApiCall("dynamodb:DescribeTable", On.TABLE, "deploy/refusals.py, global_steps.py, deployer.py, live.py"),
-    ApiCall("dynamodb:DescribeTimeToLive", On.TABLE, "deploy/live.py: drift and adopt"),
-    ApiCall("dynamodb:DescribeContinuousBackups", On.TABLE, "deploy/live.py: drift and adopt"),
-    ApiCall("dynamodb:DescribeContributorInsights", On.TABLE, "deploy/live.py: drift and adopt"),
-    ApiCall("dynamodb:ListTagsOfResource", On.TABLE, "deploy/live.py: drift and adopt"),
+    ApiCall("dynamodb:DescribeTimeToLive", On.TABLE, "deploy/live.py: drift, adopt, each step's read-back"),
+    ApiCall("dynamodb:DescribeContinuousBackups", On.TABLE, "deploy/live.py: drift, adopt, each step's read-back"),
+    ApiCall("dynamodb:DescribeContributorInsights", On.TABLE, "deploy/live.py: drift, adopt, each step's read-back"),
+    ApiCall("dynamodb:ListTagsOfResource", On.TABLE, "deploy/live.py: drift, adopt, each step's read-back"),
     ApiCall("kms:DescribeKey", On.KEY, "deploy/live.py: who manages the table's key"),
-    ApiCall("iam:GetRole", On.ROLES, "deploy/deployer.py: destroy's verification", destroys=True),
+    ApiCall("iam:GetRole", On.ROLES, "deploy/readback.py: after each access step; deployer.py: destroy's check"),
+    ApiCall("iam:ListRolePolicies", On.ROLES, "deploy/readback.py: after each access step"),
+    ApiCall("iam:GetRolePolicy", On.ROLES, "deploy/readback.py: after each access step"),
+    ApiCall("iam:ListAttachedRolePolicies", On.ROLES, "deploy/readback.py: after each access step"),
+    # ListExports has no resource-level permission (service authorization reference).
+    ApiCall("cloudformation:ListExports", On.ANY, "deploy/readback.py: Fn::ImportValue in the roles' policies"),
 )
 # sts:GetCallerIdentity (deploy/deployer.py, cli.py: the account check) needs no
 # permission: "No permissions are required to perform this operation" (STS API reference).

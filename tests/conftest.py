@@ -189,10 +189,10 @@ EVENT_BEFORE = {
 }
 
 
-def synth_with_designs(designs: Path, out: Path) -> Path:
-    """`synth` of the fixture environments with another designs folder, into out (never the user's build/)."""
+def synth_with_designs(designs: Path, out: Path, environments: Path = FIXTURE_ENVIRONMENTS) -> Path:
+    """`synth` of the fixture environments (or others) with another designs folder, into out (never build/)."""
     from templates_src.cli import main as cli_main
 
-    args = ["synth", "--environments-dir", str(FIXTURE_ENVIRONMENTS), "--designs-dir", str(designs), "--out", str(out)]
+    args = ["synth", "--environments-dir", str(environments), "--designs-dir", str(designs), "--out", str(out)]
     assert cli_main(args) == 0
     return out

@@ -137,7 +137,14 @@ def test_the_tool_reads_its_table_key_and_roles_and_nothing_else() -> None:
         ("dynamodb:DescribeContributorInsights", arns.table, {}, "Allowed"),
         ("dynamodb:ListTagsOfResource", arns.table, {}, "Allowed"),
         ("dynamodb:DescribeTable", other_table, {}, "ImplicitlyDenied"),
-        ("iam:GetRole", app, {}, "ImplicitlyDenied"),  # prod is never destroyed: no destroy verification
+        # The read-back after each access step: the role, its inline policies and attachments.
+        ("iam:GetRole", app, {}, "Allowed"),
+        ("iam:ListRolePolicies", app, {}, "Allowed"),
+        ("iam:GetRolePolicy", app, {}, "Allowed"),
+        ("iam:ListAttachedRolePolicies", app, {}, "Allowed"),
+        ("iam:GetRolePolicy", f"arn:aws:iam::{arns.account}:role/admin", {}, "ImplicitlyDenied"),
+        ("iam:PutRolePolicy", app, {}, "ImplicitlyDenied"),  # only CloudFormation, never the tool itself
+        ("cloudformation:ListExports", "*", {}, "Allowed"),
     ]
     _check("prod", cases)
     keys = [

@@ -33,7 +33,11 @@ from .conftest import fixture_spec as spec_for
 from .iam_support import Arns, resolve, simulate
 
 # Calls IAM authorizes on "*" only (no resource-level permission; the simulator refuses an ARN).
-NO_RESOURCE_LEVEL = {"cloudformation:ListImports", "cloudformation:DescribeStackDriftDetectionStatus"}
+NO_RESOURCE_LEVEL = {
+    "cloudformation:ListImports",
+    "cloudformation:DescribeStackDriftDetectionStatus",
+    "cloudformation:ListExports",
+}
 # Requires no permission at all: "No permissions are required to perform this operation" (STS API).
 NO_PERMISSION = {"sts:GetCallerIdentity"}
 # Run by an administrator, never the pipeline (docs/adopting-and-drift.md: Adopting an existing table): an IMPORT change
@@ -98,7 +102,7 @@ def _request(record: dict[str, Any]) -> dict[str, Any] | None:
         resource = name if name.startswith("arn:") else f"arn:aws:cloudformation:{region}:{account}:stack/{name}/id"
     elif record["prefix"] == "dynamodb":
         resource = params.get("ResourceArn") or f"arn:aws:dynamodb:{region}:{account}:table/{params['TableName']}"
-    elif action == "iam:GetRole":
+    elif record["prefix"] == "iam":  # GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies
         resource = f"arn:aws:iam::{account}:role{env['role_path']}{params['RoleName']}"
     elif action == "kms:DescribeKey":
         resource = params["KeyId"]
@@ -176,6 +180,10 @@ def test_every_request_the_tool_sends_is_allowed_by_its_environments_deploy_role
         "dynamodb:DescribeTable",
         "dynamodb:DescribeTimeToLive",
         "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:ListRolePolicies",
+        "iam:ListAttachedRolePolicies",
+        "cloudformation:ListExports",
         "kms:DescribeKey",
     } <= actions
     regions = {req["resource"].split(":")[3] for _, req in unique.values() if req["resource"] != "*"}

@@ -24,6 +24,7 @@ from .global_steps import GlobalSteps, OldKeyGrants, Regional
 from .protection import Protection, protected_resources, protection_policy
 from .refusals import Refusals, removed_stateful
 from .replicas import global_table
+from .steps import StepRunner
 from .takeover import Takeover
 
 __all__ = [
@@ -55,10 +56,12 @@ class Deployer:
         allowed: frozenset[str] = frozenset(),
         dynamodb: Any = None,
         iam: Any = None,
+        kms: Any = None,
     ) -> None:
         self.spec, self.cf, self.out, self.allowed = spec, cf, out, allowed
-        # For the refusals, the key switch and destroy's verification: the resources themselves.
-        self.dynamodb, self.iam = dynamodb, iam
+        # For the refusals, the key switch, the read-back after each step and destroy's verification.
+        self.dynamodb, self.iam, self.kms = dynamodb, iam, kms
+        self.sleep = sleep
         self.change_sets = ChangeSets(cf, out, sleep)
         self.refusals = Refusals(spec, dynamodb, out, allowed)
         self.protection = Protection(spec, self.change_sets, out)
@@ -255,6 +258,7 @@ def deploy_environment(spec: Spec, stacks: list[StackFiles], allowed: frozenset[
             allowed=allowed,
             dynamodb=aws.client("dynamodb", region_name=region),
             iam=aws.client("iam", region_name=region),
+            kms=aws.client("kms", region_name=region),
         )
         regional = regional_deployers(spec, lambda r: aws.client("cloudformation", region_name=r), allowed)
         if destroy:
@@ -276,13 +280,18 @@ def regional_deployers(spec: Spec, client_for: Callable[[str], Any], allowed: fr
 
 
 def deploy_stacks(deployer: Deployer, stacks: list[StackFiles], regional: RegionalDeployer) -> None:
-    """Every built stack in order; a global table's data stack in replica steps around its key stacks."""
+    """Every built stack in order: a table's in the planner's steps (StepRunner: one index per update,
+    verified after each); a global table's data stack in replica steps around its key stacks."""
     data = next((s for s in stacks if s.kind == DATA), None)
     keys = [s for s in stacks if replica_key_region(s.kind) is not None]
     if data is None or global_table(data.template_dict) is None:
         if keys:
             raise BadInput(f"{deployer.spec.env_name}: replica key stacks built without a global table; run make synth")
+        access = next((s for s in stacks if s.kind == ACCESS), None)
+        if data is not None:
+            StepRunner(deployer, deployer.out, deployer.sleep).run(data, access)
         for stack in stacks:
-            deployer.deploy(stack)
+            if stack is not data and stack is not access:
+                deployer.deploy(stack)
         return
     deployer.deploy_global(data, keys, regional, [s for s in stacks if s is not data and s not in keys])

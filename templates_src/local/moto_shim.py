@@ -39,6 +39,16 @@ local result means something; nothing else of moto is changed:
 10. TTL and PITR from the template: moto ignored TimeToLiveSpecification and
    PointInTimeRecoverySpecification, so a local table had neither and `drift`
    reported it; here they are applied on create and on update.
+11. A role created by a stack stored each inline policy as the template's
+   mapping, so GetRolePolicy answered Python's repr of it (single quotes),
+   which no JSON reader (the AWS CLI, deploy's read-back) parses; here the
+   policies are JSON text, as IAM keeps them.
+12. A table's SSESpecification: moto reads the API's names (Enabled), not
+   CloudFormation's (SSEEnabled), so a table under a customer or AWS managed
+   key was described as AWS owned, and deploy's read-back (rightly) failed.
+   Here the template's setting is the table's, on create and on update; and
+   a key made by a stack keeps its policy as JSON text (moto kept the
+   template's mapping, and DescribeKey, which evaluates it, failed).
 
     python -m templates_src.local.moto_shim -H 127.0.0.1 -p PORT
 """
@@ -65,6 +75,7 @@ _original_delete_stack = CloudFormationBackend.delete_stack
 _original_key_from_cfn = Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 _original_table_from_cfn = Table.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 _original_role_update = Role.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+_original_role_from_cfn = Role.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
 
 def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
@@ -133,8 +144,19 @@ def _refuse_what_cloudformation_refuses(table: Any, wanted: dict[str, dict[str, 
         raise ValueError("Cannot perform more than one GSI creation or deletion in a single update")
 
 
+def _apply_encryption(table: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    """Fix 12: SSEEnabled with its key (the AWS managed key when none is named); off otherwise."""
+    sse = props.get("SSESpecification") or {}
+    if not sse.get("SSEEnabled"):
+        table.sse_specification = None
+        return
+    key = sse.get("KMSMasterKeyId") or table._get_default_encryption_key(account_id, region_name)
+    table.sse_specification = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key}
+
+
 def _apply_ttl_and_pitr(table: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
     """Fix 10: the template's TTL and PITR on the live table."""
+    _apply_encryption(table, props, account_id, region_name)
     backend = dynamodb_backends[account_id][region_name]
     ttl = props.get("TimeToLiveSpecification")
     if ttl is not None:
@@ -151,6 +173,15 @@ def _table_create_from_cfn(
     table = _original_table_from_cfn(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
     _apply_ttl_and_pitr(table, cloudformation_json["Properties"], account_id, region_name)
     return table
+
+
+def _role_create_from_cfn(cls: Any, resource_name: str, cloudformation_json: Any, *args: Any, **kwargs: Any) -> Any:
+    """Fix 11: the inline policies as JSON text."""
+    role = _original_role_from_cfn(cls, resource_name, cloudformation_json, *args, **kwargs)
+    for policy in cloudformation_json["Properties"].get("Policies", []):
+        document = policy["PolicyDocument"]
+        role.put_policy(policy["PolicyName"], document if isinstance(document, str) else json.dumps(document))
+    return role
 
 
 def _role_update_from_cfn(
@@ -219,6 +250,8 @@ def _key_from_cfn(cls: Any, resource_name: str, cloudformation_json: Any, *args:
     props = dict(cloudformation_json.get("Properties", {}))
     if props.get("Tags"):
         props["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props["Tags"]]
+    if isinstance(props.get("KeyPolicy"), dict):  # fix 12: kept as JSON text, as KMS's own API keeps it
+        props["KeyPolicy"] = json.dumps(props["KeyPolicy"])
     return _original_key_from_cfn(cls, resource_name, {**cloudformation_json, "Properties": props}, *args, **kwargs)
 
 
@@ -238,6 +271,7 @@ def install() -> None:
     Table.update_from_cloudformation_json = classmethod(_table_update_from_cfn)  # type: ignore[method-assign, assignment]
     Table.create_from_cloudformation_json = classmethod(_table_create_from_cfn)  # type: ignore[method-assign, assignment, arg-type]
     Role.update_from_cloudformation_json = classmethod(_role_update_from_cfn)  # type: ignore[method-assign, assignment]
+    Role.create_from_cloudformation_json = classmethod(_role_create_from_cfn)  # type: ignore[method-assign, assignment, arg-type]
     Key.create_from_cloudformation_json = classmethod(_key_from_cfn)  # type: ignore[method-assign, assignment]
 
 

@@ -1,0 +1,219 @@
+"""A change to a live table as steps CloudFormation accepts: the pure planner of a staged deploy.
+
+CloudFormation creates or deletes at most one global secondary index per
+table update (aws-resource-dynamodb-table, GlobalSecondaryIndexes: "you can
+create or delete only one global secondary index per update"), and the
+limit applies to the difference from what is deployed. The planner turns
+deployed -> built into a sequence of templates, each one index apart:
+
+1. the data stack with every setting as built and the first new index (or,
+   with no new index, the settings alone when a later step follows);
+2. each further new index, one per step: a renamed index exists under its
+   new name before the access stack stops granting the old one;
+3. the access stack as built, once every index it grants exists and before
+   any index it stops granting goes;
+4. each removed index, one per step; an index whose key schema or
+   projection changes is deleted, then created again (DynamoDB cannot
+   change either in place; the Developer Guide, GSI.OnlineOps).
+
+When the new indexes would pass DynamoDB's default quota of 20 GSIs per
+table (ServiceQuotas, "Global secondary indexes per table"), the access
+stack and the deletions go first. Each intermediate template carries
+STAGED_METADATA (the build it leads to, its step number) so a later run
+reads from the deployed template how far an earlier one got.
+
+A global table's index changes are not staged here (its replicas are:
+deploy/global_steps.py): `stageable` says why.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..stacks.names import ACCESS, DATA, TABLE_ID
+from .table_shape import changed_gsis, indexes, is_global, props
+
+GSI = "GlobalSecondaryIndexes"
+LSI = "LocalSecondaryIndexes"
+# DynamoDB's default quota of GSIs per table (adjustable; ServiceQuotas L-F7858A77).
+GSI_QUOTA = 20
+# Top-level template Metadata of an intermediate step: {"Build": <digest>, "Step": k}.
+STAGED_METADATA = "StagedDeploy"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stack update: the stack (DATA or ACCESS), the template it reaches, what it does."""
+
+    kind: str
+    template: dict[str, Any]
+    summary: str
+    created: str | None = None  # the index this step creates (the deploy waits for its backfill)
+    deleted: str | None = None
+
+
+def build_digest(template: dict[str, Any]) -> str:
+    """Names a built data template in its steps' metadata: same build, same digest."""
+    text = json.dumps(template, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def staged_marker(template: dict[str, Any]) -> dict[str, Any] | None:
+    """The STAGED_METADATA of a deployed template: which step of which build it is; None when none."""
+    found = (template.get("Metadata") or {}).get(STAGED_METADATA)
+    return found if isinstance(found, dict) else None
+
+
+def stageable(deployed: dict[str, Any], built: dict[str, Any]) -> str | None:
+    """Why deployed -> built cannot be staged here; None when it can."""
+    old, new = deployed.get("Resources", {}).get(TABLE_ID), built.get("Resources", {}).get(TABLE_ID)
+    if old is None or new is None:
+        return None  # a new table is created with all its indexes; a removed one needs no steps
+    if is_global(old) or is_global(new):
+        return "a global table's index changes are not staged yet: deploy them one index per change"
+    return None
+
+
+def index_changes(deployed: dict[str, Any], built: dict[str, Any]) -> int:
+    """How many GSI creations and deletions deployed -> built needs (a recreated index counts two)."""
+    old, new = deployed.get("Resources", {}).get(TABLE_ID), built.get("Resources", {}).get(TABLE_ID)
+    if old is None or new is None:
+        return 0
+    added, removed, recreated = changed_gsis(old, new)
+    return len(added) + len(removed) + 2 * len(recreated)
+
+
+def plan_steps(
+    deployed_data: dict[str, Any],
+    built_data: dict[str, Any],
+    deployed_access: dict[str, Any] | None = None,
+    built_access: dict[str, Any] | None = None,
+) -> list[Step]:
+    """The steps from the deployed data (and access) templates to the built ones, in order.
+
+    Without deployed access or built access templates, the sequence is the data stack's alone.
+    A change of at most one index is one data step (then access, when it changes, as today).
+    """
+    old, new = deployed_data["Resources"].get(TABLE_ID), built_data["Resources"].get(TABLE_ID)
+    access_changes = built_access is not None and built_access != deployed_access
+    access = [Step(ACCESS, built_access, "the access stack as built")] if access_changes and built_access else []
+    if old is None or new is None or index_changes(deployed_data, built_data) == 0:
+        return ([] if built_data == deployed_data else [Step(DATA, built_data, "the data stack as built")]) + access
+    added, removed, recreated = changed_gsis(old, new)
+    before, after = indexes(old, GSI), indexes(new, GSI)
+    over_quota = len(set(before) | set(added)) > GSI_QUOTA
+    moves: list[tuple[str, str]] = [("create", n) for n in added]
+    goes = [("delete", n) for n in removed] + [m for n in recreated for m in (("delete", n), ("create", n))]
+    order = goes + moves if over_quota else moves + goes
+    access_at = 0 if over_quota else len(moves)
+
+    digest = build_digest(built_data)
+    steps: list[Step] = []
+    current = list(before)
+    shaped = dict(before)  # the definition each live index has now
+    for number, (move, name) in enumerate(order, start=1):
+        if move == "create":
+            current.append(name)
+            shaped[name] = after[name]
+            summary = f"create GSI {name}" + (" again, with its new key or projection" if name in recreated else "")
+        else:
+            current.remove(name)
+            shaped.pop(name)
+            summary = f"delete GSI {name}" + (" (its key or projection changes)" if name in recreated else "")
+        last = number == len(order)
+        template = built_data if last else _marked(_with_indexes(built_data, old, current, shaped), digest, number)
+        steps.append(
+            Step(DATA, template, summary, name if move == "create" else None, name if move == "delete" else None)
+        )
+    if access_at == 0:
+        # The access stack goes first: the data stack's settings as built before it, for the exports it imports.
+        settings = _with_indexes(built_data, old, list(before), dict(before))
+        if settings != deployed_data:
+            steps.insert(0, Step(DATA, _marked(settings, digest, 0), "the data stack's settings, indexes as deployed"))
+            access_at = 1
+    return steps[:access_at] + access + steps[access_at:]
+
+
+def _marked(template: dict[str, Any], digest: str, number: int) -> dict[str, Any]:
+    """An intermediate template, marked with the build it leads to and its place in the order."""
+    out = dict(template)
+    out["Metadata"] = {**(template.get("Metadata") or {}), STAGED_METADATA: {"Build": digest, "Step": number}}
+    return out
+
+
+def _with_indexes(
+    built: dict[str, Any],
+    deployed_table: dict[str, Any],
+    names: list[str],
+    shaped: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """The built template with exactly the named GSIs (each as it is live, or as built when new).
+
+    AttributeDefinitions keep only the attributes some key uses (CloudFormation rejects others);
+    resources naming an index not there (an index's auto scaling) wait for a later step.
+    """
+    template = copy.deepcopy(built)
+    after = indexes(built["Resources"][TABLE_ID], GSI)
+    table = template["Resources"][TABLE_ID]["Properties"]
+    ordered = [n for n in after if n in names] + [n for n in names if n not in after]
+    table[GSI] = [copy.deepcopy(shaped[n]) for n in ordered]
+    if not table[GSI]:
+        del table[GSI]
+    used = {k["AttributeName"] for k in table.get("KeySchema", [])}
+    for kind in (GSI, LSI):
+        for index in table.get(kind, []):
+            used |= {k["AttributeName"] for k in index.get("KeySchema", [])}
+    definitions = {a["AttributeName"]: a for a in props(deployed_table).get("AttributeDefinitions", [])}
+    definitions.update(
+        {a["AttributeName"]: a for a in props(built["Resources"][TABLE_ID]).get("AttributeDefinitions", [])}
+    )
+    table["AttributeDefinitions"] = [definitions[n] for n in sorted(used) if n in definitions]
+    _drop_absent_index_resources(template, set(after) - set(names))
+    return template
+
+
+def _drop_absent_index_resources(template: dict[str, Any], absent: set[str]) -> None:
+    """Remove the resources (and outputs) that name an index not in this step, and what refers to them."""
+    resources = template["Resources"]
+    dropping = {
+        logical_id
+        for logical_id, resource in resources.items()
+        if logical_id != TABLE_ID and any(f"/index/{n}" in json.dumps(resource) for n in absent)
+    }
+    dropped: set[str] = set()
+    while dropping:
+        for logical_id in dropping:
+            resources.pop(logical_id)
+        dropped |= dropping
+        dropping = {k for k, r in resources.items() if k != TABLE_ID and _references(r) & dropping}
+    outputs = template.get("Outputs") or {}
+    for name in [n for n, o in outputs.items() if _references(o) & dropped]:
+        outputs.pop(name)
+
+
+def _references(node: Any) -> set[str]:
+    """The logical IDs a resource or output names: Ref, Fn::GetAtt, DependsOn."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(str(value[0] if isinstance(value, list) else value.split(".")[0]))
+            elif key == "DependsOn":
+                found |= set([value] if isinstance(value, str) else value)
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text)}
+                found |= _references(value[1:] if isinstance(value, list) else [])
+            else:
+                found |= _references(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _references(value)
+    return found
