@@ -46,7 +46,10 @@ def design_with_three_new_indexes_and_one_gone(tmp_path: Path) -> tuple[Path, Pa
             "index": "ByUserTitle",
             "roles": ["app", "reader"],
             "key_condition": "userId = :userId AND begins_with(title, :prefix)",
-            "example": {"values": {":userId": "u-1", ":prefix": "Trip"}, "expect": [{"userId": "u-1", "sk": "CONV#c-1"}]},
+            "example": {
+                "values": {":userId": "u-1", ":prefix": "Trip"},
+                "expect": [{"userId": "u-1", "sk": "CONV#c-1"}],
+            },
         },
         {
             "name": "find-title",

@@ -176,19 +176,25 @@ CORPUS: dict[str, tuple[Path, Callable[[dict[str, Any]], None], int, set[str], l
         ["! Replace Table", "Properties.KeySchema  (replaces)", "BLOCKED G001 Table.KeySchema"],
     ),
     "table-rename": (DATA, rename_table, 3, {"G001"}, ["BLOCKED G001 Table.TableName", "REPLACED"]),
+    # Deploy stages a table's index changes itself: G002 says how, and blocks nothing.
     "two-gsis-added": (
         DATA,
         add_two_gsis,
-        3,
+        0,
         {"G002"},
-        ["deploy 1: create GSI ByModel", "deploy 2: create GSI ByTitle"],
+        [
+            "warning G002 Table.GlobalSecondaryIndexes",
+            "deploy stages this in 2 steps",
+            "deploy runs step 1: create GSI ByModel; step 2: create GSI ByTitle,",
+        ],
     ),
+    # The new index exists before the old one goes.
     "gsi-swapped": (
         DATA,
         swap_gsi,
-        3,
+        0,
         {"G002"},
-        ["deploy 1: delete GSI ByUserUpdated", "deploy 2: create GSI ByTitle"],
+        ["deploy runs step 1: create GSI ByTitle; step 2: delete GSI ByUserUpdated,"],
     ),
     "ttl-rename": (DATA, rename_ttl, 3, {"G003"}, ["BLOCKED G003 Table.TimeToLiveSpecification.AttributeName"]),
     "retain-off": (DATA, retain_off, 3, {"G004"}, ["BLOCKED G004 Table.DeletionPolicy"]),
@@ -341,14 +347,14 @@ def test_mutation_is_classified(case: str, tmp_path: Path, capsys: pytest.Captur
 def test_allow_unblocks_only_the_named_guard(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     old = read_json(DATA)
     new = copy.deepcopy(old)
-    add_two_gsis(new)
+    rename_table(new)
     retain_off(new)
     (tmp_path / "o.json").write_text(json.dumps(old))
     (tmp_path / "n.json").write_text(json.dumps(new))
-    assert plan_main([str(tmp_path / "o.json"), str(tmp_path / "n.json"), "--allow", "G002"]) == 3
+    assert plan_main([str(tmp_path / "o.json"), str(tmp_path / "n.json"), "--allow", "G001"]) == 3
     out = capsys.readouterr().out
-    assert "allowed G002" in out and "BLOCKED G004" in out
-    assert plan_main([str(tmp_path / "o.json"), str(tmp_path / "n.json"), "--allow", "G002,G004"]) == 0
+    assert "allowed G001" in out and "BLOCKED G004" in out
+    assert plan_main([str(tmp_path / "o.json"), str(tmp_path / "n.json"), "--allow", "G001,G004"]) == 0
 
 
 def test_markdown_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

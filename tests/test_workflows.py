@@ -169,16 +169,18 @@ def test_one_gsi_added_is_named_in_the_comment(pull_request: Path) -> None:
     assert "append-message: $7.50 -> $8.75 (+$1.25)" in comment  # the cost, with the fixtures' traffic
 
 
-def test_two_gsis_are_blocked_by_g002_unless_the_pr_is_labelled(pull_request: Path) -> None:
+def test_two_gsis_are_staged_for_a_table_and_blocked_for_a_global_table_unless_labelled(pull_request: Path) -> None:
     _add_gsis(pull_request, "role", "title")
     code, comment = _run_plan_step(pull_request)
+    print(comment)
     assert code == 3
-    # Every fixture environment of the changed design is blocked.
+    # A global table's index changes are not staged: blocked. A table's are: a warning with the steps.
     sharing = [e for e in FIXTURE_ENV_NAMES if fixture_spec(e).design.name == "conversations"]
-    assert len(sharing) > 1
-    assert f"## Deploy plan: blocked in {', '.join(sharing)}" in comment
-    assert "| `prod` | :no_entry: BLOCKED by G002 |" in comment
-    assert ":no_entry: **blocked** `G002`" in comment
+    assert "global" in sharing and "prod" in sharing
+    assert "## Deploy plan: blocked in global\n" in comment
+    assert "| `global` | :no_entry: BLOCKED by G002 |" in comment
+    assert "deploy stages this in 2 steps" in comment
+    assert re.search(r"\| `prod` \| \d+ changes? \|", comment), comment[:600]
     code, comment = _run_plan_step(pull_request, labels="reviewed, allow:G002")
     assert code == 0, comment
     assert re.search(r"\| `prod` \| \d+ changes? \(allowed: G002\) \|", comment), comment[:600]

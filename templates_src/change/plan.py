@@ -10,17 +10,18 @@ from __future__ import annotations
 import fnmatch
 import json
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostic
 from ..errors import BadInput, Refused
 from ..stacks.artifacts import template_file
-from ..stacks.names import DATA, REPLICA_KEY_KIND_PREFIX, REVIEWED_KINDS
+from ..stacks.names import ACCESS, DATA, REPLICA_KEY_KIND_PREFIX, REVIEWED_KINDS
 from .diff import ResourceChange, diff_templates
 from .guards import EnvironmentChange, guard_rules, run_environment_guards, run_guards
 from .review import describe
+from .steps import Step, index_changes, plan_steps, stageable
 
 if TYPE_CHECKING:
     from ..spec.loader import Spec
@@ -40,6 +41,10 @@ class StackPlan:
     cost: CostChange | None = None
     cost_note: str = ""
     kind: str = ""  # the stack kind (stacks/names.py) when planned from build/<env>/
+    # The data stack's staged deploy (change/steps.py) when it takes more than one update.
+    steps: list[Step] = field(default_factory=list)
+    old: dict[str, Any] | None = None  # the templates planned
+    new: dict[str, Any] | None = None
 
 
 def environment_plan(env_file: str, findings: list[Diagnostic]) -> StackPlan:
@@ -80,7 +85,7 @@ def validated(data: Any, label: str) -> dict[str, Any]:
 
 def plan_stack(label: str, old: dict[str, Any], new: dict[str, Any]) -> StackPlan:
     changes = diff_templates(old, new)
-    return StackPlan(label, changes, run_guards(changes))
+    return StackPlan(label, changes, run_guards(changes), old=old, new=new)
 
 
 def git_template(base: str, path: Path) -> dict[str, Any] | None:
@@ -149,7 +154,19 @@ def plan_environment(
                 except BadInput as exc:  # no prices for the region: plan without cost, and say so
                     plan.cost_note = f"cost not shown: {exc}"
             plans.append(plan)
+    attach_steps(plans)
     return plans, env_findings
+
+
+def attach_steps(plans: list[StackPlan]) -> None:
+    """The data plan gets the staged deploy's steps (data and access) when its indexes need more than one update."""
+    by_kind = {p.kind: p for p in plans}
+    data, access = by_kind.get(DATA), by_kind.get(ACCESS)
+    if data is None or data.old is None or data.new is None:
+        return
+    if index_changes(data.old, data.new) <= 1 or stageable(data.old, data.new):
+        return
+    data.steps = plan_steps(data.old, data.new, access.old if access else None, access.new if access else None)
 
 
 def planned_kinds(env_dir: Path, base: str) -> list[str]:
@@ -225,6 +242,9 @@ def render_text(plans: list[StackPlan], allowed: frozenset[str]) -> str:
             lines += [f"       {line}" for line in plan.cost.detail_lines()]
         if plan.cost_note:
             lines.append(f"   {plan.cost_note}")
+        if plan.steps:
+            lines.append(f"   deploy stages this in {len(plan.steps)} steps, each verified before the next:")
+            lines += [f"     {n}. {s.kind}: {s.summary}" for n, s in enumerate(plan.steps, 1)]
         for f in plan.findings:
             state = "warning" if not f.is_error else "allowed" if f.rule_id in allowed else "BLOCKED"
             lines.append(f"   {state} {f.rule_id} {f.where}.{f.path}: {f.message}")
@@ -240,6 +260,7 @@ def render_json(plans: list[StackPlan], allowed: frozenset[str]) -> str:
             {
                 "stack": plan.label,
                 "cost_note": plan.cost_note,
+                "steps": [{"stack": s.kind, "summary": s.summary} for s in plan.steps],
                 "cost": None
                 if plan.cost is None
                 else {
@@ -286,6 +307,17 @@ def render_markdown(plans: list[StackPlan], allowed: frozenset[str]) -> str:
     return "\n".join(lines)
 
 
+def markdown_steps(steps: list[Step]) -> list[str]:
+    """The staged deploy as a numbered list and a Mermaid flowchart (GitHub renders it in the comment)."""
+    lines = [f"Deploy stages this in {len(steps)} steps, each waited for and verified before the next:", ""]
+    lines += [f"{n}. `{s.kind}`: {s.summary}" for n, s in enumerate(steps, 1)]
+    lines += ["", "```mermaid", "flowchart LR"]
+    for n, s in enumerate(steps, 1):
+        lines.append(f'  s{n}["{n}. {s.kind}: {s.summary}"]')
+    lines += [f"  s{n} --> s{n + 1}" for n in range(1, len(steps))]
+    return lines + ["```", ""]
+
+
 def finding_state(finding: Diagnostic, allowed: frozenset[str]) -> str:
     return "warning" if not finding.is_error else "allowed" if finding.rule_id in allowed else "blocked"
 
@@ -313,6 +345,8 @@ def markdown_stack(plan: StackPlan, allowed: frozenset[str]) -> list[str]:
             lines += [f"<details open><summary><code>{c.logical_id}</code>: what changes</summary>", "", "```diff"]
             lines += details
             lines += ["```", "", "</details>", ""]
+    if plan.steps:
+        lines += markdown_steps(plan.steps)
     for f in plan.findings:
         state = finding_state(f, allowed)
         shown = ":no_entry: **blocked**" if state == "blocked" else state

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..change.plan import EMPTY_TEMPLATE, StackPlan, plan_stack
+from ..change.plan import EMPTY_TEMPLATE, StackPlan, attach_steps, plan_stack
 from ..errors import AwsFailure, BadInput, Refused
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
@@ -204,7 +204,10 @@ def plan_deployed(spec: Spec, stacks: list[StackFiles]) -> list[StackPlan]:
                 readers[region] = ChangeSets(aws.client("cloudformation", region_name=region), print, time.sleep)
             reader = readers[region]
             deployed = reader.deployed_template(stack.name) if reader.describe(stack.name) else EMPTY_TEMPLATE
-            plans.append(plan_stack(f"{stack.name} (deployed -> build)", deployed, stack.template_dict))
+            plan = plan_stack(f"{stack.name} (deployed -> build)", deployed, stack.template_dict)
+            plan.kind = stack.kind
+            plans.append(plan)
+        attach_steps(plans)  # from what is deployed: the steps deploy will run
         return plans
 
 

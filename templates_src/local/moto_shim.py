@@ -271,7 +271,7 @@ def install() -> None:
     Table.update_from_cloudformation_json = classmethod(_table_update_from_cfn)  # type: ignore[method-assign, assignment]
     Table.create_from_cloudformation_json = classmethod(_table_create_from_cfn)  # type: ignore[method-assign, assignment, arg-type]
     Role.update_from_cloudformation_json = classmethod(_role_update_from_cfn)  # type: ignore[method-assign, assignment]
-    Role.create_from_cloudformation_json = classmethod(_role_create_from_cfn)  # type: ignore[method-assign, assignment, arg-type]
+    Role.create_from_cloudformation_json = classmethod(_role_create_from_cfn)  # type: ignore[method-assign, assignment]
     Key.create_from_cloudformation_json = classmethod(_key_from_cfn)  # type: ignore[method-assign, assignment]
 
 
