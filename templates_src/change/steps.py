@@ -106,6 +106,8 @@ def plan_steps(
         return ([] if built_data == deployed_data else [Step(DATA, built_data, "the data stack as built")]) + access
     added, removed, recreated = changed_gsis(old, new)
     before, after = indexes(old, GSI), indexes(new, GSI)
+    added = [n for n in after if n in added]  # in the design's order; removals in the deployed order
+    removed, recreated = [n for n in before if n in removed], [n for n in before if n in recreated]
     over_quota = len(set(before) | set(added)) > GSI_QUOTA
     moves: list[tuple[str, str]] = [("create", n) for n in added]
     goes = [("delete", n) for n in removed] + [m for n in recreated for m in (("delete", n), ("create", n))]
@@ -130,7 +132,7 @@ def plan_steps(
         steps.append(
             Step(DATA, template, summary, name if move == "create" else None, name if move == "delete" else None)
         )
-    if access_at == 0:
+    if access_at == 0 and access:
         # The access stack goes first: the data stack's settings as built before it, for the exports it imports.
         settings = _with_indexes(built_data, old, list(before), dict(before))
         if settings != deployed_data:
@@ -155,7 +157,8 @@ def _with_indexes(
     """The built template with exactly the named GSIs (each as it is live, or as built when new).
 
     AttributeDefinitions keep only the attributes some key uses (CloudFormation rejects others);
-    resources naming an index not there (an index's auto scaling) wait for a later step.
+    resources naming an index not there (an index's auto scaling) wait for a later step. An index
+    the build removes loses its auto scaling in the first step and keeps its capacity until it goes.
     """
     template = copy.deepcopy(built)
     after = indexes(built["Resources"][TABLE_ID], GSI)

@@ -85,9 +85,16 @@ class StepRunner:
                 raise AwsFailure(f"{exc}\n{self._stopped(number, len(steps), 'failed')}") from None
 
     def _stopped(self, number: int, of: int, how: str) -> str:
-        done = f"steps 1-{number - 1} of {of} are live" if number > 1 else "no step finished"
+        finished = number - 1
+        done = (
+            "no step finished"
+            if not finished
+            else "step 1 finished"
+            if finished == 1
+            else f"steps 1-{finished} finished"
+        )
         command = RESUME.format(env=self.spec.env_name)
-        return f"{self.spec.env_name}: {how} in step {number} of {of} ({done}); `{command}` resumes from what is live"
+        return f"{self.spec.env_name}: {how} in step {number} of {of} ({done}); `{command}` reads what is live and carries on"
 
     def _step(self, stack: StackFiles, step: Step) -> None:
         staged = (

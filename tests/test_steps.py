@@ -1,0 +1,192 @@
+"""The staged deploy's planner (change/steps.py), offline: each step one index apart, in the order
+that keeps every query working, the access stack between, and the build as the last step.
+
+Expected steps are written out here from the design change in tests/staged_designs.py.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from templates_src.change.steps import STAGED_METADATA, plan_steps, staged_marker
+
+from .conftest import fixture_build, read_json
+from .staged_designs import design_with_three_new_indexes_and_one_gone
+
+
+def _gsis(template: dict[str, Any]) -> list[str]:
+    return sorted(
+        g["IndexName"] for g in template["Resources"]["Table"]["Properties"].get("GlobalSecondaryIndexes", [])
+    )
+
+
+@pytest.fixture(scope="module")
+def staged_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return design_with_three_new_indexes_and_one_gone(tmp_path_factory.mktemp("staged"))[2]
+
+
+def _templates(build: Path, env: str) -> tuple[dict[str, Any], ...]:
+    old, new = fixture_build() / env, build / env
+    return tuple(read_json(d / f"{kind}.template.json") for d in (old, new) for kind in ("data", "access"))
+
+
+def test_three_new_indexes_and_one_gone_run_as_five_steps_new_ones_first(staged_build: Path) -> None:
+    old_data, old_access, new_data, new_access = _templates(staged_build, "dev")
+    steps = plan_steps(old_data, new_data, old_access, new_access)
+    assert [(s.kind, s.summary) for s in steps] == [
+        ("data", "create GSI ByUserRecent"),
+        ("data", "create GSI ByUserTitle"),
+        ("data", "create GSI ByTitle"),
+        ("access", "the access stack as built"),
+        ("data", "delete GSI ByUserUpdated"),
+    ]
+    data = [s.template for s in steps if s.kind == "data"]
+    assert [_gsis(t) for t in data] == [
+        ["ByUserRecent", "ByUserUpdated"],
+        ["ByUserRecent", "ByUserTitle", "ByUserUpdated"],
+        ["ByTitle", "ByUserRecent", "ByUserTitle", "ByUserUpdated"],
+        ["ByTitle", "ByUserRecent", "ByUserTitle"],
+    ]
+    assert [s.created for s in steps] == ["ByUserRecent", "ByUserTitle", "ByTitle", None, None]
+    assert [s.deleted for s in steps] == [None, None, None, None, "ByUserUpdated"]
+    # The last step is the build itself; the access step is the built access template.
+    assert steps[-1].template == new_data and steps[3].template == new_access
+    # Each intermediate step defines exactly the attributes its keys use (CloudFormation rejects others).
+    definitions = [
+        sorted(a["AttributeName"] for a in t["Resources"]["Table"]["Properties"]["AttributeDefinitions"]) for t in data
+    ]
+    assert definitions == [
+        ["sk", "updatedAt", "userId"],
+        ["sk", "title", "updatedAt", "userId"],
+        ["sk", "title", "updatedAt", "userId"],
+        ["sk", "title", "updatedAt", "userId"],
+    ]
+    # An intermediate step names the build it leads to and its place; the build carries no marker.
+    markers = [staged_marker(t) for t in data]
+    assert [m["Step"] if m else None for m in markers] == [1, 2, 3, None]
+    assert len({m["Build"] for m in markers if m}) == 1
+    assert STAGED_METADATA not in (new_data.get("Metadata") or {})
+
+
+def test_each_step_is_one_index_apart_from_the_one_before(staged_build: Path) -> None:
+    old_data, old_access, new_data, new_access = _templates(staged_build, "prod")
+    previous = set(_gsis(old_data))
+    for step in plan_steps(old_data, new_data, old_access, new_access):
+        if step.kind == "data":
+            now = set(_gsis(step.template))
+            assert len(previous ^ now) == 1, (step.summary, previous, now)
+            previous = now
+    assert previous == {"ByUserRecent", "ByUserTitle", "ByTitle"}
+
+
+def test_an_index_s_auto_scaling_waits_for_the_index(staged_build: Path) -> None:
+    """staging scales each index: a step has the scaling resources of exactly the indexes it has."""
+    old_data, old_access, new_data, new_access = _templates(staged_build, "staging")
+    steps = [s for s in plan_steps(old_data, new_data, old_access, new_access) if s.kind == "data"]
+    scaled = [
+        sorted(k for k in s.template["Resources"] if k.startswith("Index") and k.endswith("ScalableTarget"))
+        for s in steps
+    ]
+    # The removed ByUserUpdated is not scaled from the first step (the build has no scaling for it):
+    # it keeps its capacity until it goes.
+    assert scaled == [
+        ["IndexByUserRecentReadScalableTarget", "IndexByUserRecentWriteScalableTarget"],
+        [
+            "IndexByUserRecentReadScalableTarget",
+            "IndexByUserRecentWriteScalableTarget",
+            "IndexByUserTitleReadScalableTarget",
+            "IndexByUserTitleWriteScalableTarget",
+        ],
+        [
+            "IndexByTitleReadScalableTarget",
+            "IndexByTitleWriteScalableTarget",
+            "IndexByUserRecentReadScalableTarget",
+            "IndexByUserRecentWriteScalableTarget",
+            "IndexByUserTitleReadScalableTarget",
+            "IndexByUserTitleWriteScalableTarget",
+        ],
+        [
+            "IndexByTitleReadScalableTarget",
+            "IndexByTitleWriteScalableTarget",
+            "IndexByUserRecentReadScalableTarget",
+            "IndexByUserRecentWriteScalableTarget",
+            "IndexByUserTitleReadScalableTarget",
+            "IndexByUserTitleWriteScalableTarget",
+        ],
+    ]
+    # A scaling policy goes with its target.
+    first = steps[0].template["Resources"]
+    assert "IndexByUserTitleReadScalingPolicy" not in first and "IndexByUserRecentReadScalingPolicy" in first
+
+
+def _table(names: list[str], key: str = "k") -> dict[str, Any]:
+    return {
+        "Resources": {
+            "Table": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                    "AttributeDefinitions": [
+                        {"AttributeName": "pk", "AttributeType": "S"},
+                        {"AttributeName": key, "AttributeType": "S"},
+                    ],
+                    "GlobalSecondaryIndexes": [
+                        {
+                            "IndexName": n,
+                            "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+                            "Projection": {"ProjectionType": "KEYS_ONLY"},
+                        }
+                        for n in names
+                    ],
+                },
+            }
+        }
+    }
+
+
+def test_a_changed_key_is_deleted_then_created_and_past_the_quota_deletions_go_first() -> None:
+    old = _table(["A", "B"])
+    new = copy.deepcopy(old)
+    new["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "ALL"}
+    new["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"].append(
+        {
+            "IndexName": "C",
+            "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    )
+    assert [s.summary for s in plan_steps(old, new)] == [
+        "create GSI C",
+        "delete GSI A (its key or projection changes)",
+        "create GSI A again, with its new key or projection",
+    ]
+    # 19 live, one replaced by two new: 21 at once would pass the default quota of 20.
+    live = [f"G{i:02}" for i in range(19)]
+    steps = plan_steps(_table(live), _table(live[1:] + ["N1", "N2"]))
+    assert [s.summary for s in steps] == ["delete GSI G00", "create GSI N1", "create GSI N2"]
+
+
+def test_one_index_removed_the_access_stack_stops_granting_it_first(staged_build: Path) -> None:
+    """Deployed: the staged build. Built: the fixture (ByUserRecent, ByUserTitle, ByTitle go; ByUserUpdated returns)."""
+    new_data, new_access, old_data, old_access = _templates(staged_build, "dev")
+    steps = plan_steps(old_data, new_data, old_access, new_access)
+    assert [(s.kind, s.summary) for s in steps] == [
+        ("data", "create GSI ByUserUpdated"),
+        ("access", "the access stack as built"),
+        ("data", "delete GSI ByUserRecent"),
+        ("data", "delete GSI ByUserTitle"),
+        ("data", "delete GSI ByTitle"),
+    ]
+
+
+def test_no_index_change_is_one_step_per_changed_stack() -> None:
+    old = _table(["A"])
+    new = copy.deepcopy(old)
+    new["Resources"]["Table"]["Properties"]["TableClass"] = "STANDARD_INFREQUENT_ACCESS"
+    access = {"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {}}}}
+    assert [(s.kind, s.summary) for s in plan_steps(old, new, access, access)] == [("data", "the data stack as built")]
+    assert plan_steps(old, old, access, access) == []
