@@ -98,31 +98,60 @@ def _design_with(tmp_path: Path, name: str, change: Any) -> Path:
 
 
 def test_updates_cloudformation_refuses_fail_locally_and_change_nothing(endpoint: str, tmp_path: Path) -> None:
+    """Straight to CloudFormation (deploy stages these itself): the shim refuses what CloudFormation refuses."""
     assert _deploy(FIXTURE_DESIGNS, fixture_build()) == 0
     before = _indexes()
+    cf = boto3.client("cloudformation", region_name="us-east-1")
+    data = json.loads((fixture_build() / "dev" / "data.template.json").read_text())
+    parameters = json.loads((fixture_build() / "dev" / "data.parameters.json").read_text())
+    table = data["Resources"]["Table"]["Properties"]
+
+    def update(template: dict[str, Any]) -> str:
+        name = f"refused-{len(template['Resources']['Table']['Properties']['GlobalSecondaryIndexes'])}"
+        cf.create_change_set(
+            StackName="conversations-dev-data",
+            ChangeSetName=name,
+            ChangeSetType="UPDATE",
+            TemplateBody=json.dumps(template),
+            Parameters=parameters,
+        )
+        cf.execute_change_set(StackName="conversations-dev-data", ChangeSetName=name)
+        return str(cf.describe_stacks(StackName="conversations-dev-data")["Stacks"][0]["StackStatus"])
+
+    projection_all = json.loads(json.dumps(data))
+    projection_all["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"][0]["Projection"] = {
+        "ProjectionType": "ALL"
+    }
+    assert update(projection_all) == "UPDATE_ROLLBACK_COMPLETE"
+    assert _indexes() == before, "the projection is unchanged, as CloudFormation leaves it"
+
+    two_more = json.loads(json.dumps(data))
+    two_more["Resources"]["Table"]["Properties"]["AttributeDefinitions"].append(
+        {"AttributeName": "title", "AttributeType": "S"}
+    )
+    for name in ("ByTitleA", "ByTitleB"):
+        two_more["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"].append(
+            {
+                "IndexName": name,
+                "KeySchema": [{"AttributeName": "title", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        )
+    assert update(two_more) == "UPDATE_ROLLBACK_COMPLETE"
+    assert _indexes() == before, "no index was created"
+    assert table["TableName"] == spec_for("dev").table_name
+
+
+def test_a_projection_change_deploys_as_a_delete_then_a_create(endpoint: str, tmp_path: Path) -> None:
+    assert _deploy(FIXTURE_DESIGNS, fixture_build()) == 0
 
     def projection_all(design: dict[str, Any]) -> None:
         design["global_secondary_indexes"][0]["projection"] = "ALL"
         design["global_secondary_indexes"][0].pop("non_key_attributes", None)
 
     designs = _design_with(tmp_path, "projection", projection_all)
-    assert _deploy(designs, _synth(tmp_path, "build-projection", designs), "G008", "G002") == 1
-    assert _indexes() == before, "the projection is unchanged, as CloudFormation leaves it"
-
-    def two_more(design: dict[str, Any]) -> None:
-        for name in ("ByTitleA", "ByTitleB"):
-            design["global_secondary_indexes"].append(
-                {"name": name, "projection": "KEYS_ONLY", "partition_key": {"name": "title", "type": "S"}}
-            )
-
-    designs = _design_with(tmp_path, "two", two_more)
-    assert _deploy(designs, _synth(tmp_path, "build-two", designs), "G002") == 1
-    assert _indexes() == before, "no index was created"
-    cf = boto3.client("cloudformation", region_name="us-east-1")
-    assert (
-        cf.describe_stacks(StackName="conversations-dev-data")["Stacks"][0]["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
-    )
-    assert spec_for("dev").table_name == "conversations-dev"
+    assert _deploy(designs, _synth(tmp_path, "build-projection", designs), "G008") == 0
+    assert _indexes() == {"ByUserUpdated": {"ProjectionType": "ALL"}}
 
 
 def test_import_says_up_front_that_the_local_endpoint_cannot(endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:

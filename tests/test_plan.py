@@ -185,7 +185,7 @@ CORPUS: dict[str, tuple[Path, Callable[[dict[str, Any]], None], int, set[str], l
         [
             "warning G002 Table.GlobalSecondaryIndexes",
             "deploy stages this in 2 steps",
-            "deploy runs step 1: create GSI ByModel; step 2: create GSI ByTitle,",
+            "deploy runs step 1: create GSI ByTitle; step 2: create GSI ByModel,",  # the template's order
         ],
     ),
     # The new index exists before the old one goes.
