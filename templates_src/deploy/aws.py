@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore import exceptions as bx
+from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
 from ..errors import AwsFailure
@@ -66,9 +68,19 @@ def exists(describe: Callable[[], Any], missing_code: str) -> bool:
     return True
 
 
+# Throttling and transient errors are retried with backoff, not reported as failures: botocore's retry
+# mode (boto3 guide, "Retries"; standard unless configured) with more attempts than its default 3, as a
+# staged deploy polls for hours. The user's own max_attempts (config file, AWS_MAX_ATTEMPTS) still wins.
+MAX_ATTEMPTS = 10
+
+
 def session() -> Any:
     with aws_errors("AWS session"):
-        return boto3.session.Session()
+        core = botocore.session.get_session()
+        if core.get_config_variable("max_attempts") is None:
+            mode = core.get_config_variable("retry_mode") or "standard"
+            core.set_default_client_config(Config(retries={"mode": mode, "total_max_attempts": MAX_ATTEMPTS}))
+        return boto3.session.Session(botocore_session=core)
 
 
 LOOPBACK_HOSTS = ("127.", "localhost", "[::1]")
