@@ -11,7 +11,8 @@ from templates_src.deploy.aws import session
 def _attempts() -> tuple[str, int]:
     client = session().client("dynamodb", region_name="us-east-1")
     retries = client.meta.config.retries
-    return retries["mode"], retries["total_max_attempts"]
+    # botocore's default: 3 attempts in all (a retries mapping without total_max_attempts).
+    return retries["mode"], retries.get("total_max_attempts", 3)
 
 
 def test_clients_retry_ten_times_in_standard_mode(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -26,3 +27,12 @@ def test_the_users_own_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "4")
     monkeypatch.setenv("AWS_RETRY_MODE", "adaptive")
     assert _attempts() == ("adaptive", 4)
+
+
+def test_on_the_local_endpoint_botocores_default_stands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto answers HTTP 500 for a call it lacks: retrying it ten times only waits."""
+    for key in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+    assert _attempts() == ("standard", 3)

@@ -154,10 +154,14 @@ def test_a_projection_change_deploys_as_a_delete_then_a_create(endpoint: str, tm
     assert _indexes() == {"ByUserUpdated": {"ProjectionType": "ALL"}}
 
 
-def test_import_says_up_front_that_the_local_endpoint_cannot(endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_global_tables_import_says_up_front_that_the_local_endpoint_cannot(
+    endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto has no AWS::DynamoDB::GlobalTable: said before any call, not as a rollback (a table's import
+    runs locally: tests/test_local_import.py)."""
     dirs = ["--environments-dir", str(FIXTURE_ENVIRONMENTS), "--designs-dir", str(FIXTURE_DESIGNS)]
-    assert cli_main(["deploy", "--env", "dev", *dirs, "--build", str(fixture_build()), "--import"]) == 2
+    assert cli_main(["deploy", "--env", "global", *dirs, "--build", str(fixture_build()), "--import"]) == 2
     err = capsys.readouterr().err
-    assert "the local endpoint" in err and "has no IMPORT change sets" in err and "Traceback" not in err
+    assert "the local endpoint" in err and "has no AWS::DynamoDB::GlobalTable" in err and "Traceback" not in err
     cf = boto3.client("cloudformation", region_name="us-east-1")
     assert cf.list_stacks()["StackSummaries"] == [], "nothing was created"

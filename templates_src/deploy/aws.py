@@ -71,13 +71,14 @@ def exists(describe: Callable[[], Any], missing_code: str) -> bool:
 # Throttling and transient errors are retried with backoff, not reported as failures: botocore's retry
 # mode (boto3 guide, "Retries"; standard unless configured) with more attempts than its default 3, as a
 # staged deploy polls for hours. The user's own max_attempts (config file, AWS_MAX_ATTEMPTS) still wins.
+# Not on the local endpoint: there an HTTP 500 means a call moto does not implement, never transient.
 MAX_ATTEMPTS = 10
 
 
 def session() -> Any:
     with aws_errors("AWS session"):
         core = botocore.session.get_session()
-        if core.get_config_variable("max_attempts") is None:
+        if core.get_config_variable("max_attempts") is None and local_endpoint() is None:
             mode = core.get_config_variable("retry_mode") or "standard"
             core.set_default_client_config(Config(retries={"mode": mode, "total_max_attempts": MAX_ATTEMPTS}))
         return boto3.session.Session(botocore_session=core)

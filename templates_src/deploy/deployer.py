@@ -221,13 +221,14 @@ def _table_deployer(spec: Spec, aws: Any) -> tuple[Deployer, str]:
 
 def import_environment(spec: Spec, stacks: list[StackFiles]) -> None:
     """deploy --import: the data stack takes over the adopted table (IMPORT change set)."""
-    local = local_endpoint()
-    if local is not None:  # said up front, not as a rollback with "Table already exists"
-        raise BadInput(
-            f"deploy --import: the local endpoint ({local}) has no IMPORT change sets (moto 5.2.5): the import "
-            "runs against AWS only; locally, tests/test_adopt.py checks its change set with botocore's Stubber"
-        )
     (data,) = [s for s in stacks if s.kind == DATA]
+    local = local_endpoint()
+    if local is not None and global_table(data.template_dict) is not None:  # said up front, not as a rollback
+        raise BadInput(
+            f"deploy --import: the local endpoint ({local}) has no AWS::DynamoDB::GlobalTable (moto 5.2.5): a "
+            "global table's import runs against AWS only; tests/test_adopt.py checks its change set with "
+            "botocore's Stubber"
+        )
     with aws_errors(f"import {spec.env_name}"):
         aws = session()
         deployer, region = _table_deployer(spec, aws)

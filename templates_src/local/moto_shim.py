@@ -49,6 +49,14 @@ local result means something; nothing else of moto is changed:
    Here the template's setting is the table's, on create and on update; and
    a key made by a stack keeps its policy as JSON text (moto kept the
    template's mapping, and DescribeKey, which evaluates it, failed).
+13. IMPORT change sets: moto made a new stack for one (a second stack of
+   the same name when the stack existed) and, executing it, created the
+   table again ("Table already exists"). Here an IMPORT change set goes to
+   the stack of that name when there is one, and executing it takes each
+   table the template adds from DynamoDB as it is, changing nothing (as
+   CloudFormation's import does); the stack ends IMPORT_COMPLETE. Only
+   tables are importable locally; anything else new in an import fails
+   (and rolls back, fix 2), as a resource CloudFormation cannot import does.
 
     python -m templates_src.local.moto_shim -H 127.0.0.1 -p PORT
 """
@@ -71,11 +79,41 @@ from moto.server import main as moto_main
 
 _original_default_key = Table._get_default_encryption_key
 _original_execute = CloudFormationBackend.execute_change_set
+_original_create_change_set = CloudFormationBackend.create_change_set
 _original_delete_stack = CloudFormationBackend.delete_stack
 _original_key_from_cfn = Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 _original_table_from_cfn = Table.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 _original_role_update = Role.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 _original_role_from_cfn = Role.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+# The names of the tables an executing IMPORT change set takes as they are (fix 13).
+_importing: set[str] = set()
+IMPORTABLE = "AWS::DynamoDB::Table"
+
+
+def _create_change_set(self: Any, stack_name: str, change_set_name: str, template: str, *args: Any, **kwargs: Any) -> Any:
+    """Fix 13: an IMPORT into an existing stack is made as an update of it (then typed IMPORT again)."""
+    change_set_type = kwargs.get("change_set_type")
+    existing = [s for s in self.stacks.values() if s.name == stack_name and s.status != "REVIEW_IN_PROGRESS"]
+    if change_set_type != "IMPORT" or not existing:
+        return _original_create_change_set(self, stack_name, change_set_name, template, *args, **kwargs)
+    made = _original_create_change_set(
+        self, stack_name, change_set_name, template, *args, **{**kwargs, "change_set_type": "UPDATE"}
+    )
+    self.change_sets[made[0]].change_set_type = "IMPORT"
+    return made
+
+
+def _imported_tables(change_set: Any) -> set[str]:
+    """The tables an IMPORT change set adds to its stack; anything else it adds cannot be imported here."""
+    template = json.loads(change_set.template) if isinstance(change_set.template, str) else change_set.template
+    held = set(change_set.stack.resource_map._parsed_resources) if change_set.stack.resource_map else set()
+    added = {k: r for k, r in template.get("Resources", {}).items() if k not in held}
+    others = sorted(k for k, r in added.items() if r.get("Type") != IMPORTABLE)
+    if others:
+        raise ValueError(f"the local endpoint imports tables only, not {', '.join(others)}")
+    return {str(r["Properties"]["TableName"]) for r in added.values()}
 
 
 def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
@@ -88,16 +126,20 @@ def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None 
     stack.cross_stack_resources = self.exports
     stack.resource_map.cross_stack_resources = self.exports
     try:
+        if change_set.change_set_type == "IMPORT":
+            _importing.update(_imported_tables(change_set))
         _original_execute(self, change_set_name, stack_name)
         stack._parse_template()
         stack.output_map = stack._create_output_map()
     except Exception as exc:  # noqa: BLE001 - any failure of moto's apply is a rollback here
-        failed = "CREATE" if change_set.change_set_type == "CREATE" else "UPDATE"
+        failed = change_set.change_set_type if change_set.change_set_type in ("CREATE", "IMPORT") else "UPDATE"
         stack._add_stack_event(f"{failed}_FAILED", resource_status_reason=f"{type(exc).__name__}: {exc}")
-        stack.status = "ROLLBACK_COMPLETE" if failed == "CREATE" else "UPDATE_ROLLBACK_COMPLETE"
+        stack.status = "ROLLBACK_COMPLETE" if failed == "CREATE" else f"{failed}_ROLLBACK_COMPLETE"
         stack._add_stack_event(stack.status)
         change_set.execution_status = "EXECUTE_FAILED"
         return
+    finally:
+        _importing.clear()
     for export in stack.exports:
         self.exports[export.name] = export
 
@@ -170,6 +212,9 @@ def _apply_ttl_and_pitr(table: Any, props: dict[str, Any], account_id: str, regi
 def _table_create_from_cfn(
     cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
 ) -> Any:
+    name = cloudformation_json["Properties"].get("TableName")
+    if name in _importing:  # fix 13: the live table itself, unchanged
+        return dynamodb_backends[account_id][region_name].get_table(name)
     table = _original_table_from_cfn(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
     _apply_ttl_and_pitr(table, cloudformation_json["Properties"], account_id, region_name)
     return table
@@ -266,6 +311,7 @@ def _default_encryption_key(self: Any, account_id: str, region: str) -> str:
 def install() -> None:
     Table._get_default_encryption_key = _default_encryption_key  # type: ignore[method-assign]
     CloudFormationBackend.execute_change_set = _execute_change_set  # type: ignore[method-assign]
+    CloudFormationBackend.create_change_set = _create_change_set  # type: ignore[method-assign]
     CloudFormationBackend.delete_stack = _delete_stack  # type: ignore[method-assign]
     CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
     Table.update_from_cloudformation_json = classmethod(_table_update_from_cfn)  # type: ignore[method-assign, assignment]
