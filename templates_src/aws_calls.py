@@ -66,6 +66,9 @@ PIPELINE_CALLS = (
     ApiCall("iam:ListRolePolicies", On.ROLES, "deploy/readback.py: after each access step"),
     ApiCall("iam:GetRolePolicy", On.ROLES, "deploy/readback.py: after each access step"),
     ApiCall("iam:ListAttachedRolePolicies", On.ROLES, "deploy/readback.py: after each access step"),
+    ApiCall("dynamodb:GetResourcePolicy", On.TABLE, "deploy/readback.py: the table's resource policy"),
+    ApiCall("kms:GetKeyPolicy", On.KEY, "deploy/readback.py: the table's key policy after each data step"),
+    ApiCall("kms:GetKeyRotationStatus", On.KEY, "deploy/readback.py: the table's key rotation"),
     # ListExports has no resource-level permission (service authorization reference).
     ApiCall("cloudformation:ListExports", On.ANY, "deploy/readback.py: Fn::ImportValue in the roles' policies"),
 )

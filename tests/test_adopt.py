@@ -296,6 +296,10 @@ def test_import_takes_the_table_into_the_data_stack(tmp_path: Path) -> None:
     spec, data = _adopted_stack(tmp_path)
     cf, ddb, kms = _clients()
     lines: list[str] = []
+    sent: list[dict[str, Any]] = []
+    cf.meta.events.register(
+        "provide-client-params.cloudformation.CreateChangeSet", lambda params, **_: sent.append(params)
+    )
     with Stubber(cf) as cfs, Stubber(ddb) as ddbs:
         cfs.add_client_error(
             "describe_stacks",
@@ -304,6 +308,7 @@ def test_import_takes_the_table_into_the_data_stack(tmp_path: Path) -> None:
             expected_params={"StackName": STACK},
         )
         _live_responses(ddbs)
+        ddbs.add_client_error("get_resource_policy", "PolicyNotFoundException", "no policy")
         cfs.add_response(
             "create_change_set",
             {"Id": CS_ARN, "StackId": STACK_ID},
@@ -350,8 +355,14 @@ def test_import_takes_the_table_into_the_data_stack(tmp_path: Path) -> None:
         ddbs.assert_no_pending_responses()
     text = "\n".join(lines)
     assert f"{STACK}: imported table {TABLE}" in text
-    # The standard tags are the only thing the next deploy changes.
-    assert "after the import" not in text
+    # Imported as it is live (an import changes nothing, and a later update applies only what its template
+    # changes): the tags as live, no resource policy; the next deploy adds both, in its change set.
+    (body,) = [json.loads(p["TemplateBody"]) for p in sent]
+    table = body["Resources"]["Table"]["Properties"]
+    assert "ResourcePolicy" not in table
+    assert table["Tags"] == [{"Key": "Project", "Value": "CG-Production-Assistant"}]
+    assert "the next deploy changes Tags: the project's standard tags added" in text
+    assert "the next deploy changes ResourcePolicy: none -> the template's" in text
 
 
 def test_import_template_holds_the_table_only_and_retains_it(tmp_path: Path) -> None:
@@ -421,3 +432,45 @@ def test_a_changed_index_names_the_field_that_changed() -> None:
     (found,) = differences(LIVE, live)
     assert found.property == "GlobalSecondaryIndexes[user_id-created_at-index].ProjectionType"
     assert (found.template, found.live) == ("ALL", "KEYS_ONLY")
+
+
+def test_an_import_says_each_differing_setting_as_live_and_refuses_what_it_cannot_say(tmp_path: Path) -> None:
+    """A later update applies only what its template changes against the imported one, so the import
+    template says what is live, and the next deploy's change set carries each difference."""
+    from templates_src.deploy.change_sets import ChangeSets
+    from templates_src.deploy.live import Difference
+    from templates_src.deploy.takeover import Takeover
+
+    spec, data = _adopted_stack(tmp_path)
+    table = data.template_dict["Resources"]["Table"]
+    table["Properties"]["TimeToLiveSpecification"] = {"AttributeName": "expiresAt", "Enabled": True}
+    table["Properties"]["DeletionProtectionEnabled"] = True
+    cf, ddb, _ = _clients()
+    takeover = Takeover(spec, ChangeSets(cf, print, lambda _: None), ddb, print)
+    found = [
+        Difference("PointInTimeRecovery", [True, 35], [False, None]),
+        Difference("DeletionProtectionEnabled", True, False),
+        Difference("TimeToLiveAttribute", "expiresAt", None),
+    ]
+    with Stubber(ddb) as stub:
+        stub.add_response("get_resource_policy", {"Policy": '{"Version": "2012-10-17", "Statement": []}'})
+        imported, later = takeover._as_live("chatbot-data", table, {"TableArn": "arn:t"}, LIVE, found)
+    p = imported["Properties"]
+    assert p["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": False}
+    assert p["DeletionProtectionEnabled"] is False
+    assert "TimeToLiveSpecification" not in p
+    assert "ResourcePolicy" in p, "the live table has one: kept"
+    assert later[:3] == [
+        "PointInTimeRecovery: [False, None] -> [True, 35]",
+        "DeletionProtectionEnabled: False -> True",
+        "TimeToLiveAttribute: None -> 'expiresAt'",
+    ]
+    assert table["Properties"]["DeletionProtectionEnabled"] is True, "the built template itself is unchanged"
+    with pytest.raises(Refused, match=r"BillingMode differs \(template 'PROVISIONED', live 'PAY_PER_REQUEST'\)"):
+        takeover._as_live(
+            "chatbot-data",
+            table,
+            {"TableArn": "arn:t"},
+            LIVE,
+            [Difference("BillingMode", "PROVISIONED", "PAY_PER_REQUEST")],
+        )

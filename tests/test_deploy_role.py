@@ -151,6 +151,10 @@ def test_the_tool_reads_its_table_key_and_roles_and_nothing_else() -> None:
         ("kms:DescribeKey", arns.key, aliases, "Allowed"),
         ("kms:DescribeKey", arns.key, {"kms:ResourceAliases": ["alias/aws/dynamodb"]}, "Allowed"),
         ("kms:DescribeKey", arns.key, {"kms:ResourceAliases": ["alias/someone-else"]}, "ImplicitlyDenied"),
+        # The read-back after each data step: the table key's policy and rotation; no other key's.
+        ("kms:GetKeyPolicy", arns.key, aliases, "Allowed"),
+        ("kms:GetKeyRotationStatus", arns.key, aliases, "Allowed"),
+        ("kms:GetKeyPolicy", arns.key, {"kms:ResourceAliases": ["alias/someone-else"]}, "ImplicitlyDenied"),
     ]
     _check("prod", keys, resource_policy=DEFAULT_KEY_POLICY)
     dev = Arns.for_spec(spec_for("dev"))

@@ -104,7 +104,7 @@ def _request(record: dict[str, Any]) -> dict[str, Any] | None:
         resource = params.get("ResourceArn") or f"arn:aws:dynamodb:{region}:{account}:table/{params['TableName']}"
     elif record["prefix"] == "iam":  # GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies
         resource = f"arn:aws:iam::{account}:role{env['role_path']}{params['RoleName']}"
-    elif action == "kms:DescribeKey":
+    elif action in ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus"):
         resource = params["KeyId"]
         # The table's key carries its stack's alias, or is DynamoDB's AWS managed key.
         managed = env["encryption"] == "aws_managed"
@@ -184,7 +184,10 @@ def test_every_request_the_tool_sends_is_allowed_by_its_environments_deploy_role
         "iam:ListRolePolicies",
         "iam:ListAttachedRolePolicies",
         "cloudformation:ListExports",
+        "dynamodb:GetResourcePolicy",
         "kms:DescribeKey",
+        "kms:GetKeyPolicy",
+        "kms:GetKeyRotationStatus",
     } <= actions
     regions = {req["resource"].split(":")[3] for _, req in unique.values() if req["resource"] != "*"}
     assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= regions  # the replica key stacks' Regions too

@@ -90,7 +90,7 @@ def test_an_adopted_table_is_imported_then_deployed_without_losing_a_row(
 
     # The rest of the stack, by an ordinary (verified) deploy; the table stays the same table.
     assert cli_main(["deploy", "--env", "cmz", *args]) == 0, capsys.readouterr().err
-    assert "verified: the live table matches the template" in capsys.readouterr().out
+    assert "verified: the live table, its resource policy and key match the template" in capsys.readouterr().out
     assert _stack_resources("cmz-conversations-cmz-data")["Table"] == TABLE
     assert client.describe_table(TableName=TABLE)["Table"]["CreationDateTime"] == before["CreationDateTime"]
     assert _count() == ITEMS

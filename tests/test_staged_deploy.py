@@ -86,7 +86,7 @@ def test_three_indexes_added_one_removed_deploy_in_verified_steps(
     assert "dev: 5 steps from what is deployed now to the build:" in out
     assert "conversations-dev-data: step 5 of 5: delete GSI ByUserRecent" not in out
     assert "conversations-dev-data: step 5 of 5: delete GSI ByUserUpdated" in out
-    assert out.count("verified: the live table matches the template") == 4
+    assert out.count("verified: the live table, its resource policy and key match the template") == 4
     assert "conversations-dev-access: verified: every role's policies, trust and boundary in IAM match" in out
     # What is live, read from DynamoDB and IAM: exactly the new indexes, and the grants on them.
     assert _live_indexes() == ["ByTitle", "ByUserRecent", "ByUserTitle"]
@@ -107,9 +107,9 @@ def test_interrupted_after_two_steps_a_second_deploy_finishes_without_redoing_th
     verify = executor.StepRunner.verify_table
     verified: list[str] = []
 
-    def ctrl_c_after_the_second(runner: executor.StepRunner, name: str, template: dict[str, Any]) -> None:
-        verify(runner, name, template)
-        verified.append(name)
+    def ctrl_c_after_the_second(runner: executor.StepRunner, stack: Any, template: dict[str, Any]) -> None:
+        verify(runner, stack, template)
+        verified.append(stack.name)
         if len(verified) == 2:
             raise KeyboardInterrupt
 
@@ -130,3 +130,26 @@ def test_interrupted_after_two_steps_a_second_deploy_finishes_without_redoing_th
     assert _live_indexes() == ["ByTitle", "ByUserRecent", "ByUserTitle"]
     assert _granted_indexes("conversations-dev-reader") == ["ByUserRecent", "ByUserTitle"]
     assert _updates_of_the_data_stack() == 4
+
+
+def test_a_deploy_with_no_changes_still_reads_back_and_names_what_differs(
+    endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Changed out of band (a grant added in IAM, TTL turned off): the deploy exits 1 naming both."""
+    assert _deploy(FIXTURE_ENVIRONMENTS, FIXTURE_DESIGNS, fixture_build()) == 0
+    assert _deploy(FIXTURE_ENVIRONMENTS, FIXTURE_DESIGNS, fixture_build()) == 0, "in sync: no changes, verified"
+    iam = boto3.client("iam", region_name=REGION)
+    (policy,) = iam.list_role_policies(RoleName="conversations-dev-reader")["PolicyNames"]
+    document = iam.get_role_policy(RoleName="conversations-dev-reader", PolicyName=policy)["PolicyDocument"]
+    document["Statement"].append({"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": "*"})
+    iam.put_role_policy(RoleName="conversations-dev-reader", PolicyName=policy, PolicyDocument=json.dumps(document))
+    capsys.readouterr()
+    assert _deploy(FIXTURE_ENVIRONMENTS, FIXTURE_DESIGNS, fixture_build()) == 1
+    err = capsys.readouterr().err
+    assert "conversations-dev-access: IAM differs from the deployed template (read back after the deploy)" in err
+    assert f"role conversations-dev-reader: inline policy {policy} differs from the template's" in err
+    boto3.client("dynamodb", region_name=REGION).update_time_to_live(
+        TableName="conversations-dev", TimeToLiveSpecification={"Enabled": False, "AttributeName": "expiresAt"}
+    )
+    assert _deploy(FIXTURE_ENVIRONMENTS, FIXTURE_DESIGNS, fixture_build()) == 1
+    assert "TimeToLiveAttribute: template 'expiresAt', live None" in capsys.readouterr().err

@@ -1,9 +1,11 @@
-"""Read back what a stack update did to IAM: each role's inline policies, trust, path and boundary
-against the deployed template, its intrinsic functions resolved the way CloudFormation does.
+"""Read back what a stack update did beyond the table's own settings (live.py compares those): each
+role's inline policies, trust, path and boundary in IAM; the table's resource policy; the table key's
+policy and rotation; each against the template, its intrinsic functions resolved as CloudFormation
+resolves them.
 
 A stack status is not proof: an endpoint (or a handler) can report UPDATE_COMPLETE while a role
 keeps its old policy. Resolved here: Ref (parameters, pseudo parameters), Fn::Sub, Fn::Join and
-Fn::ImportValue (ListExports); a role whose template needs anything else is named as unverified.
+Fn::ImportValue (ListExports); anything needing more is named as unverified, which fails too.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
-from ..stacks.names import ROLE_TYPE
+from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, KMS_KEY_TYPE, ROLE_TYPE, TABLE_ID
+from .aws import error_code
 
 
 class Unresolved(Exception):
@@ -35,6 +38,56 @@ def role_differences(template: dict[str, Any], stack: StackFiles, iam: Any, cf: 
             continue
         found += [f"role {want.get('RoleName', logical_id)}: {d}" for d in _role(want, iam)]
     return found
+
+
+def data_differences(
+    template: dict[str, Any], stack: StackFiles, table: dict[str, Any], dynamodb: Any, kms: Any, cf: Any, spec: Spec
+) -> list[str]:
+    """The table's resource policy, and its key's policy and rotation, against a data template.
+
+    table: DescribeTable's Table; its key is the one SSEDescription names (the key the table uses).
+    """
+    resolver = _Resolver(template, stack, cf, spec)
+    found = []
+    properties = template["Resources"].get(TABLE_ID, {}).get("Properties", {})
+    try:
+        want = resolver.resolve((properties.get("ResourcePolicy") or {}).get("PolicyDocument"))
+    except Unresolved as exc:
+        found.append(f"{TABLE_ID}.ResourcePolicy: not verified: the template uses {exc}")
+    else:
+        have = _resource_policy(dynamodb, table["TableArn"])
+        if canonical(have) != canonical(want):
+            found.append(f"{TABLE_ID}.ResourcePolicy: " + ("absent" if have is None else "differs from the template's"))
+    key = (table.get("SSEDescription") or {}).get("KMSMasterKeyArn")
+    for logical_id in (KEY_ID, GLOBAL_KEY_ID):  # the table's key: the one the tool may read (its alias)
+        resource = template["Resources"].get(logical_id)
+        if not resource or resource.get("Type") != KMS_KEY_TYPE or not key:
+            continue  # no customer managed key live: the table's facts (Encryption) say so
+        props = resource.get("Properties", {})
+        try:
+            want = resolver.resolve(props.get("KeyPolicy"))
+        except Unresolved as exc:
+            found.append(f"{logical_id}.KeyPolicy: not verified: the template uses {exc}")
+        else:
+            policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+            if canonical(policy) != canonical(want):
+                found.append(f"{logical_id}.KeyPolicy: the key's policy differs from the template's")
+        rotation = bool(kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"])
+        if rotation != bool(props.get("EnableKeyRotation", False)):
+            found.append(
+                f"{logical_id}.EnableKeyRotation: template {props.get('EnableKeyRotation', False)}, KMS {rotation}"
+            )
+    return found
+
+
+def _resource_policy(dynamodb: Any, arn: str) -> Any:
+    """The table's resource policy as a document; None when it has none."""
+    try:
+        return json.loads(dynamodb.get_resource_policy(ResourceArn=arn)["Policy"])
+    except Exception as exc:  # botocore ClientError: PolicyNotFoundException means none
+        if error_code(exc) == "PolicyNotFoundException":
+            return None
+        raise
 
 
 def _role(want: dict[str, Any], iam: Any) -> list[str]:

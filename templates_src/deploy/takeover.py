@@ -15,10 +15,10 @@ from typing import Any
 from ..errors import AwsFailure, BadInput, Refused
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
-from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, TABLE_ID
-from .aws import exists
+from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, TABLE_ID, TABLE_TYPE
+from .aws import error_code, exists
 from .change_sets import SUCCESS, UPDATABLE, ChangeSets, resource_changes
-from .live import differences, not_reconcilable, read_existing, template_facts
+from .live import Difference, Facts, differences, not_reconcilable, read_existing, template_facts
 from .release import (
     TableValues,
     on_deployed_key,
@@ -32,6 +32,40 @@ from .release import (
     references as _references,
 )
 from .replicas import global_table, is_strong, restricted, table_regions
+
+
+def _setting(prop: str, value: Callable[[Any], Any]) -> Callable[[dict[str, Any], Any], None]:
+    """Sets (or, for None, removes) one table property from a live fact."""
+
+    def put(properties: dict[str, Any], live: Any) -> None:
+        shaped = value(live)
+        if shaped is None:
+            properties.pop(prop, None)
+        else:
+            properties[prop] = shaped
+
+    return put
+
+
+# A live fact (live.py) -> the table property that says it, for the import template (Takeover._as_live).
+AS_LIVE: dict[str, Callable[[dict[str, Any], Any], None]] = {
+    "DeletionProtectionEnabled": _setting("DeletionProtectionEnabled", bool),
+    "TableClass": _setting("TableClass", str),
+    "StreamViewType": _setting("StreamSpecification", lambda v: {"StreamViewType": v} if v else None),
+    "TimeToLiveAttribute": _setting(
+        "TimeToLiveSpecification", lambda v: {"AttributeName": v, "Enabled": True} if v else None
+    ),
+    "PointInTimeRecovery": _setting(
+        "PointInTimeRecoverySpecification",
+        lambda v: (
+            {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": v[1]}
+            if v[0]
+            else {"PointInTimeRecoveryEnabled": False}
+        ),
+    ),
+    "ContributorInsights": _setting("ContributorInsightsSpecification", lambda v: {"Enabled": bool(v)}),
+    "Tags": lambda properties, live: None,  # every tag is set as live below
+}
 
 
 class Takeover:
@@ -88,8 +122,13 @@ class Takeover:
                 f"{stack.name}: import refused: the template differs from table {name} in what no update can "
                 f"change in place ({', '.join(d.property for d in blocking)}); adopt it again or fix the YAML"
             )
-        for d in found:
-            self.out(f"  after the import, the next deploy changes {d.property}: {d.live!r} -> {d.template!r}")
+        if table["Type"] == TABLE_TYPE:
+            table, later = self._as_live(stack.name, table, existing[0], live, found)
+            for what in later:
+                self.out(f"  imported as it is live; the next deploy changes {what}")
+        else:
+            for d in found:
+                self.out(f"  after the import, the next deploy changes {d.property}: {d.live!r} -> {d.template!r}")
         to_import = [
             {"ResourceType": table["Type"], "LogicalResourceId": TABLE_ID, "ResourceIdentifier": {"TableName": name}}
         ]
@@ -150,6 +189,50 @@ class Takeover:
             f"{stack.name}: imported table {name}. Next: make plan ENV={env} (against the deployed "
             f"stack: python -m templates_src plan --env {env} --deployed), then {then}"
         )
+
+    def _as_live(
+        self, name: str, table: dict[str, Any], described: dict[str, Any], live: Facts, found: list[Difference]
+    ) -> tuple[dict[str, Any], list[str]]:
+        """The table as the import template must say it: as it is live.
+
+        An import changes nothing (import-resources, "CloudFormation doesn't modify the resource"), and
+        a later update applies only what its template changes against the imported one: a setting the
+        import template already says would never reach the table. So the import says what is live (the
+        tags, the resource policy, each setting below that differs), and the next deploy's change set
+        carries the difference, reviewed. A difference no setting here can say is refused.
+        """
+        out = json.loads(json.dumps(table))
+        p = out["Properties"]
+        later: list[str] = []
+        for d in found:
+            prop = d.property.split("[")[0]
+            if prop not in AS_LIVE:
+                raise Refused(
+                    f"{name}: import refused: {d.property} differs (template {d.template!r}, live {d.live!r}) and an "
+                    "import cannot change it: import with what is live (adopt again, or set it back in the YAML, "
+                    "make synth), then change it in a reviewed deploy"
+                )
+            AS_LIVE[prop](p, d.live)
+            later.append(f"{d.property}: {d.live!r} -> {d.template!r}")
+        tags = [{"Key": k, "Value": v} for k, v in sorted(live.values["Tags"].items())]
+        if tags != sorted(p.get("Tags", []), key=lambda t: t["Key"]):
+            later.append("Tags: the project's standard tags added")
+        p["Tags"] = tags
+        if not tags:
+            del p["Tags"]
+        if "ResourcePolicy" in p and not self._has_resource_policy(described["TableArn"]):
+            del p["ResourcePolicy"]
+            later.append("ResourcePolicy: none -> the template's")
+        return out, later
+
+    def _has_resource_policy(self, arn: str) -> bool:
+        try:
+            self.dynamodb.get_resource_policy(ResourceArn=arn)
+        except Exception as exc:  # botocore ClientError: PolicyNotFoundException means none
+            if error_code(exc) == "PolicyNotFoundException":
+                return False
+            raise
+        return True
 
     def _released_stack(self, stack: StackFiles, described: dict[str, Any] | None, name: str) -> dict[str, Any]:
         """The deployed template of a data stack that released table `name`; {} when there is no stack yet.

@@ -49,6 +49,9 @@ local result means something; nothing else of moto is changed:
    Here the template's setting is the table's, on create and on update; and
    a key made by a stack keeps its policy as JSON text (moto kept the
    template's mapping, and DescribeKey, which evaluates it, failed).
+14. A table's ResourcePolicy: moto ignored it, so a stack's table had none
+   (and deploy's read-back rightly said so); here it is put on create and
+   on update, and deleted when the template drops it.
 13. IMPORT change sets: moto made a new stack for one (a second stack of
    the same name when the stack existed) and, executing it, created the
    table again ("Table already exists"). Here an IMPORT change set goes to
@@ -92,7 +95,9 @@ _importing: set[str] = set()
 IMPORTABLE = "AWS::DynamoDB::Table"
 
 
-def _create_change_set(self: Any, stack_name: str, change_set_name: str, template: str, *args: Any, **kwargs: Any) -> Any:
+def _create_change_set(
+    self: Any, stack_name: str, change_set_name: str, template: str, *args: Any, **kwargs: Any
+) -> Any:
     """Fix 13: an IMPORT into an existing stack is made as an update of it (then typed IMPORT again)."""
     change_set_type = kwargs.get("change_set_type")
     existing = [s for s in self.stacks.values() if s.name == stack_name and s.status != "REVIEW_IN_PROGRESS"]
@@ -196,9 +201,21 @@ def _apply_encryption(table: Any, props: dict[str, Any], account_id: str, region
     table.sse_specification = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key}
 
 
+def _apply_resource_policy(table: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    """Fix 14: the template's ResourcePolicy on the table, or none."""
+    backend = dynamodb_backends[account_id][region_name]
+    document = (props.get("ResourcePolicy") or {}).get("PolicyDocument")
+    if document is not None:
+        text = document if isinstance(document, str) else json.dumps(document)
+        backend.put_resource_policy(table.table_arn, text, None)
+    elif table.table_arn in backend.resource_policies:
+        backend.resource_policies.pop(table.table_arn)
+
+
 def _apply_ttl_and_pitr(table: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
-    """Fix 10: the template's TTL and PITR on the live table."""
+    """Fix 10: the template's TTL and PITR on the live table (and fixes 12 and 14: encryption, resource policy)."""
     _apply_encryption(table, props, account_id, region_name)
+    _apply_resource_policy(table, props, account_id, region_name)
     backend = dynamodb_backends[account_id][region_name]
     ttl = props.get("TimeToLiveSpecification")
     if ttl is not None:

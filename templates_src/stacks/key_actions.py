@@ -44,8 +44,9 @@ KEY_DESTRUCTIVE_ACTIONS = (
 # Creating AWS::KMS::Alias needs kms:CreateAlias on the key (key policy) as well as on the alias
 # (IAM policy): alias-access.html, "Controlling access to aliases".
 KEY_ALIAS_ACTIONS = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
-# The account's way back in: reading and replacing the key policy (the root user alone may put it).
-KEY_RECOVERY_ACTIONS = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy")
+# The account's own statement: recovery (PutKeyPolicy, for the root user: encryption.py denies it to the
+# rest) and reading the key's settings, which IAM then grants (deploy's read-back: rotation, policy).
+KEY_RECOVERY_ACTIONS = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:PutKeyPolicy")
 # A global table's multi-Region key: an administrator (the deploying role) replicates it into
 # each replica Region (AWS::KMS::ReplicaKey calls ReplicateKey on the primary) and may move
 # the primary Region (encryption._multi_region_statements: which Regions).
