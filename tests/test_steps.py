@@ -190,3 +190,70 @@ def test_no_index_change_is_one_step_per_changed_stack() -> None:
     access = {"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {}}}}
     assert [(s.kind, s.summary) for s in plan_steps(old, new, access, access)] == [("data", "the data stack as built")]
     assert plan_steps(old, old, access, access) == []
+
+
+class _Stacks:
+    """What GlobalSteps reads of CloudFormation: each stack's status and deployed template, kept as deployed."""
+
+    def __init__(self, deployed: dict[str, dict[str, Any]]) -> None:
+        self.deployed = deployed
+        self.cf = None
+
+    def describe(self, name: str) -> dict[str, Any] | None:
+        return {"StackStatus": "UPDATE_COMPLETE", "Outputs": []} if name in self.deployed else None
+
+    def deployed_template(self, name: str) -> dict[str, Any]:
+        return self.deployed[name]
+
+
+def test_a_global_tables_index_steps_run_on_its_live_replicas_before_the_replica_steps(
+    staged_build: Path,
+) -> None:
+    from templates_src.deploy.global_steps import GlobalSteps
+    from templates_src.stacks.artifacts import read_stack_files
+
+    from .conftest import fixture_spec
+
+    spec = fixture_spec("global")
+    stacks = {s.kind: s for s in read_stack_files(spec, staged_build / "global")}
+    data, access = stacks.pop("data"), stacks.pop("access")
+    keys = list(stacks.values())
+    old = read_json(fixture_build() / "global" / "data.template.json")
+    fake = _Stacks({data.name: old, access.name: read_json(fixture_build() / "global" / "access.template.json")})
+    deployed: list[tuple[str, dict[str, Any]]] = []
+
+    def deploy_one(stack: Any) -> dict[str, str]:
+        deployed.append((stack.name, stack.template_dict))
+        fake.deployed[stack.name] = stack.template_dict
+        return {"KeyArn": "arn:aws:kms:us-east-1:222222222222:key/mrk-1"}
+
+    class Regional:
+        def deploy(self, stack: Any) -> dict[str, str]:
+            return deploy_one(stack)
+
+    waited: list[str] = []
+    steps = GlobalSteps(spec, fake, deploy_one, print, frozenset(), lambda step: waited.append(step.summary))  # type: ignore[arg-type]
+    steps.deploy(data, keys, lambda region: Regional(), [access])  # type: ignore[arg-type, return-value]
+
+    def replica_indexes(template: dict[str, Any]) -> list[list[str]]:
+        replicas = template["Resources"]["Table"]["Properties"]["Replicas"]
+        return [sorted(g["IndexName"] for g in r.get("GlobalSecondaryIndexes", [])) for r in replicas]
+
+    sequence = [(name, _gsis(t) if name == data.name else "access") for name, t in deployed[:5]]
+    assert sequence == [
+        (data.name, ["ByUserRecent", "ByUserUpdated"]),
+        (data.name, ["ByUserRecent", "ByUserTitle", "ByUserUpdated"]),
+        (data.name, ["ByTitle", "ByUserRecent", "ByUserTitle", "ByUserUpdated"]),
+        (access.name, "access"),
+        (data.name, ["ByTitle", "ByUserRecent", "ByUserTitle"]),
+    ]
+    # Every replica carries its settings for exactly the step's indexes.
+    for _, template in deployed[:3] + deployed[4:5]:
+        assert set(map(tuple, replica_indexes(template))) == {tuple(_gsis(template))}
+    assert waited == [
+        "create GSI ByUserRecent",
+        "create GSI ByUserTitle",
+        "create GSI ByTitle",
+        "delete GSI ByUserUpdated",
+    ]
+    assert deployed[4][1] == data.template_dict, "the last index step is the build (every replica live)"

@@ -21,7 +21,7 @@ from ..stacks.names import ACCESS, DATA, REPLICA_KEY_KIND_PREFIX, REVIEWED_KINDS
 from .diff import ResourceChange, diff_templates
 from .guards import EnvironmentChange, guard_rules, run_environment_guards, run_guards
 from .review import describe
-from .steps import Step, index_changes, plan_steps, stageable
+from .steps import Step, index_changes, plan_steps
 
 if TYPE_CHECKING:
     from ..spec.loader import Spec
@@ -52,13 +52,16 @@ def environment_plan(env_file: str, findings: list[Diagnostic]) -> StackPlan:
     return StackPlan(f"{env_file} (environment)", [], findings)
 
 
-def parse_allow(text: str) -> frozenset[str]:
-    """ "G002, g004" -> {"G002", "G004"}; unknown guard IDs are BadInput."""
+def parse_allow(text: str, option: str = "--allow") -> frozenset[str]:
+    """ "G002, g004" -> {"G002", "G004"}; unknown guard IDs are BadInput naming the option.
+
+    A warning's ID is accepted (allowing it changes nothing): a label written when it blocked stays valid.
+    """
     allowed = frozenset(a.strip().upper() for a in text.split(",") if a.strip())
-    known = [r.id for r in guard_rules() if r.severity == "error"]
-    unknown = allowed - set(known)
+    unknown = allowed - {r.id for r in guard_rules()}
     if unknown:
-        raise BadInput(f"--allow: unknown guard id(s) {', '.join(sorted(unknown))}; allowed: {', '.join(known)}")
+        known = [r.id for r in guard_rules() if r.severity == "error"]
+        raise BadInput(f"{option}: unknown guard id(s) {', '.join(sorted(unknown))}; allowed: {', '.join(known)}")
     return allowed
 
 
@@ -164,7 +167,7 @@ def attach_steps(plans: list[StackPlan]) -> None:
     data, access = by_kind.get(DATA), by_kind.get(ACCESS)
     if data is None or data.old is None or data.new is None:
         return
-    if index_changes(data.old, data.new) <= 1 or stageable(data.old, data.new):
+    if index_changes(data.old, data.new) <= 1:
         return
     data.steps = plan_steps(data.old, data.new, access.old if access else None, access.new if access else None)
 

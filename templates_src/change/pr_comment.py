@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import BadInput, Refused
+from ..errors import Refused
 from ..stacks.names import DEPLOY_ROLE
 from .cost.render import usd
-from .guards import guard_rules
-from .plan import StackPlan, blocked, markdown_stack
+from .plan import StackPlan, blocked, markdown_stack, parse_allow
 
 MARKER = "<!-- conversation-table-iac:pr-plan -->"
 # https://docs.github.com/en/rest/issues/comments: a body is at most 65,536 characters.
@@ -33,14 +32,9 @@ class EnvironmentPlan:
 
 
 def allowed_by_labels(labels: str) -> frozenset[str]:
-    """PR labels "allow:G002, reviewed" -> {"G002"}; an allow: label naming no blocking guard is BadInput."""
-    ids = {m.group(1).upper() for label in labels.split(",") if (m := ALLOW_LABEL.match(label.strip()))}
-    known = [r.id for r in guard_rules() if r.severity == "error"]
-    unknown = sorted(ids - set(known))
-    if unknown:
-        names = ", ".join(f"allow:{i}" for i in unknown)
-        raise BadInput(f"--labels: {names} names no guard that blocks; allowed: {', '.join(known)}")
-    return frozenset(ids)
+    """PR labels "allow:G004, reviewed" -> {"G004"}; an allow: label naming no guard is BadInput."""
+    ids = [m.group(1) for label in labels.split(",") if (m := ALLOW_LABEL.match(label.strip()))]
+    return parse_allow(",".join(ids), "--labels (allow:)")
 
 
 def refuse_if_blocked(environments: list[EnvironmentPlan], allowed: frozenset[str]) -> None:

@@ -22,8 +22,9 @@ stack and the deletions go first. Each intermediate template carries
 STAGED_METADATA (the build it leads to, its step number) so a later run
 reads from the deployed template how far an earlier one got.
 
-A global table's index changes are not staged here (its replicas are:
-deploy/global_steps.py): `stageable` says why.
+A global table's index steps are the same, each with the per-replica index
+settings of exactly its indexes; deploy/global_steps.py runs them on the
+live replicas before its replica steps.
 """
 
 from __future__ import annotations
@@ -67,16 +68,6 @@ def staged_marker(template: dict[str, Any]) -> dict[str, Any] | None:
     """The STAGED_METADATA of a deployed template: which step of which build it is; None when none."""
     found = (template.get("Metadata") or {}).get(STAGED_METADATA)
     return found if isinstance(found, dict) else None
-
-
-def stageable(deployed: dict[str, Any], built: dict[str, Any]) -> str | None:
-    """Why deployed -> built cannot be staged here; None when it can."""
-    old, new = deployed.get("Resources", {}).get(TABLE_ID), built.get("Resources", {}).get(TABLE_ID)
-    if old is None or new is None:
-        return None  # a new table is created with all its indexes; a removed one needs no steps
-    if is_global(old) or is_global(new):
-        return "a global table's index changes are not staged yet: deploy them one index per change"
-    return None
 
 
 def index_changes(deployed: dict[str, Any], built: dict[str, Any]) -> int:
@@ -171,13 +162,27 @@ def _with_indexes(
     for kind in (GSI, LSI):
         for index in table.get(kind, []):
             used |= {k["AttributeName"] for k in index.get("KeySchema", [])}
-    definitions = {a["AttributeName"]: a for a in props(deployed_table).get("AttributeDefinitions", [])}
-    definitions.update(
-        {a["AttributeName"]: a for a in props(built["Resources"][TABLE_ID]).get("AttributeDefinitions", [])}
-    )
-    table["AttributeDefinitions"] = [definitions[n] for n in sorted(used) if n in definitions]
+    definitions = {a["AttributeName"]: a for a in props(built["Resources"][TABLE_ID]).get("AttributeDefinitions", [])}
+    for a in props(deployed_table).get("AttributeDefinitions", []):  # built's order first, then the deployed's
+        definitions.setdefault(a["AttributeName"], a)
+    table["AttributeDefinitions"] = [a for n, a in definitions.items() if n in used]
+    if is_global(built["Resources"][TABLE_ID]):
+        _replica_indexes(table, props(deployed_table), ordered)
     _drop_absent_index_resources(template, set(after) - set(names))
     return template
+
+
+def _replica_indexes(table: dict[str, Any], deployed: dict[str, Any], names: list[str]) -> None:
+    """A GlobalTable's per-replica index settings for exactly the step's indexes: as built, else as deployed."""
+    deployed_replicas = {r.get("Region"): r for r in deployed.get("Replicas", [])}
+    for replica in table.get("Replicas", []):
+        built = {g["IndexName"]: g for g in replica.get(GSI, [])}
+        live = {g["IndexName"]: g for g in deployed_replicas.get(replica.get("Region"), {}).get(GSI, [])}
+        entries = [copy.deepcopy(built.get(n) or live[n]) for n in names if n in built or n in live]
+        if entries:
+            replica[GSI] = entries
+        else:
+            replica.pop(GSI, None)
 
 
 def _drop_absent_index_resources(template: dict[str, Any], absent: set[str]) -> None:

@@ -110,7 +110,8 @@ class Deployer:
     def deploy_global(
         self, data: StackFiles, keys: list[StackFiles], regional: Regional, importers: Sequence[StackFiles] = ()
     ) -> dict[str, str]:
-        steps = GlobalSteps(self.spec, self.change_sets, self.deploy, self.out, self.allowed)
+        waits = StepRunner(self, self.out, self.sleep).wait_for_table
+        steps = GlobalSteps(self.spec, self.change_sets, self.deploy, self.out, self.allowed, waits)
         return steps.deploy(data, keys, regional, importers)
 
     def import_table(self, stack: StackFiles, kms: Any) -> None:

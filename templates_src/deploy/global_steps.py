@@ -12,10 +12,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from ..change.plan import EMPTY_TEMPLATE, plan_stack, refuse_if_blocked
+from ..change.steps import Step, index_changes, plan_steps
 from ..errors import AwsFailure, Refused
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
 from ..stacks.names import (
+    ACCESS,
     KEY_ARN_EXPORT,
     KEY_ID_EXPORT,
     PRIMARY_KEY_PARAMETER,
@@ -35,7 +37,7 @@ from .release import (
     with_new_key,
     with_output_values,
 )
-from .replicas import refuse_removals, replica_steps, table_regions, template_text
+from .replicas import refuse_removals, replica_steps, restricted, table_regions, template_text
 
 
 class StackDeployer(Protocol):
@@ -56,8 +58,11 @@ class GlobalSteps:
         deploy_one: Callable[[StackFiles], dict[str, str]],
         out: Callable[[str], None],
         allowed: frozenset[str],
+        after_data_step: Callable[[Step], None] | None = None,
     ) -> None:
         self.spec, self.change_sets, self.out, self.allowed = spec, change_sets, out, allowed
+        # After each index step: wait until the table and its indexes are ACTIVE and backfilled.
+        self.after_data_step = after_data_step
         # Each stack of a step goes through the whole single-stack deploy (refusals, protection).
         self.deploy_one = deploy_one
 
@@ -111,6 +116,16 @@ class GlobalSteps:
         order = table_regions(target)
         by_region = {str(replica_key_region(k.kind)): k for k in keys}
         key_regions = sorted(by_region, key=lambda r: order.index(r) if r in order else len(order))
+        if live and index_changes(deployed, target) > 1:
+            if key_switch(deployed, target) is not None:
+                raise Refused(
+                    f"{data.name}: refused before any change: the table moves to another key and its indexes "
+                    f"change ({index_changes(deployed, target)} creations/deletions) in one change; merge the "
+                    "index change first (deploy stages it), then the key switch"
+                )
+            self._index_steps(data, deployed, restricted(target, live), importers)
+            described = self.change_sets.describe(data.name)
+            deployed, live = self._live(data, described)
         steps = replica_steps(target, live, deferred=set(key_regions), new_stack=new_stack, allowed=self.allowed)
         switch = key_switch(deployed, target) if live and isinstance(described, dict) else None
         if switch is not None:
@@ -138,6 +153,29 @@ class GlobalSteps:
             for stack in importers:
                 self.deploy_one(stack)
         return outputs
+
+    def _index_steps(
+        self, data: StackFiles, deployed: dict[str, Any], on_live: dict[str, Any], importers: Sequence[StackFiles]
+    ) -> None:
+        """The index changes first, one per update, on the live replicas (change/steps.py plans them): the
+        replica steps that follow then change no index. An access stack among the importers goes where
+        the planner puts it (after the new indexes exist, before any it stops granting goes)."""
+        access = next((s for s in importers if s.kind == ACCESS), None)
+        deployed_access = None
+        if access is not None and self.change_sets.describe(access.name):
+            deployed_access = self.change_sets.deployed_template(access.name)
+        planned = plan_steps(deployed, on_live, deployed_access, access.template_dict if access else None)
+        self.out(f"{data.name}: {len(planned)} index steps on the live replicas first, one index per update:")
+        for number, step in enumerate(planned, 1):
+            self.out(f"  {number}. {step.kind}: {step.summary}")
+        for number, step in enumerate(planned, 1):
+            self.out(f"{data.name}: index step {number} of {len(planned)}: {step.summary}")
+            if step.kind == ACCESS and access is not None:
+                self.deploy_one(access)
+            else:
+                self.deploy_one(self._staged(data, step.template))
+                if self.after_data_step is not None:
+                    self.after_data_step(step)
 
     def _keys_and_replicas(
         self,

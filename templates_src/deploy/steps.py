@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..change.plan import EMPTY_TEMPLATE
-from ..change.steps import Step, build_digest, index_changes, plan_steps, stageable, staged_marker
-from ..errors import AwsFailure, Refused
+from ..change.steps import Step, build_digest, plan_steps, staged_marker
+from ..errors import AwsFailure
 from ..stacks.artifacts import StackFiles
 from ..stacks.names import ACCESS, DATA, TABLE_ID
 from .live import differences, read_live, template_facts
@@ -57,9 +57,6 @@ class StepRunner:
             if access is not None and change_sets.describe(access.name):
                 deployed_access = change_sets.deployed_template(access.name)
             built = data.template_dict
-            why = stageable(deployed_data, built)
-            if why and index_changes(deployed_data, built) > 1:
-                raise Refused(f"{data.name}: {index_changes(deployed_data, built)} index changes: {why}")
             self._say_where_an_earlier_run_stopped(data.name, deployed_data, built)
             steps = plan_steps(deployed_data, built, deployed_access, access.template_dict if access else None)
         stacks = {DATA: data, ACCESS: access}
