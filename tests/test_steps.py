@@ -25,8 +25,14 @@ def _gsis(template: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def staged_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return design_with_three_new_indexes_and_one_gone(tmp_path_factory.mktemp("staged"))[2]
+def staged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(environments, designs, build) of the staged design change."""
+    return design_with_three_new_indexes_and_one_gone(tmp_path_factory.mktemp("staged"))
+
+
+@pytest.fixture(scope="module")
+def staged_build(staged: tuple[Path, Path, Path]) -> Path:
+    return staged[2]
 
 
 def _templates(build: Path, env: str) -> tuple[dict[str, Any], ...]:
@@ -257,3 +263,42 @@ def test_a_global_tables_index_steps_run_on_its_live_replicas_before_the_replica
         "delete GSI ByUserUpdated",
     ]
     assert deployed[4][1] == data.template_dict, "the last index step is the build (every replica live)"
+
+
+def test_the_plan_prices_each_new_index_s_backfill(staged: tuple[Path, Path, Path]) -> None:
+    """prod: on-demand, traffic.index_gb.ByUserRecent 4 GB: 4e9 / 1024 = 3,906,250 write units (one per KB,
+    items unknown) at the fixture book's $0.625 per million = $2.44."""
+    from templates_src.change.plan import StackPlan, attach_steps, render_text
+    from templates_src.spec.loader import load_spec
+
+    environments, designs, build = staged
+    spec = load_spec(environments / "prod.yaml", designs)
+    old_data, old_access, new_data, new_access = _templates(build, "prod")
+    plans = [
+        StackPlan("prod/data", [], [], kind="data", old=old_data, new=new_data),
+        StackPlan("prod/access", [], [], kind="access", old=old_access, new=new_access),
+    ]
+    attach_steps(plans, spec)
+    notes = plans[0].step_notes
+    assert sorted(notes) == [0, 1, 2], "one note per created index, by step"
+    assert notes[0] == (
+        "backfill of ByUserRecent: about 3,906,250 write units, ~$2.44 on-demand (100 GB; no published duration)"
+    )
+    assert notes[1].startswith("backfill of ByUserTitle: about ") and notes[2].startswith("backfill of ByTitle: about ")
+    text = render_text(plans, frozenset())
+    assert (
+        "     1. data: create GSI ByUserRecent\n        backfill of ByUserRecent: about 3,906,250 write units" in text
+    )
+
+
+def test_backfill_writes_round_each_item_up_to_whole_kb() -> None:
+    from templates_src.change.cost.backfill import backfill_writes
+    from templates_src.change.cost.model import Estimate, Line
+
+    line = Line("storage", "GSI ByX", "", 2.0, None, None, "GB-month", 0.5)
+    estimate = Estimate("us-east-1", "STANDARD", "PAY_PER_REQUEST", [line], None)
+    # 2 GB over 1,000,000 items: 1.95 KB each, 2 units each.
+    assert backfill_writes(estimate, "ByX", 1_000_000) == 2_000_000
+    # Items unknown: one unit per KB, 2e9 / 1024.
+    assert backfill_writes(estimate, "ByX", None) == 1_953_125
+    assert backfill_writes(estimate, "ByOther", None) is None

@@ -43,6 +43,8 @@ class StackPlan:
     kind: str = ""  # the stack kind (stacks/names.py) when planned from build/<env>/
     # The data stack's staged deploy (change/steps.py) when it takes more than one update.
     steps: list[Step] = field(default_factory=list)
+    # Per step (by position): its backfill's estimated writes, price or time (cost/backfill.py).
+    step_notes: dict[int, str] = field(default_factory=dict)
     old: dict[str, Any] | None = None  # the templates planned
     new: dict[str, Any] | None = None
 
@@ -157,11 +159,11 @@ def plan_environment(
                 except BadInput as exc:  # no prices for the region: plan without cost, and say so
                     plan.cost_note = f"cost not shown: {exc}"
             plans.append(plan)
-    attach_steps(plans)
+    attach_steps(plans, now)
     return plans, env_findings
 
 
-def attach_steps(plans: list[StackPlan]) -> None:
+def attach_steps(plans: list[StackPlan], spec: Spec | None = None) -> None:
     """The data plan gets the staged deploy's steps (data and access) when its indexes need more than one update."""
     by_kind = {p.kind: p for p in plans}
     data, access = by_kind.get(DATA), by_kind.get(ACCESS)
@@ -170,6 +172,15 @@ def attach_steps(plans: list[StackPlan]) -> None:
     if index_changes(data.old, data.new) <= 1:
         return
     data.steps = plan_steps(data.old, data.new, access.old if access else None, access.new if access else None)
+    if spec is not None:
+        from .cost.backfill import backfill_note
+
+        for number, step in enumerate(data.steps):
+            if step.created:
+                try:
+                    data.step_notes[number] = backfill_note(spec, step.template, step.created)
+                except BadInput as exc:  # no prices for the Region: the steps without an estimate
+                    data.step_notes[number] = f"backfill of {step.created}: not estimated ({exc})"
 
 
 def planned_kinds(env_dir: Path, base: str) -> list[str]:
@@ -247,7 +258,9 @@ def render_text(plans: list[StackPlan], allowed: frozenset[str]) -> str:
             lines.append(f"   {plan.cost_note}")
         if plan.steps:
             lines.append(f"   deploy stages this in {len(plan.steps)} steps, each verified before the next:")
-            lines += [f"     {n}. {s.kind}: {s.summary}" for n, s in enumerate(plan.steps, 1)]
+            for n, step in enumerate(plan.steps):
+                lines.append(f"     {n + 1}. {step.kind}: {step.summary}")
+                lines += [f"        {plan.step_notes[n]}"] if n in plan.step_notes else []
         for f in plan.findings:
             state = "warning" if not f.is_error else "allowed" if f.rule_id in allowed else "BLOCKED"
             lines.append(f"   {state} {f.rule_id} {f.where}.{f.path}: {f.message}")
@@ -263,7 +276,10 @@ def render_json(plans: list[StackPlan], allowed: frozenset[str]) -> str:
             {
                 "stack": plan.label,
                 "cost_note": plan.cost_note,
-                "steps": [{"stack": s.kind, "summary": s.summary} for s in plan.steps],
+                "steps": [
+                    {"stack": s.kind, "summary": s.summary, "backfill": plan.step_notes.get(n, "")}
+                    for n, s in enumerate(plan.steps)
+                ],
                 "cost": None
                 if plan.cost is None
                 else {
@@ -310,10 +326,11 @@ def render_markdown(plans: list[StackPlan], allowed: frozenset[str]) -> str:
     return "\n".join(lines)
 
 
-def markdown_steps(steps: list[Step]) -> list[str]:
+def markdown_steps(steps: list[Step], notes: dict[int, str]) -> list[str]:
     """The staged deploy as a numbered list and a Mermaid flowchart (GitHub renders it in the comment)."""
     lines = [f"Deploy stages this in {len(steps)} steps, each waited for and verified before the next:", ""]
-    lines += [f"{n}. `{s.kind}`: {s.summary}" for n, s in enumerate(steps, 1)]
+    for n, step in enumerate(steps):
+        lines.append(f"{n + 1}. `{step.kind}`: {step.summary}" + (f" ({notes[n]})" if n in notes else ""))
     lines += ["", "```mermaid", "flowchart LR"]
     for n, s in enumerate(steps, 1):
         lines.append(f'  s{n}["{n}. {s.kind}: {s.summary}"]')
@@ -349,7 +366,7 @@ def markdown_stack(plan: StackPlan, allowed: frozenset[str]) -> list[str]:
             lines += details
             lines += ["```", "", "</details>", ""]
     if plan.steps:
-        lines += markdown_steps(plan.steps)
+        lines += markdown_steps(plan.steps, plan.step_notes)
     for f in plan.findings:
         state = finding_state(f, allowed)
         shown = ":no_entry: **blocked**" if state == "blocked" else state

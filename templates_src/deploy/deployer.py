@@ -208,7 +208,7 @@ def plan_deployed(spec: Spec, stacks: list[StackFiles]) -> list[StackPlan]:
             plan = plan_stack(f"{stack.name} (deployed -> build)", deployed, stack.template_dict)
             plan.kind = stack.kind
             plans.append(plan)
-        attach_steps(plans)  # from what is deployed: the steps deploy will run
+        attach_steps(plans, spec)  # from what is deployed: the steps deploy will run
         return plans
 
 
