@@ -179,7 +179,8 @@ def test_two_gsis_are_staged_by_the_deploy_and_the_comment_shows_the_steps(pull_
     assert "| `global` | 1 change | — |" in comment  # a global table's indexes are staged too
     assert re.search(r"\| `prod` \| 1 change \|", comment), comment[:600]
     assert "deploy stages this in 2 steps" in comment
-    assert "1. `data`: create GSI ByRole\n2. `data`: create GSI ByTitle" in comment
+    assert "1. `data`: create GSI ByRole (backfill of ByRole: about " in comment  # prod: priced
+    assert "2. `data`: create GSI ByTitle (backfill of ByTitle: about " in comment
     assert "```mermaid\nflowchart LR" in comment  # the steps, drawn
     # A label written when G002 blocked stays valid (allowing a warning changes nothing).
     code, comment = _run_plan_step(pull_request, labels="reviewed, allow:G002")
