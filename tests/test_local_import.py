@@ -95,9 +95,16 @@ def test_an_adopted_table_is_imported_then_deployed_without_losing_a_row(
     assert client.describe_table(TableName=TABLE)["Table"]["CreationDateTime"] == before["CreationDateTime"]
     assert _count() == ITEMS
     _drift_in_sync(args, capsys)
-    # A deploy with nothing to change changes nothing.
+    # A deploy with nothing to change changes nothing (and is read back).
     assert cli_main(["deploy", "--env", "cmz", *args]) == 0
     assert "no changes" in capsys.readouterr().out
+    # Destroy (adopt writes an unprotected environment): the stacks go, the table stays (Retain), every row in it.
+    assert cli_main(["destroy", "--env", "cmz", *args]) == 0, capsys.readouterr().err
+    assert "table cmz-conversations kept, as its DeletionPolicy Retain says" in capsys.readouterr().out
+    names = {s["StackName"] for s in cf.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"}
+    assert names == set()
+    assert client.describe_table(TableName=TABLE)["Table"]["CreationDateTime"] == before["CreationDateTime"]
+    assert _count() == ITEMS
 
 
 def test_an_import_of_something_that_is_not_a_table_fails_locally_and_rolls_back(endpoint: str) -> None:
