@@ -52,7 +52,7 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 # CI that needs the exact code calls the command, not make.
 
 .PHONY: help synth lint test pytest bootstrap lock upgrade check bench clean security access-report local plan deploy \
-	destroy moto-server taskcat-lint taskcat rules cost check-build pr-comment adopt drift
+	destroy moto-server taskcat-lint taskcat rules cost check-build pr-comment adopt drift import
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -158,9 +158,9 @@ security: $(CHECKOV_STAMP) $(NODE_STAMP) ## checkov and cdk-nag (AwsSolutions, H
 local: $(STAMP) ## Deploy to a moto server on 127.0.0.1, load samples, run every access pattern (DESIGN=<name> or ENV=dev)
 	@$(CLI) local $(if $(DESIGN),--design $(DESIGN),--env $(or $(ENV),dev))
 
-plan: synth ## Offline plan of build/ENV against git BASE (default HEAD) with data-loss guards; FORMAT=markdown|json, ALLOW=<id>
-	@test -n "$(ENV)" || { echo "usage: make plan ENV=<env> [BASE=<git ref>] [ALLOW=G00x]" >&2; exit 2; }
-	@$(CLI) plan --env $(ENV) --base $(or $(BASE),HEAD) $(if $(ALLOW),--allow $(ALLOW)) $(if $(FORMAT),--format $(FORMAT))
+plan: synth ## Offline plan of build/ENV against git BASE (default HEAD), or DEPLOYED=1 the deployed stacks; FORMAT=, ALLOW=
+	@test -n "$(ENV)" || { echo "usage: make plan ENV=<env> [BASE=<git ref> | DEPLOYED=1] [ALLOW=G00x]" >&2; exit 2; }
+	@$(CLI) plan --env $(ENV) $(if $(DEPLOYED),--deployed,--base $(or $(BASE),HEAD)) $(if $(ALLOW),--allow $(ALLOW)) $(if $(FORMAT),--format $(FORMAT))
 
 check-build: synth ## Fail when build/ differs from what make synth renders (CI and the pre-commit hook)
 	@git diff --exit-code --stat -- build/ && test -z "$$(git status --porcelain --untracked-files=all -- build/)" \
@@ -186,6 +186,10 @@ cost: $(STAMP) ## Monthly cost and capacity of ENV under its traffic profile (of
 deploy: $(STAMP) ## Change-set deploy of ENV's data then access stack (boto3; honours AWS_ENDPOINT_URL); ALLOW=<guard id>
 	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<env> [ALLOW=G00x]" >&2; exit 2; }
 	@$(CLI) deploy --env $(ENV) $(if $(ALLOW),--allow $(ALLOW))
+
+import: $(STAMP) ## Take ENV's adopted (or released) table into its data stack: an IMPORT change set (an administrator runs it)
+	@test -n "$(ENV)" || { echo "usage: make import ENV=<env>" >&2; exit 2; }
+	@$(CLI) deploy --env $(ENV) --import
 
 destroy: $(STAMP) ## Delete ENV's stacks (access first); refused for protected environments such as prod
 	@test -n "$(ENV)" || { echo "usage: make destroy ENV=<env>" >&2; exit 2; }

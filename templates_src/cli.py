@@ -219,8 +219,8 @@ def cmd_adopt(args: argparse.Namespace) -> ExitCode:
     for line in result.report:
         print(f"  - {line}")
     print(
-        f"next: make synth, review build/{args.env}/, python -m templates_src drift --env {args.env} (in sync but "
-        f"for what is listed above), then python -m templates_src deploy --env {args.env} --import"
+        f"next: make synth, review build/{args.env}/, make drift ENV={args.env} (in sync but for what is listed "
+        f"above), then make import ENV={args.env}, make plan ENV={args.env} DEPLOYED=1 and make deploy ENV={args.env}"
     )
     return ExitCode.OK
 

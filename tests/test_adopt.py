@@ -474,3 +474,19 @@ def test_an_import_says_each_differing_setting_as_live_and_refuses_what_it_canno
             LIVE,
             [Difference("BillingMode", "PROVISIONED", "PAY_PER_REQUEST")],
         )
+
+
+@pytest.mark.parametrize(
+    ("table", "design"),
+    [
+        ("PoppAIChatConversations", "popp-ai-chat-conversations"),
+        ("cg-chatbot-conversations", "cg-chatbot-conversations"),
+        ("ThinkTank_ChatHistory", "think-tank_chat-history"),
+        ("chat.history.v2", "chat-history-v2"),
+        ("2024-chats", "t-2024-chats"),
+    ],
+)
+def test_a_design_is_named_after_its_table_in_lower_case_words(table: str, design: str) -> None:
+    from templates_src.deploy.adopt import design_name_for
+
+    assert design_name_for(table) == design

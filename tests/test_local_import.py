@@ -73,6 +73,12 @@ def test_an_adopted_table_is_imported_then_deployed_without_losing_a_row(
     before = client.describe_table(TableName=TABLE)["Table"]
     dirs = _project(tmp_path)
     assert cli_main(["adopt", "--table", TABLE, "--region", REGION, "--env", "cmz", *dirs]) == 0
+    # The next steps are make targets with the real environment name, in the output and the file.
+    assert "then make import ENV=cmz, make plan ENV=cmz DEPLOYED=1 and make deploy ENV=cmz" in capsys.readouterr().out
+    assert (
+        "# Import it before any other deploy: make import ENV=cmz\n"
+        in (tmp_path / "environments" / "cmz.yaml").read_text()
+    )
     args = [*dirs, "--build", str(tmp_path / "build")]
     assert cli_main(["synth", *dirs, "--out", str(tmp_path / "build")]) == 0
     capsys.readouterr()

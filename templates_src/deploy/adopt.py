@@ -37,7 +37,10 @@ class Adoption:
 
 
 def design_name_for(table_name: str) -> str:
-    name = re.sub(r"[^a-z0-9_\-]+", "-", table_name.lower()).strip("-_")
+    """The table's name in lower case, its words split by '-': PoppAIChatConversations ->
+    popp-ai-chat-conversations, cg_chatbot.conversations -> cg_chatbot-conversations."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", table_name)
+    name = re.sub(r"[^a-z0-9_\-]+", "-", words.lower()).strip("-_")
     name = name if name[:1].isalpha() else f"t-{name}"
     return name[:63]
 
@@ -189,7 +192,7 @@ def write_adoption(result: Adoption, design_path: Path, env_path: Path, table: s
     )
     env_text = _yaml(
         f"Adopted from the live table {table} by `adopt`: every setting as the table has it now.\n"
-        "Import it before any other deploy: deploy --env <env> --import\n"
+        f"Import it before any other deploy: make import ENV={env_path.stem}\n"
         "(docs/adopting-and-drift.md: Adopting an existing table).",
         result.environment,
     )
