@@ -124,8 +124,11 @@ upgrade: $(UV_STAMP) ## Move every lock to the newest versions its inputs allow,
 	@git diff --stat -- build/; git status --porcelain --untracked-files=all -- build/ | grep -v '^ M' || true
 	@git diff --quiet -- build/ && test -z "$$(git status --porcelain -- build/)" && echo "build/ unchanged" || true
 
-synth: $(STAMP) ## Render build/ from environments/ and the designs (no AWS account needed)
+# The deploy workflow is generated too (build/ci/deploy.yml): GitHub reads it from .github/workflows/.
+DEPLOY_WORKFLOW := .github/workflows/deploy.yml
+synth: $(STAMP) ## Render build/ (and the deploy workflow) from environments/ and the designs (no AWS account needed)
 	@$(CLI) synth --out $(BUILD)
+	@cmp -s $(BUILD)/ci/deploy.yml $(DEPLOY_WORKFLOW) || cp $(BUILD)/ci/deploy.yml $(DEPLOY_WORKFLOW)
 
 lint: $(STAMP) ## cfn-lint every template (one process, informational checks included), ruff, mypy, workflow schema
 	$(VENV)/bin/cfn-lint --include-checks I -- '$(TEMPLATES)'
@@ -163,7 +166,7 @@ plan: synth ## Offline plan of build/ENV against git BASE (default HEAD), or DEP
 	@$(CLI) plan --env $(ENV) $(if $(DEPLOYED),--deployed,--base $(or $(BASE),HEAD)) $(if $(ALLOW),--allow $(ALLOW)) $(if $(FORMAT),--format $(FORMAT))
 
 check-build: synth ## Fail when build/ differs from what make synth renders (CI and the pre-commit hook)
-	@git diff --exit-code --stat -- build/ && test -z "$$(git status --porcelain --untracked-files=all -- build/)" \
+	@git diff --exit-code --stat -- build/ $(DEPLOY_WORKFLOW) && test -z "$$(git status --porcelain --untracked-files=all -- build/)" \
 		|| { echo "build/ is not what make synth renders: commit the regenerated files" >&2; exit 1; }
 
 pr-comment: $(STAMP) ## Every environment's plan as one PR comment (Markdown) against BASE; LABELS=allow:G00x,...

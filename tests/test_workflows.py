@@ -20,6 +20,7 @@ import yaml
 from templates_src.change import pr_comment
 from templates_src.change.plan import StackPlan
 from templates_src.change.pr_comment import MARKER, EnvironmentPlan, render_comment
+from templates_src.cli import main as cli_main
 from templates_src.diagnostics import Diagnostic
 
 from .conftest import FIXTURE_DESIGNS, FIXTURE_ENV_NAMES, FIXTURE_ENVIRONMENTS, ROOT, fixture_build, fixture_spec
@@ -77,14 +78,58 @@ def test_every_make_target_the_workflows_and_hooks_call_exists() -> None:
         assert program == "make" or (ROOT / program).is_file(), f"pre-commit entry {entry!r}: {program} missing"
 
 
-def test_deploys_assume_the_role_through_oidc_in_order_with_no_stored_keys() -> None:
-    deploy = _workflow("deploy.yml")
+def test_the_deploy_workflow_is_generated_from_the_environments_in_their_order() -> None:
+    """The fixtures: dev, global and prod have ci:; global and prod deploy after dev; staging has no ci:."""
+    deploy = yaml.safe_load((fixture_build() / "ci" / "deploy.yml").read_text(encoding="utf-8"))
     assert deploy["permissions"]["id-token"] == "write"
     jobs = deploy["jobs"]
-    assert [j["with"]["environment"] for j in jobs.values() if "with" in j] == ["dev", "staging", "prod"]
-    assert "dev" in jobs["staging"]["needs"] and "staging" in jobs["prod"]["needs"]
-    # The merged PR's allow: labels reach `make deploy ALLOW=...`.
-    assert all(j["with"]["allow"] == "${{ needs.allowed.outputs.allow }}" for j in jobs.values() if "with" in j)
+    assert list(jobs) == ["allowed", "dev", "global", "prod"]
+    assert [jobs[j]["needs"] for j in ("dev", "global", "prod")] == [
+        ["allowed"],
+        ["allowed", "dev"],
+        ["allowed", "dev"],
+    ]
+    # Each in its own account, by its deploy role's ARN and its Region; the merged PR's allow: labels reach it.
+    assert jobs["prod"]["with"] == {
+        "name": "prod",
+        "environment": "prod",
+        "role_arn": "arn:aws:iam::333333333333:role/conversations/conversations-prod-deploy",
+        "region": "us-east-1",
+        "allow": "${{ needs.allowed.outputs.allow }}",
+    }
+    assert jobs["dev"]["with"]["role_arn"] == "arn:aws:iam::111111111111:role/conversations/conversations-dev-deploy"
+
+
+def test_the_committed_deploy_workflow_is_the_generated_one() -> None:
+    """A freshness check (as test_snapshot.py for build/): make synth copies build/ci/deploy.yml there."""
+    assert (WORKFLOWS / "deploy.yml").read_text(encoding="utf-8") == (ROOT / "build" / "ci" / "deploy.yml").read_text(
+        encoding="utf-8"
+    ), "run make synth"
+
+
+@pytest.mark.parametrize(
+    ("after", "message"),
+    [
+        ("[nowhere]", "ci.deploy_after[0]: 'nowhere' is no environment; deploying: dev, global, prod"),
+        ("[staging]", "ci.deploy_after[0]: 'staging' has no ci: (not deployed by the workflow)"),
+        ("[prod]", "ci.deploy_after: the deploy order has a cycle among dev, global, prod"),
+    ],
+)
+def test_a_deploy_order_naming_no_deploying_environment_or_a_cycle_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], after: str, message: str
+) -> None:
+    environments = tmp_path / "environments"
+    shutil.copytree(FIXTURE_ENVIRONMENTS, environments)
+    dev = environments / "dev.yaml"
+    dev.write_text(dev.read_text().replace("ci:\n", f"ci:\n  deploy_after: {after}\n"))
+    args = ["synth", "--environments-dir", str(environments), "--designs-dir", str(FIXTURE_DESIGNS)]
+    assert cli_main([*args, "--out", str(tmp_path / "build")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and str(environments / "dev.yaml") in err and "Traceback" not in err
+    assert not (tmp_path / "build").exists(), "nothing written"
+
+
+def test_deploys_assume_the_role_through_oidc_with_no_stored_keys() -> None:
     job = _workflow("deploy-environment.yml")["jobs"]["deploy"]
     assert job["environment"] == "${{ inputs.environment }}"
     (deploy_step,) = [s for s in job["steps"] if s.get("name") == "Deploy"]

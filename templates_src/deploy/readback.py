@@ -16,7 +16,7 @@ from typing import Any
 
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
-from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, KMS_KEY_TYPE, ROLE_TYPE, TABLE_ID
+from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, KMS_KEY_TYPE, ROLE_TYPE, TABLE_ID, partition
 from .aws import error_code
 
 
@@ -134,17 +134,13 @@ def canonical(node: Any, key: str = "") -> Any:
     return node
 
 
-def _partition(region: str) -> str:
-    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
-
-
 class _Resolver:
     def __init__(self, template: dict[str, Any], stack: StackFiles, cf: Any, spec: Spec) -> None:
         region = spec.env.region
         self.values: dict[str, Any] = {
             "AWS::AccountId": spec.env.account_id,
             "AWS::Region": region,
-            "AWS::Partition": _partition(region),
+            "AWS::Partition": partition(region),
             "AWS::URLSuffix": "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com",
             "AWS::StackName": stack.name,
         }

@@ -173,6 +173,7 @@ GitHubRepository = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-
 GitHubEnvironment = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,255}$")]
 WorkflowPath = Annotated[str, StringConstraints(pattern=r"^\.github/workflows/[A-Za-z0-9._-]+\.ya?ml$")]
 GitRef = Annotated[str, StringConstraints(pattern=r"^refs/(heads|tags)/[A-Za-z0-9._/-]{1,200}$")]
+EnvironmentName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,100}$")]
 OidcProviderArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/.+$")]
 
 
@@ -191,6 +192,9 @@ class Ci(StrictModel):
     deploy_workflow: WorkflowPath = ".github/workflows/deploy.yml"
     deploy_job_workflow: WorkflowPath = ".github/workflows/deploy-environment.yml"
     deploy_ref: GitRef = "refs/heads/main"
+    # The environments (by file name) this one deploys after in the generated deploy workflow
+    # (stacks/workflow.py): waves such as dev -> staging -> every prod Region follow from the files.
+    deploy_after: list[EnvironmentName] = []
 
 
 Consistency = Literal["EVENTUAL", "STRONG"]

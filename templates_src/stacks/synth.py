@@ -19,6 +19,7 @@ from .deploy_role import build_deploy_role_stack
 from .replica_key_stack import build_replica_key_stacks
 from .report import render_access_report
 from .taskcat import TASKCAT_DIR, taskcat_files
+from .workflow import CI_DIR, WORKFLOW_FILE, deploy_workflow
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def render_all(targets: list[Target], designs_dir: Path = DESIGNS_DIR, with_task
     rendered = Rendered()
     problems: list[Diagnostic] = []
     for_taskcat = []
+    environments: dict[str, Spec] = {}
     for target in targets:
         try:
             spec = load_spec(target.env_file, designs_dir)
@@ -104,6 +106,7 @@ def render_all(targets: list[Target], designs_dir: Path = DESIGNS_DIR, with_task
             continue
         rendered.tree[target.subdir] = render_environment(spec, stacks)
         if target.is_environment:
+            environments[target.subdir] = spec
             data = stacks[0]
             for_taskcat.append((spec, data.template_dict, data.parameters))
         rendered.warnings.extend(w for w in spec.warnings if w not in rendered.warnings)
@@ -111,4 +114,7 @@ def render_all(targets: list[Target], designs_dir: Path = DESIGNS_DIR, with_task
         raise SpecError(problems)
     if with_taskcat and for_taskcat:
         rendered.tree[TASKCAT_DIR] = taskcat_files(for_taskcat)
+    workflow = deploy_workflow(environments) if with_taskcat else None  # a full synth only, as taskcat
+    if workflow is not None:
+        rendered.tree[CI_DIR] = {WORKFLOW_FILE: workflow}
     return rendered
