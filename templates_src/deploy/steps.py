@@ -47,15 +47,12 @@ class StepRunner:
         self.spec = deployer.spec
 
     def run(self, data: StackFiles, access: StackFiles | None) -> None:
-        change_sets = self.deployer.change_sets
-        deployed_data = change_sets.deployed_template(data.name) if change_sets.describe(data.name) else None
+        deployed_data = self._deployed(data.name)
         if deployed_data is None:  # a new table: created with all its indexes in one step
             steps = [Step(DATA, data.template_dict, "the data stack as built")]
             steps += [Step(ACCESS, access.template_dict, "the access stack as built")] if access else []
         else:
-            deployed_access = None
-            if access is not None and change_sets.describe(access.name):
-                deployed_access = change_sets.deployed_template(access.name)
+            deployed_access = self._deployed(access.name) if access is not None else None
             built = data.template_dict
             self._say_where_an_earlier_run_stopped(data.name, deployed_data, built)
             steps = plan_steps(deployed_data, built, deployed_access, access.template_dict if access else None)
@@ -82,6 +79,15 @@ class StepRunner:
                 raise
             except AwsFailure as exc:
                 raise AwsFailure(f"{exc}\n{self._stopped(number, len(steps), 'failed')}") from None
+
+    def _deployed(self, name: str) -> dict[str, Any] | None:
+        """The stack's deployed template; None when there is none yet (no stack, or one never created)."""
+        change_sets = self.deployer.change_sets
+        described = change_sets.describe(name)
+        if described is None or described["StackStatus"] == "REVIEW_IN_PROGRESS":
+            return None
+        template: dict[str, Any] = change_sets.deployed_template(name)
+        return template
 
     def _stopped(self, number: int, of: int, how: str) -> str:
         finished = number - 1
