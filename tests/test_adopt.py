@@ -9,6 +9,7 @@ drift skips the first (and says so), and these tables are STANDARD.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
@@ -490,3 +491,45 @@ def test_a_design_is_named_after_its_table_in_lower_case_words(table: str, desig
     from templates_src.deploy.adopt import design_name_for
 
     assert design_name_for(table) == design
+
+
+def test_adopt_writes_what_the_team_created_read_against_the_create_call(
+    aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Independent of the reader: every setting seed 002's team gave create-table, update-time-to-live and
+    update-continuous-backups, compared with the adopted files (a reader that drops one fails here)."""
+    seed = copy.deepcopy(SEED_002)
+    seed["create"]["TableName"] = "cmz-conversations-raw"
+    _create(seed)
+    dirs = _project(tmp_path)
+    assert (
+        cli_main(["adopt", "--table", "cmz-conversations-raw", "--region", seed["region"], "--env", "raw", *dirs]) == 0
+    )
+    env = yaml.safe_load((tmp_path / "environments" / "raw.yaml").read_text())
+    (design_file,) = (tmp_path / "designs").glob("*.yaml")
+    design = yaml.safe_load(design_file.read_text())
+    create = seed["create"]
+    types = {a["AttributeName"]: a["AttributeType"] for a in create["AttributeDefinitions"]}
+
+    def key(schema: list[dict[str, str]], kind: str) -> dict[str, str] | None:
+        names = [k["AttributeName"] for k in schema if k["KeyType"] == kind]
+        return {"name": names[0], "type": types[names[0]]} if names else None
+
+    assert design["partition_key"] == key(create["KeySchema"], "HASH")
+    assert design["sort_key"] == key(create["KeySchema"], "RANGE")
+    assert design["ttl_attribute"] == seed["ttl"]
+    adopted = {g["name"]: g for g in design["global_secondary_indexes"]}
+    assert sorted(adopted) == sorted(g["IndexName"] for g in create["GlobalSecondaryIndexes"])
+    for index in create["GlobalSecondaryIndexes"]:
+        got = adopted[index["IndexName"]]
+        assert got["partition_key"] == key(index["KeySchema"], "HASH")
+        assert got.get("sort_key") == key(index["KeySchema"], "RANGE")
+        assert got.get("projection", "ALL") == index["Projection"]["ProjectionType"]
+    assert env["table_name"] == create["TableName"]
+    assert env["billing"] == {"mode": create["BillingMode"]}
+    assert env["stream_view_type"] == create["StreamSpecification"]["StreamViewType"]
+    assert env["deletion_protection"] is create["DeletionProtectionEnabled"]
+    assert env["encryption"] == "aws_managed"  # SSEType KMS without a key: DynamoDB's AWS managed key
+    assert env["point_in_time_recovery"]["enabled"] is seed["pitr"]
+    assert env["tags"] == {t["Key"]: t["Value"] for t in create["Tags"]}
+    assert env["region"] == seed["region"] and env["account_id"] == ACCOUNT
