@@ -9,12 +9,14 @@ drift reports in sync.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import yaml
 
 from templates_src.cli import main as cli_main
 from templates_src.local import moto_server
@@ -131,3 +133,30 @@ def test_an_import_of_something_that_is_not_a_table_fails_locally_and_rolls_back
     )
     cf.execute_change_set(StackName="not-a-table", ChangeSetName="import-1")
     assert cf.describe_stacks(StackName="not-a-table")["Stacks"][0]["StackStatus"] == "IMPORT_ROLLBACK_COMPLETE"
+
+
+def test_a_table_under_the_teams_own_key_is_adopted_naming_it_imported_and_in_sync(
+    endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Regulated teams encrypt with their own key: adopt names it (encryption: {kms_key_arn}), the project
+    creates no key, and import, deploy and drift keep the table on that key."""
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key(Description="the team's own key")["KeyMetadata"]["Arn"]
+    seed = {**SEED_002, "create": {**SEED_002["create"], "TableName": "cmz-own-key"}}
+    seed["create"]["SSESpecification"] = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key}
+    client = _create(seed)
+    dirs = _project(tmp_path)
+    assert cli_main(["adopt", "--table", "cmz-own-key", "--region", REGION, "--env", "own", *dirs]) == 0
+    env = yaml.safe_load((tmp_path / "environments" / "own.yaml").read_text())
+    assert env["encryption"] == {"kms_key_arn": key}
+    args = [*dirs, "--build", str(tmp_path / "build")]
+    assert cli_main(["synth", *dirs, "--out", str(tmp_path / "build")]) == 0
+    data = json.loads((tmp_path / "build" / "own" / "data.template.json").read_text())
+    assert [r["Type"] for r in data["Resources"].values() if r["Type"].startswith("AWS::KMS::")] == []
+    capsys.readouterr()
+    assert cli_main(["deploy", "--env", "own", *args, "--import"]) == 0, capsys.readouterr().err
+    assert cli_main(["drift", "--env", "own", *args]) == 0, capsys.readouterr().out
+    assert cli_main(["deploy", "--env", "own", *args]) == 0, capsys.readouterr().err
+    assert cli_main(["drift", "--env", "own", *args]) == 0, capsys.readouterr().out
+    sse = client.describe_table(TableName="cmz-own-key")["Table"]["SSEDescription"]
+    assert (sse["Status"], sse["KMSMasterKeyArn"]) == ("ENABLED", key)

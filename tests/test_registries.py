@@ -48,5 +48,6 @@ def test_the_loader_runs_each_concern_where_it_belongs() -> None:
         "environment_design": ["environment_design"],
         "environment_traffic": ["environment_design"],
         "environment_global": ["environment", "environment_design"],
+        "environment_encryption": ["environment"],
         "access_limits": [],
     }

@@ -120,6 +120,7 @@ def _traffic(e: Env) -> dict[str, Any]:
 
 
 GOOD_ENV_TEXT = (FIXTURE_ENVIRONMENTS / "dev.yaml").read_text()
+KEY_UUID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 P = "access_patterns"
 
 # rule id -> (how to make the bad input, the path it must report)
@@ -412,6 +413,20 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         "stream_view_type",
     ),
     "N609": (lambda t: env_case(t, lambda e: e.update(warm_throughput={})), "warm_throughput"),
+    "N701": (
+        lambda t: env_case(
+            t, lambda e: e.update(encryption={"kms_key_arn": f"arn:aws:kms:eu-west-1:111111111111:key/{KEY_UUID}"})
+        ),
+        "encryption.kms_key_arn",
+    ),
+    "N702": (
+        lambda t: env_case(
+            t,
+            lambda e: e.update(encryption={"kms_key_arn": f"arn:aws:kms:us-east-1:222222222222:key/{KEY_UUID}"}),
+            base="global",
+        ),
+        "encryption.kms_key_arn",
+    ),
     "N610": (
         lambda t: env_case(
             t,

@@ -84,11 +84,11 @@ def adoption(facts: Facts, region: str, account: str, design_name: str | None) -
     name = design_name or design_name_for(v["TableName"])
     if not _IDENTIFIER.match(name):
         raise BadInput(f"--design: {name!r}: lowercase letters, digits, '-' and '_', starting with a letter (max 63)")
-    if v["Encryption"] == "customer_managed":
-        raise BadInput(
-            f"table {v['TableName']}: encrypted with a customer managed key; adopting a table under an existing "
-            "key is not supported yet (the project would create its own key and switch to it)"
-        )
+    encryption: Any = v["Encryption"]
+    if encryption == "customer_managed":  # the team's own key: named, never managed by the project
+        if not v.get("KmsKeyArn"):
+            raise BadInput(f"table {v['TableName']}: under a customer managed key DescribeTable does not name")
+        encryption = {"kms_key_arn": v["KmsKeyArn"]}
     types = dict(v["AttributeDefinitions"])
     keys = dict((k[1], k[0]) for k in v["KeySchema"])
     design: dict[str, Any] = {
@@ -123,7 +123,7 @@ def adoption(facts: Facts, region: str, account: str, design_name: str | None) -
         "protected": False,
         "table_name": v["TableName"],
         "billing": {"mode": v["BillingMode"]},
-        "encryption": v["Encryption"],
+        "encryption": encryption,
         "point_in_time_recovery": {"enabled": pitr_on, **({"recovery_period_days": pitr_days} if pitr_on else {})},
         "deletion_protection": v["DeletionProtectionEnabled"],
         # Never Delete: adoption must not be able to cost a row.

@@ -129,6 +129,9 @@ def template_facts(resource: dict[str, Any]) -> Facts:
         "ContributorInsights": bool((p.get("ContributorInsightsSpecification") or {}).get("Enabled", False)),
         "Tags": {t["Key"]: t["Value"] for t in p.get("Tags", [])},
     }
+    key = sse.get("KMSMasterKeyId")
+    if isinstance(key, str) and ":key/" in key:  # an existing key named by its ARN: compared as itself
+        values["KmsKeyArn"] = key
     if is_global and billing == "PROVISIONED":
         del values["ProvisionedThroughput"]
     return Facts(values)
@@ -190,6 +193,8 @@ def read_live(name: str, dynamodb: Any, kms: Any) -> tuple[dict[str, Any], Facts
         "TableClass": (table.get("TableClassSummary") or {}).get("TableClass", "STANDARD"),
         "ContributorInsights": bool(insights),
         "Tags": tags,
+        # The customer managed key's ARN (adopt names it; drift compares it where a template names one).
+        "KmsKeyArn": sse.get("KMSMasterKeyArn") if encryption == "customer_managed" else None,
     }
     return table, Facts(values, tuple(unknown), tuple(notes))
 

@@ -6,15 +6,22 @@ so leaving a setting out can never lose data; dev opts out explicitly.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, Optional, Union
 
-from pydantic import Field, StringConstraints
+from pydantic import Discriminator, Field, StringConstraints, Tag
 
 from . import limits
 from .design import StrictModel, TableName
 from .traffic import Traffic
 
 Encryption = Literal["aws_owned", "aws_managed", "customer_managed"]
+# A key's ARN or its alias's ARN (KMS key-arn and alias-arn; a multi-Region key's id starts mrk-).
+KmsKeyRef = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})|alias/[A-Za-z0-9/_-]{1,250})$"
+    ),
+]
 StreamViewType = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
 TableClass = Literal["STANDARD", "STANDARD_INFREQUENT_ACCESS"]
 Retention = Literal["Retain", "Delete"]
@@ -255,6 +262,26 @@ class ResourcePolicySettings(StrictModel):
     deny_other_accounts: bool = True
 
 
+class ExistingKey(StrictModel):
+    """A customer managed key the project neither creates nor manages: its policy is its owner's.
+
+    The table is encrypted with it, the roles' grants name only it (through DynamoDB, as for the
+    project's own key), and a protected environment accepts it.
+    """
+
+    kms_key_arn: KmsKeyRef
+
+
+# One branch validated by the value's shape (a name or a mapping), so an error names that branch's
+# problem alone; the tags are dropped from error paths (rules/schema.py: UNION_TAGS).
+ENCRYPTION_BY_NAME, ENCRYPTION_BY_KEY = "(encryption name)", "(existing key)"
+UNION_TAGS = frozenset({ENCRYPTION_BY_NAME, ENCRYPTION_BY_KEY})
+EncryptionChoice = Annotated[
+    Union[Annotated[Encryption, Tag(ENCRYPTION_BY_NAME)], Annotated[ExistingKey, Tag(ENCRYPTION_BY_KEY)]],
+    Discriminator(lambda v: ENCRYPTION_BY_KEY if isinstance(v, (dict, ExistingKey)) else ENCRYPTION_BY_NAME),
+]
+
+
 class Environment(StrictModel):
     design: str
     account_id: AccountId
@@ -265,7 +292,9 @@ class Environment(StrictModel):
     stack_prefix: Optional[StackPrefix] = None
     table_name: Optional[TableName] = None
     billing: Billing = Field(default_factory=Billing)
-    encryption: Encryption = "customer_managed"
+    # aws_owned, aws_managed, customer_managed (a key the data stack creates), or an existing key:
+    # {kms_key_arn: <key or alias ARN>}.
+    encryption: EncryptionChoice = "customer_managed"
     # customer_managed: who may manage the key (never use it). The principal
     # that deploys the data stack must be one of them (KMS's lockout check).
     key_admins: list[IamRoleOrUserArn] = Field(default_factory=list)
@@ -306,6 +335,16 @@ class Environment(StrictModel):
     # The DynamoDB stream's resource-based policy, like the table's: on by default wherever
     # there is a stream (stream_view_type); set without a stream it is an error (N611).
     stream_resource_policy: StreamResourcePolicySettings = Field(default_factory=StreamResourcePolicySettings)
+
+    @property
+    def existing_key_arn(self) -> Optional[str]:
+        """The existing key's (or its alias's) ARN, when encryption names one."""
+        return self.encryption.kms_key_arn if isinstance(self.encryption, ExistingKey) else None
+
+    @property
+    def customer_key(self) -> bool:
+        """Encrypted with a customer managed key: the project's own or an existing one."""
+        return self.encryption == "customer_managed" or self.existing_key_arn is not None
 
     @property
     def replica_regions(self) -> list[str]:

@@ -281,5 +281,8 @@ def sse_specification(spec: Spec, key: kms.Key | None) -> dynamodb.SSESpecificat
     if choice == "aws_managed":
         # No key id: DynamoDB uses the AWS managed key alias/aws/dynamodb.
         return dynamodb.SSESpecification(SSEEnabled=True, SSEType="KMS")
+    existing = spec.env.existing_key_arn
+    if existing is not None:  # a key the project does not manage: named as the environment names it
+        return dynamodb.SSESpecification(SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=existing)
     assert key is not None, "customer_managed encryption needs the key resource"
     return dynamodb.SSESpecification(SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=GetAtt(key, "Arn"))

@@ -225,10 +225,24 @@ def _export_grants(spec: Spec, ops: OpsRole) -> list[Grant]:
 
 
 def _key_grants(spec: Spec, writes: bool) -> list[Grant]:
-    if spec.env.encryption != "customer_managed":
+    if not spec.env.customer_key:
         return []
     actions = KEY_USE_ACTIONS if writes else KEY_READ_ACTIONS
     # Only through DynamoDB (in each replica's Region): the key cannot be used directly with these rights.
     endpoints = [f"dynamodb.{region}.amazonaws.com" for region in spec.env.replica_regions]
-    via = {"StringEquals": {"kms:ViaService": endpoints[0] if len(endpoints) == 1 else endpoints}}
-    return [Grant("TableKeyViaDynamoDB", tuple(sorted(actions)), (KEY,), via)]
+    via: dict[str, Any] = {"StringEquals": {"kms:ViaService": endpoints[0] if len(endpoints) == 1 else endpoints}}
+    resources, via = existing_key_scope(spec.env.existing_key_arn, via)
+    return [Grant("TableKeyViaDynamoDB", tuple(sorted(actions)), resources or (KEY,), via)]
+
+
+def existing_key_scope(arn: str | None, condition: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """An existing key in an IAM policy: its ARN; an alias ARN as the account's keys in that Region that
+    carry the alias (IAM matches keys, not aliases: kms:ResourceAliases, alias-authorization). () when
+    there is no existing key (the caller's own resources stand)."""
+    if arn is None:
+        return (), condition
+    if ":alias/" not in arn:
+        return (arn,), condition
+    prefix, alias = arn.split(":alias/", 1)
+    aliases = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{alias}"}}
+    return (f"{prefix}:key/*",), {**condition, **aliases}

@@ -40,7 +40,7 @@ def table_suppressions(spec: Spec) -> dict[str, Any]:
     """What an unprotected environment opts out of, on the table."""
     env, checkov, nag = spec.env, [], []
     why = f"environment {spec.env_name} is unprotected"
-    if env.encryption != "customer_managed":
+    if not env.customer_key:
         checkov.append({"id": "CKV_AWS_119", "comment": f"{why} and chose {env.encryption} encryption"})
     if not env.point_in_time_recovery.enabled:
         reason = f"{why} and turns PITR off to save cost"

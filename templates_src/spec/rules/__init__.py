@@ -55,6 +55,7 @@ RULE_MODULES = (
     "environment_design",
     "environment_traffic",
     "environment_global",
+    "environment_encryption",
     "access_limits",
 )
 

@@ -217,7 +217,7 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
         ("retention",): (env.retention == "Retain", "Retain"),
         ("deletion_protection",): (env.deletion_protection, "true"),
         ("point_in_time_recovery", "enabled"): (env.point_in_time_recovery.enabled, "true"),
-        ("encryption",): (env.encryption == "customer_managed", "customer_managed"),
+        ("encryption",): (env.customer_key, "customer_managed or an existing key ({kms_key_arn: ...})"),
     }
     return found + [
         src.report(

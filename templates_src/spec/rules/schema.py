@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from ...diagnostics import Diagnostic, Rule
+from ..environment import UNION_TAGS
 from . import RuleModule
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def schema_diagnostics(model: type[BaseModel], exc: ValidationError, src: Source
 
 
 def _diagnostic(model: type[BaseModel], err: Any, src: Source) -> Diagnostic:
-    loc = tuple(err["loc"])
+    loc = tuple(part for part in err["loc"] if part not in UNION_TAGS)
     kind = err["type"]
     if kind == "extra_forbidden":
         allowed = _allowed_keys(model, loc[:-1])

@@ -1,0 +1,138 @@
+"""An environment that names an existing key (encryption: {kms_key_arn: ...}): the project neither creates
+nor manages it, the table is encrypted with it, the roles (and the deploy role) may use only it, through
+DynamoDB; a protected environment accepts it; no key fee is priced for it. Expected values written out."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from templates_src.cli import main as cli_main
+from templates_src.spec.loader import load_spec
+
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, read_json, resources_of
+from .iam_support import Arns, resolve, simulate
+
+KEY = "arn:aws:kms:us-east-1:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OTHER_KEY = "arn:aws:kms:us-east-1:{account}:key/99999999-12ab-34cd-56ef-1234567890ab"
+
+
+def _synth(tmp_path: Path, env: str, kms_key_arn: str) -> tuple[Path, Path]:
+    environments = tmp_path / "environments"
+    shutil.copytree(FIXTURE_ENVIRONMENTS, environments)
+    path = environments / f"{env}.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["encryption"] = {"kms_key_arn": kms_key_arn.format(account=data["account_id"])}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    args = ["synth", "--environments-dir", str(environments), "--designs-dir", str(FIXTURE_DESIGNS)]
+    assert cli_main([*args, "--out", str(tmp_path / "build")]) == 0
+    return environments, tmp_path / "build" / env
+
+
+def _statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    (policy,) = template["Resources"][role]["Properties"]["Policies"]
+    statements: list[dict[str, Any]] = policy["PolicyDocument"]["Statement"]
+    return statements
+
+
+def test_the_table_uses_the_named_key_and_the_roles_may_use_only_it_through_dynamodb(tmp_path: Path) -> None:
+    _, build = _synth(tmp_path, "dev", KEY)
+    key = KEY.format(account="111111111111")
+    data = read_json(build / "data.template.json")
+    assert data["Resources"]["Table"]["Properties"]["SSESpecification"] == {
+        "KMSMasterKeyId": key,
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+    }
+    assert resources_of(data, "AWS::KMS::Key") == {}, "the project creates no key"
+    assert resources_of(data, "AWS::KMS::Alias") == {}
+    (grant,) = [s for s in _statements(read_json(build / "access.template.json"), "AppRole") if "kms" in str(s)]
+    assert grant == {
+        "Action": [
+            "kms:Decrypt",
+            "kms:DescribeKey",
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+        ],
+        "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}},
+        "Effect": "Allow",
+        "Resource": [key],
+        "Sid": "TableKeyViaDynamoDB",
+    }
+
+
+def test_an_alias_arn_grants_the_keys_that_carry_the_alias(tmp_path: Path) -> None:
+    _, build = _synth(tmp_path, "dev", "arn:aws:kms:us-east-1:{account}:alias/team/chat")
+    (grant,) = [s for s in _statements(read_json(build / "access.template.json"), "ReaderRole") if "kms" in str(s)]
+    assert grant["Resource"] == ["arn:aws:kms:us-east-1:111111111111:key/*"]
+    assert grant["Condition"] == {
+        "StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"},
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/team/chat"},
+    }
+
+
+def test_a_protected_environment_accepts_it_and_prices_no_key_for_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environments, build = _synth(tmp_path, "prod", KEY)
+    data = read_json(build / "data.template.json")
+    assert sorted(resources_of(data, "AWS::KMS::Key")) == ["BackupVaultKey"], "the vault's key only"
+    dirs = ["--environments-dir", str(environments), "--designs-dir", str(FIXTURE_DESIGNS)]
+    assert cli_main(["cost", "--env", "prod", *dirs, "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert '"name": "KMS keys"' in out and '"quantity": 1' in out.split('"name": "KMS keys"')[1].split("}")[0]
+    assert load_spec(environments / "prod.yaml", FIXTURE_DESIGNS).env.protected is True
+
+
+def test_the_deploy_role_may_use_the_key_only_as_dynamodb_does_and_never_manage_it(tmp_path: Path) -> None:
+    environments, build = _synth(tmp_path, "dev", KEY)
+    spec = load_spec(environments / "dev.yaml", FIXTURE_DESIGNS)
+    arns = Arns.for_spec(spec)
+    role = read_json(build / "deploy-role.template.json")["Resources"]["DeployRole"]["Properties"]
+    policy = resolve(role["Policies"][0]["PolicyDocument"], spec, arns)
+    principal = "arn:aws:iam::111111111111:role/conversations/conversations-dev-deploy"
+    key, other = KEY.format(account="111111111111"), OTHER_KEY.format(account="111111111111")
+    via_dynamodb = {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}
+    via_cloudformation = {"aws:CalledVia": ["cloudformation.amazonaws.com"]}
+    cases = [
+        ("kms:CreateGrant", key, via_dynamodb, "Allowed"),  # DynamoDB's handler encrypts the table with it
+        ("kms:CreateGrant", key, {}, "ImplicitlyDenied"),  # never directly
+        ("kms:CreateGrant", other, via_dynamodb, "ImplicitlyDenied"),  # no other key
+        ("kms:DescribeKey", key, via_cloudformation, "Allowed"),
+        ("kms:DescribeKey", key, {}, "Allowed"),  # drift and the read-back: who manages the table's key
+        ("kms:PutKeyPolicy", key, via_cloudformation, "ImplicitlyDenied"),  # not ours to manage
+        ("kms:ScheduleKeyDeletion", key, via_cloudformation, "ImplicitlyDenied"),
+        ("kms:Decrypt", key, {}, "ImplicitlyDenied"),
+    ]
+    requests = [
+        {
+            "policy": policy,
+            "principal": principal,
+            "action": action,
+            "resource": resource,
+            "accountId": "111111111111",
+            "context": {"aws:PrincipalArn": principal, "kms:CallerAccount": "111111111111", **context},
+            # The owner's key policy: KMS's default, delegating to the account's IAM policies.
+            "resourcePolicy": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    }
+                ],
+            },
+        }
+        for action, resource, context, _ in cases
+    ]
+    got = [r["decision"] for r in simulate(requests)]
+    assert got == [want for *_, want in cases], list(zip([c[:2] for c in cases], got, strict=True))
