@@ -194,7 +194,7 @@ def cmd_pr_comment(args: argparse.Namespace) -> ExitCode:
 
 
 def cmd_adopt(args: argparse.Namespace) -> ExitCode:
-    from .deploy.adopt import adoption, check_targets, design_name_for, write_adoption
+    from .deploy.adopt import adoption, check_targets, design_name_for, with_observed, write_adoption
     from .deploy.aws import aws_errors, session
     from .deploy.live import read_existing
     from .errors import AwsFailure
@@ -212,8 +212,14 @@ def cmd_adopt(args: argparse.Namespace) -> ExitCode:
         )
     if found is None:
         raise AwsFailure(f"no table {args.table} in {args.region} (account {account}); check --region")
-    _, facts = found
+    table, facts = found
     result = adoption(facts, args.region, account, design_name)
+    if args.traffic:
+        from .deploy.traffic_logs import read_logs
+
+        with aws_errors(f"read the CloudTrail logs in {args.traffic}"):
+            s3 = aws.client("s3", region_name=args.region) if args.traffic.startswith("s3://") else None
+            result = with_observed(result, read_logs(args.traffic, args.table, s3), table)
     design_path, env_path = write_adoption(result, designs / f"{design_name}.yaml", env_path, args.table, args.force)
     print(f"adopt: wrote {design_path} and {env_path} from table {args.table} ({args.region}, account {account})")
     for line in result.report:
@@ -384,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", required=True, help="the environment to write (environments/<env>.yaml)")
     p.add_argument("--design", help="the design's name (default: from the table name)")
     p.add_argument("--force", action="store_true", help="replace existing design and environment files")
+    p.add_argument(
+        "--traffic",
+        metavar="LOGS",
+        help="CloudTrail data-event logs (a folder, a file, or s3://bucket/prefix): propose the access patterns, "
+        "roles and traffic profile they show",
+    )
 
     parsers["drift"].add_argument("--format", choices=("text", "markdown"), default="text")
 

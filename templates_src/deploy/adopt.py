@@ -21,6 +21,7 @@ from ..spec.environment import STANDARD_TAG_KEYS
 from ..spec.loader import load_spec
 from ..spec.rules.files import valid_environment_name
 from .live import Facts
+from .traffic_logs import Observed
 
 # The design's name: spec/design.py Identifier.
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_\-]{0,62}$")
@@ -215,3 +216,100 @@ def write_adoption(result: Adoption, design_path: Path, env_path: Path, table: s
     except OSError as exc:
         raise BadInput(f"cannot write the adopted files: {exc}") from None
     return design_path, env_path
+
+
+# -- access patterns and a traffic profile from observed traffic (traffic_logs.py) -----------------
+
+# Days a month is priced as (the cost model's per_month).
+MONTH_DAYS = 30
+
+
+def _pattern_name(operation: str, index: str | None, taken: set[str]) -> str:
+    base = re.sub(r"(?<=[a-z])(?=[A-Z])", "-", operation).lower() + (f"-{index.lower()}" if index else "")
+    base = re.sub(r"[^a-z0-9_\-]+", "-", base)[:56]
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def _in_key_order(condition: str, design: dict[str, Any], index: str | None) -> str:
+    """A keyed call's "a = :a AND b = :b" with the partition key first, as a key condition reads."""
+    if index is not None:
+        return condition
+    parts = condition.split(" AND ")
+    order = [design["partition_key"]["name"], *([design["sort_key"]["name"]] if "sort_key" in design else [])]
+    named = {p.split(" = ")[0]: p for p in parts}
+    if sorted(named) != sorted(order) or len(parts) != len(named):
+        return condition
+    return " AND ".join(named[n] for n in order)
+
+
+def with_observed(result: Adoption, observed: Observed, table: dict[str, Any]) -> Adoption:
+    """The adoption with the access patterns the logs show (each marked as observed, with its window),
+    the roles that make them (writers: app; read-only callers: reader, trusting the callers seen), and
+    a traffic profile of the observed volumes, scaled to a month, for make cost."""
+    design, env = dict(result.design), dict(result.environment)
+    keys = {design["partition_key"]["name"], *([design["sort_key"]["name"]] if "sort_key" in design else [])}
+    writers = observed.writers()
+    role_of = {caller: "app" if caller in writers else "reader" for caller in observed.callers()}
+    window = (
+        f"{observed.first:%Y-%m-%d} to {observed.last:%Y-%m-%d}"
+        if observed.first and observed.last
+        else "an undated window"
+    )
+    grouped: dict[tuple[Any, ...], tuple[int, set[str], set[str]]] = {}
+    for shape, count in sorted(observed.counts.items(), key=lambda kv: (kv[0].operation, str(kv[0].index))):
+        key = (shape.operation, shape.index, shape.key_condition, shape.item_operations)
+        total, callers, attributes = grouped.get(key, (0, set(), set()))
+        grouped[key] = (total + count, callers | {shape.caller}, attributes | observed.attributes.get(shape, set()))
+    taken: set[str] = set()
+    patterns, profile = [], {}
+    size = table.get("TableSizeBytes", 0)
+    items = table.get("ItemCount", 0)
+    item_kb = round(size / items / 1024, 3) if items and size else 1.0
+    for (operation, index, key_condition, item_operations), (count, callers, attributes) in grouped.items():
+        name = _pattern_name(operation, index, taken)
+        pattern: dict[str, Any] = {
+            "name": name,
+            "description": f"observed in CloudTrail, {window}: {count} call(s) by {', '.join(sorted(callers))}",
+            "operation": operation,
+        }
+        if index:
+            pattern["index"] = index
+        if key_condition:
+            pattern["key_condition"] = _in_key_order(key_condition, design, index)
+        if item_operations:
+            pattern["item_operations"] = list(item_operations)
+        pattern["roles"] = sorted({role_of[c] for c in callers})
+        if attributes - keys:
+            pattern["attributes"] = sorted(attributes - keys)
+        patterns.append(pattern)
+        profile[name] = {"per_month": max(1, round(count * MONTH_DAYS / observed.days)), "item_kb": max(item_kb, 0.001)}
+    design["access_patterns"] = patterns
+    roles = {
+        kind: {"trusted": sorted(c for c, k in role_of.items() if k == kind)}
+        for kind in ("app", "reader")
+        if kind in role_of.values()
+    }
+    if roles:
+        env["access"] = {"roles": roles}
+    env["traffic"] = {
+        "table_gb": round(size / 1e9, 6),
+        **({"table_items": items} if items else {}),
+        "patterns": profile,
+    }
+    report = [r for r in result.report if not r.startswith("access patterns:")]
+    report.insert(
+        0,
+        f"access patterns: {len(patterns)} observed in {observed.files} CloudTrail file(s), {window}; roles "
+        + ", ".join(f"{kind} (trusted by {', '.join(r['trusted'])})" for kind, r in roles.items())
+        + f"; traffic: the observed volumes scaled to {MONTH_DAYS} days, item size from the table's average",
+    )
+    report += [
+        f"not a pattern: {operation} by {caller} ({count} call(s)): a design states no {operation}; "
+        "replace it with a Query, or keep it outside this table's roles"
+        for (caller, operation), count in sorted(observed.unexpressible.items())
+    ]
+    return Adoption(result.design_name, design, env, report)
