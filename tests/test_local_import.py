@@ -98,6 +98,8 @@ def test_an_adopted_table_is_imported_then_deployed_without_losing_a_row(
 
     # The rest of the stack, by an ordinary (verified) deploy; the table stays the same table.
     assert cli_main(["deploy", "--env", "cmz", *args]) == 0, capsys.readouterr().err
+    tags = {t["Key"] for t in client.list_tags_of_resource(ResourceArn=before["TableArn"])["Tags"]}
+    assert {"Design", "Environment", "ManagedBy"} <= tags, "the deploy after the import adds the standard tags"
     assert "verified: the live table, its resource policy and key match the template" in capsys.readouterr().out
     assert _stack_resources("cmz-conversations-cmz-data")["Table"] == TABLE
     assert client.describe_table(TableName=TABLE)["Table"]["CreationDateTime"] == before["CreationDateTime"]

@@ -148,6 +148,13 @@ def test_a_deploy_with_no_changes_still_reads_back_and_names_what_differs(
     err = capsys.readouterr().err
     assert "conversations-dev-access: IAM differs from the deployed template (read back after the deploy)" in err
     assert f"role conversations-dev-reader: inline policy {policy} differs from the template's" in err
+    # A standard tag removed out of band is drift too (only a stack that never applied them is exempt).
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    arn = ddb.describe_table(TableName="conversations-dev")["Table"]["TableArn"]
+    ddb.untag_resource(ResourceArn=arn, TagKeys=["Environment"])
+    dirs = ["--environments-dir", str(FIXTURE_ENVIRONMENTS), "--designs-dir", str(FIXTURE_DESIGNS)]
+    assert cli_main(["drift", "--env", "dev", *dirs, "--build", str(fixture_build())]) == 4
+    assert '~ Tags[Environment]: template "dev", live absent' in capsys.readouterr().out
     boto3.client("dynamodb", region_name=REGION).update_time_to_live(
         TableName="conversations-dev", TimeToLiveSpecification={"Enabled": False, "AttributeName": "expiresAt"}
     )

@@ -19,7 +19,7 @@ from ..stacks.artifacts import StackFiles
 from ..stacks.names import DATA, TABLE_ID
 from .aws import aws_errors, endpoint_lacks, session, stack_missing
 from .deployer import check_caller
-from .live import Difference, differences, read_existing, template_facts
+from .live import MANAGED_TAGS, Difference, differences, read_existing, template_facts
 
 POLL_S = 2.0
 DETECTION_TIMEOUT_S = 300.0
@@ -117,15 +117,34 @@ def drift_environment(spec: Spec, stacks: list[StackFiles], template_file: str) 
             report.missing = True
             return report
         _, live = existing
-        report.found = differences(template_facts(resource), live)
-        report.notes += list(live.notes)
         cf = aws.client("cloudformation", region_name=region)
         try:
             cf.describe_stacks(StackName=data.name)
         except Exception as exc:  # not deployed: nothing for CloudFormation to compare
             if not stack_missing(exc):
                 raise
+            deployed = None
             report.cloudformation = [f"{data.name} is not deployed: no stack drift to detect"]
         else:
+            deployed = cf.get_template(StackName=data.name)["TemplateBody"]
             report.cloudformation = cloudformation_drift(cf, data.name)
+        pending = _standard_tags_pending(deployed)
+        report.found = differences(template_facts(resource), live, standard_tags_pending=pending)
+        if pending:
+            report.notes.append(
+                "the standard tags (Design, Environment, ManagedBy) are not compared: the data stack has not "
+                "applied them yet (not deployed, or just imported); the next deploy adds them"
+            )
+        report.notes += list(live.notes)
         return report
+
+
+def _standard_tags_pending(deployed: Any) -> bool:
+    """No stack yet, or one whose table does not carry the standard tags (the import's template)."""
+    if deployed is None:
+        return True
+    if isinstance(deployed, str):
+        deployed = json.loads(deployed)
+    table = (deployed.get("Resources") or {}).get(TABLE_ID) or {}
+    tags = {t.get("Key") for t in (table.get("Properties") or {}).get("Tags", [])}
+    return not set(MANAGED_TAGS) <= tags

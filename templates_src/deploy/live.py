@@ -219,14 +219,18 @@ class Difference:
     live: Any
 
 
-def differences(template: Facts, live: Facts) -> list[Difference]:
-    """Property by property (indexes by name), skipping what the endpoint could not tell and our own tags."""
+def differences(template: Facts, live: Facts, standard_tags_pending: bool = False) -> list[Difference]:
+    """Property by property (indexes by name), skipping what the endpoint could not tell.
+
+    standard_tags_pending: the stack has not applied its standard tags yet (no stack, or one that
+    imported the table as it was): their absence is what the next deploy changes, not drift.
+    """
     out = []
     for name, want in template.values.items():
         if name in live.unknown:
             continue
         have: Any = live.values.get(name)
-        if name == "Tags":  # our standard tags, not yet on the table: the next deploy adds them
+        if name == "Tags" and standard_tags_pending:
             want = {k: v for k, v in want.items() if k not in MANAGED_TAGS or k in have}
         if name in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
             for index in sorted(set(want) | set(have)):

@@ -113,7 +113,7 @@ class Takeover:
         if existing is None:
             raise BadInput(f"{self.spec.env_file}: table_name: no table {name} in {self.spec.env.region} to import")
         _, live = existing
-        found = differences(template_facts(table), live)
+        found = differences(template_facts(table), live, standard_tags_pending=True)
         blocking = not_reconcilable(found)
         if blocking:
             for d in blocking:

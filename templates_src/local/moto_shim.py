@@ -52,6 +52,9 @@ local result means something; nothing else of moto is changed:
 14. A table's ResourcePolicy: moto ignored it, so a stack's table had none
    (and deploy's read-back rightly said so); here it is put on create and
    on update, and deleted when the template drops it.
+15. A table's Tags in a stack update: moto kept the tags the table had, so
+   a deploy that adds the standard tags (the first after an import) or puts
+   back one removed out of band left the table without them.
 13. IMPORT change sets: moto made a new stack for one (a second stack of
    the same name when the stack existed) and, executing it, created the
    table again ("Table already exists"). Here an IMPORT change set goes to
@@ -305,6 +308,7 @@ def _table_update_from_cfn(
         warm_throughput=None,
     )
     _apply_ttl_and_pitr(table, props, account_id, region_name)
+    table.tags = [{"Key": t["Key"], "Value": t["Value"]} for t in props.get("Tags", [])]  # fix 15
     return table
 
 
