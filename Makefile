@@ -124,11 +124,10 @@ upgrade: $(UV_STAMP) ## Move every lock to the newest versions its inputs allow,
 	@git diff --stat -- build/; git status --porcelain --untracked-files=all -- build/ | grep -v '^ M' || true
 	@git diff --quiet -- build/ && test -z "$$(git status --porcelain -- build/)" && echo "build/ unchanged" || true
 
-# The deploy workflow is generated too (build/ci/deploy.yml): GitHub reads it from .github/workflows/.
+# The deploy workflow is generated too (build/ci/deploy.yml); synth writes it where GitHub reads it.
 DEPLOY_WORKFLOW := .github/workflows/deploy.yml
 synth: $(STAMP) ## Render build/ (and the deploy workflow) from environments/ and the designs (no AWS account needed)
 	@$(CLI) synth --out $(BUILD)
-	@cmp -s $(BUILD)/ci/deploy.yml $(DEPLOY_WORKFLOW) || cp $(BUILD)/ci/deploy.yml $(DEPLOY_WORKFLOW)
 
 lint: $(STAMP) ## cfn-lint every template (one process, informational checks included), ruff, mypy, workflow schema
 	$(VENV)/bin/cfn-lint --include-checks I -- '$(TEMPLATES)'

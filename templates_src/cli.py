@@ -37,6 +37,7 @@ def cmd_synth(args: argparse.Namespace) -> ExitCode:
     from .spec.loader import DESIGNS_DIR
     from .stacks.artifacts import write_tree
     from .stacks.synth import Target, all_targets, render_all
+    from .stacks.workflow import CI_DIR, DEPLOY_WORKFLOW, WORKFLOW_FILE
 
     started = time.perf_counter()
     designs_dir = args.designs_dir or DESIGNS_DIR
@@ -53,6 +54,12 @@ def cmd_synth(args: argparse.Namespace) -> ExitCode:
     for warning in rendered.warnings:
         print(warning, file=sys.stderr)
     wrote = write_tree(args.out, rendered.tree, replace_all=not args.env_file)
+    if args.out == BUILD and CI_DIR in rendered.tree:  # the project's own build: GitHub reads the workflow here
+        workflow = rendered.tree[CI_DIR][WORKFLOW_FILE]
+        if not DEPLOY_WORKFLOW.is_file() or DEPLOY_WORKFLOW.read_text(encoding="utf-8") != workflow:
+            DEPLOY_WORKFLOW.parent.mkdir(parents=True, exist_ok=True)
+            DEPLOY_WORKFLOW.write_text(workflow, encoding="utf-8")
+            print(f"synth: wrote {DEPLOY_WORKFLOW} (from {args.out}/{CI_DIR}/{WORKFLOW_FILE})", file=sys.stderr)
     elapsed = (time.perf_counter() - started) * 1000
     action = "wrote" if wrote else "up to date:"
     # stderr: stdout stays clean for commands that synth first (make plan > comment.md).

@@ -286,3 +286,16 @@ def test_the_deploy_role_trusts_the_workflows_that_deploy() -> None:
     assert sub.endswith(
         ":job_workflow_ref:example-org/chat-platform-infra/.github/workflows/deploy-environment.yml@refs/heads/main"
     )
+
+
+def test_synth_into_the_projects_build_writes_the_workflow_where_github_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ["synth", "--environments-dir", str(FIXTURE_ENVIRONMENTS), "--designs-dir", str(FIXTURE_DESIGNS)]
+    assert cli_main(args) == 0
+    written = (tmp_path / ".github" / "workflows" / "deploy.yml").read_text(encoding="utf-8")
+    assert written == (tmp_path / "build" / "ci" / "deploy.yml").read_text(encoding="utf-8")
+    assert "synth: wrote .github/workflows/deploy.yml (from build/ci/deploy.yml)" in capsys.readouterr().err
+    assert cli_main([*args, "--out", str(tmp_path / "elsewhere")]) == 0  # another output: the workflow untouched
+    assert "wrote .github/workflows/deploy.yml" not in capsys.readouterr().err

@@ -1,5 +1,5 @@
-"""The deploy workflow, generated from the environments: build/ci/deploy.yml, which `make synth` copies
-to .github/workflows/deploy.yml (and `make check-build` compares).
+"""The deploy workflow, generated from the environments: build/ci/deploy.yml, which `synth` into the
+project's build/ also writes to .github/workflows/deploy.yml (and `make check-build` compares).
 
 Every environment with `ci:` is a job that calls the reusable deploy-environment.yml with its name, its
 deploy role's ARN and its Region (so each deploys in its own account, in its own GitHub environment),
@@ -10,6 +10,7 @@ ci.deploy_job_workflow; stacks/deploy_role.py).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -20,6 +21,8 @@ from .names import deploy_role_name, partition
 
 CI_DIR = "ci"  # build/ci/
 WORKFLOW_FILE = "deploy.yml"
+# Where GitHub reads it; `synth` into the project's own build/ writes it there too (cli.py).
+DEPLOY_WORKFLOW = Path(".github/workflows") / WORKFLOW_FILE
 JOB_WORKFLOW = "./.github/workflows/deploy-environment.yml"
 ALLOWED_JOB = "allowed"
 
