@@ -40,7 +40,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,9 @@ from templates_src.change.guards import guard_rules
 from templates_src.cli import build_parser, main
 
 from .conftest import ROOT
+
+# The docs' example project: the shipped environments and designs as the docs were written against them.
+DOCS_PROJECT = ROOT / "tests" / "fixtures" / "docs-project"
 
 README = ROOT / "README.md"
 MAKEFILE = ROOT / "Makefile"
@@ -456,12 +458,14 @@ def runnable(argv: list[str]) -> bool:
 
 @dataclass
 class Scratch:
-    """A git repository whose HEAD is this project's HEAD (build/ and environments/), working tree: yours."""
+    """A git repository of the docs' example project (environments/, build/), its HEAD the same."""
 
     root: Path
     runs: dict[tuple[str, ...], tuple[int, str, str]] = field(default_factory=dict)
 
     def run(self, argv: list[str]) -> tuple[int, str, str]:
+        if argv and argv[0] in subparsers() and "--designs-dir" in options_of(argv[0]) and "--designs-dir" not in argv:
+            argv = [*argv, "--designs-dir", str(DOCS_PROJECT / "designs")]
         key = tuple(argv)
         if key not in self.runs:
             out, err = io.StringIO(), io.StringIO()
@@ -492,25 +496,20 @@ def _bases() -> set[str]:
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Scratch:
+    """The docs' example project: the environments and designs the docs were written against, frozen in
+    tests/fixtures/docs-project/ (the shipped ones when they were written), synthesised and committed.
+    Your own environments and designs never change what the docs' examples print."""
     root = tmp_path_factory.mktemp("docs-project")
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", "HEAD", "build", "environments"], cwd=ROOT, capture_output=True, check=True
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(root, filter="data")
-        else:  # pragma: no cover (Python < 3.11.4)
-            tar.extractall(root)
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "the project's HEAD")
-    for ref in _bases():
-        _git(root, "update-ref", f"refs/remotes/{ref}", "HEAD")
-    shutil.rmtree(root / "environments")
-    shutil.copytree(ROOT / "environments", root / "environments")
+    shutil.copytree(DOCS_PROJECT / "environments", root / "environments")
     project = Scratch(root)
     code, _, err = project.run(["synth", "--out", "build"])
-    assert code == 0, f"synth of your environments failed: {err}"
+    assert code == 0, f"synth of the docs' example project failed: {err}"
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "the docs' example project")
+    for ref in _bases():
+        _git(root, "update-ref", f"refs/remotes/{ref}", "HEAD")
+    project.runs.clear()
     return project
 
 
