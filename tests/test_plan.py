@@ -184,8 +184,8 @@ CORPUS: dict[str, tuple[Path, Callable[[dict[str, Any]], None], int, set[str], l
         {"G002"},
         [
             "warning G002 Table.GlobalSecondaryIndexes",
-            "deploy stages this in 2 steps",
-            "deploy runs step 1: create GSI ByTitle; step 2: create GSI ByModel,",  # the template's order
+            "one per table per update: deploy stages them, one per update",
+            "the table's updates are 1. create GSI ByTitle; 2. create GSI ByModel (",  # the template's order
         ],
     ),
     # The new index exists before the old one goes.
@@ -194,7 +194,7 @@ CORPUS: dict[str, tuple[Path, Callable[[dict[str, Any]], None], int, set[str], l
         swap_gsi,
         0,
         {"G002"},
-        ["deploy runs step 1: create GSI ByTitle; step 2: delete GSI ByUserUpdated,"],
+        ["the table's updates are 1. create GSI ByTitle; 2. delete GSI ByUserUpdated ("],
     ),
     "ttl-rename": (DATA, rename_ttl, 3, {"G003"}, ["BLOCKED G003 Table.TimeToLiveSpecification.AttributeName"]),
     "retain-off": (DATA, retain_off, 3, {"G004"}, ["BLOCKED G004 Table.DeletionPolicy"]),

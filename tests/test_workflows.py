@@ -223,7 +223,7 @@ def test_two_gsis_are_staged_by_the_deploy_and_the_comment_shows_the_steps(pull_
     assert "## Deploy plan: no guard blocks this change" in comment
     assert "| `global` | 1 change | — |" in comment  # a global table's indexes are staged too
     assert re.search(r"\| `prod` \| 1 change \|", comment), comment[:600]
-    assert "deploy stages this in 2 steps" in comment
+    assert "Deploy stages this in 2 steps, each waited for and verified before the next" in comment
     assert "1. `data`: create GSI ByRole (backfill of ByRole: about " in comment  # prod: priced
     assert "2. `data`: create GSI ByTitle (backfill of ByTitle: about " in comment
     assert "```mermaid\nflowchart LR" in comment  # the steps, drawn

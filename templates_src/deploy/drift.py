@@ -19,7 +19,7 @@ from ..stacks.artifacts import StackFiles
 from ..stacks.names import DATA, TABLE_ID
 from .aws import aws_errors, endpoint_lacks, session, stack_missing
 from .deployer import check_caller
-from .live import MANAGED_TAGS, Difference, differences, read_existing, template_facts
+from .live import MANAGED_TAGS, Difference, differences, read_existing, shown, template_facts
 
 POLL_S = 2.0
 DETECTION_TIMEOUT_S = 300.0
@@ -40,10 +40,6 @@ class DriftReport:
         return not self.found and not self.missing
 
 
-def _value(value: Any) -> str:
-    return "absent" if value is None else json.dumps(value, sort_keys=True)
-
-
 def render_text(report: DriftReport) -> str:
     head = f"drift of {report.env}: table {report.table} against {report.template_file}"
     if report.missing:
@@ -52,7 +48,7 @@ def render_text(report: DriftReport) -> str:
         lines = [head, "  in sync"]
     else:
         lines = [head, f"  DRIFTED: {len(report.found)} difference(s)"]
-        lines += [f"  ~ {d.property}: template {_value(d.template)}, live {_value(d.live)}" for d in report.found]
+        lines += [f"  ~ {d.property}: template {shown(d.template)}, live {shown(d.live)}" for d in report.found]
     lines += [f"  note: {n}" for n in report.notes]
     lines += [f"  CloudFormation: {c}" for c in report.cloudformation]
     return "\n".join(lines)
@@ -68,7 +64,7 @@ def render_markdown(report: DriftReport) -> str:
     ]
     if report.found:
         lines += ["| property | template | live |", "|---|---|---|"]
-        lines += [f"| `{d.property}` | `{_value(d.template)}` | `{_value(d.live)}` |" for d in report.found]
+        lines += [f"| `{d.property}` | `{shown(d.template)}` | `{shown(d.live)}` |" for d in report.found]
         lines.append("")
     lines += [f"- {n}" for n in report.notes]
     lines += [f"- CloudFormation: {c}" for c in report.cloudformation]

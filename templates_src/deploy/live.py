@@ -9,6 +9,7 @@ DescribeKey for the table's KMS key.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,6 +211,11 @@ def _key_kind(key_arn: str, kms: Any, notes: list[str]) -> str:
         notes.append(f"{key_arn}: KMS does not describe the table's key; taken as the AWS managed key")
         return "aws_managed"
     return "aws_managed" if manager == "AWS" else "customer_managed"
+
+
+def shown(value: Any) -> str:
+    """A fact's value in a message: JSON, or "absent"."""
+    return "absent" if value is None else json.dumps(value, sort_keys=True)
 
 
 @dataclass(frozen=True)

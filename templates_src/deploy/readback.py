@@ -110,11 +110,30 @@ def _role(want: dict[str, Any], iam: Any) -> list[str]:
         if isinstance(document, str):  # URL-decoded JSON text on some endpoints
             document = json.loads(document)
         if canonical(document) != canonical(policies[policy]):
-            out.append(f"inline policy {policy} differs from the template's")
+            out.append(
+                f"inline policy {policy} differs from the template's: {_statement_diff(document, policies[policy])}"
+            )
     attached = sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"])
     if attached != sorted(want.get("ManagedPolicyArns", [])):
         out.append(f"managed policies: template {sorted(want.get('ManagedPolicyArns', []))}, IAM {attached}")
     return out
+
+
+def _statement_diff(live: dict[str, Any], template: dict[str, Any]) -> str:
+    """Which statements IAM has that the template lacks, and the other way round (compact JSON)."""
+
+    def statements(document: dict[str, Any]) -> dict[str, Any]:
+        found = document.get("Statement", [])
+        found = found if isinstance(found, list) else [found]
+        return {json.dumps(canonical(s), sort_keys=True, separators=(",", ":")): s for s in found}
+
+    have, want = statements(live), statements(template)
+    extra = [json.dumps(have[k], sort_keys=True) for k in sorted(set(have) - set(want))]
+    missing = [json.dumps(want[k], sort_keys=True) for k in sorted(set(want) - set(have))]
+    parts = [f"IAM also has {' '.join(extra)}" if extra else "", f"IAM lacks {' '.join(missing)}" if missing else ""]
+    return "; ".join(p for p in parts if p) + (
+        " (changed outside CloudFormation: put it back in IAM, or make the design say it and deploy)"
+    )
 
 
 # Policy elements whose order means nothing and whose one-element list equals its string.

@@ -22,7 +22,7 @@ from ..change.steps import Step, build_digest, plan_steps, staged_marker
 from ..errors import AwsFailure
 from ..stacks.artifacts import StackFiles
 from ..stacks.names import ACCESS, DATA, TABLE_ID
-from .live import differences, read_live, template_facts
+from .live import differences, read_live, shown, template_facts
 from .readback import data_differences, role_differences
 from .replicas import template_text
 
@@ -98,6 +98,7 @@ class StepRunner:
             if finished == 1
             else f"steps 1-{finished} finished"
         )
+        done += f"; step {number} may be live in part"
         command = RESUME.format(env=self.spec.env_name)
         return f"{self.spec.env_name}: {how} in step {number} of {of} ({done}); `{command}` reads what is live and carries on"
 
@@ -185,7 +186,7 @@ class StepRunner:
             return
         table, live = read_live(self.spec.table_name, deployer.dynamodb, deployer.kms)
         found = [
-            f"{d.property}: template {d.template!r}, live {d.live!r}"
+            f"{d.property}: template {shown(d.template)}, live {shown(d.live)}"
             for d in differences(template_facts(resource), live)
         ]
         found += data_differences(

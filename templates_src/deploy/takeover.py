@@ -171,7 +171,7 @@ class Takeover:
         replicas = table_regions(stack.template_dict)[1:]
         if moves_key:
             then = (
-                f"python -m templates_src deploy --env {env} --allow G001,G005 (it moves the table to "
+                f"make deploy ENV={env} ALLOW=G001,G005 (it moves the table to "
                 f"{GLOBAL_KEY_ID}, lets {KEY_ID} go, Retained: keep it enabled until DynamoDB reports the "
                 "re-encryption done"
                 + (f", then adds the replicas {', '.join(replicas)}, one per update)" if replicas else ")")
@@ -186,8 +186,8 @@ class Takeover:
         else:
             then = f"make deploy ENV={env} to add the rest of the stack"
         self.out(
-            f"{stack.name}: imported table {name}. Next: make plan ENV={env} (against the deployed "
-            f"stack: python -m templates_src plan --env {env} --deployed), then {then}"
+            f"{stack.name}: imported table {name}. Next: make plan ENV={env} DEPLOYED=1 (against the deployed "
+            f"stack), then {then}"
         )
 
     def _as_live(

@@ -34,10 +34,11 @@ def check(change: ResourceChange) -> list[Diagnostic]:
     found = RULE.at(
         change.logical_id,
         "GlobalSecondaryIndexes",
-        f"{message}: deploy stages this in {len(staged)} steps",
-        "nothing to do: deploy runs "
-        + "; ".join(f"step {i}: {s.summary}" for i, s in enumerate(staged, 1))
-        + ", waiting for each index to backfill and verifying the table after each",
+        f"{message}: deploy stages them, one per update",
+        "nothing to do: the table's updates are "
+        + "; ".join(f"{i}. {s.summary}" for i, s in enumerate(staged, 1))
+        + " (with the access stack where it belongs, as the plan of the environment lists), each waited for "
+        "and verified",
     )
     return [found]
 
