@@ -87,6 +87,7 @@ def test_three_indexes_added_one_removed_deploy_in_verified_steps(
     assert "conversations-dev-data: step 5 of 5: delete GSI ByUserRecent" not in out
     assert "conversations-dev-data: step 5 of 5: delete GSI ByUserUpdated" in out
     assert out.count("verified: the live table, its resource policy and key match the template") == 4
+    assert out.rstrip().endswith("dev: all 5 steps done, each verified against what is live")
     assert "conversations-dev-access: verified: every role's policies, trust and boundary in IAM match" in out
     # What is live, read from DynamoDB and IAM: exactly the new indexes, and the grants on them.
     assert _live_indexes() == ["ByTitle", "ByUserRecent", "ByUserTitle"]

@@ -79,6 +79,8 @@ class StepRunner:
                 raise
             except AwsFailure as exc:
                 raise AwsFailure(f"{exc}\n{self._stopped(number, len(steps), 'failed')}") from None
+        if len(steps) > 1:
+            self.out(f"{self.spec.env_name}: all {len(steps)} steps done, each verified against what is live")
 
     def _deployed(self, name: str) -> dict[str, Any] | None:
         """The stack's deployed template; None when there is none yet (no stack, or one never created)."""

@@ -141,8 +141,8 @@ def _ordered(deploying: dict[str, Spec], specs: dict[str, Spec]) -> list[str]:
     waiting = dict(deploying)
     while waiting:
         ready = [n for n, spec in waiting.items() if all(a in order for a in _after(spec))]
-        if not ready:
-            first = waiting[min(waiting)]
+        if not ready:  # named at an environment whose deploy_after waits on another of the cycle
+            first = next(spec for _, spec in sorted(waiting.items()) if set(_after(spec)) & set(waiting))
             raise BadInput(f"{_where(first)}: the deploy order has a cycle among {', '.join(sorted(waiting))}")
         order.append(ready[0])
         del waiting[ready[0]]
