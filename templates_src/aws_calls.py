@@ -23,6 +23,7 @@ class On(str, Enum):
 
     STACKS = "this environment's stacks"
     TABLE = "this environment's table (each replica Region)"
+    LEGACY_GLOBAL_TABLE = "this environment's table as a version 2017.11.29 global table (account-wide ARN)"
     ROLES = "this environment's roles"
     KEY = "the table's key (by its alias) or DynamoDB's AWS managed key"
     ANY = "no resource-level permission exists for it"
@@ -61,6 +62,7 @@ PIPELINE_CALLS = (
     ApiCall("dynamodb:DescribeContinuousBackups", On.TABLE, "deploy/live.py: drift, adopt, each step's read-back"),
     ApiCall("dynamodb:DescribeContributorInsights", On.TABLE, "deploy/live.py: drift, adopt, each step's read-back"),
     ApiCall("dynamodb:ListTagsOfResource", On.TABLE, "deploy/live.py: drift, adopt, each step's read-back"),
+    ApiCall("dynamodb:DescribeGlobalTable", On.LEGACY_GLOBAL_TABLE, "deploy/adopt.py: a legacy global table"),
     ApiCall("kms:DescribeKey", On.KEY, "deploy/live.py: who manages the table's key"),
     ApiCall("iam:GetRole", On.ROLES, "deploy/readback.py: after each access step; deployer.py: destroy's check"),
     ApiCall("iam:ListRolePolicies", On.ROLES, "deploy/readback.py: after each access step"),

@@ -201,7 +201,14 @@ def cmd_pr_comment(args: argparse.Namespace) -> ExitCode:
 
 
 def cmd_adopt(args: argparse.Namespace) -> ExitCode:
-    from .deploy.adopt import adoption, check_targets, design_name_for, with_observed, write_adoption
+    from .deploy.adopt import (
+        adoption,
+        check_targets,
+        design_name_for,
+        refuse_legacy_global_table,
+        with_observed,
+        write_adoption,
+    )
     from .deploy.aws import aws_errors, session
     from .deploy.live import read_existing
     from .errors import AwsFailure
@@ -220,6 +227,8 @@ def cmd_adopt(args: argparse.Namespace) -> ExitCode:
     if found is None:
         raise AwsFailure(f"no table {args.table} in {args.region} (account {account}); check --region")
     table, facts = found
+    with aws_errors(f"adopt {args.table}"):
+        refuse_legacy_global_table(table, aws.client("dynamodb", region_name=args.region))
     result = adoption(facts, args.region, account, design_name)
     if args.traffic:
         from .deploy.traffic_logs import read_logs

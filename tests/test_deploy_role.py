@@ -137,6 +137,19 @@ def test_the_tool_reads_its_table_key_and_roles_and_nothing_else() -> None:
         ("dynamodb:DescribeContributorInsights", arns.table, {}, "Allowed"),
         ("dynamodb:ListTagsOfResource", arns.table, {}, "Allowed"),
         ("dynamodb:DescribeTable", other_table, {}, "ImplicitlyDenied"),
+        # adopt's legacy check: a version 2017.11.29 global table's ARN has no Region.
+        (
+            "dynamodb:DescribeGlobalTable",
+            f"arn:aws:dynamodb::{arns.account}:global-table/conversations-prod",
+            {},
+            "Allowed",
+        ),
+        (
+            "dynamodb:DescribeGlobalTable",
+            f"arn:aws:dynamodb::{arns.account}:global-table/someone-else",
+            {},
+            "ImplicitlyDenied",
+        ),
         # The read-back after each access step: the role, its inline policies and attachments.
         ("iam:GetRole", app, {}, "Allowed"),
         ("iam:ListRolePolicies", app, {}, "Allowed"),

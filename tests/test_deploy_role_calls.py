@@ -100,6 +100,8 @@ def _request(record: dict[str, Any]) -> dict[str, Any] | None:
     elif record["prefix"] == "cloudformation":
         name = params["StackName"]
         resource = name if name.startswith("arn:") else f"arn:aws:cloudformation:{region}:{account}:stack/{name}/id"
+    elif action == "dynamodb:DescribeGlobalTable":  # version 2017.11.29: the ARN has no Region
+        resource = f"arn:aws:dynamodb::{account}:global-table/{params['GlobalTableName']}"
     elif record["prefix"] == "dynamodb":
         resource = params.get("ResourceArn") or f"arn:aws:dynamodb:{region}:{account}:table/{params['TableName']}"
     elif record["prefix"] == "iam":  # GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies
@@ -138,6 +140,7 @@ def test_every_request_the_tool_sends_is_allowed_by_its_environments_deploy_role
         ("templates_src.cli", "sts:GetCallerIdentity"),
         ("templates_src.deploy.deployer", "sts:GetCallerIdentity"),
         ("templates_src.deploy.adopt", "sts:GetCallerIdentity"),
+        ("templates_src.deploy.adopt", "dynamodb:DescribeGlobalTable"),  # whether the table is a legacy one
         # A unit test calls the drift detection directly, with no environment.
         ("templates_src.deploy.drift", "cloudformation:DetectStackDrift"),
         *(

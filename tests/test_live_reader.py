@@ -134,6 +134,7 @@ def test_every_setting_is_read_from_the_responses() -> None:
         "TableClass": "STANDARD",
         "ContributorInsights": True,
         "Tags": TAGS,
+        "Replicas": [],
         "KmsKeyArn": "arn:aws:kms:us-east-1:333333333333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
     }
 

@@ -981,7 +981,7 @@ def test_release_then_import_then_deploy_moves_a_customer_managed_key_table_to_i
     assert not ops & {"CreateTable", "DeleteTable", "DeleteStack", "ScheduleKeyDeletion"}
     text = "\n".join(lines)
     assert "imported on the stack's TableKey" in text
-    assert "--allow G001,G005" in text
+    assert "ALLOW=G001,G005 (it moves the table to GlobalTableKey" in text
     assert f"{data.name}: the table moves from TableKey to GlobalTableKey" in text
     assert f"  step 1: {data.name} adds GlobalTableKey beside TableKey (the table stays on TableKey)" in text
     assert f"  step 2: {access.name} grant(s) GlobalTableKey (by KeyId) and TableKey ({old_key})" in text

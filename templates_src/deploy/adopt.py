@@ -20,6 +20,7 @@ from ..errors import BadInput, SpecError
 from ..spec.environment import STANDARD_TAG_KEYS
 from ..spec.loader import load_spec
 from ..spec.rules.files import valid_environment_name
+from .aws import endpoint_lacks, error_code
 from .live import Facts
 from .traffic_logs import Observed
 
@@ -35,6 +36,24 @@ class Adoption:
     design: dict[str, Any]
     environment: dict[str, Any]
     report: list[str]  # what was not applied, and what to do next
+
+
+def refuse_legacy_global_table(table: dict[str, Any], dynamodb: Any) -> None:
+    """A version 2017.11.29 (Legacy) global table has no GlobalTableVersion in DescribeTable; the legacy
+    DescribeGlobalTable names it (globaltables.DetermineVersion). CloudFormation's GlobalTable is 2019.11.21."""
+    if table.get("GlobalTableVersion"):
+        return
+    try:
+        dynamodb.describe_global_table(GlobalTableName=table["TableName"])
+    except Exception as exc:  # GlobalTableNotFoundException: not a legacy global table
+        if error_code(exc) == "GlobalTableNotFoundException" or endpoint_lacks(exc):
+            return
+        raise
+    raise BadInput(
+        f"table {table['TableName']}: a version 2017.11.29 (Legacy) global table; update it to version "
+        "2019.11.21 (Current) first (the DynamoDB Developer Guide, V2globaltables_upgrade: Updating global "
+        "tables), then adopt it"
+    )
 
 
 def design_name_for(table_name: str) -> str:
@@ -130,6 +149,14 @@ def adoption(facts: Facts, region: str, account: str, design_name: str | None) -
         # Never Delete: adoption must not be able to cost a row.
         "retention": "Retain",
     }
+    if v.get("Replicas"):  # a global table (version 2019.11.21): its replicas, each as the table is
+        env["global_table"] = True
+        env["replicas"] = [{"region": region} for region in v["Replicas"]]
+        report.append(
+            f"global table: replicas in {', '.join(v['Replicas'])}, each written with the table's settings; state "
+            "a replica's own (protection, PITR, class) under replicas: if it differs. deploy --import takes the "
+            "table in as an AWS::DynamoDB::GlobalTable with its home replica, and the next deploys the others"
+        )
     if v["BillingMode"] == "PROVISIONED":
         read, write = v["ProvisionedThroughput"]
         env["billing"]["read"] = {"min": read, "max": read}

@@ -130,6 +130,10 @@ def template_facts(resource: dict[str, Any]) -> Facts:
         "ContributorInsights": bool((p.get("ContributorInsightsSpecification") or {}).get("Enabled", False)),
         "Tags": {t["Key"]: t["Value"] for t in p.get("Tags", [])},
     }
+    # A global table's other replica Regions (the stack's own Region is the table's home).
+    values["Replicas"] = (
+        sorted(str(r.get("Region")) for r in props(resource).get("Replicas", [])[1:]) if is_global else []
+    )
     key = sse.get("KMSMasterKeyId")
     if isinstance(key, str) and ":key/" in key:  # an existing key named by its ARN: compared as itself
         values["KmsKeyArn"] = key
@@ -194,6 +198,12 @@ def read_live(name: str, dynamodb: Any, kms: Any) -> tuple[dict[str, Any], Facts
         "TableClass": (table.get("TableClassSummary") or {}).get("TableClass", "STANDARD"),
         "ContributorInsights": bool(insights),
         "Tags": tags,
+        # A global table's (version 2019.11.21) replicas in other Regions.
+        "Replicas": sorted(
+            str(r["RegionName"])
+            for r in table.get("Replicas") or []
+            if r.get("RegionName") != dynamodb.meta.region_name
+        ),
         # The customer managed key's ARN (adopt names it; drift compares it where a template names one).
         "KmsKeyArn": sse.get("KMSMasterKeyArn") if encryption == "customer_managed" else None,
     }

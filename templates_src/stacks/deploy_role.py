@@ -236,6 +236,8 @@ def _tool_statements(spec: Spec, stacks: list[Sub]) -> list[Statement | None]:
     resources: dict[On, tuple[list[Any], dict[str, Any]]] = {
         On.STACKS: (stacks, {}),
         On.TABLE: ([_arn("dynamodb", table, region) for region in _regions(spec)], {}),
+        # Global tables version 2017.11.29: ARNs without a Region (arn:aws:dynamodb::<account>:global-table/<name>).
+        On.LEGACY_GLOBAL_TABLE: ([_arn("dynamodb", f"global-table/{spec.table_name}")], {}),
         On.ROLES: ([_access_roles(spec), _data_roles(spec)], {}),
         # The table's key by its alias (ours, or DynamoDB's AWS managed key's): no other key.
         On.KEY: (
@@ -247,6 +249,7 @@ def _tool_statements(spec: Spec, stacks: list[Sub]) -> list[Statement | None]:
     sids = {
         On.STACKS: "ToolOnTheseStacks",
         On.TABLE: "ToolReadsTheTable",
+        On.LEGACY_GLOBAL_TABLE: "ToolAsksWhetherTheTableIsALegacyGlobalTable",
         On.ROLES: "ToolReadsTheRoles",
         On.KEY: "ToolDescribesTheTablesKey",
         On.ANY: "ToolCallsWithoutResourceLevelPermissions",
