@@ -90,6 +90,11 @@ def test_an_adopted_table_is_imported_then_deployed_without_losing_a_row(
     cf = boto3.client("cloudformation", region_name=REGION)
     stack = cf.describe_stacks(StackName="cmz-conversations-cmz-data")["Stacks"][0]
     assert stack["StackStatus"] == "IMPORT_COMPLETE"
+    events = cf.describe_stack_events(StackName="cmz-conversations-cmz-data")["StackEvents"]
+    assert [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == "cmz-conversations-cmz-data"][:2] == [
+        "IMPORT_COMPLETE",
+        "IMPORT_IN_PROGRESS",
+    ]
     assert _stack_resources("cmz-conversations-cmz-data") == {"Table": TABLE}
     after = client.describe_table(TableName=TABLE)["Table"]
     assert (after["TableArn"], after["CreationDateTime"]) == (before["TableArn"], before["CreationDateTime"])

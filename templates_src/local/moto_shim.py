@@ -60,7 +60,8 @@ local result means something; nothing else of moto is changed:
    table again ("Table already exists"). Here an IMPORT change set goes to
    the stack of that name when there is one, and executing it takes each
    table the template adds from DynamoDB as it is, changing nothing (as
-   CloudFormation's import does); the stack ends IMPORT_COMPLETE. Only
+   CloudFormation's import does); the stack ends IMPORT_COMPLETE, its events
+   IMPORT_IN_PROGRESS and IMPORT_COMPLETE. Only
    tables are importable locally; anything else new in an import fails
    (and rolls back, fix 2), as a resource CloudFormation cannot import does.
 
@@ -136,7 +137,11 @@ def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None 
     try:
         if change_set.change_set_type == "IMPORT":
             _importing.update(_imported_tables(change_set))
+        seen = len(stack.events)
         _original_execute(self, change_set_name, stack_name)
+        if change_set.change_set_type == "IMPORT":  # moto says UPDATE_*: CloudFormation says IMPORT_*
+            for event in stack.events[seen:]:
+                event.resource_status = event.resource_status.replace("UPDATE_", "IMPORT_")
         stack._parse_template()
         stack.output_map = stack._create_output_map()
     except Exception as exc:  # noqa: BLE001 - any failure of moto's apply is a rollback here
