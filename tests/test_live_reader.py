@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from templates_src.deploy.live import differences, read_live, template_facts
+from templates_src.deploy.live import Difference, Facts, differences, not_reconcilable, read_live, template_facts
 
 from .conftest import fixture_build, read_json
 
@@ -208,3 +208,118 @@ def test_drift_detection_denied_is_a_failure_not_unsupported() -> None:
         assert cloudformation_drift(cf, "conversations-prod-data", sleep=lambda _: None) == [
             "DetectStackDrift unavailable for conversations-prod-data: the endpoint does not support it"
         ]
+
+
+def _client(service: str) -> Any:
+    return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def test_provisioned_capacity_is_read_for_the_table_and_each_index() -> None:
+    gsi = copy.deepcopy(TABLE["GlobalSecondaryIndexes"][0])
+    gsi["ProvisionedThroughput"] = {"ReadCapacityUnits": 3, "WriteCapacityUnits": 2}
+    table = _changed(
+        BillingModeSummary={"BillingMode": "PROVISIONED"},
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 7},
+        GlobalSecondaryIndexes=[gsi],
+    )
+    facts = _read(table)
+    assert facts.values["ProvisionedThroughput"] == [5, 7]
+    assert facts.values["GlobalSecondaryIndexes"]["ByUserUpdated"]["ProvisionedThroughput"] == [3, 2]
+
+
+@pytest.mark.parametrize(
+    ("throughput", "expected"),
+    [({"ReadCapacityUnits": 4}, [4, 0]), ({"WriteCapacityUnits": 6}, [0, 6]), ({}, None)],
+    ids=["write missing", "read missing", "none"],
+)
+def test_a_template_capacity_left_out_reads_as_zero(throughput: dict[str, int], expected: list[int] | None) -> None:
+    resource = {
+        "Type": "AWS::DynamoDB::Table",
+        "Properties": {"BillingMode": "PROVISIONED", "ProvisionedThroughput": throughput},
+    }
+    assert template_facts(resource).values["ProvisionedThroughput"] == expected
+
+
+def _read_with_key_error(code: str) -> Any:
+    ddb, kms = _client("dynamodb"), _client("kms")
+    name = {"TableName": "conversations-prod"}
+    with Stubber(ddb) as d, Stubber(kms) as k:
+        d.add_response("describe_table", {"Table": TABLE}, name)
+        d.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}, name)
+        d.add_response(
+            "describe_continuous_backups",
+            {"ContinuousBackupsDescription": {"ContinuousBackupsStatus": "ENABLED"}},
+            name,
+        )
+        d.add_response("list_tags_of_resource", {"Tags": []}, {"ResourceArn": ARN})
+        d.add_response("describe_contributor_insights", {"ContributorInsightsStatus": "DISABLED"}, name)
+        k.add_client_error("describe_key", code, "no such key")
+        return read_live("conversations-prod", ddb, kms)[1]
+
+
+def test_a_key_kms_does_not_know_is_taken_as_the_aws_managed_key() -> None:
+    """The local endpoint invents the AWS managed key's ARN and cannot describe it."""
+    facts = _read_with_key_error("NotFoundException")
+    assert facts.values["Encryption"] == "aws_managed"
+    assert facts.notes == (f"{KEY}: KMS does not describe the table's key; taken as the AWS managed key",)
+
+
+def test_a_key_kms_refuses_to_describe_is_a_failure() -> None:
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        _read_with_key_error("AccessDeniedException")
+
+
+def _facts(**values: Any) -> Facts:
+    return Facts(values)
+
+
+INDEX = {"KeySchema": [["userId", "HASH"], ["at", "RANGE"]], "ProjectionType": "ALL", "NonKeyAttributes": []}
+
+
+def test_an_index_added_or_removed_is_one_difference_and_the_next_index_is_still_compared() -> None:
+    template = _facts(GlobalSecondaryIndexes={"A": INDEX, "B": INDEX})
+    live = _facts(GlobalSecondaryIndexes={"B": {**INDEX, "ProjectionType": "KEYS_ONLY"}, "C": INDEX})
+    assert differences(template, live) == [
+        Difference("GlobalSecondaryIndexes[A]", INDEX, None),
+        Difference("GlobalSecondaryIndexes[B].ProjectionType", "ALL", "KEYS_ONLY"),
+        Difference("GlobalSecondaryIndexes[C]", None, INDEX),
+    ]
+
+
+def test_a_setting_of_an_index_on_one_side_only_is_a_difference() -> None:
+    """The template provisions the index, the live table bills it on demand (no capacity)."""
+    template = _facts(GlobalSecondaryIndexes={"A": {**INDEX, "ProvisionedThroughput": [1, 1]}})
+    live = _facts(GlobalSecondaryIndexes={"A": INDEX})
+    assert differences(template, live) == [Difference("GlobalSecondaryIndexes[A].ProvisionedThroughput", [1, 1], None)]
+
+
+def test_a_local_index_compares_setting_by_setting_and_is_not_reconcilable() -> None:
+    template = _facts(LocalSecondaryIndexes={"L": INDEX}, TableName="t")
+    live = _facts(LocalSecondaryIndexes={"L": {**INDEX, "NonKeyAttributes": ["title"]}}, TableName="t")
+    found = differences(template, live)
+    assert found == [Difference("LocalSecondaryIndexes[L].NonKeyAttributes", [], ["title"])]
+    assert not_reconcilable(found) == found
+
+
+def test_what_an_import_reconciles_and_what_it_cannot() -> None:
+    found = [
+        Difference("TableName", "a", "b"),
+        Difference("KeySchema", [], []),
+        Difference("AttributeDefinitions", [], []),
+        Difference("LocalSecondaryIndexes[L]", None, {}),
+        Difference("GlobalSecondaryIndexes[G]", None, {}),
+        Difference("Tags[Team]", "a", None),
+        Difference("BillingMode", "PROVISIONED", "PAY_PER_REQUEST"),
+    ]
+    assert not_reconcilable(found) == found[:4]
+
+
+def test_a_tag_on_one_side_only_is_a_difference_but_a_missing_standard_tag_is_not() -> None:
+    template = _facts(Tags={"Team": "chat", "ManagedBy": "conversation-table-iac"})
+    live = _facts(Tags={"Owner": "ops"})
+    assert differences(template, live) == [
+        Difference("Tags[Owner]", None, "ops"),
+        Difference("Tags[Team]", "chat", None),
+    ]
