@@ -635,3 +635,376 @@ def test_good_fixtures_report_nothing(env: str) -> None:
     build_stacks(spec)  # the A rules run while building
     template = read_json(fixture_build() / env / "data.template.json")
     assert plan_stack("same", template, copy.deepcopy(template)).findings == []
+
+
+# rule id -> (severity, message, way forward) of the bad fixture's finding at its path: written out, as a user reads them.
+MESSAGES: dict[str, tuple[str, str, str]] = {
+    "A001": (
+        "error",
+        "role name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-reader' is 67 characters; IAM allows 64: shorten stack_prefix",
+        "",
+    ),
+    "A002": ("error", "inline policy is 800 characters; IAM allows 200 per role", ""),
+    "D101": (
+        "error",
+        "attribute 'updatedAt' is typed N here but S at sort_key; an attribute has one type across the table and its indexes",
+        "",
+    ),
+    "D102": (
+        "error",
+        "'sk' is a key attribute; the TTL attribute must be a non-key Number attribute holding epoch seconds",
+        "",
+    ),
+    "D201": ("error", "21 indexes; at most 20 global secondary indexes per table (default quota)", ""),
+    "D202": ("error", "6 indexes; at most 5 local secondary indexes per table", ""),
+    "D203": (
+        "error",
+        "local secondary indexes need a table sort_key (they share the partition key and add another sort key)",
+        "",
+    ),
+    "D204": (
+        "error",
+        "index name 'ByUserUpdated' is already used at global_secondary_indexes[ByUserUpdated].name (line 12)",
+        "",
+    ),
+    "D205": ("error", "non_key_attributes is only allowed with projection INCLUDE (this index projects ALL)", ""),
+    "D206": (
+        "error",
+        "'updatedAt' is a key of the table or of index 'ByUserUpdated', which every index projects already; remove it from non_key_attributes",
+        "",
+    ),
+    "D207": ("error", "lists an attribute more than once", ""),
+    "D208": ("error", "101 projected non-key attributes across all indexes; at most 100 per table", ""),
+    "D209": (
+        "warning",
+        "index 'ByUserUpdated' is queried by no access pattern: it doubles write cost and storage for nothing; add the pattern or drop the index",
+        "",
+    ),
+    "D301": ("error", "pattern name 'get-conversation' is already used (line 61)", ""),
+    "D302": ("error", "only Query reads an index; GetItem works on the base table", ""),
+    "D303": ("error", "unknown index 'Nope'; allowed: ByUserUpdated", ""),
+    "D304": (
+        "error",
+        "TransactWriteItems needs item_operations (PutItem, UpdateItem, DeleteItem, ConditionCheckItem): IAM authorises each item action, not the transaction",
+        "",
+    ),
+    "D305": (
+        "error",
+        "per_user patterns need dynamodb:LeadingKeys to be the caller's own key: index 'ByConv' is partitioned by 'conversationId', not the tenant key 'userId'",
+        "",
+    ),
+    "D306": ("error", "the reader role is read-only; UpdateItem is a write", ""),
+    "D307": ("error", "GetItem needs a key_condition", ""),
+    "D308": (
+        "error",
+        "'userId > :u' must start with '<partition key> = :value' (only equality is allowed on the partition key)",
+        "",
+    ),
+    "D309": ("error", "sort attribute 'title' is not the sort key of the table ('sk')", ""),
+    "D310": ("error", "values lacks :userId, :conversationKey used by key_condition", ""),
+    "D311": ("error", "GetItem addresses one item: use equality on the whole key (userId = :userId AND sk = :sk)", ""),
+    "D312": (
+        "warning",
+        "no example: make local and the smoke tests cannot run this pattern (add values and expect)",
+        "",
+    ),
+    "D313": (
+        "error",
+        "a per_user pattern lists the non-key attributes the client may read or write (dynamodb:Attributes); keys are always allowed",
+        "",
+    ),
+    "D314": ("error", "role: protected (protected_attributes); a per_user client must never write it", ""),
+    "D315": (
+        "error",
+        "a PutItem replaces the whole item and would drop protected attributes (expiresAt, role, messageCount); give per_user an UpdateItem (SET) pattern instead",
+        "",
+    ),
+    "D316": ("error", "unknown GSI 'ByNothing'; allowed: ByUserUpdated", ""),
+    "D317": (
+        "warning",
+        "no access patterns: no role, grant or smoke test is generated until you declare how the application reads and writes",
+        "",
+    ),
+    "D401": (
+        "warning",
+        "messages kept as a list inside one item: a long chat hits DynamoDB's 400 KB item limit and every append rewrites the whole item; store one item per message",
+        "",
+    ),
+    "F001": ("error", "must equal the file name stem 'conversations'", ""),
+    "F002": (
+        "error",
+        "environment file names must be lowercase letters, digits and hyphens, starting with a letter",
+        "",
+    ),
+    "F003": ("error", "unknown design 'nope'; allowed: conversations, messages", ""),
+    "G001": (
+        "error",
+        "AWS::DynamoDB::Table Table would be REPLACED (a new, empty resource) because TableName changed; CloudFormation cannot change it in place",
+        "create a new table under a new logical ID and name, migrate the data (export/import or a dual-write period), then remove the old one",
+    ),
+    "G002": (
+        "error",
+        "2 GSI creations/deletions in one update; CloudFormation allows one per table per update",
+        "stage it: deploy 1: create GSI ByA and wait until it is ACTIVE (table then has: ByA, ByUserUpdated); deploy 2: create GSI ByB and wait until it is ACTIVE (table then has: ByA, ByB, ByUserUpdated)",
+    ),
+    "G003": (
+        "error",
+        "TTL attribute renamed from 'expiresAt' to 'ttl' in one step",
+        "deploy 1: TTL disabled (remove ttl_days); deploy 2, an hour later: enable it on the new attribute",
+    ),
+    "G004": (
+        "error",
+        "deletion protection would be turned off",
+        "keep it on; turn it off only in the deploy right before an intended deletion",
+    ),
+    "G005": (
+        "error",
+        "the table's encryption key changes from TableKey.Arn to arn:other",
+        "add the new key and grant it to every role first, switch the table in its own deploy, and keep the old key enabled until DynamoDB reports the switch done",
+    ),
+    "G006": (
+        "error",
+        "Table's local secondary indexes change: LSIs exist only from table creation, so CloudFormation would REPLACE the table with a new, empty one",
+        "create a new table (new logical ID and name) with the LSIs it needs, dual-write, backfill it with an export to S3 and an import (or a scan-and-copy job), switch reads, then retire the old table",
+    ),
+    "G007": (
+        "error",
+        "key attribute type changes (sk S -> B): CloudFormation would REPLACE Table with a new, empty table",
+        "create a new table (new logical ID and name) with the LSIs it needs, dual-write, backfill it with an export to S3 and an import (or a scan-and-copy job), switch reads, then retire the old table",
+    ),
+    "G008": (
+        "error",
+        "GSI ByUserUpdated changes keys or projection: CloudFormation deletes it and creates a new one; queries on it fail until the new index has backfilled",
+        "add the new shape as a second index under a new name (one deploy), move readers to it once it is ACTIVE, then delete ByUserUpdated (another deploy)",
+    ),
+    "G009": (
+        "error",
+        "stream view type NEW_AND_OLD_IMAGES -> NEW_IMAGE on an enabled stream: DynamoDB refuses it and the stack rolls back",
+        "deploy 1: remove stream_view_type (the stream and its 24 h of records go; stop consumers first); deploy 2: set the new view type (a new stream ARN); move consumers to it",
+    ),
+    "G010": (
+        "warning",
+        "billing mode PROVISIONED -> PAY_PER_REQUEST: DynamoDB allows this switch at most four times in a rolling 24 hours; the plan cannot see earlier switches",
+        "check BillingModeSummary.LastUpdateToPayPerRequestDateTime (aws dynamodb describe-table) before deploying, and do not toggle the mode back and forth",
+    ),
+    "G011": (
+        "error",
+        "Table changes type AWS::DynamoDB::Table -> AWS::DynamoDB::GlobalTable: CloudFormation creates a new resource and deletes the old one (the table's data with it)",
+        "1) keep the table Retained (DeletionPolicy and UpdateReplacePolicy Retain) and deploy that (retention: Retain, the default); 2) remove the table from the data stack and deploy its removal (the table stays, unmanaged): `deploy --env <env> --release-table` (every reference becomes the table's live name and ARNs, so the exports and the access stack keep working; deletion protection stays on the table); 3) set global_table: true with no replicas yet and run `deploy --env <env> --import`: it imports the table as a GlobalTable with only its own Region (run make synth first; an IMPORT change set: nothing created or deleted); 4) add the replicas, one per deploy: list them and run `deploy --env <env>` once per added replica. With aws_owned or aws_managed encryption that is all. With a customer managed key, step 4's first deploy also moves the table to the global table's multi-Region key (GlobalTableKey, a new key: a key cannot become multi-Region, G020) and lets the old TableKey go: `deploy --env <env> --allow G001,G005` (G001: TableKey leaves the stack, Retained and enabled, still decrypting old backups; G005: DynamoDB re-encrypts the table in the background, keep the old key enabled until it reports the re-encryption done); then the replica keys and the replicas follow, one per update",
+    ),
+    "G012": (
+        "error",
+        "Table is renamed Renamed: CloudFormation deletes Table and creates Renamed (a new, empty resource)",
+        "keep the logical ID Table (it is a fact in stacks/names.py)",
+    ),
+    "G013": (
+        "error",
+        "protected: true -> false: the environment would lose its required Retain, deletion protection, PITR and key, and deploy would stop protecting the stack",
+        "keep protected: true; to retire an environment, back it up, then allow G013 in a deploy of its own",
+    ),
+    "G014": (
+        "error",
+        "2 replicas added or removed in one update; CloudFormation adds or removes one replica per global table update",
+        "stage it (one replica per deploy, in the replicas: list of the environment): deploy 1: add replica eu-central-1 and wait until it is ACTIVE (replicas then: us-east-1, eu-west-1, ap-southeast-2, eu-central-1); deploy 2: remove replica ap-southeast-2, its copy of the table is deleted, see G015 (replicas then: us-east-1, eu-west-1, eu-central-1)",
+    ),
+    "G015": (
+        "error",
+        "replica ap-southeast-2 would be removed: DynamoDB deletes the table's copy in ap-southeast-2 (DeletionPolicy Retain does not keep a removed replica); its deletion protection is on, so the update fails",
+        "keep the replica; to retire ap-southeast-2 deliberately (docs/global-tables.md: Retiring a replica): back its copy up (an on-demand backup there), turn off its deletion protection and remove it with aws dynamodb update-table, then deploy without it, allowing G015 (deploy removes one replica per deploy)",
+    ),
+    "G016": (
+        "error",
+        "consistency mode EVENTUAL -> STRONG: a global table keeps the consistency mode it was created with, so DynamoDB refuses the update and the stack rolls back",
+        "keep multi_region_consistency: EVENTUAL; a table in STRONG mode is a new global table: create it under a new logical ID and name, migrate the data (export and import, or a copy job), move readers and writers, then retire the old one",
+    ),
+    "G017": (
+        "error",
+        "2 witness creations/deletions in one update (eu-west-2 -> eu-north-1); DynamoDB creates or deletes one witness per update",
+        "stage it: deploy 1: delete the witness in eu-west-2; deploy 2: create the witness in eu-north-1",
+    ),
+    "G018": (
+        "error",
+        "stream NEW_AND_OLD_IMAGES -> KEYS_ONLY on a global table with 3 replicas: CloudFormation changes a global table's stream only while it has one replica, so the update fails",
+        "keep stream_view_type: NEW_AND_OLD_IMAGES (global table replication needs the stream); to change it, the table must first be down to one replica (removing replicas deletes their copies, G015), then the stream changes (a new stream ARN: move consumers), then the replicas are added back one per deploy",
+    ),
+    "G019": (
+        "error",
+        "the table's warm read throughput 20000 -> 100 units per second: warm throughput only increases, so DynamoDB refuses the update and the stack rolls back",
+        "keep 20000 (or raise it): the table keeps the warm throughput it has reached whatever the template says, and a lower value costs nothing less",
+    ),
+    "G020": (
+        "error",
+        "TableKey: MultiRegion false -> true: a key cannot change it, so CloudFormation refuses the update and the stack rolls back",
+        "keep the key's MultiRegion as deployed. A table moving to a global table does not change it: its multi-Region key is a new one, GlobalTableKey (docs/global-tables.md: Moving a live table to a global table; step 4's first deploy, `deploy --env <env> --allow G001,G005`, moves the table to it and lets TableKey go, Retained and enabled, still decrypting old backups; keep it enabled until DynamoDB reports the re-encryption done). A key that must change MultiRegion is a new key under a new logical ID",
+    ),
+    "G021": (
+        "warning",
+        "2 replicas added (sa-east-1, ca-central-1): CloudFormation adds one per update of an existing global table",
+        "make deploy stages it (each Region's key stack, then one data-stack update per replica); by hand, run one update-stack per replica, each template listing one more Region",
+    ),
+    "G022": (
+        "error",
+        'TableKey: use through "dynamodb.us-east-1.amazonaws.com" is gone: the table (or its backups) could become unreadable, or the key manageable by the root user alone',
+        "keep the administrators (key_admins) and the service's use in the key's policy; if the change is deliberate (an administrator handed over), have a key administrator confirm it and allow G022 for that one deploy",
+    ),
+    "G023": (
+        "error",
+        "BackupPlan: rule daily keeps recovery points 1 days instead of 35: the older ones are deleted",
+        "keep it; if the recovery or the watch really must change, say why in the pull request and allow G023 for that deploy",
+    ),
+    "N101": ("error", "PROVISIONED billing needs read and write capacity (min, max)", ""),
+    "N102": ("error", "min (9) is greater than max (2)", ""),
+    "N103": ("error", "capacity is only allowed with mode PROVISIONED", ""),
+    "N104": (
+        "error",
+        "an on-demand cap needs mode PAY_PER_REQUEST (provisioned capacity is capped by billing.read/write.max)",
+        "",
+    ),
+    "N201": ("error", "a protected environment needs Retain (set protected: false to opt out)", ""),
+    "N202": (
+        "error",
+        "customer_managed encryption needs key_admins: the role ARNs that may manage (not use) the key, the role that deploys the data stack among them",
+        "",
+    ),
+    "N203": ("error", "a protected environment keeps its AWS Backup plan; to opt out, give backup.reason", ""),
+    "N204": (
+        "error",
+        "the deploy role creates the roles of this environment's stacks: set access.permissions_boundary_arn (a managed policy every such role must carry), or a change set could give a role any permission",
+        "",
+    ),
+    "N205": (
+        "error",
+        "a protected environment's table exports leave the table's encryption: name the KMS key they are written with (SSE-KMS), e.g. arn:aws:kms:<region>:<account>:key/<id>",
+        "",
+    ),
+    "N206": (
+        "error",
+        "a protected environment keeps this deny: without it requests without TLS reach the table (set protected: false to opt out)",
+        "",
+    ),
+    "N207": (
+        "error",
+        "compliance mode makes the lock immutable once changeable_for_days pass: name them (3 or more)",
+        "",
+    ),
+    "N208": (
+        "error",
+        "35 days is outside the vault lock's retention (60..any days): the vault would fail every backup job",
+        "",
+    ),
+    "N301": ("error", "tag key length must be 1..128 (got 129)", ""),
+    "N302": ("error", "tag keys starting with 'aws:' are reserved by AWS", ""),
+    "N303": ("error", "tag value length must be 0..256 (got 257)", ""),
+    "N304": ("error", "tag value has '\\t' (U+0009); AWS allows only letters, digits, spaces and _ . : / = + - @", ""),
+    "N305": ("error", "51 tags plus 3 standard ones; at most 50 per resource", ""),
+    "N401": ("error", "design 'conversations' declares no ttl_attribute to expire items by", ""),
+    "N402": (
+        "error",
+        "design 'conversations' has no access pattern for role 'reader'; a role with nothing to do must not exist",
+        "",
+    ),
+    "N403": ("error", "needs a stream: set stream_view_type", ""),
+    "N404": (
+        "error",
+        "333333333333: trusts every principal of the account; name the role (arn:...:role/...) or set trust_whole_account: true",
+        "",
+    ),
+    "N405": ("error", "source_arns narrows a service principal; this role trusts none", ""),
+    "N406": ("error", "a mode for contributor insights that are off; set contributor_insights: true", ""),
+    "N407": (
+        "warning",
+        "turned off: principals of other accounts reach it wherever an identity policy of theirs allows (on by default; remove the line to keep the deny)",
+        "",
+    ),
+    "N501": (
+        "error",
+        "design 'conversations' has no pattern 'no-such'; allowed: get-conversation, list-messages, list-user-conversations, list-my-conversations, create-conversation, append-message, start-my-conversation, add-my-message, rename-conversation, delete-conversation",
+        "",
+    ),
+    "N502": ("error", "GSI 'ByUserUpdated' serves only eventually consistent reads", ""),
+    "N503": ("error", "2 items; GetItem takes at most 1", ""),
+    "N504": ("error", "1/s is below the average of per_month (3.04/s)", ""),
+    "N505": ("error", "unknown GSI 'ByNothing'; allowed: ByUserUpdated", ""),
+    "N601": (
+        "error",
+        "needs global_table: true; a live table becomes a global table by migration, not by this edit (docs/global-tables.md: Moving a live table to a global table)",
+        "",
+    ),
+    "N602": ("error", "eu-west-1 is already listed (replicas.0.region); remove one of them", ""),
+    "N603": (
+        "error",
+        "us-west-2 is outside eu-west-1's Region set (eu-west-1, eu-west-2, eu-west-3, eu-central-1); STRONG keeps every Region in one set",
+        "",
+    ),
+    "N604": (
+        "error",
+        "2 replica(s) counting the environment's region: STRONG needs 3 replicas, or 2 and a witness_region (in this Region set: eu-west-2, eu-west-3)",
+        "",
+    ),
+    "N605": (
+        "error",
+        "a witness is only for multi_region_consistency: STRONG (EVENTUAL replicates to replicas only)",
+        "",
+    ),
+    "N606": ("error", "read capacity per replica needs billing.mode PROVISIONED", ""),
+    "N607": ("error", "a protected environment keeps it on in every replica (set protected: false to opt out)", ""),
+    "N608": (
+        "error",
+        "a global table with a replica besides its own region needs a stream (CloudFormation's StreamSpecification); set stream_view_type (NEW_AND_OLD_IMAGES is what replication uses)",
+        "",
+    ),
+    "N609": ("error", "set read_units_per_second, write_units_per_second or both", ""),
+    "N610": (
+        "error",
+        "the stream is in 333333333333/eu-west-1; DynamoDB sends changes only to a stream in the table's account and Region (333333333333/us-east-1)",
+        "",
+    ),
+    "N611": ("error", "set stream_view_type first", ""),
+    "N612": (
+        "warning",
+        "4000 is not above the 4000 a new on-demand table starts with: it pre-warms nothing (warm throughput only ever rises)",
+        "",
+    ),
+    "N613": (
+        "error",
+        "design 'conversations' uses transactions (access patterns add-my-message, append-message), which multi-Region strong consistency does not support; use EVENTUAL, or a design without them",
+        "",
+    ),
+    "N614": ("error", "'eu-west-9' is not an AWS Region (botocore knows of none by that name)", ""),
+    "N615": (
+        "error",
+        "a global table's taskcat test is multi-Region by itself (one stack creates every replica); in another Region the stack's own Region would be missing from its replicas: remove test_regions",
+        "",
+    ),
+    "S001": (
+        "error",
+        "unknown key; did you mean 'table_class'?; allowed keys: design, account_id, region, protected, stack_prefix, table_name, billing, encryption, key_admins, point_in_time_recovery, deletion_protection, retention, ttl_days, stream_view_type, contributor_insights, resource_policy, contributor_insights_mode, table_class, tags, alarms, backup, access, test_regions, traffic, ci, global_table, replicas, multi_region_consistency, witness_region, warm_throughput, kinesis_stream, stream_resource_policy",
+        "",
+    ),
+    "S002": ("error", "required key is missing", ""),
+    "S003": ("error", "Input should be 'aws_owned', 'aws_managed' or 'customer_managed' (got 'rot13')", ""),
+    "Y001": ("error", "YAML syntax error: did not find expected ',' or ']'", ""),
+    "Y002": ("error", "expected a mapping of settings, got list", ""),
+    "Y003": (
+        "error",
+        "key 'region' appears twice (lines 6 and 48); YAML would silently keep the last one: remove one",
+        "",
+    ),
+    "Y004": (
+        "error",
+        "'no' is a boolean in YAML 1.1 and a string in YAML 1.2; write true or false (or quote it for a string)",
+        "",
+    ),
+    "Y005": ("error", "cannot read: No such file or directory", ""),
+}
+
+
+def test_every_bad_fixture_has_its_message() -> None:
+    assert sorted(MESSAGES) == sorted(CASES)
+
+
+@pytest.mark.parametrize("rule_id", sorted(MESSAGES))
+def test_bad_fixture_says_what_is_wrong_and_the_way_forward(rule_id: str, tmp_path: Path) -> None:
+    make, path = CASES[rule_id]
+    said = {(d.severity, d.message, d.way_forward) for d in make(tmp_path) if d.rule_id == rule_id and d.path == path}
+    assert MESSAGES[rule_id] in said, sorted(said)
