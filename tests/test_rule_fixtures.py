@@ -1008,3 +1008,91 @@ def test_bad_fixture_says_what_is_wrong_and_the_way_forward(rule_id: str, tmp_pa
     make, path = CASES[rule_id]
     said = {(d.severity, d.message, d.way_forward) for d in make(tmp_path) if d.rule_id == rule_id and d.path == path}
     assert MESSAGES[rule_id] in said, sorted(said)
+
+
+def _vault_lock_with(e: Env, **extra: Any) -> None:
+    e["backup"] = {"vault_lock": {"mode": "governance", "min_retention_days": 7, **extra}}
+
+
+@pytest.mark.parametrize(
+    ("make", "path", "allowed"),
+    [
+        (
+            lambda t: env_case(t, lambda e: e["billing"].update(bogus=1)),
+            "billing.bogus",
+            "mode, read, write, max_read_request_units, max_write_request_units",
+        ),
+        (
+            lambda t: env_case(t, lambda e: _vault_lock_with(e, bogus=1)),
+            "backup.vault_lock.bogus",
+            "mode, min_retention_days, max_retention_days, changeable_for_days",
+        ),
+        (
+            lambda t: env_case(t, lambda e: e["replicas"][0].update(bogus=1), base="global"),
+            "replicas[0].bogus",
+            "region, deletion_protection, point_in_time_recovery, table_class, contributor_insights, tags, read",
+        ),
+        (
+            lambda t: env_case(t, lambda e: _traffic(e)["get-conversation"].update(bogus=1)),
+            "traffic.patterns.get-conversation.bogus",
+            "per_month, item_kb, items, consistent_read, peak_per_second, hot_key_share",
+        ),
+        (
+            lambda t: design_case(t, lambda d: d["global_secondary_indexes"][0].update(bogus=1)),
+            "global_secondary_indexes[ByUserUpdated].bogus",
+            "name, partition_key, sort_key, projection, non_key_attributes",
+        ),
+    ],
+    ids=["model", "model in an optional model", "list of models", "dict of models", "design list"],
+)
+def test_an_unknown_key_lists_the_keys_allowed_where_it_is(
+    make: Callable[[Path], list[Diagnostic]], path: str, allowed: str, tmp_path: Path
+) -> None:
+    said = [(d.path, d.message) for d in make(tmp_path) if d.rule_id == "S001"]
+    assert said == [(path, f"unknown key; allowed keys: {allowed}")]
+
+
+def test_a_tag_value_with_several_bad_characters_names_each(tmp_path: Path) -> None:
+    said = [d.message for d in env_case(tmp_path, lambda e: e["tags"].update(Team="a\tb\nc")) if d.rule_id == "N304"]
+    assert said == [
+        "tag value has '\\t' (U+0009), '\\n' (U+000A); AWS allows only letters, digits, spaces and _ . : / = + - @"
+    ]
+
+
+def test_rule_ids_are_unique_across_the_rule_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    from templates_src.spec import rules
+
+    modules = rules.rule_modules()
+    monkeypatch.setattr(rules, "rule_modules", lambda: (*modules, modules[0]))
+    with pytest.raises(AssertionError, match="^rule IDs must be unique$"):
+        rules.spec_rules()
+
+
+def _moved(x: dict[str, Any], old: str, new: str, **properties: Any) -> None:
+    resource = x["Resources"].pop(old)
+    resource["Properties"].update(properties)
+    x["Resources"][new] = resource
+
+
+@pytest.mark.parametrize(
+    ("mutate", "renamed"),
+    [
+        (lambda x: _moved(x, "Table", "Renamed"), True),
+        (lambda x: _moved(x, "Table", "Other", TableName="other-table"), False),
+        (lambda x: _moved(x, "TableKey", "RenamedKey"), True),
+        (lambda x: _moved(x, "TableKey", "OtherKey", Description="another key"), False),
+        (lambda x: _moved(x, "TableKey", "GlobalKey", MultiRegion=True), False),
+        (
+            lambda x: (
+                _moved(x, "Table", "Global"),
+                x["Resources"]["Global"].update(Type="AWS::DynamoDB::GlobalTable"),
+            ),
+            False,
+        ),
+    ],
+    ids=["table", "another table", "key", "another key", "a multi-Region key", "a global table of the same name"],
+)
+def test_g012_a_new_logical_id_is_a_rename_only_for_the_same_table_or_key(
+    mutate: Callable[[dict[str, Any]], None], renamed: bool
+) -> None:
+    assert any(f.rule_id == "G012" for f in guard_case(mutate)) == renamed
