@@ -13,7 +13,9 @@ over from an empty mutants/.
 
 Environment: MUTATION_BUDGET (seconds, default 5400): mutmut is stopped when it
 is spent, what was tested is kept, and the next run goes on from there;
-MUTATION_JOBS (default 2): mutants tested side by side.
+MUTATION_JOBS (default 2): mutants tested side by side; MUTATION_ONLY: mutant
+names or globs (space-separated, e.g. 'templates_src.deploy.live.*'): test only
+these, again even when tested before (the report still covers every mutant).
 
 Prints each survivor with its diff, unless tests/mutation-equivalents.txt lists
 it with the reason it is equivalent, and ends with the line
@@ -101,7 +103,7 @@ def equivalents() -> dict[str, str]:
     return out
 
 
-def run_mutmut(budget: float, jobs: int) -> bool:
+def run_mutmut(budget: float, jobs: int, only: list[str]) -> bool:
     """mutmut run, stopped (SIGINT, then SIGTERM to its process group) once the budget is spent.
 
     True when it finished in time.
@@ -112,7 +114,7 @@ def run_mutmut(budget: float, jobs: int) -> bool:
     MUTANTS.mkdir(exist_ok=True)
     with LOG.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(
-            [str(MUTMUT), "run", "--max-children", str(jobs)],
+            [str(MUTMUT), "run", "--max-children", str(jobs), *only],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -153,6 +155,7 @@ def main() -> int:
     os.chdir(ROOT)
     budget = float(os.environ.get("MUTATION_BUDGET", DEFAULT_BUDGET))
     jobs = int(os.environ.get("MUTATION_JOBS", "2"))
+    only = os.environ.get("MUTATION_ONLY", "").split()
     if os.environ.get("MUTATION_FRESH") == "1" and MUTANTS.exists():
         subprocess.run(["rm", "-rf", str(MUTANTS)], check=True)
     listed = equivalents()
@@ -165,7 +168,7 @@ def main() -> int:
             print("mutation: tests/ changed; mutmut records again which tests call which function")
             STATS.unlink()
     started = time.monotonic()
-    finished = run_mutmut(budget, jobs)
+    finished = run_mutmut(budget, jobs, only)
     TESTS_HASH.write_text(digest)
     elapsed = time.monotonic() - started
 
