@@ -1096,3 +1096,184 @@ def test_g012_a_new_logical_id_is_a_rename_only_for_the_same_table_or_key(
     mutate: Callable[[dict[str, Any]], None], renamed: bool
 ) -> None:
     assert any(f.rule_id == "G012" for f in guard_case(mutate)) == renamed
+
+
+def _g004(mutate: Callable[[dict[str, Any]], Any], env: str = "prod") -> list[tuple[str, ...]]:
+    """G004's findings (resource, path, message, way forward) when mutate changes the new template."""
+    old = read_json(fixture_build() / env / "data.template.json")
+    new = copy.deepcopy(old)
+    mutate(new)
+    found = plan_stack("x", old, new).findings
+    return [(f.where, f.path, f.message, f.way_forward) for f in found if f.rule_id == "G004"]
+
+
+KEEP_RETAIN = "keep Retain; if the data really may go, take a backup first and allow G004 for this deploy"
+KEEP_PROTECTION = "keep it on; turn it off only in the deploy right before an intended deletion"
+KEEP_KEY = "keep encryption: customer_managed"
+KEEP_KEY_ENABLED = "keep the key enabled while any table or backup is encrypted with it"
+
+
+def _resources(x: dict[str, Any]) -> dict[str, Any]:
+    resources: dict[str, Any] = x["Resources"]
+    return resources
+
+
+def _pitr(x: dict[str, Any]) -> dict[str, Any]:
+    pitr: dict[str, Any] = _table(x)["PointInTimeRecoverySpecification"]
+    return pitr
+
+
+@pytest.mark.parametrize(
+    ("mutate", "env", "expected"),
+    [
+        (
+            lambda x: _resources(x)["Table"].update(DeletionPolicy="Delete"),
+            "prod",
+            [("Table", "DeletionPolicy", "DeletionPolicy leaves Retain (now Delete)", KEEP_RETAIN)],
+        ),
+        (
+            lambda x: _resources(x)["Table"].pop("UpdateReplacePolicy"),
+            "prod",
+            [("Table", "UpdateReplacePolicy", "UpdateReplacePolicy leaves Retain (now Delete (default))", KEEP_RETAIN)],
+        ),
+        (
+            lambda x: _table(x).update(DeletionProtectionEnabled=False),
+            "prod",
+            [("Table", "DeletionProtectionEnabled", "deletion protection would be turned off", KEEP_PROTECTION)],
+        ),
+        (
+            lambda x: _pitr(x).update(PointInTimeRecoveryEnabled=False),
+            "prod",
+            [
+                (
+                    "Table",
+                    "PointInTimeRecoverySpecification",
+                    "point-in-time recovery would be turned off (its history is lost)",
+                    "keep PITR on; its 35-day history cannot be recovered once disabled",
+                )
+            ],
+        ),
+        (
+            lambda x: _pitr(x).update(RecoveryPeriodInDays=7),
+            "prod",
+            [
+                (
+                    "Table",
+                    "PointInTimeRecoverySpecification.RecoveryPeriodInDays",
+                    "the PITR window shrinks from 35 to 7 days (older restore points are gone at once)",
+                    "keep the window; shorten it only after a backup, allowing G004 for that deploy",
+                )
+            ],
+        ),
+        (lambda x: _pitr(x).pop("RecoveryPeriodInDays"), "prod", []),  # the default is 35 days
+        (lambda x: _pitr(x).update(RecoveryPeriodInDays=34 + 2), "prod", []),
+        (
+            lambda x: _table(x)["SSESpecification"].pop("KMSMasterKeyId"),
+            "prod",
+            [("Table", "SSESpecification.KMSMasterKeyId", "the customer managed key would be turned off", KEEP_KEY)],
+        ),
+        (
+            lambda x: _table(x).update(SSESpecification={"SSEEnabled": False}),
+            "prod",
+            [
+                ("Table", "SSESpecification.KMSMasterKeyId", "the customer managed key would be turned off", KEEP_KEY),
+                (
+                    "Table",
+                    "SSESpecification.SSEEnabled",
+                    "KMS encryption would be turned off (AWS owned key)",
+                    "keep encryption: customer_managed (or aws_managed)",
+                ),
+            ],
+        ),
+        (
+            lambda x: _resources(x)["TableKey"]["Properties"].update(Enabled=False),
+            "prod",
+            [
+                (
+                    "TableKey",
+                    "Enabled",
+                    "AWS::KMS::Key TableKey would be disabled: the table (or replica) it encrypts becomes inaccessible",
+                    KEEP_KEY_ENABLED,
+                )
+            ],
+        ),
+        (lambda x: _resources(x)["TableKey"]["Properties"].update(Enabled=True), "prod", []),
+        (
+            lambda x: _table(x)["Replicas"][1].update(DeletionProtectionEnabled=False),
+            "global",
+            [
+                (
+                    "Table",
+                    "Replicas[eu-west-1].DeletionProtectionEnabled",
+                    "replica eu-west-1: deletion protection would be turned off",
+                    KEEP_PROTECTION,
+                )
+            ],
+        ),
+        (
+            lambda x: _table(x)["Replicas"][1]["SSESpecification"].pop("KMSMasterKeyId"),
+            "global",
+            [
+                (
+                    "Table",
+                    "Replicas[eu-west-1].SSESpecification.KMSMasterKeyId",
+                    "replica eu-west-1: the customer managed key would be turned off",
+                    KEEP_KEY,
+                )
+            ],
+        ),
+        (lambda x: _resources(x)["ReadThrottleAlarm"].update(DeletionPolicy="Delete"), "prod", []),
+    ],
+    ids=[
+        "deletion policy",
+        "update replace policy",
+        "deletion protection",
+        "pitr off",
+        "pitr window shrinks",
+        "pitr window default",
+        "pitr window grows",
+        "key dropped",
+        "encryption off",
+        "key disabled",
+        "key enabled",
+        "replica deletion protection",
+        "replica key dropped",
+        "not a stateful resource",
+    ],
+)
+def test_g004_names_each_protection_turned_off(
+    mutate: Callable[[dict[str, Any]], Any], env: str, expected: list[tuple[str, ...]]
+) -> None:
+    assert _g004(mutate, env) == expected
+
+
+def test_g004_the_pitr_window_defaults_to_35_days_on_both_sides() -> None:
+    def window(days: int | None) -> Callable[[dict[str, Any]], Any]:
+        return lambda x: (
+            _pitr(x).pop("RecoveryPeriodInDays") if days is None else _pitr(x).update(RecoveryPeriodInDays=days)
+        )
+
+    old = read_json(fixture_build() / "prod" / "data.template.json")
+    for old_days, new_days, shrinks_from in [(None, 7, 35), (None, 34, 35), (36, None, 36), (35, None, None)]:
+        before, after = copy.deepcopy(old), copy.deepcopy(old)
+        window(old_days)(before)
+        window(new_days)(after)
+        said = [f.message for f in plan_stack("x", before, after).findings if f.rule_id == "G004"]
+        expected = (
+            [
+                f"the PITR window shrinks from {shrinks_from} to {new_days or 35} days (older restore points are gone at once)"
+            ]
+            if shrinks_from
+            else []
+        )
+        assert said == expected, (old_days, new_days)
+
+
+def test_g004_a_key_without_enabled_is_enabled() -> None:
+    old = read_json(fixture_build() / "prod" / "data.template.json")
+    new = copy.deepcopy(old)
+    _resources(old)["TableKey"]["Properties"].pop("Enabled", None)
+    _resources(new)["TableKey"]["Properties"]["Enabled"] = False
+    assert [f.path for f in plan_stack("x", old, new).findings if f.rule_id == "G004"] == ["Enabled"]
+    _resources(old)["TableKey"]["Properties"]["Enabled"] = False
+    assert [f.path for f in plan_stack("x", old, new).findings if f.rule_id == "G004"] == []
