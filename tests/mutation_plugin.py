@@ -13,16 +13,24 @@ called the mutated function while it recorded them (its "stats" run). This plugi
   that reads that build/: mutmut would charge it to the first test alone, and
   a mutant of the rendering would never meet the tests of the rendered templates;
 - runs a mutant's tests fastest first (as recorded), so a killed mutant stops
-  early (mutmut passes -x).
+  early (mutmut passes -x);
+- renders the fixtures again, with the mutant, for a mutant of a function that
+  rendering calls: mutmut's fork server imported the tests (and so rendered
+  the fixtures with the unmutated code) once, before forking a child per
+  mutant. The test modules' paths into the fixtures' build/ are moved to the
+  new one, and the designs' cache is emptied.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shutil
 import sys
 from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +40,8 @@ STATS = "stats"
 NOT_A_MUTANT = ("", STATS, "fail", "list_all_tests", "mutant_generation")
 # What mutmut recorded, in mutants/ (the tests' working directory).
 STATS_FILE = Path("mutmut-stats.json")
+# The functions called before the first test (while conftest renders the fixtures), as recorded.
+RENDER_FUNCTIONS = Path("mutation-render-functions.json")
 
 
 # Test node IDs (up to their parameters) that cannot run in mutants/, and why.
@@ -97,6 +107,8 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, None, None]:
 
         reads = ReadsOfTheBuild(str(fixture_build()), frozenset(state()._stats))
         state()._stats.clear()
+        known = json.loads(RENDER_FUNCTIONS.read_text(encoding="utf-8")) if RENDER_FUNCTIONS.is_file() else []
+        RENDER_FUNCTIONS.write_text(json.dumps(sorted({*known, *reads.before_first_test}), indent=1), encoding="utf-8")
         session.config.stash[_READS] = reads
         sys.addaudithook(reads)
     yield
@@ -116,3 +128,43 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
         from mutmut.state import state
 
         state()._stats.update(reads.before_first_test)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    mutant = mutant_under_test()
+    if mutant in NOT_A_MUTANT or not RENDER_FUNCTIONS.is_file():
+        return
+    if mutant.rsplit("__mutmut_", 1)[0] in json.loads(RENDER_FUNCTIONS.read_text(encoding="utf-8")):
+        new = render_again()
+        session.config.add_cleanup(lambda: shutil.rmtree(new.parent, ignore_errors=True))
+
+
+def render_again() -> Path:
+    """The fixtures rendered with the mutant; every test module's path into the old build/ moved to it."""
+    from templates_src.spec import loader
+    from tests import conftest
+
+    loader._load_design.cache_clear()
+    old = conftest.fixture_build()
+    conftest.fixture_build.cache_clear()
+    new = conftest.fixture_build()
+    for name, module in list(sys.modules.items()):
+        if name == "tests" or name.startswith("tests."):
+            for attribute, value in list(vars(module).items()):
+                moved = _moved(value, old, new)
+                if moved is not value:
+                    setattr(module, attribute, moved)
+    return new
+
+
+def _moved(value: Any, old: Path, new: Path) -> Any:
+    if isinstance(value, Path) and (value == old or old in value.parents):
+        return new / value.relative_to(old)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and hasattr(value, "build"):
+        build = _moved(value.build, old, new)
+        return value if build is value.build else dataclasses.replace(value, build=build)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = _moved(item, old, new)
+    return value
