@@ -184,3 +184,83 @@ def test_g022_only_a_modified_key() -> None:
     new = copy.deepcopy(old)
     new["Resources"].pop("TableKey")
     assert [f for f in plan_stack("x", old, new).findings if f.rule_id == "G022"] == []
+
+
+def _policy_change(old_policy: Any, new_policy: Any) -> list[str]:
+    """G022's messages when the TableKey's whole policy goes from old_policy to new_policy."""
+    old = read_json(fixture_build() / "prod" / "data.template.json")
+    new = copy.deepcopy(old)
+    old["Resources"]["TableKey"]["Properties"]["KeyPolicy"] = old_policy
+    new["Resources"]["TableKey"]["Properties"]["KeyPolicy"] = new_policy
+    return [f.message for f in plan_stack("x", old, new).findings if f.rule_id == "G022"]
+
+
+def _statements(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+SUB_WITH_VARIABLES = {"Fn::Sub": ["arn:aws:iam::${A}:role/${B}", {"A": "333333333333", "B": "key-admin"}]}
+SUB_REORDERED = {"Fn::Sub": ["arn:aws:iam::${A}:role/${B}", {"B": "key-admin", "A": "333333333333"}]}
+
+
+def test_g022_a_policy_without_statements_has_no_administrators_uses_or_denies() -> None:
+    assert _policy_change({"Version": "2012-10-17"}, {"Version": "2012-10-17"}) == []
+
+
+def test_g022_the_same_principal_or_statement_in_another_key_order_is_the_same() -> None:
+    def policy(principal: Any, via: Any, deny: dict[str, Any]) -> dict[str, Any]:
+        return _statements(
+            {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "kms:PutKeyPolicy", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": via}},
+            },
+            deny,
+        )
+
+    deny = {"Sid": "D", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "kms:DisableKey", "Resource": "*"}
+    reordered = {"Resource": "*", "Action": "kms:DisableKey", "Principal": {"AWS": "*"}, "Effect": "Deny", "Sid": "D"}
+    assert (
+        _policy_change(
+            policy(SUB_WITH_VARIABLES, SUB_WITH_VARIABLES, deny), policy(SUB_REORDERED, SUB_REORDERED, reordered)
+        )
+        == []
+    )
+
+
+def test_g022_only_aws_principals_and_service_conditions_count() -> None:
+    """A service principal is no administrator; a condition without kms:ViaService is no service's use."""
+    service = {"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "kms:PutKeyPolicy"}
+    unnamed = {"Effect": "Allow", "Action": "kms:PutKeyPolicy"}
+    tls_only = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "kms:Decrypt",
+        "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+    }
+    assert _policy_change(_statements(service, unnamed, tls_only), _statements()) == []
+
+
+def test_g022_a_principal_written_as_a_string_counts() -> None:
+    anyone = {"Effect": "Allow", "Principal": "*", "Action": "kms:PutKeyPolicy"}
+    assert _policy_change(_statements(anyone), _statements()) == [
+        f'TableKey: administrator "*" may no longer replace its policy: {UNREADABLE}'
+    ]
+
+
+def test_g022_every_statement_allowing_a_service_counts() -> None:
+    def use(service: str) -> dict[str, Any]:
+        return {
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "kms:Decrypt",
+            "Condition": {"StringEquals": {"kms:ViaService": service}},
+        }
+
+    dynamodb, s3 = use("dynamodb.us-east-1.amazonaws.com"), use("s3.us-east-1.amazonaws.com")
+    assert _policy_change(_statements(dynamodb, s3), _statements(s3)) == [
+        f'TableKey: use through "dynamodb.us-east-1.amazonaws.com" is gone: {UNREADABLE}'
+    ]

@@ -1277,3 +1277,32 @@ def test_g004_a_key_without_enabled_is_enabled() -> None:
     assert [f.path for f in plan_stack("x", old, new).findings if f.rule_id == "G004"] == ["Enabled"]
     _resources(old)["TableKey"]["Properties"]["Enabled"] = False
     assert [f.path for f in plan_stack("x", old, new).findings if f.rule_id == "G004"] == []
+
+
+def _way_forward(
+    rule_id: str, env: str, mutate_old: Callable[[dict[str, Any]], Any], mutate_new: Callable[[dict[str, Any]], Any]
+) -> list[str]:
+    old = read_json(fixture_build() / env / "data.template.json")
+    mutate_old(old)
+    new = copy.deepcopy(old)
+    mutate_new(new)
+    return [f.way_forward for f in plan_stack("x", old, new).findings if f.rule_id == rule_id]
+
+
+def test_g002_stages_deletions_one_per_deploy_down_to_none() -> None:
+    assert _way_forward(
+        "G002", "prod", lambda x: _add_gsis(x, "ByA"), lambda x: _table(x).update(GlobalSecondaryIndexes=[])
+    ) == [
+        "stage it: deploy 1: delete GSI ByA (table keeps: ByUserUpdated); "
+        "deploy 2: delete GSI ByUserUpdated (table keeps: none)"
+    ]
+
+
+def test_g014_stages_removals_one_per_deploy_down_to_none() -> None:
+    removed = "its copy of the table is deleted, see G015"
+    assert _way_forward("G014", "global", lambda x: None, lambda x: _table(x).update(Replicas=[])) == [
+        "stage it (one replica per deploy, in the replicas: list of the environment): "
+        f"deploy 1: remove replica us-east-1, {removed} (replicas then: eu-west-1, ap-southeast-2); "
+        f"deploy 2: remove replica eu-west-1, {removed} (replicas then: ap-southeast-2); "
+        f"deploy 3: remove replica ap-southeast-2, {removed} (replicas then: none)"
+    ]
