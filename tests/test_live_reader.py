@@ -323,3 +323,247 @@ def test_a_tag_on_one_side_only_is_a_difference_but_a_missing_standard_tag_is_no
         Difference("Tags[Owner]", None, "ops"),
         Difference("Tags[Team]", "chat", None),
     ]
+
+
+def _read_statuses(
+    table: dict[str, Any] = TABLE,
+    *,
+    ttl: str = "ENABLED",
+    pitr: str = "ENABLED",
+    insights: str | None = "ENABLED",
+    key_manager: str = "CUSTOMER",
+) -> Any:
+    """read_live over responses whose statuses are these (insights None: the endpoint lacks the call)."""
+    ddb, kms = _client("dynamodb"), _client("kms")
+    name = {"TableName": "conversations-prod"}
+    with Stubber(ddb) as d, Stubber(kms) as k:
+        d.add_response("describe_table", {"Table": table}, name)
+        d.add_response(
+            "describe_time_to_live",
+            {"TimeToLiveDescription": {"TimeToLiveStatus": ttl, "AttributeName": "expiresAt"}},
+            name,
+        )
+        d.add_response(
+            "describe_continuous_backups",
+            {
+                "ContinuousBackupsDescription": {
+                    "ContinuousBackupsStatus": "ENABLED",
+                    "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": pitr, "RecoveryPeriodInDays": 14},
+                }
+            },
+            name,
+        )
+        d.add_response("list_tags_of_resource", {"Tags": []}, {"ResourceArn": ARN})
+        if insights is None:
+            d.add_client_error("describe_contributor_insights", "500", "Internal Server Error", http_status_code=500)
+        else:
+            d.add_response("describe_contributor_insights", {"ContributorInsightsStatus": insights}, name)
+        if table.get("SSEDescription", {}).get("Status") in ("ENABLED", "ENABLING", "UPDATING"):
+            k.add_response("describe_key", {"KeyMetadata": {"KeyId": "k", "KeyManager": key_manager}}, {"KeyId": KEY})
+        return read_live("conversations-prod", ddb, kms)[1]
+
+
+@pytest.mark.parametrize(
+    ("status", "on"), [("ENABLED", True), ("ENABLING", True), ("DISABLING", False), ("DISABLED", False)]
+)
+def test_contributor_insights_on_while_enabled_or_enabling(status: str, on: bool) -> None:
+    facts = _read_statuses(insights=status)
+    assert facts.values["ContributorInsights"] is on
+    assert facts.unknown == () and facts.notes == ()
+
+
+def test_contributor_insights_the_endpoint_cannot_describe_are_unknown_and_taken_as_off() -> None:
+    facts = _read_statuses(insights=None)
+    assert facts.values["ContributorInsights"] is False
+    assert facts.unknown == ("ContributorInsights",)
+    assert facts.notes == ("contributor insights: the endpoint cannot describe them; taken as off",)
+
+
+@pytest.mark.parametrize(
+    ("status", "attribute"),
+    [("ENABLED", "expiresAt"), ("ENABLING", "expiresAt"), ("DISABLING", None), ("DISABLED", None)],
+)
+def test_ttl_attribute_while_enabled_or_enabling(status: str, attribute: str | None) -> None:
+    assert _read_statuses(ttl=status).values["TimeToLiveAttribute"] == attribute
+
+
+@pytest.mark.parametrize(("status", "window"), [("ENABLED", [True, 14]), ("DISABLED", [False, None])])
+def test_pitr_and_its_window_only_while_enabled(status: str, window: list[Any]) -> None:
+    assert _read_statuses(pitr=status).values["PointInTimeRecovery"] == window
+
+
+@pytest.mark.parametrize(
+    ("sse", "manager", "encryption"),
+    [
+        ({"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": KEY}, "CUSTOMER", "customer_managed"),
+        ({"Status": "ENABLING", "SSEType": "KMS", "KMSMasterKeyArn": KEY}, "CUSTOMER", "customer_managed"),
+        ({"Status": "UPDATING", "SSEType": "KMS", "KMSMasterKeyArn": KEY}, "CUSTOMER", "customer_managed"),
+        ({"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": KEY}, "AWS", "aws_managed"),
+        ({"Status": "DISABLING"}, "CUSTOMER", "aws_owned"),
+        ({"Status": "DISABLED"}, "CUSTOMER", "aws_owned"),
+        (None, "CUSTOMER", "aws_owned"),
+    ],
+    ids=["enabled", "enabling", "updating", "aws managed key", "disabling", "disabled", "no description"],
+)
+def test_encryption_is_read_from_the_status_and_the_keys_manager(
+    sse: dict[str, Any] | None, manager: str, encryption: str
+) -> None:
+    table = {k: v for k, v in TABLE.items() if k != "SSEDescription"}
+    if sse is not None:
+        table["SSEDescription"] = sse
+    assert _read_statuses(table, key_manager=manager).values["Encryption"] == encryption
+
+
+def test_a_table_that_never_left_standard_and_has_no_stream_or_indexes() -> None:
+    table = {
+        k: v
+        for k, v in TABLE.items()
+        if k not in ("StreamSpecification", "GlobalSecondaryIndexes", "BillingModeSummary", "DeletionProtectionEnabled")
+    }
+    table["ProvisionedThroughput"] = {"ReadCapacityUnits": 2, "WriteCapacityUnits": 3}
+    values = _read_statuses(table).values
+    assert values["TableClass"] == "STANDARD"
+    assert values["StreamViewType"] is None
+    assert values["GlobalSecondaryIndexes"] == {} and values["LocalSecondaryIndexes"] == {}
+    assert values["BillingMode"] == "PROVISIONED"  # DescribeTable omits the summary of a table never on demand
+    assert values["ProvisionedThroughput"] == [2, 3]
+    assert values["DeletionProtectionEnabled"] is False
+
+
+def test_a_table_that_does_not_exist_reads_as_none_and_other_failures_raise() -> None:
+    from botocore.exceptions import ClientError
+
+    from templates_src.deploy.live import read_existing
+
+    for code, expect_none in (("ResourceNotFoundException", True), ("AccessDeniedException", False)):
+        ddb, kms = _client("dynamodb"), _client("kms")
+        with Stubber(ddb) as d:
+            d.add_client_error("describe_table", code, "no")
+            if expect_none:
+                assert read_existing("conversations-prod", ddb, kms) is None
+            else:
+                with pytest.raises(ClientError, match=code):
+                    read_existing("conversations-prod", ddb, kms)
+
+
+def test_a_template_table_that_sets_nothing_has_the_defaults() -> None:
+    assert template_facts({"Type": "AWS::DynamoDB::Table", "Properties": {}}).values == {
+        "TableName": None,
+        "KeySchema": [],
+        "AttributeDefinitions": [],
+        "BillingMode": "PROVISIONED",
+        "ProvisionedThroughput": None,
+        "GlobalSecondaryIndexes": {},
+        "LocalSecondaryIndexes": {},
+        "StreamViewType": None,
+        "TimeToLiveAttribute": None,
+        "PointInTimeRecovery": [False, None],
+        "Encryption": "aws_owned",
+        "DeletionProtectionEnabled": False,
+        "TableClass": "STANDARD",
+        "ContributorInsights": False,
+        "Tags": {},
+    }
+
+
+@pytest.mark.parametrize(
+    ("properties", "name", "value"),
+    [
+        ({"SSESpecification": {"SSEEnabled": True}}, "Encryption", "aws_managed"),
+        ({"SSESpecification": {"SSEEnabled": True, "KMSMasterKeyId": "k"}}, "Encryption", "customer_managed"),
+        ({"SSESpecification": {"SSEEnabled": False, "KMSMasterKeyId": "k"}}, "Encryption", "aws_owned"),
+        ({"TimeToLiveSpecification": {"AttributeName": "exp", "Enabled": True}}, "TimeToLiveAttribute", "exp"),
+        ({"TimeToLiveSpecification": {"AttributeName": "exp", "Enabled": False}}, "TimeToLiveAttribute", None),
+        ({"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}, "PointInTimeRecovery", [True, 35]),
+        (
+            {"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": False, "RecoveryPeriodInDays": 9}},
+            "PointInTimeRecovery",
+            [False, None],
+        ),
+        ({"StreamSpecification": {"StreamViewType": "KEYS_ONLY"}}, "StreamViewType", "KEYS_ONLY"),
+        ({"ContributorInsightsSpecification": {"Enabled": True}}, "ContributorInsights", True),
+        (
+            {"BillingMode": "PAY_PER_REQUEST", "ProvisionedThroughput": {"ReadCapacityUnits": 1}},
+            "ProvisionedThroughput",
+            None,
+        ),
+        (
+            {
+                "LocalSecondaryIndexes": [
+                    {
+                        "IndexName": "L",
+                        "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["z", "b"]},
+                    }
+                ]
+            },
+            "LocalSecondaryIndexes",
+            {"L": {"KeySchema": [["a", "HASH"]], "ProjectionType": "INCLUDE", "NonKeyAttributes": ["b", "z"]}},
+        ),
+    ],
+    ids=[
+        "aws managed key",
+        "customer managed key",
+        "encryption off",
+        "ttl on",
+        "ttl off",
+        "pitr default window",
+        "pitr off",
+        "stream",
+        "insights",
+        "on demand has no capacity",
+        "local index",
+    ],
+)
+def test_a_template_setting_reads_as_the_live_one_would(properties: dict[str, Any], name: str, value: Any) -> None:
+    assert template_facts({"Type": "AWS::DynamoDB::Table", "Properties": properties}).values[name] == value
+
+
+def test_a_global_table_compares_as_its_home_replica_without_capacity() -> None:
+    home = {
+        "Region": "us-east-1",
+        "DeletionProtectionEnabled": True,
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "TableClass": "STANDARD_INFREQUENT_ACCESS",
+        "Tags": [{"Key": "Team", "Value": "chat"}],
+        "ContributorInsightsSpecification": {"Enabled": True},
+        "SSESpecification": {"KMSMasterKeyId": "home-key"},
+    }
+    other = {"Region": "eu-west-1", "DeletionProtectionEnabled": False, "SSESpecification": {"KMSMasterKeyId": "k2"}}
+    index = {
+        "IndexName": "G",
+        "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
+    resource = {
+        "Type": "AWS::DynamoDB::GlobalTable",
+        "Properties": {
+            "TableName": "t",
+            "BillingMode": "PROVISIONED",
+            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+            "GlobalSecondaryIndexes": [index],
+            "Replicas": [home, other],
+        },
+    }
+    assert template_facts(resource).values == {
+        "TableName": "t",
+        "KeySchema": [],
+        "AttributeDefinitions": [],
+        "BillingMode": "PROVISIONED",
+        "GlobalSecondaryIndexes": {
+            "G": {"KeySchema": [["a", "HASH"]], "ProjectionType": "KEYS_ONLY", "NonKeyAttributes": []}
+        },
+        "LocalSecondaryIndexes": {},
+        "StreamViewType": None,
+        "TimeToLiveAttribute": None,
+        "PointInTimeRecovery": [True, 35],
+        "Encryption": "customer_managed",
+        "DeletionProtectionEnabled": True,
+        "TableClass": "STANDARD_INFREQUENT_ACCESS",
+        "ContributorInsights": True,
+        "Tags": {"Team": "chat"},
+    }
+    on_demand = {**resource["Properties"], "BillingMode": "PAY_PER_REQUEST", "Replicas": [{"Region": "us-east-1"}]}
+    facts = template_facts({"Type": "AWS::DynamoDB::GlobalTable", "Properties": on_demand}).values
+    assert facts["ProvisionedThroughput"] is None and facts["Encryption"] == "aws_managed"
+    assert facts["DeletionProtectionEnabled"] is False and facts["TableClass"] == "STANDARD"
