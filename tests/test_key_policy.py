@@ -139,7 +139,7 @@ def intended_key_policy(
     home: str | None = None,
     replica_regions: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
-    """The key policy as docs/security.md describes it, built here from the environment's facts."""
+    """The key policy as docs/security-model.md describes it, built here from the environment's facts."""
     admins = [f"arn:aws:iam::{account}:role/platform-key-admins", f"arn:aws:iam::{account}:role/platform-deployer"]
     deployer = {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/conversations/{deploy_role}"}
     managers: list[tuple[str, list[Any], dict[str, Any]]] = [("KeyAdministrators", admins, {})]
