@@ -1306,3 +1306,77 @@ def test_g014_stages_removals_one_per_deploy_down_to_none() -> None:
         f"deploy 2: remove replica eu-west-1, {removed} (replicas then: ap-southeast-2); "
         f"deploy 3: remove replica ap-southeast-2, {removed} (replicas then: none)"
     ]
+
+
+def _findings(
+    rule_id: str, env: str, old_change: Callable[[dict[str, Any]], Any], new_change: Callable[[dict[str, Any]], Any]
+) -> list[tuple[str, str]]:
+    """(path, message) of rule_id's findings from old (the fixture, changed) to new (old, changed again)."""
+    old = read_json(fixture_build() / env / "data.template.json")
+    old_change(old)
+    new = copy.deepcopy(old)
+    new_change(new)
+    return [(f.path, f.message) for f in plan_stack("x", old, new).findings if f.rule_id == rule_id]
+
+
+SWITCH = "DynamoDB allows this switch at most four times in a rolling 24 hours; the plan cannot see earlier switches"
+
+
+def test_g010_a_table_without_billing_mode_is_provisioned() -> None:
+    def on_demand(x: dict[str, Any]) -> None:
+        _table(x).update(BillingMode="PAY_PER_REQUEST")
+        _table(x).pop("ProvisionedThroughput")
+
+    assert _findings("G010", "staging", lambda x: _table(x).pop("BillingMode"), on_demand) == [
+        ("BillingMode", f"billing mode PROVISIONED -> PAY_PER_REQUEST: {SWITCH}")
+    ]
+    # Back to provisioned (BillingMode left out) is not this switch.
+    assert _findings("G010", "staging", on_demand, lambda x: _table(x).pop("BillingMode")) == []
+
+
+def _index_warm(x: dict[str, Any], reads: int) -> None:
+    _table(x)["GlobalSecondaryIndexes"][0]["WarmThroughput"] = {"ReadUnitsPerSecond": reads}
+
+
+REFUSED = "warm throughput only increases, so DynamoDB refuses the update and the stack rolls back"
+
+
+def test_g019_names_the_index_whose_warm_throughput_decreases() -> None:
+    assert _findings("G019", "global", lambda x: _index_warm(x, 5000), lambda x: _index_warm(x, 4500)) == [
+        (
+            "GlobalSecondaryIndexes[ByUserUpdated].WarmThroughput.ReadUnitsPerSecond",
+            f"GSI ByUserUpdated's warm read throughput 5000 -> 4500 units per second: {REFUSED}",
+        )
+    ]
+
+
+def test_g019_an_index_that_gets_its_first_warm_throughput_is_no_decrease() -> None:
+    assert _findings("G019", "global", lambda x: None, lambda x: _index_warm(x, 4500)) == []
+    assert (
+        _findings(
+            "G019",
+            "global",
+            lambda x: _index_warm(x, 4500),
+            lambda x: _table(x)["GlobalSecondaryIndexes"][0].pop("WarmThroughput"),
+        )
+        == []
+    )
+
+
+def test_g019_and_g021_judge_an_update_never_a_replacement() -> None:
+    """A table replaced (a new key schema) is G001's: it starts with what its template says."""
+
+    def replaced(x: dict[str, Any]) -> None:
+        _table(x)["KeySchema"] = [{"AttributeName": "other", "KeyType": "HASH"}]
+        _attr(x, "other", "S")
+
+    def fewer_warm_units_and_two_replicas(x: dict[str, Any]) -> None:
+        replaced(x)
+        _table(x)["WarmThroughput"]["ReadUnitsPerSecond"] = 100
+        _table(x)["Replicas"] += [{"Region": "sa-east-1"}, {"Region": "ca-central-1"}]
+
+    old = read_json(fixture_build() / "global" / "data.template.json")
+    new = copy.deepcopy(old)
+    fewer_warm_units_and_two_replicas(new)
+    found = {f.rule_id for f in plan_stack("x", old, new).findings}
+    assert "G001" in found and not found & {"G019", "G021"}
