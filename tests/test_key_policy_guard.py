@@ -264,3 +264,64 @@ def test_g022_every_statement_allowing_a_service_counts() -> None:
     assert _policy_change(_statements(dynamodb, s3), _statements(s3)) == [
         f'TableKey: use through "dynamodb.us-east-1.amazonaws.com" is gone: {UNREADABLE}'
     ]
+
+
+def _g023_said(mutate_new: Any, mutate_old: Any = None) -> list[tuple[str, str, str]]:
+    old = read_json(fixture_build() / "prod" / "data.template.json")
+    if mutate_old is not None:
+        mutate_old(old["Resources"])
+    new = copy.deepcopy(old)
+    mutate_new(new["Resources"])
+    return [(f.where, f.path, f.message) for f in plan_stack("x", old, new).findings if f.rule_id == "G023"]
+
+
+def _rules(r: dict[str, Any]) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = r["BackupPlan"]["Properties"]["BackupPlan"]["BackupPlanRule"]
+    return rules
+
+
+def test_g023_says_what_would_be_removed() -> None:
+    assert _g023_said(lambda r: r.pop("BackupPlan")) == [
+        ("BackupPlan", "(resource)", "BackupPlan: the backup plan would be removed")
+    ]
+    assert _g023_said(lambda r: r.pop("BackupSelection")) == [
+        ("BackupSelection", "(resource)", "BackupSelection: the backup plan's selection of the table would be removed")
+    ]
+    assert _g023_said(lambda r: r.pop("KeyChangeWatch")) == [
+        ("KeyChangeWatch", "(resource)", "KeyChangeWatch: a change-watch rule would be removed")
+    ]
+
+
+def test_g023_a_shorter_retention_and_only_that() -> None:
+    def retention(days: int) -> Any:
+        return lambda r: _rules(r)[0]["Lifecycle"].update(DeleteAfterDays=days)
+
+    assert _g023_said(retention(1)) == [
+        (
+            "BackupPlan",
+            "BackupPlan.BackupPlanRule[daily].Lifecycle.DeleteAfterDays",
+            "BackupPlan: rule daily keeps recovery points 1 days instead of 35: the older ones are deleted",
+        )
+    ]
+    assert _g023_said(retention(35)) == []
+    assert _g023_said(lambda r: _rules(r)[0].update(ScheduleExpression="cron(0 4 * * ? *)")) == []
+    # A rule renamed (or gone) keeps nothing shorter: the plan's own removal is what G023 guards.
+    assert _g023_said(lambda r: _rules(r)[0].update(RuleName="nightly")) == []
+
+
+def test_g023_the_vaults_access_policy_and_lock_stay() -> None:
+    lock = {"MinRetentionDays": 35}
+
+    def locked(r: dict[str, Any]) -> None:
+        r["BackupVault"]["Properties"]["LockConfiguration"] = lock
+
+    assert _g023_said(lambda r: r["BackupVault"]["Properties"].pop("LockConfiguration"), locked) == [
+        ("BackupVault", "LockConfiguration", "BackupVault: the vault's LockConfiguration would be removed")
+    ]
+    assert _g023_said(lambda r: r["BackupVault"]["Properties"].pop("AccessPolicy")) == [
+        ("BackupVault", "AccessPolicy", "BackupVault: the vault's AccessPolicy would be removed")
+    ]
+    assert (
+        _g023_said(lambda r: r["BackupVault"]["Properties"].update(LockConfiguration={"MinRetentionDays": 40}), locked)
+        == []
+    )
