@@ -1380,3 +1380,102 @@ def test_g019_and_g021_judge_an_update_never_a_replacement() -> None:
     fewer_warm_units_and_two_replicas(new)
     found = {f.rule_id for f in plan_stack("x", old, new).findings}
     assert "G001" in found and not found & {"G019", "G021"}
+
+
+def _said(
+    rule_id: str,
+    env: str,
+    new_change: Callable[[dict[str, Any]], Any],
+    old_change: Callable[[dict[str, Any]], Any] = lambda x: None,
+) -> list[tuple[str, ...]]:
+    """(resource, path, message, way forward) of rule_id's findings."""
+    old = read_json(fixture_build() / env / "data.template.json")
+    old_change(old)
+    new = copy.deepcopy(old)
+    new_change(new)
+    return [
+        (f.where, f.path, f.message, f.way_forward) for f in plan_stack("x", old, new).findings if f.rule_id == rule_id
+    ]
+
+
+def _new_key_schema_and_name(x: dict[str, Any]) -> None:
+    _table(x)["TableName"] = "other"
+    _table(x)["KeySchema"] = [{"AttributeName": "o", "KeyType": "HASH"}]
+    _attr(x, "o", "S")
+
+
+def test_g001_a_removed_table_and_every_reason_of_a_replacement() -> None:
+    assert _said("G001", "prod", lambda x: _resources(x).pop("Table")) == [
+        (
+            "Table",
+            "(resource)",
+            "AWS::DynamoDB::Table Table would be removed from the stack",
+            "keep the resource; to retire it, first set DeletionPolicy Retain in its own deploy, then remove it, "
+            "and delete the data by hand after a backup",
+        )
+    ]
+    assert _said("G001", "prod", _new_key_schema_and_name) == [
+        (
+            "Table",
+            "KeySchema, TableName",
+            "AWS::DynamoDB::Table Table would be REPLACED (a new, empty resource) because KeySchema, TableName changed; "
+            "CloudFormation cannot change it in place",
+            "create a new table under a new logical ID and name, migrate the data (export/import or a dual-write "
+            "period), then remove the old one",
+        )
+    ]
+    assert _said("G001", "prod", lambda x: _resources(x).pop("ReadThrottleAlarm")) == []
+
+
+def test_g005_a_replicas_key_change_and_no_key_before() -> None:
+    def other_key(x: dict[str, Any]) -> None:
+        _table(x)["Replicas"][1]["SSESpecification"]["KMSMasterKeyId"] = "arn:other"
+
+    assert _said("G005", "global", other_key) == [
+        (
+            "Table",
+            "Replicas[eu-west-1].SSESpecification.KMSMasterKeyId",
+            "replica eu-west-1: the table's encryption key changes from "
+            "arn:${AWS::Partition}:kms:eu-west-1:${AWS::AccountId}:key/${GlobalTableKey} to arn:other",
+            "add the new key and grant it to every role first, switch the table in its own deploy, and keep the old "
+            "key enabled until DynamoDB reports the switch done",
+        )
+    ]
+    # A key where there was none is a key added (G004 guards the reverse).
+    assert _said("G005", "prod", lambda x: None, lambda x: _table(x)["SSESpecification"].pop("KMSMasterKeyId")) == []
+
+
+def test_g011_another_stateful_type_is_moved_by_import_and_a_stateless_one_passes() -> None:
+    assert _said("G011", "prod", lambda x: _resources(x)["TableKey"].update(Type="AWS::KMS::ReplicaKey")) == [
+        (
+            "TableKey",
+            "Type",
+            "TableKey changes type AWS::KMS::Key -> AWS::KMS::ReplicaKey: CloudFormation creates a new resource and "
+            "deletes the old one (the table's data with it)",
+            "keep the resource Retained; deploy its removal from the stack (it stays, unmanaged); import it into the "
+            "stack as the new type with an IMPORT change set; then change it in later, reviewed deploys",
+        )
+    ]
+    assert _said("G011", "prod", lambda x: _resources(x)["ReadThrottleAlarm"].update(Type="AWS::SNS::Topic")) == []
+
+
+def test_g015_the_stacks_own_replica_and_one_without_deletion_protection() -> None:
+    assert _said("G015", "global", lambda x: _table(x)["Replicas"].pop(0)) == [
+        (
+            "Table",
+            "Replicas[us-east-1]",
+            "the replica in the stack's own Region us-east-1 would be removed: CloudFormation requires the stack's "
+            "Region in Replicas and cannot remove it (the update fails, or deletes the table there)",
+            "keep the us-east-1 replica; a table that must leave us-east-1 is a new stack in another Region (a new "
+            "environment), with the data migrated to it",
+        )
+    ]
+
+    def unprotected(x: dict[str, Any]) -> None:
+        _table(x)["Replicas"][2]["DeletionProtectionEnabled"] = False
+
+    (finding,) = _said("G015", "global", lambda x: _table(x)["Replicas"].pop(2), unprotected)
+    assert finding[2] == (
+        "replica ap-southeast-2 would be removed: DynamoDB deletes the table's copy in ap-southeast-2 "
+        "(DeletionPolicy Retain does not keep a removed replica)"
+    )
