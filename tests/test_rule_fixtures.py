@@ -1479,3 +1479,61 @@ def test_g015_the_stacks_own_replica_and_one_without_deletion_protection() -> No
         "replica ap-southeast-2 would be removed: DynamoDB deletes the table's copy in ap-southeast-2 "
         "(DeletionPolicy Retain does not keep a removed replica)"
     )
+
+
+def test_g007_names_every_key_attribute_whose_type_changes() -> None:
+    def binary_keys(x: dict[str, Any]) -> None:
+        for definition in _table(x)["AttributeDefinitions"]:
+            if definition["AttributeName"] in ("userId", "sk"):
+                definition["AttributeType"] = "B"
+
+    ((_, path, message, _),) = _said("G007", "prod", binary_keys)
+    assert (path, message) == (
+        "AttributeDefinitions",
+        "key attribute type changes (userId S -> B, sk S -> B): CloudFormation would REPLACE Table with a new, empty table",
+    )
+
+
+def test_g009_only_a_view_type_changed_on_an_enabled_stream_of_a_table_not_replicated() -> None:
+    assert _said("G009", "prod", lambda x: _table(x).pop("StreamSpecification")) == []
+    assert _said("G009", "prod", lambda x: None, lambda x: _table(x).pop("StreamSpecification")) == []
+    # A global table with replicas: G018's.
+    assert _said("G009", "global", lambda x: _table(x)["StreamSpecification"].update(StreamViewType="KEYS_ONLY")) == []
+
+
+def _one_replica(x: dict[str, Any]) -> None:
+    _table(x)["Replicas"] = _table(x)["Replicas"][:1]
+
+
+def test_g018_with_one_replica_now_change_the_stream_first() -> None:
+    def keys_only_and_a_replica(x: dict[str, Any]) -> None:
+        _table(x)["StreamSpecification"]["StreamViewType"] = "KEYS_ONLY"
+        _table(x)["Replicas"].append({"Region": "eu-west-1"})
+
+    assert _said("G018", "global", keys_only_and_a_replica, _one_replica) == [
+        (
+            "Table",
+            "StreamSpecification",
+            "stream NEW_AND_OLD_IMAGES -> KEYS_ONLY on a global table with 2 replicas: CloudFormation changes a global "
+            "table's stream only while it has one replica, so the update fails",
+            "deploy 1: change the stream while the table has its one replica; deploy 2: add the replica (one per "
+            "deploy, G014)",
+        )
+    ]
+
+
+def test_g018_a_stream_removed_from_a_replicated_table() -> None:
+    ((_, _, message, way),) = _said("G018", "global", lambda x: _table(x).pop("StreamSpecification"))
+    assert message.startswith("stream NEW_AND_OLD_IMAGES -> none on a global table with 3 replicas:")
+    assert way.startswith("keep stream_view_type: NEW_AND_OLD_IMAGES (global table replication needs the stream);")
+
+
+def test_g020_either_direction() -> None:
+    ((_, path, message, _),) = _said(
+        "G020", "global", lambda x: _resources(x)["GlobalTableKey"]["Properties"].update(MultiRegion=False)
+    )
+    assert (path, message) == (
+        "MultiRegion",
+        "GlobalTableKey: MultiRegion true -> false: a key cannot change it, so CloudFormation refuses the update and "
+        "the stack rolls back",
+    )
