@@ -1382,6 +1382,25 @@ def test_g019_and_g021_judge_an_update_never_a_replacement() -> None:
     assert "G001" in found and not found & {"G019", "G021"}
 
 
+def test_g002_g003_and_g008_judge_an_update_never_a_replacement() -> None:
+    def replaced_with_new_indexes_and_ttl(x: dict[str, Any]) -> None:
+        _new_key_schema_and_name(x)
+        _table(x)["TimeToLiveSpecification"]["AttributeName"] = "ttl"
+        _table(x)["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "ALL"}
+        _add_gsis(x, "ByA", "ByB")
+
+    found = {f.rule_id for f in guard_case(replaced_with_new_indexes_and_ttl)}
+    assert "G001" in found and not found & {"G002", "G003", "G008"}
+
+
+def test_g003_a_table_that_had_no_properties() -> None:
+    old = read_json(fixture_build() / "prod" / "data.template.json")
+    new = copy.deepcopy(old)
+    del old["Resources"]["Table"]["Properties"]
+    assert [f for f in plan_stack("x", old, new).findings if f.rule_id == "G003"] == []
+    assert [f for f in plan_stack("x", new, old).findings if f.rule_id == "G003"] == []
+
+
 def _said(
     rule_id: str,
     env: str,
