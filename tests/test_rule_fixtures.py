@@ -1556,3 +1556,57 @@ def test_g020_either_direction() -> None:
         "GlobalTableKey: MultiRegion true -> false: a key cannot change it, so CloudFormation refuses the update and "
         "the stack rolls back",
     )
+
+
+G018_ONE_REPLICA_ONLY = (
+    "CloudFormation changes a global table's stream only while it has one replica, so the update fails"
+)
+G018_DOWN_TO_ONE = (
+    "(global table replication needs the stream); to change it, the table must first be down to one replica "
+    "(removing replicas deletes their copies, G015), then the stream changes (a new stream ARN: move consumers), then "
+    "the replicas are added back one per deploy"
+)
+
+
+def test_g018_two_replicas_now_are_already_too_many() -> None:
+    def two_replicas(x: dict[str, Any]) -> None:
+        _table(x)["Replicas"] = _table(x)["Replicas"][:2]
+
+    assert _said(
+        "G018", "global", lambda x: _table(x)["StreamSpecification"].update(StreamViewType="KEYS_ONLY"), two_replicas
+    ) == [
+        (
+            "Table",
+            "StreamSpecification",
+            f"stream NEW_AND_OLD_IMAGES -> KEYS_ONLY on a global table with 2 replicas: {G018_ONE_REPLICA_ONLY}",
+            f"keep stream_view_type: NEW_AND_OLD_IMAGES {G018_DOWN_TO_ONE}",
+        )
+    ]
+
+
+def test_g018_a_stream_added_to_a_replicated_table() -> None:
+    assert _said(
+        "G018",
+        "global",
+        lambda x: _table(x).update(StreamSpecification={"StreamViewType": "KEYS_ONLY"}),
+        lambda x: _table(x).pop("StreamSpecification"),
+    ) == [
+        (
+            "Table",
+            "StreamSpecification",
+            f"stream none -> KEYS_ONLY on a global table with 3 replicas: {G018_ONE_REPLICA_ONLY}",
+            f"keep stream_view_type: none {G018_DOWN_TO_ONE}",
+        )
+    ]
+
+
+def test_g018_not_while_strong_before_or_after() -> None:
+    """Multi-Region strong consistency is G016's (a table keeps the mode it was created with)."""
+
+    def mode_and_stream(mode: str) -> Callable[[dict[str, Any]], None]:
+        return lambda x: _table(x).update(
+            MultiRegionConsistency=mode, StreamSpecification={"StreamViewType": "KEYS_ONLY"}
+        )
+
+    assert _said("G018", "strong", mode_and_stream("EVENTUAL")) == []
+    assert _said("G018", "global", mode_and_stream("STRONG")) == []
