@@ -1610,3 +1610,29 @@ def test_g018_not_while_strong_before_or_after() -> None:
 
     assert _said("G018", "strong", mode_and_stream("EVENTUAL")) == []
     assert _said("G018", "global", mode_and_stream("STRONG")) == []
+
+
+def test_g017_names_every_witness_before_and_after_or_none() -> None:
+    def two(x: dict[str, Any]) -> None:
+        _table(x)["GlobalTableWitnesses"] = [{"Region": "eu-west-2"}, {"Region": "eu-west-3"}]
+
+    def none(x: dict[str, Any]) -> None:
+        _table(x).pop("GlobalTableWitnesses")
+
+    one_per_update = "DynamoDB creates or deletes one witness per update"
+    assert _said("G017", "strong", two, none) == [
+        (
+            "Table",
+            "GlobalTableWitnesses",
+            f"2 witness creations/deletions in one update (none -> eu-west-2, eu-west-3); {one_per_update}",
+            "stage it: deploy 1: create the witness in eu-west-2; deploy 2: create the witness in eu-west-3",
+        )
+    ]
+    assert _said("G017", "strong", none, two) == [
+        (
+            "Table",
+            "GlobalTableWitnesses",
+            f"2 witness creations/deletions in one update (eu-west-2, eu-west-3 -> none); {one_per_update}",
+            "stage it: deploy 1: delete the witness in eu-west-2; deploy 2: delete the witness in eu-west-3",
+        )
+    ]
