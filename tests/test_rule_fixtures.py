@@ -1275,8 +1275,20 @@ def test_g004_a_key_without_enabled_is_enabled() -> None:
     _resources(old)["TableKey"]["Properties"].pop("Enabled", None)
     _resources(new)["TableKey"]["Properties"]["Enabled"] = False
     assert [f.path for f in plan_stack("x", old, new).findings if f.rule_id == "G004"] == ["Enabled"]
+    # Disabled before, disabled after (the key changes otherwise): not this deploy's doing.
     _resources(old)["TableKey"]["Properties"]["Enabled"] = False
+    _resources(new)["TableKey"]["Properties"]["Description"] = "another description"
     assert [f.path for f in plan_stack("x", old, new).findings if f.rule_id == "G004"] == []
+
+
+def test_g004_a_replaced_table_keeps_its_protections_too() -> None:
+    def replaced_unprotected(x: dict[str, Any]) -> None:
+        _new_key_schema_and_name(x)
+        _table(x)["DeletionProtectionEnabled"] = False
+
+    found = guard_case(replaced_unprotected)
+    assert "G001" in {f.rule_id for f in found}
+    assert [f.path for f in found if f.rule_id == "G004"] == ["DeletionProtectionEnabled"]
 
 
 def _way_forward(
