@@ -1648,3 +1648,34 @@ def test_g017_names_every_witness_before_and_after_or_none() -> None:
             "stage it: deploy 1: delete the witness in eu-west-2; deploy 2: delete the witness in eu-west-3",
         )
     ]
+
+
+G011_BY_IMPORT = (
+    "keep the resource Retained; deploy its removal from the stack (it stays, unmanaged); import it into the stack as "
+    "the new type with an IMPORT change set; then change it in later, reviewed deploys"
+)
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "old_type", "new_type"),
+    [
+        ("Table", "AWS::DynamoDB::Table", "AWS::SNS::Topic"),
+        ("ReadThrottleAlarm", "AWS::CloudWatch::Alarm", "AWS::DynamoDB::Table"),
+    ],
+    ids=["from a table", "into a table"],
+)
+def test_g011_a_type_change_from_or_into_a_stateful_type(logical_id: str, old_type: str, new_type: str) -> None:
+    assert _said("G011", "prod", lambda x: _resources(x)[logical_id].update(Type=new_type)) == [
+        (
+            logical_id,
+            "Type",
+            f"{logical_id} changes type {old_type} -> {new_type}: CloudFormation creates a new resource and deletes "
+            "the old one (the table's data with it)",
+            G011_BY_IMPORT,
+        )
+    ]
+
+
+def test_g015_the_stacks_own_replica_and_another_both_removed() -> None:
+    found = _said("G015", "global", lambda x: _table(x).update(Replicas=_table(x)["Replicas"][1:2]))
+    assert [path for _, path, _, _ in found] == ["Replicas[us-east-1]", "Replicas[ap-southeast-2]"]
