@@ -567,3 +567,37 @@ def test_a_global_table_compares_as_its_home_replica_without_capacity() -> None:
     facts = template_facts({"Type": "AWS::DynamoDB::GlobalTable", "Properties": on_demand}).values
     assert facts["ProvisionedThroughput"] is None and facts["Encryption"] == "aws_managed"
     assert facts["DeletionProtectionEnabled"] is False and facts["TableClass"] == "STANDARD"
+
+
+def test_an_index_without_projection_projects_all() -> None:
+    index = {"IndexName": "G", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}]}
+    resource = {"Type": "AWS::DynamoDB::Table", "Properties": {"GlobalSecondaryIndexes": [index]}}
+    assert template_facts(resource).values["GlobalSecondaryIndexes"] == {
+        "G": {
+            "KeySchema": [["a", "HASH"]],
+            "ProjectionType": "ALL",
+            "NonKeyAttributes": [],
+            "ProvisionedThroughput": None,
+        }
+    }
+
+
+def test_a_table_without_tags_reads_as_no_tags() -> None:
+    ddb, kms = _client("dynamodb"), _client("kms")
+    name = {"TableName": "conversations-prod"}
+    table = {k: v for k, v in TABLE.items() if k != "SSEDescription"}
+    with Stubber(ddb) as d, Stubber(kms):
+        d.add_response("describe_table", {"Table": table}, name)
+        d.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}, name)
+        d.add_response(
+            "describe_continuous_backups",
+            {"ContinuousBackupsDescription": {"ContinuousBackupsStatus": "ENABLED"}},
+            name,
+        )
+        d.add_response("list_tags_of_resource", {}, {"ResourceArn": ARN})
+        d.add_response("describe_contributor_insights", {}, name)
+        facts = read_live("conversations-prod", ddb, kms)[1]
+    assert facts.values["Tags"] == {}
+    assert facts.values["PointInTimeRecovery"] == [False, None]
+    assert facts.values["TimeToLiveAttribute"] is None
+    assert facts.values["ContributorInsights"] is False
