@@ -187,11 +187,14 @@ def test_g022_only_a_modified_key() -> None:
 
 
 def _policy_change(old_policy: Any, new_policy: Any) -> list[str]:
-    """G022's messages when the TableKey's whole policy goes from old_policy to new_policy."""
+    """G022's messages when the TableKey's whole policy goes from old_policy to new_policy.
+
+    The key's description changes too: the key is modified even where the two policies are equal."""
     old = read_json(fixture_build() / "prod" / "data.template.json")
     new = copy.deepcopy(old)
     old["Resources"]["TableKey"]["Properties"]["KeyPolicy"] = old_policy
     new["Resources"]["TableKey"]["Properties"]["KeyPolicy"] = new_policy
+    new["Resources"]["TableKey"]["Properties"]["Description"] = "another description"
     return [f.message for f in plan_stack("x", old, new).findings if f.rule_id == "G022"]
 
 
