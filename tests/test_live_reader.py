@@ -601,3 +601,26 @@ def test_a_table_without_tags_reads_as_no_tags() -> None:
     assert facts.values["PointInTimeRecovery"] == [False, None]
     assert facts.values["TimeToLiveAttribute"] is None
     assert facts.values["ContributorInsights"] is False
+
+
+def test_a_provisioned_template_index_has_its_capacity_and_pitr_its_window() -> None:
+    index = {
+        "IndexName": "G",
+        "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+        "ProvisionedThroughput": {"ReadCapacityUnits": 3, "WriteCapacityUnits": 4},
+    }
+    properties = {
+        "BillingMode": "PROVISIONED",
+        "GlobalSecondaryIndexes": [index],
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 14},
+    }
+    values = template_facts({"Type": "AWS::DynamoDB::Table", "Properties": properties}).values
+    assert values["GlobalSecondaryIndexes"]["G"]["ProvisionedThroughput"] == [3, 4]
+    assert values["PointInTimeRecovery"] == [True, 14]
+
+
+def test_what_the_endpoint_cannot_tell_is_skipped_and_the_rest_still_compared() -> None:
+    template = Facts({"ContributorInsights": True, "Tags": {"Team": "chat"}, "TableClass": "STANDARD"})
+    live = Facts({"ContributorInsights": False, "Tags": {}, "TableClass": "STANDARD"}, unknown=("ContributorInsights",))
+    assert differences(template, live) == [Difference("Tags[Team]", "chat", None)]
