@@ -332,8 +332,10 @@ def _read_statuses(
     pitr: str = "ENABLED",
     insights: str | None = "ENABLED",
     key_manager: str = "CUSTOMER",
+    pitr_days: int | None = 14,
 ) -> Any:
     """read_live over responses whose statuses are these (insights None: the endpoint lacks the call)."""
+    window = {} if pitr_days is None else {"RecoveryPeriodInDays": pitr_days}
     ddb, kms = _client("dynamodb"), _client("kms")
     name = {"TableName": "conversations-prod"}
     with Stubber(ddb) as d, Stubber(kms) as k:
@@ -348,7 +350,7 @@ def _read_statuses(
             {
                 "ContinuousBackupsDescription": {
                     "ContinuousBackupsStatus": "ENABLED",
-                    "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": pitr, "RecoveryPeriodInDays": 14},
+                    "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": pitr, **window},
                 }
             },
             name,
@@ -624,3 +626,58 @@ def test_what_the_endpoint_cannot_tell_is_skipped_and_the_rest_still_compared() 
     template = Facts({"ContributorInsights": True, "Tags": {"Team": "chat"}, "TableClass": "STANDARD"})
     live = Facts({"ContributorInsights": False, "Tags": {}, "TableClass": "STANDARD"}, unknown=("ContributorInsights",))
     assert differences(template, live) == [Difference("Tags[Team]", "chat", None)]
+
+
+def test_a_pitr_window_the_description_leaves_out_is_35_days() -> None:
+    assert _read_statuses(pitr_days=None).values["PointInTimeRecovery"] == [True, 35]
+
+
+def test_an_on_demand_table_has_no_capacity_though_described_with_zeros() -> None:
+    table = _changed(ProvisionedThroughput={"ReadCapacityUnits": 0, "WriteCapacityUnits": 0})
+    assert _read_statuses(table).values["ProvisionedThroughput"] is None
+
+
+def test_a_stream_turned_off_has_no_view_type_though_described_with_one() -> None:
+    table = _changed(StreamSpecification={"StreamEnabled": False, "StreamViewType": "KEYS_ONLY"})
+    assert _read_statuses(table).values["StreamViewType"] is None
+
+
+def test_a_live_local_index_is_read_without_capacity() -> None:
+    lsi = {
+        "IndexName": "ByTitle",
+        "KeySchema": [{"AttributeName": "userId", "KeyType": "HASH"}, {"AttributeName": "title", "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
+    values = _read_statuses(_changed(LocalSecondaryIndexes=[lsi])).values
+    assert values["LocalSecondaryIndexes"] == {
+        "ByTitle": {
+            "KeySchema": [["userId", "HASH"], ["title", "RANGE"]],
+            "ProjectionType": "KEYS_ONLY",
+            "NonKeyAttributes": [],
+        }
+    }
+
+
+def test_encryption_described_without_a_key_fails_before_asking_kms() -> None:
+    from botocore.exceptions import ParamValidationError
+
+    def never_sent(**_: Any) -> None:
+        raise AssertionError("a request was sent to KMS")
+
+    ddb, kms = _client("dynamodb"), _client("kms")
+    kms.meta.events.register("before-send", never_sent)
+    name = {"TableName": "conversations-prod"}
+    with Stubber(ddb) as d:
+        d.add_response(
+            "describe_table", {"Table": _changed(SSEDescription={"Status": "ENABLED", "SSEType": "KMS"})}, name
+        )
+        d.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}, name)
+        d.add_response(
+            "describe_continuous_backups",
+            {"ContinuousBackupsDescription": {"ContinuousBackupsStatus": "ENABLED"}},
+            name,
+        )
+        d.add_response("list_tags_of_resource", {}, {"ResourceArn": ARN})
+        d.add_response("describe_contributor_insights", {}, name)
+        with pytest.raises(ParamValidationError, match="KeyId"):
+            read_live("conversations-prod", ddb, kms)

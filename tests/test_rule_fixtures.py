@@ -1308,6 +1308,15 @@ def test_g002_stages_deletions_one_per_deploy_down_to_none() -> None:
         "stage it: deploy 1: delete GSI ByA (table keeps: ByUserUpdated); "
         "deploy 2: delete GSI ByUserUpdated (table keeps: none)"
     ]
+    assert _way_forward(
+        "G002",
+        "prod",
+        lambda x: _add_gsis(x, "ByA", "ByB", "ByC"),
+        lambda x: _table(x).update(GlobalSecondaryIndexes=_table(x)["GlobalSecondaryIndexes"][:2]),
+    ) == [
+        "stage it: deploy 1: delete GSI ByB (table keeps: ByA, ByC, ByUserUpdated); "
+        "deploy 2: delete GSI ByC (table keeps: ByA, ByUserUpdated)"
+    ]
 
 
 def test_g014_stages_removals_one_per_deploy_down_to_none() -> None:
@@ -1394,15 +1403,16 @@ def test_g019_and_g021_judge_an_update_never_a_replacement() -> None:
     assert "G001" in found and not found & {"G019", "G021"}
 
 
-def test_g002_g003_and_g008_judge_an_update_never_a_replacement() -> None:
+def test_g002_g003_g008_and_g009_judge_an_update_never_a_replacement() -> None:
     def replaced_with_new_indexes_and_ttl(x: dict[str, Any]) -> None:
         _new_key_schema_and_name(x)
         _table(x)["TimeToLiveSpecification"]["AttributeName"] = "ttl"
         _table(x)["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "ALL"}
         _add_gsis(x, "ByA", "ByB")
+        _table(x)["StreamSpecification"]["StreamViewType"] = "KEYS_ONLY"
 
     found = {f.rule_id for f in guard_case(replaced_with_new_indexes_and_ttl)}
-    assert "G001" in found and not found & {"G002", "G003", "G008"}
+    assert "G001" in found and not found & {"G002", "G003", "G008", "G009"}
 
 
 def test_g003_a_table_that_had_no_properties() -> None:
