@@ -52,7 +52,7 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 # CI that needs the exact code calls the command, not make.
 
 .PHONY: help synth lint test pytest bootstrap lock upgrade check bench clean security access-report local plan deploy \
-	destroy moto-server taskcat-lint taskcat rules cost check-build pr-comment adopt drift import
+	destroy moto-server taskcat-lint taskcat rules cost check-build pr-comment adopt drift import mutation
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -214,6 +214,11 @@ rules: $(STAMP) ## List every spec rule and plan guard by ID; writes docs/rules.
 	@$(CLI) rules
 
 check: synth lint test ## synth + lint + test
+
+# Not part of make test (too slow): the covered modules are [tool.mutmut] only_mutate in pyproject.toml.
+MUTATION_BUDGET ?= 5400
+mutation: $(STAMP) $(COMPILED) $(NODE_STAMP) ## Mutation testing (mutmut) of the guards, grants, spec rules, key policies, live reader; MUTATION_BUDGET=<s>
+	@MUTATION_BUDGET=$(MUTATION_BUDGET) $(PY) scripts/mutation.py
 
 bench: $(STAMP) ## Time `make synth` against its floor (importing exactly the libraries synth loads); fails when over 1.5x
 	@$(PY) scripts/bench.py

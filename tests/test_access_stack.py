@@ -270,3 +270,215 @@ def test_trust_seen_through_sub_never_opens_an_account_implicitly(project: str, 
                 assert aws != "*", f"{logical_id} trusts everyone"
                 if aws.endswith(":root"):
                     assert config.trust_whole_account, f"{logical_id} trusts the whole account {aws} implicitly"
+
+
+# -- the prod fixture's roles, statement by statement, written out -----------------------------------
+
+TABLE_ARN = {"Fn::ImportValue": "conversations-prod-data-TableArn"}
+KEY_ARN = {"Fn::ImportValue": "conversations-prod-data-KeyArn"}
+VIA_DYNAMODB = {"StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}}
+KEY_READ = ["kms:Decrypt", "kms:DescribeKey"]
+KEY_USE = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+]
+EXPORT_KEY = "arn:aws:kms:us-east-1:333333333333:key/5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d"
+EXPORT_OBJECTS = [{"Fn::Sub": "arn:${AWS::Partition}:s3:::chat-platform-exports-prod/conversations/*"}]
+ONLY_BY_DYNAMODB = {
+    "ForAnyValue:StringEquals": {"aws:CalledVia": ["dynamodb.amazonaws.com"]},
+    "StringEquals": {"s3:ResourceAccount": "333333333333"},
+}
+NO_GRANT_HEADERS = {
+    "s3:x-amz-grant-full-control": "true",
+    "s3:x-amz-grant-read": "true",
+    "s3:x-amz-grant-read-acp": "true",
+    "s3:x-amz-grant-write-acp": "true",
+}
+OWN_ITEMS = {
+    "ForAnyValue:StringEquals": {"dynamodb:LeadingKeys": ["${cognito-identity.amazonaws.com:sub}"]},
+    "Null": {"dynamodb:Attributes": "false", "dynamodb:LeadingKeys": "false"},
+}
+
+
+def _under_table(suffix: str) -> dict[str, Any]:
+    return {"Fn::Sub": [f"${{TableArn}}{suffix}", {"TableArn": TABLE_ARN}]}
+
+
+def _own_attributes(attributes: list[str]) -> dict[str, Any]:
+    return {
+        "ForAllValues:StringEquals": {
+            "dynamodb:Attributes": attributes,
+            "dynamodb:LeadingKeys": ["${cognito-identity.amazonaws.com:sub}"],
+        }
+    }
+
+
+PROD_STATEMENTS: dict[str, list[tuple[str, list[str], list[Any], dict[str, Any] | None]]] = {
+    "AppRole": [
+        (
+            "TableItems",
+            [
+                "dynamodb:BatchWriteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+            ],
+            [TABLE_ARN],
+            None,
+        ),
+        ("IndexQueries", ["dynamodb:Query"], [_under_table("/index/ByUserUpdated")], None),
+        ("TableKeyViaDynamoDB", KEY_USE, [KEY_ARN], VIA_DYNAMODB),
+    ],
+    "OpsRole": [
+        (
+            "BackupAndExportTable",
+            ["dynamodb:CreateBackup", "dynamodb:DescribeContinuousBackups", "dynamodb:ExportTableToPointInTime"],
+            [TABLE_ARN],
+            None,
+        ),
+        ("DescribeBackups", ["dynamodb:DescribeBackup"], [_under_table("/backup/*")], None),
+        ("DescribeExports", ["dynamodb:DescribeExport"], [_under_table("/export/*")], None),
+        ("ListBackups", ["dynamodb:ListBackups"], ["*"], None),
+        (
+            "WriteExportObjects",
+            ["s3:PutObject"],
+            EXPORT_OBJECTS,
+            {
+                "ArnEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": EXPORT_KEY},
+                **ONLY_BY_DYNAMODB,
+                "Null": NO_GRANT_HEADERS,
+                "StringEqualsIfExists": {
+                    "s3:x-amz-acl": "bucket-owner-full-control",
+                    "s3:x-amz-server-side-encryption": "aws:kms",
+                },
+            },
+        ),
+        (
+            "ExportObjectAcl",
+            ["s3:PutObjectAcl"],
+            EXPORT_OBJECTS,
+            {
+                **ONLY_BY_DYNAMODB,
+                "Null": NO_GRANT_HEADERS,
+                "StringEqualsIfExists": {"s3:x-amz-acl": "bucket-owner-full-control"},
+            },
+        ),
+        ("AbortExportUploads", ["s3:AbortMultipartUpload"], EXPORT_OBJECTS, ONLY_BY_DYNAMODB),
+        (
+            "ExportKeyViaS3",
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            [EXPORT_KEY],
+            {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+        ),
+        ("TableKeyViaDynamoDB", KEY_READ, [KEY_ARN], VIA_DYNAMODB),
+    ],
+    "PerUserRole": [
+        (
+            "OwnItemsRead",
+            ["dynamodb:GetItem", "dynamodb:Query"],
+            [TABLE_ARN],
+            {
+                **_own_attributes(
+                    ["content", "conversationId", "messageCount", "role", "sk", "title", "updatedAt", "userId"]
+                ),
+                **OWN_ITEMS,
+                "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+            },
+        ),
+        (
+            "OwnItemsWrite",
+            ["dynamodb:UpdateItem"],
+            [TABLE_ARN],
+            {
+                **_own_attributes(["content", "conversationId", "sk", "title", "updatedAt", "userId"]),
+                **OWN_ITEMS,
+                "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_NEW", "UPDATED_OLD"]},
+            },
+        ),
+        ("TableKeyViaDynamoDB", KEY_USE, [KEY_ARN], VIA_DYNAMODB),
+    ],
+    "ReaderRole": [
+        ("TableItems", ["dynamodb:GetItem", "dynamodb:Query"], [TABLE_ARN], None),
+        ("IndexQueries", ["dynamodb:Query"], [_under_table("/index/ByUserUpdated")], None),
+        ("TableKeyViaDynamoDB", KEY_READ, [KEY_ARN], VIA_DYNAMODB),
+    ],
+    "StreamConsumerRole": [
+        (
+            "StreamRead",
+            ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            [_under_table("/stream/*")],
+            None,
+        ),
+        ("StreamList", ["dynamodb:ListStreams"], ["*"], None),
+        ("TableKeyViaDynamoDB", KEY_READ, [KEY_ARN], VIA_DYNAMODB),
+    ],
+}
+
+
+def _trust(principal: dict[str, Any], action: str = "sts:AssumeRole", condition: Any = None) -> dict[str, Any]:
+    statement = {"Action": [action], "Effect": "Allow", "Principal": principal}
+    return {"Statement": [{**statement, "Condition": condition} if condition else statement], "Version": "2012-10-17"}
+
+
+SAME_ACCOUNT = {"StringEquals": {"aws:SourceAccount": "333333333333"}}
+PROD_TRUST = {
+    "AppRole": _trust({"Service": ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]}, condition=SAME_ACCOUNT),
+    "OpsRole": _trust({"AWS": ["arn:aws:iam::333333333333:role/platform-ops"]}),
+    "PerUserRole": _trust(
+        {"Federated": "cognito-identity.amazonaws.com"},
+        "sts:AssumeRoleWithWebIdentity",
+        {
+            "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
+            "StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"},
+        },
+    ),
+    "ReaderRole": _trust({"AWS": ["arn:aws:iam::333333333333:role/support-analytics"]}),
+    "StreamConsumerRole": _trust({"Service": ["lambda.amazonaws.com"]}, condition=SAME_ACCOUNT),
+}
+
+
+def test_prod_roles_grant_exactly_what_their_patterns_need() -> None:
+    resources = read_json(fixture_build() / "prod" / "access.template.json")["Resources"]
+    assert sorted(resources) == sorted(PROD_STATEMENTS)
+    for logical_id, statements in PROD_STATEMENTS.items():
+        (policy,) = resources[logical_id]["Properties"]["Policies"]
+        assert policy["PolicyName"] == "table-access"
+        assert policy["PolicyDocument"]["Version"] == "2012-10-17"
+        got = [
+            (s["Sid"], s["Action"], s["Resource"], s.get("Condition")) for s in policy["PolicyDocument"]["Statement"]
+        ]
+        assert got == statements, logical_id
+        assert {s["Effect"] for s in policy["PolicyDocument"]["Statement"]} == {"Allow"}
+
+
+def test_prod_roles_names_paths_trust_and_outputs() -> None:
+    template = read_json(fixture_build() / "prod" / "access.template.json")
+    names = {"AppRole": "app", "OpsRole": "ops", "PerUserRole": "per-user", "ReaderRole": "reader"}
+    names["StreamConsumerRole"] = "stream-consumer"
+    for logical_id, role in template["Resources"].items():
+        properties = role["Properties"]
+        assert role["Type"] == "AWS::IAM::Role"
+        assert properties["RoleName"] == f"conversations-prod-{names[logical_id]}"
+        assert properties["Path"] == "/conversations/"
+        assert properties["PermissionsBoundary"] == {"Ref": "PermissionsBoundaryArn"}
+        kind = names[logical_id].replace("-", "_")
+        assert properties["Description"] == f"{kind} access to conversations-prod, derived from design conversations"
+        assert properties["AssumeRolePolicyDocument"] == PROD_TRUST[logical_id], logical_id
+        assert template["Outputs"][f"{logical_id}Arn"] == {
+            "Description": f"ARN of the {kind} role",
+            "Export": {"Name": {"Fn::Sub": f"${{AWS::StackName}}-{logical_id}Arn"}},
+            "Value": {"Fn::GetAtt": [logical_id, "Arn"]},
+        }
+    assert template["Parameters"] == {
+        "PermissionsBoundaryArn": {
+            "AllowedPattern": "^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$",
+            "Description": "Managed policy every role of this stack is bounded by",
+            "Type": "String",
+        }
+    }

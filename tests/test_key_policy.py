@@ -15,7 +15,7 @@ import pytest
 from templates_src.stacks.artifacts import template_file
 from templates_src.stacks.names import DATA, key_logical_id
 
-from .conftest import SECURITY_PROJECTS, read_json
+from .conftest import SECURITY_PROJECTS, fixture_build, read_json
 from .iam_support import Arns, resolve, simulate
 
 KMS_STAR = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
@@ -83,3 +83,202 @@ def test_key_policy_separates_duties(project: str, env: str) -> None:
         if (result["decision"] == "Allowed") != (expect == "allow"):
             wrong.append(f"{expect.upper()} expected, got {result['decision']}: {who} {action} {context} ({why})")
     assert not wrong, f"{project} {env}:\n" + "\n".join(wrong)
+
+
+# -- every statement of each kind of key policy, written out ---------------------------------------
+
+ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+]
+USE_ACTIONS = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+]
+DESTRUCTIVE = [
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+]
+ROOT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+VIA_CLOUDFORMATION = {"ForAnyValue:StringEquals": {"aws:CalledVia": ["cloudformation.amazonaws.com"]}}
+
+
+def intended_key_policy(
+    account: str,
+    region: str,
+    *,
+    service: str = "dynamodb",
+    title: str = "DynamoDB",
+    deploy_role: str | None = None,
+    alias: bool = True,
+    home: str | None = None,
+    replica_regions: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """The key policy as docs/security-model.md describes it, built here from the environment's facts."""
+    admins = [f"arn:aws:iam::{account}:role/platform-key-admins", f"arn:aws:iam::{account}:role/platform-deployer"]
+    deployer = {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/conversations/{deploy_role}"}
+    managers: list[tuple[str, list[Any], dict[str, Any]]] = [("KeyAdministrators", admins, {})]
+    if deploy_role:
+        managers.append(("DeployRoleThroughCloudFormation", [deployer], VIA_CLOUDFORMATION))
+    statements: list[dict[str, Any]] = []
+
+    def allow(sid: str, principal: Any, actions: list[str], condition: dict[str, Any]) -> dict[str, Any]:
+        statement = {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"AWS": principal},
+            "Action": actions,
+            "Resource": ["*"],
+        }
+        return {**statement, "Condition": condition} if condition else statement
+
+    for who, principals, via in managers:
+        statements.append(allow(f"{who}ManageNeverUse", principals, ADMIN_ACTIONS, via))
+        if alias:
+            statements.append(
+                allow(f"{who}NameTheKey", principals, ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], via)
+            )
+        if replica_regions:
+            replicas = {"StringEquals": {"kms:ReplicaRegion": list(replica_regions)}}
+            primaries = {"StringEquals": {"kms:PrimaryRegion": [home, *replica_regions]}}
+            statements.append(
+                allow(f"{who}ReplicateOnlyIntoReplicaRegions", principals, ["kms:ReplicateKey"], {**via, **replicas})
+            )
+            statements.append(
+                allow(
+                    f"{who}MovePrimaryOnlyAmongReplicaRegions",
+                    principals,
+                    ["kms:UpdatePrimaryRegion"],
+                    {**via, **primaries},
+                )
+            )
+    via_service = {"kms:CallerAccount": account, "kms:ViaService": f"{service}.{region}.amazonaws.com"}
+    statements += [
+        allow(
+            "AccountRecoveryOnly",
+            ROOT,
+            ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:PutKeyPolicy"],
+            {},
+        ),
+        allow(f"UseOnlyThrough{title}", ROOT, USE_ACTIONS, {"StringEquals": via_service}),
+        allow(
+            f"GrantsOnlyFor{title}",
+            ROOT,
+            ["kms:CreateGrant"],
+            {"Bool": {"kms:GrantIsForAWSResource": "true"}, "StringEquals": via_service},
+        ),
+        allow(f"GrantsRetiredOnlyThrough{title}", ROOT, ["kms:RetireGrant"], {"StringEquals": via_service}),
+        {
+            "Sid": "NoOneBypassesTheLockoutCheck",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": ["kms:PutKeyPolicy"],
+            "Resource": ["*"],
+            "Condition": {
+                "Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"},
+                "ArnNotEquals": {"aws:PrincipalArn": ROOT},
+            },
+        },
+        {
+            "Sid": "OnlyAdministratorsDisableRevokeDeleteOrRepolicy",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": DESTRUCTIVE,
+            "Resource": ["*"],
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [*admins, *([deployer] if deploy_role else []), ROOT]}},
+        },
+    ]
+    if deploy_role:
+        statements.append(
+            {
+                "Sid": "DeployRoleOnlyThroughCloudFormation",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": DESTRUCTIVE,
+                "Resource": ["*"],
+                "Condition": {
+                    "ArnEquals": {"aws:PrincipalArn": deployer},
+                    "ForAllValues:StringNotEquals": {"aws:CalledVia": ["cloudformation.amazonaws.com"]},
+                },
+            }
+        )
+    return statements
+
+
+@pytest.mark.parametrize(
+    ("template", "key", "intended"),
+    [
+        (
+            "prod/data",
+            "TableKey",
+            intended_key_policy("333333333333", "us-east-1", deploy_role="conversations-prod-deploy"),
+        ),
+        (
+            "prod/data",
+            "BackupVaultKey",
+            intended_key_policy(
+                "333333333333",
+                "us-east-1",
+                service="backup",
+                title="Backup",
+                deploy_role="conversations-prod-deploy",
+                alias=False,
+            ),
+        ),
+        ("staging/data", "TableKey", intended_key_policy("222222222222", "us-east-1")),
+        (
+            "global/data",
+            "GlobalTableKey",
+            intended_key_policy(
+                "444444444444",
+                "us-east-1",
+                deploy_role="conversations-global-deploy",
+                home="us-east-1",
+                replica_regions=("eu-west-1", "ap-southeast-2"),
+            ),
+        ),
+        (
+            "global/key-eu-west-1",
+            "ReplicaKey",
+            intended_key_policy(
+                "444444444444",
+                "eu-west-1",
+                deploy_role="conversations-global-deploy",
+                home="us-east-1",
+                replica_regions=("eu-west-1", "ap-southeast-2"),
+            ),
+        ),
+    ],
+    ids=["table key", "backup vault key", "without ci", "multi-Region primary", "replica key"],
+)
+def test_each_key_policy_is_exactly_the_intended_one(template: str, key: str, intended: list[dict[str, Any]]) -> None:
+    rendered = read_json(fixture_build() / f"{template}.template.json")["Resources"][key]["Properties"]["KeyPolicy"]
+    assert rendered["Version"] == "2012-10-17"
+    assert [s["Sid"] for s in rendered["Statement"]] == [s["Sid"] for s in intended]
+    for got, want in zip(rendered["Statement"], intended, strict=True):
+        assert got == want, got["Sid"]

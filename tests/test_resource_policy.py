@@ -129,3 +129,83 @@ def test_with_both_denies_off_there_is_no_policy(tmp_path: Path) -> None:
     table = build_data_stack(load_spec(path, FIXTURE_DESIGNS)).template_dict["Resources"]["Table"]["Properties"]
     assert "ResourcePolicy" not in table
     assert "ResourcePolicy" in table["StreamSpecification"]  # the stream's policy is its own setting
+
+
+# -- the policies as rendered, statement by statement ------------------------------------------------
+
+STREAM_READ = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+
+
+def intended_policy(
+    account: str, table: str, region: str = "${AWS::Region}", *, stream: bool, tls: bool = True, accounts: bool = True
+) -> dict[str, Any]:
+    """The denies of docs/security-model.md for one table (or its stream) in one Region."""
+    arn = f"arn:${{AWS::Partition}}:dynamodb:{region}:${{AWS::AccountId}}:table/{table}"
+    resources = [{"Fn::Sub": f"{arn}/stream/*"}] if stream else [{"Fn::Sub": arn}, {"Fn::Sub": f"{arn}/index/*"}]
+    actions = STREAM_READ if stream else ["dynamodb:*"]
+
+    def deny(sid: str, condition: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Sid": sid,
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": actions,
+            "Resource": resources,
+            "Condition": condition,
+        }
+
+    statements = []
+    if tls:
+        statements.append(deny("DenyInsecureTransport", {"Bool": {"aws:SecureTransport": "false"}}))
+    if accounts:
+        statements.append(
+            deny(
+                "DenyOtherAccounts",
+                {
+                    "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+                    "StringNotEquals": {"aws:PrincipalAccount": account},
+                },
+            )
+        )
+    return {"PolicyDocument": {"Statement": statements, "Version": "2012-10-17"}}
+
+
+def test_the_table_and_its_stream_get_both_denies() -> None:
+    table = read_json(fixture_build() / "prod" / "data.template.json")["Resources"]["Table"]["Properties"]
+    assert table["ResourcePolicy"] == intended_policy("333333333333", "conversations-prod", stream=False)
+    assert table["StreamSpecification"]["ResourcePolicy"] == intended_policy(
+        "333333333333", "conversations-prod", stream=True
+    )
+
+
+def test_each_replica_gets_both_denies_in_its_own_region() -> None:
+    replicas = read_json(fixture_build() / "global" / "data.template.json")["Resources"]["Table"]["Properties"][
+        "Replicas"
+    ]
+    for replica in replicas:
+        # The stack's own Region as the stack sees it; every other Region by name.
+        region = "${AWS::Region}" if replica["Region"] == "us-east-1" else replica["Region"]
+        assert replica["ResourcePolicy"] == intended_policy(
+            "444444444444", "conversations-global", region, stream=False
+        )
+        assert replica["ReplicaStreamSpecification"]["ResourcePolicy"] == intended_policy(
+            "444444444444", "conversations-global", region, stream=True
+        ), region
+
+
+@pytest.mark.parametrize(
+    ("settings", "tls", "accounts"),
+    [({"deny_insecure_transport": False}, False, True), ({"deny_other_accounts": False}, True, False)],
+    ids=["without the transport deny", "without the accounts deny"],
+)
+def test_a_deny_turned_off_leaves_the_other(
+    tmp_path: Path, settings: dict[str, Any], tls: bool, accounts: bool
+) -> None:
+    env = yaml.safe_load((FIXTURE_ENVIRONMENTS / "dev.yaml").read_text())
+    env["resource_policy"] = settings
+    path = tmp_path / "dev.yaml"
+    path.write_text(yaml.safe_dump(env))
+    table = build_data_stack(load_spec(path, FIXTURE_DESIGNS)).template_dict["Resources"]["Table"]["Properties"]
+    assert table["ResourcePolicy"] == intended_policy(
+        "111111111111", table["TableName"], stream=False, tls=tls, accounts=accounts
+    )

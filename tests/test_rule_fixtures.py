@@ -650,3 +650,1064 @@ def test_good_fixtures_report_nothing(env: str) -> None:
     build_stacks(spec)  # the A rules run while building
     template = read_json(fixture_build() / env / "data.template.json")
     assert plan_stack("same", template, copy.deepcopy(template)).findings == []
+
+
+# rule id -> (severity, message, way forward) of the bad fixture's finding at its path: written out, as a user reads them.
+MESSAGES: dict[str, tuple[str, str, str]] = {
+    "A001": (
+        "error",
+        "role name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-reader' is 67 characters; IAM allows 64: shorten stack_prefix",
+        "",
+    ),
+    "A002": ("error", "inline policy is 800 characters; IAM allows 200 per role", ""),
+    "D101": (
+        "error",
+        "attribute 'updatedAt' is typed N here but S at sort_key; an attribute has one type across the table and its indexes",
+        "",
+    ),
+    "D102": (
+        "error",
+        "'sk' is a key attribute; the TTL attribute must be a non-key Number attribute holding epoch seconds",
+        "",
+    ),
+    "D201": ("error", "21 indexes; at most 20 global secondary indexes per table (default quota)", ""),
+    "D202": ("error", "6 indexes; at most 5 local secondary indexes per table", ""),
+    "D203": (
+        "error",
+        "local secondary indexes need a table sort_key (they share the partition key and add another sort key)",
+        "",
+    ),
+    "D204": (
+        "error",
+        "index name 'ByUserUpdated' is already used at global_secondary_indexes[ByUserUpdated].name (line 12)",
+        "",
+    ),
+    "D205": ("error", "non_key_attributes is only allowed with projection INCLUDE (this index projects ALL)", ""),
+    "D206": (
+        "error",
+        "'updatedAt' is a key of the table or of index 'ByUserUpdated', which every index projects already; remove it from non_key_attributes",
+        "",
+    ),
+    "D207": ("error", "lists an attribute more than once", ""),
+    "D208": ("error", "101 projected non-key attributes across all indexes; at most 100 per table", ""),
+    "D209": (
+        "warning",
+        "index 'ByUserUpdated' is queried by no access pattern: it doubles write cost and storage for nothing; add the pattern or drop the index",
+        "",
+    ),
+    "D301": ("error", "pattern name 'get-conversation' is already used (line 61)", ""),
+    "D302": ("error", "only Query reads an index; GetItem works on the base table", ""),
+    "D303": ("error", "unknown index 'Nope'; allowed: ByUserUpdated", ""),
+    "D304": (
+        "error",
+        "TransactWriteItems needs item_operations (PutItem, UpdateItem, DeleteItem, ConditionCheckItem): IAM authorises each item action, not the transaction",
+        "",
+    ),
+    "D305": (
+        "error",
+        "per_user patterns need dynamodb:LeadingKeys to be the caller's own key: index 'ByConv' is partitioned by 'conversationId', not the tenant key 'userId'",
+        "",
+    ),
+    "D306": ("error", "the reader role is read-only; UpdateItem is a write", ""),
+    "D307": ("error", "GetItem needs a key_condition", ""),
+    "D308": (
+        "error",
+        "'userId > :u' must start with '<partition key> = :value' (only equality is allowed on the partition key)",
+        "",
+    ),
+    "D309": ("error", "sort attribute 'title' is not the sort key of the table ('sk')", ""),
+    "D310": ("error", "values lacks :userId, :conversationKey used by key_condition", ""),
+    "D311": ("error", "GetItem addresses one item: use equality on the whole key (userId = :userId AND sk = :sk)", ""),
+    "D312": (
+        "warning",
+        "no example: make local and the smoke tests cannot run this pattern (add values and expect)",
+        "",
+    ),
+    "D313": (
+        "error",
+        "a per_user pattern lists the non-key attributes the client may read or write (dynamodb:Attributes); keys are always allowed",
+        "",
+    ),
+    "D314": ("error", "role: protected (protected_attributes); a per_user client must never write it", ""),
+    "D315": (
+        "error",
+        "a PutItem replaces the whole item and would drop protected attributes (expiresAt, role, messageCount); give per_user an UpdateItem (SET) pattern instead",
+        "",
+    ),
+    "D316": ("error", "unknown GSI 'ByNothing'; allowed: ByUserUpdated", ""),
+    "D317": (
+        "warning",
+        "no access patterns: no role, grant or smoke test is generated until you declare how the application reads and writes",
+        "",
+    ),
+    "D401": (
+        "warning",
+        "messages kept as a list inside one item: a long chat hits DynamoDB's 400 KB item limit and every append rewrites the whole item; store one item per message",
+        "",
+    ),
+    "F001": ("error", "must equal the file name stem 'conversations'", ""),
+    "F002": (
+        "error",
+        "environment file names must be lowercase letters, digits and hyphens, starting with a letter",
+        "",
+    ),
+    "F003": ("error", "unknown design 'nope'; allowed: conversations, messages", ""),
+    "G001": (
+        "error",
+        "AWS::DynamoDB::Table Table would be REPLACED (a new, empty resource) because TableName changed; CloudFormation cannot change it in place",
+        "create a new table under a new logical ID and name, migrate the data (export/import or a dual-write period), then remove the old one",
+    ),
+    "N701": (
+        "error",
+        "the key is in eu-west-1, the table in us-east-1: DynamoDB uses a key of the table's own Region",
+        "",
+    ),
+    "N702": (
+        "error",
+        "a global table needs a key in each replica Region: use encryption: customer_managed (the project creates a multi-Region key and its replicas) or aws_managed",
+        "",
+    ),
+    "G002": (
+        "warning",
+        "2 GSI creations/deletions in one update; CloudFormation allows one per table per update: deploy stages them, one per update",
+        "nothing to do: the table's updates are 1. create GSI ByA; 2. create GSI ByB (with the access stack where it belongs, as the plan of the environment lists), each waited for and verified",
+    ),
+    "G003": (
+        "error",
+        "TTL attribute renamed from 'expiresAt' to 'ttl' in one step",
+        "deploy 1: TTL disabled (remove ttl_days); deploy 2, an hour later: enable it on the new attribute",
+    ),
+    "G004": (
+        "error",
+        "deletion protection would be turned off",
+        "keep it on; turn it off only in the deploy right before an intended deletion",
+    ),
+    "G005": (
+        "error",
+        "the table's encryption key changes from TableKey.Arn to arn:other",
+        "add the new key and grant it to every role first, switch the table in its own deploy, and keep the old key enabled until DynamoDB reports the switch done",
+    ),
+    "G006": (
+        "error",
+        "Table's local secondary indexes change: LSIs exist only from table creation, so CloudFormation would REPLACE the table with a new, empty one",
+        "create a new table (new logical ID and name) with the LSIs it needs, dual-write, backfill it with an export to S3 and an import (or a scan-and-copy job), switch reads, then retire the old table",
+    ),
+    "G007": (
+        "error",
+        "key attribute type changes (sk S -> B): CloudFormation would REPLACE Table with a new, empty table",
+        "create a new table (new logical ID and name) with the LSIs it needs, dual-write, backfill it with an export to S3 and an import (or a scan-and-copy job), switch reads, then retire the old table",
+    ),
+    "G008": (
+        "error",
+        "GSI ByUserUpdated changes keys or projection: CloudFormation deletes it and creates a new one; queries on it fail until the new index has backfilled",
+        "add the new shape as a second index under a new name (one deploy), move readers to it once it is ACTIVE, then delete ByUserUpdated (another deploy)",
+    ),
+    "G009": (
+        "error",
+        "stream view type NEW_AND_OLD_IMAGES -> NEW_IMAGE on an enabled stream: DynamoDB refuses it and the stack rolls back",
+        "deploy 1: remove stream_view_type (the stream and its 24 h of records go; stop consumers first); deploy 2: set the new view type (a new stream ARN); move consumers to it",
+    ),
+    "G010": (
+        "warning",
+        "billing mode PROVISIONED -> PAY_PER_REQUEST: DynamoDB allows this switch at most four times in a rolling 24 hours; the plan cannot see earlier switches",
+        "check BillingModeSummary.LastUpdateToPayPerRequestDateTime (aws dynamodb describe-table) before deploying, and do not toggle the mode back and forth",
+    ),
+    "G011": (
+        "error",
+        "Table changes type AWS::DynamoDB::Table -> AWS::DynamoDB::GlobalTable: CloudFormation creates a new resource and deletes the old one (the table's data with it)",
+        "1) keep the table Retained (DeletionPolicy and UpdateReplacePolicy Retain) and deploy that (retention: Retain, the default); 2) remove the table from the data stack and deploy its removal (the table stays, unmanaged): `deploy --env <env> --release-table` (every reference becomes the table's live name and ARNs, so the exports and the access stack keep working; deletion protection stays on the table); 3) set global_table: true with no replicas yet and run `deploy --env <env> --import`: it imports the table as a GlobalTable with only its own Region (run make synth first; an IMPORT change set: nothing created or deleted); 4) add the replicas, one per deploy: list them and run `deploy --env <env>` once per added replica. With aws_owned or aws_managed encryption that is all. With a customer managed key, step 4's first deploy also moves the table to the global table's multi-Region key (GlobalTableKey, a new key: a key cannot become multi-Region, G020) and lets the old TableKey go: `deploy --env <env> --allow G001,G005` (G001: TableKey leaves the stack, Retained and enabled, still decrypting old backups; G005: DynamoDB re-encrypts the table in the background, keep the old key enabled until it reports the re-encryption done); then the replica keys and the replicas follow, one per update",
+    ),
+    "G012": (
+        "error",
+        "Table is renamed Renamed: CloudFormation deletes Table and creates Renamed (a new, empty resource)",
+        "keep the logical ID Table (it is a fact in stacks/names.py)",
+    ),
+    "G013": (
+        "error",
+        "protected: true -> false: the environment would lose its required Retain, deletion protection, PITR and key, and deploy would stop protecting the stack",
+        "keep protected: true; to retire an environment, back it up, then allow G013 in a deploy of its own",
+    ),
+    "G014": (
+        "error",
+        "2 replicas added or removed in one update; CloudFormation adds or removes one replica per global table update",
+        "stage it (one replica per deploy, in the replicas: list of the environment): deploy 1: add replica eu-central-1 and wait until it is ACTIVE (replicas then: us-east-1, eu-west-1, ap-southeast-2, eu-central-1); deploy 2: remove replica ap-southeast-2, its copy of the table is deleted, see G015 (replicas then: us-east-1, eu-west-1, eu-central-1)",
+    ),
+    "G015": (
+        "error",
+        "replica ap-southeast-2 would be removed: DynamoDB deletes the table's copy in ap-southeast-2 (DeletionPolicy Retain does not keep a removed replica); its deletion protection is on, so the update fails",
+        "keep the replica; to retire ap-southeast-2 deliberately (docs/global-tables.md: Retiring a replica): back its copy up (an on-demand backup there), turn off its deletion protection and remove it with aws dynamodb update-table, then deploy without it, allowing G015 (deploy removes one replica per deploy)",
+    ),
+    "G016": (
+        "error",
+        "consistency mode EVENTUAL -> STRONG: a global table keeps the consistency mode it was created with, so DynamoDB refuses the update and the stack rolls back",
+        "keep multi_region_consistency: EVENTUAL; a table in STRONG mode is a new global table: create it under a new logical ID and name, migrate the data (export and import, or a copy job), move readers and writers, then retire the old one",
+    ),
+    "G017": (
+        "error",
+        "2 witness creations/deletions in one update (eu-west-2 -> eu-north-1); DynamoDB creates or deletes one witness per update",
+        "stage it: deploy 1: delete the witness in eu-west-2; deploy 2: create the witness in eu-north-1",
+    ),
+    "G018": (
+        "error",
+        "stream NEW_AND_OLD_IMAGES -> KEYS_ONLY on a global table with 3 replicas: CloudFormation changes a global table's stream only while it has one replica, so the update fails",
+        "keep stream_view_type: NEW_AND_OLD_IMAGES (global table replication needs the stream); to change it, the table must first be down to one replica (removing replicas deletes their copies, G015), then the stream changes (a new stream ARN: move consumers), then the replicas are added back one per deploy",
+    ),
+    "G019": (
+        "error",
+        "the table's warm read throughput 20000 -> 100 units per second: warm throughput only increases, so DynamoDB refuses the update and the stack rolls back",
+        "keep 20000 (or raise it): the table keeps the warm throughput it has reached whatever the template says, and a lower value costs nothing less",
+    ),
+    "G020": (
+        "error",
+        "TableKey: MultiRegion false -> true: a key cannot change it, so CloudFormation refuses the update and the stack rolls back",
+        "keep the key's MultiRegion as deployed. A table moving to a global table does not change it: its multi-Region key is a new one, GlobalTableKey (docs/global-tables.md: Moving a live table to a global table; step 4's first deploy, `deploy --env <env> --allow G001,G005`, moves the table to it and lets TableKey go, Retained and enabled, still decrypting old backups; keep it enabled until DynamoDB reports the re-encryption done). A key that must change MultiRegion is a new key under a new logical ID",
+    ),
+    "G021": (
+        "warning",
+        "2 replicas added (sa-east-1, ca-central-1): CloudFormation adds one per update of an existing global table",
+        "make deploy stages it (each Region's key stack, then one data-stack update per replica); by hand, run one update-stack per replica, each template listing one more Region",
+    ),
+    "G022": (
+        "error",
+        'TableKey: use through "dynamodb.us-east-1.amazonaws.com" is gone: the table (or its backups) could become unreadable, or the key manageable by the root user alone',
+        "keep the administrators (key_admins) and the service's use in the key's policy; if the change is deliberate (an administrator handed over), have a key administrator confirm it and allow G022 for that one deploy",
+    ),
+    "G023": (
+        "error",
+        "BackupPlan: rule daily keeps recovery points 1 days instead of 35: the older ones are deleted",
+        "keep it; if the recovery or the watch really must change, say why in the pull request and allow G023 for that deploy",
+    ),
+    "N101": ("error", "PROVISIONED billing needs read and write capacity (min, max)", ""),
+    "N102": ("error", "min (9) is greater than max (2)", ""),
+    "N103": ("error", "capacity is only allowed with mode PROVISIONED", ""),
+    "N104": (
+        "error",
+        "an on-demand cap needs mode PAY_PER_REQUEST (provisioned capacity is capped by billing.read/write.max)",
+        "",
+    ),
+    "N201": ("error", "a protected environment needs Retain (set protected: false to opt out)", ""),
+    "N202": (
+        "error",
+        "customer_managed encryption needs key_admins: the role ARNs that may manage (not use) the key, the role that deploys the data stack among them",
+        "",
+    ),
+    "N203": ("error", "a protected environment keeps its AWS Backup plan; to opt out, give backup.reason", ""),
+    "N204": (
+        "error",
+        "the deploy role creates the roles of this environment's stacks: set access.permissions_boundary_arn (a managed policy every such role must carry), or a change set could give a role any permission",
+        "",
+    ),
+    "N205": (
+        "error",
+        "a protected environment's table exports leave the table's encryption: name the KMS key they are written with (SSE-KMS), e.g. arn:aws:kms:<region>:<account>:key/<id>",
+        "",
+    ),
+    "N206": (
+        "error",
+        "a protected environment keeps this deny: without it requests without TLS reach the table (set protected: false to opt out)",
+        "",
+    ),
+    "N207": (
+        "error",
+        "compliance mode makes the lock immutable once changeable_for_days pass: name them (3 or more)",
+        "",
+    ),
+    "N208": (
+        "error",
+        "35 days is outside the vault lock's retention (60..any days): the vault would fail every backup job",
+        "",
+    ),
+    "N301": ("error", "tag key length must be 1..128 (got 129)", ""),
+    "N302": ("error", "tag keys starting with 'aws:' are reserved by AWS", ""),
+    "N303": ("error", "tag value length must be 0..256 (got 257)", ""),
+    "N304": ("error", "tag value has '\\t' (U+0009); AWS allows only letters, digits, spaces and _ . : / = + - @", ""),
+    "N305": ("error", "51 tags plus 3 standard ones; at most 50 per resource", ""),
+    "N401": ("error", "design 'conversations' declares no ttl_attribute to expire items by", ""),
+    "N402": (
+        "error",
+        "design 'conversations' has no access pattern for role 'reader'; a role with nothing to do must not exist",
+        "",
+    ),
+    "N403": ("error", "needs a stream: set stream_view_type", ""),
+    "N404": (
+        "error",
+        "333333333333: trusts every principal of the account; name the role (arn:...:role/...) or set trust_whole_account: true",
+        "",
+    ),
+    "N405": ("error", "source_arns narrows a service principal; this role trusts none", ""),
+    "N406": ("error", "a mode for contributor insights that are off; set contributor_insights: true", ""),
+    "N407": (
+        "warning",
+        "turned off: principals of other accounts reach it wherever an identity policy of theirs allows (on by default; remove the line to keep the deny)",
+        "",
+    ),
+    "N501": (
+        "error",
+        "design 'conversations' has no pattern 'no-such'; allowed: get-conversation, list-messages, list-user-conversations, list-my-conversations, create-conversation, append-message, start-my-conversation, add-my-message, rename-conversation, delete-conversation",
+        "",
+    ),
+    "N502": ("error", "GSI 'ByUserUpdated' serves only eventually consistent reads", ""),
+    "N503": ("error", "2 items; GetItem takes at most 1", ""),
+    "N504": ("error", "1/s is below the average of per_month (3.04/s)", ""),
+    "N505": ("error", "unknown GSI 'ByNothing'; allowed: ByUserUpdated", ""),
+    "N601": (
+        "error",
+        "needs global_table: true; a live table becomes a global table by migration, not by this edit (docs/global-tables.md: Moving a live table to a global table)",
+        "",
+    ),
+    "N602": ("error", "eu-west-1 is already listed (replicas.0.region); remove one of them", ""),
+    "N603": (
+        "error",
+        "us-west-2 is outside eu-west-1's Region set (eu-west-1, eu-west-2, eu-west-3, eu-central-1); STRONG keeps every Region in one set",
+        "",
+    ),
+    "N604": (
+        "error",
+        "2 replica(s) counting the environment's region: STRONG needs 3 replicas, or 2 and a witness_region (in this Region set: eu-west-2, eu-west-3)",
+        "",
+    ),
+    "N605": (
+        "error",
+        "a witness is only for multi_region_consistency: STRONG (EVENTUAL replicates to replicas only)",
+        "",
+    ),
+    "N606": ("error", "read capacity per replica needs billing.mode PROVISIONED", ""),
+    "N607": ("error", "a protected environment keeps it on in every replica (set protected: false to opt out)", ""),
+    "N608": (
+        "error",
+        "a global table with a replica besides its own region needs a stream (CloudFormation's StreamSpecification); set stream_view_type (NEW_AND_OLD_IMAGES is what replication uses)",
+        "",
+    ),
+    "N609": ("error", "set read_units_per_second, write_units_per_second or both", ""),
+    "N610": (
+        "error",
+        "the stream is in 333333333333/eu-west-1; DynamoDB sends changes only to a stream in the table's account and Region (333333333333/us-east-1)",
+        "",
+    ),
+    "N611": ("error", "set stream_view_type first", ""),
+    "N612": (
+        "warning",
+        "4000 is not above the 4000 a new on-demand table starts with: it pre-warms nothing (warm throughput only ever rises)",
+        "",
+    ),
+    "N613": (
+        "error",
+        "design 'conversations' uses transactions (access patterns add-my-message, append-message), which multi-Region strong consistency does not support; use EVENTUAL, or a design without them",
+        "",
+    ),
+    "N614": ("error", "'eu-west-9' is not an AWS Region (botocore knows of none by that name)", ""),
+    "N615": (
+        "error",
+        "a global table's taskcat test is multi-Region by itself (one stack creates every replica); in another Region the stack's own Region would be missing from its replicas: remove test_regions",
+        "",
+    ),
+    "S001": (
+        "error",
+        "unknown key; did you mean 'table_class'?; allowed keys: design, account_id, region, protected, stack_prefix, table_name, billing, encryption, key_admins, point_in_time_recovery, deletion_protection, retention, ttl_days, stream_view_type, contributor_insights, resource_policy, contributor_insights_mode, table_class, tags, alarms, backup, access, test_regions, traffic, ci, global_table, replicas, multi_region_consistency, witness_region, warm_throughput, kinesis_stream, stream_resource_policy",
+        "",
+    ),
+    "S002": ("error", "required key is missing", ""),
+    "S003": ("error", "Input should be 'aws_owned', 'aws_managed' or 'customer_managed' (got 'rot13')", ""),
+    "Y001": ("error", "YAML syntax error: did not find expected ',' or ']'", ""),
+    "Y002": ("error", "expected a mapping of settings, got list", ""),
+    "Y003": (
+        "error",
+        "key 'region' appears twice (lines 6 and 48); YAML would silently keep the last one: remove one",
+        "",
+    ),
+    "Y004": (
+        "error",
+        "'no' is a boolean in YAML 1.1 and a string in YAML 1.2; write true or false (or quote it for a string)",
+        "",
+    ),
+    "Y005": ("error", "cannot read: No such file or directory", ""),
+}
+
+
+def test_every_bad_fixture_has_its_message() -> None:
+    assert sorted(MESSAGES) == sorted(CASES)
+
+
+@pytest.mark.parametrize("rule_id", sorted(MESSAGES))
+def test_bad_fixture_says_what_is_wrong_and_the_way_forward(rule_id: str, tmp_path: Path) -> None:
+    make, path = CASES[rule_id]
+    said = {(d.severity, d.message, d.way_forward) for d in make(tmp_path) if d.rule_id == rule_id and d.path == path}
+    assert MESSAGES[rule_id] in said, sorted(said)
+
+
+def _vault_lock_with(e: Env, **extra: Any) -> None:
+    e["backup"] = {"vault_lock": {"mode": "governance", "min_retention_days": 7, **extra}}
+
+
+@pytest.mark.parametrize(
+    ("make", "path", "allowed"),
+    [
+        (
+            lambda t: env_case(t, lambda e: e["billing"].update(bogus=1)),
+            "billing.bogus",
+            "mode, read, write, max_read_request_units, max_write_request_units",
+        ),
+        (
+            lambda t: env_case(t, lambda e: _vault_lock_with(e, bogus=1)),
+            "backup.vault_lock.bogus",
+            "mode, min_retention_days, max_retention_days, changeable_for_days",
+        ),
+        (
+            lambda t: env_case(t, lambda e: e["replicas"][0].update(bogus=1), base="global"),
+            "replicas[0].bogus",
+            "region, deletion_protection, point_in_time_recovery, table_class, contributor_insights, tags, read",
+        ),
+        (
+            lambda t: env_case(t, lambda e: _traffic(e)["get-conversation"].update(bogus=1)),
+            "traffic.patterns.get-conversation.bogus",
+            "per_month, item_kb, items, consistent_read, peak_per_second, hot_key_share",
+        ),
+        (
+            lambda t: design_case(t, lambda d: d["global_secondary_indexes"][0].update(bogus=1)),
+            "global_secondary_indexes[ByUserUpdated].bogus",
+            "name, partition_key, sort_key, projection, non_key_attributes",
+        ),
+    ],
+    ids=["model", "model in an optional model", "list of models", "dict of models", "design list"],
+)
+def test_an_unknown_key_lists_the_keys_allowed_where_it_is(
+    make: Callable[[Path], list[Diagnostic]], path: str, allowed: str, tmp_path: Path
+) -> None:
+    said = [(d.path, d.message) for d in make(tmp_path) if d.rule_id == "S001"]
+    assert said == [(path, f"unknown key; allowed keys: {allowed}")]
+
+
+def test_a_tag_value_with_several_bad_characters_names_each(tmp_path: Path) -> None:
+    said = [d.message for d in env_case(tmp_path, lambda e: e["tags"].update(Team="a\tb\nc")) if d.rule_id == "N304"]
+    assert said == [
+        "tag value has '\\t' (U+0009), '\\n' (U+000A); AWS allows only letters, digits, spaces and _ . : / = + - @"
+    ]
+
+
+def test_rule_ids_are_unique_across_the_rule_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    from templates_src.spec import rules
+
+    modules = rules.rule_modules()
+    monkeypatch.setattr(rules, "rule_modules", lambda: (*modules, modules[0]))
+    with pytest.raises(AssertionError, match="^rule IDs must be unique$"):
+        rules.spec_rules()
+
+
+def _moved(x: dict[str, Any], old: str, new: str, **properties: Any) -> None:
+    resource = x["Resources"].pop(old)
+    resource["Properties"].update(properties)
+    x["Resources"][new] = resource
+
+
+@pytest.mark.parametrize(
+    ("mutate", "renamed"),
+    [
+        (lambda x: _moved(x, "Table", "Renamed"), True),
+        (lambda x: _moved(x, "Table", "Other", TableName="other-table"), False),
+        (lambda x: _moved(x, "TableKey", "RenamedKey"), True),
+        (lambda x: _moved(x, "TableKey", "OtherKey", Description="another key"), False),
+        (lambda x: _moved(x, "TableKey", "GlobalKey", MultiRegion=True), False),
+        (
+            lambda x: (
+                _moved(x, "Table", "Global"),
+                x["Resources"]["Global"].update(Type="AWS::DynamoDB::GlobalTable"),
+            ),
+            False,
+        ),
+    ],
+    ids=["table", "another table", "key", "another key", "a multi-Region key", "a global table of the same name"],
+)
+def test_g012_a_new_logical_id_is_a_rename_only_for_the_same_table_or_key(
+    mutate: Callable[[dict[str, Any]], None], renamed: bool
+) -> None:
+    assert any(f.rule_id == "G012" for f in guard_case(mutate)) == renamed
+
+
+def _g004(mutate: Callable[[dict[str, Any]], Any], env: str = "prod") -> list[tuple[str, ...]]:
+    """G004's findings (resource, path, message, way forward) when mutate changes the new template."""
+    old = read_json(fixture_build() / env / "data.template.json")
+    new = copy.deepcopy(old)
+    mutate(new)
+    found = plan_stack("x", old, new).findings
+    return [(f.where, f.path, f.message, f.way_forward) for f in found if f.rule_id == "G004"]
+
+
+KEEP_RETAIN = "keep Retain; if the data really may go, take a backup first and allow G004 for this deploy"
+KEEP_PROTECTION = "keep it on; turn it off only in the deploy right before an intended deletion"
+KEEP_KEY = "keep encryption: customer_managed"
+KEEP_KEY_ENABLED = "keep the key enabled while any table or backup is encrypted with it"
+
+
+def _resources(x: dict[str, Any]) -> dict[str, Any]:
+    resources: dict[str, Any] = x["Resources"]
+    return resources
+
+
+def _pitr(x: dict[str, Any]) -> dict[str, Any]:
+    pitr: dict[str, Any] = _table(x)["PointInTimeRecoverySpecification"]
+    return pitr
+
+
+@pytest.mark.parametrize(
+    ("mutate", "env", "expected"),
+    [
+        (
+            lambda x: _resources(x)["Table"].update(DeletionPolicy="Delete"),
+            "prod",
+            [("Table", "DeletionPolicy", "DeletionPolicy leaves Retain (now Delete)", KEEP_RETAIN)],
+        ),
+        (
+            lambda x: _resources(x)["Table"].pop("UpdateReplacePolicy"),
+            "prod",
+            [("Table", "UpdateReplacePolicy", "UpdateReplacePolicy leaves Retain (now Delete (default))", KEEP_RETAIN)],
+        ),
+        (
+            lambda x: _table(x).update(DeletionProtectionEnabled=False),
+            "prod",
+            [("Table", "DeletionProtectionEnabled", "deletion protection would be turned off", KEEP_PROTECTION)],
+        ),
+        (
+            lambda x: _pitr(x).update(PointInTimeRecoveryEnabled=False),
+            "prod",
+            [
+                (
+                    "Table",
+                    "PointInTimeRecoverySpecification",
+                    "point-in-time recovery would be turned off (its history is lost)",
+                    "keep PITR on; its 35-day history cannot be recovered once disabled",
+                )
+            ],
+        ),
+        (
+            lambda x: _pitr(x).update(RecoveryPeriodInDays=7),
+            "prod",
+            [
+                (
+                    "Table",
+                    "PointInTimeRecoverySpecification.RecoveryPeriodInDays",
+                    "the PITR window shrinks from 35 to 7 days (older restore points are gone at once)",
+                    "keep the window; shorten it only after a backup, allowing G004 for that deploy",
+                )
+            ],
+        ),
+        (lambda x: _pitr(x).pop("RecoveryPeriodInDays"), "prod", []),  # the default is 35 days
+        (lambda x: _pitr(x).update(RecoveryPeriodInDays=34 + 2), "prod", []),
+        (
+            lambda x: _table(x)["SSESpecification"].pop("KMSMasterKeyId"),
+            "prod",
+            [("Table", "SSESpecification.KMSMasterKeyId", "the customer managed key would be turned off", KEEP_KEY)],
+        ),
+        (
+            lambda x: _table(x).update(SSESpecification={"SSEEnabled": False}),
+            "prod",
+            [
+                ("Table", "SSESpecification.KMSMasterKeyId", "the customer managed key would be turned off", KEEP_KEY),
+                (
+                    "Table",
+                    "SSESpecification.SSEEnabled",
+                    "KMS encryption would be turned off (AWS owned key)",
+                    "keep encryption: customer_managed (or aws_managed)",
+                ),
+            ],
+        ),
+        (
+            lambda x: _resources(x)["TableKey"]["Properties"].update(Enabled=False),
+            "prod",
+            [
+                (
+                    "TableKey",
+                    "Enabled",
+                    "AWS::KMS::Key TableKey would be disabled: the table (or replica) it encrypts becomes inaccessible",
+                    KEEP_KEY_ENABLED,
+                )
+            ],
+        ),
+        (lambda x: _resources(x)["TableKey"]["Properties"].update(Enabled=True), "prod", []),
+        (
+            lambda x: _table(x)["Replicas"][1].update(DeletionProtectionEnabled=False),
+            "global",
+            [
+                (
+                    "Table",
+                    "Replicas[eu-west-1].DeletionProtectionEnabled",
+                    "replica eu-west-1: deletion protection would be turned off",
+                    KEEP_PROTECTION,
+                )
+            ],
+        ),
+        (
+            lambda x: _table(x)["Replicas"][1]["SSESpecification"].pop("KMSMasterKeyId"),
+            "global",
+            [
+                (
+                    "Table",
+                    "Replicas[eu-west-1].SSESpecification.KMSMasterKeyId",
+                    "replica eu-west-1: the customer managed key would be turned off",
+                    KEEP_KEY,
+                )
+            ],
+        ),
+        (lambda x: _resources(x)["ReadThrottleAlarm"].update(DeletionPolicy="Delete"), "prod", []),
+    ],
+    ids=[
+        "deletion policy",
+        "update replace policy",
+        "deletion protection",
+        "pitr off",
+        "pitr window shrinks",
+        "pitr window default",
+        "pitr window grows",
+        "key dropped",
+        "encryption off",
+        "key disabled",
+        "key enabled",
+        "replica deletion protection",
+        "replica key dropped",
+        "not a stateful resource",
+    ],
+)
+def test_g004_names_each_protection_turned_off(
+    mutate: Callable[[dict[str, Any]], Any], env: str, expected: list[tuple[str, ...]]
+) -> None:
+    assert _g004(mutate, env) == expected
+
+
+def test_g004_the_pitr_window_defaults_to_35_days_on_both_sides() -> None:
+    def window(days: int | None) -> Callable[[dict[str, Any]], Any]:
+        return lambda x: (
+            _pitr(x).pop("RecoveryPeriodInDays") if days is None else _pitr(x).update(RecoveryPeriodInDays=days)
+        )
+
+    old = read_json(fixture_build() / "prod" / "data.template.json")
+    for old_days, new_days, shrinks_from in [(None, 7, 35), (None, 34, 35), (36, None, 36), (35, None, None)]:
+        before, after = copy.deepcopy(old), copy.deepcopy(old)
+        window(old_days)(before)
+        window(new_days)(after)
+        said = [f.message for f in plan_stack("x", before, after).findings if f.rule_id == "G004"]
+        expected = (
+            [
+                f"the PITR window shrinks from {shrinks_from} to {new_days or 35} days (older restore points are gone at once)"
+            ]
+            if shrinks_from
+            else []
+        )
+        assert said == expected, (old_days, new_days)
+
+
+def test_g004_a_key_without_enabled_is_enabled() -> None:
+    old = read_json(fixture_build() / "prod" / "data.template.json")
+    new = copy.deepcopy(old)
+    _resources(old)["TableKey"]["Properties"].pop("Enabled", None)
+    _resources(new)["TableKey"]["Properties"]["Enabled"] = False
+    assert [f.path for f in plan_stack("x", old, new).findings if f.rule_id == "G004"] == ["Enabled"]
+    # Disabled before, disabled after (the key changes otherwise): not this deploy's doing.
+    _resources(old)["TableKey"]["Properties"]["Enabled"] = False
+    _resources(new)["TableKey"]["Properties"]["Description"] = "another description"
+    assert [f.path for f in plan_stack("x", old, new).findings if f.rule_id == "G004"] == []
+
+
+def test_g004_a_replaced_table_keeps_its_protections_too() -> None:
+    def replaced_unprotected(x: dict[str, Any]) -> None:
+        _new_key_schema_and_name(x)
+        _table(x)["DeletionProtectionEnabled"] = False
+
+    found = guard_case(replaced_unprotected)
+    assert "G001" in {f.rule_id for f in found}
+    assert [f.path for f in found if f.rule_id == "G004"] == ["DeletionProtectionEnabled"]
+
+
+def _way_forward(
+    rule_id: str, env: str, mutate_old: Callable[[dict[str, Any]], Any], mutate_new: Callable[[dict[str, Any]], Any]
+) -> list[str]:
+    old = read_json(fixture_build() / env / "data.template.json")
+    mutate_old(old)
+    new = copy.deepcopy(old)
+    mutate_new(new)
+    return [f.way_forward for f in plan_stack("x", old, new).findings if f.rule_id == rule_id]
+
+
+def test_g002_stages_deletions_one_per_deploy_down_to_none() -> None:
+    staged = (
+        "(with the access stack where it belongs, as the plan of the environment lists), each waited for and verified"
+    )
+    assert _way_forward(
+        "G002", "prod", lambda x: _add_gsis(x, "ByA"), lambda x: _table(x).update(GlobalSecondaryIndexes=[])
+    ) == [f"nothing to do: the table's updates are 1. delete GSI ByUserUpdated; 2. delete GSI ByA {staged}"]
+    assert _way_forward(
+        "G002",
+        "prod",
+        lambda x: _add_gsis(x, "ByA", "ByB", "ByC"),
+        lambda x: _table(x).update(GlobalSecondaryIndexes=_table(x)["GlobalSecondaryIndexes"][:2]),
+    ) == [f"nothing to do: the table's updates are 1. delete GSI ByB; 2. delete GSI ByC {staged}"]
+
+
+def test_g014_stages_removals_one_per_deploy_down_to_none() -> None:
+    removed = "its copy of the table is deleted, see G015"
+    assert _way_forward("G014", "global", lambda x: None, lambda x: _table(x).update(Replicas=[])) == [
+        "stage it (one replica per deploy, in the replicas: list of the environment): "
+        f"deploy 1: remove replica us-east-1, {removed} (replicas then: eu-west-1, ap-southeast-2); "
+        f"deploy 2: remove replica eu-west-1, {removed} (replicas then: ap-southeast-2); "
+        f"deploy 3: remove replica ap-southeast-2, {removed} (replicas then: none)"
+    ]
+
+
+def _findings(
+    rule_id: str, env: str, old_change: Callable[[dict[str, Any]], Any], new_change: Callable[[dict[str, Any]], Any]
+) -> list[tuple[str, str]]:
+    """(path, message) of rule_id's findings from old (the fixture, changed) to new (old, changed again)."""
+    old = read_json(fixture_build() / env / "data.template.json")
+    old_change(old)
+    new = copy.deepcopy(old)
+    new_change(new)
+    return [(f.path, f.message) for f in plan_stack("x", old, new).findings if f.rule_id == rule_id]
+
+
+SWITCH = "DynamoDB allows this switch at most four times in a rolling 24 hours; the plan cannot see earlier switches"
+
+
+def test_g010_a_table_without_billing_mode_is_provisioned() -> None:
+    def on_demand(x: dict[str, Any]) -> None:
+        _table(x).update(BillingMode="PAY_PER_REQUEST")
+        _table(x).pop("ProvisionedThroughput")
+
+    assert _findings("G010", "staging", lambda x: _table(x).pop("BillingMode"), on_demand) == [
+        ("BillingMode", f"billing mode PROVISIONED -> PAY_PER_REQUEST: {SWITCH}")
+    ]
+    # Back to provisioned (BillingMode left out) is not this switch.
+    assert _findings("G010", "staging", on_demand, lambda x: _table(x).pop("BillingMode")) == []
+
+
+def _index_warm(x: dict[str, Any], reads: int) -> None:
+    _table(x)["GlobalSecondaryIndexes"][0]["WarmThroughput"] = {"ReadUnitsPerSecond": reads}
+
+
+REFUSED = "warm throughput only increases, so DynamoDB refuses the update and the stack rolls back"
+
+
+def test_g019_names_the_index_whose_warm_throughput_decreases() -> None:
+    assert _findings("G019", "global", lambda x: _index_warm(x, 5000), lambda x: _index_warm(x, 4500)) == [
+        (
+            "GlobalSecondaryIndexes[ByUserUpdated].WarmThroughput.ReadUnitsPerSecond",
+            f"GSI ByUserUpdated's warm read throughput 5000 -> 4500 units per second: {REFUSED}",
+        )
+    ]
+
+
+def test_g019_an_index_that_gets_its_first_warm_throughput_is_no_decrease() -> None:
+    assert _findings("G019", "global", lambda x: None, lambda x: _index_warm(x, 4500)) == []
+    assert (
+        _findings(
+            "G019",
+            "global",
+            lambda x: _index_warm(x, 4500),
+            lambda x: _table(x)["GlobalSecondaryIndexes"][0].pop("WarmThroughput"),
+        )
+        == []
+    )
+
+
+def test_g019_and_g021_judge_an_update_never_a_replacement() -> None:
+    """A table replaced (a new key schema) is G001's: it starts with what its template says."""
+
+    def replaced(x: dict[str, Any]) -> None:
+        _table(x)["KeySchema"] = [{"AttributeName": "other", "KeyType": "HASH"}]
+        _attr(x, "other", "S")
+
+    def fewer_warm_units_and_two_replicas(x: dict[str, Any]) -> None:
+        replaced(x)
+        _table(x)["WarmThroughput"]["ReadUnitsPerSecond"] = 100
+        _table(x)["Replicas"] += [{"Region": "sa-east-1"}, {"Region": "ca-central-1"}]
+
+    old = read_json(fixture_build() / "global" / "data.template.json")
+    new = copy.deepcopy(old)
+    fewer_warm_units_and_two_replicas(new)
+    found = {f.rule_id for f in plan_stack("x", old, new).findings}
+    assert "G001" in found and not found & {"G019", "G021"}
+
+
+def test_g002_g003_g008_and_g009_judge_an_update_never_a_replacement() -> None:
+    def replaced_with_new_indexes_and_ttl(x: dict[str, Any]) -> None:
+        _new_key_schema_and_name(x)
+        _table(x)["TimeToLiveSpecification"]["AttributeName"] = "ttl"
+        _table(x)["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "ALL"}
+        _add_gsis(x, "ByA", "ByB")
+        _table(x)["StreamSpecification"]["StreamViewType"] = "KEYS_ONLY"
+
+    found = {f.rule_id for f in guard_case(replaced_with_new_indexes_and_ttl)}
+    assert "G001" in found and not found & {"G002", "G003", "G008", "G009"}
+
+
+def test_g003_a_table_that_had_no_properties() -> None:
+    old = read_json(fixture_build() / "prod" / "data.template.json")
+    new = copy.deepcopy(old)
+    del old["Resources"]["Table"]["Properties"]
+    assert [f for f in plan_stack("x", old, new).findings if f.rule_id == "G003"] == []
+    assert [f for f in plan_stack("x", new, old).findings if f.rule_id == "G003"] == []
+
+
+def _said(
+    rule_id: str,
+    env: str,
+    new_change: Callable[[dict[str, Any]], Any],
+    old_change: Callable[[dict[str, Any]], Any] = lambda x: None,
+) -> list[tuple[str, ...]]:
+    """(resource, path, message, way forward) of rule_id's findings."""
+    old = read_json(fixture_build() / env / "data.template.json")
+    old_change(old)
+    new = copy.deepcopy(old)
+    new_change(new)
+    return [
+        (f.where, f.path, f.message, f.way_forward) for f in plan_stack("x", old, new).findings if f.rule_id == rule_id
+    ]
+
+
+def _new_key_schema_and_name(x: dict[str, Any]) -> None:
+    _table(x)["TableName"] = "other"
+    _table(x)["KeySchema"] = [{"AttributeName": "o", "KeyType": "HASH"}]
+    _attr(x, "o", "S")
+
+
+def test_g001_a_removed_table_and_every_reason_of_a_replacement() -> None:
+    assert _said("G001", "prod", lambda x: _resources(x).pop("Table")) == [
+        (
+            "Table",
+            "(resource)",
+            "AWS::DynamoDB::Table Table would be removed from the stack",
+            "keep the resource; to retire it, first set DeletionPolicy Retain in its own deploy, then remove it, "
+            "and delete the data by hand after a backup",
+        )
+    ]
+    assert _said("G001", "prod", _new_key_schema_and_name) == [
+        (
+            "Table",
+            "KeySchema, TableName",
+            "AWS::DynamoDB::Table Table would be REPLACED (a new, empty resource) because KeySchema, TableName changed; "
+            "CloudFormation cannot change it in place",
+            "create a new table under a new logical ID and name, migrate the data (export/import or a dual-write "
+            "period), then remove the old one",
+        )
+    ]
+    assert _said("G001", "prod", lambda x: _resources(x).pop("ReadThrottleAlarm")) == []
+
+
+def test_g005_a_replicas_key_change_and_no_key_before() -> None:
+    def other_key(x: dict[str, Any]) -> None:
+        _table(x)["Replicas"][1]["SSESpecification"]["KMSMasterKeyId"] = "arn:other"
+
+    assert _said("G005", "global", other_key) == [
+        (
+            "Table",
+            "Replicas[eu-west-1].SSESpecification.KMSMasterKeyId",
+            "replica eu-west-1: the table's encryption key changes from "
+            "arn:${AWS::Partition}:kms:eu-west-1:${AWS::AccountId}:key/${GlobalTableKey} to arn:other",
+            "add the new key and grant it to every role first, switch the table in its own deploy, and keep the old "
+            "key enabled until DynamoDB reports the switch done",
+        )
+    ]
+    # A key where there was none is a key added (G004 guards the reverse).
+    assert _said("G005", "prod", lambda x: None, lambda x: _table(x)["SSESpecification"].pop("KMSMasterKeyId")) == []
+
+
+def test_g011_another_stateful_type_is_moved_by_import_and_a_stateless_one_passes() -> None:
+    assert _said("G011", "prod", lambda x: _resources(x)["TableKey"].update(Type="AWS::KMS::ReplicaKey")) == [
+        (
+            "TableKey",
+            "Type",
+            "TableKey changes type AWS::KMS::Key -> AWS::KMS::ReplicaKey: CloudFormation creates a new resource and "
+            "deletes the old one (the table's data with it)",
+            "keep the resource Retained; deploy its removal from the stack (it stays, unmanaged); import it into the "
+            "stack as the new type with an IMPORT change set; then change it in later, reviewed deploys",
+        )
+    ]
+    assert _said("G011", "prod", lambda x: _resources(x)["ReadThrottleAlarm"].update(Type="AWS::SNS::Topic")) == []
+
+
+def test_g015_the_stacks_own_replica_and_one_without_deletion_protection() -> None:
+    assert _said("G015", "global", lambda x: _table(x)["Replicas"].pop(0)) == [
+        (
+            "Table",
+            "Replicas[us-east-1]",
+            "the replica in the stack's own Region us-east-1 would be removed: CloudFormation requires the stack's "
+            "Region in Replicas and cannot remove it (the update fails, or deletes the table there)",
+            "keep the us-east-1 replica; a table that must leave us-east-1 is a new stack in another Region (a new "
+            "environment), with the data migrated to it",
+        )
+    ]
+
+    def unprotected(x: dict[str, Any]) -> None:
+        _table(x)["Replicas"][2]["DeletionProtectionEnabled"] = False
+
+    (finding,) = _said("G015", "global", lambda x: _table(x)["Replicas"].pop(2), unprotected)
+    assert finding[2] == (
+        "replica ap-southeast-2 would be removed: DynamoDB deletes the table's copy in ap-southeast-2 "
+        "(DeletionPolicy Retain does not keep a removed replica)"
+    )
+
+
+def test_g007_names_every_key_attribute_whose_type_changes() -> None:
+    def binary_keys(x: dict[str, Any]) -> None:
+        for definition in _table(x)["AttributeDefinitions"]:
+            if definition["AttributeName"] in ("userId", "sk"):
+                definition["AttributeType"] = "B"
+
+    ((_, path, message, _),) = _said("G007", "prod", binary_keys)
+    assert (path, message) == (
+        "AttributeDefinitions",
+        "key attribute type changes (userId S -> B, sk S -> B): CloudFormation would REPLACE Table with a new, empty table",
+    )
+
+
+def test_g009_only_a_view_type_changed_on_an_enabled_stream_of_a_table_not_replicated() -> None:
+    assert _said("G009", "prod", lambda x: _table(x).pop("StreamSpecification")) == []
+    assert _said("G009", "prod", lambda x: None, lambda x: _table(x).pop("StreamSpecification")) == []
+    # A global table with replicas: G018's.
+    assert _said("G009", "global", lambda x: _table(x)["StreamSpecification"].update(StreamViewType="KEYS_ONLY")) == []
+
+
+def _one_replica(x: dict[str, Any]) -> None:
+    _table(x)["Replicas"] = _table(x)["Replicas"][:1]
+
+
+def test_g018_with_one_replica_now_change_the_stream_first() -> None:
+    def keys_only_and_a_replica(x: dict[str, Any]) -> None:
+        _table(x)["StreamSpecification"]["StreamViewType"] = "KEYS_ONLY"
+        _table(x)["Replicas"].append({"Region": "eu-west-1"})
+
+    assert _said("G018", "global", keys_only_and_a_replica, _one_replica) == [
+        (
+            "Table",
+            "StreamSpecification",
+            "stream NEW_AND_OLD_IMAGES -> KEYS_ONLY on a global table with 2 replicas: CloudFormation changes a global "
+            "table's stream only while it has one replica, so the update fails",
+            "deploy 1: change the stream while the table has its one replica; deploy 2: add the replica (one per "
+            "deploy, G014)",
+        )
+    ]
+
+
+def test_g018_a_stream_removed_from_a_replicated_table() -> None:
+    ((_, _, message, way),) = _said("G018", "global", lambda x: _table(x).pop("StreamSpecification"))
+    assert message.startswith("stream NEW_AND_OLD_IMAGES -> none on a global table with 3 replicas:")
+    assert way.startswith("keep stream_view_type: NEW_AND_OLD_IMAGES (global table replication needs the stream);")
+
+
+def test_g020_either_direction() -> None:
+    ((_, path, message, _),) = _said(
+        "G020", "global", lambda x: _resources(x)["GlobalTableKey"]["Properties"].update(MultiRegion=False)
+    )
+    assert (path, message) == (
+        "MultiRegion",
+        "GlobalTableKey: MultiRegion true -> false: a key cannot change it, so CloudFormation refuses the update and "
+        "the stack rolls back",
+    )
+
+
+G018_ONE_REPLICA_ONLY = (
+    "CloudFormation changes a global table's stream only while it has one replica, so the update fails"
+)
+G018_DOWN_TO_ONE = (
+    "(global table replication needs the stream); to change it, the table must first be down to one replica "
+    "(removing replicas deletes their copies, G015), then the stream changes (a new stream ARN: move consumers), then "
+    "the replicas are added back one per deploy"
+)
+
+
+def test_g018_two_replicas_now_are_already_too_many() -> None:
+    def two_replicas(x: dict[str, Any]) -> None:
+        _table(x)["Replicas"] = _table(x)["Replicas"][:2]
+
+    assert _said(
+        "G018", "global", lambda x: _table(x)["StreamSpecification"].update(StreamViewType="KEYS_ONLY"), two_replicas
+    ) == [
+        (
+            "Table",
+            "StreamSpecification",
+            f"stream NEW_AND_OLD_IMAGES -> KEYS_ONLY on a global table with 2 replicas: {G018_ONE_REPLICA_ONLY}",
+            f"keep stream_view_type: NEW_AND_OLD_IMAGES {G018_DOWN_TO_ONE}",
+        )
+    ]
+
+
+def test_g018_a_stream_added_to_a_replicated_table() -> None:
+    assert _said(
+        "G018",
+        "global",
+        lambda x: _table(x).update(StreamSpecification={"StreamViewType": "KEYS_ONLY"}),
+        lambda x: _table(x).pop("StreamSpecification"),
+    ) == [
+        (
+            "Table",
+            "StreamSpecification",
+            f"stream none -> KEYS_ONLY on a global table with 3 replicas: {G018_ONE_REPLICA_ONLY}",
+            f"keep stream_view_type: none {G018_DOWN_TO_ONE}",
+        )
+    ]
+
+
+def test_g018_not_while_strong_before_or_after() -> None:
+    """Multi-Region strong consistency is G016's (a table keeps the mode it was created with)."""
+
+    def mode_and_stream(mode: str) -> Callable[[dict[str, Any]], None]:
+        return lambda x: _table(x).update(
+            MultiRegionConsistency=mode, StreamSpecification={"StreamViewType": "KEYS_ONLY"}
+        )
+
+    assert _said("G018", "strong", mode_and_stream("EVENTUAL")) == []
+    assert _said("G018", "global", mode_and_stream("STRONG")) == []
+
+
+def test_g017_names_every_witness_before_and_after_or_none() -> None:
+    def two(x: dict[str, Any]) -> None:
+        _table(x)["GlobalTableWitnesses"] = [{"Region": "eu-west-2"}, {"Region": "eu-west-3"}]
+
+    def none(x: dict[str, Any]) -> None:
+        _table(x).pop("GlobalTableWitnesses")
+
+    one_per_update = "DynamoDB creates or deletes one witness per update"
+    assert _said("G017", "strong", two, none) == [
+        (
+            "Table",
+            "GlobalTableWitnesses",
+            f"2 witness creations/deletions in one update (none -> eu-west-2, eu-west-3); {one_per_update}",
+            "stage it: deploy 1: create the witness in eu-west-2; deploy 2: create the witness in eu-west-3",
+        )
+    ]
+    assert _said("G017", "strong", none, two) == [
+        (
+            "Table",
+            "GlobalTableWitnesses",
+            f"2 witness creations/deletions in one update (eu-west-2, eu-west-3 -> none); {one_per_update}",
+            "stage it: deploy 1: delete the witness in eu-west-2; deploy 2: delete the witness in eu-west-3",
+        )
+    ]
+
+
+G011_BY_IMPORT = (
+    "keep the resource Retained; deploy its removal from the stack (it stays, unmanaged); import it into the stack as "
+    "the new type with an IMPORT change set; then change it in later, reviewed deploys"
+)
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "old_type", "new_type"),
+    [
+        ("Table", "AWS::DynamoDB::Table", "AWS::SNS::Topic"),
+        ("ReadThrottleAlarm", "AWS::CloudWatch::Alarm", "AWS::DynamoDB::Table"),
+    ],
+    ids=["from a table", "into a table"],
+)
+def test_g011_a_type_change_from_or_into_a_stateful_type(logical_id: str, old_type: str, new_type: str) -> None:
+    assert _said("G011", "prod", lambda x: _resources(x)[logical_id].update(Type=new_type)) == [
+        (
+            logical_id,
+            "Type",
+            f"{logical_id} changes type {old_type} -> {new_type}: CloudFormation creates a new resource and deletes "
+            "the old one (the table's data with it)",
+            G011_BY_IMPORT,
+        )
+    ]
+
+
+def test_g015_the_stacks_own_replica_and_another_both_removed() -> None:
+    found = _said("G015", "global", lambda x: _table(x).update(Replicas=_table(x)["Replicas"][1:2]))
+    assert [path for _, path, _, _ in found] == ["Replicas[us-east-1]", "Replicas[ap-southeast-2]"]

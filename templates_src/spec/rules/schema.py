@@ -76,8 +76,11 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     current: Any = model
     for part in loc:
         current = _unwrap(current)
+        if typing.get_origin(current) is dict:
+            current = typing.get_args(current)[1]  # a dict key: on to the value type
+            continue
         if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
-            continue  # list index or dict key: stays on the element type
+            continue  # a list index: stays on the element type
         field = current.model_fields.get(part)
         if field is None:
             return []
@@ -89,13 +92,11 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 
 def _unwrap(annotation: Any) -> Any:
-    """Optional[X], list[X], dict[str, X] -> X; anything else unchanged."""
+    """Optional[X], list[X] -> X; anything else (dict[str, X] too: its keys are a step of loc) unchanged."""
     while True:
         origin = typing.get_origin(annotation)
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if origin in (typing.Union, types.UnionType) and len(args) == 1 or origin in (list, tuple) and args:
             annotation = args[0]
-        elif origin is dict and len(args) == 2:
-            annotation = args[1]
         else:
             return annotation
