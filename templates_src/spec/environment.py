@@ -4,7 +4,7 @@ Defaults are the safe choice (Retain, deletion protection, PITR, a KMS key),
 so leaving a setting out can never lose data; dev opts out explicitly.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`, and `[]`/`{}` for empty defaults: see design.py.
 
 from typing import Annotated, Literal, Optional
 
@@ -131,7 +131,7 @@ class TrustedRole(StrictModel):
     trust_whole_account: bool = False
     # Service principals: the functions, clusters or tasks that may assume the
     # role (aws:SourceArn, ArnLike); aws:SourceAccount is always set.
-    source_arns: list[SourceArn] = Field(default_factory=list)
+    source_arns: list[SourceArn] = []
 
 
 KmsKeyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]{36}$")]
@@ -208,7 +208,7 @@ class Replica(StrictModel):
     point_in_time_recovery: Optional[PointInTimeRecovery] = None
     table_class: Optional[TableClass] = None
     contributor_insights: Optional[bool] = None
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = {}
     # PROVISIONED only: this replica's read auto scaling (write capacity is global: billing.write).
     read: Optional[Capacity] = None
 
@@ -264,7 +264,7 @@ class Environment(StrictModel):
     encryption: Encryption = "customer_managed"
     # customer_managed: who may manage the key (never use it). The principal
     # that deploys the data stack must be one of them (KMS's lockout check).
-    key_admins: list[IamRoleOrUserArn] = Field(default_factory=list)
+    key_admins: list[IamRoleOrUserArn] = []
     point_in_time_recovery: PointInTimeRecovery = Field(default_factory=PointInTimeRecovery)
     deletion_protection: bool = True
     retention: Retention = "Retain"
@@ -276,13 +276,13 @@ class Environment(StrictModel):
     # Which keys CloudWatch Contributor Insights reports (absent: AWS's default, both).
     contributor_insights_mode: Optional[Literal["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"]] = None
     table_class: TableClass = "STANDARD"
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = {}
     alarms: Optional[Alarms] = None
     # Absent: on (defaults) when protected, off otherwise.
     backup: Optional[Backup] = None
     access: Optional[Access] = None
     # Extra regions taskcat deploys the data stack to (besides `region`).
-    test_regions: list[Region] = Field(default_factory=list)
+    test_regions: list[Region] = []
     # Requests and sizes per access pattern: what `cost` and the plan price.
     traffic: Optional[Traffic] = None
     # A deploy role for GitHub Actions (build/<env>/deploy-role.*).
@@ -292,7 +292,7 @@ class Environment(StrictModel):
     # live table across is a migration, not an edit (docs/global-tables.md: Moving a live table to a
     # global table).
     global_table: bool = False
-    replicas: list[Replica] = Field(default_factory=list)
+    replicas: list[Replica] = []
     # Global tables only; absent: EVENTUAL (AWS's default). Fixed at creation.
     multi_region_consistency: Optional[Consistency] = None
     # STRONG with two replicas: the third Region, which holds no data.

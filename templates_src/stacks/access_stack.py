@@ -26,7 +26,7 @@ from awacs.aws import (
     StringEquals,
     StringEqualsIfExists,
 )
-from troposphere import Export, GetAtt, ImportValue, Output, Parameter, Ref, Sub, Tags, Template, encode_to_dict, iam
+from troposphere import Export, GetAtt, ImportValue, Output, Parameter, Ref, Sub, Tags, Template, iam
 
 from ..diagnostics import Diagnostic
 from ..errors import SpecError
@@ -34,6 +34,7 @@ from ..spec.loader import Spec
 from ..spec.roles import PER_USER
 from ..spec.rules import access_limits
 from .artifacts import Stack
+from .encode import plain
 from .global_table import REPLICA_KEY_ARN
 from .grants import ANY, KEY, Grant, configured_roles, grants_for, table_arn_suffix
 from .names import (
@@ -191,7 +192,7 @@ def build_access_stack(spec: Spec) -> Stack | None:
     for role in configured_roles(spec):
         policy = permission_policy(spec, role)
         # IAM counts the policy without whitespace.
-        size = len(json.dumps(encode_to_dict(policy), separators=(",", ":")))
+        size = len(json.dumps(plain(policy), separators=(",", ":")))
         found = access_limits.check_role(spec.source, role, role_name(spec, role), size)
         if found:
             problems.extend(found)

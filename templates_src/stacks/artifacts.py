@@ -18,6 +18,7 @@ import orjson
 from troposphere import Template
 
 from ..errors import BadInput
+from .encode import template_dict
 from .names import IAM, NAMED_IAM, REPLICA_KEY_KIND_PREFIX, STACK_KINDS, stack_name
 
 BUILD_DIR = Path("build")
@@ -59,7 +60,7 @@ class Stack:
     @functools.cached_property
     def template_dict(self) -> dict[str, Any]:
         """The rendered template, computed once (troposphere validates on each to_dict)."""
-        return dict(self.template.to_dict())
+        return template_dict(self.template)
 
     def files(self) -> dict[str, str]:
         """File name -> content for build/<env>/."""
