@@ -252,6 +252,8 @@ class ResourcePolicySettings(StrictModel):
 
 
 class Environment(StrictModel):
+    # Defaults of nested models are built with model_construct: every field its default, nothing to
+    # validate, and no validator of their own to build (defer_build).
     design: str
     account_id: AccountId
     region: Region
@@ -260,19 +262,19 @@ class Environment(StrictModel):
     protected: bool = True
     stack_prefix: Optional[StackPrefix] = None
     table_name: Optional[TableName] = None
-    billing: Billing = Field(default_factory=Billing)
+    billing: Billing = Field(default_factory=Billing.model_construct)
     encryption: Encryption = "customer_managed"
     # customer_managed: who may manage the key (never use it). The principal
     # that deploys the data stack must be one of them (KMS's lockout check).
     key_admins: list[IamRoleOrUserArn] = []
-    point_in_time_recovery: PointInTimeRecovery = Field(default_factory=PointInTimeRecovery)
+    point_in_time_recovery: PointInTimeRecovery = Field(default_factory=PointInTimeRecovery.model_construct)
     deletion_protection: bool = True
     retention: Retention = "Retain"
     ttl_days: Optional[int] = Field(default=None, ge=limits.TTL_DAYS_MIN, le=limits.TTL_DAYS_MAX)
     stream_view_type: Optional[StreamViewType] = None
     contributor_insights: bool = False
     # The table's resource-based policy: TLS only and this account only, by default everywhere.
-    resource_policy: ResourcePolicySettings = Field(default_factory=ResourcePolicySettings)
+    resource_policy: ResourcePolicySettings = Field(default_factory=ResourcePolicySettings.model_construct)
     # Which keys CloudWatch Contributor Insights reports (absent: AWS's default, both).
     contributor_insights_mode: Optional[Literal["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"]] = None
     table_class: TableClass = "STANDARD"
@@ -301,7 +303,7 @@ class Environment(StrictModel):
     kinesis_stream: Optional[KinesisStream] = None
     # The DynamoDB stream's resource-based policy, like the table's: on by default wherever
     # there is a stream (stream_view_type); set without a stream it is an error (N611).
-    stream_resource_policy: StreamResourcePolicySettings = Field(default_factory=StreamResourcePolicySettings)
+    stream_resource_policy: StreamResourcePolicySettings = Field(default_factory=StreamResourcePolicySettings.model_construct)
 
     @property
     def replica_regions(self) -> list[str]:
