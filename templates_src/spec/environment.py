@@ -303,7 +303,9 @@ class Environment(StrictModel):
     kinesis_stream: Optional[KinesisStream] = None
     # The DynamoDB stream's resource-based policy, like the table's: on by default wherever
     # there is a stream (stream_view_type); set without a stream it is an error (N611).
-    stream_resource_policy: StreamResourcePolicySettings = Field(default_factory=StreamResourcePolicySettings.model_construct)
+    stream_resource_policy: StreamResourcePolicySettings = Field(
+        default_factory=StreamResourcePolicySettings.model_construct
+    )
 
     @property
     def replica_regions(self) -> list[str]:
