@@ -190,9 +190,9 @@ def build_access_stack(spec: Spec) -> Stack | None:
         parameters[boundary.title] = access.permissions_boundary_arn
     problems: list[Diagnostic] = []
     for role in configured_roles(spec):
-        policy = permission_policy(spec, role)
-        # IAM counts the policy without whitespace.
-        size = len(json.dumps(plain(policy), separators=(",", ":")))
+        # Rendered once: sized here (IAM counts it without whitespace) and written as it is.
+        policy = plain(permission_policy(spec, role))
+        size = len(json.dumps(policy, separators=(",", ":")))
         found = access_limits.check_role(spec.source, role, role_name(spec, role), size)
         if found:
             problems.extend(found)

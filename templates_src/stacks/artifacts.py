@@ -132,15 +132,27 @@ def read_stack_files(spec: Any, env_build_dir: Path) -> list[StackFiles]:
 
 
 def _current(directory: Path) -> dict[str, str] | None:
-    """Every file under directory (relative path -> text), or None when unreadable."""
+    """Every file under directory (relative path -> text), or None when unreadable.
+
+    os.walk and binary reads, not Path.rglob and read_text: a synth reads all of build/ (~100
+    files) to compare, and pathlib's and text I/O's objects cost more than the reading.
+    """
+    found: dict[str, str] = {}
+    top = os.fspath(directory)
     try:
-        return {
-            p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
-            for p in directory.rglob("*")
-            if p.is_file()
-        }
+        for root, _, names in os.walk(top):
+            prefix = "" if root == top else os.path.relpath(root, top).replace(os.sep, "/") + "/"
+            for name in names:
+                path = os.path.join(root, name)
+                if os.path.isfile(path):
+                    with open(path, "rb") as f:
+                        text = f.read().decode("utf-8")
+                    if "\r" in text:  # as text mode reads it (universal newlines)
+                        text = text.replace("\r\n", "\n").replace("\r", "\n")
+                    found[prefix + name] = text
     except (OSError, UnicodeDecodeError):
         return None
+    return found
 
 
 def _flatten(tree: dict[str, dict[str, str]]) -> dict[str, str]:
