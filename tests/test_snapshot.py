@@ -124,8 +124,9 @@ def test_render_json_writes_what_the_standard_library_writes() -> None:
 
 
 @pytest.mark.parametrize("project", ["user", "fixture"])
-def test_template_dict_is_what_troposphere_renders(project: str) -> None:
-    """Stacks render through stacks/encode.py (one walk); the result must be Template.to_dict()'s, for every stack."""
+def test_templates_are_what_troposphere_renders(project: str) -> None:
+    """Stacks render through stacks/encode.py (one pass); the result must be Template.to_dict()'s, for every stack."""
+    from templates_src.stacks.artifacts import render_json
     from templates_src.stacks.encode import plain
     from templates_src.stacks.synth import all_targets, build_stacks
 
@@ -138,8 +139,9 @@ def test_template_dict_is_what_troposphere_renders(project: str) -> None:
     for target in all_targets(environments):
         for stack in build_stacks(load_spec(target.env_file, designs)):
             expected = stack.template.to_dict()
+            assert stack.template_json == render_json(expected), f"{target.subdir}/{stack.kind}"
             assert stack.template_dict == expected, f"{target.subdir}/{stack.kind}"
-            # And again: rendering validates, never changes, the objects.
+            # And in Python (policies are rendered so): rendering validates, never changes, the objects.
             assert plain(stack.template.resources) == expected["Resources"]
             compared += 1
     assert compared >= 10

@@ -18,7 +18,7 @@ import orjson
 from troposphere import Template
 
 from ..errors import BadInput
-from .encode import template_dict
+from .encode import template_json
 from .names import IAM, NAMED_IAM, REPLICA_KEY_KIND_PREFIX, STACK_KINDS, stack_name
 
 BUILD_DIR = Path("build")
@@ -58,14 +58,20 @@ class Stack:
     tags: dict[str, str] = field(default_factory=dict)
 
     @functools.cached_property
+    def template_json(self) -> str:
+        """The template file's text, rendered once (troposphere validates on each to_dict)."""
+        return template_json(self.template)
+
+    @functools.cached_property
     def template_dict(self) -> dict[str, Any]:
-        """The rendered template, computed once (troposphere validates on each to_dict)."""
-        return template_dict(self.template)
+        """The rendered template as data: its file's text read back (orjson, either way, beats a Python walk)."""
+        data: dict[str, Any] = orjson.loads(self.template_json)
+        return data
 
     def files(self) -> dict[str, str]:
         """File name -> content for build/<env>/."""
         return {
-            template_file(self.kind): render_json(self.template_dict),
+            template_file(self.kind): self.template_json,
             # The list `aws cloudformation create-stack --parameters file://` reads.
             parameters_file(self.kind): render_json(
                 [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(self.parameters.items())]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ..diagnostics import Diagnostic
 from ..errors import SpecError
@@ -21,8 +22,7 @@ from .report import render_access_report
 from .taskcat import TASKCAT_DIR, taskcat_files
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     env_file: Path
     subdir: str  # under build/: "<env>" or "designs/<design>"
 
