@@ -77,6 +77,8 @@ CASES: dict[str, tuple[str, list[str]]] = {
         ["deletion_protection: error:", "valid boolean", "[S003]"],
     ),
     "unquoted-account": (GOOD.replace('"123456789012"', "123456789012"), ["qa.yaml:2: account_id: error:", "quote it"]),
+    # IAM names are ASCII (IAM's [\w+=,.@-] is a Java regex): a non-ASCII letter is no IAM name.
+    "non-ascii-iam-name": (GOOD.replace("role/key-admin", "role/kéy-admin"), ["qa.yaml:8: key_admins[0]: error:"]),
     "out-of-range": (
         GOOD + "point_in_time_recovery: {enabled: true, recovery_period_days: 36}\n",
         ["point_in_time_recovery.recovery_period_days", "less than or equal to 35", "(got 36)"],
