@@ -4,7 +4,8 @@
 The floor is a bare interpreter importing exactly the third-party modules the
 synth command loads (read from sys.modules after a real synth), the way synth
 imports them: garbage collector off, and troposphere through templates_src.stacks,
-which keeps troposphere.serverless out (stacks/__init__.py). So it moves with
+which keeps troposphere.serverless out (stacks/__init__.py); then it exits as
+`python -m templates_src` exits (gc.freeze: the heap left to the OS). So it moves with
 our dependencies and is what no change of ours can go below. Best of N runs of
 each, to damp noise on a shared machine; both with bytecode caches written (a
 warm-up run first, PYTHONDONTWRITEBYTECODE dropped), as any second run has them.
@@ -68,10 +69,11 @@ def timed(cmd: list[str]) -> list[float]:
 
 
 def floor_code(modules: list[str]) -> str:
-    """Import the modules as synth does: GC off (cmd_synth), troposphere through templates_src.stacks."""
+    """Import the modules as synth does (GC off: cmd_synth; troposphere through templates_src.stacks),
+    then exit as it exits (gc.freeze: templates_src/__main__.py)."""
     return (
         "import gc\ngc.disable()\nimport importlib\nimport templates_src.stacks\n"
-        f"for m in {modules!r}:\n    importlib.import_module(m)\n"
+        f"for m in {modules!r}:\n    importlib.import_module(m)\ngc.freeze()\n"
     )
 
 
