@@ -14,8 +14,8 @@ the stacks layer derives the role from them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 
 class On(str, Enum):
@@ -29,8 +29,7 @@ class On(str, Enum):
     ANY = "no resource-level permission exists for it"
 
 
-@dataclass(frozen=True)
-class ApiCall:
+class ApiCall(NamedTuple):
     action: str
     on: On
     where: str  # the module (and step) that makes it

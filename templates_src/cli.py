@@ -290,79 +290,70 @@ def cmd_rules(args: argparse.Namespace) -> ExitCode:
 # -- parser --------------------------------------------------------------------------------
 
 
-def _options() -> dict[str, argparse.ArgumentParser]:
-    """Options several commands share, each declared once (argparse parents)."""
-    dirs = argparse.ArgumentParser(add_help=False)
-    dirs.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
-    dirs.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
-    build = argparse.ArgumentParser(add_help=False)
-    build.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
-    allow = argparse.ArgumentParser(add_help=False)
-    allow.add_argument(
-        "--allow",
-        default=os.environ.get("ALLOW", ""),
-        help="guard IDs to allow, comma-separated (default: $ALLOW)",
-    )
-    env = argparse.ArgumentParser(add_help=False)
-    env.add_argument("--env", required=True, help="environment name (environments/<env>.yaml)")
-    return {"dirs": dirs, "build": build, "allow": allow, "env": env}
+def _options(wanted: set[str]) -> dict[str, argparse.ArgumentParser]:
+    """Options several commands share, each declared once (argparse parents): those wanted."""
+    options: dict[str, argparse.ArgumentParser] = {}
+    if "dirs" in wanted:
+        options["dirs"] = dirs = argparse.ArgumentParser(add_help=False)
+        dirs.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS, help="default environments")
+        dirs.add_argument("--designs-dir", type=Path, help="default templates_src/designs")
+    if "build" in wanted:
+        options["build"] = build = argparse.ArgumentParser(add_help=False)
+        build.add_argument("--build", type=Path, default=BUILD, help="build directory (default build)")
+    if "allow" in wanted:
+        options["allow"] = allow = argparse.ArgumentParser(add_help=False)
+        allow.add_argument(
+            "--allow",
+            default=os.environ.get("ALLOW", ""),
+            help="guard IDs to allow, comma-separated (default: $ALLOW)",
+        )
+    if "env" in wanted:
+        options["env"] = env = argparse.ArgumentParser(add_help=False)
+        env.add_argument("--env", required=True, help="environment name (environments/<env>.yaml)")
+    return options
 
 
-def build_parser() -> argparse.ArgumentParser:
-    # The console script and scripts/*.py show their own name; `python -m` shows PROG.
-    invoked = Path(sys.argv[0]).name
-    parser = argparse.ArgumentParser(
-        prog=PROG if invoked in ("__main__.py", "-c", "") else invoked,
-        description="Conversation-table infrastructure as code: designs + environments -> CloudFormation.",
-        epilog="Exit codes: 0 ok, 1 AWS failure, 2 bad input, 3 refused by a guard, 4 drifted (drift). "
-        "`make` reports any failure as 2: call this command for the exact code.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
-    shared = _options()
-    commands: dict[str, tuple[Callable[[argparse.Namespace], ExitCode], str, tuple[str, ...]]] = {
-        "synth": (cmd_synth, "render build/ from environments/ and the designs (no AWS account needed)", ("dirs",)),
-        "plan": (
-            cmd_plan,
-            "offline plan of a change with data-loss guards (exit 3 when blocked)",
-            ("build", "dirs", "allow"),
-        ),
-        "deploy": (
-            cmd_deploy,
-            "change-set deploy of an environment's data then access stack",
-            ("env", "build", "dirs", "allow"),
-        ),
-        "destroy": (cmd_destroy, "delete an unprotected environment's stacks (access first)", ("env", "build", "dirs")),
-        "local": (
-            cmd_local,
-            "deploy to a moto server on 127.0.0.1, load samples, run every access pattern",
-            ("build", "dirs"),
-        ),
-        "report": (cmd_report, "print who may do what (build/<env>/access-report.md)", ("build",)),
-        "pr-comment": (
-            cmd_pr_comment,
-            "every environment's plan as one pull-request comment (exit 3 when blocked)",
-            ("build", "dirs", "allow"),
-        ),
-        "adopt": (
-            cmd_adopt,
-            "write a design and environment from an existing table (reads AWS, changes nothing)",
-            ("dirs",),
-        ),
-        "drift": (
-            cmd_drift,
-            "compare the live table with build/<env>/ (exit 4 when drifted)",
-            ("env", "build", "dirs"),
-        ),
-        "cost": (cmd_cost, "monthly cost and capacity of an environment under its traffic profile", ("dirs",)),
-        "rules": (cmd_rules, "list every spec rule and plan guard with its ID", ()),
-    }
-    parsers = {}
-    for name, (handler, text, parents) in commands.items():
-        p = sub.add_parser(name, help=text, description=text, parents=[shared[k] for k in parents])
-        p.set_defaults(handler=handler)
-        parsers[name] = p
+# Each command: its handler, its help, the shared options it takes.
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], ExitCode], str, tuple[str, ...]]] = {
+    "synth": (cmd_synth, "render build/ from environments/ and the designs (no AWS account needed)", ("dirs",)),
+    "plan": (
+        cmd_plan,
+        "offline plan of a change with data-loss guards (exit 3 when blocked)",
+        ("build", "dirs", "allow"),
+    ),
+    "deploy": (
+        cmd_deploy,
+        "change-set deploy of an environment's data then access stack",
+        ("env", "build", "dirs", "allow"),
+    ),
+    "destroy": (cmd_destroy, "delete an unprotected environment's stacks (access first)", ("env", "build", "dirs")),
+    "local": (
+        cmd_local,
+        "deploy to a moto server on 127.0.0.1, load samples, run every access pattern",
+        ("build", "dirs"),
+    ),
+    "report": (cmd_report, "print who may do what (build/<env>/access-report.md)", ("build",)),
+    "pr-comment": (
+        cmd_pr_comment,
+        "every environment's plan as one pull-request comment (exit 3 when blocked)",
+        ("build", "dirs", "allow"),
+    ),
+    "adopt": (
+        cmd_adopt,
+        "write a design and environment from an existing table (reads AWS, changes nothing)",
+        ("dirs",),
+    ),
+    "drift": (
+        cmd_drift,
+        "compare the live table with build/<env>/ (exit 4 when drifted)",
+        ("env", "build", "dirs"),
+    ),
+    "cost": (cmd_cost, "monthly cost and capacity of an environment under its traffic profile", ("dirs",)),
+    "rules": (cmd_rules, "list every spec rule and plan guard with its ID", ()),
+}
 
-    p = parsers["synth"]
+
+def _synth_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--env-file",
         action="append",
@@ -371,7 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, default=BUILD, help="output directory (default build)")
 
-    p = parsers["plan"]
+
+def _plan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("old", nargs="?", type=Path, help="old template JSON")
     p.add_argument("new", nargs="?", type=Path, help="new template JSON")
     p.add_argument("--env", help="plan build/<env>/ against --base")
@@ -384,7 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
 
-    moves = parsers["deploy"].add_mutually_exclusive_group()
+
+def _deploy_arguments(p: argparse.ArgumentParser) -> None:
+    moves = p.add_mutually_exclusive_group()
     moves.add_argument(
         "--import",
         dest="import_table",
@@ -400,7 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
         "table to a global table (docs/global-tables.md: Moving a live table to a global table)",
     )
 
-    p = parsers["adopt"]
+
+def _adopt_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--table", required=True, help="the live table's name")
     p.add_argument("--region", required=True, help="its region")
     p.add_argument("--env", required=True, help="the environment to write (environments/<env>.yaml)")
@@ -413,32 +408,82 @@ def build_parser() -> argparse.ArgumentParser:
         "roles and traffic profile they show",
     )
 
-    parsers["drift"].add_argument("--format", choices=("text", "markdown"), default="text")
 
-    p = parsers["local"]
+def _drift_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("text", "markdown"), default="text")
+
+
+def _local_arguments(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--env", default="dev", help="an environment under build/ (default dev)")
     group.add_argument("--design", help="a design's example deployment under build/designs/")
 
-    parsers["report"].add_argument("--env", help="one environment (default: every one with an access stack)")
 
-    p = parsers["pr-comment"]
+def _report_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--env", help="one environment (default: every one with an access stack)")
+
+
+def _pr_comment_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base", required=True, help="git ref of the PR's base, e.g. origin/main")
     p.add_argument("--labels", default="", help="the PR's labels, comma-separated; allow:G00x allows that guard")
     p.add_argument("--log-hint", default="the full plan is in the job log", help="where a truncated comment points to")
 
-    p = parsers["cost"]
+
+def _cost_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--env", help="environment name (environments/<env>.yaml)")
     p.add_argument("--env-file", type=Path, help="an environment config anywhere")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
 
-    parsers["rules"].add_argument("--format", choices=("text", "markdown"), default="text")
+
+def _rules_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("text", "markdown"), default="text")
+
+
+# Each command's own arguments (besides the shared options of COMMANDS).
+ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "synth": _synth_arguments,
+    "plan": _plan_arguments,
+    "deploy": _deploy_arguments,
+    "adopt": _adopt_arguments,
+    "drift": _drift_arguments,
+    "local": _local_arguments,
+    "report": _report_arguments,
+    "pr-comment": _pr_comment_arguments,
+    "cost": _cost_arguments,
+    "rules": _rules_arguments,
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `only` (a command's name), that command's subparser alone.
+
+    main() asks for `only` when the first argument names a command: building
+    every subparser costs more than some commands' work. Without it (help, a
+    mistyped command) every command is listed.
+    """
+    # The console script and scripts/*.py show their own name; `python -m` shows PROG.
+    invoked = Path(sys.argv[0]).name
+    parser = argparse.ArgumentParser(
+        prog=PROG if invoked in ("__main__.py", "-c", "") else invoked,
+        description="Conversation-table infrastructure as code: designs + environments -> CloudFormation.",
+        epilog="Exit codes: 0 ok, 1 AWS failure, 2 bad input, 3 refused by a guard, 4 drifted (drift). "
+        "`make` reports any failure as 2: call this command for the exact code.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    commands = {only: COMMANDS[only]} if only is not None else COMMANDS
+    shared = _options({k for _, _, parents in commands.values() for k in parents})
+    for name, (handler, text, parents) in commands.items():
+        p = sub.add_parser(name, help=text, description=text, parents=[shared[k] for k in parents])
+        p.set_defaults(handler=handler)
+        if name in ARGUMENTS:
+            ARGUMENTS[name](p)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every expected failure becomes its message and exit code here."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(only=argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     try:
         return int(args.handler(args))
     except ToolError as exc:

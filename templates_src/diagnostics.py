@@ -6,20 +6,16 @@ never changes meaning, a title, a severity and the documentation it encodes.
 `python -m templates_src rules` lists them all.
 """
 
-from __future__ import annotations
-
 import importlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal, TypeVar, Union
+from typing import Literal, NamedTuple, TypeVar, Union
 
 PathPart = Union[str, int]
 Severity = Literal["error", "warning"]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One finding of a spec rule or a plan guard.
 
     where: the file (spec rules) or the logical resource ID (plan guards).
@@ -43,8 +39,7 @@ class Diagnostic:
         return f"{location}: {self.path}: {self.severity}: {self.message} [{self.rule_id}]"
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str
     title: str
     severity: Severity

@@ -10,12 +10,15 @@ tests walk the user's own designs and build/.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import json
 import os
 import shutil
 import socket
 import tempfile
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,3 +199,42 @@ def synth_with_designs(designs: Path, out: Path, environments: Path = FIXTURE_EN
     args = ["synth", "--environments-dir", str(environments), "--designs-dir", str(designs), "--out", str(out)]
     assert cli_main(args) == 0
     return out
+
+
+class MotoServers:
+    """moto servers kept for the session (per xdist worker), one per account: MOTO_ACCOUNT_ID is
+    fixed when a server starts. Each use gets the server reset (moto's /moto-api/reset: every
+    service's state dropped), an empty endpoint as a new server would be, without the ~2 s a
+    server takes to start. tests/test_local.py still starts its own: it tests the starting.
+    """
+
+    def __init__(self) -> None:
+        self._servers = contextlib.ExitStack()
+        self._urls: dict[str, str] = {}
+
+    @contextlib.contextmanager
+    def fresh(self, account_id: str) -> Iterator[str]:
+        """The endpoint URL of an empty moto server for account_id."""
+        url = self._urls.get(account_id)
+        if url is not None:
+            try:
+                reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+                urllib.request.urlopen(reset, timeout=10).close()
+            except OSError:  # the server is gone: a new one
+                url = None
+        if url is None:
+            url = self._servers.enter_context(moto_server.running_moto_server(account_id=account_id))
+            self._urls[account_id] = url
+        yield url
+
+    def close(self) -> None:
+        self._servers.close()
+
+
+@pytest.fixture(scope="session")
+def moto_servers() -> Iterator[MotoServers]:
+    servers = MotoServers()
+    try:
+        yield servers
+    finally:
+        servers.close()

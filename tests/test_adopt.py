@@ -32,7 +32,7 @@ from templates_src.spec.loader import load_spec
 from templates_src.stacks.artifacts import read_stack_files, write_tree
 from templates_src.stacks.synth import Target, render_all
 
-from .conftest import EVENT_BEFORE
+from .conftest import EVENT_BEFORE, MotoServers
 
 ACCOUNT = "123456789012"
 
@@ -104,8 +104,8 @@ SEED_002: dict[str, Any] = {
 
 
 @pytest.fixture(scope="module")
-def aws() -> Iterator[str]:
-    with moto_server.running_moto_server(account_id=ACCOUNT) as url:
+def aws(moto_servers: MotoServers) -> Iterator[str]:
+    with moto_servers.fresh(ACCOUNT) as url:
         mp = pytest.MonkeyPatch()
         mp.setenv("AWS_ENDPOINT_URL", url)
         for key, value in moto_server.DUMMY_CREDENTIALS.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,6 +77,8 @@ CASES: dict[str, tuple[str, list[str]]] = {
         ["deletion_protection: error:", "valid boolean", "[S003]"],
     ),
     "unquoted-account": (GOOD.replace('"123456789012"', "123456789012"), ["qa.yaml:2: account_id: error:", "quote it"]),
+    # IAM names are ASCII (IAM's [\w+=,.@-] is a Java regex): a non-ASCII letter is no IAM name.
+    "non-ascii-iam-name": (GOOD.replace("role/key-admin", "role/kéy-admin"), ["qa.yaml:8: key_admins[0]: error:"]),
     "out-of-range": (
         GOOD + "point_in_time_recovery: {enabled: true, recovery_period_days: 36}\n",
         ["point_in_time_recovery.recovery_period_days", "less than or equal to 35", "(got 36)"],
@@ -240,3 +243,90 @@ def test_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFix
     assert synth(tmp_path / "nope.yaml", tmp_path / "o") == 2
     err = capsys.readouterr().err
     assert "nope.yaml: (file): error: cannot read" in err and "[Y005]" in err
+
+
+def _parse_the_pyyaml_way(text: str, label: str) -> tuple[Any, dict[Any, int], list[str]]:
+    """parse_source as it was before its one-walk builder: _walk for lines and problems, then PyYAML's
+    SafeConstructor (data, lines, the problems as messages)."""
+    import yaml
+
+    from templates_src.spec.source import _StrictLoader, _walk
+
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[Any, int] = {}
+        problems: list[Any] = []
+        if node is not None:
+            _walk(node, (), label, lines, problems)
+        if problems:
+            return None, {}, [str(p) for p in problems]
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError:
+        return None, {}, ["syntax error"]
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        return None, {}, ["not a mapping"]
+    return data, lines, []
+
+
+def _parse(text: str, label: str) -> tuple[Any, dict[Any, int], list[str]]:
+    from templates_src.errors import SpecError
+    from templates_src.spec.source import parse_source
+
+    try:
+        src = parse_source(text, label)
+    except SpecError as exc:
+        found = [str(p) for p in exc.problems]
+        if len(found) == 1 and "[Y001]" in found[0]:
+            return None, {}, ["syntax error"]
+        if len(found) == 1 and "[Y002]" in found[0]:
+            return None, {}, ["not a mapping"]
+        return None, {}, found
+    return src.data, src.lines, []
+
+
+UNUSUAL_YAML = {
+    "numbers": "a: 0x1F\nb: 0o17\nc: 1_000\nd: -.inf\ne: 1.5\nf: 1e3\ng: +12\nh: 190:20:30\ni: 0b101\n",
+    "nulls-and-bools": "a: ~\nb: null\nc:\nd: true\ne: FALSE\nf: 'yes'\ng: [true, false]\n",
+    "explicit-tags": "a: !!str 12\nb: !!int '7'\nc: !!float '1'\nd: !!bool 'true'\ne: !!null ''\n",
+    "anchors": "base: &b {x: 1, y: [1, 2]}\nother: *b\nlist: &l [a, b]\nagain: *l\nscalar: &s hello\ncopy: *s\n",
+    "merge-key": "base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\n",
+    "non-string-keys": "1: one\n2.5: two\ntrue: three\n~: four\n0x10: sixteen\n",
+    "binary-set-omap": "a: !!binary aGVsbG8=\nb: !!set {x, y}\nc: !!omap [{a: 1}, {b: 2}]\n",
+    "complex-key": "? [a, b]\n: value\n",
+    "timestamps-stay-strings": "when: 2026-01-02\nat: 2026-01-02T03:04:05Z\n",
+    "yaml11-words": "a: yes\nb:\n  c: [on, Off]\nno: key-words-are-strings\n",
+    "duplicates-deep": "a:\n  b: 1\n  b: 2\nc: [{d: 1, d: 2}]\na: 3\n",
+    "duplicate-and-merge": "x: 1\nx: 2\nbase: &b {k: 1}\nd:\n  <<: *b\n",
+    "scalar-root": "just a string\n",
+    "list-root": "- a\n- b: c\n",
+    "empty": "# nothing\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNUSUAL_YAML))
+def test_one_walk_yaml_builder_reads_what_pyyaml_reads(name: str) -> None:
+    """parse_source builds data and lines in one walk for plain YAML and leaves the rest to PyYAML: the same result."""
+    expected = _parse_the_pyyaml_way(UNUSUAL_YAML[name], "qa.yaml")
+    got = _parse(UNUSUAL_YAML[name], "qa.yaml")
+    assert got == expected
+    if name == "anchors":  # an alias is the anchored object itself, as PyYAML makes it
+        assert got[0]["other"] is got[0]["base"] and got[0]["again"] is got[0]["list"]
+
+
+def test_one_walk_yaml_builder_reads_every_committed_file_as_pyyaml_does() -> None:
+    files = sorted(
+        {
+            *ROOT.glob("environments/**/*.yaml"),
+            *ROOT.glob("templates_src/designs/*.yaml"),
+            *ROOT.glob("tests/fixtures/**/*.yaml"),
+        }
+    )
+    assert len(files) > 20
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        expected = _parse_the_pyyaml_way(text, path.name)
+        assert expected[0], path
+        assert _parse(text, path.name) == expected, path

@@ -26,6 +26,7 @@ from .conftest import (
     EVENT_BEFORE,
     FIXTURE_DESIGNS,
     FIXTURE_ENVIRONMENTS,
+    MotoServers,
     fixture_build,
     fixture_cli_args,
     synth_with_designs,
@@ -51,11 +52,11 @@ STACK_ID = "arn:aws:cloudformation:us-east-1:333333333333:stack/conversations-pr
 
 
 def test_create_path_end_to_end_on_local_moto(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], moto_servers: MotoServers
 ) -> None:
     for key in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(key, raising=False)
-    with moto_server.running_moto_server(account_id="111111111111") as url:
+    with moto_servers.fresh("111111111111") as url:
         monkeypatch.setenv("AWS_ENDPOINT_URL", url)
         for key, value in moto_server.DUMMY_CREDENTIALS.items():
             monkeypatch.setenv(key, value)
@@ -79,9 +80,9 @@ def test_create_path_end_to_end_on_local_moto(
 
 
 def test_wrong_account_is_refused_before_any_change(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], moto_servers: MotoServers
 ) -> None:
-    with moto_server.running_moto_server(account_id="999999999999") as url:
+    with moto_servers.fresh("999999999999") as url:
         monkeypatch.setenv("AWS_ENDPOINT_URL", url)
         for key, value in moto_server.DUMMY_CREDENTIALS.items():
             monkeypatch.setenv(key, value)
@@ -399,13 +400,17 @@ def _live(spec: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_local_create_update_no_change_destroy_verified_by_listing(
-    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    moto_servers: MotoServers,
 ) -> None:
     spec = spec_for(env)
     designs, build_with_gsi = _design_with_one_more_gsi(tmp_path)
     for key in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(key, raising=False)
-    with moto_server.running_moto_server(account_id=spec.env.account_id) as url:
+    with moto_servers.fresh(spec.env.account_id) as url:
         monkeypatch.setenv("AWS_ENDPOINT_URL", url)
         for key, value in moto_server.DUMMY_CREDENTIALS.items():
             monkeypatch.setenv(key, value)

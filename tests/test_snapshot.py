@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from templates_src.cli import main as cli_main
+from templates_src.spec.loader import load_spec
 
 from .conftest import USER
 
@@ -120,3 +121,27 @@ def test_render_json_writes_what_the_standard_library_writes() -> None:
 
     sample = {"b": [1, 2.5, 70.0, None, True], "a": {"ü": "Zürich – “quoted” \u2028", "z": {}}, "k": []}
     assert render_json(sample) == json.dumps(sample, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("project", ["user", "fixture"])
+def test_templates_are_what_troposphere_renders(project: str) -> None:
+    """Stacks render through stacks/encode.py (one pass); the result must be Template.to_dict()'s, for every stack."""
+    from templates_src.stacks.artifacts import render_json
+    from templates_src.stacks.encode import plain
+    from templates_src.stacks.synth import all_targets, build_stacks
+
+    from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, USER
+
+    environments, designs = (
+        (USER.environments, USER.designs) if project == "user" else (FIXTURE_ENVIRONMENTS, FIXTURE_DESIGNS)
+    )
+    compared = 0
+    for target in all_targets(environments):
+        for stack in build_stacks(load_spec(target.env_file, designs)):
+            expected = stack.template.to_dict()
+            assert stack.template_json == render_json(expected), f"{target.subdir}/{stack.kind}"
+            assert stack.template_dict == expected, f"{target.subdir}/{stack.kind}"
+            # And in Python (policies are rendered so): rendering validates, never changes, the objects.
+            assert plain(stack.template.resources) == expected["Resources"]
+            compared += 1
+    assert compared >= 10

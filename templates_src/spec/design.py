@@ -5,9 +5,13 @@ the indexes and the ways the application reads and writes. Access patterns
 are the single source for which indexes must exist, which IAM actions each
 role gets, and which queries the smoke tests run. Field types and ranges
 are checked here by pydantic; cross-field rules live in spec/rules/.
-"""
 
-from __future__ import annotations
+Kept cheap to define, since every synth does (docs/testing.md: Benchmark):
+no `from __future__ import annotations` in the model modules (pydantic
+would compile and evaluate each field's annotation string), and empty
+list/dict defaults written as `[]`/`{}` (pydantic copies them per
+instance; a `default_factory=list` costs an inspect.signature of a builtin).
+"""
 
 from typing import Annotated, Any, Literal, Optional
 
@@ -20,9 +24,15 @@ from .roles import PatternRole
 
 
 class StrictModel(BaseModel):
-    """Unknown keys are errors: a typo must never be silently ignored."""
+    """Unknown keys are errors: a typo must never be silently ignored.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    defer_build: a model's validator is built when it first validates, not
+    when its class is defined. Validating an Environment or a Design builds
+    the one validator of the whole tree once, instead of one per nested
+    model as well (and models never validated on their own never build).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 TableName = Annotated[
@@ -66,7 +76,7 @@ class GlobalSecondaryIndex(StrictModel):
     partition_key: KeyAttribute
     sort_key: Optional[KeyAttribute] = None
     projection: ProjectionType = "ALL"
-    non_key_attributes: list[AttributeName] = Field(default_factory=list)
+    non_key_attributes: list[AttributeName] = []
 
     def key_schema(self) -> tuple[KeyAttribute, ...]:
         return (self.partition_key,) + ((self.sort_key,) if self.sort_key else ())
@@ -76,7 +86,7 @@ class LocalSecondaryIndex(StrictModel):
     name: IndexName
     sort_key: KeyAttribute
     projection: ProjectionType = "ALL"
-    non_key_attributes: list[AttributeName] = Field(default_factory=list)
+    non_key_attributes: list[AttributeName] = []
 
 
 Item = dict[str, Any]
@@ -85,8 +95,8 @@ Item = dict[str, Any]
 class UpdateStep(StrictModel):
     key: Item
     expression: str
-    values: Item = Field(default_factory=dict)
-    names: dict[str, str] = Field(default_factory=dict)  # "#st": "status" (reserved words)
+    values: Item = {}
+    names: dict[str, str] = {}  # "#st": "status" (reserved words)
 
 
 class TransactStep(StrictModel):
@@ -98,18 +108,18 @@ class PatternExample(StrictModel):
     """Sample request and expected outcome, run by `make local` and the tests."""
 
     # Placeholder values for key_condition (and update expressions).
-    values: Item = Field(default_factory=dict)
+    values: Item = {}
     # Reads: the keys of exactly the items returned, in DynamoDB's order.
     expect: Optional[list[Item]] = None
     scan_index_forward: bool = True
     # Writes.
     item: Optional[Item] = None  # PutItem
     update: Optional[str] = None  # UpdateItem: UpdateExpression
-    names: dict[str, str] = Field(default_factory=dict)  # UpdateItem: "#st": "status"
+    names: dict[str, str] = {}  # UpdateItem: "#st": "status"
     expect_item: Optional[Item] = None  # UpdateItem: attributes after the update
-    transact: list[TransactStep] = Field(default_factory=list)  # TransactWriteItems
-    delete: list[Item] = Field(default_factory=list)  # BatchWriteItem delete keys
-    put: list[Item] = Field(default_factory=list)  # BatchWriteItem puts
+    transact: list[TransactStep] = []  # TransactWriteItems
+    delete: list[Item] = []  # BatchWriteItem delete keys
+    put: list[Item] = []  # BatchWriteItem puts
 
 
 class AccessPattern(StrictModel):
@@ -119,16 +129,16 @@ class AccessPattern(StrictModel):
     index: Optional[IndexName] = None
     key_condition: Optional[str] = None
     # For TransactWriteItems: IAM authorises each item action, not the call.
-    item_operations: list[ItemWriteOperation] = Field(default_factory=list)
+    item_operations: list[ItemWriteOperation] = []
     roles: list[PatternRole] = Field(min_length=1)
     # Non-key attributes the pattern reads or writes. For per_user they become
     # the dynamodb:Attributes the client may touch (keys are always allowed).
-    attributes: list[AttributeName] = Field(default_factory=list)
+    attributes: list[AttributeName] = []
     example: Optional[PatternExample] = None
     # Writes: GSI writes per item written, by index (0 untouched, 1 put, removal
     # or projected change, 2 key value change). Overrides what the example
     # implies; the cost model reads it (change/cost/units.py).
-    index_writes: dict[IndexName, float] = Field(default_factory=dict)
+    index_writes: dict[IndexName, float] = {}
 
     def iam_actions(self) -> tuple[str, ...]:
         """The DynamoDB IAM actions this pattern needs (without the prefix)."""
@@ -148,8 +158,8 @@ class Design(StrictModel):
     table_name: TableName
     partition_key: KeyAttribute
     sort_key: Optional[KeyAttribute] = None
-    global_secondary_indexes: list[GlobalSecondaryIndex] = Field(default_factory=list)
-    local_secondary_indexes: list[LocalSecondaryIndex] = Field(default_factory=list)
+    global_secondary_indexes: list[GlobalSecondaryIndex] = []
+    local_secondary_indexes: list[LocalSecondaryIndex] = []
     ttl_attribute: Optional[AttributeName] = None
     # How messages are stored: one item each, or a list inside one item that
     # grows until it hits DynamoDB's 400 KB item limit.
@@ -159,11 +169,11 @@ class Design(StrictModel):
     per_user_key_prefix: str = ""
     # Attributes a per_user client must never write (TTL, message role, counters):
     # its writes are limited by dynamodb:Attributes and may not use PutItem.
-    protected_attributes: list[AttributeName] = Field(default_factory=list)
+    protected_attributes: list[AttributeName] = []
     # Items `make local` loads before running the access patterns' examples.
-    sample_items: list[Item] = Field(default_factory=list)
+    sample_items: list[Item] = []
     # Empty only while a table is being adopted (D317): no roles without patterns.
-    access_patterns: list[AccessPattern] = Field(default_factory=list)
+    access_patterns: list[AccessPattern] = []
 
     # ---- derived views used by builders -------------------------------------------
 

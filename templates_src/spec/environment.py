@@ -4,7 +4,7 @@ Defaults are the safe choice (Retain, deletion protection, PITR, a KMS key),
 so leaving a setting out can never lose data; dev opts out explicitly.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`, and `[]`/`{}` for empty defaults: see design.py.
 
 from typing import Annotated, Literal, Optional, Union
 
@@ -105,12 +105,15 @@ class Alarms(StrictModel):
     topic_arn: SnsTopicArn
 
 
+# The characters of an IAM role, user or policy name and path: IAM's `[\w+=,.@-]`, whose \w
+# (a Java regex) is ASCII. Spelt out: a Unicode \w costs pydantic-core ~0.8 ms to compile, each.
+IAM_NAME_CHARS = r"[A-Za-z0-9_+=,.@/-]"
 # A trusted principal: a service ("lambda.amazonaws.com"), an account id, or
 # an IAM role/user ARN.
 TrustedPrincipal = Annotated[
     str,
     StringConstraints(
-        pattern=r"^([a-z0-9.-]+\.amazonaws\.com|[0-9]{12}|arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+))$"
+        pattern=rf"^([a-z0-9.-]+\.amazonaws\.com|[0-9]{{12}}|arn:aws[a-z-]*:iam::[0-9]{{12}}:(root|role/{IAM_NAME_CHARS}+|user/{IAM_NAME_CHARS}+))$"
     ),
 ]
 BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
@@ -119,12 +122,14 @@ IdentityPoolId = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-
 RolePath = Annotated[
     str, StringConstraints(pattern=r"^/([A-Za-z0-9+=,.@_-]+/)*$", max_length=limits.IAM_PATH_MAX_LENGTH)
 ]
-ManagedPolicyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[\w+=,.@/-]+$")]
+ManagedPolicyArn = Annotated[
+    str, StringConstraints(pattern=rf"^arn:aws[a-z-]*:iam::[0-9]{{12}}:policy/{IAM_NAME_CHARS}+$")
+]
 
 
 # A named IAM role or user (not an account, not a wildcard).
 IamRoleOrUserArn = Annotated[
-    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$")
+    str, StringConstraints(pattern=rf"^arn:aws[a-z-]*:iam::[0-9]{{12}}:(role|user)/{IAM_NAME_CHARS}+$")
 ]
 
 
@@ -138,7 +143,7 @@ class TrustedRole(StrictModel):
     trust_whole_account: bool = False
     # Service principals: the functions, clusters or tasks that may assume the
     # role (aws:SourceArn, ArnLike); aws:SourceAccount is always set.
-    source_arns: list[SourceArn] = Field(default_factory=list)
+    source_arns: list[SourceArn] = []
 
 
 KmsKeyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]{36}$")]
@@ -219,7 +224,7 @@ class Replica(StrictModel):
     point_in_time_recovery: Optional[PointInTimeRecovery] = None
     table_class: Optional[TableClass] = None
     contributor_insights: Optional[bool] = None
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = {}
     # PROVISIONED only: this replica's read auto scaling (write capacity is global: billing.write).
     read: Optional[Capacity] = None
 
@@ -283,6 +288,8 @@ EncryptionChoice = Annotated[
 
 
 class Environment(StrictModel):
+    # Defaults of nested models are built with model_construct: every field its default, nothing to
+    # validate, and no validator of their own to build (defer_build).
     design: str
     account_id: AccountId
     region: Region
@@ -291,31 +298,31 @@ class Environment(StrictModel):
     protected: bool = True
     stack_prefix: Optional[StackPrefix] = None
     table_name: Optional[TableName] = None
-    billing: Billing = Field(default_factory=Billing)
+    billing: Billing = Field(default_factory=Billing.model_construct)
     # aws_owned, aws_managed, customer_managed (a key the data stack creates), or an existing key:
     # {kms_key_arn: <key or alias ARN>}.
     encryption: EncryptionChoice = "customer_managed"
     # customer_managed: who may manage the key (never use it). The principal
     # that deploys the data stack must be one of them (KMS's lockout check).
-    key_admins: list[IamRoleOrUserArn] = Field(default_factory=list)
-    point_in_time_recovery: PointInTimeRecovery = Field(default_factory=PointInTimeRecovery)
+    key_admins: list[IamRoleOrUserArn] = []
+    point_in_time_recovery: PointInTimeRecovery = Field(default_factory=PointInTimeRecovery.model_construct)
     deletion_protection: bool = True
     retention: Retention = "Retain"
     ttl_days: Optional[int] = Field(default=None, ge=limits.TTL_DAYS_MIN, le=limits.TTL_DAYS_MAX)
     stream_view_type: Optional[StreamViewType] = None
     contributor_insights: bool = False
     # The table's resource-based policy: TLS only and this account only, by default everywhere.
-    resource_policy: ResourcePolicySettings = Field(default_factory=ResourcePolicySettings)
+    resource_policy: ResourcePolicySettings = Field(default_factory=ResourcePolicySettings.model_construct)
     # Which keys CloudWatch Contributor Insights reports (absent: AWS's default, both).
     contributor_insights_mode: Optional[Literal["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"]] = None
     table_class: TableClass = "STANDARD"
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = {}
     alarms: Optional[Alarms] = None
     # Absent: on (defaults) when protected, off otherwise.
     backup: Optional[Backup] = None
     access: Optional[Access] = None
     # Extra regions taskcat deploys the data stack to (besides `region`).
-    test_regions: list[Region] = Field(default_factory=list)
+    test_regions: list[Region] = []
     # Requests and sizes per access pattern: what `cost` and the plan price.
     traffic: Optional[Traffic] = None
     # A deploy role for GitHub Actions (build/<env>/deploy-role.*).
@@ -325,7 +332,7 @@ class Environment(StrictModel):
     # live table across is a migration, not an edit (docs/global-tables.md: Moving a live table to a
     # global table).
     global_table: bool = False
-    replicas: list[Replica] = Field(default_factory=list)
+    replicas: list[Replica] = []
     # Global tables only; absent: EVENTUAL (AWS's default). Fixed at creation.
     multi_region_consistency: Optional[Consistency] = None
     # STRONG with two replicas: the third Region, which holds no data.
@@ -334,7 +341,9 @@ class Environment(StrictModel):
     kinesis_stream: Optional[KinesisStream] = None
     # The DynamoDB stream's resource-based policy, like the table's: on by default wherever
     # there is a stream (stream_view_type); set without a stream it is an error (N611).
-    stream_resource_policy: StreamResourcePolicySettings = Field(default_factory=StreamResourcePolicySettings)
+    stream_resource_policy: StreamResourcePolicySettings = Field(
+        default_factory=StreamResourcePolicySettings.model_construct
+    )
 
     @property
     def existing_key_arn(self) -> Optional[str]:

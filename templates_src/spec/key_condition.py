@@ -11,10 +11,8 @@ and lets the smoke tests run it as written (names are swapped for #n
 placeholders there, since words like ``timestamp`` are reserved).
 """
 
-from __future__ import annotations
-
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_\-.]*"
 _VALUE = r":[A-Za-z0-9_]+"
@@ -33,15 +31,13 @@ class KeyConditionSyntaxError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class SortCondition:
+class SortCondition(NamedTuple):
     attribute: str
     operator: str  # one of = < <= > >= BETWEEN begins_with
     values: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class KeyCondition:
+class KeyCondition(NamedTuple):
     partition_attribute: str
     partition_value: str
     sort: SortCondition | None

@@ -58,7 +58,11 @@ class Spec:
     @property
     def backup(self) -> Backup | None:
         """The backup plan in effect: the environment's, or the default when protected."""
-        backup = self.env.backup if self.env.backup is not None else (Backup() if self.env.protected else None)
+        backup = (
+            self.env.backup
+            if self.env.backup is not None
+            else (Backup.model_construct() if self.env.protected else None)
+        )
         return backup if backup is not None and backup.enabled else None
 
     @property

@@ -6,7 +6,7 @@ ranges are here; names checked against the design are rule N5xx
 (spec/rules/environment_traffic.py).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`, and `[]`/`{}` for empty defaults: see design.py.
 
 from typing import Annotated, Optional
 
@@ -43,10 +43,10 @@ class ConversationSize(StrictModel):
 
 
 class Traffic(StrictModel):
-    patterns: dict[str, PatternTraffic] = Field(default_factory=dict)
+    patterns: dict[str, PatternTraffic] = {}
     table_gb: float = Field(default=0, ge=0)  # base table data (TableSizeBytes)
     # Index data; an index not named here is priced as large as the table.
-    index_gb: dict[IndexName, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    index_gb: dict[IndexName, Annotated[float, Field(ge=0)]] = {}
     # Item count: adds DynamoDB's 100 bytes of overhead per index item.
     table_items: Optional[int] = Field(default=None, ge=0)
     # GetRecords by consumers other than Lambda triggers (whose reads are free).

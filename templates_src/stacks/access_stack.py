@@ -26,7 +26,7 @@ from awacs.aws import (
     StringEquals,
     StringEqualsIfExists,
 )
-from troposphere import Export, GetAtt, ImportValue, Output, Parameter, Ref, Sub, Tags, Template, encode_to_dict, iam
+from troposphere import Export, GetAtt, ImportValue, Output, Parameter, Ref, Sub, Tags, Template, iam
 
 from ..diagnostics import Diagnostic
 from ..errors import SpecError
@@ -34,6 +34,7 @@ from ..spec.loader import Spec
 from ..spec.roles import PER_USER
 from ..spec.rules import access_limits
 from .artifacts import Stack
+from .encode import plain
 from .global_table import REPLICA_KEY_ARN
 from .grants import ANY, KEY, Grant, configured_roles, grants_for, table_arn_suffix
 from .names import (
@@ -189,9 +190,9 @@ def build_access_stack(spec: Spec) -> Stack | None:
         parameters[boundary.title] = access.permissions_boundary_arn
     problems: list[Diagnostic] = []
     for role in configured_roles(spec):
-        policy = permission_policy(spec, role)
-        # IAM counts the policy without whitespace.
-        size = len(json.dumps(encode_to_dict(policy), separators=(",", ":")))
+        # Rendered once: sized here (IAM counts it without whitespace) and written as it is.
+        policy = plain(permission_policy(spec, role))
+        size = len(json.dumps(policy, separators=(",", ":")))
         found = access_limits.check_role(spec.source, role, role_name(spec, role), size)
         if found:
             problems.extend(found)

@@ -18,6 +18,7 @@ import orjson
 from troposphere import Template
 
 from ..errors import BadInput
+from .encode import template_json
 from .names import IAM, NAMED_IAM, REPLICA_KEY_KIND_PREFIX, STACK_KINDS, stack_name
 
 BUILD_DIR = Path("build")
@@ -57,14 +58,20 @@ class Stack:
     tags: dict[str, str] = field(default_factory=dict)
 
     @functools.cached_property
+    def template_json(self) -> str:
+        """The template file's text, rendered once (troposphere validates on each to_dict)."""
+        return template_json(self.template)
+
+    @functools.cached_property
     def template_dict(self) -> dict[str, Any]:
-        """The rendered template, computed once (troposphere validates on each to_dict)."""
-        return dict(self.template.to_dict())
+        """The rendered template as data: its file's text read back (orjson, either way, beats a Python walk)."""
+        data: dict[str, Any] = orjson.loads(self.template_json)
+        return data
 
     def files(self) -> dict[str, str]:
         """File name -> content for build/<env>/."""
         return {
-            template_file(self.kind): render_json(self.template_dict),
+            template_file(self.kind): self.template_json,
             # The list `aws cloudformation create-stack --parameters file://` reads.
             parameters_file(self.kind): render_json(
                 [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(self.parameters.items())]
@@ -131,15 +138,27 @@ def read_stack_files(spec: Any, env_build_dir: Path) -> list[StackFiles]:
 
 
 def _current(directory: Path) -> dict[str, str] | None:
-    """Every file under directory (relative path -> text), or None when unreadable."""
+    """Every file under directory (relative path -> text), or None when unreadable.
+
+    os.walk and binary reads, not Path.rglob and read_text: a synth reads all of build/ (~100
+    files) to compare, and pathlib's and text I/O's objects cost more than the reading.
+    """
+    found: dict[str, str] = {}
+    top = os.fspath(directory)
     try:
-        return {
-            p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
-            for p in directory.rglob("*")
-            if p.is_file()
-        }
+        for root, _, names in os.walk(top):
+            prefix = "" if root == top else os.path.relpath(root, top).replace(os.sep, "/") + "/"
+            for name in names:
+                path = os.path.join(root, name)
+                if os.path.isfile(path):
+                    with open(path, "rb") as f:
+                        text = f.read().decode("utf-8")
+                    if "\r" in text:  # as text mode reads it (universal newlines)
+                        text = text.replace("\r\n", "\n").replace("\r", "\n")
+                    found[prefix + name] = text
     except (OSError, UnicodeDecodeError):
         return None
+    return found
 
 
 def _flatten(tree: dict[str, dict[str, str]]) -> dict[str, str]:

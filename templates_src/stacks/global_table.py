@@ -108,7 +108,8 @@ def _sse(spec: Spec) -> dynamodb.GlobalTableSSESpecification:
 
 def _replica(spec: Spec, region: str, replica: Replica | None, key: kms.Key | None) -> dynamodb.ReplicaSpecification:
     env = spec.env
-    own = replica or Replica(region=region)
+    # The environment's own Region (validated with it): a replica with every setting unset.
+    own = replica or Replica.model_construct(region=region)
 
     def chosen(value: Any, default: Any) -> Any:
         return default if value is None else value

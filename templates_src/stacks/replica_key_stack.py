@@ -10,10 +10,11 @@ and before the data stack adds the replica (deploy does both in order).
 
 from __future__ import annotations
 
-from troposphere import Export, GetAtt, Output, Parameter, Ref, Sub, Tags, Template, encode_to_dict, kms
+from troposphere import Export, GetAtt, Output, Parameter, Ref, Sub, Tags, Template, kms
 
 from ..spec.loader import Spec
 from .artifacts import Stack
+from .encode import plain
 from .encryption import KEY_PENDING_WINDOW_DAYS, key_policy
 from .names import (
     DATA,
@@ -61,7 +62,7 @@ def _stack(spec: Spec, region: str) -> Stack:
             Description=f"Encrypts the {region} replica of DynamoDB table {spec.table_name} ({spec.env_name})",
             PrimaryKeyArn=Ref(primary),
             PendingWindowInDays=KEY_PENDING_WINDOW_DAYS,
-            KeyPolicy=encode_to_dict(key_policy(spec, region=region)),
+            KeyPolicy=plain(key_policy(spec, region=region)),
             Tags=Tags(**spec.tags),
             DeletionPolicy=spec.env.retention,
             UpdateReplacePolicy=spec.env.retention,

@@ -16,10 +16,11 @@ environment may do (N206, N407); with both off there is no policy.
 from __future__ import annotations
 
 from awacs.aws import Action, Bool, BoolIfExists, Condition, Deny, PolicyDocument, Principal, Statement, StringNotEquals
-from troposphere import Sub, dynamodb, encode_to_dict
+from troposphere import Sub, dynamodb
 
 from ..spec.environment import ResourcePolicySettings, StreamResourcePolicySettings
 from ..spec.loader import Spec
+from .encode import plain
 from .grants import STREAM_READ_ACTIONS
 
 TABLE_ARN = "arn:${AWS::Partition}:dynamodb:%s:${AWS::AccountId}:table/"
@@ -67,7 +68,7 @@ def _policy(
         )
         for sid, condition in denies.items()
     ]
-    document = encode_to_dict(PolicyDocument(Version="2012-10-17", Statement=statements))
+    document = plain(PolicyDocument(Version="2012-10-17", Statement=statements))
     return dynamodb.ResourcePolicy(PolicyDocument=document)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ..diagnostics import Diagnostic
 from ..errors import SpecError
@@ -22,8 +23,7 @@ from .taskcat import TASKCAT_DIR, taskcat_files
 from .workflow import CI_DIR, WORKFLOW_FILE, deploy_workflow
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     env_file: Path
     subdir: str  # under build/: "<env>" or "designs/<design>"
 

@@ -13,9 +13,8 @@ letter names its concern (rules_doc.GROUPS titles them).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ...diagnostics import Diagnostic, Rule, registered
 
@@ -29,8 +28,7 @@ if TYPE_CHECKING:
     EnvironmentDesignCheck = Callable[[Environment, Design, Source], list[Diagnostic]]
 
 
-@dataclass(frozen=True)
-class RuleModule:
+class RuleModule(NamedTuple):
     """A concern's rules and the checks the loader runs for it (none: run where its input is read)."""
 
     rules: tuple[Rule, ...]

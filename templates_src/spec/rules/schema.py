@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 import typing
@@ -47,6 +46,8 @@ def _diagnostic(model: type[BaseModel], err: Any, src: Source) -> Diagnostic:
     loc = tuple(part for part in err["loc"] if part not in UNION_TAGS)
     kind = err["type"]
     if kind == "extra_forbidden":
+        import difflib  # here, not at the top: a synth without errors never needs it (~0.6 ms)
+
         allowed = _allowed_keys(model, loc[:-1])
         hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
