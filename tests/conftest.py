@@ -238,3 +238,16 @@ def moto_servers() -> Iterator[MotoServers]:
         yield servers
     finally:
         servers.close()
+
+
+@contextlib.contextmanager
+def local_endpoint(monkeypatch: pytest.MonkeyPatch, servers: MotoServers, account: str) -> Iterator[str]:
+    """AWS_ENDPOINT_URL at an empty session moto server for account, with its dummy credentials, and no
+    profile or Region of the caller's: what a test of the command line on the local endpoint needs."""
+    for key in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(key, raising=False)
+    with servers.fresh(account) as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        for key, value in moto_server.DUMMY_CREDENTIALS.items():
+            monkeypatch.setenv(key, value)
+        yield url

@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from templates_src.cli import main as cli_main
-from templates_src.local import moto_server
 
+from .conftest import MotoServers, local_endpoint
 from .test_adopt import ACCOUNT, SEED_002, _create, _project
 
 ITEMS = 120
@@ -29,13 +29,8 @@ TABLE = SEED_002["create"]["TableName"]
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for key in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
-        monkeypatch.delenv(key, raising=False)
-    with moto_server.running_moto_server(account_id=ACCOUNT) as url:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        for key, value in moto_server.DUMMY_CREDENTIALS.items():
-            monkeypatch.setenv(key, value)
+def endpoint(monkeypatch: pytest.MonkeyPatch, moto_servers: MotoServers) -> Iterator[str]:
+    with local_endpoint(monkeypatch, moto_servers, ACCOUNT) as url:
         yield url
 
 

@@ -17,9 +17,8 @@ import pytest
 
 from templates_src.cli import main as cli_main
 from templates_src.deploy import steps as executor
-from templates_src.local import moto_server
 
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, MotoServers, fixture_build, local_endpoint
 from .staged_designs import design_with_three_new_indexes_and_one_gone
 
 ACCOUNT = "111111111111"  # the dev fixture's
@@ -27,14 +26,9 @@ REGION = "us-east-1"
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for key in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
-        monkeypatch.delenv(key, raising=False)
+def endpoint(monkeypatch: pytest.MonkeyPatch, moto_servers: MotoServers) -> Iterator[str]:
     monkeypatch.setattr(executor, "POLL_S", 0.0)
-    with moto_server.running_moto_server(account_id=ACCOUNT) as url:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        for key, value in moto_server.DUMMY_CREDENTIALS.items():
-            monkeypatch.setenv(key, value)
+    with local_endpoint(monkeypatch, moto_servers, ACCOUNT) as url:
         yield url
 
 

@@ -32,12 +32,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from ..stacks.names import ACCESS, DATA, TABLE_ID
 from .table_shape import changed_gsis, indexes, is_global, props
+from .template_refs import depends_on, references
 
 GSI = "GlobalSecondaryIndexes"
 LSI = "LocalSecondaryIndexes"
@@ -204,24 +204,6 @@ def _drop_absent_index_resources(template: dict[str, Any], absent: set[str]) -> 
         outputs.pop(name)
 
 
-def _references(node: Any) -> set[str]:
-    """The logical IDs a resource or output names: Ref, Fn::GetAtt, DependsOn."""
-    found: set[str] = set()
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "Ref" and isinstance(value, str):
-                found.add(value)
-            elif key == "Fn::GetAtt":
-                found.add(str(value[0] if isinstance(value, list) else value.split(".")[0]))
-            elif key == "DependsOn":
-                found |= set([value] if isinstance(value, str) else value)
-            elif key == "Fn::Sub":
-                text = value[0] if isinstance(value, list) else value
-                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text)}
-                found |= _references(value[1:] if isinstance(value, list) else [])
-            else:
-                found |= _references(value)
-    elif isinstance(node, list):
-        for value in node:
-            found |= _references(value)
-    return found
+def _references(node: dict[str, Any]) -> set[str]:
+    """The logical IDs a resource or output names: Ref, Fn::GetAtt, Fn::Sub, DependsOn."""
+    return set(references(node)) | set(depends_on(node))

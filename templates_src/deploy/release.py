@@ -28,11 +28,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..change.template_refs import depends_on, references
 from ..errors import Refused
 from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, KMS_KEY_TYPE, TABLE_ID
 
 # ${Name} or ${Name.Attribute} in a Fn::Sub string (never ${AWS::...}, never ${!literal}).
-SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
 # ${Table} or ${Table.Attribute} in a Fn::Sub string.
 SUB_TABLE = re.compile(r"\$\{" + TABLE_ID + r"(?:\.([A-Za-z0-9.]+))?\}")
 
@@ -61,36 +61,12 @@ class TableValues:
         )
 
 
-def references(value: Any) -> Iterator[str]:
-    """Logical IDs named by Ref, Fn::GetAtt and Fn::Sub inside a template value (pseudo parameters excluded)."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Ref" and isinstance(inner, str) and not inner.startswith("AWS::"):
-                yield inner
-            elif key == "Fn::GetAtt":
-                yield str(inner[0] if isinstance(inner, list) else str(inner).split(".")[0])
-            elif key == "Fn::Sub":
-                text, own = (inner[0], inner[1]) if isinstance(inner, list) else (inner, {})
-                yield from (name for name in SUB_NAME.findall(str(text)) if name not in own)
-                yield from references(own)
-            else:
-                yield from references(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from references(inner)
-
-
-def _depends_on(resource: dict[str, Any]) -> list[str]:
-    depends = resource.get("DependsOn", [])
-    return [depends] if isinstance(depends, str) else list(depends)
-
-
 def referrers(template: dict[str, Any]) -> list[str]:
     """Where the template refers to the table: resource logical IDs and `Outputs.<name>`, sorted."""
     found = [
         logical_id
         for logical_id, resource in template.get("Resources", {}).items()
-        if logical_id != TABLE_ID and (TABLE_ID in references(resource) or TABLE_ID in _depends_on(resource))
+        if logical_id != TABLE_ID and (TABLE_ID in references(resource) or TABLE_ID in depends_on(resource))
     ]
     found += [
         f"Outputs.{name}" for name, output in template.get("Outputs", {}).items() if TABLE_ID in references(output)
@@ -142,7 +118,7 @@ def released(template: dict[str, Any], table: TableValues) -> dict[str, Any]:
     del resources[TABLE_ID]
     for logical_id, resource in list(resources.items()):
         resource = _literal(resource, table, logical_id)
-        depends = [d for d in _depends_on(resource) if d != TABLE_ID]
+        depends = [d for d in depends_on(resource) if d != TABLE_ID]
         if "DependsOn" in resource:
             if depends:
                 resource["DependsOn"] = depends if isinstance(resource["DependsOn"], list) else depends[0]

@@ -19,9 +19,9 @@ import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from ..change.template_refs import references
 from ..errors import Refused
 from ..stacks.names import GLOBAL_KEY_ID, GLOBAL_TABLE_TYPE, KEY_ALIAS_ID, KEY_ID, TABLE_ID
-from .release import references
 
 
 def global_table(template: dict[str, Any]) -> dict[str, Any] | None:

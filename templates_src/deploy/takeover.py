@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime, timezone
 from typing import Any
 
+from ..change.template_refs import references as _references
 from ..errors import AwsFailure, BadInput, Refused
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
@@ -27,9 +28,6 @@ from .release import (
     released,
     released_values,
     with_table,
-)
-from .release import (
-    references as _references,
 )
 from .replicas import global_table, is_strong, restricted, table_regions
 
