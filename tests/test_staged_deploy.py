@@ -122,9 +122,14 @@ def test_interrupted_after_two_steps_a_second_deploy_finishes_without_redoing_th
     monkeypatch.setattr(executor.StepRunner, "verify_table", verify)
     assert _deploy(environments, designs, build) == 0
     out = capsys.readouterr().out
-    assert "conversations-dev-data: an earlier run of this build stopped after its step 2" in out
+    assert (
+        "conversations-dev-data: an earlier run of this build stopped after 'create GSI ByUserTitle': "
+        "what is live is not redone"
+    ) in out
     assert "dev: 3 steps from what is deployed now to the build:" in out
-    assert "create GSI ByUserRecent" not in out and "create GSI ByUserTitle" not in out
+    assert "  1. conversations-dev-data: create GSI ByTitle\n" in out, "the remaining steps only"
+    assert "step 1 of 3: create GSI ByTitle" in out
+    assert ": create GSI ByUserRecent\n" not in out and ": create GSI ByUserTitle\n" not in out
     assert _live_indexes() == ["ByTitle", "ByUserRecent", "ByUserTitle"]
     assert _granted_indexes("conversations-dev-reader") == ["ByUserRecent", "ByUserTitle"]
     assert _updates_of_the_data_stack() == 4

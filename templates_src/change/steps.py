@@ -43,7 +43,7 @@ GSI = "GlobalSecondaryIndexes"
 LSI = "LocalSecondaryIndexes"
 # DynamoDB's default quota of GSIs per table (adjustable; ServiceQuotas L-F7858A77).
 GSI_QUOTA = 20
-# Top-level template Metadata of an intermediate step: {"Build": <digest>, "Step": k}.
+# Top-level template Metadata of an intermediate step: {"Build": <digest>, "Step": k, "Did": <its summary>}.
 STAGED_METADATA = "StagedDeploy"
 
 
@@ -119,7 +119,8 @@ def plan_steps(
             shaped.pop(name)
             summary = f"delete GSI {name}" + (" (its key or projection changes)" if name in recreated else "")
         last = number == len(order)
-        template = built_data if last else _marked(_with_indexes(built_data, old, current, shaped), digest, number)
+        staged = _with_indexes(built_data, old, current, shaped)
+        template = built_data if last else _marked(staged, digest, number, summary)
         steps.append(
             Step(DATA, template, summary, name if move == "create" else None, name if move == "delete" else None)
         )
@@ -127,15 +128,18 @@ def plan_steps(
         # The access stack goes first: the data stack's settings as built before it, for the exports it imports.
         settings = _with_indexes(built_data, old, list(before), dict(before))
         if settings != deployed_data:
-            steps.insert(0, Step(DATA, _marked(settings, digest, 0), "the data stack's settings, indexes as deployed"))
+            summary = "the data stack's settings, indexes as deployed"
+            steps.insert(0, Step(DATA, _marked(settings, digest, 0, summary), summary))
             access_at = 1
     return steps[:access_at] + access + steps[access_at:]
 
 
-def _marked(template: dict[str, Any], digest: str, number: int) -> dict[str, Any]:
-    """An intermediate template, marked with the build it leads to and its place in the order."""
+def _marked(template: dict[str, Any], digest: str, number: int, did: str) -> dict[str, Any]:
+    """An intermediate template, marked with the build it leads to, its place among the index changes
+    and what it did (a later run says so)."""
     out = dict(template)
-    out["Metadata"] = {**(template.get("Metadata") or {}), STAGED_METADATA: {"Build": digest, "Step": number}}
+    marker = {"Build": digest, "Step": number, "Did": did}
+    out["Metadata"] = {**(template.get("Metadata") or {}), STAGED_METADATA: marker}
     return out
 
 

@@ -123,15 +123,13 @@ class StepRunner:
         marker = staged_marker(deployed)
         if marker is None:
             return
-        step = marker.get("Step")
+        did = marker.get("Did", f"its index change {marker.get('Step')}")
         if marker.get("Build") == build_digest(built):
-            self.out(
-                f"{name}: an earlier run of this build stopped after its step {step}: those steps are live, not redone"
-            )
+            self.out(f"{name}: an earlier run of this build stopped after '{did}': what is live is not redone")
         else:
             self.out(
-                f"{name}: the deployed template is step {step} of another build's staged deploy; "
-                "this run goes from there to this build"
+                f"{name}: the deployed template is an intermediate step ('{did}') of another build's staged "
+                "deploy; this run goes from there to this build"
             )
 
     # -- after a data step --------------------------------------------------------------
