@@ -19,9 +19,15 @@ import pytest
 import yaml
 
 from templates_src.cli import main as cli_main
-from templates_src.local import moto_server
 
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, MotoServers, fixture_build, synth_with_designs
+from .conftest import (
+    FIXTURE_DESIGNS,
+    FIXTURE_ENVIRONMENTS,
+    MotoServers,
+    fixture_build,
+    local_endpoint,
+    synth_with_designs,
+)
 from .conftest import fixture_spec as spec_for
 from .test_deploy import _design_with_one_more_gsi
 
@@ -30,12 +36,7 @@ ACCOUNT = "111111111111"  # the dev fixture's
 
 @pytest.fixture
 def endpoint(monkeypatch: pytest.MonkeyPatch, moto_servers: MotoServers) -> Iterator[str]:
-    for key in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
-        monkeypatch.delenv(key, raising=False)
-    with moto_servers.fresh(ACCOUNT) as url:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        for key, value in moto_server.DUMMY_CREDENTIALS.items():
-            monkeypatch.setenv(key, value)
+    with local_endpoint(monkeypatch, moto_servers, ACCOUNT) as url:
         yield url
 
 
