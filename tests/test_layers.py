@@ -62,3 +62,29 @@ def test_no_module_imports_from_a_layer_above_it_or_from_local() -> None:
 def test_the_checker_sees_relative_imports() -> None:
     imports = _imports(PACKAGE / "stacks" / "table.py")
     assert "templates_src.spec.loader" in imports and "templates_src.stacks.names" in imports
+
+
+def test_synth_imports_neither_the_layers_above_nor_boto3_nor_sam(tmp_path: Path) -> None:
+    """make synth's speed (docs/testing.md: Benchmark): no deploy, change or local layer, no boto3,
+    and troposphere without troposphere.serverless (templates_src/stacks/__init__.py)."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\nfrom templates_src.cli import main\n"
+        "assert main(['synth', '--out', sys.argv[1]]) == 0\nprint(json.dumps(sorted(sys.modules)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "build")], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = json.loads(proc.stdout.splitlines()[-1])
+    unwanted = [
+        m
+        for m in loaded
+        if m.split(".")[0] in ("boto3", "botocore", "moto")
+        or m.startswith(("templates_src.deploy", "templates_src.change", "templates_src.local"))
+        or m == "troposphere.serverless"
+    ]
+    assert unwanted == []
+    assert "troposphere.dynamodb" in loaded  # the check above looked at a real synth
