@@ -501,3 +501,22 @@ def test_a_per_user_role_that_only_writes_still_gets_its_writes(tmp_path: Path) 
     spec = load_spec(FIXTURE_ENVIRONMENTS / "prod.yaml", designs)
     sids = [g.sid for g in grants_for(spec, "per_user")]
     assert "OwnItemsRead" not in sids and "OwnItemsWrite" in sids
+
+
+def test_a_per_user_query_of_an_index_keyed_by_the_tenant_is_granted_on_that_index_only(tmp_path: Path) -> None:
+    from templates_src.spec.loader import load_spec
+    from templates_src.stacks.grants import grants_for
+
+    design = yaml.safe_load((FIXTURE_DESIGNS / "conversations.yaml").read_text())
+    (pattern,) = [p for p in design["access_patterns"] if p["name"] == "list-user-conversations"]
+    pattern["roles"] = ["app", "reader", "per_user"]
+    pattern["attributes"] = ["title"]
+    designs = tmp_path / "designs"
+    designs.mkdir()
+    (designs / "conversations.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+    (designs / "messages.yaml").write_text((FIXTURE_DESIGNS / "messages.yaml").read_text())
+    grants = {g.sid: g for g in grants_for(load_spec(FIXTURE_ENVIRONMENTS / "prod.yaml", designs), "per_user")}
+    index_grant = grants["OwnItemsReadIndex"]
+    assert index_grant.actions == ("dynamodb:Query",)
+    assert index_grant.resources == ("index:ByUserUpdated",)
+    assert index_grant.condition == grants["OwnItemsRead"].condition
