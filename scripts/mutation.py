@@ -27,6 +27,7 @@ mutant was tested and killed, and every listed equivalent survived.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import hashlib
 import json
 import os
@@ -75,13 +76,15 @@ def verdicts() -> dict[str, int | None]:
     return out
 
 
-def retest_survivors() -> int:
-    """Clear the verdict of every survivor (and mutant without tests) so mutmut tests it again."""
+def retest_survivors(only: list[str]) -> int:
+    """Clear the verdict of every survivor (and mutant without tests), of those named if any, so mutmut tests it again."""
     count = 0
     for meta in meta_files():
         data = json.loads(meta.read_text(encoding="utf-8"))
         codes = data["exit_code_by_key"]
         for name, code in codes.items():
+            if only and not any(fnmatch.fnmatchcase(name, pattern) for pattern in only):
+                continue
             if code == SURVIVED or code in NO_TESTS:
                 codes[name] = None
                 count += 1
@@ -161,7 +164,7 @@ def main() -> int:
     listed = equivalents()
     digest = tests_digest()
     if MUTANTS.exists():
-        again = retest_survivors()
+        again = retest_survivors(only)
         if again:
             print(f"mutation: testing again {again} earlier survivors")
         if STATS.exists() and (not TESTS_HASH.exists() or TESTS_HASH.read_text() != digest):

@@ -10,6 +10,7 @@ from typing import Any
 
 import parliament
 import pytest
+import yaml
 from parliament import analyze_policy_string
 
 from templates_src.cli import main as cli_main
@@ -17,7 +18,7 @@ from templates_src.spec import limits
 from templates_src.stacks.grants import configured_roles
 from templates_src.stacks.names import role_logical_id
 
-from .conftest import FIXTURE_DESIGNS, SECURITY_PROJECTS, fixture_build, read_json, resources_of
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, SECURITY_PROJECTS, fixture_build, read_json, resources_of
 from .conftest import fixture_spec as spec_for
 from .iam_support import Arns, resolve, role_policies
 
@@ -482,3 +483,40 @@ def test_prod_roles_names_paths_trust_and_outputs() -> None:
             "Type": "String",
         }
     }
+
+
+def test_a_per_user_role_that_only_writes_still_gets_its_writes(tmp_path: Path) -> None:
+    from templates_src.spec.loader import load_spec
+    from templates_src.stacks.grants import grants_for
+
+    design = yaml.safe_load((FIXTURE_DESIGNS / "conversations.yaml").read_text())
+    for pattern in design["access_patterns"]:
+        if pattern["operation"] in ("GetItem", "Query", "BatchGetItem", "Scan") and "per_user" in pattern["roles"]:
+            pattern["roles"] = [r for r in pattern["roles"] if r != "per_user"]
+    design["access_patterns"] = [p for p in design["access_patterns"] if p["roles"]]
+    designs = tmp_path / "designs"
+    designs.mkdir()
+    (designs / "conversations.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+    (designs / "messages.yaml").write_text((FIXTURE_DESIGNS / "messages.yaml").read_text())
+    spec = load_spec(FIXTURE_ENVIRONMENTS / "prod.yaml", designs)
+    sids = [g.sid for g in grants_for(spec, "per_user")]
+    assert "OwnItemsRead" not in sids and "OwnItemsWrite" in sids
+
+
+def test_a_per_user_query_of_an_index_keyed_by_the_tenant_is_granted_on_that_index_only(tmp_path: Path) -> None:
+    from templates_src.spec.loader import load_spec
+    from templates_src.stacks.grants import grants_for
+
+    design = yaml.safe_load((FIXTURE_DESIGNS / "conversations.yaml").read_text())
+    (pattern,) = [p for p in design["access_patterns"] if p["name"] == "list-user-conversations"]
+    pattern["roles"] = ["app", "reader", "per_user"]
+    pattern["attributes"] = ["title"]
+    designs = tmp_path / "designs"
+    designs.mkdir()
+    (designs / "conversations.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+    (designs / "messages.yaml").write_text((FIXTURE_DESIGNS / "messages.yaml").read_text())
+    grants = {g.sid: g for g in grants_for(load_spec(FIXTURE_ENVIRONMENTS / "prod.yaml", designs), "per_user")}
+    index_grant = grants["OwnItemsReadIndex"]
+    assert index_grant.actions == ("dynamodb:Query",)
+    assert index_grant.resources == ("index:ByUserUpdated",)
+    assert index_grant.condition == grants["OwnItemsRead"].condition

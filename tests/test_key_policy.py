@@ -282,3 +282,40 @@ def test_each_key_policy_is_exactly_the_intended_one(template: str, key: str, in
     assert [s["Sid"] for s in rendered["Statement"]] == [s["Sid"] for s in intended]
     for got, want in zip(rendered["Statement"], intended, strict=True):
         assert got == want, got["Sid"]
+
+
+def test_the_dynamodb_endpoint_of_a_region() -> None:
+    from templates_src.stacks.encryption import dynamodb_endpoint
+
+    assert dynamodb_endpoint("eu-west-1") == "dynamodb.eu-west-1.amazonaws.com"
+
+
+def test_the_table_key_describes_its_table_and_waits_30_days_before_deletion() -> None:
+    key = read_json(fixture_build() / "prod" / "data.template.json")["Resources"]["TableKey"]["Properties"]
+    assert key["Description"] == "Encrypts DynamoDB table conversations-prod (prod)"
+    assert key["PendingWindowInDays"] == 30
+
+
+def _global_key_sids(tmp_path: Any, replicas: int) -> list[str]:
+    import yaml
+
+    from templates_src.spec.loader import load_spec
+    from templates_src.stacks.data_stack import build_data_stack
+
+    from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS
+
+    env = yaml.safe_load((FIXTURE_ENVIRONMENTS / "global.yaml").read_text())
+    env["replicas"] = env["replicas"][: replicas - 1]
+    path = tmp_path / "global.yaml"
+    path.write_text(yaml.safe_dump(env))
+    resources = build_data_stack(load_spec(path, FIXTURE_DESIGNS)).template_dict["Resources"]
+    return [s["Sid"] for s in resources["GlobalTableKey"]["Properties"]["KeyPolicy"]["Statement"]]
+
+
+@pytest.mark.parametrize(("replicas", "replicates"), [(1, False), (2, True)])
+def test_a_global_key_is_replicated_only_where_there_is_another_region(
+    tmp_path: Any, replicas: int, replicates: bool
+) -> None:
+    sids = _global_key_sids(tmp_path, replicas)
+    assert "KeyAdministratorsMovePrimaryOnlyAmongReplicaRegions" in sids
+    assert ("KeyAdministratorsReplicateOnlyIntoReplicaRegions" in sids) == replicates

@@ -1432,9 +1432,42 @@ def test_g002_g003_g008_and_g009_judge_an_update_never_a_replacement() -> None:
         _table(x)["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "ALL"}
         _add_gsis(x, "ByA", "ByB")
         _table(x)["StreamSpecification"]["StreamViewType"] = "KEYS_ONLY"
+        _table(x)["SSESpecification"]["KMSMasterKeyId"] = "arn:other"
 
     found = {f.rule_id for f in guard_case(replaced_with_new_indexes_and_ttl)}
-    assert "G001" in found and not found & {"G002", "G003", "G008", "G009"}
+    assert "G001" in found and not found & {"G002", "G003", "G005", "G008", "G009"}
+
+
+def test_g014_g015_and_g017_judge_a_global_table_update_never_a_replacement() -> None:
+    def replaced_with_other_replicas_and_witnesses(x: dict[str, Any]) -> None:
+        _new_key_schema_and_name(x)
+        _table(x)["Replicas"] = _table(x)["Replicas"][:1] + [{"Region": "sa-east-1"}]
+        _table(x)["GlobalTableWitnesses"] = [{"Region": "eu-west-2"}, {"Region": "eu-west-3"}]
+
+    found = {f.rule_id for f in guard_case(replaced_with_other_replicas_and_witnesses, env="global")}
+    assert "G001" in found and not found & {"G014", "G015", "G017"}
+
+
+def test_g012_a_table_that_stays_is_never_renamed() -> None:
+    """A table kept (and changed) beside a removed or an added one of the same name: no rename."""
+
+    def copy_of_the_table(x: dict[str, Any]) -> None:
+        x["Resources"]["Copy"] = copy.deepcopy(x["Resources"]["Table"])
+
+    def changed(x: dict[str, Any]) -> None:
+        _table(x)["DeletionProtectionEnabled"] = False
+
+    def changed_and_copied(x: dict[str, Any]) -> None:
+        changed(x)
+        copy_of_the_table(x)
+
+    assert [f for f in guard_case(changed_and_copied) if f.rule_id == "G012"] == []
+    old = read_json(fixture_build() / "prod" / "data.template.json")
+    copy_of_the_table(old)
+    new = copy.deepcopy(old)
+    new["Resources"].pop("Copy")
+    changed(new)
+    assert [f for f in plan_stack("x", old, new).findings if f.rule_id == "G012"] == []
 
 
 def test_g003_a_table_that_had_no_properties() -> None:
