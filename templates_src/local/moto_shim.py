@@ -248,10 +248,17 @@ def _table_create_from_cfn(
 def _role_create_from_cfn(cls: Any, resource_name: str, cloudformation_json: Any, *args: Any, **kwargs: Any) -> Any:
     """Fix 11: the inline policies as JSON text."""
     role = _original_role_from_cfn(cls, resource_name, cloudformation_json, *args, **kwargs)
-    for policy in cloudformation_json["Properties"].get("Policies", []):
-        document = policy["PolicyDocument"]
-        role.put_policy(policy["PolicyName"], document if isinstance(document, str) else json.dumps(document))
+    _put_policies(role, cloudformation_json["Properties"])
     return role
+
+
+def _put_policies(role: Any, props: dict[str, Any]) -> None:
+    """The template's inline policies on the role, as JSON text (IAM's form), and no other."""
+    wanted = {p["PolicyName"]: p["PolicyDocument"] for p in props.get("Policies", [])}
+    for name in sorted(set(role.policies) - set(wanted)):
+        role.delete_policy(name)
+    for name, document in sorted(wanted.items()):
+        role.put_policy(name, document if isinstance(document, str) else json.dumps(document))
 
 
 def _role_update_from_cfn(
@@ -267,11 +274,7 @@ def _role_update_from_cfn(
         cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
     )
     props = cloudformation_json["Properties"]
-    wanted = {p["PolicyName"]: p["PolicyDocument"] for p in props.get("Policies", [])}
-    for name in sorted(set(role.policies) - set(wanted)):
-        role.delete_policy(name)
-    for name, document in sorted(wanted.items()):
-        role.put_policy(name, document if isinstance(document, str) else json.dumps(document))
+    _put_policies(role, props)
     trust = props["AssumeRolePolicyDocument"]
     role.assume_role_policy_document = trust if isinstance(trust, str) else json.dumps(trust)
     role.permissions_boundary_arn = props.get("PermissionsBoundary") or None
