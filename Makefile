@@ -52,7 +52,7 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 # CI that needs the exact code calls the command, not make.
 
 .PHONY: help synth lint test pytest bootstrap lock upgrade check bench clean security access-report local plan deploy \
-	destroy moto-server taskcat-lint taskcat rules cost check-build pr-comment adopt drift import mutation
+	destroy moto-server taskcat-lint taskcat rules cost check-build pr-comment adopt drift import mutation migrate
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -188,6 +188,10 @@ cost: $(STAMP) ## Monthly cost and capacity of ENV under its traffic profile (of
 deploy: $(STAMP) ## Change-set deploy of ENV's data then access stack (boto3; honours AWS_ENDPOINT_URL); ALLOW=<guard id>
 	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<env> [ALLOW=G00x]" >&2; exit 2; }
 	@$(CLI) deploy --env $(ENV) $(if $(ALLOW),--allow $(ALLOW))
+
+migrate: $(STAMP) ## Move ENV's table to its design's new key schema (docs/migrations.md); ROLLBACK=1; ALLOW=G001 retires the old
+	@test -n "$(ENV)" || { echo "usage: make migrate ENV=<env> [ROLLBACK=1] [ALLOW=G001] [BUCKET=<s3 bucket>]" >&2; exit 2; }
+	@$(CLI) migrate --env $(ENV) $(if $(ROLLBACK),--rollback) $(if $(ALLOW),--allow $(ALLOW)) $(if $(BUCKET),--bucket $(BUCKET))
 
 import: $(STAMP) ## Take ENV's adopted (or released) table into its data stack: an IMPORT change set (an administrator runs it)
 	@test -n "$(ENV)" || { echo "usage: make import ENV=<env>" >&2; exit 2; }

@@ -138,6 +138,22 @@ def _deploy(args: argparse.Namespace, destroy: bool) -> ExitCode:
     return ExitCode.OK
 
 
+def cmd_migrate(args: argparse.Namespace) -> ExitCode:
+    from .change.plan import parse_allow
+    from .deploy.migrate import migrate_environment
+    from .spec.loader import DESIGNS_DIR, environment_file, load_spec
+    from .stacks.artifacts import read_stack_files
+    from .stacks.synth import Target, check_current
+
+    env_file = environment_file(args.env, args.environments_dir)
+    designs_dir = args.designs_dir or DESIGNS_DIR
+    spec = load_spec(env_file, designs_dir)
+    check_current(Target(env_file, args.env), args.build, designs_dir)
+    stacks = read_stack_files(spec, args.build / args.env)
+    migrate_environment(spec, stacks, args.bucket, parse_allow(args.allow), rollback=args.rollback)
+    return ExitCode.OK
+
+
 def cmd_deploy(args: argparse.Namespace) -> ExitCode:
     return _deploy(args, destroy=False)
 
@@ -326,6 +342,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], ExitCode], str, tuple[s
         "change-set deploy of an environment's data then access stack",
         ("env", "build", "dirs", "allow"),
     ),
+    "migrate": (
+        cmd_migrate,
+        "move an environment's table to its design's new key schema, phase by phase (docs/migrations.md)",
+        ("env", "build", "dirs", "allow"),
+    ),
     "destroy": (cmd_destroy, "delete an unprotected environment's stacks (access first)", ("env", "build", "dirs")),
     "local": (
         cmd_local,
@@ -395,6 +416,17 @@ def _deploy_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _migrate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--bucket", help="the S3 bucket the old table is exported to (default: access.roles.ops.export_bucket)"
+    )
+    p.add_argument(
+        "--rollback",
+        action="store_true",
+        help="undo the freeze (and the cutover): the old table takes writes and is granted again",
+    )
+
+
 def _adopt_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--table", required=True, help="the live table's name")
     p.add_argument("--region", required=True, help="its region")
@@ -444,6 +476,7 @@ ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "synth": _synth_arguments,
     "plan": _plan_arguments,
     "deploy": _deploy_arguments,
+    "migrate": _migrate_arguments,
     "adopt": _adopt_arguments,
     "drift": _drift_arguments,
     "local": _local_arguments,

@@ -21,6 +21,7 @@ from ..stacks.names import ACCESS, DATA, replica_key_region, role_name
 from .aws import aws_errors, exists, local_endpoint, session
 from .change_sets import SUCCESS, ChangeSets, key_stack_with_primary, stack_region
 from .global_steps import GlobalSteps, OldKeyGrants, Regional
+from .migration_state import pending as migration_pending
 from .protection import Protection, protected_resources, protection_policy
 from .refusals import Refusals, removed_stateful
 from .replicas import global_table
@@ -266,6 +267,10 @@ def deploy_environment(spec: Spec, stacks: list[StackFiles], allowed: frozenset[
             kms=aws.client("kms", region_name=region),
         )
         regional = regional_deployers(spec, lambda r: aws.client("cloudformation", region_name=r), allowed)
+        if not destroy:
+            waiting = migration_pending(spec, cf, aws.client("ssm", region_name=region))
+            if waiting is not None:
+                raise Refused(waiting)
         if destroy:
             deployer.destroy(stacks, regional)
         else:

@@ -55,6 +55,13 @@ local result means something; nothing else of moto is changed:
 15. A table's Tags in a stack update: moto kept the tags the table had, so
    a deploy that adds the standard tags (the first after an import) or puts
    back one removed out of band left the table without them.
+16. A table's resource policy is enforced for writes: moto kept the policy
+   and let every write through, so a table made read-only (migrate's freeze,
+   a Deny of the write actions to everyone) still took writes locally. Here
+   PutItem, UpdateItem and DeleteItem (BatchWriteItem's too) on a table whose
+   policy denies that action to "*" without a condition fail with
+   AccessDeniedException, as DynamoDB answers. Conditional denies (TLS,
+   other accounts) are not evaluated: every local caller is this account's.
 13. IMPORT change sets: moto made a new stack for one (a second stack of
    the same name when the stack existed) and, executing it, created the
    table again ("Table already exists"). Here an IMPORT change set goes to
@@ -77,8 +84,9 @@ from typing import Any
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import CloudFormationBackend
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
-from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
 from moto.iam.models import Role
 from moto.kms.models import Key
@@ -337,7 +345,41 @@ def _default_encryption_key(self: Any, account_id: str, region: str) -> str:
     return arn
 
 
+def _denies(backend: Any, table_name: str, action: str) -> bool:
+    """Fix 16: the table's resource policy denies `action` to everyone, unconditionally."""
+    table = backend.tables.get(table_name)
+    policy = backend.resource_policies.get(table.table_arn) if table is not None else None
+    if policy is None:
+        return False
+    for statement in json.loads(policy.policy_doc).get("Statement", []):
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if (
+            statement.get("Effect") == "Deny"
+            and statement.get("Principal") in ("*", {"AWS": "*"})
+            and "Condition" not in statement
+            and any(a in (action, "dynamodb:*", "*") for a in actions)
+        ):
+            return True
+    return False
+
+
+def _enforcing(method: Any, action: str) -> Any:
+    def write(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        if _denies(self, table_name, action):
+            raise JsonRESTError(
+                "AccessDeniedException",
+                f"User is not authorized to perform: {action} on resource: {table_name} "
+                "with an explicit deny in a resource-based policy",
+            )
+        return method(self, table_name, *args, **kwargs)
+
+    return write
+
+
 def install() -> None:
+    for name, action in (("put_item", "PutItem"), ("update_item", "UpdateItem"), ("delete_item", "DeleteItem")):
+        setattr(DynamoDBBackend, name, _enforcing(getattr(DynamoDBBackend, name), f"dynamodb:{action}"))
     Table._get_default_encryption_key = _default_encryption_key  # type: ignore[method-assign]
     CloudFormationBackend.execute_change_set = _execute_change_set  # type: ignore[method-assign]
     CloudFormationBackend.create_change_set = _create_change_set  # type: ignore[method-assign]

@@ -152,6 +152,22 @@ class AccessPattern(StrictModel):
         return parse_key_condition(self.key_condition) if self.key_condition else None
 
 
+class Migration(StrictModel):
+    """How each item of the table's previous generation becomes an item of this one (docs/migrations.md).
+
+    The templates and the transform are spec/item_transform.py's; D501-D504 check them.
+    """
+
+    # New table key attribute -> template over the old item's attributes: "USER#{userId}".
+    keys: dict[AttributeName, str]
+    rename: dict[AttributeName, AttributeName] = {}  # old attribute name -> new name
+    convert: dict[AttributeName, Literal["S", "N"]] = {}  # attribute (new name) -> type
+    drop: list[AttributeName] = []  # attributes the new items leave out
+    # A number or ISO-8601 string the application raises on every write: catch-up never
+    # replaces an item with an older version of it.
+    version_attribute: Optional[AttributeName] = None
+
+
 class Design(StrictModel):
     name: Identifier
     description: str = ""
@@ -174,6 +190,10 @@ class Design(StrictModel):
     sample_items: list[Item] = []
     # Empty only while a table is being adopted (D317): no roles without patterns.
     access_patterns: list[AccessPattern] = []
+    # The key schema's generation: a change of keys (or LSIs, or the table name) is a new
+    # table in a new data stack, filled by `migrate` from the previous generation's.
+    generation: int = Field(default=1, ge=1, le=limits.GENERATION_MAX)
+    migration: Optional[Migration] = None
 
     # ---- derived views used by builders -------------------------------------------
 
@@ -198,6 +218,15 @@ class Design(StrictModel):
         for key in self.all_keys():
             out.setdefault(key[1].name, key[1].type)
         return out
+
+    def transform_config(self) -> dict[str, Any]:
+        """The migration as spec/item_transform.py reads it (plain data: the stream consumer gets it as JSON)."""
+        assert self.migration is not None
+        types = self.key_attributes()
+        return {
+            **self.migration.model_dump(exclude_none=True),
+            "key_types": {name: types[name] for name in self.migration.keys if name in types},
+        }
 
     def patterns_for(self, role: str) -> list[AccessPattern]:
         return [p for p in self.access_patterns if role in p.roles]

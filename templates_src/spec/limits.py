@@ -83,3 +83,10 @@ MRSC_REGION_COUNT = 3
 # Accounts and regions
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
 REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$"
+
+# Key schema generations (design `generation`): the data stack of generation n > 1 is
+# "<prefix>-data-v<n>"; two digits keep stack names short and sortable.
+GENERATION_MAX = 99
+# A DynamoDB stream keeps a record for 24 hours: catch-up must start within that of the
+# export's start point, or records are gone (DynamoDB developer guide, "DynamoDB Streams").
+STREAM_RETENTION_HOURS = 24

@@ -76,7 +76,14 @@ def replica_key_region(kind: str) -> str | None:
 
 
 def stack_name(spec: Spec, kind: str) -> str:
+    if kind == DATA:
+        return data_stack_name(spec.stack_prefix, spec.design.generation)
     return f"{spec.stack_prefix}-{kind}"
+
+
+def data_stack_name(prefix: str, generation: int) -> str:
+    """A key schema's generation n > 1 lives in "<prefix>-data-v<n>", beside the one it migrates from."""
+    return f"{prefix}-{DATA}" + (f"-v{generation}" if generation > 1 else "")
 
 
 def export_name(spec: Spec, output: str) -> str:

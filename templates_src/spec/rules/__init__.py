@@ -47,6 +47,7 @@ RULE_MODULES = (
     "design_indexes",
     "design_patterns",
     "design_storage",
+    "design_migration",
     "environment_billing",
     "environment_protection",
     "environment_tags",

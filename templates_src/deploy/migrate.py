@@ -1,0 +1,360 @@
+"""`migrate`: a table moved to a new key schema, phase by phase, without losing a row.
+
+The phases and their templates are change/migration.py's; the data moves in migration_data.py.
+The state lives in AWS, in an SSM parameter ("/<prefix>/migration/v<n>"): the last phase done,
+the export, the stream checkpoints, the counts. Every run reads it and goes on from there, so a
+run killed in any phase is resumed by running it again; each phase's writes are idempotent
+(conditional puts, checkpoints saved after the records they cover). Nothing is kept only in
+this process.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..change.migration import PHASE_NAMES, ROLLBACK_PHASES, read_only, writable
+from ..errors import AwsFailure, BadInput, Refused
+from ..spec.loader import Spec
+from ..stacks.artifacts import StackFiles
+from ..stacks.names import ACCESS, DATA, TABLE_ID, TABLE_NAME_EXPORT, data_stack_name
+from .aws import aws_errors, session
+from .deployer import Deployer, check_caller
+from .migration_data import Comparison, DeadLetters, Shards, Writer, compare, export_files, export_items
+from .migration_state import state_parameter
+from .steps import StepRunner
+
+POLL_S = 10.0
+EXPORT_TIMEOUT_S = 12 * 3600.0
+# After the freeze: the stream is read until it stays empty this long (the deny reaches every writer).
+QUIET_S = 2.0
+# Where dead letters go on this machine (ignored by git).
+DEAD_LETTERS_DIR = Path(".migration")
+
+
+@dataclass
+class State:
+    """What a migration has done, as kept in its SSM parameter (JSON)."""
+
+    phase: str = ""  # the last phase done ("" none yet)
+    old_table: str = ""
+    new_table: str = ""
+    stream_arn: str = ""
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    export_arn: str = ""
+    export_prefix: str = ""
+    files_done: list[str] = field(default_factory=list)
+    loaded: int = 0
+    skipped: int = 0
+    applied: int = 0
+    dead_letters: int = 0
+    access_before: str = ""  # S3 key of the access template before cutover (rollback)
+
+    def done(self, phase: str) -> bool:
+        return bool(self.phase) and PHASE_NAMES.index(self.phase) >= PHASE_NAMES.index(phase)
+
+
+class Migration:
+    def __init__(
+        self,
+        spec: Spec,
+        stacks: list[StackFiles],
+        clients: Callable[[str], Any],
+        bucket: str,
+        out: Callable[[str], None] = print,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if spec.design.migration is None:
+            raise BadInput(f"design {spec.design.name}: no migration: block; see docs/migrations.md")
+        self.spec, self.out, self.sleep, self.bucket = spec, out, sleep, bucket
+        self.config = spec.design.transform_config()
+        self.data = next(s for s in stacks if s.kind == DATA)
+        self.access = next(s for s in stacks if s.kind == ACCESS)
+        self.cf, self.dynamodb, self.ssm = clients("cloudformation"), clients("dynamodb"), clients("ssm")
+        self.s3, self.streams = clients("s3"), clients("dynamodbstreams")
+        self.deployer = Deployer(
+            spec, self.cf, out, sleep, dynamodb=self.dynamodb, iam=clients("iam"), kms=clients("kms")
+        )
+        self.old_stack = data_stack_name(spec.stack_prefix, spec.design.generation - 1)
+        self.parameter = state_parameter(spec.stack_prefix, spec.design.generation)
+        self.prefix = f"migrations/{spec.stack_prefix}/v{spec.design.generation}"
+        self.state = self._read_state()
+        self.dead = DeadLetters(DEAD_LETTERS_DIR / f"{spec.env_name}-v{spec.design.generation}.jsonl")
+
+    # -- state -------------------------------------------------------------------------
+
+    def _read_state(self) -> State:
+        try:
+            text = self.ssm.get_parameter(Name=self.parameter)["Parameter"]["Value"]
+        except self.ssm.exceptions.ParameterNotFound:
+            return State()
+        return State(**json.loads(text))
+
+    def save(self) -> None:
+        self.ssm.put_parameter(
+            Name=self.parameter, Value=json.dumps(asdict(self.state), sort_keys=True), Type="String", Overwrite=True
+        )
+
+    def _finished(self, phase: str, line: str) -> None:
+        self.state.phase = phase
+        self.save()
+        self.out(f"migrate: {phase}: {line}")
+
+    # -- the run -----------------------------------------------------------------------
+
+    def run(self, allowed: frozenset[str] = frozenset()) -> None:
+        if self.state.phase:
+            self.out(f"migrate: {self.parameter}: the last run finished phase {self.state.phase}; going on from there")
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("create", self.create),
+            ("capture", self.capture),
+            ("backfill", self.backfill),
+            ("catch-up", self.catch_up),
+            ("freeze", self.freeze),
+            ("verify", self.verify),
+            ("cutover", self.cutover),
+        ]
+        for phase, action in steps:
+            if not self.state.done(phase):
+                action()
+        if "G001" in allowed:
+            self.retire()
+        else:
+            self.out(
+                f"migrate: cut over to {self.state.new_table}. The old table {self.state.old_table} is read-only; "
+                f"`make migrate ENV={self.spec.env_name} ROLLBACK=1` moves back until it is retired with "
+                f"`make migrate ENV={self.spec.env_name} ALLOW=G001`"
+            )
+
+    def create(self) -> None:
+        old = self._old_outputs()
+        self.state.old_table = old[TABLE_NAME_EXPORT]
+        described = self.dynamodb.describe_table(TableName=self.state.old_table)["Table"]
+        view = (described.get("StreamSpecification") or {}).get("StreamViewType")
+        if view != "NEW_AND_OLD_IMAGES" or not described.get("LatestStreamArn"):
+            raise Refused(
+                f"{self.state.old_table}: its stream is {view or 'off'}; catch-up needs NEW_AND_OLD_IMAGES "
+                "(a modified item's key may move). Turn it on in a reviewed deploy of the old generation first"
+            )
+        self.state.stream_arn = described["LatestStreamArn"]
+        StepRunner(self.deployer, self.out, self.sleep).run(self.data, None)
+        self.state.new_table = self.spec.table_name
+        self._finished("create", f"{self.state.new_table} created in {self.data.name}, beside {self.state.old_table}")
+
+    def capture(self) -> None:
+        shards = Shards(self.streams, self.state.stream_arn)
+        shards.capture()
+        self.state.checkpoints = shards.checkpoints
+        self._finished("capture", f"the stream's start point recorded in {len(shards.checkpoints)} shard(s)")
+
+    def backfill(self) -> None:
+        if not self.state.export_arn:
+            self._pitr_on()
+            self.state.export_prefix = f"{self.prefix}/export"
+            table_arn = self.dynamodb.describe_table(TableName=self.state.old_table)["Table"]["TableArn"]
+            self.state.export_arn = self.dynamodb.export_table_to_point_in_time(
+                TableArn=table_arn,
+                S3Bucket=self.bucket,
+                S3Prefix=self.state.export_prefix,
+                ExportFormat="DYNAMODB_JSON",
+            )["ExportDescription"]["ExportArn"]
+            self.save()
+            self.out(
+                f"migrate: backfill: exporting {self.state.old_table} to s3://{self.bucket}/{self.state.export_prefix}"
+            )
+        self._wait_for_export()
+        writer = self._writer()
+        for key in export_files(self.s3, self.bucket, self.state.export_prefix):
+            if key in self.state.files_done:
+                continue
+            writer.load(export_items(self.s3, self.bucket, key))
+            self.state.files_done.append(key)
+            self.state.loaded += writer.written
+            self.state.skipped += writer.skipped
+            self.state.dead_letters += writer.dead.count
+            writer.written = writer.skipped = writer.dead.count = 0
+            self.save()
+            self.out(f"  {key}: {self.state.loaded} item(s) written, {self.state.skipped} already there")
+        self._finished("backfill", f"{self.state.loaded} item(s) written from the export")
+
+    def catch_up(self) -> None:
+        applied = self._drain()
+        self._finished("catch-up", f"{applied} stream record(s) applied")
+
+    def freeze(self) -> None:
+        deployed = self.deployer.change_sets.deployed_template(self.old_stack)
+        self._update_old_stack(read_only(deployed, self.state.old_table))
+        self.out(f"migrate: freeze: writes to {self.state.old_table} are denied; draining its stream")
+        applied = self._drain(quiet=True)
+        self._finished("freeze", f"{applied} more record(s) applied; the new table has every write")
+
+    def verify(self) -> None:
+        old_key = [k["AttributeName"] for k in self._old_key_schema()]
+        result: Comparison = compare(self.dynamodb, self.state.old_table, old_key, self.state.new_table, self.config)
+        if result.mismatches or self.state.dead_letters:
+            raise Refused(
+                "\n".join(
+                    [
+                        f"migrate: verify: {result.mismatches} mismatch(es) between {self.state.old_table} "
+                        f"({result.old_items} items, transformed) and {self.state.new_table} ({result.new_items})",
+                        *result.lines(),
+                        *(
+                            [f"  {self.state.dead_letters} item(s) in the dead-letter file {self.dead.path}"]
+                            if self.state.dead_letters
+                            else []
+                        ),
+                        f"nothing was cut over; fix the transform or the items, then `make migrate ENV="
+                        f"{self.spec.env_name} ROLLBACK=1` reopens writes on the old table",
+                    ]
+                )
+            )
+        self._finished("verify", f"{result.new_items} item(s), every key and checksum equal")
+
+    def cutover(self) -> None:
+        before = self.deployer.change_sets.deployed_template(self.access.name)
+        self.state.access_before = f"{self.prefix}/access-before.json"
+        self.s3.put_object(Bucket=self.bucket, Key=self.state.access_before, Body=json.dumps(before).encode())
+        self.save()
+        StepRunner(self.deployer, self.out, self.sleep).run(self.data, self.access)
+        self._finished("cutover", f"the roles grant {self.state.new_table} only")
+
+    def rollback(self) -> None:
+        if self.state.phase not in ROLLBACK_PHASES:
+            raise BadInput(
+                f"migrate --rollback: the migration is at {self.state.phase or 'its start'}; rollback undoes "
+                f"{', '.join(ROLLBACK_PHASES)} only (before them the old table takes writes as before)"
+            )
+        if self.state.phase == "cutover":
+            body = self.s3.get_object(Bucket=self.bucket, Key=self.state.access_before)["Body"].read().decode()
+            self.deployer.deploy(StackFiles(ACCESS, self.access.name, body, self.access.parameters, self.access.tags))
+            self.out(f"migrate: rollback: the roles grant {self.state.old_table} again")
+        deployed = self.deployer.change_sets.deployed_template(self.old_stack)
+        self._update_old_stack(writable(deployed))
+        self.state.phase = "catch-up"
+        self.save()
+        self.out(
+            f"migrate: rollback: {self.state.old_table} takes writes again; run migrate again to freeze and verify"
+        )
+
+    def retire(self) -> None:
+        if self.state.phase != "cutover":
+            raise BadInput("migrate --allow G001: retire follows cutover; run migrate without it first")
+        deployed = self.deployer.change_sets.deployed_template(self.old_stack)
+        if deployed["Resources"][TABLE_ID].get("DeletionPolicy") != "Retain":
+            raise Refused(f"{self.old_stack}: its table is not Retain; the freeze sets it, run migrate again")
+        self.cf.update_termination_protection(StackName=self.old_stack, EnableTerminationProtection=False)
+        self.deployer.change_sets.delete_stack(self.old_stack)
+        self._finished("retire", f"{self.old_stack} deleted; {self.state.old_table} stays in the account (Retain)")
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _old_outputs(self) -> dict[str, str]:
+        if not self.deployer.change_sets.describe(self.old_stack):
+            raise BadInput(
+                f"migrate: no stack {self.old_stack} (generation {self.spec.design.generation - 1}) to migrate from; "
+                "a new environment deploys generation "
+                f"{self.spec.design.generation} directly with `make deploy ENV={self.spec.env_name}`"
+            )
+        return self.deployer.change_sets.outputs(self.old_stack)
+
+    def _old_key_schema(self) -> list[dict[str, str]]:
+        schema: list[dict[str, str]] = self.dynamodb.describe_table(TableName=self.state.old_table)["Table"][
+            "KeySchema"
+        ]
+        return schema
+
+    def _writer(self) -> Writer:
+        return Writer(self.dynamodb, self.state.new_table, self.config, self.dead)
+
+    def _drain(self, quiet: bool = False) -> int:
+        """Stream records after the checkpoints applied until none is left (quiet: none for QUIET_S)."""
+        shards = Shards(self.streams, self.state.stream_arn, self.state.checkpoints)
+        writer = self._writer()
+
+        def saved() -> None:
+            self.state.applied += writer.written
+            self.state.dead_letters += writer.dead.count
+            writer.written = writer.dead.count = 0
+            self.save()
+
+        total = 0
+        while True:
+            applied = shards.read(writer.apply, saved)
+            total += applied
+            if applied:
+                self.out(f"  catch-up: {total} record(s) applied")
+            if not quiet or not applied:
+                if not quiet:
+                    return total
+                self.sleep(QUIET_S)
+                if not shards.read(writer.apply, saved):
+                    return total
+
+    def _pitr_on(self) -> None:
+        """An export reads the table's point-in-time recovery: turned on (and said) when it is off."""
+        backups = self.dynamodb.describe_continuous_backups(TableName=self.state.old_table)
+        pitr = backups["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
+        if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
+            self.dynamodb.update_continuous_backups(
+                TableName=self.state.old_table,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
+            self.out(
+                f"migrate: backfill: point-in-time recovery turned on for {self.state.old_table} (the export reads it)"
+            )
+
+    def _wait_for_export(self) -> None:
+        started = time.monotonic()
+        while True:
+            export = self.dynamodb.describe_export(ExportArn=self.state.export_arn)["ExportDescription"]
+            status = export["ExportStatus"]
+            if status == "COMPLETED":
+                return
+            if status == "FAILED":
+                raise AwsFailure(f"migrate: backfill: the export failed: {export.get('FailureMessage', '')}")
+            if time.monotonic() - started > EXPORT_TIMEOUT_S:
+                raise AwsFailure(f"migrate: backfill: the export is still {status}; run migrate again later")
+            self.sleep(POLL_S)
+
+    def _update_old_stack(self, template: dict[str, Any]) -> None:
+        described = self.deployer.change_sets.describe(self.old_stack) or {}
+        parameters = [
+            {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True} for p in described.get("Parameters", [])
+        ]
+        stack = StackFiles(DATA, self.old_stack, json.dumps(template, indent=2, sort_keys=True), parameters, [])
+        change_sets = self.deployer.change_sets
+        made = change_sets.create(stack, "UPDATE")
+        if made is None:
+            return
+        final = change_sets.execute(self.old_stack, made[0])
+        if not final.endswith("_COMPLETE") or "ROLLBACK" in final:
+            raise AwsFailure(f"{self.old_stack}: ended {final}")
+
+
+def migrate_environment(
+    spec: Spec, stacks: list[StackFiles], bucket: str | None, allowed: frozenset[str], rollback: bool = False
+) -> None:
+    bucket = bucket or _ops_bucket(spec)
+    with aws_errors(f"migrate {spec.env_name}"):
+        aws = session()
+        region = spec.env.region
+        check_caller(spec, aws.client("sts", region_name=region), aws.region_name)
+        migration = Migration(spec, stacks, lambda service: aws.client(service, region_name=region), bucket)
+        if rollback:
+            migration.rollback()
+        else:
+            migration.run(allowed)
+
+
+def _ops_bucket(spec: Spec) -> str:
+    ops = spec.env.access.roles.ops if spec.env.access is not None else None
+    if ops is None:
+        raise BadInput(
+            f"{spec.env_file}: access.roles.ops.export_bucket: not set; migrate exports the old table to S3: "
+            "name a bucket there or give --bucket"
+        )
+    return ops.export_bucket

@@ -1,0 +1,249 @@
+"""The data a migration moves: export files read, items loaded, stream records applied, tables compared.
+
+Every write goes through spec/item_transform.py, the code the stream consumer runs too, and is
+conditional where a resumed or concurrent writer could meet a newer item. An item the transform
+cannot take, or the new table refuses, is written to the dead-letter file with its key and
+reason, counted, and fails verification: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..spec.item_transform import Item, TransformError, changes_for, digest, key_of, key_text, transform
+
+# Writes in flight at once: the load is bound by round trips, not by this machine.
+WRITERS = 16
+# Mismatches named in a failed verification (all of them are counted).
+NAMED_MISMATCHES = 20
+CONDITIONAL_FAILED = "ConditionalCheckFailedException"
+
+
+def error_code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+@dataclass
+class DeadLetters:
+    """Items not written: one JSON line each (key, reason, item) in a local file."""
+
+    path: Path
+    count: int = 0
+
+    def add(self, item: Item, reason: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps({"reason": reason, "item": item}, sort_keys=True) + "\n")
+        self.count += 1
+
+
+@dataclass
+class Writer:
+    """Writes new items and deletes to the new table, the way the design's migration says."""
+
+    dynamodb: Any
+    table: str
+    config: dict[str, Any]
+    dead: DeadLetters
+    written: int = 0
+    skipped: int = 0
+
+    def _condition(self, item: Item, newer_only: bool) -> dict[str, Any]:
+        """Backfill (newer_only) never replaces an item already there, or with a version, an older-or-equal
+        one; catch-up replaces the item unless it holds a newer version."""
+        first_key = next(iter(self.config["keys"]))
+        names = {"#k": first_key}
+        condition = "attribute_not_exists(#k)"
+        version = self.config.get("version_attribute")
+        if version and version in item:
+            names["#v"] = version
+            condition += " OR #v < :v" if newer_only else " OR #v <= :v"
+            return {
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {":v": item[version]},
+            }
+        if newer_only:
+            return {"ConditionExpression": condition, "ExpressionAttributeNames": names}
+        return {}
+
+    def put(self, item: Item, newer_only: bool) -> None:
+        try:
+            self.dynamodb.put_item(TableName=self.table, Item=item, **self._condition(item, newer_only))
+            self.written += 1
+        except Exception as exc:  # noqa: BLE001 - sorted below: a skip, a dead letter, or raised
+            code = error_code(exc)
+            if code == CONDITIONAL_FAILED:
+                self.skipped += 1
+            elif code == "ValidationException":
+                self.dead.add(item, f"the new table refused it: {exc}")
+            else:
+                raise
+
+    def delete(self, key: Item) -> None:
+        self.dynamodb.delete_item(TableName=self.table, Key=key)
+        self.written += 1
+
+    def load(self, items: Iterator[Item]) -> None:
+        """Backfill: every old item transformed and written (conditionally), WRITERS at a time."""
+
+        def one(old: Item) -> None:
+            try:
+                new = transform(old, self.config)
+            except TransformError as exc:
+                self.dead.add(old, str(exc))
+                return
+            self.put(new, newer_only=True)
+
+        with ThreadPoolExecutor(WRITERS) as pool:
+            for future in [pool.submit(one, item) for item in items]:
+                future.result()
+
+    def apply(self, record: Item) -> None:
+        """Catch-up: one stream record's writes, in order."""
+        try:
+            changes = changes_for(record, self.config)
+        except TransformError as exc:
+            self.dead.add(record["dynamodb"], f"{record.get('eventName', 'record')}: {exc}")
+            return
+        for action, value in changes:
+            if action == "delete":
+                self.delete(value)
+            else:
+                self.put(value, newer_only=False)
+
+
+def export_files(s3: Any, bucket: str, prefix: str) -> list[str]:
+    """The data files of the exports under prefix, in order (DynamoDB writes <prefix>/AWSDynamoDB/<id>/data/)."""
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/AWSDynamoDB/"):
+        keys += [o["Key"] for o in page.get("Contents", []) if "/data/" in o["Key"] and o["Key"].endswith(".gz")]
+    return sorted(keys)
+
+
+def export_items(s3: Any, bucket: str, key: str) -> Iterator[Item]:
+    """The items of one export data file (DYNAMODB_JSON: one {"Item": {...}} per line, gzip)."""
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    with gzip.GzipFile(fileobj=body) as lines:
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)["Item"]
+
+
+@dataclass
+class Shards:
+    """A stream read shard by shard from checkpoints (shard id -> last sequence number applied)."""
+
+    streams: Any
+    stream_arn: str
+    checkpoints: dict[str, str] = field(default_factory=dict)
+
+    def shard_ids(self) -> list[str]:
+        ids: list[str] = []
+        args: dict[str, Any] = {"StreamArn": self.stream_arn}
+        while True:
+            described = self.streams.describe_stream(**args)["StreamDescription"]
+            ids += [s["ShardId"] for s in described.get("Shards", [])]
+            last = described.get("LastEvaluatedShardId")
+            if not last:
+                return ids
+            args["ExclusiveStartShardId"] = last
+
+    def _iterator(self, shard: str) -> str:
+        after = self.checkpoints.get(shard)
+        position = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+            if after
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        return str(
+            self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard, **position)["ShardIterator"]
+        )
+
+    def read(self, apply: Callable[[Item], None], saved: Callable[[], None]) -> int:
+        """Every record after the checkpoints, in order per shard, until each shard has none left.
+
+        Each batch's checkpoint is saved after its records are applied: a run stopped midway
+        applies at most one batch again, and applying a record again changes nothing.
+        """
+        applied = 0
+        for shard in self.shard_ids():
+            iterator: str | None = self._iterator(shard)
+            while iterator:
+                response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+                records = response.get("Records", [])
+                if not records:
+                    break
+                for record in records:
+                    apply(record)
+                self.checkpoints[shard] = records[-1]["dynamodb"]["SequenceNumber"]
+                applied += len(records)
+                saved()
+                iterator = response.get("NextShardIterator")
+        return applied
+
+    def capture(self) -> None:
+        """The start point: each shard's last sequence number now (none yet: from its first record)."""
+        self.read(lambda record: None, lambda: None)
+
+
+def scan(dynamodb: Any, table: str) -> Iterator[Item]:
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        yield from page.get("Items", [])
+
+
+@dataclass
+class Comparison:
+    old_items: int
+    new_items: int
+    missing: list[str]  # keys the old table's items map to, not in the new table
+    extra: list[str]  # keys in the new table no old item maps to
+    different: list[str]  # same key, other content
+    untransformable: list[str]
+
+    @property
+    def mismatches(self) -> int:
+        return len(self.missing) + len(self.extra) + len(self.different) + len(self.untransformable)
+
+    def lines(self) -> list[str]:
+        out = []
+        for label, keys in (
+            ("missing from the new table", self.missing),
+            ("in the new table only", self.extra),
+            ("different", self.different),
+            ("cannot be transformed", self.untransformable),
+        ):
+            if keys:
+                shown = ", ".join(keys[:NAMED_MISMATCHES]) + (" ..." if len(keys) > NAMED_MISMATCHES else "")
+                out.append(f"  {len(keys)} {label}: {shown}")
+        return out
+
+
+def compare(dynamodb: Any, old_table: str, old_key: list[str], new_table: str, config: dict[str, Any]) -> Comparison:
+    """Every old item, transformed, against every new item: by key, then by checksum."""
+    expected: dict[str, str] = {}
+    untransformable: list[str] = []
+    old_count = 0
+    for item in scan(dynamodb, old_table):
+        old_count += 1
+        try:
+            new = transform(item, config)
+        except TransformError as exc:
+            untransformable.append(f"{key_text({k: item[k] for k in old_key if k in item})} ({exc})")
+            continue
+        expected[key_text(key_of(new, config))] = digest(new)
+    actual = {key_text(key_of(item, config)): digest(item) for item in scan(dynamodb, new_table)}
+    return Comparison(
+        old_items=old_count,
+        new_items=len(actual),
+        missing=sorted(set(expected) - set(actual)),
+        extra=sorted(set(actual) - set(expected)),
+        different=sorted(k for k in set(expected) & set(actual) if expected[k] != actual[k]),
+        untransformable=sorted(untransformable),
+    )

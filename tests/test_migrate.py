@@ -1,0 +1,190 @@
+"""A key-schema migration on the local endpoint, with a writer writing throughout, killed twice.
+
+Checked by listing the real resources afterwards (boto3, as the AWS CLI would): both tables
+scanned and compared with the transform written out in tests/migration_designs.py, the roles'
+policies read from IAM, and a write to the old table refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from templates_src.cli import main as cli_main
+
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, MotoServers, fixture_build, local_endpoint
+from .migration_designs import NEW_TABLE, OLD_TABLE, expected_new_item, migration_project
+
+ACCOUNT, REGION = "111111111111", "us-east-1"
+BUCKET = "chat-platform-exports-dev"  # the dev fixture's ops export_bucket
+STATE = "/conversations-dev/migration/v2"
+ITEMS = 5000
+
+
+@pytest.fixture
+def endpoint(monkeypatch: pytest.MonkeyPatch, moto_servers: MotoServers) -> Iterator[str]:
+    with local_endpoint(monkeypatch, moto_servers, ACCOUNT) as url:
+        yield url
+
+
+def _client(service: str) -> Any:
+    return boto3.client(service, region_name=REGION)
+
+
+def _item(i: int, prefix: str = "u") -> dict[str, Any]:
+    return {
+        "userId": {"S": f"{prefix}-{i % 97}"},
+        "sk": {"S": f"CONV#c-{i}"},
+        "title": {"S": f"chat {i}"},
+        "messageCount": {"N": str(i % 7)},
+    }
+
+
+def _load_old_table() -> None:
+    dynamodb = _client("dynamodb")
+    for start in range(0, ITEMS, 25):
+        requests = [{"PutRequest": {"Item": _item(i)}} for i in range(start, min(start + 25, ITEMS))]
+        dynamodb.batch_write_item(RequestItems={OLD_TABLE: requests})
+
+
+class Writer(threading.Thread):
+    """The application: puts, updates and deletes on the old table until it is refused."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.dynamodb = _client("dynamodb")
+        self.accepted = 0
+        self.refused: str = ""
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        i = 0
+        while not self.stop.is_set():
+            try:
+                if i % 3 == 2:  # a modification of an item the export holds
+                    self.dynamodb.update_item(
+                        TableName=OLD_TABLE,
+                        Key={"userId": _item(i)["userId"], "sk": _item(i)["sk"]},
+                        UpdateExpression="SET title = :t",
+                        ExpressionAttributeValues={":t": {"S": f"renamed {i}"}},
+                    )
+                elif i % 11 == 5:  # a deletion
+                    self.dynamodb.delete_item(
+                        TableName=OLD_TABLE, Key={"userId": _item(i)["userId"], "sk": _item(i)["sk"]}
+                    )
+                else:
+                    self.dynamodb.put_item(TableName=OLD_TABLE, Item=_item(i, "w"))
+                self.accepted += 1
+            except ClientError as exc:
+                self.refused = exc.response["Error"]["Code"]
+                return
+            i += 1
+            time.sleep(0.002)
+
+
+def _state() -> dict[str, Any]:
+    try:
+        return dict(json.loads(_client("ssm").get_parameter(Name=STATE)["Parameter"]["Value"]))
+    except ClientError:
+        return {}
+
+
+def _count(table: str) -> int:
+    try:
+        return int(_client("dynamodb").scan(TableName=table, Select="COUNT")["Count"])
+    except ClientError:
+        return 0
+
+
+def _migrate(args: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "templates_src", "migrate", "--env", "dev", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ),
+    )
+
+
+def _kill_when(process: subprocess.Popen[str], ready: Any, what: str) -> None:
+    deadline = time.monotonic() + 120
+    while not ready():
+        assert process.poll() is None, f"migrate ended before {what}: {process.communicate()[0]}"
+        assert time.monotonic() < deadline, f"never reached {what}"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def _scan(table: str) -> dict[str, dict[str, Any]]:
+    items: dict[str, dict[str, Any]] = {}
+    for page in _client("dynamodb").get_paginator("scan").paginate(TableName=table):
+        for item in page["Items"]:
+            key = item["pk"]["S"] if "pk" in item else item["userId"]["S"]
+            items[f"{key}|{item['sk']['S']}"] = item
+    return items
+
+
+def _policies(role: str) -> str:
+    iam = _client("iam")
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    return "".join(json.dumps(iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]) for n in names)
+
+
+def test_a_table_moves_to_a_new_key_with_a_writer_running_and_two_kills(endpoint: str, tmp_path: Path) -> None:
+    dirs = ["--environments-dir", str(FIXTURE_ENVIRONMENTS), "--designs-dir", str(FIXTURE_DESIGNS)]
+    assert cli_main(["deploy", "--env", "dev", *dirs, "--build", str(fixture_build())]) == 0
+    _client("s3").create_bucket(Bucket=BUCKET)
+    _load_old_table()
+    environments, designs, build = migration_project(tmp_path)
+    args = ["--environments-dir", str(environments), "--designs-dir", str(designs), "--build", str(build)]
+
+    # A plain deploy of the new generation would move the grants before the data: refused.
+    assert cli_main(["deploy", "--env", "dev", *args]) == 3
+
+    writer = Writer()
+    writer.start()
+    try:
+        # Killed during backfill: some items written, not all.
+        _kill_when(_migrate(args), lambda: _state().get("export_arn") and _count(NEW_TABLE) > 500, "backfill")
+        assert _state()["phase"] == "capture"
+        # Killed during catch-up: the backfill done, some records applied.
+        _kill_when(_migrate(args), lambda: _state().get("phase") == "backfill" and _state().get("applied"), "catch-up")
+        assert _state()["phase"] == "backfill"
+        final = _migrate(args)
+        out = final.communicate(timeout=300)[0]
+        assert final.returncode == 0, out
+    finally:
+        writer.stop.set()
+        writer.join(timeout=10)
+
+    assert "migrate: verify:" in out and "every key and checksum equal" in out
+    assert _state()["phase"] == "cutover"
+    # The writer ran into the freeze: its writes until then were accepted, the next one refused.
+    assert writer.refused == "AccessDeniedException"
+    assert writer.accepted > 0
+    old, new = _scan(OLD_TABLE), _scan(NEW_TABLE)
+    assert len(old) >= ITEMS - ITEMS // 11  # the load, less the writer's deletions, plus its puts
+    expected = {f"USER#{k}": expected_new_item(item) for k, item in old.items()}
+    assert new == expected
+    # The roles grant the new table only.
+    app = _policies("conversations-dev-app")
+    assert f"table/{NEW_TABLE}" in app
+    assert f"table/{OLD_TABLE}" not in app
+    # The old table refuses writes; it stays in its (kept) stack.
+    with pytest.raises(ClientError, match="AccessDenied"):
+        _client("dynamodb").put_item(TableName=OLD_TABLE, Item=_item(1, "late"))
+    stacks = {s["StackName"] for s in _client("cloudformation").describe_stacks()["Stacks"]}
+    assert {"conversations-dev-data", "conversations-dev-data-v2", "conversations-dev-access"} <= stacks
