@@ -91,7 +91,7 @@ class Writer(threading.Thread):
                 self.refused = exc.response["Error"]["Code"]
                 return
             i += 1
-            time.sleep(0.002)
+            time.sleep(0.02)  # ~50 writes a second: a steady application, not a load test
 
 
 def _state() -> dict[str, Any]:

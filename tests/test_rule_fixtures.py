@@ -284,6 +284,29 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
     ),
     "D317": (lambda t: design_case(t, lambda d: d.update(access_patterns=[])), "access_patterns"),
     "D401": (lambda t: design_case(t, lambda d: d.update(message_storage="list_in_item")), "message_storage"),
+    "D501": (
+        lambda t: design_case(t, lambda d: d.update(migration={"keys": {"userId": "{userId}", "sk": "{sk}"}})),
+        "generation",
+    ),
+    "D502": (
+        lambda t: design_case(t, lambda d: d.update(generation=2, migration={"keys": {"userId": "{userId}"}})),
+        "migration.keys",
+    ),
+    "D503": (
+        lambda t: design_case(
+            t, lambda d: d.update(generation=2, migration={"keys": {"userId": "USER#{userId", "sk": "{sk}"}})
+        ),
+        "migration.keys.userId",
+    ),
+    "D504": (
+        lambda t: design_case(
+            t,
+            lambda d: d.update(
+                generation=2, migration={"keys": {"userId": "{userId}", "sk": "{sk}"}, "rename": {"title": "sk"}}
+            ),
+        ),
+        "migration.rename.title",
+    ),
     "N101": (lambda t: env_case(t, lambda e: e.update(billing={"mode": "PROVISIONED"})), "billing.read"),
     "N102": (
         lambda t: env_case(

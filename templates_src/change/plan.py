@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 from ..diagnostics import Diagnostic
 from ..errors import BadInput, Refused
 from ..stacks.artifacts import template_file
-from ..stacks.names import ACCESS, DATA, REPLICA_KEY_KIND_PREFIX, REVIEWED_KINDS
+from ..stacks.names import ACCESS, DATA, REPLICA_KEY_KIND_PREFIX, REVIEWED_KINDS, generation_of
+from .cost.migration import phase_costs
 from .diff import ResourceChange, diff_templates
 from .guards import EnvironmentChange, guard_rules, run_environment_guards, run_guards
+from .migration import PHASES, ROLLBACK_PHASES, Phase
 from .review import describe
 from .steps import Step, index_changes, plan_steps
 
@@ -47,6 +49,8 @@ class StackPlan:
     step_notes: dict[int, str] = field(default_factory=dict)
     old: dict[str, Any] | None = None  # the templates planned
     new: dict[str, Any] | None = None
+    # A new key schema generation: migrate's phases (change/migration.py), each with its estimate.
+    migration: list[tuple[Phase, str]] = field(default_factory=list)
 
 
 def environment_plan(env_file: str, findings: list[Diagnostic]) -> StackPlan:
@@ -151,6 +155,10 @@ def plan_environment(
         if path.exists() or kind.startswith(REPLICA_KEY_KIND_PREFIX):
             old = git_template(base, path) or EMPTY_TEMPLATE
             new = read_template(path) if path.exists() else EMPTY_TEMPLATE  # a key stack no longer built
+            if kind == DATA and old["Resources"] and generation_of(new) > generation_of(old):
+                plan = migration_plan(env, base, old, new, now)
+                plans.append(plan)
+                continue
             plan = plan_stack(f"{env}/{kind} ({base} -> working tree)", old, new)
             plan.kind = kind
             if kind == DATA and now is not None:
@@ -163,11 +171,25 @@ def plan_environment(
     return plans, env_findings
 
 
+def migration_plan(env: str, base: str, old: dict[str, Any], new: dict[str, Any], spec: Spec | None) -> StackPlan:
+    """A new generation: a new data stack created beside the deployed one, which migrate fills and freezes."""
+    plan = plan_stack(
+        f"{env}/{DATA} ({base} -> working tree): key schema generation {generation_of(old)} -> "
+        f"{generation_of(new)}, a new data stack beside the deployed one (make migrate ENV={env})",
+        EMPTY_TEMPLATE,
+        new,
+    )
+    plan.kind = DATA
+    costs = phase_costs(spec) if spec is not None else {}
+    plan.migration = [(phase, costs.get(phase.name, "")) for phase in PHASES]
+    return plan
+
+
 def attach_steps(plans: list[StackPlan], spec: Spec | None = None) -> None:
     """The data plan gets the staged deploy's steps (data and access) when its indexes need more than one update."""
     by_kind = {p.kind: p for p in plans}
     data, access = by_kind.get(DATA), by_kind.get(ACCESS)
-    if data is None or data.old is None or data.new is None:
+    if data is None or data.old is None or data.new is None or data.migration:
         return
     if index_changes(data.old, data.new) <= 1:
         return
@@ -261,6 +283,11 @@ def render_text(plans: list[StackPlan], allowed: frozenset[str]) -> str:
             for n, step in enumerate(plan.steps):
                 lines.append(f"     {n + 1}. {step.kind}: {step.summary}")
                 lines += [f"        {plan.step_notes[n]}"] if n in plan.step_notes else []
+        if plan.migration:
+            lines.append(f"   migrate moves the data in {len(plan.migration)} phases, each resumable:")
+            for n, (phase, cost) in enumerate(plan.migration, 1):
+                lines.append(f"     {n}. {phase.name}: {phase.does} [approval: {phase.approval}]")
+                lines += [f"        cost: {cost}"] if cost else []
         for f in plan.findings:
             state = "warning" if not f.is_error else "allowed" if f.rule_id in allowed else "BLOCKED"
             lines.append(f"   {state} {f.rule_id} {f.where}.{f.path}: {f.message}")
@@ -276,6 +303,10 @@ def render_json(plans: list[StackPlan], allowed: frozenset[str]) -> str:
             {
                 "stack": plan.label,
                 "cost_note": plan.cost_note,
+                "migration": [
+                    {"phase": p.name, "does": p.does, "approval": p.approval, "cost": cost}
+                    for p, cost in plan.migration
+                ],
                 "steps": [
                     {"stack": s.kind, "summary": s.summary, "backfill": plan.step_notes.get(n, "")}
                     for n, s in enumerate(plan.steps)
@@ -338,6 +369,24 @@ def markdown_steps(steps: list[Step], notes: dict[int, str]) -> list[str]:
     return lines + ["```", ""]
 
 
+def markdown_migration(phases: list[tuple[Phase, str]]) -> list[str]:
+    """migrate's phases as a table (what, who approves, cost) and a Mermaid flowchart with the rollback."""
+    lines = [
+        f"`make migrate` moves the data in {len(phases)} phases; each is resumable (state in SSM):",
+        "",
+        "| phase | does | approval | estimated cost |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {p.name} | {p.does} | {p.approval} | {cost or '—'} |" for p, cost in phases]
+    lines += ["", "```mermaid", "flowchart LR"]
+    lines += [f'  p{n}["{n}. {p.name}"]' for n, (p, _) in enumerate(phases, 1)]
+    lines += [f"  p{n} --> p{n + 1}" for n in range(1, len(phases))]
+    names = [p.name for p, _ in phases]
+    first, last = (names.index(ROLLBACK_PHASES[0]) + 1, names.index(ROLLBACK_PHASES[-1]) + 1)
+    lines.append(f"  p{last} -. rollback .-> p{first - 1}")
+    return lines + ["```", ""]
+
+
 def finding_state(finding: Diagnostic, allowed: frozenset[str]) -> str:
     return "warning" if not finding.is_error else "allowed" if finding.rule_id in allowed else "blocked"
 
@@ -367,6 +416,8 @@ def markdown_stack(plan: StackPlan, allowed: frozenset[str]) -> list[str]:
             lines += ["```", "", "</details>", ""]
     if plan.steps:
         lines += markdown_steps(plan.steps, plan.step_notes)
+    if plan.migration:
+        lines += markdown_migration(plan.migration)
     for f in plan.findings:
         state = finding_state(f, allowed)
         shown = ":no_entry: **blocked**" if state == "blocked" else state

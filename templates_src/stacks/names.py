@@ -6,7 +6,7 @@ kept in one place.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..spec.loader import Spec
@@ -79,6 +79,14 @@ def stack_name(spec: Spec, kind: str) -> str:
     if kind == DATA:
         return data_stack_name(spec.stack_prefix, spec.design.generation)
     return f"{spec.stack_prefix}-{kind}"
+
+
+# The data template's Metadata key holding its key schema's generation (absent: 1).
+GENERATION_METADATA = "KeySchemaGeneration"
+
+
+def generation_of(template: dict[str, Any]) -> int:
+    return int((template.get("Metadata") or {}).get(GENERATION_METADATA, 1))
 
 
 def data_stack_name(prefix: str, generation: int) -> str:
