@@ -42,6 +42,7 @@ def test_the_loader_runs_each_concern_where_it_belongs() -> None:
         "design_indexes": ["design"],
         "design_patterns": ["design"],
         "design_storage": ["design"],
+        "design_migration": ["design"],
         "environment_billing": ["environment"],
         "environment_protection": ["environment"],
         "environment_tags": ["environment"],

@@ -768,6 +768,14 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "messages kept as a list inside one item: a long chat hits DynamoDB's 400 KB item limit and every append rewrites the whole item; store one item per message",
         "",
     ),
+    "D501": (
+        "error",
+        "generation is 1, but a migration fills a new table from the previous generation's; set generation to one more than the deployed table's",
+        "",
+    ),
+    "D502": ("error", "the table's key is userId, sk; no template for sk", ""),
+    "D503": ("error", "'USER#{userId': a brace outside a {placeholder}", ""),
+    "D504": ("error", "sk is a key attribute of the new table; its value comes from migration.keys.sk", ""),
     "F001": ("error", "must equal the file name stem 'conversations'", ""),
     "F002": (
         "error",
@@ -778,7 +786,7 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "G001": (
         "error",
         "AWS::DynamoDB::Table Table would be REPLACED (a new, empty resource) because TableName changed; CloudFormation cannot change it in place",
-        "create a new table under a new logical ID and name, migrate the data (export/import or a dual-write period), then remove the old one",
+        "raise the design's generation and declare how items move (migration:); the plan then shows a new data stack beside this one, and make migrate fills it, freezes and retires the old (docs/migrations.md)",
     ),
     "N701": (
         "error",
@@ -1539,8 +1547,8 @@ def test_g001_a_removed_table_and_every_reason_of_a_replacement() -> None:
             "KeySchema, TableName",
             "AWS::DynamoDB::Table Table would be REPLACED (a new, empty resource) because KeySchema, TableName changed; "
             "CloudFormation cannot change it in place",
-            "create a new table under a new logical ID and name, migrate the data (export/import or a dual-write "
-            "period), then remove the old one",
+            "raise the design's generation and declare how items move (migration:); the plan then shows a new data "
+            "stack beside this one, and make migrate fills it, freezes and retires the old (docs/migrations.md)",
         )
     ]
     assert _said("G001", "prod", lambda x: _resources(x).pop("ReadThrottleAlarm")) == []

@@ -70,6 +70,10 @@ class Migration:
     ) -> None:
         if spec.design.migration is None:
             raise BadInput(f"design {spec.design.name}: no migration: block; see docs/migrations.md")
+        if spec.env.global_table:
+            raise BadInput(
+                f"{spec.env_file}: global_table: migrate moves a single-Region table only (docs/migrations.md)"
+            )
         self.spec, self.out, self.sleep, self.bucket = spec, out, sleep, bucket
         self.config = spec.design.transform_config()
         self.data = next(s for s in stacks if s.kind == DATA)

@@ -7,7 +7,7 @@ then points at a new, empty table (or a key that cannot read the old data).
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
-from ...stacks.names import STATEFUL_TYPES
+from ...stacks.names import STATEFUL_TYPES, TABLE_TYPES
 from ..diff import ResourceChange
 from . import Guard
 
@@ -17,6 +17,13 @@ RULE = Rule(
     "error",
     "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html (TableName, KeySchema: Replacement)",
 )
+
+
+MIGRATE = (
+    "raise the design's generation and declare how items move (migration:); the plan then shows a new data "
+    "stack beside this one, and make migrate fills it, freezes and retires the old (docs/migrations.md)"
+)
+REPLACE_BY_HAND = "create a new one under a new logical ID, move what depends on it, then remove the old one"
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
@@ -42,8 +49,7 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             props,
             f"{change.resource_type} {change.logical_id} would be REPLACED (a new, empty resource) "
             f"because {props} changed; CloudFormation cannot change it in place",
-            "create a new table under a new logical ID and name, migrate the data (export/import or a "
-            "dual-write period), then remove the old one",
+            MIGRATE if change.resource_type in TABLE_TYPES else REPLACE_BY_HAND,
         )
     ]
 
