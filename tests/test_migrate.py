@@ -188,3 +188,55 @@ def test_a_table_moves_to_a_new_key_with_a_writer_running_and_two_kills(endpoint
         _client("dynamodb").put_item(TableName=OLD_TABLE, Item=_item(1, "late"))
     stacks = {s["StackName"] for s in _client("cloudformation").describe_stacks()["Stacks"]}
     assert {"conversations-dev-data", "conversations-dev-data-v2", "conversations-dev-access"} <= stacks
+
+
+def test_rollback_reopens_the_old_table_and_retire_deletes_only_its_stack(
+    endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from templates_src.deploy import migrate
+
+    monkeypatch.setattr(migrate, "QUIET_S", 0.0)
+    dirs = ["--environments-dir", str(FIXTURE_ENVIRONMENTS), "--designs-dir", str(FIXTURE_DESIGNS)]
+    assert cli_main(["deploy", "--env", "dev", *dirs, "--build", str(fixture_build())]) == 0
+    _client("s3").create_bucket(Bucket=BUCKET)
+    dynamodb = _client("dynamodb")
+    for i in range(40):
+        dynamodb.put_item(TableName=OLD_TABLE, Item=_item(i))
+    environments, designs, build = migration_project(tmp_path)
+    args = [
+        "--env",
+        "dev",
+        "--environments-dir",
+        str(environments),
+        "--designs-dir",
+        str(designs),
+        "--build",
+        str(build),
+    ]
+
+    assert cli_main(["migrate", *args]) == 0
+    assert _state()["phase"] == "cutover"
+    with pytest.raises(ClientError, match="AccessDenied"):
+        dynamodb.put_item(TableName=OLD_TABLE, Item=_item(100))
+
+    # Rollback: the old table takes writes and is granted again.
+    assert cli_main(["migrate", "--rollback", *args]) == 0
+    assert _state()["phase"] == "catch-up"
+    dynamodb.put_item(TableName=OLD_TABLE, Item=_item(100))
+    app = _policies("conversations-dev-app")
+    assert f"table/{OLD_TABLE}" in app and f"table/{NEW_TABLE}" not in app
+    assert _client("dynamodb").describe_table(TableName=OLD_TABLE)["Table"]["TableStatus"] == "ACTIVE"
+
+    # Run again: the write made after the rollback reaches the new table, which verify checks.
+    capsys.readouterr()
+    assert cli_main(["migrate", *args]) == 0
+    assert "migrate: verify: 41 item(s), every key and checksum equal" in capsys.readouterr().out
+    assert "USER#u-3|CONV#c-100" in _scan(NEW_TABLE)
+
+    # A rollback after retire is refused; retire needs G001 allowed, and keeps the table.
+    assert cli_main(["migrate", "--allow", "G001", *args]) == 0
+    assert _state()["phase"] == "retire"
+    stacks = {s["StackName"] for s in _client("cloudformation").describe_stacks()["Stacks"]}
+    assert "conversations-dev-data" not in stacks and "conversations-dev-data-v2" in stacks
+    assert len(_scan(OLD_TABLE)) == 41  # the old table stays, with its items
+    assert cli_main(["migrate", "--rollback", *args]) == 2

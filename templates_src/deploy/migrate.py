@@ -28,7 +28,9 @@ from .migration_data import Comparison, DeadLetters, Shards, Writer, compare, ex
 from .migration_state import state_parameter
 from .steps import StepRunner
 
+# Waiting for an export: every second at first, backing off to POLL_S (a small table's is quick).
 POLL_S = 10.0
+FIRST_POLL_S = 1.0
 EXPORT_TIMEOUT_S = 12 * 3600.0
 # After the freeze: the stream is read until it stays empty this long (the deny reaches every writer).
 QUIET_S = 2.0
@@ -312,7 +314,7 @@ class Migration:
             )
 
     def _wait_for_export(self) -> None:
-        started = time.monotonic()
+        started, pause = time.monotonic(), FIRST_POLL_S
         while True:
             export = self.dynamodb.describe_export(ExportArn=self.state.export_arn)["ExportDescription"]
             status = export["ExportStatus"]
@@ -322,7 +324,8 @@ class Migration:
                 raise AwsFailure(f"migrate: backfill: the export failed: {export.get('FailureMessage', '')}")
             if time.monotonic() - started > EXPORT_TIMEOUT_S:
                 raise AwsFailure(f"migrate: backfill: the export is still {status}; run migrate again later")
-            self.sleep(POLL_S)
+            self.sleep(pause)
+            pause = min(pause * 2, POLL_S)
 
     def _update_old_stack(self, template: dict[str, Any]) -> None:
         described = self.deployer.change_sets.describe(self.old_stack) or {}
