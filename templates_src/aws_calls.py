@@ -26,6 +26,7 @@ class On(str, Enum):
     LEGACY_GLOBAL_TABLE = "this environment's table as a version 2017.11.29 global table (account-wide ARN)"
     ROLES = "this environment's roles"
     KEY = "the table's key (by its alias) or DynamoDB's AWS managed key"
+    MIGRATION = "a migration's state parameter, its export bucket and the old table's stream"
     ANY = "no resource-level permission exists for it"
 
 
@@ -81,4 +82,23 @@ PIPELINE_CALLS = (
 ADMINISTRATOR_CALLS = (
     ApiCall("cloudformation:CreateChangeSet", On.STACKS, "deploy/takeover.py: IMPORT (deploy --import)"),
     ApiCall("cloudformation:DescribeStackResource", On.STACKS, "deploy/takeover.py: release"),
+)
+
+# Run by an operator, never by the pipeline: `migrate` reads and writes table data
+# (docs/migrations.md: Who runs it), besides the pipeline's calls it shares with deploy.
+OPERATOR_CALLS = (
+    ApiCall("ssm:GetParameter", On.MIGRATION, "deploy/migrate.py, migration_state.py: the migration's state"),
+    ApiCall("ssm:PutParameter", On.MIGRATION, "deploy/migrate.py: the state after each phase and batch"),
+    ApiCall("dynamodb:UpdateContinuousBackups", On.TABLE, "deploy/migrate.py: PITR on for the export"),
+    ApiCall("dynamodb:ExportTableToPointInTime", On.TABLE, "deploy/migrate.py: backfill"),
+    ApiCall("dynamodb:DescribeExport", On.TABLE, "deploy/migrate.py: backfill"),
+    ApiCall("dynamodb:Scan", On.TABLE, "deploy/migration_data.py: verify (both tables)"),
+    ApiCall("dynamodb:PutItem", On.TABLE, "deploy/migration_data.py: backfill, catch-up (the new table)"),
+    ApiCall("dynamodb:DeleteItem", On.TABLE, "deploy/migration_data.py: catch-up (the new table)"),
+    ApiCall("dynamodb:DescribeStream", On.MIGRATION, "deploy/migration_data.py: the old table's shards"),
+    ApiCall("dynamodb:GetShardIterator", On.MIGRATION, "deploy/migration_data.py: capture, catch-up"),
+    ApiCall("dynamodb:GetRecords", On.MIGRATION, "deploy/migration_data.py: capture, catch-up"),
+    ApiCall("s3:ListBucket", On.MIGRATION, "deploy/migration_data.py: the export's files"),
+    ApiCall("s3:GetObject", On.MIGRATION, "deploy/migration_data.py, migrate.py: export files; rollback"),
+    ApiCall("s3:PutObject", On.MIGRATION, "deploy/migrate.py: the access template before cutover"),
 )

@@ -22,8 +22,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from templates_src.aws_calls import OPERATOR_CALLS, PIPELINE_CALLS
 from templates_src.cli import main as cli_main
 
+from . import record_calls
 from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, MotoServers, fixture_build, local_endpoint
 from .migration_designs import NEW_TABLE, OLD_TABLE, expected_new_item, migration_project
 
@@ -240,3 +242,25 @@ def test_rollback_reopens_the_old_table_and_retire_deletes_only_its_stack(
     assert "conversations-dev-data" not in stacks and "conversations-dev-data-v2" in stacks
     assert len(_scan(OLD_TABLE)) == 41  # the old table stays, with its items
     assert cli_main(["migrate", "--rollback", *args]) == 2
+
+    # Every call migrate made here is listed (aws_calls.py: the pipeline's, or the operator's), and the docs name each.
+    listed = {c.action for c in (*PIPELINE_CALLS, *OPERATOR_CALLS)}
+    made = {
+        IAM_ACTION_OF.get(f"{r['prefix']}:{r['operation']}", f"{r['prefix']}:{r['operation']}")
+        for r in record_calls.RECORDS
+        if r["test"].endswith("::test_rollback_reopens_the_old_table_and_retire_deletes_only_its_stack")
+        and r["module"].startswith(("templates_src.deploy.migrate", "templates_src.deploy.migration"))
+    }
+    assert {"ssm:PutParameter", "dynamodb:GetRecords", "dynamodb:ExportTableToPointInTime", "s3:ListBucket"} <= made
+    assert made - {"sts:GetCallerIdentity"} <= listed, sorted(made - listed)
+
+
+# S3's API operation and the IAM action that authorises it differ in name (Service Authorization Reference).
+IAM_ACTION_OF = {"s3:ListObjectsV2": "s3:ListBucket"}
+
+
+def test_the_docs_name_every_call_migrate_makes_as_an_operator() -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "migrations.md").read_text()
+    section = text.split("## Who runs it", 1)[1].split("\n## ", 1)[0]
+    missing = [c.action for c in OPERATOR_CALLS if c.action.split(":")[1] not in section]
+    assert not missing, missing

@@ -254,7 +254,8 @@ def _tool_statements(spec: Spec, stacks: list[Sub]) -> list[Statement | None]:
         On.KEY: "ToolDescribesTheTablesKey",
         On.ANY: "ToolCallsWithoutResourceLevelPermissions",
     }
-    statements = [_allow(sids[on], [c.action for c in calls if c.on is on], *resources[on]) for on in On]
+    # The pipeline's resources only (an operator's, On.MIGRATION, are never the deploy role's).
+    statements = [_allow(sids[on], [c.action for c in calls if c.on is on], *resources[on]) for on in sids]
     # The read-back's and drift's reads of an existing key (who manages it: DescribeKey).
     key_reads = [c.action for c in calls if c.on is On.KEY and c.action == "kms:DescribeKey"]
     return [*statements, _existing_key("ToolDescribesTheExistingKey", spec, key_reads, {})]
