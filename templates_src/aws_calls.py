@@ -101,4 +101,8 @@ OPERATOR_CALLS = (
     ApiCall("s3:ListBucket", On.MIGRATION, "deploy/migration_data.py: the export's files"),
     ApiCall("s3:GetObject", On.MIGRATION, "deploy/migration_data.py, migrate.py: export files; rollback"),
     ApiCall("s3:PutObject", On.MIGRATION, "deploy/migrate.py: the access template before cutover"),
+    # The stream consumer on AWS (stacks/migration_stack.py): its function and queue, its metrics.
+    ApiCall("cloudformation:DescribeStackResource", On.STACKS, "deploy/migrate.py: the consumer's function, queue"),
+    ApiCall("cloudwatch:GetMetricStatistics", On.ANY, "deploy/migrate.py: the consumer's lag and invocations"),
+    ApiCall("sqs:GetQueueAttributes", On.MIGRATION, "deploy/migrate.py: the consumer's dead letters"),
 )

@@ -142,7 +142,8 @@ def cmd_migrate(args: argparse.Namespace) -> ExitCode:
     from .change.plan import parse_allow
     from .deploy.migrate import migrate_environment
     from .spec.loader import DESIGNS_DIR, environment_file, load_spec
-    from .stacks.artifacts import read_stack_files
+    from .stacks.artifacts import read_stack_file, read_stack_files
+    from .stacks.names import MIGRATION
     from .stacks.synth import Target, check_current
 
     env_file = environment_file(args.env, args.environments_dir)
@@ -150,6 +151,8 @@ def cmd_migrate(args: argparse.Namespace) -> ExitCode:
     spec = load_spec(env_file, designs_dir)
     check_current(Target(env_file, args.env), args.build, designs_dir)
     stacks = read_stack_files(spec, args.build / args.env)
+    consumer = read_stack_file(spec, args.build / args.env, MIGRATION)
+    stacks += [consumer] if consumer is not None else []
     migrate_environment(spec, stacks, args.bucket, parse_allow(args.allow), rollback=args.rollback)
     return ExitCode.OK
 

@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,23 @@ from ..change.migration import PHASE_NAMES, ROLLBACK_PHASES, read_only, writable
 from ..errors import AwsFailure, BadInput, Refused
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
-from ..stacks.names import ACCESS, DATA, TABLE_ID, TABLE_NAME_EXPORT, data_stack_name
-from .aws import aws_errors, session
+from ..stacks.migration_stack import CONSUMER_ID, DEAD_LETTERS_ID
+from ..stacks.names import ACCESS, DATA, MIGRATION, TABLE_ID, TABLE_NAME_EXPORT, data_stack_name
+from .aws import aws_errors, local_endpoint, session
 from .deployer import Deployer, check_caller
 from .migration_data import Comparison, DeadLetters, Shards, Writer, compare, export_files, export_items
 from .migration_state import state_parameter
 from .steps import StepRunner
 
 # Waiting for an export: every second at first, backing off to POLL_S (a small table's is quick).
+# The stream consumer (AWS): caught up when less than this behind the stream; idle after the freeze when
+# it has had no invocation for IDLE_MINUTES; a difference at verify is looked at again VERIFY_ATTEMPTS times.
+LAG_CAUGHT_UP_MS = 60_000.0
+LAG_POLL_S = 30.0
+IDLE_MINUTES = 3
+CATCH_UP_TIMEOUT_S = 6 * 3600.0
+VERIFY_ATTEMPTS = 3
+VERIFY_PAUSE_S = 60.0
 POLL_S = 10.0
 FIRST_POLL_S = 1.0
 EXPORT_TIMEOUT_S = 12 * 3600.0
@@ -80,8 +90,14 @@ class Migration:
         self.config = spec.design.transform_config()
         self.data = next(s for s in stacks if s.kind == DATA)
         self.access = next(s for s in stacks if s.kind == ACCESS)
+        # On AWS the catch-up runs in the generated stream consumer (stacks/migration_stack.py); on the
+        # local endpoint in this process (moto runs a Lambda only in Docker), through the same ItemWriter.
+        built_consumer = next((s for s in stacks if s.kind == MIGRATION), None)
+        self.consumer = built_consumer if local_endpoint() is None else None
+        self.cloudwatch = clients("cloudwatch") if self.consumer is not None else None
         self.cf, self.dynamodb, self.ssm = clients("cloudformation"), clients("dynamodb"), clients("ssm")
         self.s3, self.streams = clients("s3"), clients("dynamodbstreams")
+        self.clients = clients
         self.deployer = Deployer(
             spec, self.cf, out, sleep, dynamodb=self.dynamodb, iam=clients("iam"), kms=clients("kms")
         )
@@ -149,6 +165,8 @@ class Migration:
         self.state.stream_arn = described["LatestStreamArn"]
         StepRunner(self.deployer, self.out, self.sleep).run(self.data, None)
         self.state.new_table = self.spec.table_name
+        if self.consumer is not None:
+            self._deploy_consumer(described, enabled=False)
         self._finished("create", f"{self.state.new_table} created in {self.data.name}, beside {self.state.old_table}")
 
     def capture(self) -> None:
@@ -177,7 +195,7 @@ class Migration:
         for key in export_files(self.s3, self.bucket, self.state.export_prefix):
             if key in self.state.files_done:
                 continue
-            writer.load(export_items(self.s3, self.bucket, key))
+            writer.load_all(export_items(self.s3, self.bucket, key))
             self.state.files_done.append(key)
             self.state.loaded += writer.written
             self.state.skipped += writer.skipped
@@ -188,6 +206,12 @@ class Migration:
         self._finished("backfill", f"{self.state.loaded} item(s) written from the export")
 
     def catch_up(self) -> None:
+        if self.consumer is not None:
+            described = self.dynamodb.describe_table(TableName=self.state.old_table)["Table"]
+            self._deploy_consumer(described, enabled=True)
+            lag = self._consumer_lag(until_below_ms=LAG_CAUGHT_UP_MS)
+            self._finished("catch-up", f"the stream consumer is on, {lag / 1000:.0f} s behind the stream")
+            return
         applied = self._drain()
         self._finished("catch-up", f"{applied} stream record(s) applied")
 
@@ -195,12 +219,28 @@ class Migration:
         deployed = self.deployer.change_sets.deployed_template(self.old_stack)
         self._update_old_stack(read_only(deployed, self.state.old_table))
         self.out(f"migrate: freeze: writes to {self.state.old_table} are denied; draining its stream")
+        if self.consumer is not None:
+            self._consumer_idle()
+            self._finished("freeze", "the stream consumer has been idle since; verify compares every item")
+            return
         applied = self._drain(quiet=True)
         self._finished("freeze", f"{applied} more record(s) applied; the new table has every write")
 
     def verify(self) -> None:
         old_key = [k["AttributeName"] for k in self._old_key_schema()]
-        result: Comparison = compare(self.dynamodb, self.state.old_table, old_key, self.state.new_table, self.config)
+        # The stream consumer may still hold a batch it is retrying: on AWS a difference is looked at again.
+        attempts = VERIFY_ATTEMPTS if self.consumer is not None else 1
+        for attempt in range(1, attempts + 1):
+            result: Comparison = compare(
+                self.dynamodb, self.state.old_table, old_key, self.state.new_table, self.config
+            )
+            if not result.mismatches or attempt == attempts:
+                break
+            self.out(
+                f"migrate: verify: {result.mismatches} difference(s); the consumer may be behind, again in {VERIFY_PAUSE_S:.0f} s"
+            )
+            self.sleep(VERIFY_PAUSE_S)
+        self.state.dead_letters += self._queued_dead_letters()
         if result.mismatches or self.state.dead_letters:
             raise Refused(
                 "\n".join(
@@ -252,11 +292,91 @@ class Migration:
         deployed = self.deployer.change_sets.deployed_template(self.old_stack)
         if deployed["Resources"][TABLE_ID].get("DeletionPolicy") != "Retain":
             raise Refused(f"{self.old_stack}: its table is not Retain; the freeze sets it, run migrate again")
+        if self.consumer is not None and self.deployer.change_sets.describe(self.consumer.name):
+            self.deployer.change_sets.delete_stack(self.consumer.name)
+            self.out(f"migrate: retire: {self.consumer.name} (the stream consumer) deleted")
         self.cf.update_termination_protection(StackName=self.old_stack, EnableTerminationProtection=False)
         self.deployer.change_sets.delete_stack(self.old_stack)
         self._finished("retire", f"{self.old_stack} deleted; {self.state.old_table} stays in the account (Retain)")
 
     # -- helpers -----------------------------------------------------------------------
+
+    # -- the stream consumer (AWS) ------------------------------------------------------
+
+    def _deploy_consumer(self, old_table: dict[str, Any], enabled: bool) -> None:
+        assert self.consumer is not None
+        sse = old_table.get("SSEDescription") or {}
+        key = sse.get("KMSMasterKeyArn", "")
+        if key and self.deployer.kms.describe_key(KeyId=key)["KeyMetadata"].get("KeyManager") != "CUSTOMER":
+            key = ""  # DynamoDB's AWS managed key: its own policy lets the account's principals use it through DynamoDB
+        values = {
+            "SourceTableName": self.state.old_table,
+            "SourceStreamArn": self.state.stream_arn,
+            "SourceKeyArn": key,
+            "ConsumerEnabled": "true" if enabled else "false",
+        }
+        parameters = [p for p in self.consumer.parameters if p["ParameterKey"] not in values]
+        parameters += [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
+        self.deployer.deploy(
+            StackFiles(self.consumer.kind, self.consumer.name, self.consumer.template, parameters, self.consumer.tags)
+        )
+
+    def _consumer_function(self) -> str:
+        assert self.consumer is not None
+        resource = self.cf.describe_stack_resource(StackName=self.consumer.name, LogicalResourceId=CONSUMER_ID)
+        return str(resource["StackResourceDetail"]["PhysicalResourceId"])
+
+    def _metric(self, name: str, statistic: str, minutes: int) -> list[float]:
+        assert self.cloudwatch is not None
+        now = datetime.now(timezone.utc)
+        points = self.cloudwatch.get_metric_statistics(
+            Namespace="AWS/Lambda",
+            MetricName=name,
+            Dimensions=[{"Name": "FunctionName", "Value": self._consumer_function()}],
+            StartTime=now - timedelta(minutes=minutes),
+            EndTime=now,
+            Period=60,
+            Statistics=[statistic],
+        )["Datapoints"]
+        return [float(p[statistic]) for p in sorted(points, key=lambda p: p["Timestamp"])]
+
+    def _consumer_lag(self, until_below_ms: float) -> float:
+        """The consumer's IteratorAge (how far behind the stream it is), reported until it is below the mark."""
+        started = time.monotonic()
+        while True:
+            ages = self._metric("IteratorAge", "Maximum", 5)
+            lag = ages[-1] if ages else float("inf")
+            if lag < until_below_ms:
+                return lag
+            shown = f"{lag / 1000:.0f} s" if ages else "no records processed yet"
+            self.out(f"  catch-up: the stream consumer is {shown} behind ({time.monotonic() - started:.0f} s)")
+            if time.monotonic() - started > CATCH_UP_TIMEOUT_S:
+                raise AwsFailure(f"migrate: catch-up: still {shown} behind; run migrate again to go on waiting")
+            self.sleep(LAG_POLL_S)
+
+    def _consumer_idle(self) -> None:
+        """No invocation for IDLE_MINUTES in a row: every record written before the freeze is applied."""
+        started = time.monotonic()
+        while True:
+            if not any(self._metric("Invocations", "Sum", IDLE_MINUTES)):
+                return
+            if time.monotonic() - started > CATCH_UP_TIMEOUT_S:
+                raise AwsFailure("migrate: freeze: the stream consumer is still busy; run migrate again")
+            self.sleep(LAG_POLL_S)
+
+    def _queued_dead_letters(self) -> int:
+        """Items the stream consumer could not write (its dead-letter queue): each fails verification."""
+        if self.consumer is None:
+            return 0
+        resource = self.cf.describe_stack_resource(StackName=self.consumer.name, LogicalResourceId=DEAD_LETTERS_ID)
+        url = resource["StackResourceDetail"]["PhysicalResourceId"]
+        attributes = self.clients("sqs").get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        count = int(attributes.get("ApproximateNumberOfMessages", 0))
+        if count:
+            self.out(f"migrate: verify: {count} item(s) in the stream consumer's dead-letter queue {url}")
+        return count
 
     def _old_outputs(self) -> dict[str, str]:
         if not self.deployer.change_sets.describe(self.old_stack):

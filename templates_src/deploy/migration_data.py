@@ -16,17 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..spec.item_transform import Item, TransformError, changes_for, digest, key_of, key_text, transform
+from ..spec.item_transform import Item, ItemWriter, TransformError, digest, key_of, key_text, transform
 
 # Writes in flight at once: the load is bound by round trips, not by this machine.
 WRITERS = 16
 # Mismatches named in a failed verification (all of them are counted).
 NAMED_MISMATCHES = 20
-CONDITIONAL_FAILED = "ConditionalCheckFailedException"
-
-
-def error_code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
 @dataclass
@@ -43,80 +38,17 @@ class DeadLetters:
         self.count += 1
 
 
-@dataclass
-class Writer:
-    """Writes new items and deletes to the new table, the way the design's migration says."""
+class Writer(ItemWriter):
+    """The operator's machine's ItemWriter: dead letters to a file, the backfill WRITERS at a time."""
 
-    dynamodb: Any
-    table: str
-    config: dict[str, Any]
-    dead: DeadLetters
-    written: int = 0
-    skipped: int = 0
+    def __init__(self, dynamodb: Any, table: str, config: dict[str, Any], dead: DeadLetters) -> None:
+        super().__init__(dynamodb, table, config, dead.add)
+        self.dead = dead
 
-    def _condition(self, item: Item, newer_only: bool) -> dict[str, Any]:
-        """Backfill (newer_only) never replaces an item already there, or with a version, an older-or-equal
-        one; catch-up replaces the item unless it holds a newer version."""
-        first_key = next(iter(self.config["keys"]))
-        names = {"#k": first_key}
-        condition = "attribute_not_exists(#k)"
-        version = self.config.get("version_attribute")
-        if version and version in item:
-            names["#v"] = version
-            condition += " OR #v < :v" if newer_only else " OR #v <= :v"
-            return {
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": {":v": item[version]},
-            }
-        if newer_only:
-            return {"ConditionExpression": condition, "ExpressionAttributeNames": names}
-        return {}
-
-    def put(self, item: Item, newer_only: bool) -> None:
-        try:
-            self.dynamodb.put_item(TableName=self.table, Item=item, **self._condition(item, newer_only))
-            self.written += 1
-        except Exception as exc:  # noqa: BLE001 - sorted below: a skip, a dead letter, or raised
-            code = error_code(exc)
-            if code == CONDITIONAL_FAILED:
-                self.skipped += 1
-            elif code == "ValidationException":
-                self.dead.add(item, f"the new table refused it: {exc}")
-            else:
-                raise
-
-    def delete(self, key: Item) -> None:
-        self.dynamodb.delete_item(TableName=self.table, Key=key)
-        self.written += 1
-
-    def load(self, items: Iterator[Item]) -> None:
-        """Backfill: every old item transformed and written (conditionally), WRITERS at a time."""
-
-        def one(old: Item) -> None:
-            try:
-                new = transform(old, self.config)
-            except TransformError as exc:
-                self.dead.add(old, str(exc))
-                return
-            self.put(new, newer_only=True)
-
+    def load_all(self, items: Iterator[Item]) -> None:
         with ThreadPoolExecutor(WRITERS) as pool:
-            for future in [pool.submit(one, item) for item in items]:
+            for future in [pool.submit(self.load, item) for item in items]:
                 future.result()
-
-    def apply(self, record: Item) -> None:
-        """Catch-up: one stream record's writes, in order."""
-        try:
-            changes = changes_for(record, self.config)
-        except TransformError as exc:
-            self.dead.add(record["dynamodb"], f"{record.get('eventName', 'record')}: {exc}")
-            return
-        for action, value in changes:
-            if action == "delete":
-                self.delete(value)
-            else:
-                self.put(value, newer_only=False)
 
 
 def export_files(s3: Any, bucket: str, prefix: str) -> list[str]:

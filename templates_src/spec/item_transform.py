@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -116,6 +117,77 @@ def changes_for(record: Item, config: dict[str, Any]) -> list[tuple[str, Item]]:
     if new is not None:
         changes.append(("put", new))
     return changes
+
+
+CONDITIONAL_FAILED = "ConditionalCheckFailedException"
+
+
+def error_code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+class ItemWriter:
+    """Writes new items and deletes to the new table (a DynamoDB client: boto3's, in either place).
+
+    dead_letter(item, reason) takes what cannot be written: a file on the operator's
+    machine, the dead-letter queue in the stream consumer.
+    """
+
+    def __init__(self, client: Any, table: str, config: dict[str, Any], dead_letter: Callable[[Item, str], None]):
+        self.client, self.table, self.config, self.dead_letter = client, table, config, dead_letter
+        self.written = self.skipped = 0
+
+    def _condition(self, item: Item, newer_only: bool) -> dict[str, Any]:
+        """Backfill (newer_only) never replaces an item already there (with a version: one as new or
+        newer); catch-up replaces the item unless it holds a newer version."""
+        names = {"#k": next(iter(self.config["keys"]))}
+        condition = "attribute_not_exists(#k)"
+        version = self.config.get("version_attribute")
+        if version and version in item:
+            names["#v"] = version
+            condition += " OR #v < :v" if newer_only else " OR #v <= :v"
+            return {
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {":v": item[version]},
+            }
+        return {"ConditionExpression": condition, "ExpressionAttributeNames": names} if newer_only else {}
+
+    def put(self, item: Item, newer_only: bool) -> None:
+        try:
+            self.client.put_item(TableName=self.table, Item=item, **self._condition(item, newer_only))
+            self.written += 1
+        except Exception as exc:
+            code = error_code(exc)
+            if code == CONDITIONAL_FAILED:
+                self.skipped += 1
+            elif code == "ValidationException":
+                self.dead_letter(item, f"the new table refused it: {exc}")
+            else:
+                raise
+
+    def load(self, old: Item) -> None:
+        """Backfill: one old item, transformed and written unless the new table has it already."""
+        try:
+            new = transform(old, self.config)
+        except TransformError as exc:
+            self.dead_letter(old, str(exc))
+            return
+        self.put(new, newer_only=True)
+
+    def apply(self, record: Item) -> None:
+        """Catch-up: one stream record's writes, in order."""
+        try:
+            changes = changes_for(record, self.config)
+        except TransformError as exc:
+            self.dead_letter(record["dynamodb"], f"{record.get('eventName', 'record')}: {exc}")
+            return
+        for action, value in changes:
+            if action == "delete":
+                self.client.delete_item(TableName=self.table, Key=value)
+                self.written += 1
+            else:
+                self.put(value, newer_only=False)
 
 
 def _canonical(value: Any) -> Any:

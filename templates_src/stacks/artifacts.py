@@ -121,20 +121,27 @@ def read_stack_files(spec: Any, env_build_dir: Path) -> list[StackFiles]:
         p.name.removesuffix(template_file("")) for p in env_build_dir.glob(template_file(f"{REPLICA_KEY_KIND_PREFIX}*"))
     )
     for kind in (*STACK_KINDS, *key_kinds):
-        template = env_build_dir / template_file(kind)
-        if not template.exists():
-            continue
-        try:
-            parameters = json.loads((env_build_dir / parameters_file(kind)).read_text(encoding="utf-8"))
-            tags = json.loads((env_build_dir / tags_file(kind)).read_text(encoding="utf-8"))
-            text = template.read_text(encoding="utf-8")
-            json.loads(text)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise BadInput(f"{env_build_dir}: {kind} stack files unreadable ({exc}); run make synth") from None
-        out.append(StackFiles(kind, stack_name(spec, kind), text, parameters, tags))
+        stack = read_stack_file(spec, env_build_dir, kind)
+        if stack is not None:
+            out.append(stack)
     if not out:
         raise BadInput(f"{env_build_dir}: no templates; run make synth")
     return out
+
+
+def read_stack_file(spec: Any, env_build_dir: Path, kind: str) -> StackFiles | None:
+    """One built stack of the environment, or None when it builds none of that kind."""
+    template = env_build_dir / template_file(kind)
+    if not template.exists():
+        return None
+    try:
+        parameters = json.loads((env_build_dir / parameters_file(kind)).read_text(encoding="utf-8"))
+        tags = json.loads((env_build_dir / tags_file(kind)).read_text(encoding="utf-8"))
+        text = template.read_text(encoding="utf-8")
+        json.loads(text)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BadInput(f"{env_build_dir}: {kind} stack files unreadable ({exc}); run make synth") from None
+    return StackFiles(kind, stack_name(spec, kind), text, parameters, tags)
 
 
 def _current(directory: Path) -> dict[str, str] | None:

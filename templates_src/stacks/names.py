@@ -17,7 +17,9 @@ STACK_KINDS = (DATA, ACCESS)
 # The pipeline's own identity (GitHub OIDC): created once by an administrator,
 # never by the pipeline it authorises; planned and reviewed like the others.
 DEPLOY_ROLE = "deploy-role"
-REVIEWED_KINDS = (*STACK_KINDS, DEPLOY_ROLE)
+# A key-schema migration's stream consumer (stacks/migration_stack.py): deployed by migrate, never by deploy.
+MIGRATION = "migration"
+REVIEWED_KINDS = (*STACK_KINDS, MIGRATION, DEPLOY_ROLE)
 # A global table's key in each other replica Region: stack kind "key-<region>",
 # deployed in that Region before the data stack adds the replica.
 REPLICA_KEY_KIND_PREFIX = "key-"
@@ -78,6 +80,8 @@ def replica_key_region(kind: str) -> str | None:
 def stack_name(spec: Spec, kind: str) -> str:
     if kind == DATA:
         return data_stack_name(spec.stack_prefix, spec.design.generation)
+    if kind == MIGRATION:
+        return f"{spec.stack_prefix}-{kind}-v{spec.design.generation}"
     return f"{spec.stack_prefix}-{kind}"
 
 

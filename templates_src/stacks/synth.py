@@ -17,6 +17,7 @@ from .access_stack import build_access_stack
 from .artifacts import ACCESS_REPORT_FILE, Stack
 from .data_stack import build_data_stack
 from .deploy_role import build_deploy_role_stack
+from .migration_stack import build_migration_stack
 from .replica_key_stack import build_replica_key_stacks
 from .report import render_access_report
 from .taskcat import TASKCAT_DIR, taskcat_files
@@ -59,6 +60,9 @@ def build_stacks(spec: Spec) -> list[Stack]:
     if access is not None:
         stacks.append(access)
     deploy_role = build_deploy_role_stack(spec, [s.template_dict for s in stacks])
+    migration = build_migration_stack(spec)  # not the deploy role's: migrate deploys it
+    if migration is not None:
+        stacks.append(migration)
     if deploy_role is not None:
         stacks.append(deploy_role)
     return stacks
