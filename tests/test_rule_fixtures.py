@@ -1775,3 +1775,33 @@ def test_g011_a_type_change_from_or_into_a_stateful_type(logical_id: str, old_ty
 def test_g015_the_stacks_own_replica_and_another_both_removed() -> None:
     found = _said("G015", "global", lambda x: _table(x).update(Replicas=_table(x)["Replicas"][1:2]))
     assert [path for _, path, _, _ in found] == ["Replicas[us-east-1]", "Replicas[ap-southeast-2]"]
+
+
+# -- each spec rule's edges: the last value it accepts and the first it refuses, written out --------------
+
+
+def _check_role(role_name: str, policy_chars: int) -> list[tuple[str, str]]:
+    from templates_src.spec.rules.access_limits import check_role
+
+    source = load_spec(FIXTURE_ENVIRONMENTS / "prod.yaml", FIXTURE_DESIGNS).source
+    return [(d.rule_id, d.path) for d in check_role(source, "app", role_name, policy_chars)]
+
+
+def test_a001_a002_a_role_name_of_64_characters_and_a_policy_of_10240_are_allowed() -> None:
+    assert _check_role("r" * 64, 10240) == []
+    assert _check_role("r" * 65, 10240) == [("A001", "stack_prefix")]
+    assert _check_role("r" * 64, 10241) == [("A002", "access.roles.app")]
+
+
+@pytest.mark.parametrize("name", ["a", "qa", "qa1", "prod-eu-2", "x-"])
+def test_f002_lowercase_letters_digits_and_hyphens_after_a_letter(name: str) -> None:
+    from templates_src.spec.rules.files import valid_environment_name
+
+    assert valid_environment_name(name)
+
+
+@pytest.mark.parametrize("name", ["", "1qa", "-qa", "Prod", "pRod", "qa_1", "qa.1", "qa 1"])
+def test_f002_refused_environment_names(name: str) -> None:
+    from templates_src.spec.rules.files import valid_environment_name
+
+    assert not valid_environment_name(name)
