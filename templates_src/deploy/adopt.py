@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ..errors import BadInput, SpecError
+from ..spec.design import OBSERVED_MARKER
 from ..spec.environment import STANDARD_TAG_KEYS
 from ..spec.loader import load_spec
 from ..spec.rules.files import valid_environment_name
@@ -300,7 +301,7 @@ def with_observed(result: Adoption, observed: Observed, table: dict[str, Any]) -
         name = _pattern_name(operation, index, taken)
         pattern: dict[str, Any] = {
             "name": name,
-            "description": f"observed in CloudTrail, {window}: {count} call(s) by {', '.join(sorted(callers))}",
+            "description": f"{OBSERVED_MARKER}{window}: {count} call(s) by {', '.join(sorted(callers))}",
             "operation": operation,
         }
         if index:
