@@ -4,7 +4,9 @@
 `deploy --import` refuses what an import cannot reconcile. Reads:
 DescribeTable, DescribeTimeToLive, DescribeContinuousBackups,
 ListTagsOfResource, DescribeContributorInsights (where the endpoint has it),
-DescribeKey for the table's KMS key.
+DescribeKey for the table's KMS key; for a global table, the same reads of
+each other replica in its own Region (read_replica: its settings are that
+Region's table's, not the home Region's).
 """
 
 from __future__ import annotations
@@ -179,6 +181,11 @@ def _template_replica(replica: dict[str, Any], sse_on: bool) -> dict[str, Any]:
 RegionClients = Callable[[str], tuple[Any, Any]]
 
 
+def regional_clients(aws: Any) -> RegionClients:
+    """A session's (dynamodb, kms) clients for a Region: a replica is read where it lives."""
+    return lambda region: (aws.client("dynamodb", region_name=region), aws.client("kms", region_name=region))
+
+
 def read_existing(
     name: str, dynamodb: Any, kms: Any, replicas: RegionClients | None = None
 ) -> tuple[dict[str, Any], Facts] | None:
@@ -215,7 +222,10 @@ def read_live(
         "AttributeDefinitions": sorted([a["AttributeName"], a["AttributeType"]] for a in table["AttributeDefinitions"]),
         "BillingMode": billing,
         "ProvisionedThroughput": _throughput(table.get("ProvisionedThroughput")) if provisioned else None,
-        "GlobalSecondaryIndexes": _indexes(table.get("GlobalSecondaryIndexes") or [], provisioned),
+        # A global table's capacity is auto scaled per replica: no fixed number to compare (template_facts).
+        "GlobalSecondaryIndexes": _indexes(
+            table.get("GlobalSecondaryIndexes") or [], provisioned and not table.get("GlobalTableVersion")
+        ),
         "LocalSecondaryIndexes": _indexes(table.get("LocalSecondaryIndexes") or [], False),
         "StreamViewType": stream.get("StreamViewType") if stream.get("StreamEnabled") else None,
         "TimeToLiveAttribute": ttl.get("AttributeName")
@@ -243,11 +253,17 @@ def read_live(
     others: list[str] = values["Replicas"]
     if others and replicas is None:
         unknown.append("ReplicaSettings")
-    values["ReplicaSettings"] = (
-        {region: read_replica(name, region, *replicas(region), unknown, notes) for region in others}
-        if replicas is not None
-        else {}
-    )
+    settings: dict[str, Any] = {}
+    for region in others if replicas is not None else []:
+        assert replicas is not None
+        try:
+            settings[region] = read_replica(name, region, *replicas(region), unknown, notes)
+        except Exception as exc:  # listed by the home Region, not (yet) described in its own
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+            unknown.append(f"ReplicaSettings[{region}]")
+            notes.append(f"replica in {region}: DescribeTable there finds no table yet; its settings are not read")
+    values["ReplicaSettings"] = settings
     return table, Facts(values, tuple(unknown), tuple(notes))
 
 
@@ -260,15 +276,15 @@ def read_replica(
     home Region's DescribeTable does not show a replica's protection, PITR, insights or tags."""
     table: dict[str, Any] = dynamodb.describe_table(TableName=name)["Table"]
     pitr_on, pitr_days = _pitr(dynamodb, name)
+    tags = _tags(dynamodb, table["TableArn"])
+    insights = _insights(dynamodb, name, f"ReplicaSettings[{region}].ContributorInsights", unknown, notes)
     encryption, key_arn = _encryption(table, kms, notes)
-    where = f"ReplicaSettings[{region}]"
-    insights = _insights(dynamodb, name, f"{where}.ContributorInsights", unknown, notes)
     out: dict[str, Any] = {
         "DeletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled", False)),
         "PointInTimeRecovery": [pitr_on, pitr_days],
         "TableClass": _table_class(table),
         "ContributorInsights": bool(insights),
-        "Tags": _tags(dynamodb, table["TableArn"]),
+        "Tags": tags,
         "Encryption": encryption,
         "KmsKeyArn": key_arn,
     }
