@@ -4,6 +4,7 @@ DynamoDB; a protected environment accepts it; no key fee is priced for it. Expec
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -147,14 +148,18 @@ GLOBAL_KEYS = {
 }
 
 
-def _synth_global(tmp_path: Path) -> tuple[Path, Path]:
+def _synth_global(tmp_path: Path, keys: dict[str, str] = GLOBAL_KEYS) -> tuple[Path, Path]:
+    """The global fixture under existing keys, its replicas in the Regions of keys (beyond the first)."""
     environments = tmp_path / "environments"
     shutil.copytree(FIXTURE_ENVIRONMENTS, environments)
     path = environments / "global.yaml"
     data = yaml.safe_load(path.read_text())
-    data["encryption"] = {"kms_key_arn": GLOBAL_KEYS["us-east-1"]}
-    for replica in data["replicas"]:
-        replica["kms_key_arn"] = GLOBAL_KEYS[replica["region"]]
+    data["encryption"] = {"kms_key_arn": keys["us-east-1"]}
+    own = {r["region"]: r for r in data["replicas"]}
+    data["replicas"] = [
+        {**own.get(region, {"region": region}), "kms_key_arn": keys[region]} for region in list(keys)[1:]
+    ]
+    data["traffic"] = yaml.safe_load((FIXTURE_ENVIRONMENTS / "prod.yaml").read_text())["traffic"]  # to price
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     args = ["synth", "--environments-dir", str(environments), "--designs-dir", str(FIXTURE_DESIGNS)]
     assert cli_main([*args, "--out", str(tmp_path / "build")]) == 0
@@ -163,6 +168,7 @@ def _synth_global(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_a_global_table_names_each_replicas_own_key_and_the_roles_reach_only_those(tmp_path: Path) -> None:
     environments, build = _synth_global(tmp_path)
+
     data = read_json(build / "data.template.json")
     assert sorted(resources_of(data, "AWS::KMS::Key")) == ["BackupVaultKey"], "the vault's key only"
     assert not list(build.glob("key-*.template.json")), "no replica key stacks: the keys are the team's"
@@ -233,3 +239,20 @@ def test_an_alias_beside_replica_keys_gets_a_statement_of_its_own() -> None:
         ),
     ]
     assert existing_key_scopes([], via) == []
+
+
+def test_a_global_table_under_existing_keys_prices_no_key_fee(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Replicas in Regions the price book has (a global table is priced in all its Regions or not at all)."""
+    keys = {
+        "us-east-1": GLOBAL_KEYS["us-east-1"],
+        "us-east-2": "arn:aws:kms:us-east-2:444444444444:key/3234abcd-12ab-34cd-56ef-1234567890ab",
+        "us-west-2": "arn:aws:kms:us-west-2:444444444444:key/4234abcd-12ab-34cd-56ef-1234567890ab",
+    }
+    environments, _ = _synth_global(tmp_path, keys)
+    capsys.readouterr()
+    dirs = ["--environments-dir", str(environments), "--designs-dir", str(FIXTURE_DESIGNS)]
+    assert cli_main(["cost", "--env", "global", *dirs, "--format", "json"]) == 0
+    lines = json.loads(capsys.readouterr().out)["lines"]
+    assert [line["quantity"] for line in lines if line["name"] == "KMS keys"] == [1], "the vault's key only"
