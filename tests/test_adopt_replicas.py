@@ -401,3 +401,60 @@ def test_a_strongly_consistent_table_is_adopted_with_its_witness(tmp_path: Path)
     assert differences(template_facts(no_witness), facts, standard_tags_pending=True) == [
         Difference("Witnesses", [], [WITNESS])
     ]
+
+
+class _Session:
+    """boto3's session as the command line uses it: one (stubbed) client per service and Region."""
+
+    region_name = None
+
+    def __init__(self, clients: dict[tuple[str, str], Any]) -> None:
+        self.clients = clients
+
+    def client(self, service: str, region_name: str) -> Any:
+        return self.clients[(service, region_name)]
+
+
+def test_the_adopt_command_reads_the_replicas_in_their_regions_and_writes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    from templates_src.cli import main as cli_main
+    from templates_src.deploy import aws
+
+    clients = {(s, r): _client(s, r) for s in ("dynamodb", "kms") for r in (HOME, EU, AP)}
+    clients[("sts", HOME)] = _client("sts", HOME)
+    stubs = {k: Stubber(c) for k, c in clients.items()}
+    stubs[("sts", HOME)].add_response("get_caller_identity", {"Account": ACCOUNT})
+    _answer(stubs[("dynamodb", HOME)], stubs[("kms", HOME)], GLOBAL, HOME_ANSWERS, home=True)
+    _answer(stubs[("dynamodb", AP)], stubs[("kms", AP)], AP_ANSWERS["table"], AP_ANSWERS, home=False)
+    _answer(stubs[("dynamodb", EU)], stubs[("kms", EU)], EU_ANSWERS["table"], EU_ANSWERS, home=False)
+    for stub in stubs.values():
+        stub.activate()
+    monkeypatch.setattr(aws, "session", lambda: _Session(clients))
+    dirs = ["--environments-dir", str(tmp_path / "environments"), "--designs-dir", str(tmp_path / "designs")]
+    args = ["adopt", "--table", NAME, "--region", HOME, "--env", "chat", "--design", "conversations", *dirs]
+    assert cli_main(args) == 0, capsys.readouterr().err
+    for stub in stubs.values():
+        stub.assert_no_pending_responses()
+    out = capsys.readouterr().out
+    assert (
+        f"global table (EVENTUAL): replicas in {AP}, {EU}, each written with its own settings as read in its "
+        f"Region ({AP}, {EU})"
+    ) in out
+    env = yaml.safe_load((tmp_path / "environments" / "chat.yaml").read_text())
+    assert env["multi_region_consistency"] == "EVENTUAL"
+    assert env["encryption"] == {"kms_key_arn": HOME_KEY}
+    assert env["replicas"] == [
+        {"region": AP, "kms_key_arn": KEYS[AP]},
+        {
+            "region": EU,
+            "deletion_protection": False,
+            "point_in_time_recovery": {"enabled": True, "recovery_period_days": 7},
+            "table_class": "STANDARD_INFREQUENT_ACCESS",
+            "contributor_insights": False,
+            "tags": {"DataResidency": "eu"},
+            "kms_key_arn": KEYS[EU],
+        },
+    ]
