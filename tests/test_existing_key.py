@@ -256,3 +256,26 @@ def test_a_global_table_under_existing_keys_prices_no_key_fee(
     assert cli_main(["cost", "--env", "global", *dirs, "--format", "json"]) == 0
     lines = json.loads(capsys.readouterr().out)["lines"]
     assert [line["quantity"] for line in lines if line["name"] == "KMS keys"] == [1], "the vault's key only"
+
+
+def test_a_replica_key_of_another_region_is_bad_input_naming_the_file_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = {**GLOBAL_KEYS, "eu-west-1": GLOBAL_KEYS["ap-southeast-2"]}  # an ap-southeast-2 key for eu-west-1
+    environments = tmp_path / "environments"
+    shutil.copytree(FIXTURE_ENVIRONMENTS, environments)
+    path = environments / "global.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["encryption"] = {"kms_key_arn": keys["us-east-1"]}
+    for replica in data["replicas"]:
+        replica["kms_key_arn"] = keys[replica["region"]]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    capsys.readouterr()
+    args = ["synth", "--environments-dir", str(environments), "--designs-dir", str(FIXTURE_DESIGNS)]
+    assert cli_main([*args, "--out", str(tmp_path / "build")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "replicas[0].kms_key_arn: error: the key is in ap-southeast-2, the replica in eu-west-1: DynamoDB uses a key "
+        "of the replica's own Region [N701]"
+    ) in err
+    assert "global.yaml:11: replicas[0].kms_key_arn: error:" in err, err
