@@ -229,7 +229,7 @@ def cmd_adopt(args: argparse.Namespace) -> ExitCode:
         write_adoption,
     )
     from .deploy.aws import aws_errors, session
-    from .deploy.live import read_existing
+    from .deploy.live import read_existing, regional_clients
     from .errors import AwsFailure
     from .spec.loader import DESIGNS_DIR, environment_file
 
@@ -241,7 +241,10 @@ def cmd_adopt(args: argparse.Namespace) -> ExitCode:
         aws = session()
         account = aws.client("sts", region_name=args.region).get_caller_identity()["Account"]
         found = read_existing(
-            args.table, aws.client("dynamodb", region_name=args.region), aws.client("kms", region_name=args.region)
+            args.table,
+            aws.client("dynamodb", region_name=args.region),
+            aws.client("kms", region_name=args.region),
+            regional_clients(aws),
         )
     if found is None:
         raise AwsFailure(f"no table {args.table} in {args.region} (account {account}); check --region")

@@ -146,6 +146,21 @@ def test_adopt_proposes_the_observed_patterns_roles_and_traffic(
 
     # The roles grant exactly those calls (the IAM simulator), and make cost prices the volumes.
     assert cli_main(["synth", *dirs, "--out", str(tmp_path / "build")]) == 0
+    # The access report draws them, each marked as observed: a dashed stadium with dashed edges.
+    report = (tmp_path / "build" / "cmz" / "access-report.md").read_text()
+    keyed = "userId = :userId AND sessionIdTimestamp = :sessionIdTimestamp"
+    for line in [
+        f'        p1(["get-item<br/>GetItem<br/>{keyed}<br/>observed in traffic"])',
+        f'        p2(["put-item<br/>PutItem<br/>{keyed}<br/>observed in traffic"])',
+        '        p3(["query-sessionindex<br/>Query on SessionIndex<br/>sessionId = :s<br/>observed in traffic"])',
+        "    role_reader -.-> p1",
+        "    p1 -.-> table",
+        "    role_app -.-> p2",
+        "    role_app -.-> p3",
+        "    p3 -.-> gsi1",
+        "    class p1,p2,p3 observed",
+    ]:
+        assert line in report.splitlines(), line
     access = json.loads((tmp_path / "build" / "cmz" / "access.template.json").read_text())
     table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"
     cases = [

@@ -594,3 +594,116 @@ def test_an_allowed_g015_removes_one_replica_in_an_update_of_its_own() -> None:
     assert [table_regions(s) for s in replica_steps(target, [HOME, EU], allowed={"G015"})] == [[HOME], [HOME, AP]]
     with pytest.raises(Refused, match="unless G015 is allowed, and then one per deploy"):
         replica_steps(restricted(_target(), {HOME}), [HOME, EU, AP], allowed={"G015"})
+
+
+# -- drift of the replicas, each in its Region -------------------------------------------------
+
+
+class _Session:
+    """boto3's session as drift uses it: one (stubbed) client per service and Region."""
+
+    region_name = None
+
+    def __init__(self, clients: dict[tuple[str, str], Any]) -> None:
+        self.clients = clients
+
+    def client(self, service: str, region_name: str) -> Any:
+        return self.clients[(service, region_name)]
+
+
+def _drift_answers(ddb: Stubber, kms: Stubber, region: str, tags: dict[str, str], **table: Any) -> None:
+    """A replica of the global fixture's table as its Region describes it (written out, deployed as built)."""
+    name = "conversations-global"
+    key = f"arn:aws:kms:{region}:{ACCOUNT}:key/mrk-0123456789abcdef0123456789abcdef"
+    described = {
+        "TableName": name,
+        "TableStatus": "ACTIVE",
+        "TableArn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}",
+        "KeySchema": [{"AttributeName": "userId", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "userId", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "updatedAt", "AttributeType": "S"},
+        ],
+        "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "ByUserUpdated",
+                "KeySchema": [
+                    {"AttributeName": "userId", "KeyType": "HASH"},
+                    {"AttributeName": "updatedAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {
+                    "ProjectionType": "INCLUDE",
+                    "NonKeyAttributes": ["conversationId", "title", "messageCount"],
+                },
+            }
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        "DeletionProtectionEnabled": True,
+        "SSEDescription": {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": key},
+        "GlobalTableVersion": "2019.11.21",
+        "MultiRegionConsistency": "EVENTUAL",
+        "Replicas": [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in (HOME, EU, AP)],
+        **table,
+    }
+    ddb.add_response("describe_table", {"Table": described}, {"TableName": name})
+    if region == HOME:
+        ddb.add_response(
+            "describe_time_to_live",
+            {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}},
+            {"TableName": name},
+        )
+    ddb.add_response(
+        "describe_continuous_backups",
+        {
+            "ContinuousBackupsDescription": {
+                "ContinuousBackupsStatus": "ENABLED",
+                "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED", "RecoveryPeriodInDays": 35},
+            }
+        },
+        {"TableName": name},
+    )
+    ddb.add_response(
+        "list_tags_of_resource",
+        {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]},
+        {"ResourceArn": described["TableArn"]},
+    )
+    ddb.add_response("describe_contributor_insights", {"ContributorInsightsStatus": "ENABLED"}, {"TableName": name})
+    kms.add_response("describe_key", {"KeyMetadata": {"KeyId": "k", "KeyManager": "CUSTOMER"}}, {"KeyId": key})
+
+
+def test_drift_reads_each_replica_in_its_region_and_names_the_one_that_drifted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from templates_src.deploy import drift
+
+    spec, stacks = _global_stacks()
+    replicas = {r["Region"]: r for r in _target()["Resources"]["Table"]["Properties"]["Replicas"]}
+    tags = {region: {t["Key"]: t["Value"] for t in r["Tags"]} for region, r in replicas.items()}
+    clients = {(s, r): _client(s, r) for s in ("dynamodb", "kms") for r in (HOME, EU, AP)}
+    clients[("sts", HOME)] = _client("sts")
+    clients[("cloudformation", HOME)] = _client("cloudformation")
+    stubs = {k: Stubber(c) for k, c in clients.items()}
+    stubs[("sts", HOME)].add_response("get_caller_identity", {"Account": ACCOUNT})
+    _drift_answers(stubs[("dynamodb", HOME)], stubs[("kms", HOME)], HOME, tags[HOME])
+    # ap-southeast-2 as built (its own table class); eu-west-1's deletion protection turned off by hand.
+    _drift_answers(
+        stubs[("dynamodb", AP)],
+        stubs[("kms", AP)],
+        AP,
+        tags[AP],
+        TableClassSummary={"TableClass": "STANDARD_INFREQUENT_ACCESS"},
+    )
+    _drift_answers(stubs[("dynamodb", EU)], stubs[("kms", EU)], EU, tags[EU], DeletionProtectionEnabled=False)
+    _missing(stubs[("cloudformation", HOME)], stacks["data"].name)
+    for stub in stubs.values():
+        stub.activate()
+    monkeypatch.setattr(drift, "session", lambda: _Session(clients))
+    report = drift.drift_environment(spec, list(stacks.values()), "build/global/data.template.json")
+    for stub in stubs.values():
+        stub.assert_no_pending_responses()
+    assert [(d.property, d.template, d.live) for d in report.found] == [
+        (f"ReplicaSettings[{EU}].DeletionProtectionEnabled", True, False)
+    ]
+    assert "DRIFTED: 1 difference(s)" in drift.render_text(report)

@@ -194,6 +194,24 @@ def test_every_request_the_tool_sends_is_allowed_by_its_environments_deploy_role
     } <= actions
     regions = {req["resource"].split(":")[3] for _, req in unique.values() if req["resource"] != "*"}
     assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= regions  # the replica key stacks' Regions too
+    # drift (and adopt) read a global table's replicas each in its own Region: those reads, and the
+    # replica key's DescribeKey there, were simulated above.
+    replica_reads = {
+        (req["action"], req["resource"].split(":")[3])
+        for rec, req in unique.values()
+        if rec["module"] == "templates_src.deploy.live" and req["resource"].split(":")[3] != "us-east-1"
+    }
+    assert {
+        (action, region)
+        for action in (
+            "dynamodb:DescribeTable",
+            "dynamodb:DescribeContinuousBackups",
+            "dynamodb:ListTagsOfResource",
+            "dynamodb:DescribeContributorInsights",
+            "kms:DescribeKey",
+        )
+        for region in ("eu-west-1", "ap-southeast-2")
+    } <= replica_reads, sorted(replica_reads)
 
 
 # -- 2. CloudFormation's handler permissions ------------------------------------------------------

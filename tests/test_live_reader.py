@@ -136,6 +136,9 @@ def test_every_setting_is_read_from_the_responses() -> None:
         "Tags": TAGS,
         "Replicas": [],
         "KmsKeyArn": "arn:aws:kms:us-east-1:333333333333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "MultiRegionConsistency": "EVENTUAL",
+        "Witnesses": [],
+        "ReplicaSettings": {},
     }
 
 
@@ -474,6 +477,9 @@ def test_a_template_table_that_sets_nothing_has_the_defaults() -> None:
         "ContributorInsights": False,
         "Tags": {},
         "Replicas": [],
+        "MultiRegionConsistency": "EVENTUAL",
+        "Witnesses": [],
+        "ReplicaSettings": {},
     }
 
 
@@ -574,6 +580,19 @@ def test_a_global_table_compares_as_its_home_replica_without_capacity() -> None:
         "ContributorInsights": True,
         "Tags": {"Team": "chat"},
         "Replicas": ["eu-west-1"],
+        "MultiRegionConsistency": "EVENTUAL",
+        "Witnesses": [],
+        # The other replica's own settings, each as the template sets it or its default.
+        "ReplicaSettings": {
+            "eu-west-1": {
+                "DeletionProtectionEnabled": False,
+                "PointInTimeRecovery": [False, None],
+                "TableClass": "STANDARD",
+                "ContributorInsights": False,
+                "Tags": {},
+                "Encryption": "customer_managed",
+            }
+        },
     }
     on_demand = {**resource["Properties"], "BillingMode": "PAY_PER_REQUEST", "Replicas": [{"Region": "us-east-1"}]}
     facts = template_facts({"Type": "AWS::DynamoDB::GlobalTable", "Properties": on_demand}).values

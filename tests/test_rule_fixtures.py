@@ -448,7 +448,15 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
             lambda e: e.update(encryption={"kms_key_arn": f"arn:aws:kms:us-east-1:222222222222:key/{KEY_UUID}"}),
             base="global",
         ),
-        "encryption.kms_key_arn",
+        "replicas[0].kms_key_arn",
+    ),
+    "N703": (
+        lambda t: env_case(
+            t,
+            lambda e: e["replicas"][1].update(kms_key_arn=f"arn:aws:kms:ap-southeast-2:222222222222:key/{KEY_UUID}"),
+            base="global",
+        ),
+        "replicas[1].kms_key_arn",
     ),
     "N610": (
         lambda t: env_case(
@@ -795,7 +803,12 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     ),
     "N702": (
         "error",
-        "a global table needs a key in each replica Region: use encryption: customer_managed (the project creates a multi-Region key and its replicas) or aws_managed",
+        "the table is under an existing key, so the replica in eu-west-1 needs one of its own Region: name it (kms_key_arn: arn:aws:kms:eu-west-1:...), or use encryption: customer_managed (the project creates a multi-Region key and its replicas) or aws_managed",
+        "",
+    ),
+    "N703": (
+        "error",
+        "encryption is customer_managed: the replica's key follows it (customer_managed: the project's replica key in that Region); name keys per replica only with encryption: {kms_key_arn: ...}",
         "",
     ),
     "G002": (
@@ -1086,7 +1099,7 @@ def _vault_lock_with(e: Env, **extra: Any) -> None:
         (
             lambda t: env_case(t, lambda e: e["replicas"][0].update(bogus=1), base="global"),
             "replicas[0].bogus",
-            "region, deletion_protection, point_in_time_recovery, table_class, contributor_insights, tags, read",
+            "region, deletion_protection, point_in_time_recovery, table_class, contributor_insights, tags, read, kms_key_arn",
         ),
         (
             lambda t: env_case(t, lambda e: _traffic(e)["get-conversation"].update(bogus=1)),

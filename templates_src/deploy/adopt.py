@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ..errors import BadInput, SpecError
+from ..spec.design import OBSERVED_MARKER
 from ..spec.environment import STANDARD_TAG_KEYS
 from ..spec.loader import load_spec
 from ..spec.rules.files import valid_environment_name
@@ -149,12 +150,19 @@ def adoption(facts: Facts, region: str, account: str, design_name: str | None) -
         # Never Delete: adoption must not be able to cost a row.
         "retention": "Retain",
     }
-    if v.get("Replicas"):  # a global table (version 2019.11.21): its replicas, each as the table is
+    if v.get("Replicas"):  # a global table (version 2019.11.21): its replicas, each with its own settings
         env["global_table"] = True
-        env["replicas"] = [{"region": region} for region in v["Replicas"]]
+        env["multi_region_consistency"] = v["MultiRegionConsistency"]
+        if v["Witnesses"]:
+            (env["witness_region"],) = v["Witnesses"]
+        env["replicas"] = [
+            _replica(region, v, (v.get("ReplicaSettings") or {}).get(region), report) for region in v["Replicas"]
+        ]
+        read = [r for r in v["Replicas"] if r in (v.get("ReplicaSettings") or {})]
         report.append(
-            f"global table: replicas in {', '.join(v['Replicas'])}, each written with the table's settings; state "
-            "a replica's own (protection, PITR, class) under replicas: if it differs. deploy --import takes the "
+            f"global table ({v['MultiRegionConsistency']}): replicas in {', '.join(v['Replicas'])}"
+            + (f", each written with its own settings as read in its Region ({', '.join(read)})" if read else "")
+            + "; a setting a replica shares with the table is left to the table's. deploy --import takes the "
             "table in as an AWS::DynamoDB::GlobalTable with its home replica, and the next deploys the others"
         )
     if v["BillingMode"] == "PROVISIONED":
@@ -203,6 +211,57 @@ def adoption(facts: Facts, region: str, account: str, design_name: str | None) -
     )
     report += list(facts.notes)
     return Adoption(name, design, env, report)
+
+
+def _replica(region: str, table: dict[str, Any], own: dict[str, Any] | None, report: list[str]) -> dict[str, Any]:
+    """A replicas: entry, with each setting the replica does not share with the (home) table.
+
+    An unset field follows the environment's (spec/environment.py Replica), so only differences are
+    written; what a Replica cannot say (a tag the table has and the replica lacks, another kind of
+    key) is reported: drift shows it until a deploy aligns it.
+    """
+    entry: dict[str, Any] = {"region": region}
+    if own is None:  # not read (the endpoint did not describe it there)
+        return entry
+    if own["DeletionProtectionEnabled"] != table["DeletionProtectionEnabled"]:
+        entry["deletion_protection"] = own["DeletionProtectionEnabled"]
+    if own["PointInTimeRecovery"] != table["PointInTimeRecovery"]:
+        on, days = own["PointInTimeRecovery"]
+        entry["point_in_time_recovery"] = {"enabled": on, **({"recovery_period_days": days} if on else {})}
+    if own["TableClass"] != table["TableClass"]:
+        entry["table_class"] = own["TableClass"]
+    if own["ContributorInsights"] != table["ContributorInsights"]:
+        entry["contributor_insights"] = own["ContributorInsights"]
+    tags = {k: v for k, v in own["Tags"].items() if table["Tags"].get(k) != v}
+    if tags:
+        entry["tags"] = tags
+    lacking = sorted(k for k in table["Tags"] if k not in own["Tags"])
+    if lacking:
+        report.append(
+            f"replica {region}: lacks the table's tag(s) {', '.join(lacking)}; a replica's tags add to the "
+            "environment's, so the first deploy tags it with them"
+        )
+    if "ReadCapacity" in own and table.get("ProvisionedThroughput"):
+        read = own["ReadCapacity"]
+        if read != table["ProvisionedThroughput"][0]:
+            entry["read"] = {"min": read, "max": read}
+    if own["Encryption"] != table["Encryption"]:
+        raise BadInput(
+            f"table {table['TableName']}: the replica in {region} is encrypted with {_KEY_KINDS[own['Encryption']]}, "
+            f"the table in its home Region with {_KEY_KINDS[table['Encryption']]}; an environment encrypts every "
+            "replica alike: align the replica (aws dynamodb update-table --region "
+            f"{region} --sse-specification ...), then adopt"
+        )
+    if own.get("KmsKeyArn"):  # a customer managed key: each replica's own, in its Region (N702)
+        entry["kms_key_arn"] = own["KmsKeyArn"]
+    return entry
+
+
+_KEY_KINDS = {
+    "aws_owned": "an AWS owned key",
+    "aws_managed": "the AWS managed key",
+    "customer_managed": "a customer managed key",
+}
 
 
 def _yaml(header: str, data: dict[str, Any]) -> str:
@@ -300,7 +359,7 @@ def with_observed(result: Adoption, observed: Observed, table: dict[str, Any]) -
         name = _pattern_name(operation, index, taken)
         pattern: dict[str, Any] = {
             "name": name,
-            "description": f"observed in CloudTrail, {window}: {count} call(s) by {', '.join(sorted(callers))}",
+            "description": f"{OBSERVED_MARKER}{window}: {count} call(s) by {', '.join(sorted(callers))}",
             "operation": operation,
         }
         if index:

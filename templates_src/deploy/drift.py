@@ -1,6 +1,7 @@
 """Drift: the live table against build/<env>/data.template.json, property by property.
 
-Our comparison reads the same describe calls as `adopt` (deploy/live.py).
+Our comparison reads the same describe calls as `adopt` (deploy/live.py); a global table's
+replicas each in their own Region.
 With a CloudFormation endpoint that supports it, DetectStackDrift's result
 for the data stack is shown beside it.
 """
@@ -19,7 +20,7 @@ from ..stacks.artifacts import StackFiles
 from ..stacks.names import DATA, TABLE_ID
 from .aws import aws_errors, endpoint_lacks, session, stack_missing
 from .deployer import check_caller
-from .live import MANAGED_TAGS, Difference, differences, read_existing, shown, template_facts
+from .live import MANAGED_TAGS, Difference, differences, read_existing, regional_clients, shown, template_facts
 
 POLL_S = 2.0
 DETECTION_TIMEOUT_S = 300.0
@@ -107,7 +108,10 @@ def drift_environment(spec: Spec, stacks: list[StackFiles], template_file: str) 
         check_caller(spec, aws.client("sts", region_name=region), aws.region_name)
         report = DriftReport(spec.env_name, name, template_file, [])
         existing = read_existing(
-            name, aws.client("dynamodb", region_name=region), aws.client("kms", region_name=region)
+            name,
+            aws.client("dynamodb", region_name=region),
+            aws.client("kms", region_name=region),
+            regional_clients(aws),
         )
         if existing is None:
             report.missing = True

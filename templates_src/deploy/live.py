@@ -4,12 +4,15 @@
 `deploy --import` refuses what an import cannot reconcile. Reads:
 DescribeTable, DescribeTimeToLive, DescribeContinuousBackups,
 ListTagsOfResource, DescribeContributorInsights (where the endpoint has it),
-DescribeKey for the table's KMS key.
+DescribeKey for the table's KMS key; for a global table, the same reads of
+each other replica in its own Region (read_replica: its settings are that
+Region's table's, not the home Region's).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,9 +134,16 @@ def template_facts(resource: dict[str, Any]) -> Facts:
         "Tags": {t["Key"]: t["Value"] for t in p.get("Tags", [])},
     }
     # A global table's other replica Regions (the stack's own Region is the table's home).
-    values["Replicas"] = (
-        sorted(str(r.get("Region")) for r in props(resource).get("Replicas", [])[1:]) if is_global else []
-    )
+    others = props(resource).get("Replicas", [])[1:] if is_global else []
+    values["Replicas"] = sorted(str(r.get("Region")) for r in others)
+    # The consistency mode and witness of a global table; a Regional table is EVENTUAL, as DescribeTable's
+    # MultiRegionConsistency defaults ("If you don't specify this field, the global table consistency
+    # mode defaults to EVENTUAL", the DynamoDB API reference).
+    values["MultiRegionConsistency"] = p.get("MultiRegionConsistency", "EVENTUAL") if is_global else "EVENTUAL"
+    values["Witnesses"] = sorted(str(w.get("Region")) for w in p.get("GlobalTableWitnesses", []))
+    values["ReplicaSettings"] = {
+        str(r.get("Region")): _template_replica(r, sse_on=bool(sse.get("SSEEnabled"))) for r in others
+    }
     key = sse.get("KMSMasterKeyId")
     if isinstance(key, str) and ":key/" in key:  # an existing key named by its ARN: compared as itself
         values["KmsKeyArn"] = key
@@ -142,42 +152,69 @@ def template_facts(resource: dict[str, Any]) -> Facts:
     return Facts(values)
 
 
-def read_existing(name: str, dynamodb: Any, kms: Any) -> tuple[dict[str, Any], Facts] | None:
+def _template_replica(replica: dict[str, Any], sse_on: bool) -> dict[str, Any]:
+    """What a GlobalTable sets for one replica (not the stack's own), in the shape read_replica reads.
+
+    ReadCapacity is the replica's read auto scaling range [min, max] (PROVISIONED only): the live
+    capacity compares as within it. KmsKeyArn only where the template names a key by its ARN (an
+    existing key); the project's replica keys (Fn::Sub) compare by kind."""
+    pitr = replica.get("PointInTimeRecoverySpecification") or {}
+    pitr_on = bool(pitr.get("PointInTimeRecoveryEnabled"))
+    key = (replica.get("SSESpecification") or {}).get("KMSMasterKeyId")
+    out: dict[str, Any] = {
+        "DeletionProtectionEnabled": bool(replica.get("DeletionProtectionEnabled", False)),
+        "PointInTimeRecovery": [pitr_on, pitr.get("RecoveryPeriodInDays", 35) if pitr_on else None],
+        "TableClass": replica.get("TableClass", "STANDARD"),
+        "ContributorInsights": bool((replica.get("ContributorInsightsSpecification") or {}).get("Enabled", False)),
+        "Tags": {t["Key"]: t["Value"] for t in replica.get("Tags", [])},
+        "Encryption": "aws_owned" if not sse_on else "customer_managed" if key is not None else "aws_managed",
+    }
+    if isinstance(key, str) and ":key/" in key:
+        out["KmsKeyArn"] = key
+    scaling = (replica.get("ReadProvisionedThroughputSettings") or {}).get("ReadCapacityAutoScalingSettings")
+    if scaling:
+        out["ReadCapacity"] = [int(scaling["MinCapacity"]), int(scaling["MaxCapacity"])]
+    return out
+
+
+# The (dynamodb, kms) clients of a Region: how a global table's replicas are read, each in its own Region.
+RegionClients = Callable[[str], tuple[Any, Any]]
+
+
+def regional_clients(aws: Any) -> RegionClients:
+    """A session's (dynamodb, kms) clients for a Region: a replica is read where it lives."""
+    return lambda region: (aws.client("dynamodb", region_name=region), aws.client("kms", region_name=region))
+
+
+def read_existing(
+    name: str, dynamodb: Any, kms: Any, replicas: RegionClients | None = None
+) -> tuple[dict[str, Any], Facts] | None:
     """read_live, or None when the table does not exist."""
     try:
-        return read_live(name, dynamodb, kms)
+        return read_live(name, dynamodb, kms, replicas)
     except Exception as exc:  # botocore ClientError
         if error_code(exc) == "ResourceNotFoundException":
             return None
         raise
 
 
-def read_live(name: str, dynamodb: Any, kms: Any) -> tuple[dict[str, Any], Facts]:
-    """(DescribeTable's Table, the facts) of a live table. Unsupported calls become `unknown`."""
+def read_live(
+    name: str, dynamodb: Any, kms: Any, replicas: RegionClients | None = None
+) -> tuple[dict[str, Any], Facts]:
+    """(DescribeTable's Table, the facts) of a live table. Unsupported calls become `unknown`.
+
+    replicas: the clients of a Region, to read a global table's other replicas each in its own Region
+    (read_replica); without them their settings are `unknown` (not compared)."""
     table: dict[str, Any] = dynamodb.describe_table(TableName=name)["Table"]
     unknown: list[str] = []
     notes: list[str] = []
     billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
     provisioned = billing == "PROVISIONED"
     ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-    backups = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
-    pitr = backups.get("PointInTimeRecoveryDescription") or {}
-    pitr_on = pitr.get("PointInTimeRecoveryStatus") == "ENABLED"
-    tags = {t["Key"]: t["Value"] for t in dynamodb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])}
-    insights: bool | None
-    try:
-        status = dynamodb.describe_contributor_insights(TableName=name).get("ContributorInsightsStatus")
-        insights = status in ("ENABLED", "ENABLING")
-    except Exception as exc:  # not every endpoint implements it (moto does not)
-        if not endpoint_lacks(exc):
-            raise
-        insights = None
-        unknown.append("ContributorInsights")
-        notes.append("contributor insights: the endpoint cannot describe them; taken as off")
-    sse = table.get("SSEDescription") or {}
-    encryption = "aws_owned"
-    if sse.get("Status") in ("ENABLED", "ENABLING", "UPDATING"):
-        encryption = _key_kind(sse.get("KMSMasterKeyArn", ""), kms, notes)
+    pitr_on, pitr_days = _pitr(dynamodb, name)
+    tags = _tags(dynamodb, table["TableArn"])
+    insights = _insights(dynamodb, name, "ContributorInsights", unknown, notes)
+    encryption, key_arn = _encryption(table, kms, notes)
     stream = table.get("StreamSpecification") or {}
     values = {
         "TableName": table["TableName"],
@@ -185,17 +222,19 @@ def read_live(name: str, dynamodb: Any, kms: Any) -> tuple[dict[str, Any], Facts
         "AttributeDefinitions": sorted([a["AttributeName"], a["AttributeType"]] for a in table["AttributeDefinitions"]),
         "BillingMode": billing,
         "ProvisionedThroughput": _throughput(table.get("ProvisionedThroughput")) if provisioned else None,
-        "GlobalSecondaryIndexes": _indexes(table.get("GlobalSecondaryIndexes") or [], provisioned),
+        # A global table's capacity is auto scaled per replica: no fixed number to compare (template_facts).
+        "GlobalSecondaryIndexes": _indexes(
+            table.get("GlobalSecondaryIndexes") or [], provisioned and not table.get("GlobalTableVersion")
+        ),
         "LocalSecondaryIndexes": _indexes(table.get("LocalSecondaryIndexes") or [], False),
         "StreamViewType": stream.get("StreamViewType") if stream.get("StreamEnabled") else None,
         "TimeToLiveAttribute": ttl.get("AttributeName")
         if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
         else None,
-        "PointInTimeRecovery": [pitr_on, pitr.get("RecoveryPeriodInDays", 35) if pitr_on else None],
+        "PointInTimeRecovery": [pitr_on, pitr_days],
         "Encryption": encryption,
         "DeletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled", False)),
-        # DescribeTable omits the summary for a table that never left STANDARD.
-        "TableClass": (table.get("TableClassSummary") or {}).get("TableClass", "STANDARD"),
+        "TableClass": _table_class(table),
         "ContributorInsights": bool(insights),
         "Tags": tags,
         # A global table's (version 2019.11.21) replicas in other Regions.
@@ -205,9 +244,91 @@ def read_live(name: str, dynamodb: Any, kms: Any) -> tuple[dict[str, Any], Facts
             if r.get("RegionName") != dynamodb.meta.region_name
         ),
         # The customer managed key's ARN (adopt names it; drift compares it where a template names one).
-        "KmsKeyArn": sse.get("KMSMasterKeyArn") if encryption == "customer_managed" else None,
+        "KmsKeyArn": key_arn,
+        # DescribeTable: "If you don't specify this field, the global table consistency mode defaults to
+        # EVENTUAL" (a Regional table included); the witness of a STRONG table with two replicas.
+        "MultiRegionConsistency": table.get("MultiRegionConsistency", "EVENTUAL"),
+        "Witnesses": sorted(str(w["RegionName"]) for w in table.get("GlobalTableWitnesses") or []),
     }
+    others: list[str] = values["Replicas"]
+    if others and replicas is None:
+        unknown.append("ReplicaSettings")
+    settings: dict[str, Any] = {}
+    for region in others if replicas is not None else []:
+        assert replicas is not None
+        try:
+            settings[region] = read_replica(name, region, *replicas(region), unknown, notes)
+        except Exception as exc:  # listed by the home Region, not (yet) described in its own
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+            unknown.append(f"ReplicaSettings[{region}]")
+            notes.append(f"replica in {region}: DescribeTable there finds no table yet; its settings are not read")
+    values["ReplicaSettings"] = settings
     return table, Facts(values, tuple(unknown), tuple(notes))
+
+
+def read_replica(
+    name: str, region: str, dynamodb: Any, kms: Any, unknown: list[str], notes: list[str]
+) -> dict[str, Any]:
+    """One replica's own settings, read in its Region with that Region's clients: what a GlobalTable sets
+    per replica (CloudFormation's ReplicaSpecification: deletion protection, PITR, table class,
+    contributor insights, tags, read capacity, the key). DynamoDB keeps them per replica table: the
+    home Region's DescribeTable does not show a replica's protection, PITR, insights or tags."""
+    table: dict[str, Any] = dynamodb.describe_table(TableName=name)["Table"]
+    pitr_on, pitr_days = _pitr(dynamodb, name)
+    tags = _tags(dynamodb, table["TableArn"])
+    insights = _insights(dynamodb, name, f"ReplicaSettings[{region}].ContributorInsights", unknown, notes)
+    encryption, key_arn = _encryption(table, kms, notes)
+    out: dict[str, Any] = {
+        "DeletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled", False)),
+        "PointInTimeRecovery": [pitr_on, pitr_days],
+        "TableClass": _table_class(table),
+        "ContributorInsights": bool(insights),
+        "Tags": tags,
+        "Encryption": encryption,
+        "KmsKeyArn": key_arn,
+    }
+    if (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED") == "PROVISIONED":
+        out["ReadCapacity"] = int((table.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0))
+    return out
+
+
+def _table_class(table: dict[str, Any]) -> str:
+    # DescribeTable omits the summary for a table that never left STANDARD.
+    return str((table.get("TableClassSummary") or {}).get("TableClass", "STANDARD"))
+
+
+def _pitr(dynamodb: Any, name: str) -> tuple[bool, int | None]:
+    backups = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    pitr = backups.get("PointInTimeRecoveryDescription") or {}
+    on = pitr.get("PointInTimeRecoveryStatus") == "ENABLED"
+    return on, (int(pitr.get("RecoveryPeriodInDays", 35)) if on else None)
+
+
+def _tags(dynamodb: Any, arn: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in dynamodb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])}
+
+
+def _insights(dynamodb: Any, name: str, what: str, unknown: list[str], notes: list[str]) -> bool | None:
+    try:
+        status = dynamodb.describe_contributor_insights(TableName=name).get("ContributorInsightsStatus")
+    except Exception as exc:  # not every endpoint implements it (moto does not)
+        if not endpoint_lacks(exc):
+            raise
+        unknown.append(what)
+        region = "" if what == "ContributorInsights" else f" ({dynamodb.meta.region_name})"
+        notes.append(f"contributor insights{region}: the endpoint cannot describe them; taken as off")
+        return None
+    return status in ("ENABLED", "ENABLING")
+
+
+def _encryption(table: dict[str, Any], kms: Any, notes: list[str]) -> tuple[str, str | None]:
+    """(the key's kind, the customer managed key's ARN or None)."""
+    sse = table.get("SSEDescription") or {}
+    encryption = "aws_owned"
+    if sse.get("Status") in ("ENABLED", "ENABLING", "UPDATING"):
+        encryption = _key_kind(sse.get("KMSMasterKeyArn", ""), kms, notes)
+    return encryption, sse.get("KMSMasterKeyArn") if encryption == "customer_managed" else None
 
 
 def _key_kind(key_arn: str, kms: Any, notes: list[str]) -> str:
@@ -241,7 +362,8 @@ def differences(template: Facts, live: Facts, standard_tags_pending: bool = Fals
     standard_tags_pending: the stack has not applied its standard tags yet (no stack, or one that
     imported the table as it was): their absence is what the next deploy changes, not drift.
     """
-    out = []
+    out: list[Difference] = []
+    pending = standard_tags_pending
     for name, want in template.values.items():
         if name in live.unknown:
             continue
@@ -260,12 +382,45 @@ def differences(template: Facts, live: Facts, standard_tags_pending: bool = Fals
                         out.append(Difference(f"{name}[{index}].{key}", before.get(key), after.get(key)))
             continue
         if name == "Tags":
-            for key in sorted(set(want) | set(have)):
-                if want.get(key) != have.get(key):
-                    out.append(Difference(f"Tags[{key}]", want.get(key), have.get(key)))
+            out += _tag_differences("Tags", want, have)
+            continue
+        if name == "ReplicaSettings":  # Regions on one side only are the Replicas difference
+            for region in sorted(set(want) & set(have)):
+                out += _replica_differences(f"{name}[{region}]", want[region], have[region], live.unknown, pending)
             continue
         if want != have:
             out.append(Difference(name, want, have))
+    return out
+
+
+def _tag_differences(where: str, want: dict[str, Any], have: dict[str, Any]) -> list[Difference]:
+    return [
+        Difference(f"{where}[{key}]", want.get(key), have.get(key))
+        for key in sorted(set(want) | set(have))
+        if want.get(key) != have.get(key)
+    ]
+
+
+def _replica_differences(
+    where: str, want: dict[str, Any], have: dict[str, Any], unknown: tuple[str, ...], pending: bool
+) -> list[Difference]:
+    """One replica's settings, as the template sets them against what its Region's table has."""
+    out = []
+    for key, value in want.items():
+        path = f"{where}.{key}"
+        if path in unknown:
+            continue
+        live = have.get(key)
+        if key == "Tags":
+            tags: dict[str, Any] = live or {}
+            if pending:
+                value = {k: v for k, v in value.items() if k not in MANAGED_TAGS or k in tags}
+            out += _tag_differences(path, value, tags)
+        elif key == "ReadCapacity":  # auto scaled: in sync anywhere within [min, max]
+            if live is None or not value[0] <= live <= value[1]:
+                out.append(Difference(path, value, live))
+        elif value != live:
+            out.append(Difference(path, value, live))
     return out
 
 

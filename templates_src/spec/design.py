@@ -122,6 +122,11 @@ class PatternExample(StrictModel):
     put: list[Item] = []  # BatchWriteItem puts
 
 
+# How `adopt --traffic` marks a pattern it proposed from CloudTrail data events (deploy/adopt.py:
+# with_observed): its description starts so, followed by the window and the callers.
+OBSERVED_MARKER = "observed in CloudTrail, "
+
+
 class AccessPattern(StrictModel):
     name: Identifier
     description: str = ""
@@ -139,6 +144,11 @@ class AccessPattern(StrictModel):
     # or projected change, 2 key value change). Overrides what the example
     # implies; the cost model reads it (change/cost/units.py).
     index_writes: dict[IndexName, float] = {}
+
+    @property
+    def observed(self) -> bool:
+        """Proposed from observed traffic (adopt --traffic), not declared by hand."""
+        return self.description.startswith(OBSERVED_MARKER)
 
     def iam_actions(self) -> tuple[str, ...]:
         """The DynamoDB IAM actions this pattern needs (without the prefix)."""

@@ -22,6 +22,11 @@ KmsKeyRef = Annotated[
         pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})|alias/[A-Za-z0-9/_-]{1,250})$"
     ),
 ]
+# A key's ARN alone (no alias): how DescribeTable names a replica's key (SSEDescription.KMSMasterKeyArn).
+KmsKeyOnlyArn = Annotated[
+    str,
+    StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$"),
+]
 StreamViewType = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
 TableClass = Literal["STANDARD", "STANDARD_INFREQUENT_ACCESS"]
 Retention = Literal["Retain", "Delete"]
@@ -227,6 +232,9 @@ class Replica(StrictModel):
     tags: dict[str, str] = {}
     # PROVISIONED only: this replica's read auto scaling (write capacity is global: billing.write).
     read: Optional[Capacity] = None
+    # Under an existing key (encryption: {kms_key_arn}): this replica's key, in its own Region (N701,
+    # N702); DynamoDB encrypts each replica with a key of that replica's Region. Otherwise unset (N703).
+    kms_key_arn: Optional[KmsKeyOnlyArn] = None
 
 
 class WarmThroughput(StrictModel):
@@ -349,6 +357,13 @@ class Environment(StrictModel):
     def existing_key_arn(self) -> Optional[str]:
         """The existing key's (or its alias's) ARN, when encryption names one."""
         return self.encryption.kms_key_arn if isinstance(self.encryption, ExistingKey) else None
+
+    @property
+    def existing_key_arns(self) -> tuple[str, ...]:
+        """Every existing key the table uses: the environment's, then each replica's (global tables)."""
+        if self.existing_key_arn is None:
+            return ()
+        return (self.existing_key_arn, *(r.kms_key_arn for r in self.replicas if r.kms_key_arn is not None))
 
     @property
     def customer_key(self) -> bool:

@@ -56,7 +56,7 @@ from ..spec.loader import Spec
 from .artifacts import Stack
 from .backup import vault_name
 from .encryption import THROUGH_CLOUDFORMATION, dynamodb_endpoint, service_endpoint
-from .grants import existing_key_scope
+from .grants import existing_key_scopes
 from .key_actions import KEY_ALIAS_ACTIONS
 from .names import (
     AWS_MANAGED_DYNAMODB_ALIAS,
@@ -258,13 +258,16 @@ def _tool_statements(spec: Spec, stacks: list[Sub]) -> list[Statement | None]:
     statements = [_allow(sids[on], [c.action for c in calls if c.on is on], *resources[on]) for on in sids]
     # The read-back's and drift's reads of an existing key (who manages it: DescribeKey).
     key_reads = [c.action for c in calls if c.on is On.KEY and c.action == "kms:DescribeKey"]
-    return [*statements, _existing_key("ToolDescribesTheExistingKey", spec, key_reads, {})]
+    return [*statements, *_existing_key("ToolDescribesTheExistingKey", spec, key_reads, {})]
 
 
-def _existing_key(sid: str, spec: Spec, actions: list[str], condition: dict[str, Any]) -> Statement | None:
-    """A statement on the environment's existing key alone (its ARN, or the keys carrying its alias)."""
-    resources, scoped = existing_key_scope(spec.env.existing_key_arn, condition)
-    return _allow(sid, actions, list(resources), scoped) if resources else None
+def _existing_key(sid: str, spec: Spec, actions: list[str], condition: dict[str, Any]) -> list[Statement | None]:
+    """Statements on the environment's existing keys alone (each replica's too): by ARN, or the keys
+    carrying an alias; [] without one."""
+    return [
+        _allow(sid if n == 0 else f"{sid}ByAlias", actions, list(resources), scoped)
+        for n, (resources, scoped) in enumerate(existing_key_scopes(spec.env.existing_key_arns, condition))
+    ]
 
 
 def _key_services(spec: Spec) -> list[str]:
@@ -378,13 +381,13 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
         # An existing key (encryption: {kms_key_arn}): not ours, so never managed; only what DynamoDB's
         # handler does with a table's key (grants and data keys through DynamoDB, a describe through
         # CloudFormation). Its own key policy must allow the same: the owner's to give.
-        _existing_key(
+        *_existing_key(
             "TheExistingKeyThroughDynamoDB",
             spec,
             [a for a in kms_actions if a in KEY_USE_VIA_SERVICE],
-            {"StringEquals": {"kms:ViaService": [dynamodb_endpoint(spec.env.region)]}},
+            {"StringEquals": {"kms:ViaService": [dynamodb_endpoint(r) for r in spec.env.replica_regions]}},
         ),
-        _existing_key(
+        *_existing_key(
             "TheExistingKeyDescribedThroughCloudFormation",
             spec,
             [a for a in kms_actions if a == "kms:DescribeKey"],

@@ -136,6 +136,12 @@ def _replica(spec: Spec, region: str, replica: Replica | None, key: kms.Key | No
     if key is not None:
         key_arn = GetAtt(key, "Arn") if replica is None else replica_key_arn(region, key)
         props["SSESpecification"] = dynamodb.ReplicaSSESpecification(KMSMasterKeyId=key_arn)
+    elif env.existing_key_arn is not None:
+        # Existing keys: each replica's own, of its Region (N701, N702: "The key must be created in the
+        # same region as the replica", CloudFormation's ReplicaSSESpecification).
+        existing = env.existing_key_arn if replica is None else replica.kms_key_arn
+        if existing is not None:
+            props["SSESpecification"] = dynamodb.ReplicaSSESpecification(KMSMasterKeyId=existing)
     own_region = None if replica is None else region  # the stack's replica: ${AWS::Region}
     policy = resource_policy(spec, own_region)
     if policy is not None:

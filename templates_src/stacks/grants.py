@@ -11,7 +11,7 @@ the patterns that role performs, and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -231,18 +231,27 @@ def _key_grants(spec: Spec, writes: bool) -> list[Grant]:
     # Only through DynamoDB (in each replica's Region): the key cannot be used directly with these rights.
     endpoints = [f"dynamodb.{region}.amazonaws.com" for region in spec.env.replica_regions]
     via: dict[str, Any] = {"StringEquals": {"kms:ViaService": endpoints[0] if len(endpoints) == 1 else endpoints}}
-    resources, via = existing_key_scope(spec.env.existing_key_arn, via)
-    return [Grant("TableKeyViaDynamoDB", tuple(sorted(actions)), resources or (KEY,), via)]
+    scopes = existing_key_scopes(spec.env.existing_key_arns, via) or [((KEY,), via)]
+    return [
+        Grant(f"TableKeyViaDynamoDB{'' if n == 0 else 'ByAlias'}", tuple(sorted(actions)), resources, condition)
+        for n, (resources, condition) in enumerate(scopes)
+    ]
 
 
-def existing_key_scope(arn: str | None, condition: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """An existing key in an IAM policy: its ARN; an alias ARN as the account's keys in that Region that
-    carry the alias (IAM matches keys, not aliases: kms:ResourceAliases, alias-authorization). () when
-    there is no existing key (the caller's own resources stand)."""
-    if arn is None:
-        return (), condition
-    if ":alias/" not in arn:
-        return (arn,), condition
-    prefix, alias = arn.split(":alias/", 1)
-    aliases = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{alias}"}}
-    return (f"{prefix}:key/*",), {**condition, **aliases}
+KeyScope = tuple[tuple[str, ...], dict[str, Any]]
+
+
+def existing_key_scopes(arns: Sequence[str], condition: dict[str, Any]) -> list[KeyScope]:
+    """Existing keys in an IAM policy, as (resources, condition) scopes: the keys named by ARN in one;
+    keys named by an alias ARN in another, as the account's keys in that Region that carry the alias
+    (IAM matches keys, not aliases: kms:ResourceAliases, alias-authorization). [] for no existing key
+    (the caller's own resources stand). A global table's replicas each name their Region's key."""
+    keys = tuple(a for a in arns if ":alias/" not in a)
+    aliased = [a.split(":alias/", 1) for a in arns if ":alias/" in a]
+    scopes: list[KeyScope] = [(keys, condition)] if keys else []
+    if aliased:
+        names = sorted({f"alias/{alias}" for _, alias in aliased})
+        resources = tuple(sorted({f"{prefix}:key/*" for prefix, _ in aliased}))
+        match = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": names[0] if len(names) == 1 else names}}
+        scopes.append((resources, {**condition, **match}))
+    return scopes

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from ..spec.design import AccessPattern
 from ..spec.loader import Spec
+from ..spec.roles import OPS, STREAM_CONSUMER
 from .grants import ANY, KEY, configured_roles, grants_for, table_arn_suffix
 from .names import ACCESS, role_name, stack_name
 
@@ -63,4 +65,83 @@ def render_access_report(spec: Spec) -> str:
         for p in spec.design.access_patterns
     ]
     lines += ["", "Access patterns (the source of the item and index grants):", "", *patterns, ""]
+    lines += render_flowchart(spec)
     return "\n".join(lines)
+
+
+# What a role that no access pattern names reaches, as its edge to the table says it.
+_ROLE_EDGES = {STREAM_CONSUMER: "reads the stream", OPS: "backups and exports"}
+# Characters Mermaid would read as syntax inside a quoted label, as its numeric entity codes
+# (Mermaid's flowchart syntax: "Entity codes to escape characters").
+_MERMAID_ENTITIES = {"#": "#35;", '"': "#34;", "<": "#60;", ">": "#62;"}
+
+
+def _label(*parts: str) -> str:
+    """A quoted Mermaid node label, one line per part."""
+    return '"' + "<br/>".join("".join(_MERMAID_ENTITIES.get(c, c) for c in part) for part in parts) + '"'
+
+
+def _keys(names: list[str]) -> str:
+    return ", ".join(names)
+
+
+def _pattern_node(node: str, pattern: AccessPattern) -> str:
+    what = pattern.operation + (f" on {pattern.index}" if pattern.index else "")
+    parts = [pattern.name, what]
+    if pattern.key_condition:
+        parts.append(pattern.key_condition)
+    if pattern.observed:  # a stadium: not declared by hand, proposed from CloudTrail traffic
+        return f"{node}([{_label(*parts, 'observed in traffic')}])"
+    return f"{node}[{_label(*parts)}]"
+
+
+def render_flowchart(spec: Spec) -> list[str]:
+    """Roles, the access patterns granted to them, the table and its indexes as a Mermaid flowchart.
+
+    Deterministic: nodes are numbered in the order the environment and design list them. A pattern
+    observed in CloudTrail traffic (adopt --traffic) is a stadium with a dashed border and dashed edges.
+    """
+    design = spec.design
+    roles = configured_roles(spec)
+    index_node = {gsi.name: f"gsi{n}" for n, gsi in enumerate(design.global_secondary_indexes, 1)}
+    index_node |= {lsi.name: f"lsi{n}" for n, lsi in enumerate(design.local_secondary_indexes, 1)}
+    out = [
+        "## Diagram",
+        "",
+        "Who reaches the table through which access pattern. Patterns observed in CloudTrail traffic "
+        "(`adopt --traffic`) are drawn as stadiums with dashed borders and dashed edges; declared ones as "
+        "rectangles.",
+        "",
+        "```mermaid",
+        "flowchart LR",
+        "    subgraph roles [Roles]",
+    ]
+    out += [f"        role_{r}[{_label(r, role_name(spec, r))}]" for r in roles]
+    out += ["    end", "    subgraph patterns [Access patterns]"]
+    pattern_node = {p.name: f"p{n}" for n, p in enumerate(design.access_patterns, 1)}
+    out += [f"        {_pattern_node(pattern_node[p.name], p)}" for p in design.access_patterns]
+    out += ["    end", f"    subgraph data [{_label('Table ' + spec.table_name)}]"]
+    table_keys = [k.name for k in design.table_key()]
+    out.append(f"        table[({_label(spec.table_name, _keys(table_keys))})]")
+    for gsi in design.global_secondary_indexes:
+        keys = _keys([k.name for k in gsi.key_schema()])
+        out.append(f"        {index_node[gsi.name]}[/{_label('GSI ' + gsi.name, keys)}/]")
+    for lsi in design.local_secondary_indexes:
+        keys = _keys([design.partition_key.name, lsi.sort_key.name])
+        out.append(f"        {index_node[lsi.name]}[/{_label('LSI ' + lsi.name, keys)}/]")
+    out.append("    end")
+    out += [f"    {index_node[i]} --- table" for i in index_node]
+    observed = []
+    for pattern in design.access_patterns:
+        node = pattern_node[pattern.name]
+        arrow = "-.->" if pattern.observed else "-->"
+        if pattern.observed:
+            observed.append(node)
+        out += [f"    role_{r} {arrow} {node}" for r in pattern.roles if r in roles]
+        out.append(f"    {node} {arrow} {index_node.get(pattern.index or '', 'table')}")
+    out += [f"    role_{r} -->|{_label(_ROLE_EDGES[r])}| table" for r in roles if r in _ROLE_EDGES]
+    out.append("    classDef observed stroke-dasharray: 5 5")
+    if observed:
+        out.append(f"    class {','.join(observed)} observed")
+    out += ["```", ""]
+    return out
