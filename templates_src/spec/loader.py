@@ -18,6 +18,7 @@ from ..diagnostics import Diagnostic, errors_only
 from ..errors import SpecError
 from .design import Design
 from .environment import STANDARD_TAG_KEYS, Backup, Environment
+from .multi_account import MultiAccount
 from .rules import check_design, check_environment, files
 from .rules.schema import schema_diagnostics
 from .source import Source, display_label, read_source
@@ -41,6 +42,8 @@ class Spec:
     design: Design
     source: Source  # the environment file, for diagnostics found while building
     warnings: tuple[Diagnostic, ...] = ()
+    # A multi-account global table: the replica set and the account this Spec builds (multi_account.py).
+    multi_account: MultiAccount | None = None
 
     @property
     def env_file(self) -> str:
