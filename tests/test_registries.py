@@ -48,6 +48,7 @@ def test_the_loader_runs_each_concern_where_it_belongs() -> None:
         "environment_design": ["environment_design"],
         "environment_traffic": ["environment_design"],
         "environment_global": ["environment", "environment_design"],
+        "environment_multiaccount": ["environment"],
         "environment_encryption": ["environment"],
         "access_limits": [],
     }

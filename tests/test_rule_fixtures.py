@@ -461,6 +461,26 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         "replicas[0].region",
     ),
     "N615": (lambda t: env_case(t, lambda e: e.update(test_regions=["us-west-2"]), base="global"), "test_regions"),
+    "N616": (
+        lambda t: env_case(t, lambda e: e.update(multi_region_consistency="STRONG"), base="multiaccount"),
+        "replicas[0].account",
+    ),
+    "N617": (
+        lambda t: env_case(
+            t, lambda e: e["replicas"].append({"region": "ap-southeast-2", "account": "555555555555"}), base="multiaccount"
+        ),
+        "replicas[1].account",
+    ),
+    "N618": (
+        lambda t: env_case(
+            t, lambda e: e["replicas"][0].update(point_in_time_recovery={"enabled": True}), base="multiaccount"
+        ),
+        "replicas[0].point_in_time_recovery",
+    ),
+    "N619": (
+        lambda t: env_case(t, lambda e: e["replicas"][0].pop("key_admins"), base="multiaccount"),
+        "replicas[0].key_admins",
+    ),
     "A001": (lambda t: build_case(t, lambda e: e.update(stack_prefix="a" * 60)), "stack_prefix"),
     "A002": (lambda t: _with_small_policy_limit(lambda: build_case(t, lambda e: None)), "access.roles.app"),
     "G001": (lambda t: guard_case(lambda x: _table(x).update(TableName="renamed")), "TableName"),
@@ -1001,6 +1021,22 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "a global table's taskcat test is multi-Region by itself (one stack creates every replica); in another Region the stack's own Region would be missing from its replicas: remove test_regions",
         "",
     ),
+    "N616": (
+        "error",
+        "multi-account global tables replicate with multi-Region eventual consistency only; set multi_region_consistency: EVENTUAL (and no witness_region), or keep every replica in 444444444444",
+        "",
+    ),
+    "N617": ("error", "account 555555555555 already holds a replica (replicas.0.account); one replica per account", ""),
+    "N618": (
+        "error",
+        "a multi-account global table's settings are unified across its replicas (no per-replica override): remove it; the environment's setting applies to every replica",
+        "",
+    ),
+    "N619": (
+        "error",
+        "the replica in account 555555555555 gets a customer managed key of that account: name who administers it (the role deploying that account's stacks among them: KMS's lockout check)",
+        "",
+    ),
     "S001": (
         "error",
         "unknown key; did you mean 'table_class'?; allowed keys: design, account_id, region, protected, stack_prefix, table_name, billing, encryption, key_admins, point_in_time_recovery, deletion_protection, retention, ttl_days, stream_view_type, contributor_insights, resource_policy, contributor_insights_mode, table_class, tags, alarms, backup, access, test_regions, traffic, ci, global_table, replicas, multi_region_consistency, witness_region, warm_throughput, kinesis_stream, stream_resource_policy",
@@ -1055,7 +1091,8 @@ def _vault_lock_with(e: Env, **extra: Any) -> None:
         (
             lambda t: env_case(t, lambda e: e["replicas"][0].update(bogus=1), base="global"),
             "replicas[0].bogus",
-            "region, deletion_protection, point_in_time_recovery, table_class, contributor_insights, tags, read",
+            "region, account, key_admins, deletion_protection, point_in_time_recovery, table_class, "
+            "contributor_insights, tags, read",
         ),
         (
             lambda t: env_case(t, lambda e: _traffic(e)["get-conversation"].update(bogus=1)),

@@ -163,7 +163,7 @@ def _joined_replica(spec: Spec, key: kms.Key | None) -> dynamodb.GlobalTable:
     table = dynamodb.GlobalTable(
         TABLE_ID,
         TableName=spec.table_name,
-        GlobalTableSourceArn=source,
+        GlobalTableSourceArn=Sub(source),
         Replicas=[_replica(spec, spec.env.region, None, key)],
     )
     joined = with_policies(spec, table)

@@ -51,8 +51,8 @@ SOURCE_ACCOUNT, SOURCE_ARN = "aws:SourceAccount", "aws:SourceArn"
 
 
 def member_table_arn(spec: Spec, member: Member) -> str:
-    """A replica's table ARN, written out (every replica's table has the environment's table name)."""
-    return f"arn:{partition(member.region)}:dynamodb:{member.region}:{member.account}:table/{spec.table_name}"
+    """A replica's table ARN, a Sub template (every replica's table has the environment's name; one partition)."""
+    return f"arn:${{AWS::Partition}}:dynamodb:{member.region}:{member.account}:table/{spec.table_name}"
 
 
 def account_root(member: Member) -> str:
@@ -80,7 +80,7 @@ def replication_statements(spec: Spec, own_table: list[Sub]) -> list[Statement]:
                 StringEquals(
                     {
                         SOURCE_ACCOUNT: group.accounts,
-                        SOURCE_ARN: [member_table_arn(spec, m) for m in group.members],
+                        SOURCE_ARN: [Sub(member_table_arn(spec, m)) for m in group.members],
                     }
                 )
             ),
