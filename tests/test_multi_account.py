@@ -1,0 +1,282 @@
+"""A multi-account global table (tests/fixtures/environments/multiaccount.yaml): the source table in
+444444444444/us-east-1, a replica in 555555555555/eu-west-1.
+
+Synth writes both accounts' stacks; each table's resource policy allows DynamoDB's replication
+service principal to replicate only among the declared replicas, and lets only the declared
+replica's account join the source (decided by the IAM simulator, as tests/test_resource_policy.py
+decides the denies). Expected values are written out here, not taken from the modules under test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from templates_src.cli import main as cli_main
+
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, fixture_spec, read_json
+from .iam_support import Arns, resolve, simulate
+
+SOURCE, REPLICA, STRANGER = "444444444444", "555555555555", "666666666666"
+TABLE = "conversations-multiaccount"
+SOURCE_TABLE = f"arn:aws:dynamodb:us-east-1:{SOURCE}:table/{TABLE}"
+REPLICA_TABLE = f"arn:aws:dynamodb:eu-west-1:{REPLICA}:table/{TABLE}"
+STRANGER_TABLE = f"arn:aws:dynamodb:ap-southeast-2:{STRANGER}:table/{TABLE}"
+PRINCIPAL = "replication.dynamodb.amazonaws.com"
+REPLICATION = ["dynamodb:ReadDataForReplication", "dynamodb:WriteDataForReplication", "dynamodb:ReplicateSettings"]
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}
+NO_IDENTITY_POLICY = {"Version": "2012-10-17", "Statement": []}
+
+
+def _build() -> Path:
+    return fixture_build() / "multiaccount"
+
+
+def _table(kind: str) -> dict[str, Any]:
+    props: dict[str, Any] = read_json(_build() / f"{kind}.template.json")["Resources"]["Table"]["Properties"]
+    return props
+
+
+def _arns(account: str, region: str) -> Arns:
+    table = f"arn:aws:dynamodb:{region}:{account}:table/{TABLE}"
+    return Arns(account, region, table, f"{table}/stream/x", f"arn:aws:kms:{region}:{account}:key/k")
+
+
+def _policy(kind: str, account: str, region: str) -> dict[str, Any]:
+    (replica,) = _table(kind)["Replicas"]
+    policy: dict[str, Any] = resolve(
+        replica["ResourcePolicy"]["PolicyDocument"], fixture_spec("multiaccount"), _arns(account, region)
+    )
+    return policy
+
+
+SOURCE_POLICY = ("data", SOURCE, "us-east-1")
+REPLICA_POLICY = (f"account-{REPLICA}-data", REPLICA, "eu-west-1")
+
+
+def test_both_accounts_stack_sets_are_written_with_deterministic_names() -> None:
+    files = sorted(p.name for p in _build().iterdir())
+    stacks = ["data", "access", f"account-{REPLICA}-data", f"account-{REPLICA}-access"]
+    expected = sorted(
+        [f"{s}.{part}.json" for s in stacks for part in ("template", "parameters", "tags")] + ["access-report.md"]
+    )
+    assert files == expected
+
+
+def test_the_source_is_a_one_region_global_table_and_the_replica_is_created_from_it() -> None:
+    source = _table("data")
+    assert [r["Region"] for r in source["Replicas"]] == ["us-east-1"]
+    assert source["Replicas"][0]["GlobalTableSettingsReplicationMode"] == "ENABLED"
+    assert "GlobalTableSourceArn" not in source
+    replica = _table(f"account-{REPLICA}-data")
+    assert replica["GlobalTableSourceArn"] == {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:dynamodb:us-east-1:{SOURCE}:table/{TABLE}"
+    }
+    assert replica["TableName"] == TABLE
+    (own,) = replica["Replicas"]
+    assert own["Region"] == "eu-west-1"
+    assert own["GlobalTableSettingsReplicationMode"] == "ENABLED"
+    # Unified settings come from the source: the replica template sets none of them.
+    for unified in (
+        "KeySchema",
+        "AttributeDefinitions",
+        "BillingMode",
+        "GlobalSecondaryIndexes",
+        "StreamSpecification",
+    ):
+        assert unified not in replica, unified
+    assert "ReadProvisionedThroughputSettings" not in own and "GlobalSecondaryIndexes" not in own
+    # Its own account's key, its own tags.
+    assert own["SSESpecification"] == {"KMSMasterKeyId": {"Fn::GetAtt": ["GlobalTableKey", "Arn"]}}
+    assert {"Key": "DataResidency", "Value": "eu"} in own["Tags"]
+
+
+def test_each_account_has_its_own_key_administered_in_that_account() -> None:
+    replica_key = read_json(_build() / f"account-{REPLICA}-data.template.json")["Resources"]["GlobalTableKey"]
+    statements = {s["Sid"]: s for s in replica_key["Properties"]["KeyPolicy"]["Statement"]}
+    assert statements["KeyAdministratorsManageNeverUse"]["Principal"] == {
+        "AWS": [f"arn:aws:iam::{REPLICA}:role/platform-key-admins", f"arn:aws:iam::{REPLICA}:role/platform-deployer"]
+    }
+    assert statements["UseOnlyThroughDynamoDB"]["Condition"]["StringEquals"] == {
+        "kms:CallerAccount": REPLICA,
+        "kms:ViaService": "dynamodb.eu-west-1.amazonaws.com",
+    }
+    replication = statements["ReplicationServiceUsesTheKey"]
+    assert replication["Principal"] == {"Service": [PRINCIPAL]}
+    assert replication["Condition"] == {"StringEquals": {"aws:SourceAccount": [SOURCE, REPLICA]}}
+
+
+def test_each_account_has_its_own_access_stack_over_its_own_table() -> None:
+    access = read_json(_build() / f"account-{REPLICA}-access.template.json")
+    parameters = read_json(_build() / f"account-{REPLICA}-access.parameters.json")
+    assert parameters == [
+        {
+            "ParameterKey": "PermissionsBoundaryArn",
+            "ParameterValue": f"arn:aws:iam::{REPLICA}:policy/chat-platform-boundary",
+        }
+    ]
+    text = str(access)
+    assert "us-east-1" not in text  # no grant reaches the source's Region from the replica's account
+    assert "conversations-multiaccount-data-TableArn" in text  # that account's own data stack's export
+
+
+def test_the_replication_statement_names_exactly_the_declared_replicas() -> None:
+    for kind, account, region in (SOURCE_POLICY, REPLICA_POLICY):
+        statement = _policy(kind, account, region)["Statement"][0]
+        assert statement == {
+            "Sid": "ReplicationOnlyAmongDeclaredReplicas",
+            "Effect": "Allow",
+            "Principal": {"Service": [PRINCIPAL]},
+            "Action": REPLICATION,
+            "Resource": [f"arn:aws:dynamodb:{region}:{account}:table/{TABLE}"],
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": [SOURCE, REPLICA], "aws:SourceArn": [SOURCE_TABLE, REPLICA_TABLE]}
+            },
+        }
+
+
+def _replication_case(
+    policy: dict[str, Any], table: str, owner: str, action: str, account: str, arn: str
+) -> dict[str, Any]:
+    return {
+        "policy": NO_IDENTITY_POLICY,
+        "principal": PRINCIPAL,
+        "action": action,
+        "resource": table,
+        "accountId": owner,
+        "resourcePolicy": policy,
+        "context": {
+            "aws:SourceAccount": account,
+            "aws:SourceArn": arn,
+            "aws:PrincipalIsAWSService": "true",
+            "aws:SecureTransport": "true",
+        },
+    }
+
+
+@pytest.mark.parametrize("action", REPLICATION)
+def test_replication_is_allowed_among_the_declared_replicas_and_no_other(action: str) -> None:
+    source, replica = _policy(*SOURCE_POLICY), _policy(*REPLICA_POLICY)
+    cases = [
+        # On the source: for the declared replica (and itself), not for another account's table.
+        (source, SOURCE_TABLE, SOURCE, REPLICA, REPLICA_TABLE, "Allowed"),
+        (source, SOURCE_TABLE, SOURCE, SOURCE, SOURCE_TABLE, "Allowed"),
+        (source, SOURCE_TABLE, SOURCE, STRANGER, STRANGER_TABLE, "ImplicitlyDenied"),
+        # The declared account, but a table it did not declare (another name, another Region).
+        (
+            source,
+            SOURCE_TABLE,
+            SOURCE,
+            REPLICA,
+            f"arn:aws:dynamodb:eu-west-1:{REPLICA}:table/other",
+            "ImplicitlyDenied",
+        ),
+        (
+            source,
+            SOURCE_TABLE,
+            SOURCE,
+            REPLICA,
+            f"arn:aws:dynamodb:eu-west-2:{REPLICA}:table/{TABLE}",
+            "ImplicitlyDenied",
+        ),
+        # A declared ARN under another account's name (the two keys together).
+        (source, SOURCE_TABLE, SOURCE, STRANGER, REPLICA_TABLE, "ImplicitlyDenied"),
+        # On the replica: for the source, not for another account.
+        (replica, REPLICA_TABLE, REPLICA, SOURCE, SOURCE_TABLE, "Allowed"),
+        (replica, REPLICA_TABLE, REPLICA, STRANGER, STRANGER_TABLE, "ImplicitlyDenied"),
+    ]
+    requests = [_replication_case(p, t, owner, action, acct, arn) for p, t, owner, acct, arn, _ in cases]
+    assert [r["decision"] for r in simulate(requests)] == [want for *_, want in cases]
+
+
+def _caller_case(policy: dict[str, Any], table: str, owner: str, action: str, account: str) -> dict[str, Any]:
+    return {
+        "policy": ALLOW_ALL,
+        "principal": f"arn:aws:iam::{account}:role/platform-deployer",
+        "action": action,
+        "resource": table,
+        "accountId": owner,
+        "resourcePolicy": policy,
+        "context": {
+            "aws:PrincipalAccount": account,
+            "aws:PrincipalIsAWSService": "false",
+            "aws:SecureTransport": "true",
+        },
+    }
+
+
+def test_only_the_declared_replicas_account_may_join_the_source_and_do_nothing_else() -> None:
+    source, replica = _policy(*SOURCE_POLICY), _policy(*REPLICA_POLICY)
+    join = "dynamodb:AssociateTableReplica"
+    cases = [
+        (source, SOURCE_TABLE, SOURCE, join, REPLICA, "Allowed"),
+        (source, SOURCE_TABLE, SOURCE, join, STRANGER, "ExplicitlyDenied"),
+        (source, SOURCE_TABLE, SOURCE, "dynamodb:GetItem", REPLICA, "ExplicitlyDenied"),
+        (source, SOURCE_TABLE, SOURCE, "dynamodb:PutItem", REPLICA, "ExplicitlyDenied"),
+        (source, SOURCE_TABLE, SOURCE, "dynamodb:GetItem", SOURCE, "Allowed"),
+        # The replica's table is joined by no one: the source account's principals are another account there.
+        (replica, REPLICA_TABLE, REPLICA, join, SOURCE, "ExplicitlyDenied"),
+        (replica, REPLICA_TABLE, REPLICA, "dynamodb:GetItem", SOURCE, "ExplicitlyDenied"),
+        (replica, REPLICA_TABLE, REPLICA, "dynamodb:GetItem", REPLICA, "Allowed"),
+    ]
+    requests = [_caller_case(p, t, owner, action, acct) for p, t, owner, action, acct, _ in cases]
+    assert [r["decision"] for r in simulate(requests)] == [want for *_, want in cases]
+
+
+def test_an_environment_without_other_accounts_gets_no_replication_statement() -> None:
+    for env in ("global", "prod"):
+        text = (fixture_build() / env / "data.template.json").read_text()
+        assert PRINCIPAL not in text and "AssociateTableReplica" not in text and "GlobalTableSourceArn" not in text
+
+
+# -- what an environment may not declare: exit 2, naming the file and the field ----------------------------------
+
+
+def _synth(tmp_path: Path, mutate: Any, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    env = yaml.safe_load((FIXTURE_ENVIRONMENTS / "multiaccount.yaml").read_text())
+    mutate(env)
+    path = tmp_path / "qa.yaml"
+    path.write_text(yaml.safe_dump(env, sort_keys=False))
+    out = tmp_path / "build"
+    code = cli_main(["synth", "--env-file", str(path), "--designs-dir", str(FIXTURE_DESIGNS), "--out", str(out)])
+    assert not out.exists(), "nothing may be written on bad input"
+    return code, capsys.readouterr().err
+
+
+def _with_same_account_replica(env: dict[str, Any]) -> None:
+    env["replicas"].append({"region": "ap-southeast-2"})
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "rule"),
+    [
+        (lambda e: e.update(multi_region_consistency="STRONG"), "replicas[0].account", "N616"),
+        (_with_same_account_replica, "replicas[1]", "N617"),
+        (lambda e: e["replicas"][0].update(account=SOURCE), "replicas[0].account", "N617"),
+        (lambda e: e["replicas"][0].update(read={"min": 1, "max": 5}), "replicas[0].read", "N618"),
+        (
+            lambda e: e["replicas"][0].update(key_admins=[f"arn:aws:iam::{SOURCE}:role/platform-key-admins"]),
+            "replicas[0].key_admins[0]",
+            "N619",
+        ),
+        (lambda e: e["replicas"][0].update(account="5555"), "replicas[0].account", "S003"),
+    ],
+    ids=[
+        "strong",
+        "same-account replica mixed in",
+        "the source's own account",
+        "read override",
+        "key admins elsewhere",
+        "not 12 digits",
+    ],
+)
+def test_a_bad_replica_account_is_bad_input_naming_the_file_and_field(
+    tmp_path: Path, mutate: Any, path: str, rule: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _synth(tmp_path, mutate, capsys)
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if f"[{rule}]" in line]
+    assert any("qa.yaml:" in line and f": {path}: error: " in line for line in lines), err
