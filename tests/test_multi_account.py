@@ -1,5 +1,5 @@
 """A multi-account global table (tests/fixtures/environments/multiaccount.yaml): the source table in
-444444444444/us-east-1, a replica in 555555555555/eu-west-1.
+444444444444/us-east-1, a replica in 555555555555/us-west-2.
 
 Synth writes both accounts' stacks; each table's resource policy allows DynamoDB's replication
 service principal to replicate only among the declared replicas, and lets only the declared
@@ -23,7 +23,7 @@ from .iam_support import Arns, resolve, simulate
 SOURCE, REPLICA, STRANGER = "444444444444", "555555555555", "666666666666"
 TABLE = "conversations-multiaccount"
 SOURCE_TABLE = f"arn:aws:dynamodb:us-east-1:{SOURCE}:table/{TABLE}"
-REPLICA_TABLE = f"arn:aws:dynamodb:eu-west-1:{REPLICA}:table/{TABLE}"
+REPLICA_TABLE = f"arn:aws:dynamodb:us-west-2:{REPLICA}:table/{TABLE}"
 STRANGER_TABLE = f"arn:aws:dynamodb:ap-southeast-2:{STRANGER}:table/{TABLE}"
 PRINCIPAL = "replication.dynamodb.amazonaws.com"
 REPLICATION = ["dynamodb:ReadDataForReplication", "dynamodb:WriteDataForReplication", "dynamodb:ReplicateSettings"]
@@ -54,7 +54,7 @@ def _policy(kind: str, account: str, region: str) -> dict[str, Any]:
 
 
 SOURCE_POLICY = ("data", SOURCE, "us-east-1")
-REPLICA_POLICY = (f"account-{REPLICA}-data", REPLICA, "eu-west-1")
+REPLICA_POLICY = (f"account-{REPLICA}-data", REPLICA, "us-west-2")
 
 
 def test_both_accounts_stack_sets_are_written_with_deterministic_names() -> None:
@@ -77,7 +77,7 @@ def test_the_source_is_a_one_region_global_table_and_the_replica_is_created_from
     }
     assert replica["TableName"] == TABLE
     (own,) = replica["Replicas"]
-    assert own["Region"] == "eu-west-1"
+    assert own["Region"] == "us-west-2"
     assert own["GlobalTableSettingsReplicationMode"] == "ENABLED"
     # Unified settings come from the source: the replica template sets none of them.
     for unified in (
@@ -91,7 +91,7 @@ def test_the_source_is_a_one_region_global_table_and_the_replica_is_created_from
     assert "ReadProvisionedThroughputSettings" not in own and "GlobalSecondaryIndexes" not in own
     # Its own account's key, its own tags.
     assert own["SSESpecification"] == {"KMSMasterKeyId": {"Fn::GetAtt": ["GlobalTableKey", "Arn"]}}
-    assert {"Key": "DataResidency", "Value": "eu"} in own["Tags"]
+    assert {"Key": "DataResidency", "Value": "us-west"} in own["Tags"]
 
 
 def test_each_account_has_its_own_key_administered_in_that_account() -> None:
@@ -102,7 +102,7 @@ def test_each_account_has_its_own_key_administered_in_that_account() -> None:
     }
     assert statements["UseOnlyThroughDynamoDB"]["Condition"]["StringEquals"] == {
         "kms:CallerAccount": REPLICA,
-        "kms:ViaService": "dynamodb.eu-west-1.amazonaws.com",
+        "kms:ViaService": "dynamodb.us-west-2.amazonaws.com",
     }
     replication = statements["ReplicationServiceUsesTheKey"]
     assert replication["Principal"] == {"Service": [PRINCIPAL]}
@@ -171,7 +171,7 @@ def test_replication_is_allowed_among_the_declared_replicas_and_no_other(action:
             SOURCE_TABLE,
             SOURCE,
             REPLICA,
-            f"arn:aws:dynamodb:eu-west-1:{REPLICA}:table/other",
+            f"arn:aws:dynamodb:us-west-2:{REPLICA}:table/other",
             "ImplicitlyDenied",
         ),
         (
@@ -179,7 +179,7 @@ def test_replication_is_allowed_among_the_declared_replicas_and_no_other(action:
             SOURCE_TABLE,
             SOURCE,
             REPLICA,
-            f"arn:aws:dynamodb:eu-west-2:{REPLICA}:table/{TABLE}",
+            f"arn:aws:dynamodb:us-east-2:{REPLICA}:table/{TABLE}",
             "ImplicitlyDenied",
         ),
         # A declared ARN under another account's name (the two keys together).
@@ -280,3 +280,30 @@ def test_a_bad_replica_account_is_bad_input_naming_the_file_and_field(
     assert code == 2, err
     lines = [line for line in err.splitlines() if f"[{rule}]" in line]
     assert any("qa.yaml:" in line and f": {path}: error: " in line for line in lines), err
+
+
+# -- cost: each replica's replicated writes priced in its own Region ------------------------------------------------
+
+
+def test_each_replica_in_another_account_is_priced_in_its_region() -> None:
+    from templates_src.change.cost import estimate_spec
+
+    spec = fixture_spec("multiaccount")
+    estimate = estimate_spec(spec, read_json(_build() / "data.template.json"))
+    assert estimate is not None
+    lines = {line.name: line for line in estimate.lines}
+    replicated = lines["replicated writes (us-west-2)"]
+    # append-message: 4,000,000 TransactWriteItems a month of two 1 KB items (2 x 2 units, transactional) plus
+    # 2 GSI write units: 6 units each, 24,000,000 replicated write units at us-west-2's $0.625 per million.
+    assert (replicated.quantity, replicated.units_per_month, replicated.unit, replicated.usd) == (
+        4_000_000,
+        24_000_000,
+        "rWRU",
+        15.0,
+    )
+    assert lines["table (us-west-2)"].usd == 2.5  # 10 GB at $0.25
+    assert lines["point-in-time recovery (us-west-2)"].usd == 2.0  # 10 GB at $0.20
+    assert estimate.replicas == ["us-west-2"]
+    assert (
+        "replicas in other accounts are billed to those accounts: us-west-2 to account 555555555555" in estimate.notes
+    )

@@ -35,10 +35,12 @@ class Member:
 
 @dataclasses.dataclass(frozen=True)
 class MultiAccount:
-    """The declared replica set (the source first) and the member a Spec builds."""
+    """The declared replica set (the source first), the member a Spec builds, and the replicas in
+    other accounts as the environment declares them (each one's own settings)."""
 
     members: tuple[Member, ...]
     own: Member
+    replicas: tuple[Replica, ...]
 
     @property
     def source(self) -> Member:
@@ -99,17 +101,29 @@ def _replica_env(env: Environment, replica: Replica) -> Environment:
     )
 
 
-def account_specs(spec: Spec) -> list[Spec]:
-    """The source's view first, then one per replica in another account; [spec] for any other environment."""
+def source_view(spec: Spec) -> Spec:
+    """What load_spec returns: the environment as its own account holds it (without the other accounts'
+    replicas, which every builder, the cost model and deploy would otherwise take for its own), with the
+    replica set. Any other environment: unchanged."""
     env = spec.env
     others = env.other_account_replicas
     if not env.global_table or not others:
-        return [spec]
+        return spec
     group = members(env)
-    source_env = env.model_copy(update={"replicas": [r for r in env.replicas if r not in others]})
-    views = [dataclasses.replace(spec, env=source_env, multi_account=MultiAccount(group, group[0]))]
-    for replica, member in zip(others, group[1:], strict=True):
+    own = env.model_copy(update={"replicas": [r for r in env.replicas if r not in others]})
+    return dataclasses.replace(spec, env=own, multi_account=MultiAccount(group, group[0], tuple(others)))
+
+
+def account_specs(spec: Spec) -> list[Spec]:
+    """The source's view (spec itself) first, then one per replica in another account; [spec] otherwise."""
+    group = spec.multi_account
+    if group is None or not group.is_source:
+        return [spec]
+    views = [spec]
+    for replica, member in zip(group.replicas, group.members[1:], strict=True):
         views.append(
-            dataclasses.replace(spec, env=_replica_env(env, replica), multi_account=MultiAccount(group, member))
+            dataclasses.replace(
+                spec, env=_replica_env(spec.env, replica), multi_account=dataclasses.replace(group, own=member)
+            )
         )
     return views

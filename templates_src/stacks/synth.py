@@ -81,8 +81,8 @@ def render_environment(spec: Spec, stacks: list[Stack]) -> dict[str, str]:
     files: dict[str, str] = {}
     for stack in stacks:
         files.update(stack.files())
-    if spec.env.access is not None:  # the source account's roles (a multi-account table's other accounts: theirs)
-        files[ACCESS_REPORT_FILE] = render_access_report(account_specs(spec)[0])
+    if spec.env.access is not None:  # a multi-account table's: the source account's roles
+        files[ACCESS_REPORT_FILE] = render_access_report(spec)
     return files
 
 
