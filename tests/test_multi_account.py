@@ -9,6 +9,9 @@ decides the denies). Expected values are written out here, not taken from the mo
 
 from __future__ import annotations
 
+import copy
+import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -307,3 +310,114 @@ def test_each_replica_in_another_account_is_priced_in_its_region() -> None:
     assert (
         "replicas in other accounts are billed to those accounts: us-west-2 to account 555555555555" in estimate.notes
     )
+
+
+# -- the plan: both sides, the deploy order, what cannot change ------------------------------------------------------
+
+REPLICA_DATA, REPLICA_ACCESS = f"account-{REPLICA}-data", f"account-{REPLICA}-access"
+
+
+def _replication_accounts(template: dict[str, Any]) -> list[str]:
+    (replica,) = template["Resources"]["Table"]["Properties"]["Replicas"]
+    statement = replica["ResourcePolicy"]["PolicyDocument"]["Statement"][0]
+    assert statement["Sid"] == "ReplicationOnlyAmongDeclaredReplicas"
+    accounts: list[str] = statement["Condition"]["StringEquals"]["aws:SourceAccount"]
+    return accounts
+
+
+def test_the_plan_shows_both_accounts_stacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from templates_src.change.plan import plan_environment
+
+    from .test_plan import _git_repo_with_build
+
+    repo = _git_repo_with_build(tmp_path)
+    monkeypatch.chdir(repo)
+    build = Path("build")
+    plans, _ = plan_environment("multiaccount", build, "HEAD")
+    assert [p.kind for p in plans] == ["data", "access", REPLICA_DATA, REPLICA_ACCESS]
+    assert all(not p.changes for p in plans)
+    # The replica's account added since the base: its stacks are Adds, and the deploy order is planned.
+    for kind in (REPLICA_DATA, REPLICA_ACCESS):
+        subprocess.run(["git", "rm", "-q", str(build / "multiaccount" / f"{kind}.template.json")], check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "x"], check=True)
+    subprocess.run(["git", "checkout", "-q", "HEAD~1", "--", str(build / "multiaccount")], check=True)
+    plans, _ = plan_environment("multiaccount", build, "HEAD")
+    by_kind = {p.kind: p for p in plans}
+    assert {c.action for c in by_kind[REPLICA_DATA].changes} == {"Add"}
+    assert by_kind[REPLICA_DATA].findings == []
+    assert [(s.kind, s.summary) for s in by_kind["data"].steps] == [
+        ("data", f"source: account {REPLICA} may join the table; replication among the live replicas only"),
+        (REPLICA_DATA, f"replica in account {REPLICA}: created from the source's ARN"),
+        ("data", f"source grant: replication with account {REPLICA}"),
+    ]
+    # The replica's stacks gone from the build (HEAD~1 has them): removals, blocked by G024 (and G001).
+    for kind in (REPLICA_DATA, REPLICA_ACCESS):
+        (build / "multiaccount" / f"{kind}.template.json").unlink()
+    plans, _ = plan_environment("multiaccount", build, "HEAD~1")
+    gone = next(p for p in plans if p.kind == REPLICA_DATA)
+    assert {f.rule_id for f in gone.findings} >= {"G024", "G001"}
+
+
+def test_a_new_replica_is_deployed_source_then_replica_then_the_sources_grant() -> None:
+    from templates_src.change.steps import account_steps
+
+    source = read_json(_build() / "data.template.json")
+    replica = read_json(_build() / f"{REPLICA_DATA}.template.json")
+    steps = account_steps({"Resources": {}}, source, {REPLICA_DATA: (None, replica)})
+    assert [s.kind for s in steps] == ["data", REPLICA_DATA, "data"]
+    assert steps[0].summary == f"source: the single-Region table, with account {REPLICA} allowed to join"
+    # 1. the source: its replication names itself alone; the replica's account may already join.
+    assert _replication_accounts(steps[0].template) == [SOURCE]
+    statements = steps[0].template["Resources"]["Table"]["Properties"]["Replicas"][0]["ResourcePolicy"][
+        "PolicyDocument"
+    ]["Statement"]
+    join = next(s for s in statements if s["Sid"] == "DeclaredAccountsJoinThisGlobalTable")
+    assert join["Principal"] == {"AWS": [f"arn:aws:iam::{REPLICA}:root"]}
+    # 2. the replica as built; 3. the source as built, its replication naming both.
+    assert steps[1].template == replica
+    assert steps[2].template == source
+    assert _replication_accounts(steps[2].template) == [SOURCE, REPLICA]
+    # Nothing new: no staging.
+    assert account_steps(source, source, {REPLICA_DATA: (replica, replica)}) == []
+
+
+def test_a_second_new_account_joins_after_the_first_and_every_live_replica_grants_it() -> None:
+    from templates_src.change.steps import account_steps
+
+    third, third_kind = "777777777777", "account-777777777777-data"
+    source = read_json(_build() / "data.template.json")
+    replica = read_json(_build() / f"{REPLICA_DATA}.template.json")
+    text = json.dumps(replica)
+    other = json.loads(text.replace(f"{REPLICA}", third).replace("us-west-2", "us-east-2"))
+    steps = account_steps(source, source, {REPLICA_DATA: (replica, replica), third_kind: (None, other)})
+    assert [(s.kind, s.summary) for s in steps] == [
+        ("data", f"source: account {third} may join the table; replication among the live replicas only"),
+        (third_kind, f"replica in account {third}: created from the source's ARN"),
+        ("data", f"source grant: replication with account {third}"),
+        (REPLICA_DATA, f"replica grant: replication with {third}"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path"),
+    [
+        (
+            lambda p: p.update(GlobalTableSourceArn={"Fn::Sub": "arn:${AWS::Partition}:dynamodb:us-east-1:1:table/x"}),
+            "GlobalTableSourceArn",
+        ),
+        (lambda p: p["Replicas"][0].update(Region="us-east-2"), "Replicas"),
+        (
+            lambda p: p["Replicas"][0].pop("GlobalTableSettingsReplicationMode"),
+            "Replicas[us-west-2].GlobalTableSettingsReplicationMode",
+        ),
+    ],
+    ids=["re-pointed at another source", "moved to another Region", "out of settings replication"],
+)
+def test_what_a_replica_in_another_account_cannot_change_is_g024(mutate: Any, path: str) -> None:
+    from templates_src.change.plan import plan_stack
+
+    old = read_json(_build() / f"{REPLICA_DATA}.template.json")
+    new = copy.deepcopy(old)
+    mutate(new["Resources"]["Table"]["Properties"])
+    found = [(f.rule_id, f.path) for f in plan_stack("x", old, new).findings]
+    assert ("G024", path) in found, found

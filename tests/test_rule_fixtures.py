@@ -467,7 +467,9 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
     ),
     "N617": (
         lambda t: env_case(
-            t, lambda e: e["replicas"].append({"region": "ap-southeast-2", "account": "555555555555"}), base="multiaccount"
+            t,
+            lambda e: e["replicas"].append({"region": "ap-southeast-2", "account": "555555555555"}),
+            base="multiaccount",
         ),
         "replicas[1].account",
     ),
@@ -570,6 +572,13 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
     "G020": (
         lambda t: guard_case(lambda x: x["Resources"]["TableKey"]["Properties"].update(MultiRegion=True)),
         "MultiRegion",
+    ),
+    # The replica in account 555555555555 is taken out of the environment: its table is removed.
+    "G024": (
+        lambda t: guard_case(
+            lambda x: x["Resources"].pop("Table"), env="multiaccount", kind="account-555555555555-data"
+        ),
+        "GlobalTableSourceArn",
     ),
     # The backup plan keeps recovery points 1 day instead of 35.
     "G023": (
@@ -891,6 +900,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "error",
         'TableKey: use through "dynamodb.us-east-1.amazonaws.com" is gone: the table (or its backups) could become unreadable, or the key manageable by the root user alone',
         "keep the administrators (key_admins) and the service's use in the key's policy; if the change is deliberate (an administrator handed over), have a key administrator confirm it and allow G022 for that one deploy",
+    ),
+    "G024": (
+        "error",
+        "the replica in this account would be removed: its table, this account's copy of the data, is deleted and leaves the global table",
+        "keep the replica as declared (its account and Region in replicas:); retiring or moving one is an administrator's reviewed operation: back that account's copy up, turn its deletion protection off by hand, then allow G024 for that one deploy (docs/global-tables.md: Multi-account global tables)",
     ),
     "G023": (
         "error",
