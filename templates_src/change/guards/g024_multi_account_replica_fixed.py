@@ -45,7 +45,7 @@ def _text(value: Any) -> str:
 
 
 def _modes(resource: dict[str, Any]) -> dict[str, Any]:
-    return {r.get("Region"): r.get(MODE) for r in props(resource).get("Replicas", []) if isinstance(r, dict)}
+    return {str(r.get("Region")): r.get(MODE) for r in props(resource).get("Replicas", []) if isinstance(r, dict)}
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
