@@ -56,7 +56,11 @@ PIPELINE_CALLS = (
     ApiCall("cloudformation:DeleteStack", On.STACKS, "deploy/change_sets.py: destroy", destroys=True),
     # ListImports has no resource-level permission (service authorization reference).
     ApiCall("cloudformation:ListImports", On.ANY, "deploy/global_steps.py: exports still imported"),
-    ApiCall("dynamodb:DescribeTable", On.TABLE, "deploy/refusals.py, global_steps.py, deployer.py, live.py"),
+    ApiCall(
+        "dynamodb:DescribeTable",
+        On.TABLE,
+        "deploy/refusals.py, global_steps.py, deployer.py, live.py; accounts.py: a multi-account table's live replicas",
+    ),
     ApiCall("dynamodb:DescribeTimeToLive", On.TABLE, "deploy/live.py: drift, adopt, each step's read-back"),
     ApiCall("dynamodb:DescribeContinuousBackups", On.TABLE, "deploy/live.py: drift, adopt, each step's read-back"),
     ApiCall("dynamodb:DescribeContributorInsights", On.TABLE, "deploy/live.py: drift, adopt, each step's read-back"),

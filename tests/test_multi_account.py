@@ -421,3 +421,102 @@ def test_what_a_replica_in_another_account_cannot_change_is_g024(mutate: Any, pa
     mutate(new["Resources"]["Table"]["Properties"])
     found = [(f.rule_id, f.path) for f in plan_stack("x", old, new).findings]
     assert ("G024", path) in found, found
+
+
+# -- deploy: what can be tested without the accounts (botocore's Stubber checks every request and response) ------
+
+
+def _dynamodb() -> Any:
+    import boto3
+
+    return boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def _stack_files() -> list[Any]:
+    from templates_src.stacks.artifacts import read_stack_files
+
+    return read_stack_files(fixture_spec("multiaccount"), _build())
+
+
+def _describe(stub: Any, replicas: list[dict[str, Any]] | None) -> None:
+    if replicas is None:
+        stub.add_client_error(
+            "describe_table", "ResourceNotFoundException", expected_params={"TableName": TABLE}, http_status_code=400
+        )
+        return
+    table = {"TableName": TABLE, "TableArn": SOURCE_TABLE, "TableStatus": "ACTIVE", "Replicas": replicas}
+    stub.add_response("describe_table", {"Table": table}, {"TableName": TABLE})
+
+
+@pytest.mark.parametrize(
+    ("replicas", "accounts", "told"),
+    [
+        (None, [SOURCE], True),  # a new environment: the source first, the replica's account allowed to join
+        ([{"RegionName": "us-east-1", "ReplicaArn": SOURCE_TABLE}], [SOURCE], True),
+        (
+            [
+                {"RegionName": "us-east-1", "ReplicaArn": SOURCE_TABLE},
+                {"RegionName": "us-west-2", "ReplicaArn": REPLICA_TABLE},
+            ],
+            [SOURCE, REPLICA],  # the replica is live: the source's grant, the stack as built
+            False,
+        ),
+    ],
+    ids=["no table yet", "source alone", "replica live"],
+)
+def test_the_source_deploy_names_the_live_replicas_only(replicas: Any, accounts: list[str], told: bool) -> None:
+    from botocore.stub import Stubber
+
+    from templates_src.deploy.accounts import source_for_this_deploy
+
+    client = _dynamodb()
+    said: list[str] = []
+    built = _stack_files()
+    with Stubber(client) as stub:
+        _describe(stub, replicas)
+        stacks = source_for_this_deploy(fixture_spec("multiaccount"), built, client, said.append)
+        stub.assert_no_pending_responses()
+    assert [s.kind for s in stacks] == ["data", "access"]
+    data = stacks[0].template_dict
+    assert _replication_accounts(data) == accounts
+    assert stacks[1] is built[1]  # the access stack as built
+    if told:
+        assert said == [
+            f"account {REPLICA} (us-west-2) holds no replica yet: this deploy lets it join; next, with that account's "
+            f"credentials: deploy --env multiaccount --account {REPLICA}; then deploy --env multiaccount again (the "
+            "source's grant)"
+        ]
+        join = data["Resources"]["Table"]["Properties"]["Replicas"][0]["ResourcePolicy"]["PolicyDocument"]["Statement"][
+            1
+        ]
+        assert join["Sid"] == "DeclaredAccountsJoinThisGlobalTable"
+    else:
+        assert said == [] and stacks == built
+
+
+def test_deploy_account_reads_that_accounts_stacks_and_checks_its_credentials() -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    from templates_src.deploy.accounts import account_spec
+    from templates_src.deploy.deployer import check_caller
+    from templates_src.errors import BadInput
+    from templates_src.stacks.artifacts import read_stack_files
+
+    spec = account_spec(fixture_spec("multiaccount"), REPLICA)
+    assert (spec.env.account_id, spec.env.region) == (REPLICA, "us-west-2")
+    stacks = read_stack_files(spec, _build(), REPLICA)
+    assert [(s.kind, s.name) for s in stacks] == [
+        ("data", "conversations-multiaccount-data"),
+        ("access", "conversations-multiaccount-access"),
+    ]
+    assert "GlobalTableSourceArn" in stacks[0].template_dict["Resources"]["Table"]["Properties"]
+    sts = boto3.client("sts", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(sts) as stub:
+        stub.add_response(
+            "get_caller_identity", {"Account": SOURCE, "Arn": f"arn:aws:iam::{SOURCE}:role/x", "UserId": "x"}
+        )
+        with pytest.raises(BadInput, match=f"credentials are for account {SOURCE}, the environment is {REPLICA}"):
+            check_caller(spec, sts, None)
+    with pytest.raises(BadInput, match=f"--account {STRANGER}: not an account of a replica of this environment"):
+        account_spec(fixture_spec("multiaccount"), STRANGER)

@@ -254,7 +254,7 @@ def account_steps(
         steps.append(
             Step(
                 DATA,
-                _replication_without(source_new, pending),
+                replication_without(source_new, pending),
                 f"source: account {account} may join the table; replication among the live replicas only"
                 if _has_table(source_old) or steps
                 else f"source: the single-Region table, with account {account} allowed to join",
@@ -263,10 +263,10 @@ def account_steps(
         steps.append(Step(kind, accounts[kind][1], f"replica in account {account}: created from the source's ARN"))
         pending.discard(account)
         steps.append(
-            Step(DATA, _replication_without(source_new, pending), f"source grant: replication with account {account}")
+            Step(DATA, replication_without(source_new, pending), f"source grant: replication with account {account}")
         )
         steps += [
-            Step(other, _replication_without(accounts[other][1], pending), f"replica grant: replication with {account}")
+            Step(other, replication_without(accounts[other][1], pending), f"replica grant: replication with {account}")
             for other in live
         ]
         live.append(kind)
@@ -283,7 +283,7 @@ def _has_table(template: dict[str, Any] | None) -> bool:
     return bool(template) and TABLE_ID in (template or {}).get("Resources", {})
 
 
-def _replication_without(template: dict[str, Any], pending: set[str]) -> dict[str, Any]:
+def replication_without(template: dict[str, Any], pending: set[str]) -> dict[str, Any]:
     """The template with its tables' replication statement naming no pending account (its SourceAccount
     and SourceArn values); as built when none is pending."""
     if not pending:
