@@ -11,6 +11,11 @@ https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-
 Every environment's table (each replica of a global table) and stream get
 both denies unless the environment turns one off, which only an unprotected
 environment may do (N206, N407); with both off there is no policy.
+
+A multi-account global table's tables also allow DynamoDB's replication
+among the declared replicas, and the source the replicas' accounts' join
+(stacks/replication.py); the source's DenyOtherAccounts then leaves out the
+join (NotAction), which a deny of its own keeps to the declared accounts.
 """
 
 from __future__ import annotations

@@ -121,7 +121,10 @@ def render_all(targets: list[Target], designs_dir: Path = DESIGNS_DIR, with_task
         if target.is_environment:
             environments[target.subdir] = spec
             data = stacks[0]
-            for_taskcat.append((spec, data.template_dict, data.parameters))
+            # A multi-account table's source names its replicas' accounts (joining, replication): a taskcat
+            # test in one account cannot hold them, so none (docs/global-tables.md: Multi-account global tables).
+            if spec.multi_account is None:
+                for_taskcat.append((spec, data.template_dict, data.parameters))
         rendered.warnings.extend(w for w in spec.warnings if w not in rendered.warnings)
     if problems:
         raise SpecError(problems)
