@@ -5,6 +5,10 @@ never removes it). What is global (keys, indexes, TTL, stream, billing mode,
 write capacity) is set once; what AWS lets differ per replica (protection,
 PITR, table class, insights, tags, read capacity, the key) is set per replica
 from the environment, with each replica's overrides.
+
+A multi-account global table (stacks/replication.py): the source lists its
+own Region alone; each other account's replica is that account's GlobalTable,
+created from the source (GlobalTableSourceArn), its own Region alone.
 """
 
 from __future__ import annotations
