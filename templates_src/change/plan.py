@@ -174,8 +174,9 @@ def attach_steps(plans: list[StackPlan], spec: Spec | None = None) -> None:
         for p in plans
         if p.new is not None and (found := account_of_kind(p.kind)) is not None and found[1] == DATA
     }
-    if accounts:  # a multi-account global table with a new replica: the accounts in order
-        data.steps = account_steps(data.old, data.new, accounts)
+    ordered = account_steps(data.old, data.new, accounts) if accounts else []
+    if ordered:  # a multi-account global table with a new replica: the accounts in order
+        data.steps = ordered
         return
     if index_changes(data.old, data.new) <= 1:
         return
