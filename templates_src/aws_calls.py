@@ -60,7 +60,8 @@ PIPELINE_CALLS = (
     ApiCall(
         "dynamodb:DescribeTable",
         On.TABLE,
-        "deploy/refusals.py, global_steps.py, deployer.py, live.py (a global table's replicas: each in its Region)",
+        "deploy/refusals.py, global_steps.py, deployer.py, live.py (a global table's replicas: each in its Region); "
+        "accounts.py: a multi-account table's live replicas",
     ),
     ApiCall("dynamodb:DescribeTimeToLive", On.TABLE, "deploy/live.py: drift, adopt, each step's read-back"),
     ApiCall(

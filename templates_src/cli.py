@@ -126,7 +126,12 @@ def _deploy(args: argparse.Namespace, destroy: bool) -> ExitCode:
     env_file = environment_file(args.env, args.environments_dir)
     designs_dir = args.designs_dir or DESIGNS_DIR
     spec = load_spec(env_file, designs_dir)
-    stacks = read_stack_files(spec, args.build / args.env)
+    account = getattr(args, "account", None)
+    if account is not None:  # a multi-account global table's other account: its own stacks
+        from .deploy.accounts import account_spec
+
+        spec = account_spec(spec, account)
+    stacks = read_stack_files(spec, args.build / args.env, account)
     if not destroy:  # never deploy templates that are not what the YAML says now
         check_current(Target(env_file, args.env), args.build, designs_dir)
     if getattr(args, "import_table", False):
@@ -405,6 +410,11 @@ def _plan_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _deploy_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--account",
+        help="a multi-account global table: deploy the stacks of the replica in this account, with its credentials "
+        "(docs/global-tables.md: Multi-account global tables)",
+    )
     moves = p.add_mutually_exclusive_group()
     moves.add_argument(
         "--import",

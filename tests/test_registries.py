@@ -13,7 +13,7 @@ PACKAGE = ROOT / "templates_src"
 def test_every_guard_module_is_registered_once_in_id_order() -> None:
     on_disk = sorted(p.stem for p in (PACKAGE / "change" / "guards").glob("g[0-9][0-9][0-9]_*.py"))
     assert list(GUARD_MODULES) == on_disk
-    assert [g.rule.id for g in guards()] == [f"G{n:03d}" for n in range(1, 24)]
+    assert [g.rule.id for g in guards()] == [f"G{n:03d}" for n in range(1, 25)]
 
 
 def test_each_guard_checks_one_way() -> None:
@@ -49,6 +49,7 @@ def test_the_loader_runs_each_concern_where_it_belongs() -> None:
         "environment_design": ["environment_design"],
         "environment_traffic": ["environment_design"],
         "environment_global": ["environment", "environment_design"],
+        "environment_multiaccount": ["environment"],
         "environment_encryption": ["environment"],
         "access_limits": [],
     }

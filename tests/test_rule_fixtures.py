@@ -492,6 +492,28 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         "replicas[0].region",
     ),
     "N615": (lambda t: env_case(t, lambda e: e.update(test_regions=["us-west-2"]), base="global"), "test_regions"),
+    "N616": (
+        lambda t: env_case(t, lambda e: e.update(multi_region_consistency="STRONG"), base="multiaccount"),
+        "replicas[0].account",
+    ),
+    "N617": (
+        lambda t: env_case(
+            t,
+            lambda e: e["replicas"].append({"region": "ap-southeast-2", "account": "555555555555"}),
+            base="multiaccount",
+        ),
+        "replicas[1].account",
+    ),
+    "N618": (
+        lambda t: env_case(
+            t, lambda e: e["replicas"][0].update(point_in_time_recovery={"enabled": True}), base="multiaccount"
+        ),
+        "replicas[0].point_in_time_recovery",
+    ),
+    "N619": (
+        lambda t: env_case(t, lambda e: e["replicas"][0].pop("key_admins"), base="multiaccount"),
+        "replicas[0].key_admins",
+    ),
     "A001": (lambda t: build_case(t, lambda e: e.update(stack_prefix="a" * 60)), "stack_prefix"),
     "A002": (lambda t: _with_small_policy_limit(lambda: build_case(t, lambda e: None)), "access.roles.app"),
     "G001": (lambda t: guard_case(lambda x: _table(x).update(TableName="renamed")), "TableName"),
@@ -581,6 +603,13 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
     "G020": (
         lambda t: guard_case(lambda x: x["Resources"]["TableKey"]["Properties"].update(MultiRegion=True)),
         "MultiRegion",
+    ),
+    # The replica in account 555555555555 is taken out of the environment: its table is removed.
+    "G024": (
+        lambda t: guard_case(
+            lambda x: x["Resources"].pop("Table"), env="multiaccount", kind="account-555555555555-data"
+        ),
+        "GlobalTableSourceArn",
     ),
     # The backup plan keeps recovery points 1 day instead of 35.
     "G023": (
@@ -916,6 +945,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         'TableKey: use through "dynamodb.us-east-1.amazonaws.com" is gone: the table (or its backups) could become unreadable, or the key manageable by the root user alone',
         "keep the administrators (key_admins) and the service's use in the key's policy; if the change is deliberate (an administrator handed over), have a key administrator confirm it and allow G022 for that one deploy",
     ),
+    "G024": (
+        "error",
+        "the replica in this account would be removed: its table, this account's copy of the data, is deleted and leaves the global table",
+        "keep the replica as declared (its account and Region in replicas:); retiring or moving one is an administrator's reviewed operation: back that account's copy up, turn its deletion protection off by hand, then allow G024 for that one deploy (docs/global-tables.md: Multi-account global tables)",
+    ),
     "G023": (
         "error",
         "BackupPlan: rule daily keeps recovery points 1 days instead of 35: the older ones are deleted",
@@ -1045,6 +1079,22 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "a global table's taskcat test is multi-Region by itself (one stack creates every replica); in another Region the stack's own Region would be missing from its replicas: remove test_regions",
         "",
     ),
+    "N616": (
+        "error",
+        "multi-account global tables replicate with multi-Region eventual consistency only; set multi_region_consistency: EVENTUAL (and no witness_region), or keep every replica in 444444444444",
+        "",
+    ),
+    "N617": ("error", "account 555555555555 already holds a replica (replicas.0.account); one replica per account", ""),
+    "N618": (
+        "error",
+        "a multi-account global table's settings are unified across its replicas (no per-replica override): remove it; the environment's setting applies to every replica",
+        "",
+    ),
+    "N619": (
+        "error",
+        "the replica in account 555555555555 gets a customer managed key of that account: name who administers it (the role deploying that account's stacks among them: KMS's lockout check)",
+        "",
+    ),
     "S001": (
         "error",
         "unknown key; did you mean 'table_class'?; allowed keys: design, account_id, region, protected, stack_prefix, table_name, billing, encryption, key_admins, point_in_time_recovery, deletion_protection, retention, ttl_days, stream_view_type, contributor_insights, resource_policy, contributor_insights_mode, table_class, tags, alarms, backup, access, test_regions, traffic, ci, global_table, replicas, multi_region_consistency, witness_region, warm_throughput, kinesis_stream, stream_resource_policy",
@@ -1099,7 +1149,8 @@ def _vault_lock_with(e: Env, **extra: Any) -> None:
         (
             lambda t: env_case(t, lambda e: e["replicas"][0].update(bogus=1), base="global"),
             "replicas[0].bogus",
-            "region, deletion_protection, point_in_time_recovery, table_class, contributor_insights, tags, read, kms_key_arn",
+            "region, account, key_admins, deletion_protection, point_in_time_recovery, table_class, "
+            "contributor_insights, tags, read, kms_key_arn",
         ),
         (
             lambda t: env_case(t, lambda e: _traffic(e)["get-conversation"].update(bogus=1)),

@@ -17,13 +17,21 @@ from typing import TYPE_CHECKING, Any
 from ..diagnostics import Diagnostic
 from ..errors import BadInput, Refused
 from ..stacks.artifacts import template_file
-from ..stacks.names import ACCESS, DATA, REPLICA_KEY_KIND_PREFIX, REVIEWED_KINDS, generation_of
+from ..stacks.names import (
+    ACCESS,
+    ACCOUNT_KIND_PREFIX,
+    DATA,
+    REPLICA_KEY_KIND_PREFIX,
+    REVIEWED_KINDS,
+    account_of_kind,
+    generation_of,
+)
 from .cost.migration import phase_costs
 from .diff import ResourceChange, diff_templates
 from .guards import EnvironmentChange, guard_rules, run_environment_guards, run_guards
 from .migration import PHASES, ROLLBACK_PHASES, Phase
 from .review import describe
-from .steps import Step, index_changes, plan_steps
+from .steps import Step, account_steps, index_changes, plan_steps
 
 if TYPE_CHECKING:
     from ..spec.loader import Spec
@@ -152,7 +160,7 @@ def plan_environment(
     plans = []
     for kind in planned_kinds(env_dir, base):
         path = env_dir / template_file(kind)
-        if path.exists() or kind.startswith(REPLICA_KEY_KIND_PREFIX):
+        if path.exists() or kind.startswith((REPLICA_KEY_KIND_PREFIX, ACCOUNT_KIND_PREFIX)):
             old = git_template(base, path) or EMPTY_TEMPLATE
             new = read_template(path) if path.exists() else EMPTY_TEMPLATE  # a key stack no longer built
             if kind == DATA and old["Resources"] and generation_of(new) > generation_of(old):
@@ -191,6 +199,15 @@ def attach_steps(plans: list[StackPlan], spec: Spec | None = None) -> None:
     data, access = by_kind.get(DATA), by_kind.get(ACCESS)
     if data is None or data.old is None or data.new is None or data.migration:
         return
+    accounts = {
+        p.kind: (p.old, p.new)
+        for p in plans
+        if p.new is not None and (found := account_of_kind(p.kind)) is not None and found[1] == DATA
+    }
+    ordered = account_steps(data.old, data.new, accounts) if accounts else []
+    if ordered:  # a multi-account global table with a new replica: the accounts in order
+        data.steps = ordered
+        return
     if index_changes(data.old, data.new) <= 1:
         return
     data.steps = plan_steps(data.old, data.new, access.old if access else None, access.new if access else None)
@@ -206,17 +223,27 @@ def attach_steps(plans: list[StackPlan], spec: Spec | None = None) -> None:
 
 
 def planned_kinds(env_dir: Path, base: str) -> list[str]:
-    """REVIEWED_KINDS, then every replica key stack (key-<region>) built now or at base, by Region.
+    """REVIEWED_KINDS, then every replica key stack (key-<region>) built now or at base, by Region, then
+    every other account's stacks of a multi-account global table (account-<account>-<kind>), by account.
 
-    A global table's key stacks are named by their Region, so they are found
-    in build/<env>/ rather than listed; one present at base and gone now is
-    planned too (its key would be removed).
+    Both are named by what they are for, so they are found in build/<env>/ rather than listed; one
+    present at base and gone now is planned too (its key, or that account's replica, would be removed).
     """
     suffix = template_file("")
-    pattern = f"{REPLICA_KEY_KIND_PREFIX}*{suffix}"
-    names = {p.name for p in env_dir.glob(pattern)} | set(git_names(base, env_dir, pattern))
-    keys = sorted(n.removesuffix(suffix) for n in names)
-    return [*REVIEWED_KINDS, *keys]
+    found = []
+    for prefix in (REPLICA_KEY_KIND_PREFIX, ACCOUNT_KIND_PREFIX):
+        pattern = f"{prefix}*{suffix}"
+        names = {p.name for p in env_dir.glob(pattern)} | set(git_names(base, env_dir, pattern))
+        kinds = sorted(n.removesuffix(suffix) for n in names)
+        if prefix == ACCOUNT_KIND_PREFIX:  # each account's data stack before its access stack
+            kinds.sort(key=lambda kind: _account_order(kind))
+        found += kinds
+    return [*REVIEWED_KINDS, *found]
+
+
+def _account_order(kind: str) -> tuple[str, int]:
+    account, rest = account_of_kind(kind) or ("", kind)
+    return account, REVIEWED_KINDS.index(rest) if rest in REVIEWED_KINDS else len(REVIEWED_KINDS)
 
 
 def git_names(base: str, directory: Path, pattern: str) -> list[str]:

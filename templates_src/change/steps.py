@@ -35,7 +35,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..stacks.names import ACCESS, DATA, TABLE_ID
+from ..stacks.names import ACCESS, DATA, TABLE_ID, account_of_kind
+from ..stacks.replication import REPLICATION_SID, SOURCE_ACCOUNT, SOURCE_ARN
 from .table_shape import changed_gsis, indexes, is_global, props
 from .template_refs import depends_on, references
 
@@ -211,3 +212,94 @@ def _drop_absent_index_resources(template: dict[str, Any], absent: set[str]) -> 
 def _references(node: dict[str, Any]) -> set[str]:
     """The logical IDs a resource or output names: Ref, Fn::GetAtt, Fn::Sub, DependsOn."""
     return set(references(node)) | set(depends_on(node))
+
+
+# -- a multi-account global table: which account's stack first ------------------------------------------------------
+
+
+def account_steps(
+    source_old: dict[str, Any],
+    source_new: dict[str, Any],
+    accounts: dict[str, tuple[dict[str, Any] | None, dict[str, Any]]],
+) -> list[Step]:
+    """The deploy order of a multi-account global table when a replica in another account is new.
+
+    source_*: the source account's data stack as deployed and as built; accounts: each other
+    account's data stack kind (account-<account>-data) -> (as deployed or None, as built).
+    DynamoDB adds replicas to a multi-account global table only starting from a single-Region table
+    (the source), a replica in another account is created from the source's ARN (its stack's
+    GlobalTableSourceArn), and the source lets that account join (AssociateTableReplica) before it
+    may (the developer guide's tutorial, V2globaltables_MA.tutorial). So for each new replica, in
+    the order declared:
+
+    1. source: the source account's data stack with the new account allowed to join, replication
+       still among the live replicas only;
+    2. replica: that account's data stack as built (created from the source, its own policy naming
+       every replica);
+    3. source grant: the source's replication extended to the new replica (the source as built
+       once no replica is pending), with every replica already live in another account granting it
+       too (each replica grants all the others: the guide's Security page).
+
+    The access stacks follow the data stacks (each account's imports its own data stack's
+    exports). [] when no replica in another account is new: a plain update of each stack.
+    """
+    new = [kind for kind, (old, _) in accounts.items() if not _has_table(old)]
+    if not new:
+        return []
+    pending = {_account(kind) for kind in new}
+    steps: list[Step] = []
+    live = [kind for kind in accounts if kind not in new]
+    for kind in new:
+        account = _account(kind)
+        steps.append(
+            Step(
+                DATA,
+                replication_without(source_new, pending),
+                f"source: account {account} may join the table; replication among the live replicas only"
+                if _has_table(source_old) or steps
+                else f"source: the single-Region table, with account {account} allowed to join",
+            )
+        )
+        steps.append(Step(kind, accounts[kind][1], f"replica in account {account}: created from the source's ARN"))
+        pending.discard(account)
+        steps.append(
+            Step(DATA, replication_without(source_new, pending), f"source grant: replication with account {account}")
+        )
+        steps += [
+            Step(other, replication_without(accounts[other][1], pending), f"replica grant: replication with {account}")
+            for other in live
+        ]
+        live.append(kind)
+    return steps
+
+
+def _account(kind: str) -> str:
+    found = account_of_kind(kind)
+    assert found is not None, f"{kind} is not another account's stack kind"
+    return found[0]
+
+
+def _has_table(template: dict[str, Any] | None) -> bool:
+    return bool(template) and TABLE_ID in (template or {}).get("Resources", {})
+
+
+def replication_without(template: dict[str, Any], pending: set[str]) -> dict[str, Any]:
+    """The template with its tables' replication statement naming no pending account (its SourceAccount
+    and SourceArn values); as built when none is pending."""
+    if not pending:
+        return template
+    out = copy.deepcopy(template)
+    for resource in out.get("Resources", {}).values():
+        if not is_global(resource):
+            continue
+        for replica in props(resource).get("Replicas", []):
+            document = (replica.get("ResourcePolicy") or {}).get("PolicyDocument") or {}
+            for statement in document.get("Statement", []):
+                if statement.get("Sid") != REPLICATION_SID:
+                    continue
+                values = statement["Condition"]["StringEquals"]
+                values[SOURCE_ACCOUNT] = [a for a in values[SOURCE_ACCOUNT] if a not in pending]
+                values[SOURCE_ARN] = [
+                    arn for arn in values[SOURCE_ARN] if not any(f":{a}:table/" in json.dumps(arn) for a in pending)
+                ]
+    return out

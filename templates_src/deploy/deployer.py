@@ -18,6 +18,7 @@ from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
 from ..stacks.grants import configured_roles
 from ..stacks.names import ACCESS, DATA, replica_key_region, role_name
+from .accounts import source_for_this_deploy
 from .aws import aws_errors, exists, local_endpoint, session
 from .change_sets import SUCCESS, ChangeSets, key_stack_with_primary, stack_region
 from .global_steps import GlobalSteps, OldKeyGrants, Regional
@@ -274,6 +275,8 @@ def deploy_environment(spec: Spec, stacks: list[StackFiles], allowed: frozenset[
         if destroy:
             deployer.destroy(stacks, regional)
         else:
+            # A multi-account global table's source: its replication names the live replicas only (accounts.py).
+            stacks = source_for_this_deploy(spec, stacks, deployer.dynamodb, deployer.out)
             deploy_stacks(deployer, stacks, regional)
 
 

@@ -225,6 +225,13 @@ class Replica(StrictModel):
     """
 
     region: Region
+    # The account holding this replica: a multi-account global table (EVENTUAL only, every replica in an
+    # account of its own, the environment's account the source's: N616-N619). Absent: the environment's
+    # account (a same-account replica).
+    account: Optional[AccountId] = None
+    # A replica in another account, with a customer managed key: who administers that account's key
+    # (the environment's key_admins are the source account's).
+    key_admins: list[IamRoleOrUserArn] = []
     deletion_protection: Optional[bool] = None
     point_in_time_recovery: Optional[PointInTimeRecovery] = None
     table_class: Optional[TableClass] = None
@@ -374,6 +381,11 @@ class Environment(StrictModel):
     def replica_regions(self) -> list[str]:
         """Every Region holding a copy of the table: this environment's first."""
         return [self.region, *(r.region for r in self.replicas)]
+
+    @property
+    def other_account_replicas(self) -> list[Replica]:
+        """The replicas in accounts other than this environment's (a multi-account global table)."""
+        return [r for r in self.replicas if r.account is not None and r.account != self.account_id]
 
 
 # Added to every environment's tags; a config may override their values.

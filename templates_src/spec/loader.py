@@ -18,6 +18,7 @@ from ..diagnostics import Diagnostic, errors_only
 from ..errors import SpecError
 from .design import Design
 from .environment import STANDARD_TAG_KEYS, Backup, Environment
+from .multi_account import MultiAccount, source_view
 from .rules import check_design, check_environment, files
 from .rules.schema import schema_diagnostics
 from .source import Source, display_label, read_source
@@ -41,6 +42,8 @@ class Spec:
     design: Design
     source: Source  # the environment file, for diagnostics found while building
     warnings: tuple[Diagnostic, ...] = ()
+    # A multi-account global table: the replica set and the account this Spec builds (multi_account.py).
+    multi_account: MultiAccount | None = None
 
     @property
     def env_file(self) -> str:
@@ -150,4 +153,4 @@ def load_spec(env_file: Path, designs_dir: Path = DESIGNS_DIR) -> Spec:
     # The design's warnings, then the environment's own (errors raised above).
     # (A new list: the design's is cached and shared.)
     warnings = [*warnings, *(p for p in problems if not p.is_error and p not in warnings)]
-    return Spec(env_name=env_name, env=env, design=design, source=src, warnings=tuple(warnings))
+    return source_view(Spec(env_name=env_name, env=env, design=design, source=src, warnings=tuple(warnings)))

@@ -19,7 +19,7 @@ from troposphere import Template
 
 from ..errors import BadInput
 from .encode import template_json
-from .names import IAM, NAMED_IAM, REPLICA_KEY_KIND_PREFIX, STACK_KINDS, stack_name
+from .names import IAM, NAMED_IAM, REPLICA_KEY_KIND_PREFIX, STACK_KINDS, account_kind, stack_name
 
 BUILD_DIR = Path("build")
 ACCESS_REPORT_FILE = "access-report.md"
@@ -109,38 +109,44 @@ def capabilities_for(template: dict[str, Any]) -> list[str]:
     return [IAM] if iam else []
 
 
-def read_stack_files(spec: Any, env_build_dir: Path) -> list[StackFiles]:
+def read_stack_files(spec: Any, env_build_dir: Path, account: str | None = None) -> list[StackFiles]:
     """The environment's built stacks: STACK_KINDS in deploy order, then any replica key stacks.
 
     A global table's key-<region> stacks carry their Region in their kind
     (names.replica_key_region); deploy puts them between data stack updates.
+    account: a multi-account global table's other account: its stacks (account-<account>-<kind> files),
+    each read as its plain kind (that account's data and access stacks).
     """
     out = []
     # Sorted by file name: a byte-stable order; deploy orders replicas from the data template.
     key_kinds = sorted(
         p.name.removesuffix(template_file("")) for p in env_build_dir.glob(template_file(f"{REPLICA_KEY_KIND_PREFIX}*"))
     )
-    for kind in (*STACK_KINDS, *key_kinds):
-        stack = read_stack_file(spec, env_build_dir, kind)
+    for kind in STACK_KINDS if account is not None else (*STACK_KINDS, *key_kinds):
+        stack = read_stack_file(spec, env_build_dir, kind, kind if account is None else account_kind(account, kind))
         if stack is not None:
             out.append(stack)
     if not out:
-        raise BadInput(f"{env_build_dir}: no templates; run make synth")
+        raise BadInput(f"{env_build_dir}: no templates{f' for account {account}' if account else ''}; run make synth")
     return out
 
 
-def read_stack_file(spec: Any, env_build_dir: Path, kind: str) -> StackFiles | None:
-    """One built stack of the environment, or None when it builds none of that kind."""
-    template = env_build_dir / template_file(kind)
+def read_stack_file(spec: Any, env_build_dir: Path, kind: str, file_kind: str | None = None) -> StackFiles | None:
+    """One built stack of the environment, or None when it builds none of that kind.
+
+    file_kind: the files' kind when it differs from the stack's (another account's account-<id>-<kind>).
+    """
+    file_kind = file_kind or kind
+    template = env_build_dir / template_file(file_kind)
     if not template.exists():
         return None
     try:
-        parameters = json.loads((env_build_dir / parameters_file(kind)).read_text(encoding="utf-8"))
-        tags = json.loads((env_build_dir / tags_file(kind)).read_text(encoding="utf-8"))
+        parameters = json.loads((env_build_dir / parameters_file(file_kind)).read_text(encoding="utf-8"))
+        tags = json.loads((env_build_dir / tags_file(file_kind)).read_text(encoding="utf-8"))
         text = template.read_text(encoding="utf-8")
         json.loads(text)
     except (OSError, json.JSONDecodeError) as exc:
-        raise BadInput(f"{env_build_dir}: {kind} stack files unreadable ({exc}); run make synth") from None
+        raise BadInput(f"{env_build_dir}: {file_kind} stack files unreadable ({exc}); run make synth") from None
     return StackFiles(kind, stack_name(spec, kind), text, parameters, tags)
 
 

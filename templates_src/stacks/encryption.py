@@ -34,6 +34,7 @@ from .key_actions import (
     KEY_USE_ACTIONS,
 )
 from .names import KEY_ALIAS_ID, deploy_role_arn, key_alias_name, key_logical_id
+from .replication import key_statements
 
 # Longest waiting period: a mistaken key deletion stays reversible for 30 days.
 KEY_PENDING_WINDOW_DAYS = 30
@@ -206,6 +207,8 @@ def key_policy(
                 Resource=["*"],
                 Condition=Condition(StringEquals(via_service)),
             ),
+            # A multi-account global table's replication principal (stacks/replication.py); DynamoDB's only.
+            *(key_statements(spec) if service == "dynamodb" else []),
             *denies,
         ],
     )

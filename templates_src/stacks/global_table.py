@@ -5,6 +5,10 @@ never removes it). What is global (keys, indexes, TTL, stream, billing mode,
 write capacity) is set once; what AWS lets differ per replica (protection,
 PITR, table class, insights, tags, read capacity, the key) is set per replica
 from the environment, with each replica's overrides.
+
+A multi-account global table (stacks/replication.py): the source lists its
+own Region alone; each other account's replica is that account's GlobalTable,
+created from the source (GlobalTableSourceArn), its own Region alone.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from troposphere import GetAtt, Sub, Tags, dynamodb, kms
 from ..spec.environment import Capacity, Replica
 from ..spec.loader import Spec
 from .names import TABLE_ID
+from .replication import SETTINGS_REPLICATION_MODE, member_table_arn
 from .resource_policy import resource_policy, stream_resource_policy
 from .table import (
     attribute_definitions,
@@ -124,9 +129,13 @@ def _replica(spec: Spec, region: str, replica: Replica | None, key: kms.Key | No
         "TableClass": chosen(own.table_class, env.table_class),
         "Tags": Tags(**{**spec.tags, **own.tags}),
         **contributor_insights(spec, insights_on),
-        **_read_settings(spec, replica),
     }
-    if spec.design.global_secondary_indexes:
+    joined = spec.multi_account is not None and not spec.multi_account.is_source
+    if spec.multi_account is not None:
+        props["GlobalTableSettingsReplicationMode"] = SETTINGS_REPLICATION_MODE
+    if not joined:  # a joined replica's throughput is the replica set's (unified settings)
+        props.update(_read_settings(spec, replica))
+    if spec.design.global_secondary_indexes and not joined:
         props["GlobalSecondaryIndexes"] = [
             dynamodb.ReplicaGlobalSecondaryIndexSpecification(
                 IndexName=gsi.name, **contributor_insights(spec, insights_on), **_read_settings(spec, replica)
@@ -155,8 +164,27 @@ def _replica(spec: Spec, region: str, replica: Replica | None, key: kms.Key | No
     return dynamodb.ReplicaSpecification(**props)
 
 
+def _joined_replica(spec: Spec, key: kms.Key | None) -> dynamodb.GlobalTable:
+    """A replica in another account: created from the source table (GlobalTableSourceArn), its own
+    Region alone. Key schema, indexes, billing, TTL and stream come from the source and stay
+    unified (CDK's TableV2MultiAccountReplica sets none of them either)."""
+    assert spec.multi_account is not None
+    source = member_table_arn(spec, spec.multi_account.source)
+    table = dynamodb.GlobalTable(
+        TABLE_ID,
+        TableName=spec.table_name,
+        GlobalTableSourceArn=Sub(source),
+        Replicas=[_replica(spec, spec.env.region, None, key)],
+    )
+    joined = with_policies(spec, table)
+    assert isinstance(joined, dynamodb.GlobalTable)
+    return joined
+
+
 def build_global_table(spec: Spec, key: kms.Key | None) -> dynamodb.GlobalTable:
     env, design = spec.env, spec.design
+    if spec.multi_account is not None and not spec.multi_account.is_source:
+        return _joined_replica(spec, key)
     replicas = [_replica(spec, env.region, None, key)]
     replicas += [_replica(spec, r.region, r, key) for r in env.replicas]
     props: dict[str, Any] = {

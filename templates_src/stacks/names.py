@@ -68,6 +68,23 @@ def key_logical_id(global_table: bool) -> str:
     return GLOBAL_KEY_ID if global_table else KEY_ID
 
 
+# A multi-account global table's replica in another account: that account's stacks, kind
+# "account-<account id>-<kind>" (its data and access stacks), in build/<env>/ beside the source's.
+ACCOUNT_KIND_PREFIX = "account-"
+
+
+def account_kind(account: str, kind: str) -> str:
+    return f"{ACCOUNT_KIND_PREFIX}{account}-{kind}"
+
+
+def account_of_kind(kind: str) -> tuple[str, str] | None:
+    """(account, kind) of an account-<account>-<kind> stack kind; None for any other kind."""
+    if not kind.startswith(ACCOUNT_KIND_PREFIX):
+        return None
+    account, _, rest = kind.removeprefix(ACCOUNT_KIND_PREFIX).partition("-")
+    return account, rest
+
+
 def replica_key_kind(region: str) -> str:
     return f"{REPLICA_KEY_KIND_PREFIX}{region}"
 

@@ -11,9 +11,16 @@ https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-
 Every environment's table (each replica of a global table) and stream get
 both denies unless the environment turns one off, which only an unprotected
 environment may do (N206, N407); with both off there is no policy.
+
+A multi-account global table's tables also allow DynamoDB's replication
+among the declared replicas, and the source the replicas' accounts' join
+(stacks/replication.py); the source's DenyOtherAccounts then leaves out the
+join (NotAction), which a deny of its own keeps to the declared accounts.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from awacs.aws import Action, Bool, BoolIfExists, Condition, Deny, PolicyDocument, Principal, Statement, StringNotEquals
 from troposphere import Sub, dynamodb
@@ -22,6 +29,7 @@ from ..spec.environment import ResourcePolicySettings, StreamResourcePolicySetti
 from ..spec.loader import Spec
 from .encode import plain
 from .grants import STREAM_READ_ACTIONS
+from .replication import JOIN_ACTION, joining_accounts, replication_statements
 
 TABLE_ARN = "arn:${AWS::Partition}:dynamodb:%s:${AWS::AccountId}:table/"
 
@@ -37,44 +45,72 @@ def table_resources(spec: Spec, region: str | None = None) -> list[Sub]:
     return [Sub(arn), Sub(f"{arn}/index/*")]
 
 
-def _denies(spec: Spec, settings: ResourcePolicySettings | StreamResourcePolicySettings) -> dict[str, Condition]:
+class _Deny(NamedTuple):
+    condition: Condition
+    # The actions it is about: absent, the policy's; not_action: all of them but these (NotAction).
+    actions: list[Action] | None = None
+    not_actions: list[Action] | None = None
+
+
+def _other_accounts(accounts: str | list[str]) -> Condition:
+    return Condition(
+        [
+            StringNotEquals({"aws:PrincipalAccount": accounts}),
+            BoolIfExists({"aws:PrincipalIsAWSService": "false"}),
+        ]
+    )
+
+
+def _denies(spec: Spec, settings: ResourcePolicySettings | StreamResourcePolicySettings) -> dict[str, _Deny]:
     """Sid -> the condition under which everyone is denied."""
-    denies: dict[str, Condition] = {}
+    denies: dict[str, _Deny] = {}
     if settings.deny_insecure_transport:
-        denies["DenyInsecureTransport"] = Condition(Bool({"aws:SecureTransport": "false"}))
+        denies["DenyInsecureTransport"] = _Deny(Condition(Bool({"aws:SecureTransport": "false"})))
     if settings.deny_other_accounts:
-        denies["DenyOtherAccounts"] = Condition(
-            [
-                StringNotEquals({"aws:PrincipalAccount": spec.env.account_id}),
-                BoolIfExists({"aws:PrincipalIsAWSService": "false"}),
-            ]
-        )
+        denies["DenyOtherAccounts"] = _Deny(_other_accounts(spec.env.account_id))
     return denies
 
 
 def _policy(
-    denies: dict[str, Condition], actions: list[Action], resources: list[Sub]
+    denies: dict[str, _Deny], actions: list[Action], resources: list[Sub], allows: list[Statement] | None = None
 ) -> dynamodb.ResourcePolicy | None:
-    if not denies:  # every deny turned off (an unprotected environment's choice): no policy at all
+    allows = allows or []
+    if not denies and not allows:  # every deny turned off (an unprotected environment's choice): no policy at all
         return None
     statements = [
         Statement(
             Sid=sid,
             Effect=Deny,
             Principal=Principal("AWS", "*"),
-            Action=actions,
+            **(
+                {"NotAction": deny.not_actions} if deny.not_actions is not None else {"Action": deny.actions or actions}
+            ),
             Resource=resources,
-            Condition=condition,
+            Condition=deny.condition,
         )
-        for sid, condition in denies.items()
+        for sid, deny in denies.items()
     ]
-    document = plain(PolicyDocument(Version="2012-10-17", Statement=statements))
+    document = plain(PolicyDocument(Version="2012-10-17", Statement=[*allows, *statements]))
     return dynamodb.ResourcePolicy(PolicyDocument=document)
 
 
+def _table_denies(spec: Spec) -> dict[str, _Deny]:
+    """The table's denies. A multi-account source lets the declared replicas' accounts call
+    AssociateTableReplica (the join) and nothing else; any other account not even that."""
+    denies = _denies(spec, spec.env.resource_policy)
+    joining = joining_accounts(spec)
+    if joining and "DenyOtherAccounts" in denies:
+        join = [Action(*JOIN_ACTION.split(":", 1))]
+        denies["DenyOtherAccounts"] = _Deny(_other_accounts(spec.env.account_id), not_actions=join)
+        denies["DenyOtherAccountsJoining"] = _Deny(_other_accounts([spec.env.account_id, *joining]), actions=join)
+    return denies
+
+
 def resource_policy(spec: Spec, region: str | None = None) -> dynamodb.ResourcePolicy | None:
-    """The table's policy (a replica's: region names it)."""
-    return _policy(_denies(spec, spec.env.resource_policy), [Action("dynamodb", "*")], table_resources(spec, region))
+    """The table's policy (a replica's: region names it); a multi-account table's allows replication."""
+    resources = table_resources(spec, region)
+    allows = replication_statements(spec, resources[:1])
+    return _policy(_table_denies(spec), [Action("dynamodb", "*")], resources, allows)
 
 
 def stream_resource_policy(spec: Spec, region: str | None = None) -> dynamodb.ResourcePolicy | None:

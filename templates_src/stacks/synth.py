@@ -6,18 +6,20 @@ then writes it all or nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
 from ..diagnostics import Diagnostic
 from ..errors import SpecError
 from ..spec.loader import DESIGN_EXAMPLES_SUBDIR, DESIGNS_DIR, Spec, load_spec
+from ..spec.multi_account import account_specs
 from .access_stack import build_access_stack
 from .artifacts import ACCESS_REPORT_FILE, Stack
 from .data_stack import build_data_stack
 from .deploy_role import build_deploy_role_stack
 from .migration_stack import build_migration_stack
+from .names import account_kind
 from .replica_key_stack import build_replica_key_stacks
 from .report import render_access_report
 from .taskcat import TASKCAT_DIR, taskcat_files
@@ -54,7 +56,18 @@ def all_targets(environments_dir: Path) -> list[Target]:
 
 def build_stacks(spec: Spec) -> list[Stack]:
     """Data stack first: the replica key stacks take its key, the access stack imports its exports;
-    the deploy role (with `ci:`) last."""
+    the deploy role (with `ci:`) last. A multi-account global table: the source account's stacks,
+    then each other account's data and access stacks (kind account-<account>-<kind>)."""
+    views = account_specs(spec)
+    stacks = _account_stacks(views[0])
+    for view in views[1:]:
+        assert view.multi_account is not None
+        account = view.multi_account.own.account
+        stacks += [replace(s, kind=account_kind(account, s.kind)) for s in _account_stacks(view)]
+    return stacks
+
+
+def _account_stacks(spec: Spec) -> list[Stack]:
     stacks = [build_data_stack(spec), *build_replica_key_stacks(spec)]
     access = build_access_stack(spec)
     if access is not None:
@@ -72,7 +85,7 @@ def render_environment(spec: Spec, stacks: list[Stack]) -> dict[str, str]:
     files: dict[str, str] = {}
     for stack in stacks:
         files.update(stack.files())
-    if spec.env.access is not None:
+    if spec.env.access is not None:  # a multi-account table's: the source account's roles
         files[ACCESS_REPORT_FILE] = render_access_report(spec)
     return files
 
@@ -112,7 +125,10 @@ def render_all(targets: list[Target], designs_dir: Path = DESIGNS_DIR, with_task
         if target.is_environment:
             environments[target.subdir] = spec
             data = stacks[0]
-            for_taskcat.append((spec, data.template_dict, data.parameters))
+            # A multi-account table's source names its replicas' accounts (joining, replication): a taskcat
+            # test in one account cannot hold them, so none (docs/global-tables.md: Multi-account global tables).
+            if spec.multi_account is None:
+                for_taskcat.append((spec, data.template_dict, data.parameters))
         rendered.warnings.extend(w for w in spec.warnings if w not in rendered.warnings)
     if problems:
         raise SpecError(problems)

@@ -8,11 +8,12 @@ render.py       text, Markdown, JSON; a change's cost for the plan
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from ...errors import BadInput
 from ...spec.loader import Spec
-from .model import Estimate, UnpricedRegions, estimate, replica_regions
+from .model import Estimate, UnpricedRegions, estimate, replica_regions, table_resource
 from .prices import price_book_label, priced_regions, prices_for
 
 
@@ -32,6 +33,7 @@ def estimate_spec(spec: Spec, data_template: dict[str, Any]) -> Estimate | None:
             f"{where}: region: no prices for {spec.env.region!r} in {price_book_label()}; "
             f"priced: {', '.join(priced_regions())} (add the region from the pricing pages, with the date read)"
         )
+    data_template = with_other_accounts(spec, data_template)
     replica_prices = {}
     missing = []
     for region in replica_regions(data_template):
@@ -43,9 +45,39 @@ def estimate_spec(spec: Spec, data_template: dict[str, Any]) -> Estimate | None:
     if missing:
         raise BadInput(_unpriced_replicas(spec, missing))
     try:
-        return estimate(data_template, spec.design, spec.env.traffic, prices, replica_prices)
+        result = estimate(data_template, spec.design, spec.env.traffic, prices, replica_prices)
     except UnpricedRegions as exc:  # not reached: every replica Region was looked up above
         raise BadInput(_unpriced_replicas(spec, exc.regions)) from exc
+    if spec.multi_account is not None:
+        billed = ", ".join(f"{m.region} to account {m.account}" for m in spec.multi_account.members[1:])
+        result.notes.append(f"replicas in other accounts are billed to those accounts: {billed}")
+    return result
+
+
+def with_other_accounts(spec: Spec, data_template: dict[str, Any]) -> dict[str, Any]:
+    """A multi-account global table priced as one: the source's template with each other account's
+    replica added to its Replicas, so each replica's replicated writes, storage, point-in-time
+    recovery and key are priced in its own Region (as a same-account replica's are). Settings are
+    unified across the accounts (read capacity, PITR): each copies the source's; the table class
+    is the replica's own. Any other template: unchanged."""
+    group = spec.multi_account
+    table = table_resource(data_template)
+    if group is None or table is None:
+        return data_template
+    properties = table.get("Properties", {})
+    replicas = properties.get("Replicas", [])
+    if not replicas:
+        return data_template
+    own = replicas[0]
+    added = [
+        {**own, "Region": replica.region, "TableClass": replica.table_class or own.get("TableClass", "STANDARD")}
+        for replica in group.replicas
+    ]
+    priced = copy.deepcopy(data_template)
+    priced_table = table_resource(priced)
+    assert priced_table is not None
+    priced_table["Properties"]["Replicas"] = [*replicas, *added]
+    return priced
 
 
 def _unpriced_replicas(spec: Spec, regions: list[str]) -> str:

@@ -73,6 +73,7 @@ GUARD_MODULES = (
     "g021_replicas_added_together",
     "g022_key_policy_lockout",
     "g023_recovery_weakened",
+    "g024_multi_account_replica_fixed",
 )
 
 

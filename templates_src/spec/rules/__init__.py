@@ -54,6 +54,7 @@ RULE_MODULES = (
     "environment_design",
     "environment_traffic",
     "environment_global",
+    "environment_multiaccount",
     "environment_encryption",
     "access_limits",
 )

@@ -1,0 +1,522 @@
+"""A multi-account global table (tests/fixtures/environments/multiaccount.yaml): the source table in
+444444444444/us-east-1, a replica in 555555555555/us-west-2.
+
+Synth writes both accounts' stacks; each table's resource policy allows DynamoDB's replication
+service principal to replicate only among the declared replicas, and lets only the declared
+replica's account join the source (decided by the IAM simulator, as tests/test_resource_policy.py
+decides the denies). Expected values are written out here, not taken from the modules under test.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from templates_src.cli import main as cli_main
+
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, fixture_spec, read_json
+from .iam_support import Arns, resolve, simulate
+
+SOURCE, REPLICA, STRANGER = "444444444444", "555555555555", "666666666666"
+TABLE = "conversations-multiaccount"
+SOURCE_TABLE = f"arn:aws:dynamodb:us-east-1:{SOURCE}:table/{TABLE}"
+REPLICA_TABLE = f"arn:aws:dynamodb:us-west-2:{REPLICA}:table/{TABLE}"
+STRANGER_TABLE = f"arn:aws:dynamodb:ap-southeast-2:{STRANGER}:table/{TABLE}"
+PRINCIPAL = "replication.dynamodb.amazonaws.com"
+REPLICATION = ["dynamodb:ReadDataForReplication", "dynamodb:WriteDataForReplication", "dynamodb:ReplicateSettings"]
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}
+NO_IDENTITY_POLICY = {"Version": "2012-10-17", "Statement": []}
+
+
+def _build() -> Path:
+    return fixture_build() / "multiaccount"
+
+
+def _table(kind: str) -> dict[str, Any]:
+    props: dict[str, Any] = read_json(_build() / f"{kind}.template.json")["Resources"]["Table"]["Properties"]
+    return props
+
+
+def _arns(account: str, region: str) -> Arns:
+    table = f"arn:aws:dynamodb:{region}:{account}:table/{TABLE}"
+    return Arns(account, region, table, f"{table}/stream/x", f"arn:aws:kms:{region}:{account}:key/k")
+
+
+def _policy(kind: str, account: str, region: str) -> dict[str, Any]:
+    (replica,) = _table(kind)["Replicas"]
+    policy: dict[str, Any] = resolve(
+        replica["ResourcePolicy"]["PolicyDocument"], fixture_spec("multiaccount"), _arns(account, region)
+    )
+    return policy
+
+
+SOURCE_POLICY = ("data", SOURCE, "us-east-1")
+REPLICA_POLICY = (f"account-{REPLICA}-data", REPLICA, "us-west-2")
+
+
+def test_both_accounts_stack_sets_are_written_with_deterministic_names() -> None:
+    files = sorted(p.name for p in _build().iterdir())
+    stacks = ["data", "access", f"account-{REPLICA}-data", f"account-{REPLICA}-access"]
+    expected = sorted(
+        [f"{s}.{part}.json" for s in stacks for part in ("template", "parameters", "tags")] + ["access-report.md"]
+    )
+    assert files == expected
+
+
+def test_the_source_is_a_one_region_global_table_and_the_replica_is_created_from_it() -> None:
+    source = _table("data")
+    assert [r["Region"] for r in source["Replicas"]] == ["us-east-1"]
+    assert source["Replicas"][0]["GlobalTableSettingsReplicationMode"] == "ENABLED"
+    assert "GlobalTableSourceArn" not in source
+    replica = _table(f"account-{REPLICA}-data")
+    assert replica["GlobalTableSourceArn"] == {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:dynamodb:us-east-1:{SOURCE}:table/{TABLE}"
+    }
+    assert replica["TableName"] == TABLE
+    (own,) = replica["Replicas"]
+    assert own["Region"] == "us-west-2"
+    assert own["GlobalTableSettingsReplicationMode"] == "ENABLED"
+    # Unified settings come from the source: the replica template sets none of them.
+    for unified in (
+        "KeySchema",
+        "AttributeDefinitions",
+        "BillingMode",
+        "GlobalSecondaryIndexes",
+        "StreamSpecification",
+    ):
+        assert unified not in replica, unified
+    assert "ReadProvisionedThroughputSettings" not in own and "GlobalSecondaryIndexes" not in own
+    # Its own account's key, its own tags.
+    assert own["SSESpecification"] == {"KMSMasterKeyId": {"Fn::GetAtt": ["GlobalTableKey", "Arn"]}}
+    assert {"Key": "DataResidency", "Value": "us-west"} in own["Tags"]
+
+
+def test_each_account_has_its_own_key_administered_in_that_account() -> None:
+    replica_key = read_json(_build() / f"account-{REPLICA}-data.template.json")["Resources"]["GlobalTableKey"]
+    statements = {s["Sid"]: s for s in replica_key["Properties"]["KeyPolicy"]["Statement"]}
+    assert statements["KeyAdministratorsManageNeverUse"]["Principal"] == {
+        "AWS": [f"arn:aws:iam::{REPLICA}:role/platform-key-admins", f"arn:aws:iam::{REPLICA}:role/platform-deployer"]
+    }
+    assert statements["UseOnlyThroughDynamoDB"]["Condition"]["StringEquals"] == {
+        "kms:CallerAccount": REPLICA,
+        "kms:ViaService": "dynamodb.us-west-2.amazonaws.com",
+    }
+    replication = statements["ReplicationServiceUsesTheKey"]
+    assert replication["Principal"] == {"Service": [PRINCIPAL]}
+    assert replication["Condition"] == {"StringEquals": {"aws:SourceAccount": [SOURCE, REPLICA]}}
+
+
+def test_each_account_has_its_own_access_stack_over_its_own_table() -> None:
+    access = read_json(_build() / f"account-{REPLICA}-access.template.json")
+    parameters = read_json(_build() / f"account-{REPLICA}-access.parameters.json")
+    assert parameters == [
+        {
+            "ParameterKey": "PermissionsBoundaryArn",
+            "ParameterValue": f"arn:aws:iam::{REPLICA}:policy/chat-platform-boundary",
+        }
+    ]
+    text = str(access)
+    assert "us-east-1" not in text  # no grant reaches the source's Region from the replica's account
+    assert "conversations-multiaccount-data-TableArn" in text  # that account's own data stack's export
+
+
+def test_the_replication_statement_names_exactly_the_declared_replicas() -> None:
+    for kind, account, region in (SOURCE_POLICY, REPLICA_POLICY):
+        statement = _policy(kind, account, region)["Statement"][0]
+        assert statement == {
+            "Sid": "ReplicationOnlyAmongDeclaredReplicas",
+            "Effect": "Allow",
+            "Principal": {"Service": [PRINCIPAL]},
+            "Action": REPLICATION,
+            "Resource": [f"arn:aws:dynamodb:{region}:{account}:table/{TABLE}"],
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": [SOURCE, REPLICA], "aws:SourceArn": [SOURCE_TABLE, REPLICA_TABLE]}
+            },
+        }
+
+
+def _replication_case(
+    policy: dict[str, Any], table: str, owner: str, action: str, account: str, arn: str
+) -> dict[str, Any]:
+    return {
+        "policy": NO_IDENTITY_POLICY,
+        "principal": PRINCIPAL,
+        "action": action,
+        "resource": table,
+        "accountId": owner,
+        "resourcePolicy": policy,
+        "context": {
+            "aws:SourceAccount": account,
+            "aws:SourceArn": arn,
+            "aws:PrincipalIsAWSService": "true",
+            "aws:SecureTransport": "true",
+        },
+    }
+
+
+@pytest.mark.parametrize("action", REPLICATION)
+def test_replication_is_allowed_among_the_declared_replicas_and_no_other(action: str) -> None:
+    source, replica = _policy(*SOURCE_POLICY), _policy(*REPLICA_POLICY)
+    cases = [
+        # On the source: for the declared replica (and itself), not for another account's table.
+        (source, SOURCE_TABLE, SOURCE, REPLICA, REPLICA_TABLE, "Allowed"),
+        (source, SOURCE_TABLE, SOURCE, SOURCE, SOURCE_TABLE, "Allowed"),
+        (source, SOURCE_TABLE, SOURCE, STRANGER, STRANGER_TABLE, "ImplicitlyDenied"),
+        # The declared account, but a table it did not declare (another name, another Region).
+        (
+            source,
+            SOURCE_TABLE,
+            SOURCE,
+            REPLICA,
+            f"arn:aws:dynamodb:us-west-2:{REPLICA}:table/other",
+            "ImplicitlyDenied",
+        ),
+        (
+            source,
+            SOURCE_TABLE,
+            SOURCE,
+            REPLICA,
+            f"arn:aws:dynamodb:us-east-2:{REPLICA}:table/{TABLE}",
+            "ImplicitlyDenied",
+        ),
+        # A declared ARN under another account's name (the two keys together).
+        (source, SOURCE_TABLE, SOURCE, STRANGER, REPLICA_TABLE, "ImplicitlyDenied"),
+        # On the replica: for the source, not for another account.
+        (replica, REPLICA_TABLE, REPLICA, SOURCE, SOURCE_TABLE, "Allowed"),
+        (replica, REPLICA_TABLE, REPLICA, STRANGER, STRANGER_TABLE, "ImplicitlyDenied"),
+    ]
+    requests = [_replication_case(p, t, owner, action, acct, arn) for p, t, owner, acct, arn, _ in cases]
+    assert [r["decision"] for r in simulate(requests)] == [want for *_, want in cases]
+
+
+def _caller_case(policy: dict[str, Any], table: str, owner: str, action: str, account: str) -> dict[str, Any]:
+    return {
+        "policy": ALLOW_ALL,
+        "principal": f"arn:aws:iam::{account}:role/platform-deployer",
+        "action": action,
+        "resource": table,
+        "accountId": owner,
+        "resourcePolicy": policy,
+        "context": {
+            "aws:PrincipalAccount": account,
+            "aws:PrincipalIsAWSService": "false",
+            "aws:SecureTransport": "true",
+        },
+    }
+
+
+def test_only_the_declared_replicas_account_may_join_the_source_and_do_nothing_else() -> None:
+    source, replica = _policy(*SOURCE_POLICY), _policy(*REPLICA_POLICY)
+    join = "dynamodb:AssociateTableReplica"
+    cases = [
+        (source, SOURCE_TABLE, SOURCE, join, REPLICA, "Allowed"),
+        (source, SOURCE_TABLE, SOURCE, join, STRANGER, "ExplicitlyDenied"),
+        (source, SOURCE_TABLE, SOURCE, "dynamodb:GetItem", REPLICA, "ExplicitlyDenied"),
+        (source, SOURCE_TABLE, SOURCE, "dynamodb:PutItem", REPLICA, "ExplicitlyDenied"),
+        (source, SOURCE_TABLE, SOURCE, "dynamodb:GetItem", SOURCE, "Allowed"),
+        # The replica's table is joined by no one: the source account's principals are another account there.
+        (replica, REPLICA_TABLE, REPLICA, join, SOURCE, "ExplicitlyDenied"),
+        (replica, REPLICA_TABLE, REPLICA, "dynamodb:GetItem", SOURCE, "ExplicitlyDenied"),
+        (replica, REPLICA_TABLE, REPLICA, "dynamodb:GetItem", REPLICA, "Allowed"),
+    ]
+    requests = [_caller_case(p, t, owner, action, acct) for p, t, owner, action, acct, _ in cases]
+    assert [r["decision"] for r in simulate(requests)] == [want for *_, want in cases]
+
+
+def test_an_environment_without_other_accounts_gets_no_replication_statement() -> None:
+    for env in ("global", "prod"):
+        text = (fixture_build() / env / "data.template.json").read_text()
+        assert PRINCIPAL not in text and "AssociateTableReplica" not in text and "GlobalTableSourceArn" not in text
+
+
+# -- what an environment may not declare: exit 2, naming the file and the field ----------------------------------
+
+
+def _synth(tmp_path: Path, mutate: Any, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    env = yaml.safe_load((FIXTURE_ENVIRONMENTS / "multiaccount.yaml").read_text())
+    mutate(env)
+    path = tmp_path / "qa.yaml"
+    path.write_text(yaml.safe_dump(env, sort_keys=False))
+    out = tmp_path / "build"
+    code = cli_main(["synth", "--env-file", str(path), "--designs-dir", str(FIXTURE_DESIGNS), "--out", str(out)])
+    assert not out.exists(), "nothing may be written on bad input"
+    return code, capsys.readouterr().err
+
+
+def _with_same_account_replica(env: dict[str, Any]) -> None:
+    env["replicas"].append({"region": "ap-southeast-2"})
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "rule"),
+    [
+        (lambda e: e.update(multi_region_consistency="STRONG"), "replicas[0].account", "N616"),
+        (_with_same_account_replica, "replicas[1]", "N617"),
+        (lambda e: e["replicas"][0].update(account=SOURCE), "replicas[0].account", "N617"),
+        (lambda e: e["replicas"][0].update(read={"min": 1, "max": 5}), "replicas[0].read", "N618"),
+        (
+            lambda e: e["replicas"][0].update(key_admins=[f"arn:aws:iam::{SOURCE}:role/platform-key-admins"]),
+            "replicas[0].key_admins[0]",
+            "N619",
+        ),
+        (lambda e: e["replicas"][0].update(account="5555"), "replicas[0].account", "S003"),
+    ],
+    ids=[
+        "strong",
+        "same-account replica mixed in",
+        "the source's own account",
+        "read override",
+        "key admins elsewhere",
+        "not 12 digits",
+    ],
+)
+def test_a_bad_replica_account_is_bad_input_naming_the_file_and_field(
+    tmp_path: Path, mutate: Any, path: str, rule: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _synth(tmp_path, mutate, capsys)
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if f"[{rule}]" in line]
+    assert any("qa.yaml:" in line and f": {path}: error: " in line for line in lines), err
+
+
+# -- cost: each replica's replicated writes priced in its own Region ------------------------------------------------
+
+
+def test_each_replica_in_another_account_is_priced_in_its_region() -> None:
+    from templates_src.change.cost import estimate_spec
+
+    spec = fixture_spec("multiaccount")
+    estimate = estimate_spec(spec, read_json(_build() / "data.template.json"))
+    assert estimate is not None
+    lines = {line.name: line for line in estimate.lines}
+    replicated = lines["replicated writes (us-west-2)"]
+    # append-message: 4,000,000 TransactWriteItems a month of two 1 KB items (2 x 2 units, transactional) plus
+    # 2 GSI write units: 6 units each, 24,000,000 replicated write units at us-west-2's $0.625 per million.
+    assert (replicated.quantity, replicated.units_per_month, replicated.unit, replicated.usd) == (
+        4_000_000,
+        24_000_000,
+        "rWRU",
+        15.0,
+    )
+    assert lines["table (us-west-2)"].usd == 2.5  # 10 GB at $0.25
+    assert lines["point-in-time recovery (us-west-2)"].usd == 2.0  # 10 GB at $0.20
+    assert estimate.replicas == ["us-west-2"]
+    assert (
+        "replicas in other accounts are billed to those accounts: us-west-2 to account 555555555555" in estimate.notes
+    )
+
+
+# -- the plan: both sides, the deploy order, what cannot change ------------------------------------------------------
+
+REPLICA_DATA, REPLICA_ACCESS = f"account-{REPLICA}-data", f"account-{REPLICA}-access"
+
+
+def _replication_accounts(template: dict[str, Any]) -> list[str]:
+    (replica,) = template["Resources"]["Table"]["Properties"]["Replicas"]
+    statement = replica["ResourcePolicy"]["PolicyDocument"]["Statement"][0]
+    assert statement["Sid"] == "ReplicationOnlyAmongDeclaredReplicas"
+    accounts: list[str] = statement["Condition"]["StringEquals"]["aws:SourceAccount"]
+    return accounts
+
+
+def test_the_plan_shows_both_accounts_stacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from templates_src.change.plan import plan_environment
+
+    from .test_plan import _git_repo_with_build
+
+    repo = _git_repo_with_build(tmp_path)
+    monkeypatch.chdir(repo)
+    build = Path("build")
+    plans, _ = plan_environment("multiaccount", build, "HEAD")
+    assert [p.kind for p in plans] == ["data", "access", REPLICA_DATA, REPLICA_ACCESS]
+    assert all(not p.changes for p in plans)
+    # The replica's account added since the base: its stacks are Adds, and the deploy order is planned.
+    for kind in (REPLICA_DATA, REPLICA_ACCESS):
+        subprocess.run(["git", "rm", "-q", str(build / "multiaccount" / f"{kind}.template.json")], check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "x"], check=True)
+    subprocess.run(["git", "checkout", "-q", "HEAD~1", "--", str(build / "multiaccount")], check=True)
+    plans, _ = plan_environment("multiaccount", build, "HEAD")
+    by_kind = {p.kind: p for p in plans}
+    assert {c.action for c in by_kind[REPLICA_DATA].changes} == {"Add"}
+    assert by_kind[REPLICA_DATA].findings == []
+    assert [(s.kind, s.summary) for s in by_kind["data"].steps] == [
+        ("data", f"source: account {REPLICA} may join the table; replication among the live replicas only"),
+        (REPLICA_DATA, f"replica in account {REPLICA}: created from the source's ARN"),
+        ("data", f"source grant: replication with account {REPLICA}"),
+    ]
+    # The replica's stacks gone from the build (HEAD~1 has them): removals, blocked by G024 (and G001).
+    for kind in (REPLICA_DATA, REPLICA_ACCESS):
+        (build / "multiaccount" / f"{kind}.template.json").unlink()
+    plans, _ = plan_environment("multiaccount", build, "HEAD~1")
+    gone = next(p for p in plans if p.kind == REPLICA_DATA)
+    assert {f.rule_id for f in gone.findings} >= {"G024", "G001"}
+
+
+def test_a_new_replica_is_deployed_source_then_replica_then_the_sources_grant() -> None:
+    from templates_src.change.steps import account_steps
+
+    source = read_json(_build() / "data.template.json")
+    replica = read_json(_build() / f"{REPLICA_DATA}.template.json")
+    steps = account_steps({"Resources": {}}, source, {REPLICA_DATA: (None, replica)})
+    assert [s.kind for s in steps] == ["data", REPLICA_DATA, "data"]
+    assert steps[0].summary == f"source: the single-Region table, with account {REPLICA} allowed to join"
+    # 1. the source: its replication names itself alone; the replica's account may already join.
+    assert _replication_accounts(steps[0].template) == [SOURCE]
+    statements = steps[0].template["Resources"]["Table"]["Properties"]["Replicas"][0]["ResourcePolicy"][
+        "PolicyDocument"
+    ]["Statement"]
+    join = next(s for s in statements if s["Sid"] == "DeclaredAccountsJoinThisGlobalTable")
+    assert join["Principal"] == {"AWS": [f"arn:aws:iam::{REPLICA}:root"]}
+    # 2. the replica as built; 3. the source as built, its replication naming both.
+    assert steps[1].template == replica
+    assert steps[2].template == source
+    assert _replication_accounts(steps[2].template) == [SOURCE, REPLICA]
+    # Nothing new: no staging.
+    assert account_steps(source, source, {REPLICA_DATA: (replica, replica)}) == []
+
+
+def test_a_second_new_account_joins_after_the_first_and_every_live_replica_grants_it() -> None:
+    from templates_src.change.steps import account_steps
+
+    third, third_kind = "777777777777", "account-777777777777-data"
+    source = read_json(_build() / "data.template.json")
+    replica = read_json(_build() / f"{REPLICA_DATA}.template.json")
+    text = json.dumps(replica)
+    other = json.loads(text.replace(f"{REPLICA}", third).replace("us-west-2", "us-east-2"))
+    steps = account_steps(source, source, {REPLICA_DATA: (replica, replica), third_kind: (None, other)})
+    assert [(s.kind, s.summary) for s in steps] == [
+        ("data", f"source: account {third} may join the table; replication among the live replicas only"),
+        (third_kind, f"replica in account {third}: created from the source's ARN"),
+        ("data", f"source grant: replication with account {third}"),
+        (REPLICA_DATA, f"replica grant: replication with {third}"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path"),
+    [
+        (
+            lambda p: p.update(GlobalTableSourceArn={"Fn::Sub": "arn:${AWS::Partition}:dynamodb:us-east-1:1:table/x"}),
+            "GlobalTableSourceArn",
+        ),
+        (lambda p: p["Replicas"][0].update(Region="us-east-2"), "Replicas"),
+        (
+            lambda p: p["Replicas"][0].pop("GlobalTableSettingsReplicationMode"),
+            "Replicas[us-west-2].GlobalTableSettingsReplicationMode",
+        ),
+    ],
+    ids=["re-pointed at another source", "moved to another Region", "out of settings replication"],
+)
+def test_what_a_replica_in_another_account_cannot_change_is_g024(mutate: Any, path: str) -> None:
+    from templates_src.change.plan import plan_stack
+
+    old = read_json(_build() / f"{REPLICA_DATA}.template.json")
+    new = copy.deepcopy(old)
+    mutate(new["Resources"]["Table"]["Properties"])
+    found = [(f.rule_id, f.path) for f in plan_stack("x", old, new).findings]
+    assert ("G024", path) in found, found
+
+
+# -- deploy: what can be tested without the accounts (botocore's Stubber checks every request and response) ------
+
+
+def _dynamodb() -> Any:
+    import boto3
+
+    return boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def _stack_files() -> list[Any]:
+    from templates_src.stacks.artifacts import read_stack_files
+
+    return read_stack_files(fixture_spec("multiaccount"), _build())
+
+
+def _describe(stub: Any, replicas: list[dict[str, Any]] | None) -> None:
+    if replicas is None:
+        stub.add_client_error(
+            "describe_table", "ResourceNotFoundException", expected_params={"TableName": TABLE}, http_status_code=400
+        )
+        return
+    table = {"TableName": TABLE, "TableArn": SOURCE_TABLE, "TableStatus": "ACTIVE", "Replicas": replicas}
+    stub.add_response("describe_table", {"Table": table}, {"TableName": TABLE})
+
+
+@pytest.mark.parametrize(
+    ("replicas", "accounts", "told"),
+    [
+        (None, [SOURCE], True),  # a new environment: the source first, the replica's account allowed to join
+        ([{"RegionName": "us-east-1", "ReplicaArn": SOURCE_TABLE}], [SOURCE], True),
+        (
+            [
+                {"RegionName": "us-east-1", "ReplicaArn": SOURCE_TABLE},
+                {"RegionName": "us-west-2", "ReplicaArn": REPLICA_TABLE},
+            ],
+            [SOURCE, REPLICA],  # the replica is live: the source's grant, the stack as built
+            False,
+        ),
+    ],
+    ids=["no table yet", "source alone", "replica live"],
+)
+def test_the_source_deploy_names_the_live_replicas_only(replicas: Any, accounts: list[str], told: bool) -> None:
+    from botocore.stub import Stubber
+
+    from templates_src.deploy.accounts import source_for_this_deploy
+
+    client = _dynamodb()
+    said: list[str] = []
+    built = _stack_files()
+    with Stubber(client) as stub:
+        _describe(stub, replicas)
+        stacks = source_for_this_deploy(fixture_spec("multiaccount"), built, client, said.append)
+        stub.assert_no_pending_responses()
+    assert [s.kind for s in stacks] == ["data", "access"]
+    data = stacks[0].template_dict
+    assert _replication_accounts(data) == accounts
+    assert stacks[1] is built[1]  # the access stack as built
+    if told:
+        assert said == [
+            f"account {REPLICA} (us-west-2) holds no replica yet: this deploy lets it join; next, with that account's "
+            f"credentials: deploy --env multiaccount --account {REPLICA}; then deploy --env multiaccount again (the "
+            "source's grant)"
+        ]
+        join = data["Resources"]["Table"]["Properties"]["Replicas"][0]["ResourcePolicy"]["PolicyDocument"]["Statement"][
+            1
+        ]
+        assert join["Sid"] == "DeclaredAccountsJoinThisGlobalTable"
+    else:
+        assert said == [] and stacks == built
+
+
+def test_deploy_account_reads_that_accounts_stacks_and_checks_its_credentials() -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    from templates_src.deploy.accounts import account_spec
+    from templates_src.deploy.deployer import check_caller
+    from templates_src.errors import BadInput
+    from templates_src.stacks.artifacts import read_stack_files
+
+    spec = account_spec(fixture_spec("multiaccount"), REPLICA)
+    assert (spec.env.account_id, spec.env.region) == (REPLICA, "us-west-2")
+    stacks = read_stack_files(spec, _build(), REPLICA)
+    assert [(s.kind, s.name) for s in stacks] == [
+        ("data", "conversations-multiaccount-data"),
+        ("access", "conversations-multiaccount-access"),
+    ]
+    assert "GlobalTableSourceArn" in stacks[0].template_dict["Resources"]["Table"]["Properties"]
+    sts = boto3.client("sts", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(sts) as stub:
+        stub.add_response(
+            "get_caller_identity", {"Account": SOURCE, "Arn": f"arn:aws:iam::{SOURCE}:role/x", "UserId": "x"}
+        )
+        with pytest.raises(BadInput, match=f"credentials are for account {SOURCE}, the environment is {REPLICA}"):
+            check_caller(spec, sts, None)
+    with pytest.raises(BadInput, match=f"--account {STRANGER}: not an account of a replica of this environment"):
+        account_spec(fixture_spec("multiaccount"), STRANGER)
