@@ -607,11 +607,12 @@ def deploy_role_suppressions(spec: Spec) -> dict[str, Any]:
     return {"cdk_nag": {"rules_to_suppress": nag}}
 
 
-def build_deploy_role_stack(spec: Spec, templates: list[dict[str, Any]]) -> Stack | None:
-    """The deploy role of an environment with `ci:`, for the templates the pipeline deploys."""
+def build_deploy_role_stack(spec: Spec, stacks: list[Stack]) -> Stack | None:
+    """The deploy role of an environment with `ci:`, for the stacks the pipeline deploys."""
     ci = spec.env.ci
     if ci is None:
         return None
+    templates = [s.template_dict for s in stacks]  # read back from their JSON: only here, with `ci:`
     template = Template(
         Description=(
             f"GitHub Actions deploy role for {stack_name(spec, DATA)} and its access stack (environment "

@@ -72,7 +72,7 @@ def _account_stacks(spec: Spec) -> list[Stack]:
     access = build_access_stack(spec)
     if access is not None:
         stacks.append(access)
-    deploy_role = build_deploy_role_stack(spec, [s.template_dict for s in stacks])
+    deploy_role = build_deploy_role_stack(spec, stacks)
     migration = build_migration_stack(spec)  # not the deploy role's: migrate deploys it
     if migration is not None:
         stacks.append(migration)

@@ -107,7 +107,11 @@ def deploy_workflow(specs: dict[str, Spec]) -> str | None:
     return HEADER + yaml.dump(workflow, Dumper=_Dumper, sort_keys=False, width=120)
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter when PyYAML has it: the same text as the pure-Python one (as in taskcat.py), ~4x faster.
+_BASE_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BASE_DUMPER):  # type: ignore[valid-type,misc]
     """Block scalars (|) for the shell steps, as a person writes them."""
 
 
