@@ -1,9 +1,9 @@
 // cdk-nag's rule packs over plain CloudFormation templates, offline, in one Node process.
 //
-//   node security/cdk_nag.mjs [--packs AwsSolutions,HIPAA.Security,NIST.800.53.R5] [--json] [TEMPLATE...]
+//   node security/cdk_nag.mjs [--packs AwsSolutions,HIPAA.Security,NIST.800.53.R5] [--json] [--with-build] [TEMPLATE...]
 //
 // Default: every build/**/*.template.json except build/taskcat/ (those are
-// throwaway test variants). Each template is loaded with CfnInclude into its
+// throwaway test variants); --with-build: those and the TEMPLATEs. Each template is loaded with CfnInclude into its
 // own Stack of one CDK App, the packs run as aspects, and the findings are
 // read from the synthesised assembly's messages (never from stdout).
 //
@@ -40,7 +40,7 @@ const PACKS = {
   'HIPAA.Security': () => new HIPAASecurityChecks({ verbose: true, reports: false }),
   'NIST.800.53.R5': () => new NIST80053R5Checks({ verbose: true, reports: false }),
 }
-const USAGE = `usage: node security/cdk_nag.mjs [--packs ${Object.keys(PACKS).join(',')}] [--json] [TEMPLATE...]`
+const USAGE = `usage: node security/cdk_nag.mjs [--packs ${Object.keys(PACKS).join(',')}] [--json] [--with-build] [TEMPLATE...]`
 
 function usage(problem) {
   console.error(`cdk_nag.mjs: ${problem}\n${USAGE}`)
@@ -61,6 +61,7 @@ function templatesUnder(dir) {
 let json = false
 let packs = Object.keys(PACKS)
 const given = []
+let withBuild = false
 const argv = process.argv.slice(2)
 for (let i = 0; i < argv.length; i++) {
   const arg = argv[i]
@@ -69,6 +70,8 @@ for (let i = 0; i < argv.length; i++) {
     const value = arg === '--packs' ? argv[++i] : arg.slice('--packs='.length)
     if (!value) usage('--packs needs a comma-separated list')
     packs = value.split(',').filter(Boolean)
+  } else if (arg === '--with-build') {
+    withBuild = true
   } else if (arg === '-h' || arg === '--help') {
     console.log(USAGE)
     process.exit(0)
@@ -77,7 +80,8 @@ for (let i = 0; i < argv.length; i++) {
 }
 for (const pack of packs) if (!PACKS[pack]) usage(`unknown pack ${pack}`)
 for (const file of given) if (!existsSync(file)) usage(`no such template ${file}`)
-const templates = given.length ? given : existsSync('build') ? templatesUnder('build') : []
+const built = existsSync('build') ? templatesUnder('build') : []
+const templates = given.length ? (withBuild ? [...built, ...given] : given) : built
 if (!templates.length) usage('no templates (run make synth, or name them)')
 
 // `RULE[FINDING]: info explanation` (verbose); FINDING may itself hold brackets.

@@ -26,7 +26,7 @@ class On(str, Enum):
     LEGACY_GLOBAL_TABLE = "this environment's table as a version 2017.11.29 global table (account-wide ARN)"
     ROLES = "this environment's roles"
     KEY = "the table's key (by its alias) or DynamoDB's AWS managed key"
-    MIGRATION = "a migration's state parameter, its export bucket and the old table's stream"
+    MIGRATION = "a migration's state parameter, its export bucket, the old table's stream and its backfill"
     ANY = "no resource-level permission exists for it"
 
 
@@ -118,4 +118,6 @@ OPERATOR_CALLS = (
     ApiCall("cloudformation:DescribeStackResource", On.STACKS, "deploy/migrate.py: the consumer's function, queue"),
     ApiCall("cloudwatch:GetMetricStatistics", On.ANY, "deploy/migrate.py: the consumer's lag and invocations"),
     ApiCall("sqs:GetQueueAttributes", On.MIGRATION, "deploy/migrate.py: the consumer's dead letters"),
+    ApiCall("states:StartExecution", On.MIGRATION, "deploy/migrate.py: the managed backfill (AWS)"),
+    ApiCall("states:DescribeExecution", On.MIGRATION, "deploy/migrate.py: the managed backfill's progress"),
 )

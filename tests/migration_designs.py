@@ -46,3 +46,15 @@ def migration_project(tmp_path: Path) -> tuple[Path, Path, Path]:
     shutil.copytree(FIXTURE_DESIGNS, designs)
     (designs / "conversations.yaml").write_text(yaml.safe_dump(migrated_design(), sort_keys=False))
     return environments, designs, synth_with_designs(designs, tmp_path / "build-migrated", environments)
+
+
+if __name__ == "__main__":  # make security: the migration stacks scanned beside build/ (no design in build/ migrates)
+    import sys
+
+    out = Path(sys.argv[1])
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    built = migration_project(out / "project")[2]
+    (out / "scan").mkdir()
+    for template in sorted(built.glob("*/migration.template.json")):  # out/scan/<env>-migration.template.json
+        shutil.copy(template, out / "scan" / f"{template.parent.name}-{template.name}")

@@ -7,6 +7,8 @@ in-process; the function's code is run here instead, as Lambda would call it, wi
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -18,6 +20,7 @@ import pytest
 from botocore.stub import Stubber
 
 from templates_src.deploy import migrate
+from templates_src.errors import AwsFailure
 from templates_src.spec.loader import load_spec
 
 from .conftest import MotoServers, local_endpoint, read_json
@@ -25,6 +28,9 @@ from .iam_support import Arns, resolve, simulate
 from .migration_designs import NEW_TABLE, OLD_TABLE, migration_project
 
 ACCOUNT, REGION = "111111111111", "us-east-1"
+BUCKET = "chat-platform-exports-dev"
+EXPORT = "migrations/conversations-dev/v2/export"  # where migrate exports the old table (written out)
+MACHINE = "conversations-dev-migration-v2-backfill"
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +64,7 @@ def test_the_consumer_role_reads_the_old_stream_and_writes_the_new_table_only(
         {**policy["PolicyDocument"], "Statement": unconditional},
         spec,
         Arns.for_spec(spec),
-        params={"SourceTableName": OLD_TABLE, "SourceKeyArn": ""},
+        params={"SourceTableName": OLD_TABLE, "SourceKeyArn": "", "ExportBucket": BUCKET},
         attributes={"ConsumerDeadLetters.Arn": queue, "ConsumerLogs.Arn": logs},
     )
     old, new = (f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{t}" for t in (OLD_TABLE, NEW_TABLE))
@@ -70,6 +76,14 @@ def test_the_consumer_role_reads_the_old_stream_and_writes_the_new_table_only(
         ("dynamodb:DeleteItem", new, "Allowed"),
         ("sqs:SendMessage", queue, "Allowed"),
         ("logs:PutLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:consumer:log-stream:s", "Allowed"),
+        ("s3:GetObject", f"arn:aws:s3:::{BUCKET}/{EXPORT}/AWSDynamoDB/0001-a/data/x.json.gz", "Allowed"),
+        (
+            "s3:GetObject",
+            f"arn:aws:s3:::{BUCKET}/migrations/conversations-dev/v2/access-before.json",
+            "ImplicitlyDenied",
+        ),
+        ("s3:GetObject", f"arn:aws:s3:::other-bucket/{EXPORT}/x.json.gz", "ImplicitlyDenied"),
+        ("s3:PutObject", f"arn:aws:s3:::{BUCKET}/{EXPORT}/x.json.gz", "ImplicitlyDenied"),
         ("dynamodb:PutItem", old, "ImplicitlyDenied"),
         ("dynamodb:GetRecords", f"{new}/stream/2026-01-01T00:00:00.000", "ImplicitlyDenied"),
         ("dynamodb:Scan", new, "ImplicitlyDenied"),
@@ -96,6 +110,14 @@ def test_the_consumer_role_reads_the_old_stream_and_writes_the_new_table_only(
     assert role["Path"] == "/conversations/"
 
 
+def _alarms(template: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    return {
+        k: (r["Properties"]["MetricName"], r["Properties"].get("AlarmActions"))
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
 def test_the_consumer_starts_off_and_sends_failed_batches_to_its_queue(project: tuple[Path, Path, Path]) -> None:
     template = _consumer(project)
     mapping = template["Resources"]["ConsumerEvents"]["Properties"]
@@ -104,22 +126,132 @@ def test_the_consumer_starts_off_and_sends_failed_batches_to_its_queue(project: 
     assert mapping["EventSourceArn"] == {"Ref": "SourceStreamArn"}
     assert mapping["StartingPosition"] == "TRIM_HORIZON"
     assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["ConsumerDeadLetters", "Arn"]}
-    alarms = {
-        k: r["Properties"]["MetricName"]
-        for k, r in template["Resources"].items()
-        if r["Type"] == "AWS::CloudWatch::Alarm"
+    # The queue takes requests over TLS only.
+    (policy,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SQS::QueuePolicy"]
+    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    # dev has no alarm topic: no alarm that would alert nobody. prod's alert its on-call topic.
+    assert _alarms(template) == {}
+    topic = [{"Ref": "AlarmTopicArn"}]
+    assert _alarms(read_json(project[2] / "prod" / "migration.template.json")) == {
+        "ConsumerLagAlarm": ("IteratorAge", topic),
+        "ConsumerErrorAlarm": ("Errors", topic),
+        "ConsumerDeadLetterAlarm": ("ApproximateNumberOfMessagesVisible", topic),
     }
-    assert alarms == {
-        "ConsumerLagAlarm": "IteratorAge",
-        "ConsumerErrorAlarm": "Errors",
-        "ConsumerDeadLetterAlarm": "ApproximateNumberOfMessagesVisible",
+
+
+def test_the_backfill_maps_each_export_file_to_the_function_and_tolerates_no_failure(
+    project: tuple[Path, Path, Path],
+) -> None:
+    machine = _consumer(project)["Resources"]["Backfill"]["Properties"]
+    assert machine["StateMachineName"] == MACHINE and machine["StateMachineType"] == "STANDARD"
+    assert machine["DefinitionSubstitutions"] == {
+        "Consumer": {"Fn::GetAtt": ["Consumer", "Arn"]},
+        "ExportBucket": {"Ref": "ExportBucket"},
     }
+    (state,) = machine["Definition"]["States"].values()
+    assert state["Type"] == "Map"
+    assert state["ItemReader"] == {
+        "Resource": "arn:aws:states:::s3:listObjectsV2",
+        "Parameters": {"Bucket": "${ExportBucket}", "Prefix.$": "$.prefix"},
+    }
+    assert state["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    (task,) = state["ItemProcessor"]["States"].values()
+    assert task["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert task["Parameters"] == {
+        "FunctionName": "${Consumer}",
+        "Payload": {"backfill": {"bucket": "${ExportBucket}", "key.$": "$.Key"}},
+    }
+    assert state["ToleratedFailurePercentage"] == 0
+    assert state["MaxConcurrency"] == 10
+    assert state["ResultWriter"]["Parameters"] == {
+        "Bucket": "${ExportBucket}",
+        "Prefix": "migrations/conversations-dev/v2/backfill-results",
+    }
+
+
+def test_the_backfill_role_runs_the_map_and_nothing_else(project: tuple[Path, Path, Path]) -> None:
+    environments, designs, _ = project
+    spec = load_spec(environments / "dev.yaml", designs)
+    role = _consumer(project)["Resources"]["BackfillRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "states.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    (policy,) = role["Policies"]
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:conversations-dev-migration-v2-Consumer-X"
+    document = resolve(
+        policy["PolicyDocument"],
+        spec,
+        Arns.for_spec(spec),
+        params={"ExportBucket": BUCKET},
+        attributes={"Consumer.Arn": function},
+    )
+    states = f"arn:aws:states:{REGION}:{ACCOUNT}"
+    results = f"arn:aws:s3:::{BUCKET}/migrations/conversations-dev/v2/backfill-results"
+    cases = [
+        ("lambda:InvokeFunction", function, {}, "Allowed"),
+        ("lambda:InvokeFunction", f"{function}:1", {}, "Allowed"),
+        ("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:other", {}, "ImplicitlyDenied"),
+        ("s3:ListBucket", f"arn:aws:s3:::{BUCKET}", {"s3:prefix": f"{EXPORT}/AWSDynamoDB/0001-a/data/"}, "Allowed"),
+        ("s3:ListBucket", f"arn:aws:s3:::{BUCKET}", {"s3:prefix": "migrations/other/"}, "ImplicitlyDenied"),
+        ("s3:PutObject", f"{results}/0001/manifest.json", {}, "Allowed"),
+        ("s3:PutObject", f"arn:aws:s3:::{BUCKET}/{EXPORT}/x.json.gz", {}, "ImplicitlyDenied"),
+        ("s3:GetObject", f"arn:aws:s3:::{BUCKET}/{EXPORT}/x.json.gz", {}, "ImplicitlyDenied"),
+        ("states:StartExecution", f"{states}:stateMachine:{MACHINE}", {}, "Allowed"),
+        ("states:StartExecution", f"{states}:stateMachine:other", {}, "ImplicitlyDenied"),
+        ("states:DescribeExecution", f"{states}:execution:{MACHINE}/map:0001", {}, "Allowed"),
+        ("states:StopExecution", f"{states}:execution:{MACHINE}:backfill-1", {}, "Allowed"),
+        ("states:DescribeExecution", f"{states}:execution:other:x", {}, "ImplicitlyDenied"),
+        ("dynamodb:PutItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NEW_TABLE}", {}, "ImplicitlyDenied"),
+    ]
+    requests = [
+        {
+            "policy": document,
+            "principal": f"arn:aws:iam::{ACCOUNT}:role/conversations/backfill",
+            "action": action,
+            "resource": resource,
+            "accountId": ACCOUNT,
+            "context": context,
+        }
+        for action, resource, context, _ in cases
+    ]
+    assert [r["decision"] for r in simulate(requests)] == [want for *_, want in cases]
+    assert role["PermissionsBoundary"] == "arn:aws:iam::111111111111:policy/chat-platform-boundary"
 
 
 @pytest.fixture
 def endpoint(monkeypatch: pytest.MonkeyPatch, moto_servers: MotoServers) -> Iterator[str]:
     with local_endpoint(monkeypatch, moto_servers, ACCOUNT) as url:
         yield url
+
+
+def _new_table(dynamodb: Any) -> None:
+    dynamodb.create_table(
+        TableName=NEW_TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def _handler_from_template(
+    project: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, queue: str
+) -> dict[str, Any]:
+    """The function's index.py, taken from the built template, with the environment Lambda would give it."""
+    function = _consumer(project)["Resources"]["Consumer"]["Properties"]
+    variables = function["Environment"]["Variables"]
+    monkeypatch.setenv("TABLE", NEW_TABLE)
+    monkeypatch.setenv("TRANSFORM", variables["TRANSFORM"])
+    monkeypatch.setenv("DEAD_LETTERS", queue)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    assert function["Handler"] == "index.handler" and function["Runtime"] == "python3.12"
+    assert (function["Timeout"], function["MemorySize"]) == (900, 512)
+    index: dict[str, Any] = {"__name__": "index"}
+    exec(compile(function["Code"]["ZipFile"], "index.py", "exec"), index)  # noqa: S102 - the template's own code
+    return index
 
 
 def _image(user: str, sk: str, title: str) -> dict[str, Any]:
@@ -130,25 +262,9 @@ def test_the_consumers_code_from_the_template_applies_a_stream_batch(
     project: tuple[Path, Path, Path], endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName=NEW_TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _new_table(dynamodb)
     queue = boto3.client("sqs", region_name=REGION).create_queue(QueueName="dead-letters")["QueueUrl"]
-    function = _consumer(project)["Resources"]["Consumer"]["Properties"]
-    variables = function["Environment"]["Variables"]
-    monkeypatch.setenv("TABLE", NEW_TABLE)
-    monkeypatch.setenv("TRANSFORM", variables["TRANSFORM"])
-    monkeypatch.setenv("DEAD_LETTERS", queue)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    assert function["Handler"] == "index.handler" and function["Runtime"] == "python3.12"
-    index: dict[str, Any] = {"__name__": "index"}
-    exec(compile(function["Code"]["ZipFile"], "index.py", "exec"), index)  # noqa: S102 - the template's own code
+    index = _handler_from_template(project, monkeypatch, queue)
     event = {
         "Records": [
             {"eventName": "INSERT", "dynamodb": {"NewImage": _image("u-1", "CONV#a", "one")}},
@@ -169,6 +285,165 @@ def test_the_consumers_code_from_the_template_applies_a_stream_batch(
     body = json.loads(message["Body"])
     assert body["reason"] == "INSERT: attribute 'userId' (in the key template of 'pk') is missing"
     assert body["item"]["NewImage"] == {"sk": {"S": "CONV#c"}}
+
+
+def test_the_consumers_code_from_the_template_loads_an_export_file(
+    project: tuple[Path, Path, Path], endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The managed backfill's call: {"backfill": {"bucket", "key"}}, one export data file (DYNAMODB_JSON, gzip)."""
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    _new_table(dynamodb)
+    # Already in the new table (the catch-up wrote it, newer): the backfill must not replace it.
+    dynamodb.put_item(
+        TableName=NEW_TABLE,
+        Item={"pk": {"S": "USER#u-1"}, "userId": {"S": "u-1"}, "sk": {"S": "CONV#a"}, "title": {"S": "newer"}},
+    )
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=BUCKET)
+    key = f"{EXPORT}/AWSDynamoDB/0001-a/data/part-0.json.gz"
+    lines = [_image("u-1", "CONV#a", "older"), *(_image(f"u-{i}", f"CONV#{i}", f"t{i}") for i in range(2, 40))]
+    lines.append({"sk": {"S": "CONV#x"}})  # no userId: to the dead-letter queue, named
+    body = "".join(json.dumps({"Item": item}) + "\n" for item in lines)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(body.encode()))
+    queue = boto3.client("sqs", region_name=REGION).create_queue(QueueName="dead-letters")["QueueUrl"]
+    index = _handler_from_template(project, monkeypatch, queue)
+
+    result = index["handler"]({"backfill": {"bucket": BUCKET, "key": key}}, None)
+
+    assert result == {"key": key, "written": 38, "skipped": 1}
+    items = {i["pk"]["S"] + " " + i["sk"]["S"]: i for i in dynamodb.scan(TableName=NEW_TABLE)["Items"]}
+    assert len(items) == 39
+    assert items["USER#u-1 CONV#a"]["title"] == {"S": "newer"}
+    assert items["USER#u-7 CONV#7"] == {
+        "pk": {"S": "USER#u-7"},
+        "userId": {"S": "u-7"},
+        "sk": {"S": "CONV#7"},
+        "title": {"S": "t7"},
+    }
+    (message,) = boto3.client("sqs", region_name=REGION).receive_message(QueueUrl=queue)["Messages"]
+    assert json.loads(message["Body"]) == {
+        "reason": "attribute 'userId' (in the key template of 'pk') is missing",
+        "item": {"sk": {"S": "CONV#x"}},
+    }
+
+
+def _stubbed(service: str) -> Any:
+    return boto3.client(service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def _resource_response(logical_id: str, physical_id: str) -> dict[str, Any]:
+    return {
+        "StackResourceDetail": {
+            "LogicalResourceId": logical_id,
+            "PhysicalResourceId": physical_id,
+            "ResourceType": "AWS::StepFunctions::StateMachine",
+            "LastUpdatedTimestamp": datetime(2026, 12, 7, tzinfo=timezone.utc),
+            "ResourceStatus": "CREATE_COMPLETE",
+        }
+    }
+
+
+EXPORT_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{OLD_TABLE}/export/01733-abc"
+MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{MACHINE}"
+
+
+def _exported(times: int) -> Any:
+    """A DynamoDB client whose export (EXPORT_ARN) is COMPLETED, asked that many times."""
+    dynamodb = _stubbed("dynamodb")
+    stub = Stubber(dynamodb)
+    for _ in range(times):
+        stub.add_response(
+            "describe_export",
+            {"ExportDescription": {"ExportArn": EXPORT_ARN, "ExportStatus": "COMPLETED"}},
+            {"ExportArn": EXPORT_ARN},
+        )
+    stub.activate()
+    return dynamodb
+
+
+def _backfilling_migration(cf: Any, states: Any, dynamodb: Any) -> tuple[migrate.Migration, list[str]]:
+    """A Migration on AWS with its export done: the parts the managed backfill uses; what it saves."""
+    migration = object.__new__(migrate.Migration)
+    migration.dynamodb = dynamodb
+    said: list[str] = []
+    migration.cf, migration.out, migration.sleep = cf, said.append, lambda seconds: None
+    migration.clients = lambda service: {"stepfunctions": states}[service]  # type: ignore[assignment]
+    migration.consumer = type("C", (), {"name": "conversations-dev-migration-v2"})()  # type: ignore[assignment]
+    migration.state = migrate.State(export_arn=EXPORT_ARN, export_prefix=EXPORT, phase="capture")
+    saved: list[str] = []
+    migration.save = lambda: saved.append(json.dumps(dataclasses.asdict(migration.state)))  # type: ignore[method-assign]
+    return migration, saved
+
+
+def test_the_backfill_runs_on_aws_and_a_failed_one_is_started_again() -> None:
+    cf, states = _stubbed("cloudformation"), _stubbed("stepfunctions")
+    first = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE}:backfill-01733-abc-1"
+    second = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE}:backfill-01733-abc-2"
+    started = datetime(2026, 12, 7, tzinfo=timezone.utc)
+    with Stubber(cf) as stacks, Stubber(states) as machine:
+        for name, arn, ends in (
+            ("backfill-01733-abc-1", first, "FAILED"),
+            ("backfill-01733-abc-2", second, "SUCCEEDED"),
+        ):
+            stacks.add_response(
+                "describe_stack_resource",
+                _resource_response("Backfill", MACHINE_ARN),
+                {"StackName": "conversations-dev-migration-v2", "LogicalResourceId": "Backfill"},
+            )
+            machine.add_response(
+                "start_execution",
+                {"executionArn": arn, "startDate": started},
+                {
+                    "stateMachineArn": MACHINE_ARN,
+                    "name": name,
+                    "input": json.dumps({"prefix": f"{EXPORT}/AWSDynamoDB/01733-abc/data/"}),
+                },
+            )
+            for status in ("RUNNING", ends):
+                described = {
+                    "executionArn": arn,
+                    "stateMachineArn": MACHINE_ARN,
+                    "status": status,
+                    "startDate": started,
+                }
+                if status == "FAILED":
+                    described |= {"error": "States.ExceedToleratedFailureThreshold", "cause": "1 file failed"}
+                machine.add_response("describe_execution", described, {"executionArn": arn})
+        migration, saved = _backfilling_migration(cf, states, _exported(2))
+
+        with pytest.raises(AwsFailure) as failed:
+            migration.backfill()
+        assert str(failed.value) == (
+            f"migrate: backfill: {first} ended FAILED: States.ExceedToleratedFailureThreshold 1 file failed; fix the "
+            "cause (the function's log group, its dead-letter queue) and run migrate again"
+        )
+        assert json.loads(saved[-1])["backfill_execution"] == "" and migration.state.phase == "capture"
+
+        migration.backfill()  # the next run: a second attempt, waited for
+        machine.assert_no_pending_responses()
+    assert migration.state.phase == "backfill"
+    assert json.loads(saved[-1])["backfill_execution"] == second
+    assert json.loads(saved[-1])["backfill_attempts"] == 2
+
+
+def test_a_backfill_started_by_a_killed_run_is_waited_for_not_started_twice() -> None:
+    cf, states = _stubbed("cloudformation"), _stubbed("stepfunctions")
+    arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE}:backfill-01733-abc-1"
+    started = datetime(2026, 12, 7, tzinfo=timezone.utc)
+    with Stubber(cf) as stacks, Stubber(states) as machine:
+        stacks.add_response("describe_stack_resource", _resource_response("Backfill", MACHINE_ARN))
+        # The killed run started it and it has ended since: its name is taken.
+        machine.add_client_error("start_execution", "ExecutionAlreadyExists", http_status_code=400)
+        machine.add_response(
+            "describe_execution",
+            {"executionArn": arn, "stateMachineArn": MACHINE_ARN, "status": "SUCCEEDED", "startDate": started},
+            {"executionArn": arn},
+        )
+        migration, saved = _backfilling_migration(cf, states, _exported(1))
+        migration.backfill()
+        machine.assert_no_pending_responses()
+    assert migration.state.phase == "backfill"
+    assert json.loads(saved[-1])["backfill_execution"] == arn
 
 
 def _waiting_migration(cloudwatch: Any, cf: Any) -> migrate.Migration:

@@ -20,13 +20,23 @@ from typing import Any
 
 from ..change.migration import PHASE_NAMES, ROLLBACK_PHASES, read_only, writable
 from ..errors import AwsFailure, BadInput, Refused
+from ..spec.item_transform import export_items
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
-from ..stacks.migration_stack import CONSUMER_ID, DEAD_LETTERS_ID
-from ..stacks.names import ACCESS, DATA, MIGRATION, TABLE_ID, TABLE_NAME_EXPORT, data_stack_name
+from ..stacks.migration_stack import BACKFILL_ID, CONSUMER_ID, DEAD_LETTERS_ID, EXPORT_BUCKET
+from ..stacks.names import (
+    ACCESS,
+    DATA,
+    MIGRATION,
+    MIGRATION_EXPORT_DIR,
+    TABLE_ID,
+    TABLE_NAME_EXPORT,
+    data_stack_name,
+    migration_prefix,
+)
 from .aws import aws_errors, local_endpoint, session
 from .deployer import Deployer, check_caller
-from .migration_data import Comparison, DeadLetters, Shards, Writer, compare, export_files, export_items
+from .migration_data import Comparison, DeadLetters, Shards, Writer, compare, export_files
 from .migration_state import state_parameter
 from .steps import StepRunner
 
@@ -37,6 +47,8 @@ LAG_CAUGHT_UP_MS = 60_000.0
 LAG_POLL_S = 30.0
 IDLE_MINUTES = 3
 CATCH_UP_TIMEOUT_S = 6 * 3600.0
+BACKFILL_TIMEOUT_S = 12 * 3600.0
+EXECUTION_NAME_MAX = 80  # Step Functions' limit on an execution's name
 VERIFY_ATTEMPTS = 3
 VERIFY_PAUSE_S = 60.0
 POLL_S = 10.0
@@ -65,6 +77,8 @@ class State:
     applied: int = 0
     dead_letters: int = 0
     access_before: str = ""  # S3 key of the access template before cutover (rollback)
+    backfill_execution: str = ""  # AWS: the managed backfill's execution (Step Functions)
+    backfill_attempts: int = 0
 
     def done(self, phase: str) -> bool:
         return bool(self.phase) and PHASE_NAMES.index(self.phase) >= PHASE_NAMES.index(phase)
@@ -103,7 +117,7 @@ class Migration:
         )
         self.old_stack = data_stack_name(spec.stack_prefix, spec.design.generation - 1)
         self.parameter = state_parameter(spec.stack_prefix, spec.design.generation)
-        self.prefix = f"migrations/{spec.stack_prefix}/v{spec.design.generation}"
+        self.prefix = migration_prefix(spec.stack_prefix, spec.design.generation)
         self.state = self._read_state()
         self.dead = DeadLetters(DEAD_LETTERS_DIR / f"{spec.env_name}-v{spec.design.generation}.jsonl")
 
@@ -178,7 +192,7 @@ class Migration:
     def backfill(self) -> None:
         if not self.state.export_arn:
             self._pitr_on()
-            self.state.export_prefix = f"{self.prefix}/export"
+            self.state.export_prefix = f"{self.prefix}/{MIGRATION_EXPORT_DIR}"
             table_arn = self.dynamodb.describe_table(TableName=self.state.old_table)["Table"]["TableArn"]
             self.state.export_arn = self.dynamodb.export_table_to_point_in_time(
                 TableArn=table_arn,
@@ -191,6 +205,9 @@ class Migration:
                 f"migrate: backfill: exporting {self.state.old_table} to s3://{self.bucket}/{self.state.export_prefix}"
             )
         self._wait_for_export()
+        if self.consumer is not None:
+            self._managed_backfill()
+            return
         writer = self._writer()
         for key in export_files(self.s3, self.bucket, self.state.export_prefix):
             if key in self.state.files_done:
@@ -314,6 +331,7 @@ class Migration:
             "SourceStreamArn": self.state.stream_arn,
             "SourceKeyArn": key,
             "ConsumerEnabled": "true" if enabled else "false",
+            EXPORT_BUCKET: self.bucket,
         }
         parameters = [p for p in self.consumer.parameters if p["ParameterKey"] not in values]
         parameters += [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
@@ -321,10 +339,53 @@ class Migration:
             StackFiles(self.consumer.kind, self.consumer.name, self.consumer.template, parameters, self.consumer.tags)
         )
 
-    def _consumer_function(self) -> str:
+    def _consumer_resource(self, logical_id: str) -> str:
+        """The physical ID of a resource of the migration stack (the function, its queue, the state machine)."""
         assert self.consumer is not None
-        resource = self.cf.describe_stack_resource(StackName=self.consumer.name, LogicalResourceId=CONSUMER_ID)
+        resource = self.cf.describe_stack_resource(StackName=self.consumer.name, LogicalResourceId=logical_id)
         return str(resource["StackResourceDetail"]["PhysicalResourceId"])
+
+    def _consumer_function(self) -> str:
+        return self._consumer_resource(CONSUMER_ID)
+
+    def _managed_backfill(self) -> None:
+        """AWS: the migration stack's state machine loads every file of the export through the function,
+        never through this machine. Its execution is kept in the state: a killed run waits for it again;
+        a failed one is started again (the conditional writes skip what the first one loaded)."""
+        states = self.clients("stepfunctions")
+        export_id = self.state.export_arn.rsplit("/", 1)[-1]
+        if not self.state.backfill_execution:
+            machine = self._consumer_resource(BACKFILL_ID)
+            name = f"backfill-{export_id}-{self.state.backfill_attempts + 1}"[:EXECUTION_NAME_MAX]
+            job = {"prefix": f"{self.state.export_prefix}/AWSDynamoDB/{export_id}/data/"}
+            try:  # the same name and input as a running execution: StartExecution returns it (idempotent)
+                arn = states.start_execution(stateMachineArn=machine, name=name, input=json.dumps(job))["executionArn"]
+            except states.exceptions.ExecutionAlreadyExists:  # started by a run killed before it saved, and ended
+                arn = machine.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+            self.state.backfill_execution = arn
+            self.state.backfill_attempts += 1
+            self.save()
+            self.out(f"migrate: backfill: the export's files are loaded on AWS by {arn}")
+        started = time.monotonic()
+        while True:
+            described = states.describe_execution(executionArn=self.state.backfill_execution)
+            status = described["status"]
+            if status == "SUCCEEDED":
+                break
+            if status != "RUNNING":
+                failed = self.state.backfill_execution
+                self.state.backfill_execution = ""  # the next run starts another attempt
+                self.save()
+                raise AwsFailure(
+                    f"migrate: backfill: {failed} ended {status}: {described.get('error', '')} "
+                    f"{described.get('cause', '')}".rstrip()
+                    + "; fix the cause (the function's log group, its dead-letter queue) and run migrate again"
+                )
+            if time.monotonic() - started > BACKFILL_TIMEOUT_S:
+                raise AwsFailure("migrate: backfill: still running on AWS; run migrate again to go on waiting")
+            self.out(f"  backfill: running on AWS ({time.monotonic() - started:.0f} s)")
+            self.sleep(LAG_POLL_S)
+        self._finished("backfill", f"every file of the export loaded on AWS by {self.state.backfill_execution}")
 
     def _metric(self, name: str, statistic: str, minutes: int) -> list[float]:
         assert self.cloudwatch is not None
@@ -368,8 +429,7 @@ class Migration:
         """Items the stream consumer could not write (its dead-letter queue): each fails verification."""
         if self.consumer is None:
             return 0
-        resource = self.cf.describe_stack_resource(StackName=self.consumer.name, LogicalResourceId=DEAD_LETTERS_ID)
-        url = resource["StackResourceDetail"]["PhysicalResourceId"]
+        url = self._consumer_resource(DEAD_LETTERS_ID)
         attributes = self.clients("sqs").get_queue_attributes(
             QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
         )["Attributes"]

@@ -8,18 +8,23 @@ reason, counted, and fails verification: nothing is dropped silently.
 
 from __future__ import annotations
 
-import gzip
 import json
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..spec.item_transform import Item, ItemWriter, TransformError, digest, key_of, key_text, transform
+from ..spec.item_transform import (
+    Item,
+    ItemWriter,
+    TransformError,
+    digest,
+    key_of,
+    key_text,
+    transform,
+)
 
-# Writes in flight at once: the load is bound by round trips, not by this machine.
-WRITERS = 16
 # Mismatches named in a failed verification (all of them are counted).
 NAMED_MISMATCHES = 20
 
@@ -30,25 +35,24 @@ class DeadLetters:
 
     path: Path
     count: int = 0
+    _adding: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, item: Item, reason: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps({"reason": reason, "item": item}, sort_keys=True) + "\n")
-        self.count += 1
+        """One line, whole (the backfill's threads add too)."""
+        line = json.dumps({"reason": reason, "item": item}, sort_keys=True) + "\n"
+        with self._adding:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(line)
+            self.count += 1
 
 
 class Writer(ItemWriter):
-    """The operator's machine's ItemWriter: dead letters to a file, the backfill WRITERS at a time."""
+    """The operator's machine's ItemWriter: dead letters to a file."""
 
     def __init__(self, dynamodb: Any, table: str, config: dict[str, Any], dead: DeadLetters) -> None:
         super().__init__(dynamodb, table, config, dead.add)
         self.dead = dead
-
-    def load_all(self, items: Iterator[Item]) -> None:
-        with ThreadPoolExecutor(WRITERS) as pool:
-            for future in [pool.submit(self.load, item) for item in items]:
-                future.result()
 
 
 def export_files(s3: Any, bucket: str, prefix: str) -> list[str]:
@@ -57,15 +61,6 @@ def export_files(s3: Any, bucket: str, prefix: str) -> list[str]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/AWSDynamoDB/"):
         keys += [o["Key"] for o in page.get("Contents", []) if "/data/" in o["Key"] and o["Key"].endswith(".gz")]
     return sorted(keys)
-
-
-def export_items(s3: Any, bucket: str, key: str) -> Iterator[Item]:
-    """The items of one export data file (DYNAMODB_JSON: one {"Item": {...}} per line, gzip)."""
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    with gzip.GzipFile(fileobj=body) as lines:
-        for line in lines:
-            if line.strip():
-                yield json.loads(line)["Item"]
 
 
 @dataclass

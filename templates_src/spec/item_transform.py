@@ -19,10 +19,14 @@ data, with the new table's key attribute types (`key_types`):
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import itertools
 import json
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -122,6 +126,15 @@ def changes_for(record: Item, config: dict[str, Any]) -> list[tuple[str, Item]]:
 CONDITIONAL_FAILED = "ConditionalCheckFailedException"
 
 
+def export_items(s3: Any, bucket: str, key: str) -> Iterator[Item]:
+    """The items of one export data file (DYNAMODB_JSON: one {"Item": {...}} per line, gzip), streamed."""
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    with gzip.GzipFile(fileobj=body) as lines:
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)["Item"]
+
+
 def error_code(exc: Exception) -> str:
     return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
@@ -133,9 +146,20 @@ class ItemWriter:
     machine, the dead-letter queue in the stream consumer.
     """
 
+    # A backfill's writes in flight at once (bound by round trips), taken from the items CHUNK at a time
+    # so that a large export file is never held in memory whole.
+    THREADS = 16
+    CHUNK = 1000
+
     def __init__(self, client: Any, table: str, config: dict[str, Any], dead_letter: Callable[[Item, str], None]):
         self.client, self.table, self.config, self.dead_letter = client, table, config, dead_letter
         self.written = self.skipped = 0
+        self._counting = threading.Lock()  # load_all's threads count too
+
+    def _count(self, written: int = 0, skipped: int = 0) -> None:
+        with self._counting:
+            self.written += written
+            self.skipped += skipped
 
     def _condition(self, item: Item, newer_only: bool) -> dict[str, Any]:
         """Backfill (newer_only) never replaces an item already there (with a version: one as new or
@@ -156,11 +180,11 @@ class ItemWriter:
     def put(self, item: Item, newer_only: bool) -> None:
         try:
             self.client.put_item(TableName=self.table, Item=item, **self._condition(item, newer_only))
-            self.written += 1
+            self._count(written=1)
         except Exception as exc:
             code = error_code(exc)
             if code == CONDITIONAL_FAILED:
-                self.skipped += 1
+                self._count(skipped=1)
             elif code == "ValidationException":
                 self.dead_letter(item, f"the new table refused it: {exc}")
             else:
@@ -175,6 +199,13 @@ class ItemWriter:
             return
         self.put(new, newer_only=True)
 
+    def load_all(self, items: Iterator[Item]) -> None:
+        """Backfill: load each item, THREADS at a time (a boto3 client is safe to share between threads)."""
+        with ThreadPoolExecutor(self.THREADS) as pool:
+            while chunk := list(itertools.islice(items, self.CHUNK)):
+                for future in [pool.submit(self.load, item) for item in chunk]:
+                    future.result()
+
     def apply(self, record: Item) -> None:
         """Catch-up: one stream record's writes, in order."""
         try:
@@ -185,7 +216,7 @@ class ItemWriter:
         for action, value in changes:
             if action == "delete":
                 self.client.delete_item(TableName=self.table, Key=value)
-                self.written += 1
+                self._count(written=1)
             else:
                 self.put(value, newer_only=False)
 

@@ -1,13 +1,23 @@
-"""The migration stack: the stream consumer that keeps a new generation's table caught up on AWS.
+"""The migration stack: the managed backfill and the stream consumer of a new generation's table on AWS.
 
 `<prefix>-migration-v<n>` holds a Lambda function whose code is spec/item_transform.py (the file
 `migrate` runs on the operator's machine) and a small handler, fed by an event source mapping on
 the old table's stream (off until the backfill is done: `ConsumerEnabled`), with its own role
-(read that stream, write the new table, send to its dead-letter queue, write its logs), a
-dead-letter queue for the items it cannot write, and alarms on its lag, its errors and its dead
-letters. `migrate` deploys it and removes it at retire; `deploy` never does (the pipeline's role
-has no Lambda or SQS rights). The old table is named by parameters: its generation's files are
-gone by the time this stack exists.
+(read that stream and the export's files, write the new table, send to its dead-letter queue,
+write its logs), a dead-letter queue for the items it cannot write, and alarms on its lag, its
+errors and its dead letters.
+
+The backfill runs on AWS too, never through the operator's machine: a Step Functions state machine
+whose Distributed Map lists the export's data files (ItemReader, S3 ListObjectsV2) and hands each
+to the same function (one child execution per file, MAX_FILES_AT_ONCE at a time, no failure
+tolerated), writing its results to S3 (ResultWriter) so that any number of files fits. Step
+Functions, not a Glue or EMR job: the transform is this Python file with no dependencies, the
+function already exists for the catch-up, and a Distributed Map scales to millions of files with
+no cluster to size or pay for while idle.
+
+`migrate` deploys the stack and removes it at retire; `deploy` never does (the pipeline's role has
+no Lambda, SQS or Step Functions rights). The old table and the export bucket are named by
+parameters: the old generation's files are gone by the time this stack exists.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ import json
 from pathlib import Path
 
 from awacs.aws import Action as AwacsAction
-from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
+from awacs.aws import Allow, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals, StringLike
 from troposphere import (
     Equals,
     GetAtt,
@@ -33,6 +43,7 @@ from troposphere import (
     iam,
     logs,
     sqs,
+    stepfunctions,
 )
 
 from ..spec import item_transform
@@ -42,11 +53,28 @@ from .artifacts import Stack
 from .encode import plain
 from .grants import STREAM_LIST_ACTIONS, STREAM_READ_ACTIONS
 from .key_actions import KEY_READ_ACTIONS, KEY_USE_ACTIONS
-from .names import KEY_ARN_EXPORT, MIGRATION, TABLE_ARN_EXPORT, TABLE_NAME_EXPORT, export_name, stack_name
+from .names import (
+    KEY_ARN_EXPORT,
+    MIGRATION,
+    MIGRATION_EXPORT_DIR,
+    MIGRATION_RESULTS_DIR,
+    TABLE_ARN_EXPORT,
+    TABLE_NAME_EXPORT,
+    backfill_machine_name,
+    export_name,
+    migration_prefix,
+    stack_name,
+)
+from .suppressions import NAG_PACKS
 
-# Logical IDs migrate reads back (the function's metrics, the queue's depth).
-CONSUMER_ID, DEAD_LETTERS_ID = "Consumer", "ConsumerDeadLetters"
+# The parameter naming the bucket of the export (migrate gives it; the roles reach only its migration prefix).
+EXPORT_BUCKET = "ExportBucket"
+# Logical IDs migrate reads back (the function's metrics, the queue's depth, the backfill to start).
+CONSUMER_ID, DEAD_LETTERS_ID, BACKFILL_ID = "Consumer", "ConsumerDeadLetters", "Backfill"
 RUNTIME = "python3.12"
+# Lambda's longest: one export data file loaded in one invocation (16 writes in flight).
+TIMEOUT_S = 900
+MEMORY_MB = 512
 # Records per invocation; a failed batch is halved until the bad record is alone (BisectBatchOnFunctionError).
 BATCH_SIZE = 100
 RETRIES = 3
@@ -59,7 +87,7 @@ DEAD_LETTER_RETENTION_S = 14 * 24 * 3600  # SQS's longest
 
 HANDLER = '''
 
-# ---- the stream consumer's handler (stacks/migration_stack.py) ----
+# ---- the handler of the backfill and the stream consumer (stacks/migration_stack.py) ----
 import os
 
 import boto3
@@ -73,15 +101,30 @@ def _dead_letter(item, reason):
 
 
 def handler(event, context):
-    """Each record of the batch, in order, through the transform `migrate` runs too."""
+    """A stream batch: each record, in order. The backfill's {"backfill": {"bucket", "key"}}: every
+    item of that export data file. Both through the transform `migrate` runs too."""
     global _writer
     if _writer is None:
         config = json.loads(os.environ["TRANSFORM"])
         _writer = ItemWriter(boto3.client("dynamodb"), os.environ["TABLE"], config, _dead_letter)
+    if "backfill" in event:
+        job = event["backfill"]
+        written, skipped = _writer.written, _writer.skipped
+        _writer.load_all(export_items(boto3.client("s3"), job["bucket"], job["key"]))
+        return {"key": job["key"], "written": _writer.written - written, "skipped": _writer.skipped - skipped}
     for record in event["Records"]:
         _writer.apply(record)
     return {"records": len(event["Records"])}
 '''
+# Export data files loaded at once by the backfill (each a child execution calling the function).
+MAX_FILES_AT_ONCE = 10
+# Lambda's transient errors, retried by the state machine (Step Functions' best practice for Lambda tasks).
+LAMBDA_TRANSIENT = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
 
 
 # checkov's findings on the consumer that are deliberate, with why (stacks/suppressions.py's convention).
@@ -93,8 +136,60 @@ QUEUE_SKIPS = (("CKV_AWS_27", "encrypted at rest by SQS (SqsManagedSseEnabled: S
 LOG_SKIPS = (("CKV_AWS_158", "the handler logs no item: a record it cannot write goes to the dead-letter queue"),)
 
 
-def _skips(found: tuple[tuple[str, str], ...]) -> dict[str, object]:
-    return {"checkov": {"skip": [{"id": rule, "comment": why} for rule, why in found]}}
+# cdk-nag's findings that are deliberate, with why (applies_to: IAM5's per-resource findings, as regexes).
+_INLINE = "inline by design: this migration's role only, scoped to its tables, files and queue; removed at retire"
+CONSUMER_NAG = (
+    *((f"{p}-LambdaInsideVPC", CONSUMER_SKIPS[0][1], None) for p in NAG_PACKS),
+    ("AwsSolutions-L1", f"{RUNTIME}: the runtime the transform is tested on; moved in a reviewed change", None),
+)
+LOG_NAG = tuple((f"{p}-CloudWatchLogGroupEncrypted", LOG_SKIPS[0][1], None) for p in NAG_PACKS)
+CONSUMER_ROLE_NAG = (
+    *((f"{p}-IAMNoInlinePolicy", _INLINE, None) for p in NAG_PACKS),
+    ("AwsSolutions-IAM5", "the old table's streams: a stream's label is AWS's", "/stream/\\*"),
+    ("AwsSolutions-IAM5", "dynamodb:ListStreams supports no resource ARN (Service Authorization Reference)", "*"),
+    ("AwsSolutions-IAM5", "the export's data files, named by DynamoDB, under this migration's prefix", "/export/\\*"),
+)
+BACKFILL_ROLE_NAG = (
+    *((f"{p}-IAMNoInlinePolicy", _INLINE, None) for p in NAG_PACKS),
+    ("AwsSolutions-IAM5", "the loader function's versions (Step Functions' lambda:invoke)", ":\\*"),
+    (
+        "AwsSolutions-IAM5",
+        "the results file Step Functions names, under this migration's prefix",
+        "/backfill-results/\\*",
+    ),
+    ("AwsSolutions-IAM5", "the Distributed Map's child executions, named by Step Functions", ":execution:.*[/:]\\*"),
+)
+MACHINE_NAG = (
+    (
+        "AwsSolutions-SF1",
+        "a STANDARD workflow's execution history is kept by Step Functions for 90 days and read by migrate; log "
+        "delivery to CloudWatch Logs would need logs:*LogDelivery on every resource",
+        None,
+    ),
+    ("AwsSolutions-SF2", "one Lambda call per file: X-Ray adds nothing the function's errors alarm misses", None),
+)
+
+
+def _skips(found: tuple[tuple[str, str], ...], nag: tuple[tuple[str, str, str | None], ...] = ()) -> dict[str, object]:
+    return {"checkov": {"skip": [{"id": rule, "comment": why} for rule, why in found]}, **_nag_only(nag)}
+
+
+def _applies_to(resource: str) -> object:
+    """ "*" the finding on Resource::* itself; anything else a regex over the rendered resource."""
+    return "Resource::*" if resource == "*" else {"regex": f"/^Resource::.*{resource}.*$/g"}
+
+
+def _nag_only(found: tuple[tuple[str, str, str | None], ...]) -> dict[str, object]:
+    if not found:
+        return {}
+    return {
+        "cdk_nag": {
+            "rules_to_suppress": [
+                {"id": rule, "reason": why, **({"applies_to": [_applies_to(at)]} if at else {})}
+                for rule, why, at in found
+            ]
+        }
+    }
 
 
 def consumer_code() -> str:
@@ -140,6 +235,9 @@ def build_migration_stack(spec: Spec) -> Stack | None:
             Description="migrate turns it on once the backfill is done",
         )
     )
+    template.add_parameter(
+        Parameter(EXPORT_BUCKET, Type="String", Description="The bucket migrate exports the old table to")
+    )
     template.add_condition("HasSourceKey", Not(Equals(Ref(source_key), "")))
     template.add_condition("ConsumerOn", Equals(Ref(enabled), "true"))
     parameters = {}
@@ -152,14 +250,48 @@ def build_migration_stack(spec: Spec) -> Stack | None:
         sqs.Queue(
             DEAD_LETTERS_ID,
             Metadata=_skips(QUEUE_SKIPS),
+            # Emptied before cutover (verify fails on any dead letter), so nothing is lost with it at retire.
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
             MessageRetentionPeriod=DEAD_LETTER_RETENTION_S,
             SqsManagedSseEnabled=True,
         )
     )
+    # Only over TLS (the Lambda service and the function use it; AwsSolutions-SQS4).
+    template.add_resource(
+        sqs.QueuePolicy(
+            "ConsumerDeadLettersTlsOnly",
+            Queues=[Ref(dead_letters)],
+            PolicyDocument=plain(
+                PolicyDocument(
+                    Version="2012-10-17",
+                    Statement=[
+                        Statement(
+                            Sid="DenyInsecureTransport",
+                            Effect=Deny,
+                            Principal=Principal("*"),
+                            Action=[_action("sqs:*")],
+                            Resource=[GetAtt(dead_letters, "Arn")],
+                            Condition=Condition(Bool({"aws:SecureTransport": "false"})),
+                        )
+                    ],
+                )
+            ),
+        )
+    )
     log_group = template.add_resource(
-        logs.LogGroup("ConsumerLogs", Metadata=_skips(LOG_SKIPS), RetentionInDays=LOG_RETENTION_DAYS)
+        logs.LogGroup(
+            "ConsumerLogs",
+            Metadata=_skips(LOG_SKIPS, LOG_NAG),
+            RetentionInDays=LOG_RETENTION_DAYS,
+            # The migration's record outlives its stack (retire removes it) for its retention period.
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
+        )
     )
     new_table_arn = ImportValue(export_name(spec, TABLE_ARN_EXPORT))
+    files = migration_prefix(spec.stack_prefix, spec.design.generation)
+    export_files = Sub(f"arn:${{AWS::Partition}}:s3:::${{{EXPORT_BUCKET}}}/{files}/{MIGRATION_EXPORT_DIR}/*")
     old_stream = Sub(
         "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}/stream/*",
         Table=Ref(source_table),
@@ -171,6 +303,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
             Action=[_action(a) for a in STREAM_READ_ACTIONS],
             Resource=[old_stream],
         ),
+        Statement(Sid="ReadTheExport", Effect=Allow, Action=[_action("s3:GetObject")], Resource=[export_files]),
         # ListStreams supports no resource ARN (Service Authorization Reference: Amazon DynamoDB).
         Statement(Sid="ListStreams", Effect=Allow, Action=[_action(a) for a in STREAM_LIST_ACTIONS], Resource=["*"]),
         Statement(
@@ -219,6 +352,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
     role = template.add_resource(
         iam.Role(
             "ConsumerRole",
+            Metadata=_nag_only(CONSUMER_ROLE_NAG),
             AssumeRolePolicyDocument=PolicyDocument(
                 Version="2012-10-17",
                 Statement=[
@@ -238,13 +372,13 @@ def build_migration_stack(spec: Spec) -> Stack | None:
     function = template.add_resource(
         awslambda.Function(
             CONSUMER_ID,
-            Metadata=_skips(CONSUMER_SKIPS),
+            Metadata=_skips(CONSUMER_SKIPS, CONSUMER_NAG),
             Runtime=RUNTIME,
             Handler="index.handler",
             Role=GetAtt(role, "Arn"),
             Code=awslambda.Code(ZipFile=consumer_code()),
-            Timeout=60,
-            MemorySize=256,
+            Timeout=TIMEOUT_S,
+            MemorySize=MEMORY_MB,
             ReservedConcurrentExecutions=RESERVED_CONCURRENCY,
             LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(log_group)),
             Environment=awslambda.Environment(
@@ -272,7 +406,160 @@ def build_migration_stack(spec: Spec) -> Stack | None:
             ),
         )
     )
-    actions = {"AlarmActions": [Ref(topic)], "OKActions": [Ref(topic)]} if topic is not None else {}
+    _add_backfill(template, spec, function, role_props)
+    if topic is not None:  # alarms that alert someone: the environment's topic (alarms:)
+        _add_alarms(template, spec, Ref(topic), function, dead_letters)
+    return Stack(
+        kind=MIGRATION,
+        name=stack_name(spec, MIGRATION),
+        template=template,
+        parameters=parameters,
+        tags=spec.tags,
+    )
+
+
+def backfill_definition(bucket: str, results_prefix: str) -> dict[str, object]:
+    """The state machine: a Distributed Map over the export's data files (the execution's input names
+    their prefix: {"prefix": ".../AWSDynamoDB/<export id>/data/"}), each loaded by the function."""
+    return {
+        "Comment": "Loads every data file of a table export into the new generation's table (migrate's backfill)",
+        "StartAt": "LoadEachExportFile",
+        "States": {
+            "LoadEachExportFile": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:listObjectsV2",
+                    "Parameters": {"Bucket": bucket, "Prefix.$": "$.prefix"},
+                },
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "LoadOneFile",
+                    "States": {
+                        "LoadOneFile": {
+                            "Type": "Task",
+                            "Resource": "arn:aws:states:::lambda:invoke",
+                            "Parameters": {
+                                "FunctionName": "${Consumer}",
+                                "Payload": {"backfill": {"bucket": bucket, "key.$": "$.Key"}},
+                            },
+                            "ResultSelector": {"result.$": "$.Payload"},
+                            "Retry": [
+                                {
+                                    "ErrorEquals": LAMBDA_TRANSIENT,
+                                    "IntervalSeconds": 2,
+                                    "MaxAttempts": 6,
+                                    "BackoffRate": 2,
+                                }
+                            ],
+                            "End": True,
+                        }
+                    },
+                },
+                "MaxConcurrency": MAX_FILES_AT_ONCE,
+                "ToleratedFailurePercentage": 0,
+                # The results go to S3: any number of files' results fits (a state's output holds 256 KiB).
+                "ResultWriter": {
+                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Parameters": {"Bucket": bucket, "Prefix": results_prefix},
+                },
+                "End": True,
+            }
+        },
+    }
+
+
+def _add_backfill(template: Template, spec: Spec, function: awslambda.Function, role_props: dict[str, object]) -> None:
+    """The managed backfill's state machine and its role: invoke the function, list the export's files,
+    write its results, run (and stop) its own child executions; nothing else.
+
+    The permissions are the ones the Step Functions developer guide lists for a Distributed Map
+    (https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html): StartExecution on
+    the state machine, DescribeExecution and StopExecution on its executions, s3:ListBucket for an
+    ItemReader over objects, and PutObject, GetObject, ListMultipartUploadParts, AbortMultipartUpload
+    under a ResultWriter's prefix.
+    """
+    generation = spec.design.generation
+    files = migration_prefix(spec.stack_prefix, generation)
+    machine = backfill_machine_name(spec.stack_prefix, generation)
+    results = f"{files}/{MIGRATION_RESULTS_DIR}"
+    states = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
+    statements = [
+        Statement(
+            Sid="InvokeTheLoader",
+            Effect=Allow,
+            Action=[_action("lambda:InvokeFunction")],
+            Resource=[GetAtt(function, "Arn"), Sub("${Arn}:*", Arn=GetAtt(function, "Arn"))],
+        ),
+        Statement(
+            Sid="ListTheExportFiles",
+            Effect=Allow,
+            Action=[_action("s3:ListBucket")],
+            Resource=[Sub(f"arn:${{AWS::Partition}}:s3:::${{{EXPORT_BUCKET}}}")],
+            Condition=Condition(StringLike({"s3:prefix": f"{files}/{MIGRATION_EXPORT_DIR}/*"})),
+        ),
+        Statement(
+            Sid="WriteTheResults",
+            Effect=Allow,
+            Action=[
+                _action(a)
+                for a in ("s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject")
+            ],
+            Resource=[Sub(f"arn:${{AWS::Partition}}:s3:::${{{EXPORT_BUCKET}}}/{results}/*")],
+        ),
+        Statement(
+            Sid="RunItsChildExecutions",
+            Effect=Allow,
+            Action=[_action("states:StartExecution")],
+            Resource=[Sub(f"{states}:stateMachine:{machine}")],
+        ),
+        Statement(
+            Sid="WatchItsChildExecutions",
+            Effect=Allow,
+            Action=[_action("states:DescribeExecution"), _action("states:StopExecution")],
+            Resource=[Sub(f"{states}:execution:{machine}/*"), Sub(f"{states}:execution:{machine}:*")],
+        ),
+    ]
+    role = template.add_resource(
+        iam.Role(
+            "BackfillRole",
+            Metadata=_nag_only(BACKFILL_ROLE_NAG),
+            AssumeRolePolicyDocument=PolicyDocument(
+                Version="2012-10-17",
+                Statement=[
+                    Statement(
+                        Effect=Allow,
+                        Principal=Principal("Service", "states.amazonaws.com"),
+                        Action=[_action("sts:AssumeRole")],
+                        Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})),
+                    )
+                ],
+            ),
+            Policies=[
+                iam.Policy(
+                    PolicyName="migration-backfill",
+                    PolicyDocument=plain(PolicyDocument(Version="2012-10-17", Statement=statements)),
+                )
+            ],
+            **role_props,
+        )
+    )
+    template.add_resource(
+        stepfunctions.StateMachine(
+            BACKFILL_ID,
+            Metadata=_nag_only(MACHINE_NAG),
+            StateMachineName=machine,
+            StateMachineType="STANDARD",
+            RoleArn=GetAtt(role, "Arn"),
+            Definition=backfill_definition(f"${{{EXPORT_BUCKET}}}", results),
+            DefinitionSubstitutions={"Consumer": GetAtt(function, "Arn"), EXPORT_BUCKET: Ref(EXPORT_BUCKET)},
+        )
+    )
+
+
+def _add_alarms(
+    template: Template, spec: Spec, topic: Ref, function: awslambda.Function, dead_letters: sqs.Queue
+) -> None:
+    actions = {"AlarmActions": [topic], "OKActions": [topic]}
     for title, namespace, metric, dimension, value, statistic, threshold in (
         ("ConsumerLagAlarm", "AWS/Lambda", "IteratorAge", "FunctionName", Ref(function), "Maximum", LAG_ALARM_MS),
         ("ConsumerErrorAlarm", "AWS/Lambda", "Errors", "FunctionName", Ref(function), "Sum", 1),
@@ -302,10 +589,3 @@ def build_migration_stack(spec: Spec) -> Stack | None:
                 **actions,
             )
         )
-    return Stack(
-        kind=MIGRATION,
-        name=stack_name(spec, MIGRATION),
-        template=template,
-        parameters=parameters,
-        tags=spec.tags,
-    )

@@ -115,6 +115,22 @@ def data_stack_name(prefix: str, generation: int) -> str:
     return f"{prefix}-{DATA}" + (f"-v{generation}" if generation > 1 else "")
 
 
+def migration_prefix(prefix: str, generation: int) -> str:
+    """The S3 prefix of a migration's files in the export bucket: the export, the backfill's results, the
+    access template kept for rollback (migrate writes them; the consumer's roles may reach only them)."""
+    return f"migrations/{prefix}/v{generation}"
+
+
+# Under migration_prefix: the export DynamoDB writes (<export>/AWSDynamoDB/<id>/data/*.json.gz) and the
+# managed backfill's results (Step Functions' ResultWriter).
+MIGRATION_EXPORT_DIR, MIGRATION_RESULTS_DIR = "export", "backfill-results"
+
+
+def backfill_machine_name(prefix: str, generation: int) -> str:
+    """The managed backfill's state machine: named, so its role can name it (and its executions)."""
+    return f"{prefix}-migration-v{generation}-backfill"
+
+
 def export_name(spec: Spec, output: str) -> str:
     return f"{stack_name(spec, DATA)}-{output}"
 
