@@ -8,9 +8,8 @@ the file, the line and the field path.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -33,9 +32,13 @@ MANAGED_BY = "conversation-table-iac"
 M = TypeVar("M", bound=BaseModel)
 
 
-@dataclass(frozen=True)
-class Spec:
-    """One environment joined with its design: everything a builder needs."""
+class Spec(NamedTuple):
+    """One environment joined with its design: everything a builder needs.
+
+    A NamedTuple (a changed copy: `spec._replace(env=...)`), as Source, Grant and the multi-account
+    records: immutable, and cheaper to define than a frozen dataclass, which compiles six methods
+    at import (docs/testing.md: Benchmark).
+    """
 
     env_name: str
     env: Environment

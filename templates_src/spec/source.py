@@ -11,9 +11,8 @@ items named where they have a name (`access_patterns[list-messages]`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -62,13 +61,12 @@ class _StrictLoader(_Parser, yaml.constructor.SafeConstructor, _StrictResolver):
         _StrictResolver.__init__(self)
 
 
-@dataclass(frozen=True)
-class Source:
-    """A parsed YAML file: its label in messages, its data, and each field's line."""
+class Source(NamedTuple):
+    """A parsed YAML file: its label in messages, its data, and each field's line (a NamedTuple: see Spec)."""
 
     label: str
     data: dict[str, Any]
-    lines: dict[tuple[PathPart, ...], int] = field(default_factory=dict, compare=False)
+    lines: dict[tuple[PathPart, ...], int]
 
     def line_of(self, path: tuple[PathPart, ...]) -> int | None:
         """The line of the field, or of its nearest parent that is in the file."""

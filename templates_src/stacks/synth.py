@@ -6,7 +6,6 @@ then writes it all or nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,10 +35,12 @@ class Target(NamedTuple):
         return "/" not in self.subdir
 
 
-@dataclass
 class Rendered:
-    tree: dict[str, dict[str, str]] = field(default_factory=dict)
-    warnings: list[Diagnostic] = field(default_factory=list)
+    """Every target's files (subdir -> file -> text) and the warnings found (a plain class: see Stack)."""
+
+    def __init__(self) -> None:
+        self.tree: dict[str, dict[str, str]] = {}
+        self.warnings: list[Diagnostic] = []
 
     @property
     def file_count(self) -> int:
@@ -63,7 +64,7 @@ def build_stacks(spec: Spec) -> list[Stack]:
     for view in views[1:]:
         assert view.multi_account is not None
         account = view.multi_account.own.account
-        stacks += [replace(s, kind=account_kind(account, s.kind)) for s in _account_stacks(view)]
+        stacks += [s.with_kind(account_kind(account, s.kind)) for s in _account_stacks(view)]
     return stacks
 
 
