@@ -50,6 +50,23 @@ class _StrictResolver(yaml.resolver.Resolver):
         for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
     }
 
+    # A scalar's tag depends on its kind, text and style alone (no path resolvers here): resolved
+    # once per distinct scalar, as libyaml's parser asks for every node (keys repeat across files).
+    _resolved: dict[tuple[Any, Any, Any], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = self._resolved[key] = super().resolve(kind, value, implicit)
+        return tag
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """No path resolvers (add_path_resolver is never called): nothing to track."""
+
+    def ascend_resolver(self) -> None:
+        """See descend_resolver."""
+
 
 _StrictResolver.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
