@@ -17,7 +17,6 @@ from .access_stack import build_access_stack
 from .artifacts import ACCESS_REPORT_FILE, Stack
 from .data_stack import build_data_stack
 from .deploy_role import build_deploy_role_stack
-from .migration_stack import build_migration_stack
 from .names import account_kind
 from .replica_key_stack import build_replica_key_stacks
 from .report import render_access_report
@@ -74,9 +73,13 @@ def _account_stacks(spec: Spec) -> list[Stack]:
     if access is not None:
         stacks.append(access)
     deploy_role = build_deploy_role_stack(spec, stacks)
-    migration = build_migration_stack(spec)  # not the deploy role's: migrate deploys it
-    if migration is not None:
-        stacks.append(migration)
+    if spec.design.migration is not None:  # not the deploy role's: migrate deploys it
+        # Imported only then: the consumer's stack (and its code) is no other synth's.
+        from .migration_stack import build_migration_stack
+
+        migration = build_migration_stack(spec)
+        if migration is not None:
+            stacks.append(migration)
     if deploy_role is not None:
         stacks.append(deploy_role)
     return stacks
