@@ -172,25 +172,31 @@ def read_stack_file(spec: Any, env_build_dir: Path, kind: str, file_kind: str | 
 def _current(directory: Path) -> dict[str, str] | None:
     """Every file under directory (relative path -> text), or None when unreadable.
 
-    os.walk and binary reads, not Path.rglob and read_text: a synth reads all of build/ (~100
-    files) to compare, and pathlib's and text I/O's objects cost more than the reading.
+    os.scandir and binary reads, not Path.rglob and read_text: a synth reads all of build/ (~100
+    files) to compare, and pathlib's and text I/O's objects cost more than the reading. Each entry's
+    kind comes with its directory listing (no stat per file); as os.walk, directories reached
+    through a symbolic link are not entered, files are.
     """
     found: dict[str, str] = {}
-    top = os.fspath(directory)
     try:
-        for root, _, names in os.walk(top):
-            prefix = "" if root == top else os.path.relpath(root, top).replace(os.sep, "/") + "/"
-            for name in names:
-                path = os.path.join(root, name)
-                if os.path.isfile(path):
-                    with open(path, "rb") as f:
-                        text = f.read().decode("utf-8")
-                    if "\r" in text:  # as text mode reads it (universal newlines)
-                        text = text.replace("\r\n", "\n").replace("\r", "\n")
-                    found[prefix + name] = text
+        _read_files(os.fspath(directory), "", found)
     except (OSError, UnicodeDecodeError):
         return None
     return found
+
+
+def _read_files(directory: str, prefix: str, found: dict[str, str]) -> None:
+    with os.scandir(directory) as entries:
+        listed = list(entries)
+    for entry in listed:
+        if entry.is_dir(follow_symlinks=False):
+            _read_files(entry.path, f"{prefix}{entry.name}/", found)
+        elif entry.is_file():
+            with open(entry.path, "rb") as f:
+                text = f.read().decode("utf-8")
+            if "\r" in text:  # as text mode reads it (universal newlines)
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            found[prefix + entry.name] = text
 
 
 def _flatten(tree: dict[str, dict[str, str]]) -> dict[str, str]:
