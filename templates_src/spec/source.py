@@ -59,7 +59,7 @@ class _StrictResolver(yaml.resolver.Resolver):
         key = (kind, value, implicit)
         tag = self._resolved.get(key)
         if tag is None:
-            tag = self._resolved[key] = super().resolve(kind, value, implicit)
+            tag = self._resolved[key] = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         return tag
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
