@@ -12,7 +12,6 @@ each (the test's fallback when it runs without the recorded test modules).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -61,9 +60,7 @@ def _caller() -> tuple[str, Spec | None] | None:
 
 def deploy_role_of(spec: Spec) -> dict[str, Any]:
     """The environment's deploy role and key policies, resolved for its account (cached per environment)."""
-    with_ci = (
-        spec if spec.env.ci is not None else dataclasses.replace(spec, env=spec.env.model_copy(update={"ci": _CI}))
-    )
+    with_ci = spec if spec.env.ci is not None else spec._replace(env=spec.env.model_copy(update={"ci": _CI}))
     cache_key = f"{spec.env_file}:{with_ci.env.model_dump_json()}"
     if cache_key in _roles:
         return _roles[cache_key]

@@ -3,8 +3,6 @@ the patterns observed in CloudTrail traffic (adopt --traffic) drawn apart. Expec
 
 from __future__ import annotations
 
-import dataclasses
-
 from templates_src.spec.design import OBSERVED_MARKER, Design
 from templates_src.spec.loader import Spec
 from templates_src.stacks.report import render_access_report, render_flowchart
@@ -56,7 +54,7 @@ DESIGN = {
 
 def _spec() -> Spec:
     spec = fixture_spec("dev")
-    return dataclasses.replace(spec, design=Design.model_validate(DESIGN))
+    return spec._replace(design=Design.model_validate(DESIGN))
 
 
 def test_the_flowchart_draws_roles_patterns_table_and_indexes_with_observed_patterns_marked() -> None:
@@ -123,9 +121,7 @@ def test_the_report_ends_with_the_diagram_and_is_deterministic() -> None:
 
 def test_a_roleless_environment_draws_the_patterns_and_the_table() -> None:
     spec = fixture_spec("dev")
-    bare = dataclasses.replace(
-        spec, env=spec.env.model_copy(update={"access": None}), design=Design.model_validate(DESIGN)
-    )
+    bare = spec._replace(env=spec.env.model_copy(update={"access": None}), design=Design.model_validate(DESIGN))
     lines = render_flowchart(bare)
     assert "    subgraph roles [Roles]" in lines and not any(line.startswith("        role_") for line in lines)
     assert not any(line.startswith("    role_") for line in lines), "no edge from a role that is not configured"

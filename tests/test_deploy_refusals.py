@@ -7,7 +7,6 @@ asserts which calls were made, so a refusal that stopped refusing fails here.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -28,7 +27,7 @@ def _without_table(stack: Any) -> Any:
     template = json.loads(stack.template)
     del template["Resources"]["Table"]
     template["Outputs"] = {k: v for k, v in template["Outputs"].items() if "Table" not in json.dumps(v)}
-    return dataclasses.replace(stack, template=json.dumps(template))
+    return stack._replace(template=json.dumps(template))
 
 
 def _deployed(deletion_policy: str) -> str:

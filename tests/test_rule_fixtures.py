@@ -20,7 +20,7 @@ from templates_src.diagnostics import Diagnostic
 from templates_src.errors import SpecError
 from templates_src.rules_doc import all_rules
 from templates_src.spec import limits
-from templates_src.spec.loader import load_design, load_spec
+from templates_src.spec.loader import Spec, load_design, load_spec
 from templates_src.stacks.synth import Target, build_stacks, render_all
 
 from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, read_json
@@ -46,6 +46,8 @@ def _diagnostics(call: Callable[[], Any]) -> list[Diagnostic]:
         result = call()
     except SpecError as exc:
         return exc.problems
+    if isinstance(result, Spec):  # load_spec (a NamedTuple: tested first)
+        return list(result.warnings)
     if isinstance(result, tuple):  # load_design: (design, warnings)
         return list(result[1])
     return list(getattr(result, "warnings", ()))

@@ -20,7 +20,6 @@ replica set and the stack it leads to are tested with botocore's Stubber
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -77,8 +76,6 @@ def source_for_this_deploy(
         )
     accounts = {m.account for m in pending}
     return [
-        dataclasses.replace(s, template=render_json(replication_without(s.template_dict, accounts)))
-        if s.kind == DATA
-        else s
+        s._replace(template=render_json(replication_without(s.template_dict, accounts))) if s.kind == DATA else s
         for s in stacks
     ]

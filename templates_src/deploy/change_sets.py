@@ -6,7 +6,6 @@ protect is protection.py, and the Deployer (deployer.py) composes them.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -40,9 +39,7 @@ def stack_region(spec: Spec, stack: StackFiles) -> str:
 
 def key_stack_with_primary(stack: StackFiles, primary_key_arn: str) -> StackFiles:
     """A key-<region> stack given the data stack's KeyArn output (known only once the data stack exists)."""
-    return dataclasses.replace(
-        stack, parameters=[{"ParameterKey": PRIMARY_KEY_PARAMETER, "ParameterValue": primary_key_arn}]
-    )
+    return stack._replace(parameters=[{"ParameterKey": PRIMARY_KEY_PARAMETER, "ParameterValue": primary_key_arn}])
 
 
 def resource_changes(described: dict[str, Any]) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ Apart as the concern only a global table has; the Deployer (deployer.py) deploys
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -142,9 +141,7 @@ class GlobalSteps:
                 f"step 1 keeps the deployed value(s), {', '.join(s.name for s in importers) or 'the importers'} "
                 "deploy next, then step 1 again with the new value(s)"
             )
-            self.deploy_one(
-                dataclasses.replace(first, template=template_text(with_output_values(first.template_dict, kept)))
-            )
+            self.deploy_one(first._replace(template=template_text(with_output_values(first.template_dict, kept))))
             for stack in importers:
                 self.deploy_one(stack)
         outputs = self.deploy_one(first)
@@ -255,7 +252,7 @@ class GlobalSteps:
                     f"changes value when the table moves to {switch.new}; a global table's access stack names the "
                     "key by KeyId: run make synth"
                 )
-            granting.append(dataclasses.replace(stack, template=template_text(staged)) if count else stack)
+            granting.append(stack._replace(template=template_text(staged)) if count else stack)
         names = {s.name for s in importers}
         for output, (_, importing) in self._importers_of(
             described, exports_moving_key(deployed, switched, switch)
@@ -280,7 +277,7 @@ class GlobalSteps:
         self.out(f"  last: {who} as built: the grant on {switch.old} goes once DynamoDB reports the re-encryption done")
 
         self.out(f"{name}: step 1: {switch.new} beside {switch.old}")
-        self.deploy_one(dataclasses.replace(data, template=template_text(first)))
+        self.deploy_one(data._replace(template=template_text(first)))
         for stack in granting:
             self.out(f"{stack.name}: step 2: the roles granted both {switch.new} and {switch.old}")
             self.deploy_one(stack)
@@ -329,7 +326,7 @@ class GlobalSteps:
         """The data stack with a staged template; the committed text itself for the last step."""
         if step == data.template_dict:
             return data
-        return dataclasses.replace(data, template=template_text(step))
+        return data._replace(template=template_text(step))
 
     def _announce(self, name: str, live: list[str], steps: list[dict[str, Any]], key_regions: list[str]) -> None:
         have = ", ".join(live) if live else "none (new table)"
@@ -399,7 +396,7 @@ class OldKeyGrants:
             "A later deploy drops the grant once DescribeTable shows SSEDescription Status ENABLED on the new key"
         )
         staged, _ = with_key_granted(stack.template_dict, exports, old)
-        return dataclasses.replace(stack, template=template_text(staged))
+        return stack._replace(template=template_text(staged))
 
     def _table_encryption(self) -> dict[str, Any] | None:
         """The table's SSEDescription (DescribeTable); None without a DynamoDB client."""

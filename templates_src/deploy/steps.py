@@ -12,7 +12,6 @@ back from IAM and compared with the deployed template (readback.py).
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -106,9 +105,7 @@ class StepRunner:
 
     def _step(self, stack: StackFiles, step: Step) -> None:
         staged = (
-            stack
-            if step.template == stack.template_dict
-            else dataclasses.replace(stack, template=template_text(step.template))
+            stack if step.template == stack.template_dict else stack._replace(template=template_text(step.template))
         )
         self.deployer.deploy(staged)
         if step.kind == DATA:

@@ -17,24 +17,21 @@ allows replication among exactly the declared replicas.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from .environment import Environment, Replica
     from .loader import Spec
 
 
-@dataclasses.dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     """One replica of a multi-account global table: the account and Region that hold it."""
 
     account: str
     region: str
 
 
-@dataclasses.dataclass(frozen=True)
-class MultiAccount:
+class MultiAccount(NamedTuple):
     """The declared replica set (the source first), the member a Spec builds, and the replicas in
     other accounts as the environment declares them (each one's own settings)."""
 
@@ -111,7 +108,7 @@ def source_view(spec: Spec) -> Spec:
         return spec
     group = members(env)
     own = env.model_copy(update={"replicas": [r for r in env.replicas if r not in others]})
-    return dataclasses.replace(spec, env=own, multi_account=MultiAccount(group, group[0], tuple(others)))
+    return spec._replace(env=own, multi_account=MultiAccount(group, group[0], tuple(others)))
 
 
 def account_specs(spec: Spec) -> list[Spec]:
@@ -121,9 +118,5 @@ def account_specs(spec: Spec) -> list[Spec]:
         return [spec]
     views = [spec]
     for replica, member in zip(group.replicas, group.members[1:], strict=True):
-        views.append(
-            dataclasses.replace(
-                spec, env=_replica_env(spec.env, replica), multi_account=dataclasses.replace(group, own=member)
-            )
-        )
+        views.append(spec._replace(env=_replica_env(spec.env, replica), multi_account=group._replace(own=member)))
     return views

@@ -10,10 +10,10 @@ items named where they have a name (`access_patterns[list-messages]`).
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -51,6 +51,23 @@ class _StrictResolver(yaml.resolver.Resolver):
         for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
     }
 
+    # A scalar's tag depends on its kind, text and style alone (no path resolvers here): resolved
+    # once per distinct scalar, as libyaml's parser asks for every node (keys repeat across files).
+    _resolved: dict[tuple[Any, Any, Any], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = self._resolved[key] = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        return tag
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """No path resolvers (add_path_resolver is never called): nothing to track."""
+
+    def ascend_resolver(self) -> None:
+        """See descend_resolver."""
+
 
 _StrictResolver.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
@@ -62,13 +79,12 @@ class _StrictLoader(_Parser, yaml.constructor.SafeConstructor, _StrictResolver):
         _StrictResolver.__init__(self)
 
 
-@dataclass(frozen=True)
-class Source:
-    """A parsed YAML file: its label in messages, its data, and each field's line."""
+class Source(NamedTuple):
+    """A parsed YAML file: its label in messages, its data, and each field's line (a NamedTuple: see Spec)."""
 
     label: str
     data: dict[str, Any]
-    lines: dict[tuple[PathPart, ...], int] = field(default_factory=dict, compare=False)
+    lines: dict[tuple[PathPart, ...], int]
 
     def line_of(self, path: tuple[PathPart, ...]) -> int | None:
         """The line of the field, or of its nearest parent that is in the file."""
@@ -98,11 +114,15 @@ class Source:
 
 
 def display_label(path: Path) -> str:
-    """Paths relative to the working directory read best in messages."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    """Paths relative to the working directory read best in messages.
+
+    (os.path, not Path.resolve and relative_to, which cost more than the rest of reading a small file.)
+    """
+    full, cwd = os.path.realpath(path), os.path.realpath(os.getcwd())
+    if full == cwd:
+        return "."
+    under = cwd if cwd.endswith(os.sep) else cwd + os.sep
+    return full[len(under) :] if full.startswith(under) else str(path)
 
 
 def read_source(path: Path) -> Source:

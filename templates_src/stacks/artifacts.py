@@ -10,9 +10,8 @@ import functools
 import json
 import os
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from troposphere import Template
@@ -47,15 +46,33 @@ def render_json(data: Any) -> str:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode("utf-8") + "\n"
 
 
-@dataclass(frozen=True)
 class Stack:
-    """A built stack, before it is written."""
+    """A built stack, before it is written.
 
-    kind: str  # names.DATA or names.ACCESS
-    name: str  # CloudFormation stack name
-    template: Template
-    parameters: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
+    A plain class (its template rendered once, cached on it): a dataclass compiles its methods
+    at import, and synth imports this module (docs/testing.md: Benchmark).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        template: Template,
+        parameters: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        self.kind = kind  # names.DATA or names.ACCESS
+        self.name = name  # CloudFormation stack name
+        self.template = template
+        self.parameters: dict[str, str] = {} if parameters is None else parameters
+        self.tags: dict[str, str] = {} if tags is None else tags
+
+    def __repr__(self) -> str:
+        return f"Stack(kind={self.kind!r}, name={self.name!r})"
+
+    def with_kind(self, kind: str) -> Stack:
+        """The same stack under another kind (another account's files: names.account_kind)."""
+        return Stack(kind, self.name, self.template, self.parameters, self.tags)
 
     @functools.cached_property
     def template_json(self) -> str:
@@ -81,9 +98,11 @@ class Stack:
         }
 
 
-@dataclass(frozen=True)
-class StackFiles:
-    """A stack as committed under build/<env>/, ready for create-stack or a change set."""
+class StackFiles(NamedTuple):
+    """A stack as committed under build/<env>/, ready for create-stack or a change set.
+
+    A NamedTuple (a changed copy: `stack._replace(template=...)`): see Stack.
+    """
 
     kind: str
     name: str
@@ -153,25 +172,31 @@ def read_stack_file(spec: Any, env_build_dir: Path, kind: str, file_kind: str | 
 def _current(directory: Path) -> dict[str, str] | None:
     """Every file under directory (relative path -> text), or None when unreadable.
 
-    os.walk and binary reads, not Path.rglob and read_text: a synth reads all of build/ (~100
-    files) to compare, and pathlib's and text I/O's objects cost more than the reading.
+    os.scandir and binary reads, not Path.rglob and read_text: a synth reads all of build/ (~100
+    files) to compare, and pathlib's and text I/O's objects cost more than the reading. Each entry's
+    kind comes with its directory listing (no stat per file); as os.walk, directories reached
+    through a symbolic link are not entered, files are.
     """
     found: dict[str, str] = {}
-    top = os.fspath(directory)
     try:
-        for root, _, names in os.walk(top):
-            prefix = "" if root == top else os.path.relpath(root, top).replace(os.sep, "/") + "/"
-            for name in names:
-                path = os.path.join(root, name)
-                if os.path.isfile(path):
-                    with open(path, "rb") as f:
-                        text = f.read().decode("utf-8")
-                    if "\r" in text:  # as text mode reads it (universal newlines)
-                        text = text.replace("\r\n", "\n").replace("\r", "\n")
-                    found[prefix + name] = text
+        _read_files(os.fspath(directory), "", found)
     except (OSError, UnicodeDecodeError):
         return None
     return found
+
+
+def _read_files(directory: str, prefix: str, found: dict[str, str]) -> None:
+    with os.scandir(directory) as entries:
+        listed = list(entries)
+    for entry in listed:
+        if entry.is_dir(follow_symlinks=False):
+            _read_files(entry.path, f"{prefix}{entry.name}/", found)
+        elif entry.is_file():
+            with open(entry.path, "rb") as f:
+                text = f.read().decode("utf-8")
+            if "\r" in text:  # as text mode reads it (universal newlines)
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            found[prefix + entry.name] = text
 
 
 def _flatten(tree: dict[str, dict[str, str]]) -> dict[str, str]:

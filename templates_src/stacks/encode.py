@@ -25,10 +25,34 @@ _HELPER_TO_DICT = AWSHelperFn.to_dict
 JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 
 
+# How _one_level renders an object of each class, found once per class (a template holds
+# thousands of objects of a few dozen classes).
+_OBJECT, _HELPER, _TO_DICT, _DATA, _JSONREPR = range(5)
+_KINDS: dict[type, int] = {}
+
+
+def _kind(cls: type) -> int:
+    to_dict = getattr(cls, "to_dict", None)
+    if to_dict is _OBJECT_TO_DICT:
+        return _OBJECT
+    if to_dict is _HELPER_TO_DICT:
+        return _HELPER
+    if to_dict is not None:
+        return _TO_DICT
+    if issubclass(cls, (list, tuple, dict)):
+        return _DATA
+    if hasattr(cls, "JSONrepr"):  # awacs policies
+        return _JSONREPR
+    return _DATA
+
+
 def _one_level(obj: Any) -> Any:
     """An object as encode_to_dict renders it, what it holds left as it is; `obj` when it is data."""
-    to_dict = getattr(type(obj), "to_dict", None)
-    if to_dict is _OBJECT_TO_DICT:  # a resource, property or output: BaseAWSObject.to_dict, inlined
+    cls = type(obj)
+    kind = _KINDS.get(cls)
+    if kind is None:
+        kind = _KINDS[cls] = _kind(cls)
+    if kind == _OBJECT:  # a resource, property or output: BaseAWSObject.to_dict, inlined
         if obj.do_validation:
             obj._validate_props()
             obj.validate()
@@ -37,13 +61,11 @@ def _one_level(obj: Any) -> Any:
         if hasattr(obj, "resource_type"):
             return {k: v for k, v in obj.resource.items() if k != "Properties"}
         return {}
-    if to_dict is _HELPER_TO_DICT:  # Ref, Sub, GetAtt...: AWSHelperFn.to_dict, inlined
+    if kind == _HELPER:  # Ref, Sub, GetAtt...: AWSHelperFn.to_dict, inlined
         return obj.data
-    if to_dict is not None:
+    if kind == _TO_DICT:
         return obj.to_dict()
-    if isinstance(obj, (list, tuple, dict)):
-        return obj
-    if hasattr(obj, "JSONrepr"):  # awacs policies
+    if kind == _JSONREPR:
         return obj.JSONrepr()
     return obj
 

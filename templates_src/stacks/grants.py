@@ -12,8 +12,7 @@ the patterns that role performs, and nothing else.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..spec.design import AccessPattern
 from ..spec.environment import OpsRole
@@ -87,12 +86,14 @@ def export_objects(bucket: str, prefix: str) -> str:
     return f"s3:{bucket}/{prefix}*"
 
 
-@dataclass(frozen=True)
-class Grant:
+class Grant(NamedTuple):
+    """(A NamedTuple, as the other records synth builds: cheaper to define and to make than a frozen
+    dataclass, which compiles six methods at import and sets each field through object.__setattr__.)"""
+
     sid: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
-    condition: dict[str, dict[str, Any]] = field(default_factory=dict)
+    condition: dict[str, dict[str, Any]] = {}  # shared by every grant without one: read, never changed
 
 
 def grants_for(spec: Spec, role: str) -> list[Grant]:

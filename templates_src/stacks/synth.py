@@ -6,7 +6,6 @@ then writes it all or nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,7 +17,6 @@ from .access_stack import build_access_stack
 from .artifacts import ACCESS_REPORT_FILE, Stack
 from .data_stack import build_data_stack
 from .deploy_role import build_deploy_role_stack
-from .migration_stack import build_migration_stack
 from .names import account_kind
 from .replica_key_stack import build_replica_key_stacks
 from .report import render_access_report
@@ -36,10 +34,12 @@ class Target(NamedTuple):
         return "/" not in self.subdir
 
 
-@dataclass
 class Rendered:
-    tree: dict[str, dict[str, str]] = field(default_factory=dict)
-    warnings: list[Diagnostic] = field(default_factory=list)
+    """Every target's files (subdir -> file -> text) and the warnings found (a plain class: see Stack)."""
+
+    def __init__(self) -> None:
+        self.tree: dict[str, dict[str, str]] = {}
+        self.warnings: list[Diagnostic] = []
 
     @property
     def file_count(self) -> int:
@@ -63,7 +63,7 @@ def build_stacks(spec: Spec) -> list[Stack]:
     for view in views[1:]:
         assert view.multi_account is not None
         account = view.multi_account.own.account
-        stacks += [replace(s, kind=account_kind(account, s.kind)) for s in _account_stacks(view)]
+        stacks += [s.with_kind(account_kind(account, s.kind)) for s in _account_stacks(view)]
     return stacks
 
 
@@ -73,9 +73,13 @@ def _account_stacks(spec: Spec) -> list[Stack]:
     if access is not None:
         stacks.append(access)
     deploy_role = build_deploy_role_stack(spec, stacks)
-    migration = build_migration_stack(spec)  # not the deploy role's: migrate deploys it
-    if migration is not None:
-        stacks.append(migration)
+    if spec.design.migration is not None:  # not the deploy role's: migrate deploys it
+        # Imported only then: the consumer's stack (and its code) is no other synth's.
+        from .migration_stack import build_migration_stack
+
+        migration = build_migration_stack(spec)
+        if migration is not None:
+            stacks.append(migration)
     if deploy_role is not None:
         stacks.append(deploy_role)
     return stacks

@@ -20,7 +20,6 @@ the data stack's name, and taskcat names its stacks itself.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import orjson
@@ -57,8 +56,8 @@ def disposable_variant(template: dict[str, Any], spec: Spec) -> dict[str, Any]:
     resources = out["Resources"]
     table = resources[TABLE_ID]
     # Policies name the table (table/<name>): the random one here.
-    text = json.dumps(table["Properties"]).replace(f"table/{spec.table_name}", "table/${TableName}")
-    table["Properties"] = json.loads(text)
+    text = orjson.dumps(table["Properties"]).replace(f"table/{spec.table_name}".encode(), b"table/${TableName}")
+    table["Properties"] = orjson.loads(text)
     table["Properties"]["TableName"] = {"Ref": "TableName"}
     if table["Type"] == dynamodb.GlobalTable.resource_type:
         _disposable_replicas(table["Properties"])
