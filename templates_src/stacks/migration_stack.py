@@ -202,6 +202,21 @@ def _action(name: str) -> AwacsAction:
     return AwacsAction(prefix, action)
 
 
+def _trusting(service: str) -> PolicyDocument:
+    """A role the service assumes for this account only (the confused deputy: aws:SourceAccount)."""
+    return PolicyDocument(
+        Version="2012-10-17",
+        Statement=[
+            Statement(
+                Effect=Allow,
+                Principal=Principal("Service", service),
+                Action=[_action("sts:AssumeRole")],
+                Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})),
+            )
+        ],
+    )
+
+
 def _via_dynamodb(region: str = "${AWS::Region}") -> Condition:
     return Condition(StringEquals({"kms:ViaService": Sub(f"dynamodb.{region}.amazonaws.com")}))
 
@@ -353,18 +368,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
         iam.Role(
             "ConsumerRole",
             Metadata=_nag_only(CONSUMER_ROLE_NAG),
-            AssumeRolePolicyDocument=PolicyDocument(
-                Version="2012-10-17",
-                Statement=[
-                    Statement(
-                        Effect=Allow,
-                        Principal=Principal("Service", "lambda.amazonaws.com"),
-                        Action=[_action("sts:AssumeRole")],
-                        # The confused deputy: only this account's Lambda functions.
-                        Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})),
-                    )
-                ],
-            ),
+            AssumeRolePolicyDocument=_trusting("lambda.amazonaws.com"),
             Policies=[iam.Policy(PolicyName="migration-consumer", PolicyDocument=policy)],
             **role_props,
         )
@@ -523,17 +527,7 @@ def _add_backfill(template: Template, spec: Spec, function: awslambda.Function, 
         iam.Role(
             "BackfillRole",
             Metadata=_nag_only(BACKFILL_ROLE_NAG),
-            AssumeRolePolicyDocument=PolicyDocument(
-                Version="2012-10-17",
-                Statement=[
-                    Statement(
-                        Effect=Allow,
-                        Principal=Principal("Service", "states.amazonaws.com"),
-                        Action=[_action("sts:AssumeRole")],
-                        Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})),
-                    )
-                ],
-            ),
+            AssumeRolePolicyDocument=_trusting("states.amazonaws.com"),
             Policies=[
                 iam.Policy(
                     PolicyName="migration-backfill",
