@@ -65,7 +65,18 @@ from .names import (
     migration_prefix,
     stack_name,
 )
-from .suppressions import NAG_PACKS
+from .suppressions import (
+    BACKFILL_ROLE_NAG,
+    CONSUMER_NAG,
+    CONSUMER_ROLE_NAG,
+    CONSUMER_SKIPS,
+    LOG_NAG,
+    LOG_SKIPS,
+    MACHINE_NAG,
+    QUEUE_SKIPS,
+    migration_nag,
+    migration_skips,
+)
 
 # The parameter naming the bucket of the export (migrate gives it; the roles reach only its migration prefix).
 EXPORT_BUCKET = "ExportBucket"
@@ -125,71 +136,6 @@ LAMBDA_TRANSIENT = [
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 ]
-
-
-# checkov's findings on the consumer that are deliberate, with why (stacks/suppressions.py's convention).
-CONSUMER_SKIPS = (
-    ("CKV_AWS_117", "calls only DynamoDB, DynamoDB Streams and SQS, public endpoints authorised by its role"),
-    ("CKV_AWS_173", "its environment holds the table's name, the queue's URL and the transform: no secret"),
-)
-QUEUE_SKIPS = (("CKV_AWS_27", "encrypted at rest by SQS (SqsManagedSseEnabled: SSE-SQS)"),)
-LOG_SKIPS = (("CKV_AWS_158", "the handler logs no item: a record it cannot write goes to the dead-letter queue"),)
-
-
-# cdk-nag's findings that are deliberate, with why (applies_to: IAM5's per-resource findings, as regexes).
-_INLINE = "inline by design: this migration's role only, scoped to its tables, files and queue; removed at retire"
-CONSUMER_NAG = (
-    *((f"{p}-LambdaInsideVPC", CONSUMER_SKIPS[0][1], None) for p in NAG_PACKS),
-    ("AwsSolutions-L1", f"{RUNTIME}: the runtime the transform is tested on; moved in a reviewed change", None),
-)
-LOG_NAG = tuple((f"{p}-CloudWatchLogGroupEncrypted", LOG_SKIPS[0][1], None) for p in NAG_PACKS)
-CONSUMER_ROLE_NAG = (
-    *((f"{p}-IAMNoInlinePolicy", _INLINE, None) for p in NAG_PACKS),
-    ("AwsSolutions-IAM5", "the old table's streams: a stream's label is AWS's", "/stream/\\*"),
-    ("AwsSolutions-IAM5", "dynamodb:ListStreams supports no resource ARN (Service Authorization Reference)", "*"),
-    ("AwsSolutions-IAM5", "the export's data files, named by DynamoDB, under this migration's prefix", "/export/\\*"),
-)
-BACKFILL_ROLE_NAG = (
-    *((f"{p}-IAMNoInlinePolicy", _INLINE, None) for p in NAG_PACKS),
-    ("AwsSolutions-IAM5", "the loader function's versions (Step Functions' lambda:invoke)", ":\\*"),
-    (
-        "AwsSolutions-IAM5",
-        "the results file Step Functions names, under this migration's prefix",
-        "/backfill-results/\\*",
-    ),
-    ("AwsSolutions-IAM5", "the Distributed Map's child executions, named by Step Functions", ":execution:.*[/:]\\*"),
-)
-MACHINE_NAG = (
-    (
-        "AwsSolutions-SF1",
-        "a STANDARD workflow's execution history is kept by Step Functions for 90 days and read by migrate; log "
-        "delivery to CloudWatch Logs would need logs:*LogDelivery on every resource",
-        None,
-    ),
-    ("AwsSolutions-SF2", "one Lambda call per file: X-Ray adds nothing the function's errors alarm misses", None),
-)
-
-
-def _skips(found: tuple[tuple[str, str], ...], nag: tuple[tuple[str, str, str | None], ...] = ()) -> dict[str, object]:
-    return {"checkov": {"skip": [{"id": rule, "comment": why} for rule, why in found]}, **_nag_only(nag)}
-
-
-def _applies_to(resource: str) -> object:
-    """ "*" the finding on Resource::* itself; anything else a regex over the rendered resource."""
-    return "Resource::*" if resource == "*" else {"regex": f"/^Resource::.*{resource}.*$/g"}
-
-
-def _nag_only(found: tuple[tuple[str, str, str | None], ...]) -> dict[str, object]:
-    if not found:
-        return {}
-    return {
-        "cdk_nag": {
-            "rules_to_suppress": [
-                {"id": rule, "reason": why, **({"applies_to": [_applies_to(at)]} if at else {})}
-                for rule, why, at in found
-            ]
-        }
-    }
 
 
 def consumer_code() -> str:
@@ -264,7 +210,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
     dead_letters = template.add_resource(
         sqs.Queue(
             DEAD_LETTERS_ID,
-            Metadata=_skips(QUEUE_SKIPS),
+            Metadata=migration_skips(QUEUE_SKIPS),
             # Emptied before cutover (verify fails on any dead letter), so nothing is lost with it at retire.
             DeletionPolicy="Delete",
             UpdateReplacePolicy="Delete",
@@ -297,7 +243,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
     log_group = template.add_resource(
         logs.LogGroup(
             "ConsumerLogs",
-            Metadata=_skips(LOG_SKIPS, LOG_NAG),
+            Metadata=migration_skips(LOG_SKIPS, LOG_NAG),
             RetentionInDays=LOG_RETENTION_DAYS,
             # The migration's record outlives its stack (retire removes it) for its retention period.
             DeletionPolicy="Retain",
@@ -367,7 +313,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
     role = template.add_resource(
         iam.Role(
             "ConsumerRole",
-            Metadata=_nag_only(CONSUMER_ROLE_NAG),
+            Metadata=migration_nag(CONSUMER_ROLE_NAG),
             AssumeRolePolicyDocument=_trusting("lambda.amazonaws.com"),
             Policies=[iam.Policy(PolicyName="migration-consumer", PolicyDocument=policy)],
             **role_props,
@@ -376,7 +322,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
     function = template.add_resource(
         awslambda.Function(
             CONSUMER_ID,
-            Metadata=_skips(CONSUMER_SKIPS, CONSUMER_NAG),
+            Metadata=migration_skips(CONSUMER_SKIPS, CONSUMER_NAG),
             Runtime=RUNTIME,
             Handler="index.handler",
             Role=GetAtt(role, "Arn"),
@@ -526,7 +472,7 @@ def _add_backfill(template: Template, spec: Spec, function: awslambda.Function, 
     role = template.add_resource(
         iam.Role(
             "BackfillRole",
-            Metadata=_nag_only(BACKFILL_ROLE_NAG),
+            Metadata=migration_nag(BACKFILL_ROLE_NAG),
             AssumeRolePolicyDocument=_trusting("states.amazonaws.com"),
             Policies=[
                 iam.Policy(
@@ -540,7 +486,7 @@ def _add_backfill(template: Template, spec: Spec, function: awslambda.Function, 
     template.add_resource(
         stepfunctions.StateMachine(
             BACKFILL_ID,
-            Metadata=_nag_only(MACHINE_NAG),
+            Metadata=migration_nag(MACHINE_NAG),
             StateMachineName=machine,
             StateMachineType="STANDARD",
             RoleArn=GetAtt(role, "Arn"),

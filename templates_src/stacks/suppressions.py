@@ -115,3 +115,72 @@ def backup_role_suppressions(plan: Backup) -> dict[str, Any]:
     nag += [_nag("AwsSolutions-IAM5", why, [{"regex": f"/^Resource::.*{pattern}.*$/g"}]) for pattern, why in wildcards]
     nag.append(_nag("AwsSolutions-IAM5", f"tag:GetResources {_STAR_ONLY}", ["Resource::*"]))
     return {"cdk_nag": {"rules_to_suppress": nag}}
+
+
+# -- the migration stack (stacks/migration_stack.py) --------------------------------
+
+# checkov's findings on the migration stack that are deliberate, with why.
+CONSUMER_SKIPS = (
+    ("CKV_AWS_117", "calls only DynamoDB, DynamoDB Streams, S3 and SQS, public endpoints authorised by its role"),
+    ("CKV_AWS_173", "its environment holds the table's name, the queue's URL and the transform: no secret"),
+)
+QUEUE_SKIPS = (("CKV_AWS_27", "encrypted at rest by SQS (SqsManagedSseEnabled: SSE-SQS)"),)
+LOG_SKIPS = (("CKV_AWS_158", "the handler logs no item: a record it cannot write goes to the dead-letter queue"),)
+
+
+# cdk-nag's findings that are deliberate, with why (applies_to: IAM5's per-resource findings, as regexes).
+_INLINE = "inline by design: this migration's role only, scoped to its tables, files and queue; removed at retire"
+CONSUMER_NAG = (
+    *((f"{p}-LambdaInsideVPC", CONSUMER_SKIPS[0][1], None) for p in NAG_PACKS),
+    ("AwsSolutions-L1", "the runtime the transform is tested on, pinned; moved in a reviewed change", None),
+)
+LOG_NAG = tuple((f"{p}-CloudWatchLogGroupEncrypted", LOG_SKIPS[0][1], None) for p in NAG_PACKS)
+CONSUMER_ROLE_NAG = (
+    *((f"{p}-IAMNoInlinePolicy", _INLINE, None) for p in NAG_PACKS),
+    ("AwsSolutions-IAM5", "the old table's streams: a stream's label is AWS's", "/stream/\\*"),
+    ("AwsSolutions-IAM5", "dynamodb:ListStreams supports no resource ARN (Service Authorization Reference)", "*"),
+    ("AwsSolutions-IAM5", "the export's data files, named by DynamoDB, under this migration's prefix", "/export/\\*"),
+)
+BACKFILL_ROLE_NAG = (
+    *((f"{p}-IAMNoInlinePolicy", _INLINE, None) for p in NAG_PACKS),
+    ("AwsSolutions-IAM5", "the loader function's versions (Step Functions' lambda:invoke)", ":\\*"),
+    (
+        "AwsSolutions-IAM5",
+        "the results file Step Functions names, under this migration's prefix",
+        "/backfill-results/\\*",
+    ),
+    ("AwsSolutions-IAM5", "the Distributed Map's child executions, named by Step Functions", ":execution:.*[/:]\\*"),
+)
+MACHINE_NAG = (
+    (
+        "AwsSolutions-SF1",
+        "a STANDARD workflow's execution history is kept by Step Functions for 90 days and read by migrate; log "
+        "delivery to CloudWatch Logs would need logs:*LogDelivery on every resource",
+        None,
+    ),
+    ("AwsSolutions-SF2", "one Lambda call per file: X-Ray adds nothing the function's errors alarm misses", None),
+)
+
+
+def migration_skips(
+    found: tuple[tuple[str, str], ...], nag: tuple[tuple[str, str, str | None], ...] = ()
+) -> dict[str, object]:
+    return {"checkov": {"skip": [{"id": rule, "comment": why} for rule, why in found]}, **migration_nag(nag)}
+
+
+def _applies_to(resource: str) -> object:
+    """ "*" the finding on Resource::* itself; anything else a regex over the rendered resource."""
+    return "Resource::*" if resource == "*" else {"regex": f"/^Resource::.*{resource}.*$/g"}
+
+
+def migration_nag(found: tuple[tuple[str, str, str | None], ...]) -> dict[str, object]:
+    if not found:
+        return {}
+    return {
+        "cdk_nag": {
+            "rules_to_suppress": [
+                {"id": rule, "reason": why, **({"applies_to": [_applies_to(at)]} if at else {})}
+                for rule, why, at in found
+            ]
+        }
+    }
