@@ -176,6 +176,7 @@ def test_a_key_change_with_a_migration_plans_its_phases_and_cost(
     # write unit per KB, a read unit per 4 KB (24,414,063) of each table.
     backfill = next(row for row in rows if row.startswith("| backfill "))
     assert "about 97,656,250 write units, ~$61.04 on-demand; export of 100 GB to S3" in backfill
+    assert "Lambda duration and Step Functions transitions" in backfill
     verify = next(row for row in rows if row.startswith("| verify "))
     assert "about 48,828,126 read units (both tables), ~$6.10" in verify
     assert "p7 -. rollback .-> p4" in out  # cutover back to catch-up

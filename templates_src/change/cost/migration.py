@@ -4,8 +4,9 @@ Backfill: one conditional write per item, a write unit per KB (rounded up) of th
 (ReadWriteCapacityMode); verify: a strongly consistent scan of each table, a read unit per 4 KB.
 Catch-up: one stream read request per GetRecords call (DynamoDB Streams, up to 1,000 records
 each) and one write per record, at the old table's own write rate for as long as it runs. The
-export to S3 is priced per GB on DynamoDB's pricing page ("Export to Amazon S3"), which the
-price book does not carry: its size is given, unpriced.
+export to S3 is priced per GB on DynamoDB's pricing page ("Export to Amazon S3"), and the managed
+backfill's Lambda duration and Step Functions state transitions on their own pages, none of which
+the price book carries: they are named, unpriced.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ def phase_costs(spec: Spec) -> dict[str, str]:
         verify = f"about {reads:,} read units from both tables' read capacity"
     stream = prices.stream_read_request_units_per_million
     return {
-        "backfill": f"{backfill}; export of {traffic.table_gb:g} GB to S3 (priced per GB, not in the price book) ({basis})",
+        "backfill": (
+            f"{backfill}; export of {traffic.table_gb:g} GB to S3 (priced per GB), and on AWS the loader's Lambda "
+            f"duration and Step Functions transitions (a few per export file): none in the price book ({basis})"
+        ),
         "catch-up": f"one write per record the application writes meanwhile, and ${stream:g} per million stream reads",
         "verify": f"{verify} ({basis})",
         "create": "the new table's storage and requests from then on; the old one's until it is deleted by hand",
