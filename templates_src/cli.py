@@ -538,7 +538,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ToolError as exc:
         for line in exc.details():
             print(line, file=sys.stderr)
-        print(f"{args.command}: {exc}", file=sys.stderr)
+        message = str(exc)  # said once: a message that already starts with the command keeps its own start
+        said = message.startswith((f"{args.command}:", f"{args.command} "))
+        print(message if said else f"{args.command}: {message}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print(f"{args.command}: interrupted", file=sys.stderr)

@@ -20,13 +20,22 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from templates_src.aws_calls import OPERATOR_CALLS, PIPELINE_CALLS
 from templates_src.cli import main as cli_main
 
 from . import record_calls
-from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, MotoServers, fixture_build, local_endpoint
+from .conftest import (
+    FIXTURE_DESIGNS,
+    FIXTURE_ENVIRONMENTS,
+    MotoServers,
+    fixture_build,
+    local_endpoint,
+    synth_with_designs,
+)
 from .migration_designs import NEW_TABLE, OLD_TABLE, expected_new_item, migration_project
 
 ACCOUNT, REGION = "111111111111", "us-east-1"
@@ -264,3 +273,106 @@ def test_the_docs_name_every_call_migrate_makes_as_an_operator() -> None:
     section = text.split("## Who runs it", 1)[1].split("\n## ", 1)[0]
     missing = [c.action for c in OPERATOR_CALLS if c.action.split(":")[1] not in section]
     assert not missing, missing
+
+
+def test_a_transform_that_takes_no_item_stops_before_the_freeze_and_a_fixed_one_goes_on(
+    endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A key template naming an attribute the items lack: every item a dead letter. The migration stops at
+    the backfill, names the design and the file, freezes nothing; the fixed design is taken and finishes."""
+    from templates_src.deploy import migrate
+
+    monkeypatch.setattr(migrate, "QUIET_S", 0.0)
+    monkeypatch.chdir(tmp_path)  # the dead-letter file is written under the working directory
+    dirs = ["--environments-dir", str(FIXTURE_ENVIRONMENTS), "--designs-dir", str(FIXTURE_DESIGNS)]
+    assert cli_main(["deploy", "--env", "dev", *dirs, "--build", str(fixture_build())]) == 0
+    dynamodb = _client("dynamodb")
+    for i in range(20):
+        dynamodb.put_item(TableName=OLD_TABLE, Item=_item(i))
+    environments, designs, build = migration_project(tmp_path)
+    args = ["--env", "dev", "--environments-dir", str(environments), "--designs-dir", str(designs)]
+    design = yaml.safe_load((designs / "conversations.yaml").read_text())
+
+    # The export bucket is not there yet: named, with where it comes from, before anything is exported.
+    capsys.readouterr()
+    assert cli_main(["migrate", *args, "--build", str(build)]) == 2
+    assert f"access.roles.ops.export_bucket: the bucket {BUCKET} does not exist; create it" in capsys.readouterr().err
+    _client("s3").create_bucket(Bucket=BUCKET)
+
+    design["migration"]["keys"]["pk"] = "USER#{userID}"  # not userId
+    (designs / "conversations.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+    synth_with_designs(designs, build, environments)
+    assert cli_main(["migrate", *args, "--build", str(build)]) == 2
+    err = capsys.readouterr().err
+    assert "design conversations: migration: 20 item(s) of conversations-dev could not be transformed" in err
+    assert "(the first: attribute 'userID' (in the key template of 'pk') is missing)" in err
+    assert ".migration/dev-v2.jsonl" in err and "nothing was frozen" in err
+    assert _state()["phase"] == "capture" and _state()["files_done"] == []
+    dynamodb.put_item(TableName=OLD_TABLE, Item=_item(50))  # the old table still takes writes
+    assert len((tmp_path / ".migration" / "dev-v2.jsonl").read_text().splitlines()) == 20
+
+    design["migration"]["keys"]["pk"] = "USER#{userId}"
+    (designs / "conversations.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+    synth_with_designs(designs, build, environments)
+    assert cli_main(["migrate", *args, "--build", str(build)]) == 0
+    out = capsys.readouterr().out
+    assert "the transform changed; nothing was written with the earlier one: the backfill runs again" in out
+    assert "migrate: verify: 21 item(s), every key and checksum equal" in out
+    assert _scan(NEW_TABLE) == {f"USER#{k}": expected_new_item(v) for k, v in _scan(OLD_TABLE).items()}
+
+
+def _bare_migration(state: Any, saved: list[dict[str, Any]]) -> Any:
+    """A Migration past its set-up, holding state; each save recorded."""
+    from templates_src.deploy import migrate
+
+    migration = object.__new__(migrate.Migration)
+    migration.state, migration.out, migration.sleep = state, lambda line: None, lambda seconds: None
+    migration.config = {"keys": {"pk": "USER#{userId}"}}
+    migration.save = lambda: saved.append(dict(vars(migration.state)))
+    return migration
+
+
+def test_a_transform_changed_after_items_were_written_is_refused() -> None:
+    from templates_src.deploy import migrate
+    from templates_src.errors import Refused
+
+    saved: list[dict[str, Any]] = []
+    state = migrate.State(phase="backfill", new_table=NEW_TABLE, transform="0123456789abcdef", loaded=12)
+    with pytest.raises(Refused) as refused:
+        _bare_migration(state, saved)._same_transform()
+    assert str(refused.value) == (
+        "migrate: the design's migration: changed after the backfill wrote 12 item(s) and the catch-up 0 "
+        f"record(s) with the earlier transform; {NEW_TABLE} would hold items of both. Start over: "
+        "docs/migrations.md, Starting over"
+    )
+    assert saved == []
+
+
+def test_a_failed_export_is_forgotten_so_the_next_run_exports_again() -> None:
+    from templates_src.deploy import migrate
+    from templates_src.errors import AwsFailure
+
+    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{OLD_TABLE}/export/0001"
+    dynamodb = boto3.client("dynamodb", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    saved: list[dict[str, Any]] = []
+    migration = _bare_migration(migrate.State(phase="capture", export_arn=arn), saved)
+    migration.dynamodb = dynamodb
+    with Stubber(dynamodb) as stub:
+        stub.add_response(
+            "describe_export",
+            {
+                "ExportDescription": {
+                    "ExportArn": arn,
+                    "ExportStatus": "FAILED",
+                    "FailureMessage": "The specified bucket does not exist",
+                }
+            },
+            {"ExportArn": arn},
+        )
+        with pytest.raises(AwsFailure) as failed:
+            migration._wait_for_export()
+    assert str(failed.value) == (
+        "migrate: backfill: the export failed: The specified bucket does not exist; fix that and run migrate "
+        "again: it starts a new export"
+    )
+    assert saved[-1]["export_arn"] == ""

@@ -184,3 +184,22 @@ def test_a_key_change_with_a_migration_plans_its_phases_and_cost(
     data = json.loads(capsys.readouterr().out)[0]
     assert [p["phase"] for p in data["migration"]][0] == "create"
     assert {c["action"] for c in data["changes"]} == {"Add"}
+
+
+def test_a_global_tables_new_generation_is_no_migration_but_g001_by_hand(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """migrate moves a single-Region table only: the plan must not send a global table to it."""
+    _repo(tmp_path, migrated_design(), monkeypatch)
+    capsys.readouterr()
+    dirs = ["--environments-dir", "environments", "--designs-dir", "designs"]
+    assert cli_main(["plan", "--env", "global", "--base", "HEAD", "--format", "text", *dirs]) == 3
+    out = capsys.readouterr().out
+    assert "make migrate" not in out
+    assert "BLOCKED G001 Table." in out
+    assert "migrate does not move a global table" in out
+    assert cli_main(["migrate", "--env", "global", *dirs]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "migrate: environments/global.yaml: global_table: migrate moves a single-Region table only (docs/migrations.md)"
+    )

@@ -21,6 +21,7 @@ from ..stacks.names import (
     ACCESS,
     ACCOUNT_KIND_PREFIX,
     DATA,
+    GLOBAL_TABLE_TYPE,
     REPLICA_KEY_KIND_PREFIX,
     REVIEWED_KINDS,
     account_of_kind,
@@ -163,7 +164,8 @@ def plan_environment(
         if path.exists() or kind.startswith((REPLICA_KEY_KIND_PREFIX, ACCOUNT_KIND_PREFIX)):
             old = git_template(base, path) or EMPTY_TEMPLATE
             new = read_template(path) if path.exists() else EMPTY_TEMPLATE  # a key stack no longer built
-            if kind == DATA and old["Resources"] and generation_of(new) > generation_of(old):
+            # A new generation of a single-Region table is a migration; a global table's stays G001 (by hand).
+            if kind == DATA and old["Resources"] and generation_of(new) > generation_of(old) and not _global(new):
                 plan = migration_plan(env, base, old, new, now)
                 plans.append(plan)
                 continue
@@ -177,6 +179,10 @@ def plan_environment(
             plans.append(plan)
     attach_steps(plans, now)
     return plans, env_findings
+
+
+def _global(template: dict[str, Any]) -> bool:
+    return any(r.get("Type") == GLOBAL_TABLE_TYPE for r in template.get("Resources", {}).values())
 
 
 def migration_plan(env: str, base: str, old: dict[str, Any], new: dict[str, Any], spec: Spec | None) -> StackPlan:

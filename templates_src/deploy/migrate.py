@@ -20,7 +20,7 @@ from typing import Any
 
 from ..change.migration import PHASE_NAMES, ROLLBACK_PHASES, read_only, writable
 from ..errors import AwsFailure, BadInput, Refused
-from ..spec.item_transform import export_items
+from ..spec.item_transform import export_items, transform_digest
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
 from ..stacks.migration_stack import BACKFILL_ID, CONSUMER_ID, DEAD_LETTERS_ID, EXPORT_BUCKET
@@ -79,6 +79,7 @@ class State:
     access_before: str = ""  # S3 key of the access template before cutover (rollback)
     backfill_execution: str = ""  # AWS: the managed backfill's execution (Step Functions)
     backfill_attempts: int = 0
+    transform: str = ""  # the digest of the transform the backfill started with
 
     def done(self, phase: str) -> bool:
         return bool(self.phase) and PHASE_NAMES.index(self.phase) >= PHASE_NAMES.index(phase)
@@ -145,6 +146,7 @@ class Migration:
     def run(self, allowed: frozenset[str] = frozenset()) -> None:
         if self.state.phase:
             self.out(f"migrate: {self.parameter}: the last run finished phase {self.state.phase}; going on from there")
+        self._same_transform()
         steps: list[tuple[str, Callable[[], None]]] = [
             ("create", self.create),
             ("capture", self.capture),
@@ -189,8 +191,27 @@ class Migration:
         self.state.checkpoints = shards.checkpoints
         self._finished("capture", f"the stream's start point recorded in {len(shards.checkpoints)} shard(s)")
 
+    def _same_transform(self) -> None:
+        """A transform changed after the backfill wrote with the earlier one is refused: the new table would
+        hold items of both. Changed while nothing was written yet (every item a dead letter), it is taken."""
+        now = transform_digest(self.config)
+        if not self.state.transform or self.state.transform == now:
+            return
+        if self.state.loaded or self.state.applied:
+            raise Refused(
+                f"migrate: the design's migration: changed after the backfill wrote {self.state.loaded} item(s) "
+                f"and the catch-up {self.state.applied} record(s) with the earlier transform; {self.state.new_table} "
+                "would hold items of both. Start over: docs/migrations.md, Starting over"
+            )
+        self.out("migrate: the transform changed; nothing was written with the earlier one: the backfill runs again")
+        self.state.transform = now
+        self.save()
+
     def backfill(self) -> None:
+        if not self.state.transform:
+            self.state.transform = transform_digest(self.config)
         if not self.state.export_arn:
+            self._bucket_exists()
             self._pitr_on()
             self.state.export_prefix = f"{self.prefix}/{MIGRATION_EXPORT_DIR}"
             table_arn = self.dynamodb.describe_table(TableName=self.state.old_table)["Table"]["TableArn"]
@@ -220,7 +241,22 @@ class Migration:
             writer.written = writer.skipped = writer.dead.count = 0
             self.save()
             self.out(f"  {key}: {self.state.loaded} item(s) written, {self.state.skipped} already there")
+        self._stop_on_dead_letters(self.state.dead_letters, f"the dead-letter file {self.dead.path}")
         self._finished("backfill", f"{self.state.loaded} item(s) written from the export")
+
+    def _stop_on_dead_letters(self, count: int, where: str) -> None:
+        """Items the transform could not take stop the migration here, before anything is frozen: the
+        backfill runs again (every file; the conditional writes skip what is there) once the design is fixed."""
+        if not count:
+            return
+        first = f" (the first: {self.dead.first})" if self.dead.first else ""
+        self.state.files_done, self.state.dead_letters, self.state.backfill_execution = [], 0, ""
+        self.save()
+        raise BadInput(
+            f"design {self.spec.design.name}: migration: {count} item(s) of {self.state.old_table} could not be "
+            f"transformed or written{first}; they are in {where}. Fix the design's migration: (or the items) "
+            f"and run `make migrate ENV={self.spec.env_name}` again: nothing was frozen"
+        )
 
     def catch_up(self) -> None:
         if self.consumer is not None:
@@ -270,8 +306,9 @@ class Migration:
                             if self.state.dead_letters
                             else []
                         ),
-                        f"nothing was cut over; fix the transform or the items, then `make migrate ENV="
-                        f"{self.spec.env_name} ROLLBACK=1` reopens writes on the old table",
+                        f"nothing was cut over; `make migrate ENV={self.spec.env_name} ROLLBACK=1` reopens writes "
+                        "on the old table; fix the items and run migrate again, or, if the transform is wrong, "
+                        "start over (docs/migrations.md, Starting over)",
                     ]
                 )
             )
@@ -385,6 +422,7 @@ class Migration:
                 raise AwsFailure("migrate: backfill: still running on AWS; run migrate again to go on waiting")
             self.out(f"  backfill: running on AWS ({time.monotonic() - started:.0f} s)")
             self.sleep(LAG_POLL_S)
+        self._stop_on_dead_letters(self._queued_dead_letters(), "the migration stack's dead-letter queue")
         self._finished("backfill", f"every file of the export loaded on AWS by {self.state.backfill_execution}")
 
     def _metric(self, name: str, statistic: str, minutes: int) -> list[float]:
@@ -480,6 +518,20 @@ class Migration:
                 if not shards.read(writer.apply, saved):
                     return total
 
+    def _bucket_exists(self) -> None:
+        """The export's bucket, checked before DynamoDB is asked to write to it (HeadBucket: s3:ListBucket)."""
+        try:
+            self.s3.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+            if code not in ("404", "NoSuchBucket", "403", "AccessDenied"):
+                raise
+            why = "does not exist" if code in ("404", "NoSuchBucket") else "is not this account's to read"
+            raise BadInput(
+                f"{self.spec.env_file}: access.roles.ops.export_bucket: the bucket {self.bucket} {why}; create it "
+                "(on the local endpoint too: docs/migrations.md) or give another with --bucket (make migrate BUCKET=…)"
+            ) from None
+
     def _pitr_on(self) -> None:
         """An export reads the table's point-in-time recovery: turned on (and said) when it is off."""
         backups = self.dynamodb.describe_continuous_backups(TableName=self.state.old_table)
@@ -501,7 +553,12 @@ class Migration:
             if status == "COMPLETED":
                 return
             if status == "FAILED":
-                raise AwsFailure(f"migrate: backfill: the export failed: {export.get('FailureMessage', '')}")
+                self.state.export_arn = ""  # the next run exports again
+                self.save()
+                raise AwsFailure(
+                    f"migrate: backfill: the export failed: {export.get('FailureMessage', '')}; fix that and run "
+                    "migrate again: it starts a new export"
+                )
             if time.monotonic() - started > EXPORT_TIMEOUT_S:
                 raise AwsFailure(f"migrate: backfill: the export is still {status}; run migrate again later")
             self.sleep(pause)
@@ -525,6 +582,8 @@ class Migration:
 def migrate_environment(
     spec: Spec, stacks: list[StackFiles], bucket: str | None, allowed: frozenset[str], rollback: bool = False
 ) -> None:
+    if spec.env.global_table:
+        raise BadInput(f"{spec.env_file}: global_table: migrate moves a single-Region table only (docs/migrations.md)")
     bucket = bucket or _ops_bucket(spec)
     with aws_errors(f"migrate {spec.env_name}"):
         aws = session()

@@ -35,6 +35,7 @@ class DeadLetters:
 
     path: Path
     count: int = 0
+    first: str = ""  # the first reason added, named when the migration stops
     _adding: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, item: Item, reason: str) -> None:
@@ -45,6 +46,7 @@ class DeadLetters:
             with self.path.open("a", encoding="utf-8") as f:
                 f.write(line)
             self.count += 1
+            self.first = self.first or reason
 
 
 class Writer(ItemWriter):

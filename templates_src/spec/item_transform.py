@@ -248,6 +248,11 @@ def digest(item: Item) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def transform_digest(config: dict[str, Any]) -> str:
+    """The transform's identity: a migration state remembers which one its backfill wrote with."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def key_text(key: Item) -> str:
     """A key as one line (messages, DLQ files, verify's mismatches)."""
     return json.dumps(_canonical(key), sort_keys=True, separators=(",", ":"))

@@ -7,7 +7,7 @@ then points at a new, empty table (or a key that cannot read the old data).
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Rule
-from ...stacks.names import STATEFUL_TYPES, TABLE_TYPES
+from ...stacks.names import STATEFUL_TYPES, TABLE_TYPE, TABLE_TYPES
 from ..diff import ResourceChange
 from . import Guard
 
@@ -24,6 +24,11 @@ MIGRATE = (
     "stack beside this one, and make migrate fills it, freezes and retires the old (docs/migrations.md)"
 )
 REPLACE_BY_HAND = "create a new one under a new logical ID, move what depends on it, then remove the old one"
+# migrate moves a single-Region table only (docs/migrations.md: What is rehearsed here, and what is not).
+GLOBAL_BY_HAND = (
+    "migrate does not move a global table: create the new global table under a new logical ID, copy the items "
+    "(export and load, then the stream), move the grants, then remove the old one (docs/migrations.md)"
+)
 
 
 def check(change: ResourceChange) -> list[Diagnostic]:
@@ -49,7 +54,11 @@ def check(change: ResourceChange) -> list[Diagnostic]:
             props,
             f"{change.resource_type} {change.logical_id} would be REPLACED (a new, empty resource) "
             f"because {props} changed; CloudFormation cannot change it in place",
-            MIGRATE if change.resource_type in TABLE_TYPES else REPLACE_BY_HAND,
+            MIGRATE
+            if change.resource_type == TABLE_TYPE
+            else GLOBAL_BY_HAND
+            if change.resource_type in TABLE_TYPES
+            else REPLACE_BY_HAND,
         )
     ]
 
