@@ -265,7 +265,7 @@ def test_rollback_reopens_the_old_table_and_retire_deletes_only_its_stack(
 
 
 # S3's API operation and the IAM action that authorises it differ in name (Service Authorization Reference).
-IAM_ACTION_OF = {"s3:ListObjectsV2": "s3:ListBucket"}
+IAM_ACTION_OF = {"s3:ListObjectsV2": "s3:ListBucket", "s3:HeadBucket": "s3:ListBucket"}
 
 
 def test_the_docs_name_every_call_migrate_makes_as_an_operator() -> None:

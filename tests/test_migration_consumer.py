@@ -20,7 +20,7 @@ import pytest
 from botocore.stub import Stubber
 
 from templates_src.deploy import migrate
-from templates_src.errors import AwsFailure
+from templates_src.errors import AwsFailure, BadInput
 from templates_src.spec.loader import load_spec
 
 from .conftest import MotoServers, local_endpoint, read_json
@@ -361,15 +361,39 @@ def _exported(times: int) -> Any:
     return dynamodb
 
 
-def _backfilling_migration(cf: Any, states: Any, dynamodb: Any) -> tuple[migrate.Migration, list[str]]:
+QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/conversations-dev-migration-v2-ConsumerDeadLetters"
+
+
+def _queue(cf_stub: Stubber, messages: int) -> Any:
+    """The dead-letter queue holding that many messages, found through the stack (cf_stub answers where)."""
+    cf_stub.add_response(
+        "describe_stack_resource",
+        _resource_response("ConsumerDeadLetters", QUEUE_URL),
+        {"StackName": "conversations-dev-migration-v2", "LogicalResourceId": "ConsumerDeadLetters"},
+    )
+    sqs = _stubbed("sqs")
+    stub = Stubber(sqs)
+    stub.add_response(
+        "get_queue_attributes",
+        {"Attributes": {"ApproximateNumberOfMessages": str(messages)}},
+        {"QueueUrl": QUEUE_URL, "AttributeNames": ["ApproximateNumberOfMessages"]},
+    )
+    stub.activate()
+    return sqs
+
+
+def _backfilling_migration(cf: Any, states: Any, dynamodb: Any, sqs: Any = None) -> tuple[migrate.Migration, list[str]]:
     """A Migration on AWS with its export done: the parts the managed backfill uses; what it saves."""
     migration = object.__new__(migrate.Migration)
     migration.dynamodb = dynamodb
     said: list[str] = []
     migration.cf, migration.out, migration.sleep = cf, said.append, lambda seconds: None
-    migration.clients = lambda service: {"stepfunctions": states}[service]  # type: ignore[assignment]
+    migration.clients = lambda service: {"stepfunctions": states, "sqs": sqs}[service]  # type: ignore[assignment]
+    migration.spec = type("S", (), {"env_name": "dev", "design": type("D", (), {"name": "conversations"})()})()
     migration.consumer = type("C", (), {"name": "conversations-dev-migration-v2"})()  # type: ignore[assignment]
     migration.state = migrate.State(export_arn=EXPORT_ARN, export_prefix=EXPORT, phase="capture")
+    migration.config = {"keys": {"pk": "USER#{userId}", "sk": "{sk}"}}
+    migration.dead = migrate.DeadLetters(Path("unused.jsonl"))
     saved: list[str] = []
     migration.save = lambda: saved.append(json.dumps(dataclasses.asdict(migration.state)))  # type: ignore[method-assign]
     return migration, saved
@@ -409,7 +433,7 @@ def test_the_backfill_runs_on_aws_and_a_failed_one_is_started_again() -> None:
                 if status == "FAILED":
                     described |= {"error": "States.ExceedToleratedFailureThreshold", "cause": "1 file failed"}
                 machine.add_response("describe_execution", described, {"executionArn": arn})
-        migration, saved = _backfilling_migration(cf, states, _exported(2))
+        migration, saved = _backfilling_migration(cf, states, _exported(2), _queue(stacks, 0))
 
         with pytest.raises(AwsFailure) as failed:
             migration.backfill()
@@ -439,11 +463,35 @@ def test_a_backfill_started_by_a_killed_run_is_waited_for_not_started_twice() ->
             {"executionArn": arn, "stateMachineArn": MACHINE_ARN, "status": "SUCCEEDED", "startDate": started},
             {"executionArn": arn},
         )
-        migration, saved = _backfilling_migration(cf, states, _exported(1))
+        migration, saved = _backfilling_migration(cf, states, _exported(1), _queue(stacks, 0))
         migration.backfill()
         machine.assert_no_pending_responses()
     assert migration.state.phase == "backfill"
     assert json.loads(saved[-1])["backfill_execution"] == arn
+
+
+def test_items_the_managed_backfill_dead_lettered_stop_it_before_the_catch_up() -> None:
+    cf, states = _stubbed("cloudformation"), _stubbed("stepfunctions")
+    arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE}:backfill-01733-abc-1"
+    started = datetime(2026, 12, 7, tzinfo=timezone.utc)
+    with Stubber(cf) as stacks, Stubber(states) as machine:
+        stacks.add_response("describe_stack_resource", _resource_response("Backfill", MACHINE_ARN))
+        machine.add_response("start_execution", {"executionArn": arn, "startDate": started})
+        machine.add_response(
+            "describe_execution",
+            {"executionArn": arn, "stateMachineArn": MACHINE_ARN, "status": "SUCCEEDED", "startDate": started},
+        )
+        migration, saved = _backfilling_migration(cf, states, _exported(1), _queue(stacks, 7))
+        migration.state.old_table = OLD_TABLE
+        with pytest.raises(BadInput) as stopped:
+            migration.backfill()
+    assert str(stopped.value) == (
+        f"design conversations: migration: 7 item(s) of {OLD_TABLE} could not be transformed or written; they are "
+        "in the migration stack's dead-letter queue. Fix the design's migration: (or the items) and run `make "
+        "migrate ENV=dev` again: nothing was frozen"
+    )
+    assert migration.state.phase == "capture"
+    assert json.loads(saved[-1])["backfill_execution"] == ""  # the next run loads every file again
 
 
 def _waiting_migration(cloudwatch: Any, cf: Any) -> migrate.Migration:
