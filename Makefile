@@ -177,9 +177,9 @@ pr-comment: $(STAMP) ## Every environment's plan as one PR comment (Markdown) ag
 	@$(MAKE) --no-print-directory synth
 	@$(CLI) pr-comment --base $(BASE) $(if $(LABELS),--labels "$(LABELS)")
 
-adopt: $(STAMP) ## Write a design and environment from an existing table: TABLE= ENV= [REGION=] [DESIGN=] [TRAFFIC=<CloudTrail logs>]
+adopt: $(STAMP) ## Write a design and environment from an existing table: TABLE= ENV= [REGION=] [DESIGN=] [TRAFFIC=<CloudTrail logs>] [FORCE=1]
 	@test -n "$(TABLE)" -a -n "$(ENV)" || { echo "usage: make adopt TABLE=<table> ENV=<env> [REGION=<region>] [DESIGN=<name>] [TRAFFIC=<logs>]" >&2; exit 2; }
-	@$(CLI) adopt --table $(TABLE) --env $(ENV) --region $(or $(REGION),$(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1) $(if $(DESIGN),--design $(DESIGN)) $(if $(TRAFFIC),--traffic $(TRAFFIC))
+	@$(CLI) adopt --table $(TABLE) --env $(ENV) --region $(or $(REGION),$(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1) $(if $(DESIGN),--design $(DESIGN)) $(if $(TRAFFIC),--traffic $(TRAFFIC)) $(if $(FORCE),--force)
 
 drift: $(STAMP) ## Compare ENV's live table with build/ENV/ (exit 4 when drifted); FORMAT=markdown
 	@test -n "$(ENV)" || { echo "usage: make drift ENV=<env> [FORMAT=markdown]" >&2; exit 2; }

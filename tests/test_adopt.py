@@ -207,7 +207,10 @@ def test_adopt_refuses_to_overwrite_and_a_missing_table_is_an_aws_failure(
     before = (tmp_path / "environments" / "twice.yaml").read_text()
     capsys.readouterr()
     assert cli_main(adopt) == 2
-    assert "twice.yaml: exist(s); adopting would overwrite (give --force to replace)" in capsys.readouterr().err
+    assert (
+        "twice.yaml: exist(s); adopting would overwrite: choose other names (--design, --env; make adopt DESIGN=… ENV=…) or give --force (make adopt FORCE=1) to replace them"
+        in capsys.readouterr().err
+    )
     assert (tmp_path / "environments" / "twice.yaml").read_text() == before
     assert cli_main([*adopt, "--force"]) == 0
     assert cli_main(["adopt", "--table", "no-such-table", "--region", "us-east-1", "--env", "none", *dirs]) == 1
@@ -533,3 +536,16 @@ def test_adopt_writes_what_the_team_created_read_against_the_create_call(
     assert env["point_in_time_recovery"]["enabled"] is seed["pitr"]
     assert env["tags"] == {t["Key"]: t["Value"] for t in create["Tags"]}
     assert env["region"] == seed["region"] and env["account_id"] == ACCOUNT
+
+
+def test_a_table_this_project_already_manages_is_adopted_with_a_warning_naming_its_environment() -> None:
+    tags = {"Design": "cg", "Environment": "chatbot", "ManagedBy": "conversation-table-iac", "Project": "CG"}
+    facts = Facts({**LIVE.values, "Tags": tags})
+    report = "\n".join(adoption(facts, "us-east-1", ACCOUNT, None).report)
+    assert (
+        "tags: the table is tagged ManagedBy=conversation-table-iac, Environment=chatbot: if it is still in that "
+        "environment's data stack, an import here fails (a resource belongs to one stack); release it there first "
+        "(deploy --env chatbot --release-table)"
+    ) in report
+    # A table of no environment of the project: no such warning.
+    assert "ManagedBy=conversation-table-iac" not in "\n".join(adoption(LIVE, "us-east-1", ACCOUNT, None).report)

@@ -19,7 +19,7 @@ import yaml
 from ..errors import BadInput, SpecError
 from ..spec.design import OBSERVED_MARKER
 from ..spec.environment import STANDARD_TAG_KEYS
-from ..spec.loader import load_spec
+from ..spec.loader import MANAGED_BY, load_spec
 from ..spec.rules.files import valid_environment_name
 from .aws import endpoint_lacks, error_code
 from .live import Facts
@@ -97,7 +97,10 @@ def check_targets(design_name: str, design_path: Path, env_path: Path, force: bo
         raise BadInput(f"--env: {env_path.stem!r}: lowercase letters, digits and hyphens, starting with a letter")
     existing = [str(p) for p in (design_path, env_path) if p.exists()]
     if existing and not force:
-        raise BadInput(f"{' and '.join(existing)}: exist(s); adopting would overwrite (give --force to replace)")
+        raise BadInput(
+            f"{' and '.join(existing)}: exist(s); adopting would overwrite: choose other names (--design, --env; "
+            "make adopt DESIGN=… ENV=…) or give --force (make adopt FORCE=1) to replace them"
+        )
 
 
 def adoption(facts: Facts, region: str, account: str, design_name: str | None) -> Adoption:
@@ -192,6 +195,14 @@ def adoption(facts: Facts, region: str, account: str, design_name: str | None) -
     env["table_class"] = v["TableClass"]
     if v["Tags"]:  # every live tag, a standard key's value included (the config's value wins)
         env["tags"] = dict(v["Tags"])
+    if v["Tags"].get("ManagedBy") == MANAGED_BY:  # another environment of this project may hold it
+        owner = v["Tags"].get("Environment", "?")
+        report.append(
+            f"tags: the table is tagged ManagedBy={MANAGED_BY}, Environment={owner}: if it is still in that "
+            f"environment's data stack, an import here fails (a resource belongs to one stack); release it there "
+            f"first (deploy --env {owner} --release-table). The tags written here are its own: change Environment "
+            "and Design in the environment file if it now belongs to this one"
+        )
     added = [k for k in STANDARD_TAG_KEYS if k not in v["Tags"]]
     if added:
         report.append(f"tags: the first deploy adds {', '.join(added)} to the table (every stack's standard tags)")
