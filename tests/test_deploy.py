@@ -496,3 +496,18 @@ def test_destroy_that_leaves_the_table_is_a_failure_not_deleted() -> None:
             deployer.destroy([data])
         stub.assert_no_pending_responses()
     assert not any("deleted" in line for line in lines)
+
+
+def test_a_global_table_is_refused_by_the_local_endpoint_up_front(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], moto_servers: MotoServers
+) -> None:
+    """moto has no AWS::DynamoDB::GlobalTable: said before any stack is created, not as a rollback."""
+    with moto_servers.fresh("444444444444") as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        for key, value in moto_server.DUMMY_CREDENTIALS.items():
+            monkeypatch.setenv(key, value)
+        assert deploy_main(["--env", "global"]) == 2
+        err = capsys.readouterr().err
+        assert "global.yaml: global_table: the local endpoint (http://127.0.0.1:" in err
+        assert "has no AWS::DynamoDB::GlobalTable (moto 5.2.5): a global table deploys to AWS only" in err
+        assert boto3.client("cloudformation", region_name="us-east-1").describe_stacks()["Stacks"] == []

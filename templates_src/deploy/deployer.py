@@ -253,6 +253,13 @@ def deploy_environment(spec: Spec, stacks: list[StackFiles], allowed: frozenset[
             f"{spec.env_name} is protected: destroy refused (its table is Retain, deletion-protected "
             "and the data stack has termination protection)"
         )
+    local = local_endpoint()
+    if local is not None and spec.env.global_table and not destroy:  # said up front, not as a rollback
+        raise BadInput(
+            f"{spec.env_file}: global_table: the local endpoint ({local}) has no AWS::DynamoDB::GlobalTable "
+            "(moto 5.2.5): a global table deploys to AWS only; rehearse its design locally with a single-Region "
+            "environment (docs/global-tables.md)"
+        )
     with aws_errors(f"{'destroy' if destroy else 'deploy'} {spec.env_name}"):
         aws = session()
         configured = aws.region_name
