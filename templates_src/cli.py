@@ -235,7 +235,6 @@ def cmd_adopt(args: argparse.Namespace) -> ExitCode:
     )
     from .deploy.aws import aws_errors, session
     from .deploy.live import read_existing, regional_clients
-    from .errors import AwsFailure
     from .spec.loader import DESIGNS_DIR, environment_file
 
     designs = args.designs_dir or DESIGNS_DIR
@@ -252,7 +251,9 @@ def cmd_adopt(args: argparse.Namespace) -> ExitCode:
             regional_clients(aws),
         )
     if found is None:
-        raise AwsFailure(f"no table {args.table} in {args.region} (account {account}); check --region")
+        raise BadInput(
+            f"--table: no table {args.table} in {args.region} (account {account}); check the name and --region"
+        )
     table, facts = found
     with aws_errors(f"adopt {args.table}"):
         refuse_legacy_global_table(table, aws.client("dynamodb", region_name=args.region))

@@ -162,3 +162,14 @@ def test_a_table_under_the_teams_own_key_is_adopted_naming_it_imported_and_in_sy
     assert cli_main(["drift", "--env", "own", *args]) == 0, capsys.readouterr().out
     sse = client.describe_table(TableName="cmz-own-key")["Table"]["SSEDescription"]
     assert (sse["Status"], sse["KMSMasterKeyArn"]) == ("ENABLED", key)
+
+
+def test_a_table_that_is_not_there_is_bad_input_naming_it(
+    endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dirs = _project(tmp_path)
+    assert cli_main(["adopt", "--table", "nope", "--region", REGION, "--env", "nope", *dirs]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"adopt: --table: no table nope in {REGION} (account {ACCOUNT}); check the name and --region"
+    )
+    assert list((tmp_path / "environments").iterdir()) == []  # nothing written
