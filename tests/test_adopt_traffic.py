@@ -241,7 +241,12 @@ def test_an_update_expression_names_its_attributes_and_a_transaction_its_item_ac
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "no such file or folder"), ("{not json", "not a CloudTrail log file"), ("", "no CloudTrail log files")],
+    [
+        (None, "no such file or folder"),
+        ("{not json", "not a CloudTrail log file"),
+        ("", "no CloudTrail log files"),
+        ('{"Records": []}', f"1 CloudTrail file\\(s\\), no DynamoDB data event on table {TABLE}"),
+    ],
 )
 def test_logs_that_are_not_there_or_not_cloudtrail_are_bad_input(
     tmp_path: Path, content: str | None, message: str

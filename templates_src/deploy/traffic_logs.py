@@ -87,6 +87,11 @@ def read_logs(source: str, table: str, s3: Any = None) -> Observed:
             _count(observed, record, table)
     if not observed.files:
         raise BadInput(f"--traffic: {source}: no CloudTrail log files (*.json, *.json.gz)")
+    if not observed.counts:  # nothing to propose: said, rather than an adoption with empty patterns and traffic
+        raise BadInput(
+            f"--traffic: {source}: {observed.files} CloudTrail file(s), no DynamoDB data event on table {table}; "
+            "a trail logs them only with a data event selector for DynamoDB (AWS::DynamoDB::Table). Nothing written"
+        )
     return observed
 
 
