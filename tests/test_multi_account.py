@@ -516,7 +516,11 @@ def test_deploy_account_reads_that_accounts_stacks_and_checks_its_credentials() 
         stub.add_response(
             "get_caller_identity", {"Account": SOURCE, "Arn": f"arn:aws:iam::{SOURCE}:role/x", "UserId": "x"}
         )
-        with pytest.raises(BadInput, match=f"credentials are for account {SOURCE}, the environment is {REPLICA}"):
+        with pytest.raises(BadInput) as wrong:
             check_caller(spec, sts, None)
+    assert str(wrong.value).endswith(
+        f"multiaccount.yaml: replicas[us-west-2].account: credentials are for account {SOURCE}, the replica in "
+        f"us-west-2 is in {REPLICA}; use that account's profile"
+    )
     with pytest.raises(BadInput, match=f"--account {STRANGER}: not an account of a replica of this environment"):
         account_spec(fixture_spec("multiaccount"), STRANGER)

@@ -183,9 +183,14 @@ RegionalDeployer = Callable[[str], Deployer]
 def check_caller(spec: Spec, sts: Any, configured_region: str | None) -> None:
     account = sts.get_caller_identity()["Account"]
     if account != spec.env.account_id:
+        multi = spec.multi_account
+        if multi is not None and multi.own != multi.source:  # deploy --account: a replica's own account
+            where = f"replicas[{multi.own.region}].account", f"the replica in {multi.own.region} is in"
+        else:
+            where = "account_id", "the environment is"
         raise BadInput(
-            f"{spec.env_file}: account_id: credentials are for account {account}, the environment is "
-            f"{spec.env.account_id}; use the right profile"
+            f"{spec.env_file}: {where[0]}: credentials are for account {account}, {where[1]} "
+            f"{spec.env.account_id}; use that account's profile"
         )
     if configured_region and configured_region != spec.env.region:
         raise BadInput(
