@@ -140,6 +140,7 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
     "F003": (lambda t: env_case(t, lambda e: e.update(design="nope")), "design"),
     "D101": (lambda t: design_case(t, _index_key_typed_twice), "global_secondary_indexes[ByUserUpdated].sort_key.type"),
     "D102": (lambda t: design_case(t, lambda d: d.update(ttl_attribute="sk")), "ttl_attribute"),
+    "D103": (lambda t: design_case(t, lambda d: d["sample_items"][1].pop("sk")), "sample_items[1].sk"),
     "D201": (
         lambda t: design_case(
             t,
@@ -730,6 +731,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "D102": (
         "error",
         "'sk' is a key attribute; the TTL attribute must be a non-key Number attribute holding epoch seconds",
+        "",
+    ),
+    "D103": (
+        "error",
+        "the key attribute 'sk' (S): the sample item lacks it; DynamoDB refuses such a put (make local would stop on it)",
         "",
     ),
     "D201": ("error", "21 indexes; at most 20 global secondary indexes per table (default quota)", ""),
@@ -1871,3 +1877,27 @@ def test_f002_refused_environment_names(name: str) -> None:
     from templates_src.spec.rules.files import valid_environment_name
 
     assert not valid_environment_name(name)
+
+
+def test_d103_a_sample_items_key_of_the_wrong_type_is_named(tmp_path: Path) -> None:
+    def numbers_as_sort_key(d: Design) -> None:
+        d["sort_key"] = {"name": "sk", "type": "N"}
+        d["sample_items"] = [
+            {"userId": "u-1", "sk": 7},
+            {"userId": "u-1", "sk": "CONV#c-1"},
+            {"userId": "u", "sk": True},
+        ]
+
+    found = [d for d in design_case(tmp_path, numbers_as_sort_key) if d.rule_id == "D103"]
+    assert [(d.path, d.message) for d in found] == [
+        (
+            "sample_items[1].sk",
+            "the key attribute 'sk' (N): the sample item holds 'CONV#c-1', not of type N; DynamoDB refuses such a put "
+            "(make local would stop on it)",
+        ),
+        (
+            "sample_items[2].sk",
+            "the key attribute 'sk' (N): the sample item holds True, not of type N; DynamoDB refuses such a put "
+            "(make local would stop on it)",
+        ),
+    ]

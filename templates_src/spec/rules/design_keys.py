@@ -24,7 +24,17 @@ TTL_NOT_A_KEY = Rule(
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-before-you-start.html",
 )
 
-RULES = (ONE_TYPE_PER_ATTRIBUTE, TTL_NOT_A_KEY)
+SAMPLE_ITEMS_HOLD_THE_KEY = Rule(
+    "D103",
+    "A sample item holds the table's key attributes, each of its declared type",
+    "error",
+    # PutItem: "You must provide all of the attributes for the primary key" (a ValidationException otherwise).
+    "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html",
+)
+
+RULES = (ONE_TYPE_PER_ATTRIBUTE, TTL_NOT_A_KEY, SAMPLE_ITEMS_HOLD_THE_KEY)
+# A key's type as a sample item (plain YAML) holds it; B has no plain YAML form, so it is not checked.
+_SAMPLE_TYPES: dict[str, tuple[type, ...]] = {"S": (str,), "N": (int, float)}
 
 
 def check(design: Design, src: Source) -> list[Diagnostic]:
@@ -50,6 +60,31 @@ def check(design: Design, src: Source) -> list[Diagnostic]:
                 "non-key Number attribute holding epoch seconds",
             )
         )
+    return found + _sample_items(design, src)
+
+
+def _sample_items(design: Design, src: Source) -> list[Diagnostic]:
+    """Sample items are put by make local and the smoke tests: each must be an item DynamoDB accepts."""
+    found = []
+    for i, item in enumerate(design.sample_items):
+        for key in design.table_key():
+            value = item.get(key.name)
+            if value is None:
+                problem = "lacks it"
+            elif key.type in _SAMPLE_TYPES and (
+                isinstance(value, bool) or not isinstance(value, _SAMPLE_TYPES[key.type])
+            ):
+                problem = f"holds {value!r}, not of type {key.type}"
+            else:
+                continue
+            found.append(
+                src.report(
+                    SAMPLE_ITEMS_HOLD_THE_KEY,
+                    ("sample_items", i, key.name),
+                    f"the key attribute {key.name!r} ({key.type}): the sample item {problem}; DynamoDB refuses "
+                    "such a put (make local would stop on it)",
+                )
+            )
     return found
 
 
