@@ -310,6 +310,15 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         ),
         "migration.rename.title",
     ),
+    "D505": (
+        lambda t: design_case(
+            t,
+            lambda d: d.update(
+                generation=2, migration={"keys": {"userId": "{userId}", "sk": "{sk}"}, "drop": ["messageCount"]}
+            ),
+        ),
+        "global_secondary_indexes[ByUserUpdated].non_key_attributes[2]",
+    ),
     "N101": (lambda t: env_case(t, lambda e: e.update(billing={"mode": "PROVISIONED"})), "billing.read"),
     "N102": (
         lambda t: env_case(
@@ -821,6 +830,12 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "D502": ("error", "the table's key is userId, sk; no template for sk", ""),
     "D503": ("error", "'USER#{userId': a brace outside a {placeholder}", ""),
     "D504": ("error", "sk is a key attribute of the new table; its value comes from migration.keys.sk", ""),
+    "D505": (
+        "error",
+        "'messageCount' is dropped by migration: the new table's items do not carry it; name the new attribute here "
+        "(or none)",
+        "",
+    ),
     "F001": ("error", "must equal the file name stem 'conversations'", ""),
     "F002": (
         "error",

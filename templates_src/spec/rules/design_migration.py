@@ -37,7 +37,14 @@ RENAME_NOT_A_KEY = Rule(
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.CoreComponents.html#HowItWorks.CoreComponents.PrimaryKey",
 )
 
-RULES = (MIGRATION_NEEDS_GENERATION, KEYS_ARE_THE_TABLE_KEY, KEY_TEMPLATE_WELL_FORMED, RENAME_NOT_A_KEY)
+RENAMED_AWAY = Rule(
+    "D505",
+    "The new design names an attribute the migration renames or drops only by its new name (or not at all)",
+    "error",
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Projections",
+)
+
+RULES = (MIGRATION_NEEDS_GENERATION, KEYS_ARE_THE_TABLE_KEY, KEY_TEMPLATE_WELL_FORMED, RENAME_NOT_A_KEY, RENAMED_AWAY)
 
 
 def check(design: Design, src: Source) -> list[Diagnostic]:
@@ -103,6 +110,42 @@ def check(design: Design, src: Source) -> list[Diagnostic]:
                     f"{name} is a key attribute of the new table; its value comes from migration.keys.{name}",
                 )
             )
+    return found + _renamed_away(design, src)
+
+
+def _renamed_away(design: Design, src: Source) -> list[Diagnostic]:
+    """A name the new items no longer carry (renamed from, or dropped), still listed by the new design: an
+    index would project nothing, a pattern grant an attribute no item has. (A rename's target may reuse it.)"""
+    migration = design.migration
+    assert migration is not None
+    gone = {old: f"renamed to {new!r}" for old, new in migration.rename.items()}
+    gone.update({name: "dropped" for name in migration.drop})
+    for kept in migration.rename.values():
+        gone.pop(kept, None)
+    uses: list[tuple[tuple[str | int, ...], list[str]]] = [
+        *(
+            ((kind, i, "non_key_attributes"), index.non_key_attributes)
+            for kind, indexes in (
+                ("global_secondary_indexes", design.global_secondary_indexes),
+                ("local_secondary_indexes", design.local_secondary_indexes),
+            )
+            for i, index in enumerate(indexes)
+        ),
+        *((("access_patterns", i, "attributes"), p.attributes) for i, p in enumerate(design.access_patterns)),
+        (("protected_attributes",), design.protected_attributes),
+    ]
+    found = []
+    for path, names in uses:
+        for j, name in enumerate(names):
+            if name in gone:
+                found.append(
+                    src.report(
+                        RENAMED_AWAY,
+                        (*path, j),
+                        f"{name!r} is {gone[name]} by migration: the new table's items do not carry it; "
+                        "name the new attribute here (or none)",
+                    )
+                )
     return found
 
 
