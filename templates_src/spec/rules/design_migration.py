@@ -124,12 +124,12 @@ def _renamed_away(design: Design, src: Source) -> list[Diagnostic]:
         gone.pop(kept, None)
     uses: list[tuple[tuple[str | int, ...], list[str]]] = [
         *(
-            ((kind, i, "non_key_attributes"), index.non_key_attributes)
-            for kind, indexes in (
-                ("global_secondary_indexes", design.global_secondary_indexes),
-                ("local_secondary_indexes", design.local_secondary_indexes),
-            )
-            for i, index in enumerate(indexes)
+            (("global_secondary_indexes", i, "non_key_attributes"), index.non_key_attributes)
+            for i, index in enumerate(design.global_secondary_indexes)
+        ),
+        *(
+            (("local_secondary_indexes", i, "non_key_attributes"), lsi.non_key_attributes)
+            for i, lsi in enumerate(design.local_secondary_indexes)
         ),
         *((("access_patterns", i, "attributes"), p.attributes) for i, p in enumerate(design.access_patterns)),
         (("protected_attributes",), design.protected_attributes),
