@@ -378,6 +378,18 @@ def test_key_admins_of_another_account_are_each_named(tmp_path: Path) -> None:
     ]
 
 
+def test_an_existing_key_cannot_encrypt_a_replica_in_another_account(tmp_path: Path) -> None:
+    key = f"arn:aws:kms:us-east-1:{SOURCE}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert _multi_account_findings(tmp_path, lambda e: e.update(encryption={"kms_key_arn": key})) == [
+        (
+            "N619",
+            "encryption.kms_key_arn",
+            "an existing key is in one account, and a replica in another account is encrypted with a key of that "
+            "account: use encryption: customer_managed (each account's data stack makes its own key)",
+        )
+    ]
+
+
 # -- cost: each replica's replicated writes priced in its own Region ------------------------------------------------
 
 
