@@ -148,6 +148,50 @@ def test_the_replication_statement_names_exactly_the_declared_replicas() -> None
         }
 
 
+def _deny(sid: str, condition: dict[str, Any], table: str, **actions: list[str]) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        **actions,
+        "Resource": [table, f"{table}/index/*"],
+        "Condition": condition,
+    }
+
+
+def _other_accounts(accounts: str | list[str]) -> dict[str, Any]:
+    return {
+        "StringNotEquals": {"aws:PrincipalAccount": accounts},
+        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+    }
+
+
+INSECURE = {"Bool": {"aws:SecureTransport": "false"}}
+JOIN = "dynamodb:AssociateTableReplica"
+
+
+def test_the_source_lets_the_declared_accounts_join_and_denies_others_everything_else() -> None:
+    assert _policy(*SOURCE_POLICY)["Statement"][1:] == [
+        {
+            "Sid": "DeclaredAccountsJoinThisGlobalTable",
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{REPLICA}:root"]},
+            "Action": [JOIN],
+            "Resource": [SOURCE_TABLE],
+        },
+        _deny("DenyInsecureTransport", INSECURE, SOURCE_TABLE, Action=["dynamodb:*"]),
+        _deny("DenyOtherAccounts", _other_accounts(SOURCE), SOURCE_TABLE, NotAction=[JOIN]),
+        _deny("DenyOtherAccountsJoining", _other_accounts([SOURCE, REPLICA]), SOURCE_TABLE, Action=[JOIN]),
+    ]
+
+
+def test_a_replica_is_joined_by_no_one_and_denies_other_accounts_everything() -> None:
+    assert _policy(*REPLICA_POLICY)["Statement"][1:] == [
+        _deny("DenyInsecureTransport", INSECURE, REPLICA_TABLE, Action=["dynamodb:*"]),
+        _deny("DenyOtherAccounts", _other_accounts(REPLICA), REPLICA_TABLE, Action=["dynamodb:*"]),
+    ]
+
+
 def _replication_case(
     policy: dict[str, Any], table: str, owner: str, action: str, account: str, arn: str
 ) -> dict[str, Any]:
