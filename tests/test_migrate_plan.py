@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from templates_src.change.migration import read_only, writable
 from templates_src.cli import main as cli_main
+from templates_src.errors import SpecError
 from templates_src.spec.item_transform import (
     ItemWriter,
     TransformError,
@@ -29,6 +30,7 @@ from templates_src.spec.item_transform import (
     template_parts,
     transform,
 )
+from templates_src.spec.loader import load_design
 
 from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build
 from .migration_designs import migrated_design
@@ -322,6 +324,67 @@ def test_an_item_or_record_the_transform_cannot_take_is_a_dead_letter_naming_why
     missing = "attribute 'userId' (in the key template of 'pk') is missing"
     assert letters == [({"sk": {"S": "c"}}, missing), (body, f"INSERT: {missing}"), (body, f"record: {missing}")]
     assert (client.calls, writer.written, writer.skipped) == ([], 0, 0)
+
+
+def _migration_findings(tmp_path: Path, change: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(rule, path, message) of the D501-D504 findings on the fixture design with change applied."""
+    design = yaml.safe_load((FIXTURE_DESIGNS / "conversations.yaml").read_text())
+    design.update(change)
+    path = tmp_path / "designs" / "conversations.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(design, sort_keys=False))
+    try:
+        _, warnings = load_design(path)
+    except SpecError as exc:
+        return [(d.rule_id, d.path, d.message) for d in exc.problems if d.rule_id.startswith("D50")]
+    return [(d.rule_id, d.path, d.message) for d in warnings if d.rule_id.startswith("D50")]
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (
+            {"userId": "{userId}", "bogus": "{x}"},
+            "the table's key is userId, sk; no template for sk; bogus not a table key attribute",
+        ),
+        (
+            {"userId": "{userId}", "sk": "{sk}", "bogus": "{x}"},
+            "the table's key is userId, sk; bogus not a table key attribute",
+        ),
+        (
+            {"bogus": "{x}"},
+            "the table's key is userId, sk; no template for userId, sk; bogus not a table key attribute",
+        ),
+    ],
+)
+def test_migration_keys_name_exactly_the_table_key(tmp_path: Path, keys: dict[str, str], message: str) -> None:
+    findings = _migration_findings(tmp_path, {"generation": 2, "migration": {"keys": keys}})
+    assert findings == [("D502", "migration.keys", message)]
+
+
+def test_a_number_key_takes_one_placeholder_and_the_other_lists_leave_the_keys_alone(tmp_path: Path) -> None:
+    change = {
+        "generation": 2,
+        "sort_key": {"name": "sk", "type": "N"},
+        "migration": {
+            "keys": {"userId": "{userId}", "sk": "N#{n}"},
+            "convert": {"userId": "S", "messageCount": "N"},
+            "drop": ["legacy", "sk"],
+        },
+    }
+    assert _migration_findings(tmp_path, change) == [
+        (
+            "D503",
+            "migration.keys.sk",
+            "'N#{n}' builds a string, but sk is typed N; write one placeholder, e.g. \"{attribute}\"",
+        ),
+        (
+            "D504",
+            "migration.convert.userId",
+            "userId is a key attribute of the new table; its value comes from migration.keys.userId",
+        ),
+        ("D504", "migration.drop[1]", "sk is a key attribute of the new table; its value comes from migration.keys.sk"),
+    ]
 
 
 def test_the_old_table_made_read_only_and_back() -> None:
