@@ -180,6 +180,7 @@ def test_checksums_read_sets_lists_and_zeros_as_dynamodb_stores_them() -> None:
     assert digest({"ns": {"NS": ["1"]}}) != digest({"ns": {"NS": ["2"]}})
     assert digest({"bs": {"BS": ["Yg==", "YQ=="]}}) == digest({"bs": {"BS": ["YQ==", "Yg=="]}})
     assert digest({"l": {"L": [{"N": "1.0"}]}}) == digest({"l": {"L": [{"N": "1"}]}})
+    assert digest({"l": {"L": [{"N": "1"}]}}) != digest({"l": {"L": [{"N": "2"}]}})
     assert digest({"n": {"N": "0.00"}}) == digest({"n": {"N": "-0"}}) == digest({"n": {"N": "0"}})
     assert digest({"n": {"N": "1"}}) != digest({"n": {"N": "2"}})
     # The SHA-256 of the canonical text: compact, keys sorted.
@@ -256,6 +257,8 @@ def test_catch_up_puts_unconditionally_and_deletes_a_moved_key() -> None:
         ("put_item", {"TableName": "new-table", "Item": NEW_ITEM}),
     ]
     assert (writer.written, writer.skipped, letters) == (2, 0, [])
+    writer.apply(moved)  # each write counted
+    assert (writer.written, writer.skipped, letters) == (4, 0, [])
 
 
 @pytest.mark.parametrize(
@@ -291,7 +294,8 @@ def test_a_versioned_item_replaces_only_an_older_one(newer_only: bool, condition
 def test_a_put_the_condition_refuses_is_skipped_and_one_the_table_refuses_is_a_dead_letter() -> None:
     writer, letters = _writer(_FakeTable("ConditionalCheckFailedException"))
     writer.put(NEW_ITEM, newer_only=True)
-    assert (writer.written, writer.skipped, letters) == (0, 1, [])
+    writer.put(NEW_ITEM, newer_only=True)
+    assert (writer.written, writer.skipped, letters) == (0, 2, [])
     writer, letters = _writer(_FakeTable("ValidationException"))
     writer.put(NEW_ITEM, newer_only=True)
     reason = "the new table refused it: An error occurred (ValidationException) when calling the PutItem operation: no"
