@@ -348,15 +348,15 @@ def _migration_findings(tmp_path: Path, change: dict[str, Any]) -> list[tuple[st
     ("keys", "message"),
     [
         (
-            {"userId": "{userId}", "bogus": "{x}"},
+            {"userId": "{userId}", "bogus": "B#{x}"},
             "the table's key is userId, sk; no template for sk; bogus not a table key attribute",
         ),
         (
-            {"userId": "{userId}", "sk": "{sk}", "bogus": "{x}"},
+            {"userId": "{userId}", "sk": "{sk}", "bogus": "B#{x}"},
             "the table's key is userId, sk; bogus not a table key attribute",
         ),
         (
-            {"bogus": "{x}"},
+            {"bogus": "B#{x}"},
             "the table's key is userId, sk; no template for userId, sk; bogus not a table key attribute",
         ),
     ],
@@ -366,17 +366,18 @@ def test_migration_keys_name_exactly_the_table_key(tmp_path: Path, keys: dict[st
     assert findings == [("D502", "migration.keys", message)]
 
 
-def test_a_number_key_takes_one_placeholder_and_the_other_lists_leave_the_keys_alone(tmp_path: Path) -> None:
+def test_each_bad_key_template_is_named_and_the_other_lists_leave_the_keys_alone(tmp_path: Path) -> None:
     change = {
         "generation": 2,
         "sort_key": {"name": "sk", "type": "N"},
         "migration": {
-            "keys": {"userId": "{userId}", "sk": "N#{n}"},
+            "keys": {"userId": "USER#{userId", "sk": "N#{n}"},
             "convert": {"userId": "S", "messageCount": "N"},
             "drop": ["legacy", "sk"],
         },
     }
     assert _migration_findings(tmp_path, change) == [
+        ("D503", "migration.keys.userId", "'USER#{userId': a brace outside a {placeholder}"),
         (
             "D503",
             "migration.keys.sk",
