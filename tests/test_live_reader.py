@@ -805,3 +805,15 @@ def test_a_replicas_missing_standard_tag_is_drift_unless_pending_and_its_own_tag
         Difference(f"{where}[Environment]", "prod", "staging"),
         Difference(f"{where}[Team]", "chat", None),
     ]
+
+
+def test_a_global_table_without_replicas_has_no_replica_settings() -> None:
+    resource = {"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"TableName": "t"}}
+    values = template_facts(resource).values
+    assert (values["Replicas"], values["ReplicaSettings"]) == ([], {})
+
+
+def test_the_key_is_compared_after_the_replica_settings() -> None:
+    want = Facts({"ReplicaSettings": {"eu-west-1": {"TableClass": "STANDARD"}}, "KmsKeyArn": KEY})
+    live = Facts({"ReplicaSettings": {"eu-west-1": {"TableClass": "STANDARD"}}, "KmsKeyArn": "other"})
+    assert differences(want, live) == [Difference("KmsKeyArn", KEY, "other")]
