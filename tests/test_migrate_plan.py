@@ -356,8 +356,8 @@ def _migration_findings(tmp_path: Path, change: dict[str, Any]) -> list[tuple[st
             "the table's key is userId, sk; bogus not a table key attribute",
         ),
         (
-            {"bogus": "B#{x}"},
-            "the table's key is userId, sk; no template for userId, sk; bogus not a table key attribute",
+            {"bogus": "B#{x}", "other": "{y}"},
+            "the table's key is userId, sk; no template for userId, sk; bogus, other not a table key attribute",
         ),
     ],
 )
