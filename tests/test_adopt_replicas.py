@@ -458,3 +458,52 @@ def test_the_adopt_command_reads_the_replicas_in_their_regions_and_writes_them(
             "kms_key_arn": KEYS[EU],
         },
     ]
+
+
+def test_a_replica_described_with_little_and_an_endpoint_that_cannot_tell_reads_as_the_defaults() -> None:
+    """A replica whose DescribeTable leaves out protection and billing (so: provisioned, of no capacity),
+    whose Region cannot describe contributor insights and whose key KMS does not know."""
+    home = {**GLOBAL, "Replicas": GLOBAL["Replicas"][:2]}
+    eu = _replica_table(EU)
+    for left_out in ("DeletionProtectionEnabled", "BillingModeSummary", "ProvisionedThroughput"):
+        eu.pop(left_out, None)
+    clients = {r: (_client("dynamodb", r), _client("kms", r)) for r in (HOME, EU)}
+    stubs = {r: (Stubber(d), Stubber(k)) for r, (d, k) in clients.items()}
+    _answer(*stubs[HOME], home, HOME_ANSWERS, home=True)
+    ddb, kms = stubs[EU]
+    name = {"TableName": NAME}
+    ddb.add_response("describe_table", {"Table": eu}, name)
+    ddb.add_response(
+        "describe_continuous_backups",
+        {
+            "ContinuousBackupsDescription": {
+                "ContinuousBackupsStatus": "ENABLED",
+                "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"},
+            }
+        },
+        name,
+    )
+    ddb.add_response("list_tags_of_resource", {"Tags": []}, {"ResourceArn": eu["TableArn"]})
+    ddb.add_client_error("describe_contributor_insights", "NotImplemented", "not implemented")
+    kms.add_client_error("describe_key", "NotFoundException", "no such key")
+    for d, k in stubs.values():
+        d.activate()
+        k.activate()
+    _, facts = read_live(NAME, *clients[HOME], replicas=lambda region: clients[region])
+    assert facts.values["ReplicaSettings"] == {
+        EU: {
+            "DeletionProtectionEnabled": False,
+            "PointInTimeRecovery": [False, None],
+            "TableClass": "STANDARD",
+            "ContributorInsights": False,
+            "Tags": {},
+            "Encryption": "aws_managed",
+            "KmsKeyArn": None,
+            "ReadCapacity": 0,
+        }
+    }
+    assert facts.unknown == (f"ReplicaSettings[{EU}].ContributorInsights",)
+    assert facts.notes == (
+        f"contributor insights ({EU}): the endpoint cannot describe them; taken as off",
+        f"{KEYS[EU]}: KMS does not describe the table's key; taken as the AWS managed key",
+    )

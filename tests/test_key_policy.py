@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from templates_src.stacks.artifacts import template_file
+from templates_src.stacks.encryption import key_policy
 from templates_src.stacks.names import DATA, key_logical_id
 
-from .conftest import SECURITY_PROJECTS, fixture_build, read_json
+from .conftest import SECURITY_PROJECTS, fixture_build, fixture_spec, read_json
 from .iam_support import Arns, resolve, simulate
 
 KMS_STAR = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
@@ -319,3 +320,13 @@ def test_a_global_key_is_replicated_only_where_there_is_another_region(
     sids = _global_key_sids(tmp_path, replicas)
     assert "KeyAdministratorsMovePrimaryOnlyAmongReplicaRegions" in sids
     assert ("KeyAdministratorsReplicateOnlyIntoReplicaRegions" in sids) == replicates
+
+
+def test_only_the_tables_key_lets_dynamodbs_replication_use_it_never_the_vaults() -> None:
+    spec = fixture_spec("multiaccount")
+
+    def sids(**kwargs: Any) -> list[str]:
+        return [statement.Sid for statement in key_policy(spec, **kwargs).Statement]
+
+    assert "ReplicationServiceUsesTheKey" in sids()
+    assert "ReplicationServiceUsesTheKey" not in sids(service="backup", service_title="Backup", alias=None)

@@ -710,3 +710,110 @@ def test_encryption_described_without_a_key_fails_before_asking_kms() -> None:
         d.add_response("describe_contributor_insights", {}, name)
         with pytest.raises(ParamValidationError, match="KeyId"):
             read_live("conversations-prod", ddb, kms)
+
+
+def _replica_settings(table: dict[str, Any], *replicas: dict[str, Any]) -> dict[str, Any]:
+    """template_facts' ReplicaSettings of a GlobalTable whose home replica is us-east-1."""
+    resource = {
+        "Type": "AWS::DynamoDB::GlobalTable",
+        "Properties": {"TableName": "t", **table, "Replicas": [{"Region": "us-east-1"}, *replicas]},
+    }
+    settings: dict[str, Any] = template_facts(resource).values["ReplicaSettings"]
+    return settings
+
+
+def test_a_template_replica_that_sets_nothing_has_the_defaults_and_one_that_sets_each_has_them() -> None:
+    bare = {"Region": "eu-west-1"}
+    full = {
+        "Region": "ap-southeast-2",
+        "DeletionProtectionEnabled": True,
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "TableClass": "STANDARD_INFREQUENT_ACCESS",
+        "ContributorInsightsSpecification": {"Enabled": True},
+        "Tags": [{"Key": "DataResidency", "Value": "ap"}],
+        "ReadProvisionedThroughputSettings": {
+            "ReadCapacityAutoScalingSettings": {
+                "MinCapacity": 2,
+                "MaxCapacity": 20,
+                "TargetTrackingScalingPolicyConfiguration": {},
+            }
+        },
+    }
+    # Without SSESpecification the table is under the AWS owned key, and so is every replica.
+    assert _replica_settings({}, bare, full) == {
+        "eu-west-1": {
+            "DeletionProtectionEnabled": False,
+            "PointInTimeRecovery": [False, None],
+            "TableClass": "STANDARD",
+            "ContributorInsights": False,
+            "Tags": {},
+            "Encryption": "aws_owned",
+        },
+        "ap-southeast-2": {
+            "DeletionProtectionEnabled": True,
+            "PointInTimeRecovery": [True, 35],
+            "TableClass": "STANDARD_INFREQUENT_ACCESS",
+            "ContributorInsights": True,
+            "Tags": {"DataResidency": "ap"},
+            "Encryption": "aws_owned",
+            "ReadCapacity": [2, 20],
+        },
+    }
+    aws_managed = _replica_settings({"SSESpecification": {"SSEEnabled": True}}, bare)
+    assert aws_managed["eu-west-1"]["Encryption"] == "aws_managed"
+    existing = f"arn:aws:kms:eu-west-1:333333333333:key/{KEY.rsplit('/', 1)[1]}"
+    named = _replica_settings(
+        {"SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"}},
+        {**bare, "SSESpecification": {"KMSMasterKeyId": existing}},
+    )
+    assert (named["eu-west-1"]["Encryption"], named["eu-west-1"]["KmsKeyArn"]) == ("customer_managed", existing)
+
+
+def _replica_facts(settings: dict[str, Any], unknown: tuple[str, ...] = ()) -> Facts:
+    return Facts({"Replicas": ["eu-west-1"], "ReplicaSettings": {"eu-west-1": settings}}, unknown)
+
+
+def test_a_replicas_read_capacity_is_in_sync_anywhere_within_its_range() -> None:
+    want = _replica_facts({"ReadCapacity": [2, 20]})
+    for live, drifted in ((2, False), (5, False), (20, False), (1, True), (21, True)):
+        found = differences(want, _replica_facts({"ReadCapacity": live}))
+        assert found == ([Difference("ReplicaSettings[eu-west-1].ReadCapacity", [2, 20], live)] if drifted else [])
+
+
+def test_a_replica_setting_the_endpoint_could_not_tell_is_skipped_and_the_next_still_compared() -> None:
+    want = _replica_facts({"ContributorInsights": True, "Tags": {"Team": "chat"}, "TableClass": "STANDARD"})
+    live = _replica_facts(
+        {"ContributorInsights": False, "Tags": {}, "TableClass": "STANDARD_INFREQUENT_ACCESS"},
+        unknown=("ReplicaSettings[eu-west-1].ContributorInsights",),
+    )
+    assert differences(want, live) == [
+        Difference("ReplicaSettings[eu-west-1].Tags[Team]", "chat", None),
+        Difference("ReplicaSettings[eu-west-1].TableClass", "STANDARD", "STANDARD_INFREQUENT_ACCESS"),
+    ]
+
+
+def test_a_replicas_missing_standard_tag_is_drift_unless_pending_and_its_own_tag_always() -> None:
+    want = _replica_facts({"Tags": {"Team": "chat", "Design": "conversations", "Environment": "prod"}})
+    live = _replica_facts({"Tags": {"Environment": "staging"}})
+    where = "ReplicaSettings[eu-west-1].Tags"
+    assert differences(want, live, standard_tags_pending=True) == [
+        Difference(f"{where}[Environment]", "prod", "staging"),
+        Difference(f"{where}[Team]", "chat", None),
+    ]
+    assert differences(want, live) == [
+        Difference(f"{where}[Design]", "conversations", None),
+        Difference(f"{where}[Environment]", "prod", "staging"),
+        Difference(f"{where}[Team]", "chat", None),
+    ]
+
+
+def test_a_global_table_without_replicas_has_no_replica_settings() -> None:
+    resource = {"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"TableName": "t"}}
+    values = template_facts(resource).values
+    assert (values["Replicas"], values["ReplicaSettings"]) == ([], {})
+
+
+def test_the_key_is_compared_after_the_replica_settings() -> None:
+    want = Facts({"ReplicaSettings": {"eu-west-1": {"TableClass": "STANDARD"}}, "KmsKeyArn": KEY})
+    live = Facts({"ReplicaSettings": {"eu-west-1": {"TableClass": "STANDARD"}}, "KmsKeyArn": "other"})
+    assert differences(want, live) == [Difference("KmsKeyArn", KEY, "other")]

@@ -6,6 +6,7 @@ the old table's read-only template, and the design rules D501-D504.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -14,10 +15,22 @@ from typing import Any
 
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 
 from templates_src.change.migration import read_only, writable
 from templates_src.cli import main as cli_main
-from templates_src.spec.item_transform import TransformError, changes_for, digest, transform
+from templates_src.errors import SpecError
+from templates_src.spec.item_transform import (
+    ItemWriter,
+    TransformError,
+    changes_for,
+    digest,
+    error_code,
+    key_text,
+    template_parts,
+    transform,
+)
+from templates_src.spec.loader import load_design
 
 from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build
 from .migration_designs import migrated_design
@@ -85,6 +98,298 @@ def test_checksums_equal_for_equal_items_however_numbers_and_sets_are_written() 
     assert digest({"n": {"N": "1.50"}, "s": {"SS": ["b", "a"]}}) == digest({"s": {"SS": ["a", "b"]}, "n": {"N": "1.5"}})
     assert digest({"n": {"N": "100"}}) == digest({"n": {"N": "1E+2"}})
     assert digest({"n": {"N": "1"}}) != digest({"n": {"S": "1"}})
+
+
+@pytest.mark.parametrize(
+    ("template", "parts"),
+    [
+        ("USER#{userId}", [("text", "USER#"), ("attr", "userId")]),
+        ("{userId}", [("attr", "userId")]),
+        ("{a}#{b}!", [("attr", "a"), ("text", "#"), ("attr", "b"), ("text", "!")]),
+    ],
+)
+def test_a_key_template_is_text_and_placeholders(template: str, parts: list[tuple[str, str]]) -> None:
+    assert template_parts(template) == parts
+
+
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ("USER#{}", "an empty placeholder {}"),
+        ("USER}#{userId}", "a brace outside a {placeholder}"),
+        ("USER#{userId", "a brace outside a {placeholder}"),
+        ("USER#", "no {placeholder}: every item would get the same key"),
+    ],
+)
+def test_a_bad_key_template_is_named(template: str, reason: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        template_parts(template)
+    assert str(raised.value) == reason
+
+
+@pytest.mark.parametrize(
+    ("item", "config", "reason"),
+    [
+        # A number read into a string key template, and a convert of what is neither string nor number.
+        (
+            {"count": {"N": "7"}, "flag": {"BOOL": True}},
+            {"keys": {"pk": "C#{count}"}, "key_types": {"pk": "S"}, "convert": {"flag": "N"}},
+            "attribute 'flag' is BOOL, not a string or number",
+        ),
+        (
+            {"count": {}},
+            {"keys": {"pk": "C#{count}"}, "key_types": {"pk": "S"}},
+            "attribute 'count' is ?, not a string or number",
+        ),
+        (
+            {"count": {"BOOL": False}},
+            {"keys": {"pk": "{count}"}, "key_types": {"pk": "N"}},
+            "attribute 'count' is BOOL, not a string or number",
+        ),
+    ],
+)
+def test_the_transform_error_names_the_attribute_and_its_type(
+    item: dict[str, Any], config: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(TransformError) as raised:
+        transform(item, config)
+    assert str(raised.value) == reason
+
+
+def test_a_number_read_into_a_string_key_is_written_as_its_digits() -> None:
+    config = {"keys": {"pk": "C#{count}"}, "key_types": {"pk": "S"}}
+    assert transform({"count": {"N": "7"}}, config) == {"count": {"N": "7"}, "pk": {"S": "C#7"}}
+
+
+def test_an_insert_and_an_unmoved_modification_are_one_put() -> None:
+    config = {"keys": {"pk": "{userId}"}, "key_types": {"pk": "S"}}
+    inserted = {"eventName": "INSERT", "dynamodb": {"NewImage": {"userId": {"S": "u"}}}}
+    assert changes_for(inserted, config) == [("put", {"userId": {"S": "u"}, "pk": {"S": "u"}})]
+    modified = {
+        "eventName": "MODIFY",
+        "dynamodb": {
+            "OldImage": {"userId": {"S": "u"}, "title": {"S": "a"}},
+            "NewImage": {"userId": {"S": "u"}, "title": {"S": "b"}},
+        },
+    }
+    assert changes_for(modified, config) == [("put", {"userId": {"S": "u"}, "title": {"S": "b"}, "pk": {"S": "u"}})]
+
+
+def test_checksums_read_sets_lists_and_zeros_as_dynamodb_stores_them() -> None:
+    assert digest({"ns": {"NS": ["10", "2.0"]}}) == digest({"ns": {"NS": ["2", "1E+1"]}})
+    assert digest({"ns": {"NS": ["1"]}}) != digest({"ns": {"NS": ["2"]}})
+    assert digest({"bs": {"BS": ["Yg==", "YQ=="]}}) == digest({"bs": {"BS": ["YQ==", "Yg=="]}})
+    assert digest({"l": {"L": [{"N": "1.0"}]}}) == digest({"l": {"L": [{"N": "1"}]}})
+    assert digest({"l": {"L": [{"N": "1"}]}}) != digest({"l": {"L": [{"N": "2"}]}})
+    assert digest({"n": {"N": "0.00"}}) == digest({"n": {"N": "-0"}}) == digest({"n": {"N": "0"}})
+    assert digest({"n": {"N": "1"}}) != digest({"n": {"N": "2"}})
+    # The SHA-256 of the canonical text: compact, keys sorted.
+    canonical = b'{"n":{"N":"100"},"s":{"SS":["a","b"]}}'
+    assert digest({"s": {"SS": ["b", "a"]}, "n": {"N": "1E+2"}}) == hashlib.sha256(canonical).hexdigest()
+
+
+def test_a_key_as_one_line_is_its_canonical_json() -> None:
+    assert key_text({"sk": {"N": "1.50"}, "pk": {"S": "USER#u"}}) == '{"pk":{"S":"USER#u"},"sk":{"N":"1.5"}}'
+    assert key_text({"pk": {"N": "0.0"}}) == '{"pk":{"N":"0"}}'
+    assert key_text({"pk": {"N": "100"}}) == '{"pk":{"N":"100"}}'
+    assert key_text({"pk": {"NS": ["3", "20"]}}) == '{"pk":{"NS":["20","3"]}}'
+
+
+class _FakeTable:
+    """A DynamoDB client's put_item and delete_item, recorded; put_item fails with `code` when given."""
+
+    def __init__(self, code: str | None = None, error: Exception | None = None) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.code, self.error = code, error
+
+    def put_item(self, **kwargs: Any) -> None:
+        self.calls.append(("put_item", kwargs))
+        if self.error is not None:
+            raise self.error
+        if self.code is not None:
+            raise ClientError({"Error": {"Code": self.code, "Message": "no"}}, "PutItem")
+
+    def delete_item(self, **kwargs: Any) -> None:
+        self.calls.append(("delete_item", kwargs))
+
+
+WRITER_CONFIG: dict[str, Any] = {"keys": {"pk": "USER#{userId}", "sk": "{sk}"}, "key_types": {"pk": "S", "sk": "S"}}
+OLD_ITEM = {"userId": {"S": "u"}, "sk": {"S": "c"}}
+NEW_ITEM = {"userId": {"S": "u"}, "sk": {"S": "c"}, "pk": {"S": "USER#u"}}
+
+
+def _writer(
+    client: _FakeTable, config: dict[str, Any] = WRITER_CONFIG
+) -> tuple[ItemWriter, list[tuple[dict[str, Any], str]]]:
+    letters: list[tuple[dict[str, Any], str]] = []
+    writer = ItemWriter(client, "new-table", config, lambda item, reason: letters.append((item, reason)))
+    return writer, letters
+
+
+def test_backfill_writes_an_item_only_where_the_new_table_has_none() -> None:
+    client = _FakeTable()
+    writer, letters = _writer(client)
+    writer.load(OLD_ITEM)
+    assert client.calls == [
+        (
+            "put_item",
+            {
+                "TableName": "new-table",
+                "Item": NEW_ITEM,
+                "ConditionExpression": "attribute_not_exists(#k)",
+                "ExpressionAttributeNames": {"#k": "pk"},
+            },
+        )
+    ]
+    assert (writer.written, writer.skipped, letters) == (1, 0, [])
+
+
+def test_catch_up_puts_unconditionally_and_deletes_a_moved_key() -> None:
+    client = _FakeTable()
+    writer, letters = _writer(client)
+    moved = {
+        "eventName": "MODIFY",
+        "dynamodb": {"OldImage": {"userId": {"S": "u"}, "sk": {"S": "a"}}, "NewImage": OLD_ITEM},
+    }
+    writer.apply(moved)
+    assert client.calls == [
+        ("delete_item", {"TableName": "new-table", "Key": {"pk": {"S": "USER#u"}, "sk": {"S": "a"}}}),
+        ("put_item", {"TableName": "new-table", "Item": NEW_ITEM}),
+    ]
+    assert (writer.written, writer.skipped, letters) == (2, 0, [])
+    writer.apply(moved)  # each write counted
+    assert (writer.written, writer.skipped, letters) == (4, 0, [])
+
+
+@pytest.mark.parametrize(
+    ("newer_only", "condition"),
+    [(True, "attribute_not_exists(#k) OR #v < :v"), (False, "attribute_not_exists(#k) OR #v <= :v")],
+)
+def test_a_versioned_item_replaces_only_an_older_one(newer_only: bool, condition: str) -> None:
+    client = _FakeTable()
+    writer, _ = _writer(client, {**WRITER_CONFIG, "version_attribute": "ver"})
+    writer.put({**NEW_ITEM, "ver": {"N": "3"}}, newer_only=newer_only)
+    writer.put(NEW_ITEM, newer_only=newer_only)  # an item without the version: as unversioned
+    assert [kwargs for _, kwargs in client.calls] == [
+        {
+            "TableName": "new-table",
+            "Item": {**NEW_ITEM, "ver": {"N": "3"}},
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#k": "pk", "#v": "ver"},
+            "ExpressionAttributeValues": {":v": {"N": "3"}},
+        },
+        {
+            "TableName": "new-table",
+            "Item": NEW_ITEM,
+            **(
+                {"ConditionExpression": "attribute_not_exists(#k)", "ExpressionAttributeNames": {"#k": "pk"}}
+                if newer_only
+                else {}
+            ),
+        },
+    ]
+    assert writer.written == 2
+
+
+def test_a_put_the_condition_refuses_is_skipped_and_one_the_table_refuses_is_a_dead_letter() -> None:
+    writer, letters = _writer(_FakeTable("ConditionalCheckFailedException"))
+    writer.put(NEW_ITEM, newer_only=True)
+    writer.put(NEW_ITEM, newer_only=True)
+    assert (writer.written, writer.skipped, letters) == (0, 2, [])
+    writer, letters = _writer(_FakeTable("ValidationException"))
+    writer.put(NEW_ITEM, newer_only=True)
+    reason = "the new table refused it: An error occurred (ValidationException) when calling the PutItem operation: no"
+    assert (writer.written, writer.skipped, letters) == (0, 0, [(NEW_ITEM, reason)])
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "PutItem"), RuntimeError("network")],
+)
+def test_any_other_failure_of_a_put_is_raised(error: Exception) -> None:
+    writer, letters = _writer(_FakeTable(error=error))
+    with pytest.raises(type(error)):
+        writer.put(NEW_ITEM, newer_only=False)
+    assert (writer.written, writer.skipped, letters) == (0, 0, [])
+
+
+def test_an_error_code_is_the_responses_or_empty() -> None:
+    assert error_code(ClientError({"Error": {"Code": "ValidationException"}}, "PutItem")) == "ValidationException"
+    assert error_code(RuntimeError("network")) == ""
+
+
+def test_an_item_or_record_the_transform_cannot_take_is_a_dead_letter_naming_why() -> None:
+    client = _FakeTable()
+    writer, letters = _writer(client)
+    writer.load({"sk": {"S": "c"}})
+    body = {"NewImage": {"sk": {"S": "c"}}}
+    writer.apply({"eventName": "INSERT", "dynamodb": body})
+    writer.apply({"dynamodb": body})
+    missing = "attribute 'userId' (in the key template of 'pk') is missing"
+    assert letters == [({"sk": {"S": "c"}}, missing), (body, f"INSERT: {missing}"), (body, f"record: {missing}")]
+    assert (client.calls, writer.written, writer.skipped) == ([], 0, 0)
+
+
+def _migration_findings(tmp_path: Path, change: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(rule, path, message) of the D501-D504 findings on the fixture design with change applied."""
+    design = yaml.safe_load((FIXTURE_DESIGNS / "conversations.yaml").read_text())
+    design.update(change)
+    path = tmp_path / "designs" / "conversations.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(design, sort_keys=False))
+    try:
+        _, warnings = load_design(path)
+    except SpecError as exc:
+        return [(d.rule_id, d.path, d.message) for d in exc.problems if d.rule_id.startswith("D50")]
+    return [(d.rule_id, d.path, d.message) for d in warnings if d.rule_id.startswith("D50")]
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (
+            {"userId": "{userId}", "bogus": "B#{x}"},
+            "the table's key is userId, sk; no template for sk; bogus not a table key attribute",
+        ),
+        (
+            {"userId": "{userId}", "sk": "{sk}", "bogus": "B#{x}"},
+            "the table's key is userId, sk; bogus not a table key attribute",
+        ),
+        (
+            {"bogus": "B#{x}", "other": "{y}"},
+            "the table's key is userId, sk; no template for userId, sk; bogus, other not a table key attribute",
+        ),
+    ],
+)
+def test_migration_keys_name_exactly_the_table_key(tmp_path: Path, keys: dict[str, str], message: str) -> None:
+    findings = _migration_findings(tmp_path, {"generation": 2, "migration": {"keys": keys}})
+    assert findings == [("D502", "migration.keys", message)]
+
+
+def test_each_bad_key_template_is_named_and_the_other_lists_leave_the_keys_alone(tmp_path: Path) -> None:
+    change = {
+        "generation": 2,
+        "sort_key": {"name": "sk", "type": "N"},
+        "migration": {
+            "keys": {"userId": "USER#{userId", "sk": "N#{n}"},
+            "convert": {"userId": "S", "messageCount": "N"},
+            "drop": ["legacy", "sk"],
+        },
+    }
+    assert _migration_findings(tmp_path, change) == [
+        ("D503", "migration.keys.userId", "'USER#{userId': a brace outside a {placeholder}"),
+        (
+            "D503",
+            "migration.keys.sk",
+            "'N#{n}' builds a string, but sk is typed N; write one placeholder, e.g. \"{attribute}\"",
+        ),
+        (
+            "D504",
+            "migration.convert.userId",
+            "userId is a key attribute of the new table; its value comes from migration.keys.userId",
+        ),
+        ("D504", "migration.drop[1]", "sk is a key attribute of the new table; its value comes from migration.keys.sk"),
+    ]
 
 
 def test_the_old_table_made_read_only_and_back() -> None:

@@ -19,6 +19,8 @@ import pytest
 import yaml
 
 from templates_src.cli import main as cli_main
+from templates_src.errors import SpecError
+from templates_src.spec.loader import load_spec
 
 from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, fixture_spec, read_json
 from .iam_support import Arns, resolve, simulate
@@ -107,9 +109,14 @@ def test_each_account_has_its_own_key_administered_in_that_account() -> None:
         "kms:CallerAccount": REPLICA,
         "kms:ViaService": "dynamodb.us-west-2.amazonaws.com",
     }
-    replication = statements["ReplicationServiceUsesTheKey"]
-    assert replication["Principal"] == {"Service": [PRINCIPAL]}
-    assert replication["Condition"] == {"StringEquals": {"aws:SourceAccount": [SOURCE, REPLICA]}}
+    assert statements["ReplicationServiceUsesTheKey"] == {
+        "Sid": "ReplicationServiceUsesTheKey",
+        "Effect": "Allow",
+        "Principal": {"Service": [PRINCIPAL]},
+        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
+        "Resource": ["*"],
+        "Condition": {"StringEquals": {"aws:SourceAccount": [SOURCE, REPLICA]}},
+    }
 
 
 def test_each_account_has_its_own_access_stack_over_its_own_table() -> None:
@@ -139,6 +146,50 @@ def test_the_replication_statement_names_exactly_the_declared_replicas() -> None
                 "StringEquals": {"aws:SourceAccount": [SOURCE, REPLICA], "aws:SourceArn": [SOURCE_TABLE, REPLICA_TABLE]}
             },
         }
+
+
+def _deny(sid: str, condition: dict[str, Any], table: str, **actions: list[str]) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        **actions,
+        "Resource": [table, f"{table}/index/*"],
+        "Condition": condition,
+    }
+
+
+def _other_accounts(accounts: str | list[str]) -> dict[str, Any]:
+    return {
+        "StringNotEquals": {"aws:PrincipalAccount": accounts},
+        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+    }
+
+
+INSECURE = {"Bool": {"aws:SecureTransport": "false"}}
+JOIN = "dynamodb:AssociateTableReplica"
+
+
+def test_the_source_lets_the_declared_accounts_join_and_denies_others_everything_else() -> None:
+    assert _policy(*SOURCE_POLICY)["Statement"][1:] == [
+        {
+            "Sid": "DeclaredAccountsJoinThisGlobalTable",
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{REPLICA}:root"]},
+            "Action": [JOIN],
+            "Resource": [SOURCE_TABLE],
+        },
+        _deny("DenyInsecureTransport", INSECURE, SOURCE_TABLE, Action=["dynamodb:*"]),
+        _deny("DenyOtherAccounts", _other_accounts(SOURCE), SOURCE_TABLE, NotAction=[JOIN]),
+        _deny("DenyOtherAccountsJoining", _other_accounts([SOURCE, REPLICA]), SOURCE_TABLE, Action=[JOIN]),
+    ]
+
+
+def test_a_replica_is_joined_by_no_one_and_denies_other_accounts_everything() -> None:
+    assert _policy(*REPLICA_POLICY)["Statement"][1:] == [
+        _deny("DenyInsecureTransport", INSECURE, REPLICA_TABLE, Action=["dynamodb:*"]),
+        _deny("DenyOtherAccounts", _other_accounts(REPLICA), REPLICA_TABLE, Action=["dynamodb:*"]),
+    ]
 
 
 def _replication_case(
@@ -283,6 +334,104 @@ def test_a_bad_replica_account_is_bad_input_naming_the_file_and_field(
     assert code == 2, err
     lines = [line for line in err.splitlines() if f"[{rule}]" in line]
     assert any("qa.yaml:" in line and f": {path}: error: " in line for line in lines), err
+
+
+def _multi_account_findings(tmp_path: Path, mutate: Any) -> list[tuple[str, str, str]]:
+    """(rule, path, message) of the N616-N619 findings on the multiaccount fixture changed by mutate."""
+    env = yaml.safe_load((FIXTURE_ENVIRONMENTS / "multiaccount.yaml").read_text())
+    mutate(env)
+    path = tmp_path / "qa.yaml"
+    path.write_text(yaml.safe_dump(env, sort_keys=False))
+    try:
+        load_spec(path, FIXTURE_DESIGNS)
+    except SpecError as exc:
+        return [(d.rule_id, d.path, d.message) for d in exc.problems if d.rule_id in ("N616", "N617", "N618", "N619")]
+    return []
+
+
+SOURCE_ADMIN = f"arn:aws:iam::{SOURCE}:role/platform-key-admins"
+
+
+def _same_account_replicas_beside_another_accounts(env: dict[str, Any]) -> None:
+    env["replicas"] += [
+        {"region": "ap-southeast-2"},
+        {"region": "eu-west-1", "account": SOURCE, "key_admins": [SOURCE_ADMIN]},
+        {"region": "eu-central-1"},
+    ]
+
+
+def test_each_replica_without_an_account_of_its_own_is_named(tmp_path: Path) -> None:
+    no_account = (
+        "the replica in {} has no account of its own: every replica of a multi-account global table is in a "
+        f"separate account ({SOURCE}, this environment's, holds the source table); name its account, or take the "
+        "replicas in other accounts out"
+    )
+    assert _multi_account_findings(tmp_path, _same_account_replicas_beside_another_accounts) == [
+        ("N617", "replicas[1]", no_account.format("ap-southeast-2")),
+        (
+            "N617",
+            "replicas[2].account",
+            f"{SOURCE} is the environment's own account, which holds the source table: a multi-account global "
+            "table has one replica per account; move this replica to another account",
+        ),
+        ("N617", "replicas[3]", no_account.format("eu-central-1")),
+        (
+            "N619",
+            "replicas[2].key_admins",
+            "key_admins is for a replica in another account; a same-account replica's key follows the "
+            "environment's key_admins: remove it",
+        ),
+    ]
+
+
+def _only_replica_in_the_source_account(env: dict[str, Any]) -> None:
+    env["replicas"][0].update(account=SOURCE, key_admins=[SOURCE_ADMIN])
+
+
+def test_a_replica_naming_the_environments_own_account_is_told_to_name_none(tmp_path: Path) -> None:
+    assert _multi_account_findings(tmp_path, _only_replica_in_the_source_account) == [
+        (
+            "N617",
+            "replicas[0].account",
+            f"{SOURCE} is the environment's own account, which holds the source table: remove account (a replica "
+            "in the environment's account names none)",
+        ),
+        (
+            "N619",
+            "replicas[0].key_admins",
+            "key_admins is for a replica in another account; a same-account replica's key follows the "
+            "environment's key_admins: remove it",
+        ),
+    ]
+
+
+def test_key_admins_of_another_account_are_each_named(tmp_path: Path) -> None:
+    def mutate(env: dict[str, Any]) -> None:
+        env["replicas"][0]["key_admins"] = [
+            SOURCE_ADMIN,
+            f"arn:aws:iam::{REPLICA}:role/platform-deployer",
+            f"arn:aws:iam::{STRANGER}:role/admin",
+        ]
+
+    def message(arn: str, account: str) -> str:
+        return f"{arn} is in account {account}; the replica's key is in {REPLICA}: name that account's administrators"
+
+    assert _multi_account_findings(tmp_path, mutate) == [
+        ("N619", "replicas[0].key_admins[0]", message(SOURCE_ADMIN, SOURCE)),
+        ("N619", "replicas[0].key_admins[2]", message(f"arn:aws:iam::{STRANGER}:role/admin", STRANGER)),
+    ]
+
+
+def test_an_existing_key_cannot_encrypt_a_replica_in_another_account(tmp_path: Path) -> None:
+    key = f"arn:aws:kms:us-east-1:{SOURCE}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert _multi_account_findings(tmp_path, lambda e: e.update(encryption={"kms_key_arn": key})) == [
+        (
+            "N619",
+            "encryption.kms_key_arn",
+            "an existing key is in one account, and a replica in another account is encrypted with a key of that "
+            "account: use encryption: customer_managed (each account's data stack makes its own key)",
+        )
+    ]
 
 
 # -- cost: each replica's replicated writes priced in its own Region ------------------------------------------------
