@@ -29,6 +29,7 @@ from .conftest import (
     MotoServers,
     fixture_build,
     fixture_cli_args,
+    local_endpoint,
     synth_with_designs,
 )
 from .conftest import fixture_spec as spec_for
@@ -502,10 +503,7 @@ def test_a_global_table_is_refused_by_the_local_endpoint_up_front(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], moto_servers: MotoServers
 ) -> None:
     """moto has no AWS::DynamoDB::GlobalTable: said before any stack is created, not as a rollback."""
-    with moto_servers.fresh("444444444444") as url:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        for key, value in moto_server.DUMMY_CREDENTIALS.items():
-            monkeypatch.setenv(key, value)
+    with local_endpoint(monkeypatch, moto_servers, "444444444444"):
         assert deploy_main(["--env", "global"]) == 2
         err = capsys.readouterr().err
         assert "global.yaml: global_table: the local endpoint (http://127.0.0.1:" in err
