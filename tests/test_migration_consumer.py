@@ -492,6 +492,14 @@ def test_items_the_managed_backfill_dead_lettered_stop_it_before_the_catch_up() 
     )
     assert migration.state.phase == "capture"
     assert json.loads(saved[-1])["backfill_execution"] == ""  # the next run loads every file again
+    # The queue keeps them for inspection: the next run's check counts only new ones.
+    assert json.loads(saved[-1])["queue_reported"] == 7
+    cf = _stubbed("cloudformation")
+    with Stubber(cf) as stacks:
+        migration.cf = cf
+        sqs = _queue(stacks, 9)
+        migration.clients = lambda service: {"sqs": sqs}[service]  # type: ignore[assignment]
+        assert migration._queued_dead_letters() == 2
 
 
 def _waiting_migration(cloudwatch: Any, cf: Any) -> migrate.Migration:

@@ -80,6 +80,7 @@ class State:
     backfill_execution: str = ""  # AWS: the managed backfill's execution (Step Functions)
     backfill_attempts: int = 0
     transform: str = ""  # the digest of the transform the backfill started with
+    queue_reported: int = 0  # AWS: dead letters in the queue already reported by a stop
 
     def done(self, phase: str) -> bool:
         return bool(self.phase) and PHASE_NAMES.index(self.phase) >= PHASE_NAMES.index(phase)
@@ -422,7 +423,9 @@ class Migration:
                 raise AwsFailure("migrate: backfill: still running on AWS; run migrate again to go on waiting")
             self.out(f"  backfill: running on AWS ({time.monotonic() - started:.0f} s)")
             self.sleep(LAG_POLL_S)
-        self._stop_on_dead_letters(self._queued_dead_letters(), "the migration stack's dead-letter queue")
+        queued = self._queued_dead_letters()
+        self.state.queue_reported += queued  # reported once: a fixed design's run counts only new ones
+        self._stop_on_dead_letters(queued, "the migration stack's dead-letter queue")
         self._finished("backfill", f"every file of the export loaded on AWS by {self.state.backfill_execution}")
 
     def _metric(self, name: str, statistic: str, minutes: int) -> list[float]:
@@ -464,16 +467,18 @@ class Migration:
             self.sleep(LAG_POLL_S)
 
     def _queued_dead_letters(self) -> int:
-        """Items the stream consumer could not write (its dead-letter queue): each fails verification."""
+        """Items the function could not write since the last stop (its dead-letter queue): each stops the
+        backfill or fails verification. The queue keeps them 14 days for inspection; those a stop already
+        reported (queue_reported) are not counted again."""
         if self.consumer is None:
             return 0
         url = self._consumer_resource(DEAD_LETTERS_ID)
         attributes = self.clients("sqs").get_queue_attributes(
             QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
         )["Attributes"]
-        count = int(attributes.get("ApproximateNumberOfMessages", 0))
+        count = max(0, int(attributes.get("ApproximateNumberOfMessages", 0)) - self.state.queue_reported)
         if count:
-            self.out(f"migrate: verify: {count} item(s) in the stream consumer's dead-letter queue {url}")
+            self.out(f"migrate: {count} new item(s) in the migration stack's dead-letter queue {url}")
         return count
 
     def _old_outputs(self) -> dict[str, str]:
