@@ -198,7 +198,8 @@ class Migration:
         now = transform_digest(self.config)
         if not self.state.transform or self.state.transform == now:
             return
-        if self.state.loaded or self.state.applied:
+        # Written: counted by this machine, or a finished backfill (on AWS the function's writes are not counted).
+        if self.state.loaded or self.state.applied or self.state.done("backfill"):
             raise Refused(
                 f"migrate: the design's migration: changed after the backfill wrote {self.state.loaded} item(s) "
                 f"and the catch-up {self.state.applied} record(s) with the earlier transform; {self.state.new_table} "
