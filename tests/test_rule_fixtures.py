@@ -1981,3 +1981,25 @@ def test_d505_names_each_use_of_a_renamed_or_dropped_attribute_but_not_a_reused_
         ("protected_attributes[1]", f"'role' is renamed to 'author' {tail}"),
         ("protected_attributes[2]", f"'messageCount' is dropped {tail}"),
     ]
+
+
+def test_n701_n702_each_replica_under_an_existing_key_after_one_without_a_key(tmp_path: Path) -> None:
+    def keys(e: Env) -> None:
+        e["encryption"] = {"kms_key_arn": f"arn:aws:kms:us-east-1:444444444444:key/{KEY_UUID}"}
+        e["replicas"][1]["kms_key_arn"] = f"arn:aws:kms:us-west-2:444444444444:key/{KEY_UUID}"
+
+    found = [(d.rule_id, d.path, d.message) for d in env_case(tmp_path, keys, base="global")]
+    assert found == [
+        (
+            "N702",
+            "replicas[0].kms_key_arn",
+            "the table is under an existing key, so the replica in eu-west-1 needs one of its own Region: name it "
+            "(kms_key_arn: arn:aws:kms:eu-west-1:...), or use encryption: customer_managed (the project creates a "
+            "multi-Region key and its replicas) or aws_managed",
+        ),
+        (
+            "N701",
+            "replicas[1].kms_key_arn",
+            "the key is in us-west-2, the replica in ap-southeast-2: DynamoDB uses a key of the replica's own Region",
+        ),
+    ]
