@@ -6,7 +6,9 @@ the old table's read-only template, and the design rules D501-D504.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import shutil
 import subprocess
@@ -20,15 +22,18 @@ from botocore.exceptions import ClientError
 from templates_src.change.migration import read_only, writable
 from templates_src.cli import main as cli_main
 from templates_src.errors import SpecError
+from templates_src.spec import item_transform
 from templates_src.spec.item_transform import (
     ItemWriter,
     TransformError,
     changes_for,
     digest,
     error_code,
+    export_items,
     key_text,
     template_parts,
     transform,
+    transform_digest,
 )
 from templates_src.spec.loader import load_design
 
@@ -328,6 +333,79 @@ def test_an_item_or_record_the_transform_cannot_take_is_a_dead_letter_naming_why
     missing = "attribute 'userId' (in the key template of 'pk') is missing"
     assert letters == [({"sk": {"S": "c"}}, missing), (body, f"INSERT: {missing}"), (body, f"record: {missing}")]
     assert (client.calls, writer.written, writer.skipped) == ([], 0, 0)
+
+
+class _FakeS3:
+    """get_object of one export data file (gzip, one {"Item": ...} a line), recorded."""
+
+    def __init__(self, text: str) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.data = gzip.compress(text.encode())
+
+    def get_object(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        return {"Body": io.BytesIO(self.data)}
+
+
+def test_an_export_file_is_read_an_item_a_line_skipping_blank_lines() -> None:
+    s3 = _FakeS3('{"Item": {"userId": {"S": "u-1"}}}\n\n{"Item": {"userId": {"S": "u-2"}, "n": {"N": "3"}}}\n')
+    items = export_items(s3, "exports", "AWSDynamoDB/0001/data/abc.json.gz")
+    assert s3.calls == []  # streamed: nothing is read before the first item is asked for
+    assert list(items) == [{"userId": {"S": "u-1"}}, {"userId": {"S": "u-2"}, "n": {"N": "3"}}]
+    assert s3.calls == [{"Bucket": "exports", "Key": "AWSDynamoDB/0001/data/abc.json.gz"}]
+
+
+def test_a_transforms_identity_is_its_config_whatever_the_order_of_its_keys() -> None:
+    shuffled = {"keys": {"sk": "{sk}", "pk": "USER#{userId}"}, "key_types": {"sk": "S", "pk": "S"}}
+    # sha256 of {"key_types": {"pk": "S", "sk": "S"}, "keys": {"pk": "USER#{userId}", "sk": "{sk}"}}, 16 digits
+    assert transform_digest(shuffled) == "db5565a612aaedfc"
+    assert transform_digest(WRITER_CONFIG) == "db5565a612aaedfc"
+    assert transform_digest({**WRITER_CONFIG, "drop": ["legacy"]}) != "db5565a612aaedfc"
+
+
+def test_load_all_writes_each_item_threads_at_a_time_a_chunk_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    pools: list[int | None] = []
+
+    class Pool(item_transform.ThreadPoolExecutor):
+        def __init__(self, max_workers: int | None = None) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers)
+
+    monkeypatch.setattr(item_transform, "ThreadPoolExecutor", Pool)
+    events: list[tuple[str, str]] = []
+
+    class Table(_FakeTable):
+        def put_item(self, **kwargs: Any) -> None:
+            events.append(("put", kwargs["Item"]["userId"]["S"]))
+            super().put_item(**kwargs)
+
+    def old_items() -> Any:
+        for user in "abcde":
+            events.append(("read", user))
+            yield {"userId": {"S": user}, "sk": {"S": "c"}}
+
+    client = Table()
+    writer, letters = _writer(client)
+    writer.CHUNK = 2
+    writer.load_all(old_items())
+    assert pools == [16]
+    # Each chunk is written (its puts in any order) before the next one is read.
+    runs: list[tuple[str, list[str]]] = []
+    for kind, user in events:
+        if runs and runs[-1][0] == kind:
+            runs[-1][1].append(user)
+        else:
+            runs.append((kind, [user]))
+    assert [(kind, sorted(users)) for kind, users in runs] == [
+        ("read", ["a", "b"]),
+        ("put", ["a", "b"]),
+        ("read", ["c", "d"]),
+        ("put", ["c", "d"]),
+        ("read", ["e"]),
+        ("put", ["e"]),
+    ]
+    assert sorted(kwargs["Item"]["pk"]["S"] for _, kwargs in client.calls) == [f"USER#{u}" for u in "abcde"]
+    assert (writer.written, writer.skipped, letters) == (5, 0, [])
 
 
 def _migration_findings(tmp_path: Path, change: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -1916,3 +1916,90 @@ def test_d103_a_sample_items_key_of_the_wrong_type_is_named(tmp_path: Path) -> N
             "(make local would stop on it)",
         ),
     ]
+
+
+def test_d103_each_key_attribute_of_each_sample_item_and_binary_keys_unchecked(tmp_path: Path) -> None:
+    def keys(d: Design) -> None:
+        d["partition_key"] = {"name": "userId", "type": "B"}
+        d["global_secondary_indexes"] = []
+        d["sort_key"] = {"name": "sk", "type": "N"}
+        d["sample_items"] = [
+            {"userId": "u", "sk": 1.5},
+            {"sk": False},
+            {"userId": 3, "sk": None},
+            {"userId": "x", "sk": 2},
+        ]
+
+    found = [(d.path, d.message) for d in design_case(tmp_path, keys) if d.rule_id == "D103"]
+    assert found == [
+        (
+            "sample_items[1].userId",
+            "the key attribute 'userId' (B): the sample item lacks it; DynamoDB refuses such a put (make local would "
+            "stop on it)",
+        ),
+        (
+            "sample_items[1].sk",
+            "the key attribute 'sk' (N): the sample item holds False, not of type N; DynamoDB refuses such a put "
+            "(make local would stop on it)",
+        ),
+        (
+            "sample_items[2].sk",
+            "the key attribute 'sk' (N): the sample item lacks it; DynamoDB refuses such a put (make local would stop "
+            "on it)",
+        ),
+    ]
+
+
+def test_d505_names_each_use_of_a_renamed_or_dropped_attribute_but_not_a_reused_name(tmp_path: Path) -> None:
+    def renames(d: Design) -> None:
+        d["generation"] = 2
+        d["local_secondary_indexes"] = [
+            {
+                "name": "ByTitle",
+                "sort_key": {"name": "subject", "type": "S"},
+                "projection": "INCLUDE",
+                "non_key_attributes": ["role", "title"],
+            }
+        ]
+        # title is renamed away, and content renamed to it: the new items carry a title.
+        d["migration"] = {
+            "keys": {"userId": "{userId}", "sk": "{sk}"},
+            "rename": {"title": "subject", "role": "author", "content": "title"},
+            "drop": ["messageCount"],
+        }
+
+    found = [(d.path, d.message) for d in design_case(tmp_path, renames) if d.rule_id == "D505"]
+    tail = "by migration: the new table's items do not carry it; name the new attribute here (or none)"
+    assert found == [
+        ("global_secondary_indexes[ByUserUpdated].non_key_attributes[2]", f"'messageCount' is dropped {tail}"),
+        ("local_secondary_indexes[ByTitle].non_key_attributes[0]", f"'role' is renamed to 'author' {tail}"),
+        ("access_patterns[get-conversation].attributes[3]", f"'messageCount' is dropped {tail}"),
+        ("access_patterns[list-messages].attributes[0]", f"'role' is renamed to 'author' {tail}"),
+        ("access_patterns[list-messages].attributes[1]", f"'content' is renamed to 'title' {tail}"),
+        ("access_patterns[list-my-conversations].attributes[3]", f"'messageCount' is dropped {tail}"),
+        ("access_patterns[add-my-message].attributes[0]", f"'content' is renamed to 'title' {tail}"),
+        ("protected_attributes[1]", f"'role' is renamed to 'author' {tail}"),
+        ("protected_attributes[2]", f"'messageCount' is dropped {tail}"),
+    ]
+
+
+def test_n701_n702_each_replica_under_an_existing_key_after_one_without_a_key(tmp_path: Path) -> None:
+    def keys(e: Env) -> None:
+        e["encryption"] = {"kms_key_arn": f"arn:aws:kms:us-east-1:444444444444:key/{KEY_UUID}"}
+        e["replicas"][1]["kms_key_arn"] = f"arn:aws:kms:us-west-2:444444444444:key/{KEY_UUID}"
+
+    found = [(d.rule_id, d.path, d.message) for d in env_case(tmp_path, keys, base="global")]
+    assert found == [
+        (
+            "N702",
+            "replicas[0].kms_key_arn",
+            "the table is under an existing key, so the replica in eu-west-1 needs one of its own Region: name it "
+            "(kms_key_arn: arn:aws:kms:eu-west-1:...), or use encryption: customer_managed (the project creates a "
+            "multi-Region key and its replicas) or aws_managed",
+        ),
+        (
+            "N701",
+            "replicas[1].kms_key_arn",
+            "the key is in us-west-2, the replica in ap-southeast-2: DynamoDB uses a key of the replica's own Region",
+        ),
+    ]
