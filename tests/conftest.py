@@ -42,13 +42,8 @@ RECORDED = ("test_deploy.py", "test_deploy_global.py", "test_adopt.py", "test_mi
 RECORDING_GROUP = "recorded-aws-calls"
 
 
-# The longest modules (the 5,000-item migration, cfn-lint over every template): first, so that under
-# pytest-xdist no worker starts one of them when the others are nearly done (longest first).
-LONGEST_FIRST = ("test_migrate.py", "test_cfn_lint.py")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: (item.path.name == AFTER_RECORDING, item.path.name not in LONGEST_FIRST))
+    items.sort(key=lambda item: item.path.name == AFTER_RECORDING)
 
 
 def module_of(nodeid: str) -> str:
