@@ -34,7 +34,7 @@ from ..stacks.names import (
     data_stack_name,
     migration_prefix,
 )
-from .aws import aws_errors, local_endpoint, session
+from .aws import aws_errors, error_code, local_endpoint, session
 from .deployer import Deployer, check_caller
 from .migration_data import Comparison, DeadLetters, Shards, Writer, compare, export_files
 from .migration_state import state_parameter
@@ -529,7 +529,7 @@ class Migration:
         try:
             self.s3.head_bucket(Bucket=self.bucket)
         except Exception as exc:
-            code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+            code = error_code(exc)
             if code not in ("404", "NoSuchBucket", "403", "AccessDenied"):
                 raise
             why = "does not exist" if code in ("404", "NoSuchBucket") else "is not this account's to read"
