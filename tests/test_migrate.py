@@ -113,8 +113,10 @@ def _state() -> dict[str, Any]:
 
 
 def _count(table: str) -> int:
+    """moto's ItemCount is the table's live count (AWS refreshes it every six hours): polled, it costs
+    the server no scan of the table the backfill is writing."""
     try:
-        return int(_client("dynamodb").scan(TableName=table, Select="COUNT")["Count"])
+        return int(_client("dynamodb").describe_table(TableName=table)["Table"]["ItemCount"])
     except ClientError:
         return 0
 
@@ -380,3 +382,29 @@ def test_a_failed_export_is_forgotten_so_the_next_run_exports_again() -> None:
         "again: it starts a new export"
     )
     assert saved[-1]["export_arn"] == ""
+
+
+def test_migrates_clients_keep_a_connection_for_each_backfill_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """16 writes in flight (ItemWriter.THREADS) on botocore's default pool of 10 would open and close
+    a connection per call for the other 6."""
+    from templates_src.deploy import migrate
+
+    from .conftest import fixture_spec
+
+    made: dict[str, Any] = {}
+
+    class Captured:
+        def __init__(self, spec: Any, stacks: Any, clients: Any, bucket: str) -> None:
+            made.update(dynamodb=clients("dynamodb"), bucket=bucket)
+
+        def run(self, allowed: frozenset[str]) -> None:
+            made["allowed"] = allowed
+
+    monkeypatch.setattr(migrate, "Migration", Captured)
+    monkeypatch.setattr(migrate, "check_caller", lambda *args: None)
+    for key, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}.items():
+        monkeypatch.setenv(key, value)
+    migrate.migrate_environment(fixture_spec("dev"), [], "a-bucket", frozenset({"G001"}))
+    assert made["dynamodb"].meta.config.max_pool_connections == 16
+    assert made["dynamodb"].meta.region_name == REGION
+    assert (made["bucket"], made["allowed"]) == ("a-bucket", frozenset({"G001"}))

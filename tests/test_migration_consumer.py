@@ -311,6 +311,8 @@ def test_the_consumers_code_from_the_template_loads_an_export_file(
     result = index["handler"]({"backfill": {"bucket": BUCKET, "key": key}}, None)
 
     assert result == {"key": key, "written": 38, "skipped": 1}
+    # A pooled connection for each of the 16 writes in flight (botocore's default pool keeps 10).
+    assert index["_writer"].client.meta.config.max_pool_connections == 16
     items = {i["pk"]["S"] + " " + i["sk"]["S"]: i for i in dynamodb.scan(TableName=NEW_TABLE)["Items"]}
     assert len(items) == 39
     assert items["USER#u-1 CONV#a"]["title"] == {"S": "newer"}

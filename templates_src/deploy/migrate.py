@@ -18,9 +18,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from botocore.config import Config
+
 from ..change.migration import PHASE_NAMES, ROLLBACK_PHASES, read_only, writable
 from ..errors import AwsFailure, BadInput, Refused
-from ..spec.item_transform import export_items, transform_digest
+from ..spec.item_transform import ItemWriter, export_items, transform_digest
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
 from ..stacks.migration_stack import BACKFILL_ID, CONSUMER_ID, DEAD_LETTERS_ID, EXPORT_BUCKET
@@ -595,7 +597,11 @@ def migrate_environment(
         aws = session()
         region = spec.env.region
         check_caller(spec, aws.client("sts", region_name=region), aws.region_name)
-        migration = Migration(spec, stacks, lambda service: aws.client(service, region_name=region), bucket)
+        # One pooled connection per backfill thread (botocore keeps 10: the rest would reconnect per call).
+        pool = Config(max_pool_connections=ItemWriter.THREADS)
+        migration = Migration(
+            spec, stacks, lambda service: aws.client(service, region_name=region, config=pool), bucket
+        )
         if rollback:
             migration.rollback()
         else:

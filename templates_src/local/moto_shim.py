@@ -71,6 +71,9 @@ local result means something; nothing else of moto is changed:
    IMPORT_IN_PROGRESS and IMPORT_COMPLETE. Only
    tables are importable locally; anything else new in an import fails
    (and rolls back, fix 2), as a resource CloudFormation cannot import does.
+17. Speed only (moto_speed.py): routing without listing moto's package
+   directory per request, kept-alive connections, and DynamoDB items
+   serialized without walking their shape. What moto answers is unchanged.
 
     python -m templates_src.local.moto_shim -H 127.0.0.1 -p PORT
 """
@@ -91,6 +94,8 @@ from moto.dynamodb.models.table import Table
 from moto.iam.models import Role
 from moto.kms.models import Key
 from moto.server import main as moto_main
+
+from . import moto_speed
 
 _original_default_key = Table._get_default_encryption_key
 _original_execute = CloudFormationBackend.execute_change_set
@@ -378,6 +383,7 @@ def _enforcing(method: Any, action: str) -> Any:
 
 
 def install() -> None:
+    moto_speed.install()
     for name, action in (("put_item", "PutItem"), ("update_item", "UpdateItem"), ("delete_item", "DeleteItem")):
         setattr(DynamoDBBackend, name, _enforcing(getattr(DynamoDBBackend, name), f"dynamodb:{action}"))
     Table._get_default_encryption_key = _default_encryption_key  # type: ignore[method-assign]

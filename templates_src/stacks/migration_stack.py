@@ -102,6 +102,7 @@ HANDLER = '''
 import os
 
 import boto3
+from botocore.config import Config
 
 _writer = None
 
@@ -117,7 +118,9 @@ def handler(event, context):
     global _writer
     if _writer is None:
         config = json.loads(os.environ["TRANSFORM"])
-        _writer = ItemWriter(boto3.client("dynamodb"), os.environ["TABLE"], config, _dead_letter)
+        # One pooled connection per thread of load_all (botocore keeps 10: the rest would reconnect per call).
+        client = boto3.client("dynamodb", config=Config(max_pool_connections=ItemWriter.THREADS))
+        _writer = ItemWriter(client, os.environ["TABLE"], config, _dead_letter)
     if "backfill" in event:
         job = event["backfill"]
         written, skipped = _writer.written, _writer.skipped

@@ -1,0 +1,132 @@
+"""The local endpoint's speed: moto_shim's fix 17. Nothing here changes what moto answers.
+
+A migration's rehearsal makes tens of thousands of requests; per request, moto's server spent
+most of its time on three things that do not depend on the request:
+
+1. Routing: it listed moto's package directory (some 170 isdir calls, under its one dispatch
+   lock) to find the backend. The list is read once.
+2. Connections: werkzeug's development server closes every connection after one response (its
+   run_wsgi: http.server cannot drain an unread body before the next request line), so each
+   call made a new TCP connection, a new server thread, and a 10 ms wait for the client to hang
+   up. Here a request whose body has a Content-Length (every botocore call but a chunked upload)
+   is read whole before the app runs and the response is sent with its length, so the
+   connection serves the next request. Anything else goes to werkzeug's own handling, which closes.
+3. DynamoDB items: moto's response serializer walks the AttributeValue shape member by member
+   for every attribute of every item (ten members, each through its alias lookups), so a Scan of
+   5,000 items took seconds. An attribute value that is already plain DynamoDB JSON (S, N,
+   BOOL, NULL, SS, NS, and M or L of those) is written as it is, which is what that walk
+   produces for it; anything else (binary, moto's own objects) still takes the walk.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from typing import Any
+
+import moto.server
+from moto import backends
+from moto.core.serialize import BaseJSONSerializer
+from moto.moto_server.werkzeug_app import MotoRequestHandler
+from werkzeug.exceptions import InternalServerError
+
+# No body allowed in these responses (RFC 9110, 6.4.1): no Content-Length added either.
+_BODYLESS = frozenset({204, 304})
+_ITEM_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
+
+
+class KeepAliveHandler(MotoRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive is HTTP/1.1's default
+    # Headers and body leave in one write (a buffered wfile, flushed once), without Nagle's delay:
+    # else the client's delayed ACK holds every kept-alive response back some 40 ms.
+    wbufsize = -1
+    disable_nagle_algorithm = True
+
+    def run_wsgi(self) -> None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            super().run_wsgi()  # closes the connection, as werkzeug always does
+            return
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
+        environ = self.make_environ()
+        environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        try:
+            status, headers, body = _call(self.server.app, environ)
+        except Exception:  # as werkzeug answers an app's failure: a 500, then the connection closed
+            self.close_connection = True
+            status, headers, body = _call(InternalServerError(), environ)
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        for key, value in headers:
+            self.send_header(key, value)
+        if int(code) >= 200 and int(code) not in _BODYLESS and "content-length" not in {k.lower() for k, _ in headers}:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.wfile.flush()
+
+
+def _call(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The app's status, headers and whole body (local responses are small)."""
+    started: list[Any] = []
+    chunks: list[bytes] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started[:] = [status, headers]
+        return chunks.append
+
+    result = app(environ, start_response)
+    try:
+        chunks.extend(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return started[0], started[1], b"".join(chunks)
+
+
+def plain_attribute(value: Any) -> Any:
+    """An AttributeValue as moto's JSON serializer writes it, or None where that takes its walk."""
+    if type(value) is not dict or len(value) != 1:
+        return None
+    ((kind, inner),) = value.items()
+    if kind in ("S", "N"):
+        return {kind: inner} if type(inner) is str else None
+    if kind in ("BOOL", "NULL"):
+        return {kind: inner} if type(inner) is bool else None
+    if kind in ("SS", "NS"):
+        return {kind: list(inner)} if type(inner) is list and all(type(v) is str for v in inner) else None
+    if kind == "M" and type(inner) is dict:
+        members = {k: plain_attribute(v) for k, v in inner.items()}
+        return {"M": members} if None not in members.values() else None
+    if kind == "L" and type(inner) is list:
+        elements = [plain_attribute(v) for v in inner]
+        return {"L": elements} if None not in elements else None
+    return None  # B, BS: moto's blob handling
+
+
+_original_structure = BaseJSONSerializer._serialize_type_structure
+
+
+def _serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+    if key and shape.name == "AttributeValue" and self.operation_model.service_model.service_name in _ITEM_SERVICES:
+        plain = plain_attribute(value)
+        if plain is not None:
+            self._default_serialize(serialized, plain, shape, key)
+            return
+    _original_structure(self, serialized, value, shape, key)
+
+
+_original_modules = backends.list_of_moto_modules
+
+
+@functools.cache
+def _moto_modules() -> frozenset[str]:  # the package directory does not change while serving
+    return frozenset(_original_modules())
+
+
+def install() -> None:
+    backends.list_of_moto_modules = _moto_modules
+    moto.server.MotoRequestHandler = KeepAliveHandler  # type: ignore[attr-defined]
+    BaseJSONSerializer._serialize_type_structure = _serialize_structure  # type: ignore[method-assign]

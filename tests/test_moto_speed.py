@@ -1,0 +1,110 @@
+"""The local endpoint's speed patches (templates_src/local/moto_speed.py) answer exactly as moto does.
+
+The items are serialized by moto's own walk and by the shortcut, and the two bodies compared;
+the connections are checked on the wire (one socket, two answers; a chunked request still closed).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttributePicker
+from moto.core.utils import get_service_model
+
+from templates_src.local import moto_speed
+
+from .conftest import MotoServers
+
+# Every attribute type DynamoDB has, nested both ways, binary among plain values.
+ITEMS: list[dict[str, Any]] = [
+    {
+        "pk": {"S": "USER#u-1"},
+        "n": {"N": "42.50"},
+        "empty": {"S": ""},
+        "yes": {"BOOL": True},
+        "no": {"BOOL": False},
+        "nothing": {"NULL": True},
+        "tags": {"SS": ["a", "b"]},
+        "scores": {"NS": ["1", "2.5"]},
+        "meta": {"M": {"title": {"S": "t"}, "parts": {"L": [{"N": "1"}, {"M": {"x": {"BOOL": True}}}]}}},
+        "list": {"L": [{"S": "one"}, {"SS": ["x"]}, {"L": []}, {"M": {}}]},
+    },
+    {"pk": {"S": "USER#u-2"}, "blob": {"B": b"\x00\xff"}, "blobs": {"BS": [b"a", b"b"]}},
+    {"pk": {"S": "USER#u-3"}, "deep": {"M": {"raw": {"B": b"\x01"}, "s": {"S": "kept"}}}},
+]
+
+
+def _scan_body(monkeypatch: pytest.MonkeyPatch, shortcut: bool) -> Any:
+    structure = moto_speed._serialize_structure if shortcut else moto_speed._original_structure
+    monkeypatch.setattr(BaseJSONSerializer, "_serialize_type_structure", structure)
+    model = get_service_model("dynamodb").operation_model("Scan")
+    serializer = JSONSerializer(operation_model=model, value_picker=XFormedAttributePicker())
+    return json.loads(serializer.serialize({"Items": ITEMS, "Count": 3, "ScannedCount": 3})["body"])
+
+
+def test_items_serialize_exactly_as_motos_own_walk_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    walked = _scan_body(monkeypatch, shortcut=False)
+    taken: list[Any] = []
+    plain = moto_speed.plain_attribute
+    monkeypatch.setattr(moto_speed, "plain_attribute", lambda value: taken.append(plain(value)) or taken[-1])
+    assert _scan_body(monkeypatch, shortcut=True) == walked
+    assert {"S": "USER#u-1"} in taken and None in taken  # the shortcut was taken, and left to moto
+    # And what both write is DynamoDB's JSON: binary base64-encoded, the rest as stored.
+    assert walked["Items"][1] == {"pk": {"S": "USER#u-2"}, "blob": {"B": "AP8="}, "blobs": {"BS": ["YQ==", "Yg=="]}}
+    assert walked["Items"][2]["deep"] == {"M": {"raw": {"B": "AQ=="}, "s": {"S": "kept"}}}
+    assert walked["Items"][0]["meta"] == ITEMS[0]["meta"]
+
+
+def test_the_shortcut_takes_plain_values_and_leaves_binary_and_objects_to_moto() -> None:
+    assert moto_speed.plain_attribute({"S": "x"}) == {"S": "x"}
+    assert moto_speed.plain_attribute({"NS": ["1", "2"]}) == {"NS": ["1", "2"]}
+    assert moto_speed.plain_attribute({"NULL": True}) == {"NULL": True}
+    assert moto_speed.plain_attribute({"L": [{"M": {"a": {"BOOL": False}}}]}) == {"L": [{"M": {"a": {"BOOL": False}}}]}
+    assert moto_speed.plain_attribute({"B": "AP8="}) is None
+    assert moto_speed.plain_attribute({"BS": [b"a"]}) is None
+    assert moto_speed.plain_attribute({"M": {"a": {"S": "x"}, "b": {"B": b"\x00"}}}) is None
+    assert moto_speed.plain_attribute({"L": [{"S": "x"}, {"B": b"\x00"}]}) is None
+    assert moto_speed.plain_attribute({"N": 5}) is None  # not text: moto's walk writes it as it does
+    assert moto_speed.plain_attribute({"SS": ["a", 1]}) is None
+    assert moto_speed.plain_attribute({"S": "x", "N": "1"}) is None
+    assert moto_speed.plain_attribute(object()) is None
+
+
+@pytest.fixture
+def server(moto_servers: MotoServers) -> Iterator[tuple[str, int]]:
+    with moto_servers.fresh("111111111111") as url:
+        address = urlsplit(url)
+        assert address.hostname is not None and address.port is not None
+        yield address.hostname, address.port
+
+
+def test_one_connection_serves_request_after_request(server: tuple[str, int]) -> None:
+    connection = http.client.HTTPConnection(*server, timeout=10)
+    answers = []
+    for _ in range(3):
+        connection.request("GET", "/moto-api/data.json")
+        response = connection.getresponse()
+        answers.append((response.status, response.getheader("Connection"), json.loads(response.read())))
+        assert connection.sock is not None  # not closed by the answer
+    socket = connection.sock
+    connection.request("HEAD", "/moto-api/data.json")
+    head = connection.getresponse()
+    assert (head.status, head.read()) == (200, b"")
+    assert connection.sock is socket
+    connection.close()
+    assert [(status, header) for status, header, _ in answers] == [(200, None)] * 3
+    assert answers[0][2] == answers[2][2]
+
+
+def test_a_chunked_request_is_answered_and_its_connection_closed(server: tuple[str, int]) -> None:
+    connection = http.client.HTTPConnection(*server, timeout=10)
+    connection.request("POST", "/moto-api/reset", body=iter([b"{}"]), encode_chunked=True)
+    response = connection.getresponse()
+    assert (response.status, response.getheader("Connection")) == (200, "close")
+    response.read()
+    connection.close()
