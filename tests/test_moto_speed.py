@@ -12,7 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttributePicker
 from moto.core.utils import get_service_model
 
@@ -108,3 +111,33 @@ def test_a_chunked_request_is_answered_and_its_connection_closed(server: tuple[s
     assert (response.status, response.getheader("Connection")) == (200, "close")
     response.read()
     connection.close()
+
+
+def test_a_call_moto_fails_on_closes_its_connection_and_says_so(server: tuple[str, int]) -> None:
+    """moto raises on an action it does not implement: a 500, said to close, so the client's next call
+    goes down a new connection (unsaid, it went down the closed one: "Connection was closed")."""
+    connection = http.client.HTTPConnection(*server, timeout=10)
+    headers = {
+        "X-Amz-Target": "DynamoDB_20120810.DescribeContributorInsights",
+        "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=x/20261207/us-east-1/dynamodb/aws4_request, "
+        "SignedHeaders=host, Signature=x",
+    }
+    connection.request("POST", "/", body=b'{"TableName": "t"}', headers=headers)
+    response = connection.getresponse()
+    assert (response.status, response.getheader("Connection")) == (500, "close")
+    response.read()
+    connection.close()
+    # Through botocore, no retry to hide a dropped connection: two failures, then a call that works.
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://{server[0]}:{server[1]}",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    for _ in range(2):
+        with pytest.raises(ClientError, match=r"\(500\)"):
+            dynamodb.describe_contributor_insights(TableName="t")
+    assert dynamodb.list_tables()["TableNames"] == []

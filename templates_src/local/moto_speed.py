@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import io
+import traceback
 from typing import Any
 
 import moto.server
@@ -53,7 +54,8 @@ class KeepAliveHandler(MotoRequestHandler):
         environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
         try:
             status, headers, body = _call(self.server.app, environ)
-        except Exception:  # as werkzeug answers an app's failure: a 500, then the connection closed
+        except Exception:  # as werkzeug answers an app's failure: logged, a 500, and the connection closed
+            self.server.log("error", f"Error on request:\n{traceback.format_exc()}")
             self.close_connection = True
             status, headers, body = _call(InternalServerError(), environ)
         code, _, reason = status.partition(" ")
@@ -62,6 +64,8 @@ class KeepAliveHandler(MotoRequestHandler):
             self.send_header(key, value)
         if int(code) >= 200 and int(code) not in _BODYLESS and "content-length" not in {k.lower() for k, _ in headers}:
             self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:  # said, or the client would send its next call down a closed socket
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
