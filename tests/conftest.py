@@ -19,6 +19,7 @@ import socket
 import tempfile
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,7 +210,7 @@ class MotoServers:
     """
 
     def __init__(self) -> None:
-        self._servers = contextlib.ExitStack()
+        self._servers: list[contextlib.AbstractContextManager[str]] = []
         self._urls: dict[str, str] = {}
 
     @contextlib.contextmanager
@@ -223,12 +224,16 @@ class MotoServers:
             except OSError:  # the server is gone: a new one
                 url = None
         if url is None:
-            url = self._servers.enter_context(moto_server.running_moto_server(account_id=account_id))
+            server = moto_server.running_moto_server(account_id=account_id)
+            url = server.__enter__()
+            self._servers.append(server)
             self._urls[account_id] = url
         yield url
 
     def close(self) -> None:
-        self._servers.close()
+        """Every server stopped at once: each takes ~0.4 s to stop (its serve loop polls every 0.5 s)."""
+        with ThreadPoolExecutor(max(len(self._servers), 1)) as pool:
+            list(pool.map(lambda server: server.__exit__(None, None, None), self._servers))
 
 
 @pytest.fixture(scope="session")
