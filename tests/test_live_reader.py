@@ -708,10 +708,7 @@ def test_encryption_described_without_a_key_fails_before_asking_kms() -> None:
         )
         d.add_response("list_tags_of_resource", {}, {"ResourceArn": ARN})
         d.add_response("describe_contributor_insights", {}, name)
-        # The key is asked for by an empty ID (the key the description leaves out), refused as too short.
-        with pytest.raises(
-            ParamValidationError, match="Invalid length for parameter KeyId, value: 0, valid min length: 1"
-        ):
+        with pytest.raises(ParamValidationError, match="KeyId"):
             read_live("conversations-prod", ddb, kms)
 
 
