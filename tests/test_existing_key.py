@@ -241,6 +241,48 @@ def test_an_alias_beside_replica_keys_gets_a_statement_of_its_own() -> None:
     assert existing_key_scopes([], via) == []
 
 
+def test_a_home_key_named_by_alias_beside_replica_keys_is_granted_in_a_statement_named_by_alias(
+    tmp_path: Path,
+) -> None:
+    """Only the environment's own key may be named by alias (a replica's by key ARN): the replicas' keys get the
+    plain statement, the alias its own, with a Sid of its own (two statements of one policy cannot share a Sid)."""
+    keys = {
+        "us-east-1": "arn:aws:kms:us-east-1:444444444444:alias/team/chat",
+        "eu-west-1": GLOBAL_KEYS["eu-west-1"],
+        "ap-southeast-2": GLOBAL_KEYS["ap-southeast-2"],
+    }
+    _, build = _synth_global(tmp_path, keys)
+    via = {
+        "StringEquals": {
+            "kms:ViaService": [
+                "dynamodb.us-east-1.amazonaws.com",
+                "dynamodb.eu-west-1.amazonaws.com",
+                "dynamodb.ap-southeast-2.amazonaws.com",
+            ]
+        }
+    }
+    read = ["kms:Decrypt", "kms:DescribeKey"]
+    assert [s for s in _statements(read_json(build / "access.template.json"), "ReaderRole") if "kms" in str(s)] == [
+        {
+            "Sid": "TableKeyViaDynamoDB",
+            "Effect": "Allow",
+            "Action": read,
+            "Resource": [
+                "arn:aws:kms:eu-west-1:444444444444:key/mrk-0123456789abcdef0123456789abcdef",
+                "arn:aws:kms:ap-southeast-2:444444444444:key/2234abcd-12ab-34cd-56ef-1234567890ab",
+            ],
+            "Condition": via,
+        },
+        {
+            "Sid": "TableKeyViaDynamoDBByAlias",
+            "Effect": "Allow",
+            "Action": read,
+            "Resource": ["arn:aws:kms:us-east-1:444444444444:key/*"],
+            "Condition": {**via, "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/team/chat"}},
+        },
+    ]
+
+
 def test_a_global_table_under_existing_keys_prices_no_key_fee(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

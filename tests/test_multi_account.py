@@ -572,6 +572,139 @@ def test_what_a_replica_in_another_account_cannot_change_is_g024(mutate: Any, pa
     assert ("G024", path) in found, found
 
 
+# G024's check on resource changes written out here: what each change finds, in words.
+G024_SOURCE_SUB = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:us-east-1:444444444444:table/t"}
+G024_OTHER = "arn:aws:dynamodb:us-east-1:777777777777:table/t"
+G024_FORWARD = (
+    "keep the replica as declared (its account and Region in replicas:); retiring or moving one is an "
+    "administrator's reviewed operation: back that account's copy up, turn its deletion protection off by hand, "
+    "then allow G024 for that one deploy (docs/global-tables.md: Multi-account global tables)"
+)
+
+
+def _g024_replica(region: str, mode: str | None = "ENABLED") -> dict[str, Any]:
+    return {"Region": region} if mode is None else {"Region": region, "GlobalTableSettingsReplicationMode": mode}
+
+
+def _g024(
+    action: str,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+    resource_type: str = "AWS::DynamoDB::GlobalTable",
+) -> list[tuple[str, str]]:
+    from templates_src.change.diff import ResourceChange
+    from templates_src.change.guards.g024_multi_account_replica_fixed import check
+
+    found = check(
+        ResourceChange(
+            "Table",
+            resource_type,
+            action,
+            old={} if old is None else {"Type": resource_type, "Properties": old},
+            new={} if new is None else {"Type": resource_type, "Properties": new},
+        )
+    )
+    assert all(
+        (f.rule_id, f.severity, f.where, f.line, f.way_forward) == ("G024", "error", "Table", None, G024_FORWARD)
+        for f in found
+    ), found
+    return [(f.path, f.message) for f in found]
+
+
+def test_g024_a_removed_replica_in_another_account_and_only_that() -> None:
+    replica = {"GlobalTableSourceArn": G024_SOURCE_SUB, "Replicas": [_g024_replica("us-west-2")]}
+    removed = (
+        "GlobalTableSourceArn",
+        "the replica in this account would be removed: its table, this account's copy of the data, is deleted and "
+        "leaves the global table",
+    )
+    assert _g024("Remove", replica, None) == [removed]
+    # A table of the source's account (no source ARN), or a plain table, removed: not G024's.
+    assert _g024("Remove", {"Replicas": [_g024_replica("us-west-2")]}, None) == []
+    assert _g024("Remove", replica, None, resource_type="AWS::DynamoDB::Table") == []
+    # A replica added: nothing to keep yet.
+    assert _g024("Add", None, replica) == []
+
+
+@pytest.mark.parametrize("action", ["Modify", "Replace"])
+def test_g024_the_source_re_pointed_or_dropped_names_both_arns(action: str) -> None:
+    replicas = [_g024_replica("us-west-2")]
+    old = {"GlobalTableSourceArn": G024_SOURCE_SUB, "Replicas": replicas}
+    tail = (
+        ": a replica is created from its source once; CloudFormation replaces the table, deleting this account's copy"
+    )
+    assert _g024(action, old, {"GlobalTableSourceArn": G024_OTHER, "Replicas": replicas}) == [
+        (
+            "GlobalTableSourceArn",
+            "the replica's source changes (arn:${AWS::Partition}:dynamodb:us-east-1:444444444444:table/t -> "
+            "arn:aws:dynamodb:us-east-1:777777777777:table/t)" + tail,
+        )
+    ]
+    assert _g024(action, old, {"Replicas": replicas}) == [
+        (
+            "GlobalTableSourceArn",
+            "the replica's source changes (arn:${AWS::Partition}:dynamodb:us-east-1:444444444444:table/t -> None)"
+            + tail,
+        )
+    ]
+    # The same source, however written, or a source where there was none (a table joining, not re-pointed).
+    assert _g024(action, old, copy.deepcopy(old)) == []
+    assert _g024(action, {"Replicas": replicas}, old) == []
+
+
+def test_g024_a_replica_moved_lists_the_regions_before_and_after() -> None:
+    def table(*regions: str) -> dict[str, Any]:
+        return {"GlobalTableSourceArn": G024_OTHER, "Replicas": [_g024_replica(r) for r in regions]}
+
+    assert _g024("Modify", table("us-west-2", "eu-west-1"), table("us-east-2", "eu-west-1")) == [
+        (
+            "Replicas",
+            "the replica moves from us-west-2, eu-west-1 to us-east-2, eu-west-1: a replica in another account holds "
+            "one Region for its life",
+        )
+    ]
+    # Regions are compared with the source ARN on both sides only (a dropped source is its own finding).
+    assert _g024("Modify", {"Replicas": [_g024_replica("us-west-2")]}, table("us-east-2")) == []
+    dropped = _g024("Modify", table("us-west-2"), {"Replicas": [_g024_replica("us-east-2")]})
+    assert [path for path, _ in dropped] == ["GlobalTableSourceArn"]
+    assert _g024("Modify", table("us-west-2"), table("us-west-2")) == []
+
+
+def test_g024_settings_replication_turned_off_or_unset_per_region() -> None:
+    def table(*replicas: Any) -> dict[str, Any]:
+        return {"Replicas": list(replicas)}
+
+    old = table(_g024_replica("us-east-1"), _g024_replica("us-west-2"))
+    assert _g024("Modify", old, table(_g024_replica("us-east-1"), _g024_replica("us-west-2", "DISABLED"))) == [
+        (
+            "Replicas[us-west-2].GlobalTableSettingsReplicationMode",
+            "settings replication ENABLED -> DISABLED: a multi-account global table keeps its settings unified "
+            "across the accounts",
+        )
+    ]
+    assert _g024("Modify", old, table(_g024_replica("us-east-1", None), _g024_replica("us-west-2"))) == [
+        (
+            "Replicas[us-east-1].GlobalTableSettingsReplicationMode",
+            "settings replication ENABLED -> unset: a multi-account global table keeps its settings unified "
+            "across the accounts",
+        )
+    ]
+    assert _g024("Replace", old, table(_g024_replica("us-east-1", "DISABLED"), _g024_replica("us-west-2"))) == [
+        (
+            "Replicas[us-east-1].GlobalTableSettingsReplicationMode",
+            "settings replication ENABLED -> DISABLED: a multi-account global table keeps its settings unified "
+            "across the accounts",
+        )
+    ]
+    # Turned on where it was unset, a replica dropped (not this rule's, without a source ARN), or unchanged: nothing.
+    unset = table(_g024_replica("us-east-1", None), _g024_replica("us-west-2", None))
+    assert _g024("Modify", unset, old) == []
+    assert _g024("Modify", old, table(_g024_replica("us-east-1"))) == []
+    assert _g024("Modify", old, copy.deepcopy(old)) == []
+    # A replica entry that is not an object is skipped, not read.
+    assert _g024("Modify", table("us-east-1", *old["Replicas"]), old) == []
+
+
 # -- deploy: what can be tested without the accounts (botocore's Stubber checks every request and response) ------
 
 
