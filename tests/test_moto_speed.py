@@ -13,15 +13,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+import moto.server
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from moto import backends
+from moto.cloudformation.models import ChangeSet, Stack
 from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttributePicker
 from moto.core.utils import get_service_model
 
 from templates_src.local import moto_speed
 
-from .conftest import MotoServers
+from .conftest import MotoServers, fixture_build
 
 # Every attribute type DynamoDB has, nested both ways, binary among plain values.
 ITEMS: list[dict[str, Any]] = [
@@ -76,6 +79,42 @@ def test_the_shortcut_takes_plain_values_and_leaves_binary_and_objects_to_moto()
     assert moto_speed.plain_attribute({"SS": ["a", 1]}) is None
     assert moto_speed.plain_attribute({"S": "x", "N": "1"}) is None
     assert moto_speed.plain_attribute(object()) is None
+
+
+def test_a_json_template_reads_as_motos_yaml_reading_reads_it_and_yaml_still_goes_there() -> None:
+    templates = sorted(fixture_build().rglob("*.template.json"))
+    assert len(templates) > 20
+    for path in templates:
+        body = path.read_text(encoding="utf-8")
+        assert moto_speed.parse_template(body) == moto_speed._original_parse_template(body), path
+    # Not JSON: moto's own reading, its short forms included.
+    yaml_body = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Ref Name\n"
+    assert moto_speed.parse_template(yaml_body) == {
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Ref": "Name"}}}}
+    }
+    # A quoted scalar YAML would read as a boolean or a date stays text, as in moto's reading.
+    quoted = '{"A": "yes", "B": "2012-10-17", "C": 1.5, "D": [true, null]}'
+    assert moto_speed.parse_template(quoted) == {"A": "yes", "B": "2012-10-17", "C": 1.5, "D": [True, None]}
+    assert moto_speed._original_parse_template(quoted) == moto_speed.parse_template(quoted)
+
+
+def test_install_puts_each_shortcut_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    targets = [
+        (backends, "list_of_moto_modules"),
+        (moto.server, "MotoRequestHandler"),
+        (BaseJSONSerializer, "_serialize_type_structure"),
+        (Stack, "parse_template"),
+        (ChangeSet, "_parse_template"),
+    ]
+    for target, name in targets:  # each put back after the test, as it was (a staticmethod too)
+        monkeypatch.setattr(target, name, vars(target)[name])
+    moto_speed.install()
+    assert backends.list_of_moto_modules is moto_speed._moto_modules
+    assert moto.server.MotoRequestHandler is moto_speed.KeepAliveHandler  # type: ignore[attr-defined]
+    assert BaseJSONSerializer._serialize_type_structure is moto_speed._serialize_structure
+    assert Stack.parse_template is moto_speed.parse_template
+    assert ChangeSet._parse_template is moto_speed._parse_change_set_template
+    assert "dynamodb" in backends.list_of_moto_modules() and "cloudformation" in backends.list_of_moto_modules()
 
 
 @pytest.fixture
