@@ -1195,6 +1195,111 @@ def test_an_unknown_key_lists_the_keys_allowed_where_it_is(
     assert said == [(path, f"unknown key; allowed keys: {allowed}")]
 
 
+REPLICA_KEYS = "region, account, key_admins, deletion_protection, point_in_time_recovery, table_class, contributor_insights, tags, read, kms_key_arn"
+
+
+@pytest.mark.parametrize(
+    ("make", "rule_id", "path", "message"),
+    [
+        (
+            lambda t: env_case(t, lambda e: e["replicas"][0].update(write=5), base="global"),
+            "S001",
+            "replicas[0].write",
+            "unknown key; a global table's write capacity is global: set billing.write; allowed keys: " + REPLICA_KEYS,
+        ),
+        (
+            lambda t: env_case(t, lambda e: e["replicas"][1].update(stream_view_type="KEYS_ONLY"), base="global"),
+            "S001",
+            "replicas[1].stream_view_type",
+            "unknown key; a global table has one stream for every replica: set stream_view_type; allowed keys: "
+            + REPLICA_KEYS,
+        ),
+        (
+            lambda t: env_case(t, lambda e: e["replicas"][0].update(encryption="aws_owned"), base="global"),
+            "S001",
+            "replicas[0].encryption",
+            "unknown key; a global table has one encryption choice: set encryption (each replica gets its own "
+            "Region's key); allowed keys: " + REPLICA_KEYS,
+        ),
+        (
+            lambda t: env_case(
+                t,
+                lambda e: e["replicas"][0].update(point_in_time_recovery={"enabled": True, "bogus": 1}),
+                base="global",
+            ),
+            "S001",
+            "replicas[0].point_in_time_recovery.bogus",
+            "unknown key; allowed keys: enabled, recovery_period_days",
+        ),
+        (
+            lambda t: env_case(
+                t,
+                lambda e: e.update(
+                    encryption={"kms_key_arn": f"arn:aws:kms:us-east-1:123456789012:key/{KEY_UUID}", "bogus": 1}
+                ),
+            ),
+            "S001",
+            "encryption.bogus",
+            "unknown key",
+        ),
+        (
+            lambda t: env_case(t, lambda e: e.update(account_id=123456789012)),
+            "S003",
+            "account_id",
+            "Input should be a valid string (got 123456789012); quote it in YAML to make it a string",
+        ),
+        (
+            lambda t: env_case(t, lambda e: e.update(ttl_days=1.5)),
+            "S003",
+            "ttl_days",
+            "Input should be a valid integer (got 1.5)",
+        ),
+        (
+            lambda t: env_case(t, lambda e: e.update(tags=["a"])),
+            "S003",
+            "tags",
+            "Input should be a valid dictionary (got list)",
+        ),
+        (
+            lambda t: env_case(t, lambda e: e["tags"].update(Team={"x": 1})),
+            "S003",
+            "tags.Team",
+            "Input should be a valid string (got dict)",
+        ),
+        (
+            lambda t: env_case(t, lambda e: e.update(table_class="1e3")),
+            "S003",
+            "table_class",
+            "Input should be 'STANDARD' or 'STANDARD_INFREQUENT_ACCESS' (got '1e3')",
+        ),
+        (
+            lambda t: env_case(t, lambda e: _traffic(e)["get-conversation"].update(item_kb="1e3")),
+            "S003",
+            "traffic.patterns.get-conversation.item_kb",
+            "Input should be a valid number (got '1e3'); write it out (1000): YAML reads 1e3 as a string",
+        ),
+    ],
+    ids=[
+        "replica write",
+        "replica stream",
+        "replica encryption",
+        "model under a list index",
+        "model in a union",
+        "number for a string",
+        "float for an integer",
+        "list shown by its type",
+        "mapping shown by its type",
+        "scientific string for a choice",
+        "scientific string for a number",
+    ],
+)
+def test_a_schema_error_says_exactly_what_is_wrong(
+    make: Callable[[Path], list[Diagnostic]], rule_id: str, path: str, message: str, tmp_path: Path
+) -> None:
+    said = [(d.path, d.message) for d in make(tmp_path) if d.rule_id == rule_id]
+    assert said == [(path, message)]
+
+
 def test_a_tag_value_with_several_bad_characters_names_each(tmp_path: Path) -> None:
     said = [d.message for d in env_case(tmp_path, lambda e: e["tags"].update(Team="a\tb\nc")) if d.rule_id == "N304"]
     assert said == [
