@@ -2108,3 +2108,44 @@ def test_n701_n702_each_replica_under_an_existing_key_after_one_without_a_key(tm
             "the key is in us-west-2, the replica in ap-southeast-2: DynamoDB uses a key of the replica's own Region",
         ),
     ]
+
+
+def _strong_replicas(*regions: str) -> list[dict[str, Any]]:
+    return [{"region": r, "read": {"min": 10, "max": 200}} for r in regions]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "said"),
+    [
+        (
+            lambda e: e.update(region="sa-east-1"),
+            [
+                (
+                    "N603",
+                    "region",
+                    "sa-east-1 is in no multi-Region strong consistency Region set (sets: us-east-1, us-east-2, "
+                    "us-west-2; eu-west-1, eu-west-2, eu-west-3, eu-central-1; ap-northeast-1, ap-northeast-2, "
+                    "ap-northeast-3)",
+                )
+            ],
+        ),
+        (
+            lambda e: e.update(replicas=_strong_replicas("eu-west-3", "eu-central-1")),
+            [
+                (
+                    "N604",
+                    "replicas",
+                    "3 replica(s) counting the environment's region and a witness: STRONG needs 3 replicas, "
+                    "or 2 and a witness_region",
+                )
+            ],
+        ),
+        (lambda e: (e.pop("witness_region"), e.update(replicas=_strong_replicas("eu-west-3", "eu-central-1"))), []),
+    ],
+    ids=["home in no Region set", "witness counted among the Regions used", "three replicas, no witness"],
+)
+def test_strong_consistency_regions_say_exactly_what_is_wrong(
+    mutate: Callable[[Env], Any], said: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    found = env_case(tmp_path, mutate, base="strong")
+    assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("N603", "N604")] == said
