@@ -2149,3 +2149,39 @@ def test_strong_consistency_regions_say_exactly_what_is_wrong(
 ) -> None:
     found = env_case(tmp_path, mutate, base="strong")
     assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("N603", "N604")] == said
+
+
+@pytest.mark.parametrize(
+    ("mutate", "said"),
+    [
+        (
+            lambda e: _traffic(e)["append-message"].update(consistent_read=True),
+            [
+                (
+                    "N502",
+                    "traffic.patterns.append-message.consistent_read",
+                    "TransactWriteItems is a write; consistency applies to reads",
+                )
+            ],
+        ),
+        (lambda e: _traffic(e)["get-conversation"].update(items=1), []),
+        # 730 hours of 3600 s: 2628000 a month is 1/s on average.
+        (lambda e: _traffic(e)["get-conversation"].update(per_month=2628000, peak_per_second=1), []),
+        (
+            lambda e: _traffic(e)["get-conversation"].update(per_month=2628000, peak_per_second=0.5),
+            [
+                (
+                    "N504",
+                    "traffic.patterns.get-conversation.peak_per_second",
+                    "0.5/s is below the average of per_month (1/s)",
+                )
+            ],
+        ),
+    ],
+    ids=["consistent write", "items at the most", "peak at the average", "peak below the average"],
+)
+def test_a_patterns_traffic_is_checked_against_its_operation_at_the_limits(
+    mutate: Callable[[Env], Any], said: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    found = env_case(tmp_path, mutate)
+    assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("N502", "N503", "N504")] == said
