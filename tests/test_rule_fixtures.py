@@ -2185,3 +2185,10 @@ def test_a_patterns_traffic_is_checked_against_its_operation_at_the_limits(
 ) -> None:
     found = env_case(tmp_path, mutate)
     assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("N502", "N503", "N504")] == said
+
+
+def test_a_per_user_pattern_on_an_unknown_index_is_told_the_index_alone(tmp_path: Path) -> None:
+    found = design_case(tmp_path, lambda d: _pattern(d, "list-my-conversations").update(index="ByNothing"))
+    assert [(d.rule_id, d.path, d.message) for d in found] == [
+        ("D303", "access_patterns[list-my-conversations].index", "unknown index 'ByNothing'; allowed: ByUserUpdated")
+    ]
