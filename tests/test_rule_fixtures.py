@@ -2192,3 +2192,93 @@ def test_a_per_user_pattern_on_an_unknown_index_is_told_the_index_alone(tmp_path
     assert [(d.rule_id, d.path, d.message) for d in found] == [
         ("D303", "access_patterns[list-my-conversations].index", "unknown index 'ByNothing'; allowed: ByUserUpdated")
     ]
+
+
+def _second_gsi(d: Design) -> None:
+    gsi = copy.deepcopy(d["global_secondary_indexes"][0])
+    gsi["name"] = "ByTitle"
+    d["global_secondary_indexes"].append(gsi)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "said"),
+    [
+        (
+            lambda d: _pattern(d, "add-my-message").update(item_operations=["PutItem", "UpdateItem"]),
+            [
+                (
+                    "D315",
+                    "access_patterns[add-my-message].operation",
+                    "a PutItem replaces the whole item and would drop protected attributes (expiresAt, role, "
+                    "messageCount); give per_user an UpdateItem (SET) pattern instead",
+                )
+            ],
+        ),
+        (
+            lambda d: _pattern(d, "start-my-conversation").update(
+                attributes=["conversationId", "title", "role", "messageCount"]
+            ),
+            [
+                (
+                    "D314",
+                    "access_patterns[start-my-conversation].attributes",
+                    "messageCount, role: protected (protected_attributes); a per_user client must never write it",
+                )
+            ],
+        ),
+        (
+            lambda d: _pattern(d, "get-conversation").update(index_writes={"ByUserUpdated": 1}),
+            [("D316", "access_patterns[get-conversation].index_writes", "GetItem writes no index")],
+        ),
+        (lambda d: _pattern(d, "create-conversation").update(index_writes={"ByUserUpdated": 0}), []),
+        (lambda d: _pattern(d, "create-conversation").update(index_writes={"ByUserUpdated": 2}), []),
+        (
+            lambda d: _pattern(d, "create-conversation").update(index_writes={"ByUserUpdated": 3}),
+            [
+                (
+                    "D316",
+                    "access_patterns[create-conversation].index_writes.ByUserUpdated",
+                    "3.0 writes per item; allowed 0 to 2",
+                )
+            ],
+        ),
+        (
+            lambda d: (_second_gsi(d), _pattern(d, "create-conversation").update(index_writes={"ByNothing": 1})),
+            [
+                (
+                    "D316",
+                    "access_patterns[create-conversation].index_writes.ByNothing",
+                    "unknown GSI 'ByNothing'; allowed: ByUserUpdated, ByTitle",
+                )
+            ],
+        ),
+        (
+            lambda d: (
+                d.update(global_secondary_indexes=[]),
+                _pattern(d, "create-conversation").update(index_writes={"ByNothing": 1}),
+            ),
+            [
+                (
+                    "D316",
+                    "access_patterns[create-conversation].index_writes.ByNothing",
+                    "unknown GSI 'ByNothing'; allowed: (the design has no GSIs)",
+                )
+            ],
+        ),
+    ],
+    ids=[
+        "per_user put in a transaction",
+        "per_user writes protected attributes",
+        "index writes of a read",
+        "no index writes",
+        "index writes at the most",
+        "index writes over the most",
+        "index writes of an unknown GSI",
+        "index writes without GSIs",
+    ],
+)
+def test_a_patterns_writes_say_exactly_what_is_wrong(
+    mutate: Callable[[Design], Any], said: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    found = design_case(tmp_path, mutate)
+    assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("D314", "D315", "D316")] == said
