@@ -2282,3 +2282,50 @@ def test_a_patterns_writes_say_exactly_what_is_wrong(
 ) -> None:
     found = design_case(tmp_path, mutate)
     assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("D314", "D315", "D316")] == said
+
+
+@pytest.mark.parametrize(
+    ("mutate", "said"),
+    [
+        (
+            lambda d: _pattern(d, "rename-conversation").update(item_operations=["UpdateItem"]),
+            [
+                (
+                    "D304",
+                    "access_patterns[rename-conversation].item_operations",
+                    "only TransactWriteItems takes item_operations",
+                )
+            ],
+        ),
+        (
+            lambda d: (_second_gsi(d), _pattern(d, "list-my-conversations").update(index="ByNothing")),
+            [
+                (
+                    "D303",
+                    "access_patterns[list-my-conversations].index",
+                    "unknown index 'ByNothing'; allowed: ByUserUpdated, ByTitle",
+                )
+            ],
+        ),
+        (
+            lambda d: (
+                d.update(global_secondary_indexes=[]),
+                _pattern(d, "list-user-conversations").update(index="ByNothing"),
+            ),
+            [
+                (
+                    "D303",
+                    "access_patterns[list-user-conversations].index",
+                    "unknown index 'ByNothing'; allowed: (the design has no indexes)",
+                )
+            ],
+        ),
+    ],
+    ids=["item operations outside a transaction", "unknown index of two", "unknown index of none"],
+)
+def test_a_patterns_operation_and_index_say_exactly_what_is_wrong(
+    mutate: Callable[[Design], Any], said: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    found = design_case(tmp_path, mutate)
+    got = [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("D303", "D304")]
+    assert [g for g in got if g[1] == said[0][1]] == said
