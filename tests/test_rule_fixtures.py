@@ -2329,3 +2329,29 @@ def test_a_patterns_operation_and_index_say_exactly_what_is_wrong(
     found = design_case(tmp_path, mutate)
     got = [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("D303", "D304")]
     assert [g for g in got if g[1] == said[0][1]] == said
+
+
+@pytest.mark.parametrize(
+    ("mutate", "said"),
+    [
+        (
+            lambda d: _pattern(d, "list-messages").pop("key_condition"),
+            [("D307", "Query needs a key_condition")],
+        ),
+        (
+            lambda d: _pattern(d, "list-messages").update(key_condition="title = :userId"),
+            [("D309", "partition attribute 'title' is not the partition key of the table ('userId')")],
+        ),
+        (
+            lambda d: d.pop("sort_key"),
+            [("D309", "the table has no sort key; drop the sort-key part")],
+        ),
+    ],
+    ids=["query without a key condition", "partition attribute not the key", "sort part without a sort key"],
+)
+def test_a_patterns_key_condition_says_exactly_what_is_wrong(
+    mutate: Callable[[Design], Any], said: list[tuple[str, str]], tmp_path: Path
+) -> None:
+    found = design_case(tmp_path, mutate)
+    path = "access_patterns[list-messages].key_condition"
+    assert [(d.rule_id, d.message) for d in found if d.path == path] == said
