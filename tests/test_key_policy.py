@@ -330,12 +330,3 @@ def test_only_the_tables_key_lets_dynamodbs_replication_use_it_never_the_vaults(
 
     assert "ReplicationServiceUsesTheKey" in sids()
     assert "ReplicationServiceUsesTheKey" not in sids(service="backup", service_title="Backup", alias=None)
-
-
-def test_a_customer_managed_table_without_its_key_is_a_programming_error_that_says_so() -> None:
-    from templates_src.stacks.encryption import sse_specification
-
-    spec = fixture_spec("prod")
-    assert spec.env.encryption == "customer_managed" and spec.env.existing_key_arn is None
-    with pytest.raises(AssertionError, match="^customer_managed encryption needs the key resource$"):
-        sse_specification(spec, None)
