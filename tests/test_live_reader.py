@@ -18,7 +18,15 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from templates_src.deploy.live import Difference, Facts, differences, not_reconcilable, read_live, template_facts
+from templates_src.deploy.live import (
+    Difference,
+    Facts,
+    differences,
+    not_reconcilable,
+    read_live,
+    shown,
+    template_facts,
+)
 
 from .conftest import fixture_build, read_json
 
@@ -817,3 +825,33 @@ def test_the_key_is_compared_after_the_replica_settings() -> None:
     want = Facts({"ReplicaSettings": {"eu-west-1": {"TableClass": "STANDARD"}}, "KmsKeyArn": KEY})
     live = Facts({"ReplicaSettings": {"eu-west-1": {"TableClass": "STANDARD"}}, "KmsKeyArn": "other"})
     assert differences(want, live) == [Difference("KmsKeyArn", KEY, "other")]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, "absent"),
+        ({"b": 1, "a": [2, 1]}, '{"a": [2, 1], "b": 1}'),
+        ([{"z": True, "y": None}], '[{"y": null, "z": true}]'),
+        (0, "0"),
+        (False, "false"),
+        ("", '""'),
+    ],
+    ids=["absent", "keys sorted", "nested keys sorted", "zero", "false", "empty string"],
+)
+def test_a_fact_is_shown_as_json_with_sorted_keys_or_as_absent(value: Any, text: str) -> None:
+    """What drift and the deploy's refusals print for a template or live value."""
+    assert shown(value) == text
+
+
+def test_a_template_naming_an_existing_key_by_its_arn_compares_that_key_and_a_project_key_by_kind() -> None:
+    def table(key: Any) -> dict[str, Any]:
+        sse = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": key}
+        return {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "t", "SSESpecification": sse}}
+
+    existing = template_facts(table("arn:aws:kms:us-east-1:333333333333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"))
+    assert existing.values["KmsKeyArn"] == "arn:aws:kms:us-east-1:333333333333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    assert existing.values["Encryption"] == "customer_managed"
+    project = template_facts(table({"Fn::GetAtt": ["TableKey", "Arn"]}))
+    assert "KmsKeyArn" not in project.values
+    assert project.values["Encryption"] == "customer_managed"

@@ -524,3 +524,42 @@ def test_replacement_rules_come_from_the_registry_schemas() -> None:
     assert {"TableName", "KeySchema"} <= create_only_properties("AWS::DynamoDB::Table")
     assert "BillingMode" not in create_only_properties("AWS::DynamoDB::Table")
     assert {"RoleName", "Path"} <= create_only_properties("AWS::IAM::Role")
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "way_forward"),
+    [
+        (
+            "AWS::DynamoDB::Table",
+            "raise the design's generation and declare how items move (migration:); the plan then shows a new data "
+            "stack beside this one, and make migrate fills it, freezes and retires the old (docs/migrations.md)",
+        ),
+        (
+            "AWS::DynamoDB::GlobalTable",
+            "migrate does not move a global table: create the new global table under a new logical ID, copy the "
+            "items (export and load, then the stream), move the grants, then remove the old one (docs/migrations.md)",
+        ),
+        (
+            "AWS::KMS::Key",
+            "create a new one under a new logical ID, move what depends on it, then remove the old one",
+        ),
+    ],
+    ids=["table", "global table", "key"],
+)
+def test_a_replaced_stateful_resource_is_blocked_with_the_way_forward_of_its_type(
+    resource_type: str, way_forward: str
+) -> None:
+    from templates_src.change.diff import ResourceChange
+    from templates_src.change.guards import g001_stateful_replacement
+
+    change = ResourceChange("Thing", resource_type, "Replace", ["Properties.X"], ["X", "Type"])
+    found = g001_stateful_replacement.check(change)
+    assert [(d.rule_id, d.path, d.message, d.way_forward) for d in found] == [
+        (
+            "G001",
+            "X",
+            f"{resource_type} Thing would be REPLACED (a new, empty resource) because X changed; "
+            "CloudFormation cannot change it in place",
+            way_forward,
+        )
+    ]

@@ -1195,6 +1195,111 @@ def test_an_unknown_key_lists_the_keys_allowed_where_it_is(
     assert said == [(path, f"unknown key; allowed keys: {allowed}")]
 
 
+REPLICA_KEYS = "region, account, key_admins, deletion_protection, point_in_time_recovery, table_class, contributor_insights, tags, read, kms_key_arn"
+
+
+@pytest.mark.parametrize(
+    ("make", "rule_id", "path", "message"),
+    [
+        (
+            lambda t: env_case(t, lambda e: e["replicas"][0].update(write=5), base="global"),
+            "S001",
+            "replicas[0].write",
+            "unknown key; a global table's write capacity is global: set billing.write; allowed keys: " + REPLICA_KEYS,
+        ),
+        (
+            lambda t: env_case(t, lambda e: e["replicas"][1].update(stream_view_type="KEYS_ONLY"), base="global"),
+            "S001",
+            "replicas[1].stream_view_type",
+            "unknown key; a global table has one stream for every replica: set stream_view_type; allowed keys: "
+            + REPLICA_KEYS,
+        ),
+        (
+            lambda t: env_case(t, lambda e: e["replicas"][0].update(encryption="aws_owned"), base="global"),
+            "S001",
+            "replicas[0].encryption",
+            "unknown key; a global table has one encryption choice: set encryption (each replica gets its own "
+            "Region's key); allowed keys: " + REPLICA_KEYS,
+        ),
+        (
+            lambda t: env_case(
+                t,
+                lambda e: e["replicas"][0].update(point_in_time_recovery={"enabled": True, "bogus": 1}),
+                base="global",
+            ),
+            "S001",
+            "replicas[0].point_in_time_recovery.bogus",
+            "unknown key; allowed keys: enabled, recovery_period_days",
+        ),
+        (
+            lambda t: env_case(
+                t,
+                lambda e: e.update(
+                    encryption={"kms_key_arn": f"arn:aws:kms:us-east-1:123456789012:key/{KEY_UUID}", "bogus": 1}
+                ),
+            ),
+            "S001",
+            "encryption.bogus",
+            "unknown key",
+        ),
+        (
+            lambda t: env_case(t, lambda e: e.update(account_id=123456789012)),
+            "S003",
+            "account_id",
+            "Input should be a valid string (got 123456789012); quote it in YAML to make it a string",
+        ),
+        (
+            lambda t: env_case(t, lambda e: e.update(ttl_days=1.5)),
+            "S003",
+            "ttl_days",
+            "Input should be a valid integer (got 1.5)",
+        ),
+        (
+            lambda t: env_case(t, lambda e: e.update(tags=["a"])),
+            "S003",
+            "tags",
+            "Input should be a valid dictionary (got list)",
+        ),
+        (
+            lambda t: env_case(t, lambda e: e["tags"].update(Team={"x": 1})),
+            "S003",
+            "tags.Team",
+            "Input should be a valid string (got dict)",
+        ),
+        (
+            lambda t: env_case(t, lambda e: e.update(table_class="1e3")),
+            "S003",
+            "table_class",
+            "Input should be 'STANDARD' or 'STANDARD_INFREQUENT_ACCESS' (got '1e3')",
+        ),
+        (
+            lambda t: env_case(t, lambda e: _traffic(e)["get-conversation"].update(item_kb="1e3")),
+            "S003",
+            "traffic.patterns.get-conversation.item_kb",
+            "Input should be a valid number (got '1e3'); write it out (1000): YAML reads 1e3 as a string",
+        ),
+    ],
+    ids=[
+        "replica write",
+        "replica stream",
+        "replica encryption",
+        "model under a list index",
+        "model in a union",
+        "number for a string",
+        "float for an integer",
+        "list shown by its type",
+        "mapping shown by its type",
+        "scientific string for a choice",
+        "scientific string for a number",
+    ],
+)
+def test_a_schema_error_says_exactly_what_is_wrong(
+    make: Callable[[Path], list[Diagnostic]], rule_id: str, path: str, message: str, tmp_path: Path
+) -> None:
+    said = [(d.path, d.message) for d in make(tmp_path) if d.rule_id == rule_id]
+    assert said == [(path, message)]
+
+
 def test_a_tag_value_with_several_bad_characters_names_each(tmp_path: Path) -> None:
     said = [d.message for d in env_case(tmp_path, lambda e: e["tags"].update(Team="a\tb\nc")) if d.rule_id == "N304"]
     assert said == [
@@ -2003,3 +2108,250 @@ def test_n701_n702_each_replica_under_an_existing_key_after_one_without_a_key(tm
             "the key is in us-west-2, the replica in ap-southeast-2: DynamoDB uses a key of the replica's own Region",
         ),
     ]
+
+
+def _strong_replicas(*regions: str) -> list[dict[str, Any]]:
+    return [{"region": r, "read": {"min": 10, "max": 200}} for r in regions]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "said"),
+    [
+        (
+            lambda e: e.update(region="sa-east-1"),
+            [
+                (
+                    "N603",
+                    "region",
+                    "sa-east-1 is in no multi-Region strong consistency Region set (sets: us-east-1, us-east-2, "
+                    "us-west-2; eu-west-1, eu-west-2, eu-west-3, eu-central-1; ap-northeast-1, ap-northeast-2, "
+                    "ap-northeast-3)",
+                )
+            ],
+        ),
+        (
+            lambda e: e.update(replicas=_strong_replicas("eu-west-3", "eu-central-1")),
+            [
+                (
+                    "N604",
+                    "replicas",
+                    "3 replica(s) counting the environment's region and a witness: STRONG needs 3 replicas, "
+                    "or 2 and a witness_region",
+                )
+            ],
+        ),
+        (lambda e: (e.pop("witness_region"), e.update(replicas=_strong_replicas("eu-west-3", "eu-central-1"))), []),
+    ],
+    ids=["home in no Region set", "witness counted among the Regions used", "three replicas, no witness"],
+)
+def test_strong_consistency_regions_say_exactly_what_is_wrong(
+    mutate: Callable[[Env], Any], said: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    found = env_case(tmp_path, mutate, base="strong")
+    assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("N603", "N604")] == said
+
+
+@pytest.mark.parametrize(
+    ("mutate", "said"),
+    [
+        (
+            lambda e: _traffic(e)["append-message"].update(consistent_read=True),
+            [
+                (
+                    "N502",
+                    "traffic.patterns.append-message.consistent_read",
+                    "TransactWriteItems is a write; consistency applies to reads",
+                )
+            ],
+        ),
+        (lambda e: _traffic(e)["get-conversation"].update(items=1), []),
+        # 730 hours of 3600 s: 2628000 a month is 1/s on average.
+        (lambda e: _traffic(e)["get-conversation"].update(per_month=2628000, peak_per_second=1), []),
+        (
+            lambda e: _traffic(e)["get-conversation"].update(per_month=2628000, peak_per_second=0.5),
+            [
+                (
+                    "N504",
+                    "traffic.patterns.get-conversation.peak_per_second",
+                    "0.5/s is below the average of per_month (1/s)",
+                )
+            ],
+        ),
+    ],
+    ids=["consistent write", "items at the most", "peak at the average", "peak below the average"],
+)
+def test_a_patterns_traffic_is_checked_against_its_operation_at_the_limits(
+    mutate: Callable[[Env], Any], said: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    found = env_case(tmp_path, mutate)
+    assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("N502", "N503", "N504")] == said
+
+
+def test_a_per_user_pattern_on_an_unknown_index_is_told_the_index_alone(tmp_path: Path) -> None:
+    found = design_case(tmp_path, lambda d: _pattern(d, "list-my-conversations").update(index="ByNothing"))
+    assert [(d.rule_id, d.path, d.message) for d in found] == [
+        ("D303", "access_patterns[list-my-conversations].index", "unknown index 'ByNothing'; allowed: ByUserUpdated")
+    ]
+
+
+def _second_gsi(d: Design) -> None:
+    gsi = copy.deepcopy(d["global_secondary_indexes"][0])
+    gsi["name"] = "ByTitle"
+    d["global_secondary_indexes"].append(gsi)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "said"),
+    [
+        (
+            lambda d: _pattern(d, "add-my-message").update(item_operations=["PutItem", "UpdateItem"]),
+            [
+                (
+                    "D315",
+                    "access_patterns[add-my-message].operation",
+                    "a PutItem replaces the whole item and would drop protected attributes (expiresAt, role, "
+                    "messageCount); give per_user an UpdateItem (SET) pattern instead",
+                )
+            ],
+        ),
+        (
+            lambda d: _pattern(d, "start-my-conversation").update(
+                attributes=["conversationId", "title", "role", "messageCount"]
+            ),
+            [
+                (
+                    "D314",
+                    "access_patterns[start-my-conversation].attributes",
+                    "messageCount, role: protected (protected_attributes); a per_user client must never write it",
+                )
+            ],
+        ),
+        (
+            lambda d: _pattern(d, "get-conversation").update(index_writes={"ByUserUpdated": 1}),
+            [("D316", "access_patterns[get-conversation].index_writes", "GetItem writes no index")],
+        ),
+        (lambda d: _pattern(d, "create-conversation").update(index_writes={"ByUserUpdated": 0}), []),
+        (lambda d: _pattern(d, "create-conversation").update(index_writes={"ByUserUpdated": 2}), []),
+        (
+            lambda d: _pattern(d, "create-conversation").update(index_writes={"ByUserUpdated": 3}),
+            [
+                (
+                    "D316",
+                    "access_patterns[create-conversation].index_writes.ByUserUpdated",
+                    "3.0 writes per item; allowed 0 to 2",
+                )
+            ],
+        ),
+        (
+            lambda d: (_second_gsi(d), _pattern(d, "create-conversation").update(index_writes={"ByNothing": 1})),
+            [
+                (
+                    "D316",
+                    "access_patterns[create-conversation].index_writes.ByNothing",
+                    "unknown GSI 'ByNothing'; allowed: ByUserUpdated, ByTitle",
+                )
+            ],
+        ),
+        (
+            lambda d: (
+                d.update(global_secondary_indexes=[]),
+                _pattern(d, "create-conversation").update(index_writes={"ByNothing": 1}),
+            ),
+            [
+                (
+                    "D316",
+                    "access_patterns[create-conversation].index_writes.ByNothing",
+                    "unknown GSI 'ByNothing'; allowed: (the design has no GSIs)",
+                )
+            ],
+        ),
+    ],
+    ids=[
+        "per_user put in a transaction",
+        "per_user writes protected attributes",
+        "index writes of a read",
+        "no index writes",
+        "index writes at the most",
+        "index writes over the most",
+        "index writes of an unknown GSI",
+        "index writes without GSIs",
+    ],
+)
+def test_a_patterns_writes_say_exactly_what_is_wrong(
+    mutate: Callable[[Design], Any], said: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    found = design_case(tmp_path, mutate)
+    assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("D314", "D315", "D316")] == said
+
+
+@pytest.mark.parametrize(
+    ("mutate", "said"),
+    [
+        (
+            lambda d: _pattern(d, "rename-conversation").update(item_operations=["UpdateItem"]),
+            [
+                (
+                    "D304",
+                    "access_patterns[rename-conversation].item_operations",
+                    "only TransactWriteItems takes item_operations",
+                )
+            ],
+        ),
+        (
+            lambda d: (_second_gsi(d), _pattern(d, "list-my-conversations").update(index="ByNothing")),
+            [
+                (
+                    "D303",
+                    "access_patterns[list-my-conversations].index",
+                    "unknown index 'ByNothing'; allowed: ByUserUpdated, ByTitle",
+                )
+            ],
+        ),
+        (
+            lambda d: (
+                d.update(global_secondary_indexes=[]),
+                _pattern(d, "list-user-conversations").update(index="ByNothing"),
+            ),
+            [
+                (
+                    "D303",
+                    "access_patterns[list-user-conversations].index",
+                    "unknown index 'ByNothing'; allowed: (the design has no indexes)",
+                )
+            ],
+        ),
+    ],
+    ids=["item operations outside a transaction", "unknown index of two", "unknown index of none"],
+)
+def test_a_patterns_operation_and_index_say_exactly_what_is_wrong(
+    mutate: Callable[[Design], Any], said: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    found = design_case(tmp_path, mutate)
+    got = [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("D303", "D304")]
+    assert [g for g in got if g[1] == said[0][1]] == said
+
+
+@pytest.mark.parametrize(
+    ("mutate", "said"),
+    [
+        (
+            lambda d: _pattern(d, "list-messages").pop("key_condition"),
+            [("D307", "Query needs a key_condition")],
+        ),
+        (
+            lambda d: _pattern(d, "list-messages").update(key_condition="title = :userId"),
+            [("D309", "partition attribute 'title' is not the partition key of the table ('userId')")],
+        ),
+        (
+            lambda d: d.pop("sort_key"),
+            [("D309", "the table has no sort key; drop the sort-key part")],
+        ),
+    ],
+    ids=["query without a key condition", "partition attribute not the key", "sort part without a sort key"],
+)
+def test_a_patterns_key_condition_says_exactly_what_is_wrong(
+    mutate: Callable[[Design], Any], said: list[tuple[str, str]], tmp_path: Path
+) -> None:
+    found = design_case(tmp_path, mutate)
+    path = "access_patterns[list-messages].key_condition"
+    assert [(d.rule_id, d.message) for d in found if d.path == path] == said
