@@ -26,7 +26,7 @@ TOOL_LOCKS := uv build checkov taskcat
 COMPILE := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command 'make lock (or make upgrade)'
 # Bytecode is written on a module's first import and read by every later process (test workers,
-# moto servers, command lines, checkov's second run): with PYTHONDONTWRITEBYTECODE set, each would
+# moto servers, command lines, checkov and taskcat): with PYTHONDONTWRITEBYTECODE set, each would
 # compile what it imports again. Compiling only what is imported beats compiling every installed
 # module up front (8,500 files, most never imported: 19 s of CPU before pytest could start).
 unexport PYTHONDONTWRITEBYTECODE

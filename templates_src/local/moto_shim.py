@@ -72,8 +72,9 @@ local result means something; nothing else of moto is changed:
    tables are importable locally; anything else new in an import fails
    (and rolls back, fix 2), as a resource CloudFormation cannot import does.
 17. Speed only (moto_speed.py): routing without listing moto's package
-   directory per request, kept-alive connections, and DynamoDB items
-   serialized without walking their shape. What moto answers is unchanged.
+   directory per request, kept-alive connections, DynamoDB items serialized
+   without walking their shape, and JSON templates read as JSON (not by a
+   pure-Python YAML loader). What moto answers is unchanged.
 
     python -m templates_src.local.moto_shim -H 127.0.0.1 -p PORT
 """
