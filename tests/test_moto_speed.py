@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -180,3 +181,42 @@ def test_a_call_moto_fails_on_closes_its_connection_and_says_so(server: tuple[st
         with pytest.raises(ClientError, match=r"\(500\)"):
             dynamodb.describe_contributor_insights(TableName="t")
     assert dynamodb.list_tables()["TableNames"] == []
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize(
+    "framing", [b"Content-Length: 2\r\n", b"Transfer-Encoding: chunked\r\n"], ids=["length", "chunked"]
+)
+def test_a_client_waiting_for_100_continue_is_answered_at_once(server: tuple[str, int], framing: bytes) -> None:
+    """The client holds its body back until "100 Continue" (botocore does for large uploads): sent
+    now, not left in the server's buffer (curl gives up waiting after a second and sends anyway)."""
+    with socket.create_connection(server, timeout=5) as sock:
+        sock.sendall(b"POST /moto-api/reset HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n" + framing + b"\r\n")
+        sock.settimeout(0.5)
+        assert sock.recv(25) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.settimeout(5)
+        if b"Length" in framing:  # kept alive: a last request closes it
+            sock.sendall(b"{}GET /moto-api/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        else:  # werkzeug's own handling, which closes once it has read to the end of what the client sends
+            sock.sendall(b"2\r\n{}\r\n0\r\n\r\n")
+            sock.shutdown(socket.SHUT_WR)
+        answer = _answer(sock)
+    assert b"HTTP/1.1 200 OK" in answer and b'{"status": "ok"}' in answer
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1"])
+def test_a_length_that_is_not_one_is_a_bad_request(server: tuple[str, int], length: bytes) -> None:
+    """Read as a length, "abc" dropped the connection unanswered and -1 waited for the client to hang up."""
+    with socket.create_connection(server, timeout=5) as sock:
+        sock.sendall(b"POST /moto-api/reset HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n{}")
+        answer = _answer(sock)
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert b"Connection: close\r\n" in answer
+    assert b"400 - Content-Length is not a length: '" + length + b"'." in answer

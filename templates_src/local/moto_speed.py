@@ -11,6 +11,8 @@ and again; moto's server spent most of its time on four things that do not depen
    up. Here a request whose body has a Content-Length (every botocore call but a chunked upload)
    is read whole before the app runs and the response is sent with its length, so the
    connection serves the next request. Anything else goes to werkzeug's own handling, which closes.
+   A Content-Length that is not a length is answered 400 (as AWS answers it), and "100 Continue"
+   leaves at once (the response's buffered writes would hold it back).
 3. DynamoDB items: moto's response serializer walks the AttributeValue shape member by member
    for every attribute of every item (ten members, each through its alias lookups), so a Scan of
    5,000 items took seconds. An attribute value that is already plain DynamoDB JSON (S, N,
@@ -49,15 +51,22 @@ class KeepAliveHandler(MotoRequestHandler):
     wbufsize = -1
     disable_nagle_algorithm = True
 
+    def handle_expect_100(self) -> bool:
+        """http.server's "100 Continue", sent now: the client waits for it before sending the body."""
+        answered = super().handle_expect_100()
+        self.wfile.flush()
+        return answered
+
     def run_wsgi(self) -> None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             super().run_wsgi()  # closes the connection, as werkzeug always does
             return
-        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            self.wfile.flush()
+        length = self.headers.get("Content-Length") or "0"
+        if not length.isdigit():  # "abc", "-1": read as a length, it would fail or wait for the client to hang up
+            self.send_error(400, "Bad Request", f"Content-Length is not a length: {length!r}")  # and closes
+            return
         environ = self.make_environ()
-        environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(length)))
         try:
             status, headers, body = _call(self.server.app, environ)
         except Exception:  # as werkzeug answers an app's failure: logged, a 500, and the connection closed
