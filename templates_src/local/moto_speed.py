@@ -73,11 +73,12 @@ class KeepAliveHandler(MotoRequestHandler):
             self.server.log("error", f"Error on request:\n{traceback.format_exc()}")
             self.close_connection = True
             status, headers, body = _call(InternalServerError(), environ)
-        code, _, reason = status.partition(" ")
-        self.send_response(int(code), reason)
+        text, _, reason = status.partition(" ")
+        code = int(text)
+        self.send_response(code, reason)
         for key, value in headers:
             self.send_header(key, value)
-        if int(code) >= 200 and int(code) not in _BODYLESS and "content-length" not in {k.lower() for k, _ in headers}:
+        if code >= 200 and code not in _BODYLESS and "content-length" not in {k.lower() for k, _ in headers}:
             self.send_header("Content-Length", str(len(body)))
         if self.close_connection:  # said, or the client would send its next call down a closed socket
             self.send_header("Connection", "close")
