@@ -127,8 +127,8 @@ synth: $(STAMP) ## Render build/ (and the deploy workflow) from environments/ an
 
 lint: $(STAMP) ## cfn-lint every template (one process, informational checks included), ruff, mypy, workflow schema
 	$(VENV)/bin/cfn-lint --include-checks I -- '$(TEMPLATES)'
-	$(VENV)/bin/ruff check templates_src tests scripts
-	$(VENV)/bin/ruff format --check templates_src tests scripts
+	$(VENV)/bin/ruff check templates_src tests scripts security
+	$(VENV)/bin/ruff format --check templates_src tests scripts security
 	$(VENV)/bin/mypy
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 

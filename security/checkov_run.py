@@ -22,6 +22,7 @@ from __future__ import annotations
 import sys
 import threading
 import warnings
+from functools import partial
 from typing import Any
 
 import ply.yacc
@@ -85,8 +86,8 @@ def self_check() -> int:
     for grammar in (jsonpath_parser.JsonPathParser, ext_parser.ExtentedJsonPathParser):
         for expression in SELF_CHECK:
             tokens = grammar().lexer_class().tokenize(expression)
-            stock = _outcome(lambda: _stock_parse_token_stream(grammar(), tokens))
-            cached = _outcome(lambda: grammar().parse(expression))
+            stock = _outcome(partial(_stock_parse_token_stream, grammar(), tokens))
+            cached = _outcome(partial(grammar().parse, expression))
             if stock != cached:
                 different.append(f"{grammar.__name__} {expression!r}: stock {stock} != cached {cached}")
     for line in different:
