@@ -3,7 +3,11 @@ user's configuration says otherwise."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
+from botocore.loaders import JSONFileLoader
 
 from templates_src.deploy.aws import session
 
@@ -36,3 +40,27 @@ def test_on_the_local_endpoint_botocores_default_stands(monkeypatch: pytest.Monk
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
     assert _attempts() == ("standard", 3)
+
+
+def test_sessions_share_botocores_parsed_data_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A second session's clients are made without reading a data file again; another AWS_DATA_PATH
+    gets a loader of its own, which reads that path."""
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.delenv("AWS_DATA_PATH", raising=False)
+    session().client("dynamodb", region_name="us-east-1")
+    read: list[str] = []
+    real_load = JSONFileLoader.load_file
+
+    def counting_load(self: JSONFileLoader, file_path: str) -> Any:
+        read.append(file_path)
+        return real_load(self, file_path)
+
+    monkeypatch.setattr(JSONFileLoader, "load_file", counting_load)
+    again = session()
+    again.client("dynamodb", region_name="us-east-1")
+    assert read == []
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    elsewhere = session()
+    elsewhere.client("dynamodb", region_name="us-east-1")
+    assert elsewhere._session.get_component("data_loader").search_paths[0] == str(tmp_path)
+    assert read, "a loader of its own reads the data files"
