@@ -9,6 +9,8 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +27,7 @@ from moto.core.utils import get_service_model
 
 from templates_src.local import moto_speed
 
-from .conftest import MotoServers, fixture_build
+from .conftest import ROOT, MotoServers, fixture_build
 
 # Every attribute type DynamoDB has, nested both ways, binary among plain values.
 ITEMS: list[dict[str, Any]] = [
@@ -220,3 +222,36 @@ def test_a_length_that_is_not_one_is_a_bad_request(server: tuple[str, int], leng
     assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
     assert b"Connection: close\r\n" in answer
     assert b"400 - Content-Length is not a length: '" + length + b"'." in answer
+
+
+# Counts the reads of botocore's endpoints file while the server's module is imported (moto makes
+# sessions as it is imported) and while two more sessions list Regions, as moto's backends do.
+_ENDPOINT_READS = """
+import sys
+import botocore.loaders
+reads = []
+real = botocore.loaders.JSONFileLoader.load_file
+def counting(self, path):
+    reads.append(path)
+    return real(self, path)
+botocore.loaders.JSONFileLoader.load_file = counting
+if sys.argv[1] == "shim":
+    import templates_src.local.moto_shim
+else:
+    import moto.cloudformation.models
+import boto3
+for _ in range(2):
+    boto3.Session().get_available_regions("dynamodb")
+print(sum(path.endswith("/endpoints") for path in reads))
+"""
+
+
+@pytest.mark.parametrize(("imported", "reads"), [("shim", "1"), ("moto alone", "5")])
+def test_the_servers_sessions_read_botocores_endpoints_once(imported: str, reads: str) -> None:
+    """Fix 18: the shim shares one botocore loader before moto is imported; moto alone reads the
+    endpoints file for each session it makes (three as moto.ec2 is imported), and for each after."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _ENDPOINT_READS, imported], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == reads

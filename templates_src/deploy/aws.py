@@ -78,7 +78,7 @@ MAX_ATTEMPTS = 10
 
 
 @functools.cache
-def _data_loader(data_path: str | None) -> Loader:
+def shared_data_loader(data_path: str | None) -> Loader:
     """botocore's data files (the endpoints, each service's model), parsed once per process and shared
     by every session, as one session already shares them between its clients. A session of its own
     parses them again: ~120 ms of a session that makes three clients. Keyed by AWS_DATA_PATH, as
@@ -89,7 +89,7 @@ def _data_loader(data_path: str | None) -> Loader:
 def session() -> Any:
     with aws_errors("AWS session"):
         core = botocore.session.get_session()
-        core.register_component("data_loader", _data_loader(core.get_config_variable("data_path")))
+        core.register_component("data_loader", shared_data_loader(core.get_config_variable("data_path")))
         if core.get_config_variable("max_attempts") is None and local_endpoint() is None:
             mode = core.get_config_variable("retry_mode") or "standard"
             core.set_default_client_config(Config(retries={"mode": mode, "total_max_attempts": MAX_ATTEMPTS}))

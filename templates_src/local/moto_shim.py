@@ -75,6 +75,9 @@ local result means something; nothing else of moto is changed:
    directory per request, kept-alive connections, DynamoDB items serialized
    without walking their shape, and JSON templates read as JSON (not by a
    pure-Python YAML loader). What moto answers is unchanged.
+18. Speed only (botocore_data.py): every botocore session of the server
+   shares one loader, so botocore's endpoints file and service models are
+   parsed once, not once per session moto makes (four at a start).
 
     python -m templates_src.local.moto_shim -H 127.0.0.1 -p PORT
 """
@@ -84,6 +87,8 @@ from __future__ import annotations
 import json
 import sys
 from typing import Any
+
+from . import botocore_data  # noqa: F401  isort: skip (fix 18: before moto, which makes sessions as it is imported)
 
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import CloudFormationBackend
