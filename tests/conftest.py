@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from templates_src.local import moto_server
+from templates_src.local.moto_server import ACCOUNT_PATH
 from templates_src.spec.loader import DESIGN_EXAMPLES_SUBDIR, Spec, load_spec
 from templates_src.stacks.artifacts import write_tree
 from templates_src.stacks.synth import all_targets, render_all
@@ -203,31 +204,34 @@ def synth_with_designs(designs: Path, out: Path, environments: Path = FIXTURE_EN
 
 
 class MotoServers:
-    """moto servers kept for the session (per xdist worker), one per account: MOTO_ACCOUNT_ID is
-    fixed when a server starts. Each use gets the server reset (moto's /moto-api/reset: every
-    service's state dropped), an empty endpoint as a new server would be, without the ~2 s a
-    server takes to start. tests/test_local.py still starts its own: it tests the starting.
+    """One moto server kept for the session (per xdist worker). Each use gets it reset (moto's
+    /moto-api/reset: every service's state, every account's, dropped) and put in the account asked
+    for (moto_shim's fix 19 sets MOTO_ACCOUNT_ID): an empty endpoint for that account, as a new
+    server started for it would be, without the ~1 s a server takes to start. One account at a
+    time: a test never holds two endpoints. tests/test_local.py still starts its own: it tests the
+    starting.
     """
 
     def __init__(self) -> None:
         self._servers: list[contextlib.AbstractContextManager[str]] = []
-        self._urls: dict[str, str] = {}
+        self._url: str | None = None
 
     @contextlib.contextmanager
     def fresh(self, account_id: str) -> Iterator[str]:
         """The endpoint URL of an empty moto server for account_id."""
-        url = self._urls.get(account_id)
+        url = self._url
         if url is not None:
             try:
-                reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-                urllib.request.urlopen(reset, timeout=10).close()
+                for path, body in (("/moto-api/reset", b""), (ACCOUNT_PATH, account_id.encode())):
+                    request = urllib.request.Request(f"{url}{path}", data=body, method="POST")
+                    urllib.request.urlopen(request, timeout=10).close()
             except OSError:  # the server is gone: a new one
                 url = None
         if url is None:
             server = moto_server.running_moto_server(account_id=account_id)
             url = server.__enter__()
             self._servers.append(server)
-            self._urls[account_id] = url
+            self._url = url
         yield url
 
     def close(self) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import pytest
 import yaml
 
 from templates_src.cli import main as cli_main
+from templates_src.local.moto_server import ACCOUNT_PATH
 
 from .conftest import (
     FIXTURE_DESIGNS,
@@ -166,3 +169,36 @@ def test_a_global_tables_import_says_up_front_that_the_local_endpoint_cannot(
     assert "the local endpoint" in err and "has no AWS::DynamoDB::GlobalTable" in err and "Traceback" not in err
     cf = boto3.client("cloudformation", region_name="us-east-1")
     assert cf.list_stacks()["StackSummaries"] == [], "nothing was created"
+
+
+def _post(url: str, body: bytes) -> tuple[int, str]:
+    request = urllib.request.Request(f"{url}{ACCOUNT_PATH}", data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def _account_and_tables() -> tuple[str, list[str]]:
+    sts, dynamodb = boto3.client("sts", region_name="us-east-1"), boto3.client("dynamodb", region_name="us-east-1")
+    return sts.get_caller_identity()["Account"], dynamodb.list_tables()["TableNames"]
+
+
+def test_the_account_switches_without_a_restart_and_each_keeps_its_own_state(endpoint: str) -> None:
+    """Fix 19: a POST of an account ID puts every later request in that account; each account's
+    resources stay its own; anything but 12 digits is refused and changes nothing."""
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="only-in-111",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    assert _account_and_tables() == ("111111111111", ["only-in-111"])
+    assert _post(endpoint, b"222222222222") == (200, "222222222222")
+    assert _account_and_tables() == ("222222222222", [])
+    for bad in (b"2222", b"22222222222a", b""):
+        assert _post(endpoint, bad) == (400, f"an account ID is 12 digits, not {bad.decode()!r}\n")
+    assert _account_and_tables() == ("222222222222", [])
+    assert _post(endpoint, b"111111111111") == (200, "111111111111")
+    assert _account_and_tables() == ("111111111111", ["only-in-111"])

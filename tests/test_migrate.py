@@ -7,6 +7,7 @@ policies read from IAM, and a write to the old table refused.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -51,6 +52,13 @@ def endpoint(monkeypatch: pytest.MonkeyPatch, moto_servers: MotoServers) -> Iter
 
 
 def _client(service: str) -> Any:
+    """One client per service and endpoint: the rehearsal polls the state and counts many times a
+    second, and making a client costs more than the call (boto3's clients are thread-safe)."""
+    return _endpoint_client(service, os.environ.get("AWS_ENDPOINT_URL", ""))
+
+
+@functools.cache
+def _endpoint_client(service: str, endpoint_url: str) -> Any:
     return boto3.client(service, region_name=REGION)
 
 

@@ -7,6 +7,7 @@ one thing. A rule without a bad case here fails the suite.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,12 +30,18 @@ Design = dict[str, Any]
 Env = dict[str, Any]
 
 
+@functools.cache
+def _parsed(path: Path) -> Any:
+    """Each fixture read once per session: a case mutates a deep copy."""
+    return yaml.safe_load(path.read_text())
+
+
 def _design() -> Design:
-    return yaml.safe_load((FIXTURE_DESIGNS / "conversations.yaml").read_text())
+    return copy.deepcopy(_parsed(FIXTURE_DESIGNS / "conversations.yaml"))
 
 
 def _env(name: str = "prod") -> Env:
-    return yaml.safe_load((FIXTURE_ENVIRONMENTS / f"{name}.yaml").read_text())
+    return copy.deepcopy(_parsed(FIXTURE_ENVIRONMENTS / f"{name}.yaml"))
 
 
 def _pattern(d: Design, name: str) -> dict[str, Any]:

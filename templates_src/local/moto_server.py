@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from ..errors import AwsFailure
 
 STARTUP_TIMEOUT_S = 20.0
+# moto_shim's fix 19: POST a 12-digit account ID here and the server is in that account from then on.
+ACCOUNT_PATH = "/moto-api/shim/account"
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -78,6 +78,12 @@ local result means something; nothing else of moto is changed:
 18. Speed only (botocore_data.py): every botocore session of the server
    shares one loader, so botocore's endpoints file and service models are
    parsed once, not once per session moto makes (four at a start).
+19. The account, switched without a restart: `POST /moto-api/shim/account`
+   with a 12-digit account ID as its body sets MOTO_ACCOUNT_ID, which moto
+   reads on every request (BaseResponse.get_current_account). With
+   `/moto-api/reset` first, the server is what a new one started for that
+   account would be: the tests keep one server per worker, not one per
+   account and worker, and skip a ~1 s start for each other account.
 
     python -m templates_src.local.moto_shim -H 127.0.0.1 -p PORT
 """
@@ -85,6 +91,8 @@ local result means something; nothing else of moto is changed:
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from typing import Any
 
@@ -99,9 +107,11 @@ from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
 from moto.iam.models import Role
 from moto.kms.models import Key
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main as moto_main
 
 from . import moto_speed
+from .moto_server import ACCOUNT_PATH
 
 _original_default_key = Table._get_default_encryption_key
 _original_execute = CloudFormationBackend.execute_change_set
@@ -388,8 +398,26 @@ def _enforcing(method: Any, action: str) -> Any:
     return write
 
 
+_original_app_call = DomainDispatcherApplication.__call__
+
+
+def _app_call(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+    """Fix 19: POST ACCOUNT_PATH sets the account every later request is in; anything else is moto's."""
+    if environ.get("PATH_INFO") != ACCOUNT_PATH or environ.get("REQUEST_METHOD") != "POST":
+        return _original_app_call(self, environ, start_response)
+    length = environ.get("CONTENT_LENGTH") or "0"
+    account = environ["wsgi.input"].read(int(length) if length.isdigit() else 0).decode("utf-8", "replace")
+    if not re.fullmatch(r"\d{12}", account):
+        start_response("400 Bad Request", [("Content-Type", "text/plain")])
+        return [f"an account ID is 12 digits, not {account!r}\n".encode()]
+    os.environ["MOTO_ACCOUNT_ID"] = account
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [account.encode()]
+
+
 def install() -> None:
     moto_speed.install()
+    DomainDispatcherApplication.__call__ = _app_call  # type: ignore[method-assign]
     for name, action in (("put_item", "PutItem"), ("update_item", "UpdateItem"), ("delete_item", "DeleteItem")):
         setattr(DynamoDBBackend, name, _enforcing(getattr(DynamoDBBackend, name), f"dynamodb:{action}"))
     Table._get_default_encryption_key = _default_encryption_key  # type: ignore[method-assign]
