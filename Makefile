@@ -52,7 +52,7 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 # failure, 2 bad input, 3 refused by a guard; make reports any failure as 2.
 # CI that needs the exact code calls the command, not make.
 
-.PHONY: help synth lint test pytest bootstrap lock upgrade check bench clean security access-report local plan deploy \
+.PHONY: help synth lint test pytest bootstrap lock upgrade check bench clean security checkov cdk-nag migration-example access-report local plan deploy \
 	destroy moto-server taskcat-lint taskcat rules cost check-build pr-comment adopt drift import mutation migrate
 
 help: ## List the targets
@@ -136,22 +136,27 @@ lint: $(STAMP) ## cfn-lint every template (one process, informational checks inc
 # there; each one's output is printed whole when it ends, and every check runs even when one fails.
 # pytest's closing line is printed again last, whichever check ended last.
 PYTEST_LOG := .pytest_cache/make-test.log
-test: ## Run every test: checkov + cdk-nag, taskcat lint and pytest, side by side
+test: ## Run every test: checkov, taskcat lint and pytest (cdk-nag's packs included), side by side
 	@rm -f $(PYTEST_LOG)
-	@$(MAKE) --no-print-directory --jobs=4 --output-sync=target --keep-going security taskcat-lint pytest \
+	@$(MAKE) --no-print-directory --jobs=4 --output-sync=target --keep-going checkov taskcat-lint pytest \
 		PYTEST_TEE=$(PYTEST_LOG); status=$$?; tail -n 1 $(PYTEST_LOG) 2>/dev/null; exit $$status
 
 # Under pytest-xdist (PYTEST_WORKERS) the modules whose AWS calls tests/test_deploy_role_calls.py
 # simulates run in one worker with it (tests/conftest.py: pytest_xdist_make_scheduler).
-pytest: $(STAMP) $(NODE_STAMP) ## pytest alone (make test runs it beside security and taskcat-lint)
+pytest: $(STAMP) $(NODE_STAMP) ## pytest alone (make test runs it beside checkov and taskcat-lint)
 	$(if $(PYTEST_TEE),@mkdir -p $(dir $(PYTEST_TEE)))
 	$(if $(PYTEST_TEE),set -o pipefail; )$(PY) -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS)) $(PYTEST_ARGS)$(if \
 		$(PYTEST_TEE), 2>&1 | tee $(PYTEST_TEE))
 
 # No design in build/ migrates: the migration stacks are scanned from the test fixture moved to generation 2.
 MIGRATION_EXAMPLE := .tools/migration-example
-security: $(CHECKOV_STAMP) $(NODE_STAMP) $(STAMP) ## checkov and cdk-nag (AwsSolutions, HIPAA, NIST 800-53) over build/ and the migration stacks, offline
-	$(PY) -m tests.migration_designs $(MIGRATION_EXAMPLE) 2>/dev/null
+security: checkov cdk-nag ## checkov and cdk-nag (AwsSolutions, HIPAA, NIST 800-53) over build/ and the migration stacks, offline
+
+# Rendered again on every run (a phony target: once per make run), as the fixture may have changed.
+migration-example: $(STAMP)
+	@$(PY) -m tests.migration_designs $(MIGRATION_EXAMPLE) 2>/dev/null
+
+checkov: $(CHECKOV_STAMP) migration-example ## checkov over build/ and the migration stacks (make security's first half)
 	@# checkov through security/checkov_run.py: JSONPath's parse table built once, not per expression
 	@# (~10 s of the scan); its self-check first proves the reused table parses as the stock one.
 	$(CHECKOV_VENV)/bin/python security/checkov_run.py --self-check
@@ -159,6 +164,9 @@ security: $(CHECKOV_STAMP) $(NODE_STAMP) $(STAMP) ## checkov and cdk-nag (AwsSol
 	BC_SKIP_MAPPING=TRUE $(BESIDE) $(CHECKOV_VENV)/bin/python security/checkov_run.py \
 		$$(find $(BUILD) $(MIGRATION_EXAMPLE)/scan -name '*.template.json' | sort | sed 's/^/-f /') \
 		--framework cloudformation --skip-download --compact --quiet
+
+# make test runs these packs inside pytest (tests/test_rule_packs.py), over the same templates and the fixtures'.
+cdk-nag: $(NODE_STAMP) migration-example ## cdk-nag's packs over build/ and the migration stacks (make security's second half)
 	$(BESIDE) node security/cdk_nag.mjs --with-build $(MIGRATION_EXAMPLE)/scan/*.template.json
 
 local: $(STAMP) ## Deploy to a moto server on 127.0.0.1, load samples, run every access pattern (DESIGN=<name> or ENV=dev)
