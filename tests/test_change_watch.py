@@ -15,7 +15,6 @@ import json
 from typing import Any
 
 import pytest
-from moto.events.models import EventPattern
 
 from .conftest import fixture_build, fixture_spec, read_json, resources_of
 from .iam_support import Arns, resolve
@@ -303,6 +302,8 @@ CASES: list[tuple[str, dict[str, Any], set[str]]] = [
 def test_each_rule_matches_exactly_the_events_that_weaken_a_protection(
     why: str, event: dict[str, Any], expected: set[str]
 ) -> None:
+    from moto.events.models import EventPattern  # here, not at collection: every xdist worker collects this module
+
     matched = {
         rule for rule, pattern in _rules().items() if EventPattern.load(json.dumps(pattern)).matches_event(event)
     }

@@ -13,7 +13,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from templates_src.cli import main as cli_main
 from templates_src.local import moto_server
@@ -47,6 +46,8 @@ def _deploy_and_run(name: str, mutate: Any = None) -> tuple[list[Any], list[Any]
     design = mutate(spec.design) if mutate else spec.design
     build_dir = BUILD / "designs" / name
     calls: dict[str, int] = {}
+    from moto import mock_aws  # here, not at collection: every xdist worker collects this module
+
     with mock_aws():
         region = spec.env.region
         cf = boto3.client("cloudformation", region_name=region)

@@ -12,20 +12,14 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
-import moto.server
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto import backends
-from moto.cloudformation.models import ChangeSet, Stack
-from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttributePicker
-from moto.core.utils import get_service_model
-
-from templates_src.local import moto_speed
 
 from .conftest import ROOT, MotoServers, fixture_build
 
@@ -48,7 +42,19 @@ ITEMS: list[dict[str, Any]] = [
 ]
 
 
-def _scan_body(monkeypatch: pytest.MonkeyPatch, shortcut: bool) -> Any:
+@pytest.fixture(scope="module")
+def moto_speed() -> ModuleType:
+    """The module under test, imported by the tests that run moto in this process, not at collection:
+    importing moto takes over a second, and every xdist worker collects every module."""
+    from templates_src.local import moto_speed as module
+
+    return module
+
+
+def _scan_body(moto_speed: ModuleType, monkeypatch: pytest.MonkeyPatch, shortcut: bool) -> Any:
+    from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
     structure = moto_speed._serialize_structure if shortcut else moto_speed._original_structure
     monkeypatch.setattr(BaseJSONSerializer, "_serialize_type_structure", structure)
     model = get_service_model("dynamodb").operation_model("Scan")
@@ -56,12 +62,14 @@ def _scan_body(monkeypatch: pytest.MonkeyPatch, shortcut: bool) -> Any:
     return json.loads(serializer.serialize({"Items": ITEMS, "Count": 3, "ScannedCount": 3})["body"])
 
 
-def test_items_serialize_exactly_as_motos_own_walk_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    walked = _scan_body(monkeypatch, shortcut=False)
+def test_items_serialize_exactly_as_motos_own_walk_does(
+    moto_speed: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walked = _scan_body(moto_speed, monkeypatch, shortcut=False)
     taken: list[Any] = []
     plain = moto_speed.plain_attribute
     monkeypatch.setattr(moto_speed, "plain_attribute", lambda value: taken.append(plain(value)) or taken[-1])
-    assert _scan_body(monkeypatch, shortcut=True) == walked
+    assert _scan_body(moto_speed, monkeypatch, shortcut=True) == walked
     assert {"S": "USER#u-1"} in taken and None in taken  # the shortcut was taken, and left to moto
     # And what both write is DynamoDB's JSON: binary base64-encoded, the rest as stored.
     assert walked["Items"][1] == {"pk": {"S": "USER#u-2"}, "blob": {"B": "AP8="}, "blobs": {"BS": ["YQ==", "Yg=="]}}
@@ -69,7 +77,7 @@ def test_items_serialize_exactly_as_motos_own_walk_does(monkeypatch: pytest.Monk
     assert walked["Items"][0]["meta"] == ITEMS[0]["meta"]
 
 
-def test_the_shortcut_takes_plain_values_and_leaves_binary_and_objects_to_moto() -> None:
+def test_the_shortcut_takes_plain_values_and_leaves_binary_and_objects_to_moto(moto_speed: ModuleType) -> None:
     assert moto_speed.plain_attribute({"S": "x"}) == {"S": "x"}
     assert moto_speed.plain_attribute({"NS": ["1", "2"]}) == {"NS": ["1", "2"]}
     assert moto_speed.plain_attribute({"NULL": True}) == {"NULL": True}
@@ -84,7 +92,9 @@ def test_the_shortcut_takes_plain_values_and_leaves_binary_and_objects_to_moto()
     assert moto_speed.plain_attribute(object()) is None
 
 
-def test_a_json_template_reads_as_motos_yaml_reading_reads_it_and_yaml_still_goes_there() -> None:
+def test_a_json_template_reads_as_motos_yaml_reading_reads_it_and_yaml_still_goes_there(
+    moto_speed: ModuleType,
+) -> None:
     templates = sorted(fixture_build().rglob("*.template.json"))
     assert len(templates) > 20
     for path in templates:
@@ -101,7 +111,12 @@ def test_a_json_template_reads_as_motos_yaml_reading_reads_it_and_yaml_still_goe
     assert moto_speed._original_parse_template(quoted) == moto_speed.parse_template(quoted)
 
 
-def test_install_puts_each_shortcut_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_puts_each_shortcut_in_place(moto_speed: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.server
+    from moto import backends
+    from moto.cloudformation.models import ChangeSet, Stack
+    from moto.core.serialize import BaseJSONSerializer
+
     targets = [
         (backends, "list_of_moto_modules"),
         (moto.server, "MotoRequestHandler"),
