@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from .conftest import FIXTURE_ENV_NAMES as ENV_NAMES
-from .conftest import fixture_build, read_json
+from .conftest import ROOT, fixture_build, read_json
 from .conftest import fixture_spec as spec_for
 
 CONFIG = fixture_build() / "taskcat" / ".taskcat.yml"
@@ -85,3 +85,36 @@ def test_global_variant_spans_every_replica_region_and_stays_deletable() -> None
     for replica in variant["Replicas"]:
         (resource, _) = replica["ResourcePolicy"]["PolicyDocument"]["Statement"][0]["Resource"]
         assert resource["Fn::Sub"].endswith(":table/${TableName}")
+
+
+def _taskcat_lint_module() -> Any:
+    """scripts/taskcat_lint.py (run by make taskcat-lint with taskcat's Python), loaded from its file."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("taskcat_lint", ROOT / "scripts" / "taskcat_lint.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_taskcat_lint_runs_cfn_lint_once_per_template_and_regions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same file, template object, rules and Regions: the first findings again, cfn-lint not run;
+    anything different (Regions, a template parsed again, other rules) is linted."""
+    module = _taskcat_lint_module()
+    runs: list[tuple[str, tuple[str, ...]]] = []
+
+    def run_checks(filename: str, template: Any, rules: Any, regions: list[str]) -> list[str]:
+        runs.append((filename, tuple(regions)))
+        return [f"finding {len(runs)}"]
+
+    monkeypatch.setattr(module, "_run_checks", run_checks)
+    template, rules = {"Resources": {}}, object()
+    first = module.run_checks_once("a.json", template, rules, ["us-east-1"])
+    assert module.run_checks_once("a.json", template, rules, ["us-east-1"]) is first
+    assert first == ["finding 1"]
+    assert module.run_checks_once("a.json", template, rules, ["us-east-1", "us-west-2"]) == ["finding 2"]
+    assert module.run_checks_once("b.json", template, rules, ["us-east-1"]) == ["finding 3"]
+    assert module.run_checks_once("a.json", {"Resources": {}}, rules, ["us-east-1"]) == ["finding 4"]
+    assert module.run_checks_once("a.json", template, object(), ["us-east-1"]) == ["finding 5"]
+    assert len(runs) == 5
