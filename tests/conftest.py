@@ -45,7 +45,9 @@ RECORDING_GROUP = "recorded-aws-calls"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.path.name == AFTER_RECORDING)
+    """The tests marked long first (longest first is the schedule that ends soonest: started last, a
+    long test holds one worker while the other idles), the simulation of the recorded calls last."""
+    items.sort(key=lambda item: (item.get_closest_marker("long") is None, item.path.name == AFTER_RECORDING))
 
 
 def module_of(nodeid: str) -> str:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT, USER, fixture_build
 from .migration_designs import migration_project
 
@@ -25,6 +27,7 @@ def _cfn_lint(paths: list[Path]) -> list[dict]:
     return json.loads(proc.stdout or "[]")
 
 
+@pytest.mark.long
 def test_every_template_is_clean_and_the_linter_can_fail(tmp_path: Path) -> None:
     # No shipped design migrates: the migration stacks come from the fixture moved to generation 2.
     migration = sorted(migration_project(tmp_path)[2].rglob("migration.template.json"))

@@ -164,6 +164,7 @@ def _policies(role: str) -> str:
     return "".join(json.dumps(iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]) for n in names)
 
 
+@pytest.mark.long
 def test_a_table_moves_to_a_new_key_with_a_writer_running_and_two_kills(endpoint: str, tmp_path: Path) -> None:
     dirs = ["--environments-dir", str(FIXTURE_ENVIRONMENTS), "--designs-dir", str(FIXTURE_DESIGNS)]
     assert cli_main(["deploy", "--env", "dev", *dirs, "--build", str(fixture_build())]) == 0
