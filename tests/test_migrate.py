@@ -146,12 +146,12 @@ def _catching_up() -> bool:
     return state.get("phase") == "backfill" and bool(state.get("applied"))
 
 
-def _kill_when(process: subprocess.Popen[str], ready: Any, what: str) -> None:
+def _kill_when(process: subprocess.Popen[str], ready: Any, what: str, every: float = 0.05) -> None:
     deadline = time.monotonic() + 120
     while not ready():
         assert process.poll() is None, f"migrate ended before {what}: {process.communicate()[0]}"
         assert time.monotonic() < deadline, f"never reached {what}"
-        time.sleep(0.01)  # the catch-up's window can be short: a state read is a few ms, the wait as short
+        time.sleep(every)
     process.send_signal(signal.SIGKILL)
     process.wait()
 
@@ -190,7 +190,8 @@ def test_a_table_moves_to_a_new_key_with_a_writer_running_and_two_kills(endpoint
         _kill_when(_migrate(args), lambda: _state().get("export_arn") and _count(NEW_TABLE) > 500, "backfill")
         assert _state()["phase"] == "capture"
         # Killed during catch-up: the backfill done, some records applied.
-        _kill_when(_migrate(args), _catching_up, "catch-up")
+        # The catch-up's window can be short: polled more often (one state read, a few ms, per poll).
+        _kill_when(_migrate(args), _catching_up, "catch-up", every=0.01)
         assert _state()["phase"] == "backfill"
         final = _migrate(args)
         out = final.communicate(timeout=300)[0]
