@@ -157,8 +157,8 @@ MIGRATION_EXAMPLE := .tools/migration-example
 security: checkov cdk-nag ## checkov and cdk-nag (AwsSolutions, HIPAA, NIST 800-53) over build/ and the migration stacks, offline
 
 # Rendered again on every run (a phony target: once per make run), as the fixture may have changed.
-migration-example: $(STAMP)
-	@$(PY) -m tests.migration_designs $(MIGRATION_EXAMPLE) 2>/dev/null
+migration-example: $(STAMP) | $(AFTER_NODE)
+	@$(BESIDE) $(PY) -m tests.migration_designs $(MIGRATION_EXAMPLE) 2>/dev/null
 
 checkov: $(CHECKOV_STAMP) migration-example | $(AFTER_NODE) ## checkov over build/ and the migration stacks (make security's first half)
 	@# checkov through security/checkov_run.py: JSONPath's parse table built once, not per expression
