@@ -657,13 +657,22 @@ REFERENCE = re.compile(r"docs/([a-z0-9-]+\.md)(?::[\s#]*([A-Z][^;()\"'|\]\n]*))?
 REFERENCING_FILES = ("templates_src", "tests", "scripts", "environments", ".github", "docs", "security")
 
 
+def _tree(top: Path) -> list[Path]:
+    """Every file under top, not descending into installed packages (security/node_modules) or caches."""
+    found = []
+    for folder, subdirs, names in os.walk(top):
+        subdirs[:] = sorted(d for d in subdirs if d not in ("node_modules", "__pycache__"))
+        found += [Path(folder) / name for name in names]
+    return sorted(found)
+
+
 def referencing_files() -> list[Path]:
     files = [README, ROOT / "Makefile", ROOT / ".pre-commit-config.yaml", ROOT / "pyproject.toml"]
     for top in REFERENCING_FILES:
         files += [
             p
-            for p in sorted((ROOT / top).rglob("*"))
-            if p.suffix in {".py", ".yaml", ".yml", ".md", ".mjs", ".toml"} and p.is_file() and p != Path(__file__)
+            for p in _tree(ROOT / top)
+            if p.suffix in {".py", ".yaml", ".yml", ".md", ".mjs", ".toml"} and p != Path(__file__)
         ]
     return files
 
