@@ -86,6 +86,7 @@ $(STAMP): pyproject.toml uv.lock tools/build.lock.txt $(UV_STAMP)
 $(NODE_STAMP): package.json package-lock.json
 	@echo "make: installing node_modules from package-lock.json" >&2
 	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # Test-time only too: cdk-nag's packs (security/cdk_nag.mjs), exactly as security/package-lock.json pins them.
 $(CDK_STAMP): security/package.json security/package-lock.json
