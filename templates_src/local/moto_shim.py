@@ -406,8 +406,9 @@ def _app_call(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
     if environ.get("PATH_INFO") != ACCOUNT_PATH or environ.get("REQUEST_METHOD") != "POST":
         return _original_app_call(self, environ, start_response)
     length = environ.get("CONTENT_LENGTH") or "0"
-    account = environ["wsgi.input"].read(int(length) if length.isdigit() else 0).decode("utf-8", "replace")
-    if not re.fullmatch(r"\d{12}", account):
+    size = int(length) if re.fullmatch(r"[0-9]+", length) else 0
+    account = environ["wsgi.input"].read(size).decode("utf-8", "replace")
+    if not re.fullmatch(r"[0-9]{12}", account):  # ASCII digits only: \d would take any script's
         start_response("400 Bad Request", [("Content-Type", "text/plain")])
         return [f"an account ID is 12 digits, not {account!r}\n".encode()]
     os.environ["MOTO_ACCOUNT_ID"] = account

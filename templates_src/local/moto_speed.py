@@ -62,7 +62,7 @@ class KeepAliveHandler(MotoRequestHandler):
             super().run_wsgi()  # closes the connection, as werkzeug always does
             return
         length = self.headers.get("Content-Length") or "0"
-        if not length.isdigit():  # "abc", "-1": read as a length, it would fail or wait for the client to hang up
+        if not (length.isascii() and length.isdigit()):  # "abc", "-1", "²": as a length, it would fail or hang
             self.send_error(400, "Bad Request", f"Content-Length is not a length: {length!r}")  # and closes
             return
         environ = self.make_environ()
