@@ -185,7 +185,7 @@ checkov: $(CHECKOV_STAMP) migration-example | $(AFTER_NODE) ## checkov over buil
 		$$(find $(BUILD) $(MIGRATION_EXAMPLE)/scan -name '*.template.json' | sort | sed 's/^/-f /') \
 		--framework cloudformation --skip-download --compact --quiet
 
-# make test runs these packs inside pytest (tests/test_rule_packs.py), over the same templates and the fixtures'.
+# make test runs the packs as rule-packs (tests/test_rule_packs.py): over these templates and the fixtures'.
 cdk-nag: $(CDK_STAMP) migration-example ## cdk-nag's packs over build/ and the migration stacks (make security's second half)
 	$(BESIDE) node security/cdk_nag.mjs --with-build $(MIGRATION_EXAMPLE)/scan/*.template.json
 

@@ -14,7 +14,7 @@ their argument, never the parser instance they were bound to.
 
 --self-check parses a set of expressions of the shapes checkov builds with the
 stock parser and with the cached one, and exits 1 unless every result is the
-same (make security runs it before the scan).
+same (make checkov, so make security and make test, runs it before the scan).
 """
 
 from __future__ import annotations

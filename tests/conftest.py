@@ -27,7 +27,6 @@ from typing import Any
 import pytest
 
 from templates_src.local import moto_server
-from templates_src.local.moto_server import ACCOUNT_PATH
 from templates_src.spec.loader import DESIGN_EXAMPLES_SUBDIR, Spec, load_spec
 from templates_src.stacks.artifacts import write_tree
 from templates_src.stacks.synth import all_targets, render_all
@@ -217,14 +216,16 @@ class MotoServers:
     def __init__(self) -> None:
         self._servers: list[contextlib.AbstractContextManager[str]] = []
         self._url: str | None = None
+        self._in_use = False
 
     @contextlib.contextmanager
     def fresh(self, account_id: str) -> Iterator[str]:
         """The endpoint URL of an empty moto server for account_id."""
+        assert not self._in_use, "one endpoint at a time: a second would reset the first's server"
         url = self._url
         if url is not None:
             try:
-                for path, body in (("/moto-api/reset", b""), (ACCOUNT_PATH, account_id.encode())):
+                for path, body in (("/moto-api/reset", b""), (moto_server.ACCOUNT_PATH, account_id.encode())):
                     request = urllib.request.Request(f"{url}{path}", data=body, method="POST")
                     urllib.request.urlopen(request, timeout=10).close()
             except OSError:  # the server is gone: a new one
@@ -234,7 +235,11 @@ class MotoServers:
             url = server.__enter__()
             self._servers.append(server)
             self._url = url
-        yield url
+        self._in_use = True
+        try:
+            yield url
+        finally:
+            self._in_use = False
 
     def close(self) -> None:
         """Every server stopped at once: each takes ~0.4 s to stop (its serve loop polls every 0.5 s)."""
