@@ -91,7 +91,7 @@ $(NODE_STAMP): package.json package-lock.json
 # Test-time only too: cdk-nag's packs (security/cdk_nag.mjs), exactly as security/package-lock.json pins them.
 $(CDK_STAMP): security/package.json security/package-lock.json
 	@echo "make: installing security/node_modules from security/package-lock.json" >&2
-	@npm ci --prefix security --no-audit --no-fund --loglevel=error
+	@$(BESIDE) npm ci --prefix security --no-audit --no-fund --loglevel=error
 	@touch $@
 
 $(CHECKOV_STAMP): tools/checkov.lock.txt $(UV_STAMP)
@@ -147,14 +147,16 @@ lint: $(STAMP) ## cfn-lint every template (one process, informational checks inc
 
 # The environments install side by side, and each check starts as soon as what it needs is
 # there; each one's output is printed whole when it ends, and every check runs even when one fails.
-# pytest's closing line is printed again last, whichever check ended last.
+# pytest's closing line is printed again last, whichever check ended last, after a FAILED line if any job failed.
 PYTEST_LOG := .pytest_cache/make-test.log
 # pytest starts without cdk-nag's install, the longest: its one test that needs it runs as a job of its own.
 test: ## Run every test: checkov, taskcat lint, cdk-nag's packs and pytest, side by side
 	@rm -f $(PYTEST_LOG)
 	@$(MAKE) --no-print-directory --jobs=5 --output-sync=target --keep-going checkov taskcat-lint rule-packs pytest \
 		PYTEST_TEE=$(PYTEST_LOG) AFTER_NODE=$(CDK_STAMP) PYTEST_NEEDS='$(STAMP) $(NODE_STAMP)' \
-		PYTEST_ARGS='--ignore=$(RULE_PACKS_TEST) $(PYTEST_ARGS)'; status=$$?; tail -n 1 $(PYTEST_LOG) 2>/dev/null; exit $$status
+		PYTEST_ARGS='--ignore=$(RULE_PACKS_TEST) $(PYTEST_ARGS)'; status=$$?; \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED: see the 'make[1]: ***' lines above for which jobs"; fi; \
+	echo "make test: pytest: $$(tail -n 1 $(PYTEST_LOG) 2>/dev/null)"; exit $$status
 
 # Under pytest-xdist (PYTEST_WORKERS) the modules whose AWS calls tests/test_deploy_role_calls.py
 # simulates run in one worker with it (tests/conftest.py: pytest_xdist_make_scheduler).
@@ -166,7 +168,7 @@ pytest: $(PYTEST_NEEDS) ## pytest alone, every test (make test runs it beside ch
 		$(PYTEST_TEE), 2>&1 | tee $(PYTEST_TEE))
 
 rule-packs: $(STAMP) $(CDK_STAMP) ## cdk-nag's packs over every template, the known-bad one failing (tests/test_rule_packs.py)
-	$(PY) -m pytest -p no:cacheprovider $(RULE_PACKS_TEST)
+	$(BESIDE) $(PY) -m pytest -p no:cacheprovider $(RULE_PACKS_TEST)
 
 # No design in build/ migrates: the migration stacks are scanned from the test fixture moved to generation 2.
 MIGRATION_EXAMPLE := .tools/migration-example
@@ -179,7 +181,7 @@ migration-example: $(STAMP) | $(AFTER_NODE)
 checkov: $(CHECKOV_STAMP) migration-example | $(AFTER_NODE) ## checkov over build/ and the migration stacks (make security's first half)
 	@# checkov through security/checkov_run.py: JSONPath's parse table built once, not per expression
 	@# (~10 s of the scan); its self-check first proves the reused table parses as the stock one.
-	$(CHECKOV_VENV)/bin/python security/checkov_run.py --self-check
+	$(BESIDE) $(CHECKOV_VENV)/bin/python security/checkov_run.py --self-check
 	@# Every template in one run, each named (-f): checkov given two directories reports one of them twice.
 	BC_SKIP_MAPPING=TRUE $(BESIDE) $(CHECKOV_VENV)/bin/python security/checkov_run.py \
 		$$(find $(BUILD) $(MIGRATION_EXAMPLE)/scan -name '*.template.json' | sort | sed 's/^/-f /') \

@@ -68,6 +68,8 @@ RUNNABLE = {"synth", "plan", "cost", "rules", "report"}
 ACCEPTED_EXIT = {"plan": {0, 3}}
 # Options of other tools (aws, gh, checkov, check-jsonschema) the prose names on their own.
 FOREIGN_OPTIONS = {
+    # curl (docs/deploying.md: the local endpoint's account)
+    "--data",
     # pip and uv (README: Set-up)
     "--require-hashes",
     "--locked",

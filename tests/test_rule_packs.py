@@ -35,7 +35,10 @@ def test_every_template_passes_all_three_packs_and_a_table_without_protection_fa
     )
     assert proc.returncode == 1, proc.stderr[-3000:]  # the bad fixture's errors
     findings = json.loads(proc.stdout)
-    assert [f for f in findings if f["template"] != str(BAD_FIXTURE)] == []
+    unexpected = [
+        f"{f['template']}: {f['logicalId']}: {f['rule']}" for f in findings if f["template"] != str(BAD_FIXTURE)
+    ]
+    assert unexpected == [], "cdk-nag findings:\n" + "\n".join(unexpected)
     rules = {f["rule"] for f in findings if f["level"] == "error"}
     assert {
         "HIPAA.Security-DynamoDBInBackupPlan",

@@ -407,7 +407,8 @@ def _app_call(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
         return _original_app_call(self, environ, start_response)
     length = environ.get("CONTENT_LENGTH") or "0"
     size = int(length) if re.fullmatch(r"[0-9]+", length) else 0
-    account = environ["wsgi.input"].read(size).decode("utf-8", "replace")
+    # One trailing newline is taken off, as `echo ... | curl --data-binary @-` sends it.
+    account = environ["wsgi.input"].read(size).decode("utf-8", "replace").removesuffix("\n")
     if not re.fullmatch(r"[0-9]{12}", account):  # ASCII digits only: \d would take any script's
         start_response("400 Bad Request", [("Content-Type", "text/plain")])
         return [f"an account ID is 12 digits, not {account!r}\n".encode()]
