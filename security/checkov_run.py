@@ -19,6 +19,7 @@ same (make checkov, so make security and make test, runs it before the scan).
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import warnings
@@ -38,8 +39,15 @@ def _parse_token_stream(self: Any, token_iterator: Any, start_symbol: str = "jso
     built: dict[tuple[Any, ...], Any] = _tables.__dict__.setdefault("built", {})
     lr = built.get(key)
     if lr is None:
+        # As the stock method calls it (its table module's name and directory), once.
         lr = built[key] = ply.yacc.yacc(
-            module=self, debug=self.debug, write_tables=False, start=start_symbol, errorlog=jsonpath_parser.logger
+            module=self,
+            debug=self.debug,
+            tabmodule=f"parser_{start_symbol}_parsetab",
+            outputdir=os.path.dirname(jsonpath_parser.__file__),
+            write_tables=0,
+            start=start_symbol,
+            errorlog=jsonpath_parser.logger,
         )
     return lr.parse(lexer=jsonpath_parser.IteratorToTokenStream(token_iterator))
 
