@@ -112,6 +112,7 @@ def test_a_json_template_reads_as_motos_yaml_reading_reads_it_and_yaml_still_goe
 
 
 def test_install_puts_each_shortcut_in_place(moto_speed: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.core.responses
     import moto.server
     from moto import backends
     from moto.cloudformation.models import ChangeSet, Stack
@@ -123,6 +124,8 @@ def test_install_puts_each_shortcut_in_place(moto_speed: ModuleType, monkeypatch
         (BaseJSONSerializer, "_serialize_type_structure"),
         (Stack, "parse_template"),
         (ChangeSet, "_parse_template"),
+        (http.client, "parse_headers"),
+        (moto.core.responses, "method_names_from_class"),
     ]
     for target, name in targets:  # each put back after the test, as it was (a staticmethod too)
         monkeypatch.setattr(target, name, vars(target)[name])
@@ -133,6 +136,81 @@ def test_install_puts_each_shortcut_in_place(moto_speed: ModuleType, monkeypatch
     assert Stack.parse_template is moto_speed.parse_template
     assert ChangeSet._parse_template is moto_speed._parse_change_set_template
     assert "dynamodb" in backends.list_of_moto_modules() and "cloudformation" in backends.list_of_moto_modules()
+    assert http.client.parse_headers is moto_speed.parse_headers
+    assert moto.core.responses.method_names_from_class is moto_speed._method_names
+
+
+# Header blocks as they reach http.server: what botocore and curl send, then each shape the email
+# parser reads its own way (folding, no colon, bytes outside printable ASCII, a "From " line, no end).
+PLAIN_BLOCKS = [
+    b"Host: 127.0.0.1:5000\r\nAccept-Encoding: identity\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\n"
+    b"Content-Type: application/x-amz-json-1.0\r\nUser-Agent: Boto3/1.40 md/Botocore#1.40 ua/2.1 os/linux\r\n"
+    b"X-Amz-Date: 20261207T180000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20261207/us-east-1/"
+    b"dynamodb/aws4_request, SignedHeaders=content-type;host, Signature=abc\r\nContent-Length: 120\r\n\r\n",
+    b"Host: a\nContent-Length: 0\n\n",  # bare line feeds
+    b"X-Blank:\r\nX-Space: \r\nX-Tabs:\t a\tb \t\r\nx-dup: 1\r\nX-Dup: 2\r\n\r\n",  # blanks kept but the leading
+    b"\r\n",  # no field at all
+    b"Weird!#$%&'*+-.^_`|~Name: v: w\r\n\r\n",  # every name character the email parser takes; a colon in a value
+]
+ODD_BLOCKS = [
+    b"X-Folded: a\r\n  b\r\n\r\n",
+    b"Host: a\r\nno colon here\r\nX: b\r\n\r\n",
+    b"X-Latin: caf\xe9\r\n\r\n",
+    b"X-Form-Feed: a\x0cb\r\n\r\n",
+    b"From someone\r\nHost: a\r\n\r\n",
+    b"Host: a\r\n",  # the connection ended before the empty line
+    b": no name\r\n\r\n",
+    b"X : space before the colon\r\n\r\n",
+    b"Host: a\rX: b\r\n\r\n",  # a lone carriage return
+]
+
+
+def _shape(message: Any) -> dict[str, Any]:
+    """Everything a message holds (its defects by kind: a defect is equal only to itself)."""
+    return {**vars(message), "defects": [type(defect) for defect in message.defects]}
+
+
+@pytest.mark.parametrize("block", PLAIN_BLOCKS + ODD_BLOCKS)
+def test_request_headers_parse_into_the_message_the_email_parser_makes(
+    moto_speed: ModuleType, monkeypatch: pytest.MonkeyPatch, block: bytes
+) -> None:
+    import email.parser
+    import io
+
+    expected = email.parser.Parser(_class=http.client.HTTPMessage).parsestr(block.decode("iso-8859-1"))
+    handed_on: list[list[bytes]] = []
+    email_parsed = moto_speed.email_parsed
+    monkeypatch.setattr(
+        moto_speed, "email_parsed", lambda lines, _class: handed_on.append(lines) or email_parsed(lines, _class)
+    )
+    ended = block.endswith((b"\n\r\n", b"\n\n")) or block == b"\r\n"
+    body = b"the body" if ended else b""  # else the body would be read as a header line, by either parser
+    stream = io.BytesIO(block + body)
+    message = moto_speed.parse_headers(stream, http.client.HTTPMessage)
+    assert type(message) is http.client.HTTPMessage
+    assert _shape(message) == _shape(expected)
+    assert stream.read() == body  # the body is left where it was
+    assert bool(handed_on) == (block in ODD_BLOCKS)
+
+
+def test_header_limits_stand(moto_speed: ModuleType) -> None:
+    import io
+
+    with pytest.raises(http.client.HTTPException, match="more than 100 headers"):
+        moto_speed.parse_headers(io.BytesIO(b"X: 1\r\n" * 101 + b"\r\n"))
+    with pytest.raises(http.client.LineTooLong):
+        moto_speed.parse_headers(io.BytesIO(b"X: " + b"a" * 70000 + b"\r\n\r\n"))
+
+
+def test_actions_are_looked_up_among_the_response_classs_methods_once(moto_speed: ModuleType) -> None:
+    import inspect
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    names = moto_speed._method_names(DynamoHandler)
+    assert names == {name for name, _ in inspect.getmembers(DynamoHandler, inspect.isfunction)}
+    assert {"put_item", "scan", "call_action"} <= names
+    assert moto_speed._method_names(DynamoHandler) is names
 
 
 @pytest.fixture

@@ -84,6 +84,10 @@ local result means something; nothing else of moto is changed:
    `/moto-api/reset` first, the server is what a new one started for that
    account would be: the tests keep one server per worker, not one per
    account and worker, and skip a ~1 s start for each other account.
+20. Speed only (moto_speed.py): a request's header block of plain
+   `Name: value` lines split without the email package's feed parser (the
+   same message, field for field; anything else still goes to it), and a
+   response class's method names listed once, not on every request.
 
     python -m templates_src.local.moto_shim -H 127.0.0.1 -p PORT
 """

@@ -22,20 +22,34 @@ and again; moto's server spent most of its time on four things that do not depen
    (twice per change set, for the stack's and the change set's), a third of its CPU in a deploy.
    A body that is JSON is read as JSON, which gives what that loader gives for it (quoted
    strings stay strings; JSON has no tags); anything else still goes to moto's YAML reading.
+
+moto_shim's fix 20, in the same spirit:
+
+5. Request headers: http.server parses each request's header block with the email package's
+   feed parser, a quarter of the server's CPU on a PutItem. A block whose every line is a plain
+   `Name: value` field in printable ASCII, ended by an empty line (what botocore sends), is
+   split here into the same message, field for field; any other block (a folded line, a line
+   without a colon, a byte outside printable ASCII, no empty line) goes to the email parser.
+6. Dispatch: moto listed its response class's methods (inspect.getmembers) on every request to
+   see whether the action is one; the list is made once per class.
 """
 
 from __future__ import annotations
 
 import functools
+import http.client
 import io
 import json
+import re
 import traceback
 from typing import Any
 
+import moto.core.responses
 import moto.server
 from moto import backends
 from moto.cloudformation.models import ChangeSet, Stack
 from moto.core.serialize import BaseJSONSerializer
+from moto.core.utils import method_names_from_class
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.exceptions import InternalServerError
 
@@ -152,6 +166,38 @@ def _parse_change_set_template(self: Any) -> None:
     self.template_dict = parse_template(self.template)
 
 
+# A field the feed parser reads as `Name: value` (its header pattern: a name of printable ASCII but
+# the colon) with a value of printable ASCII and tabs; the value's leading blanks are not its own.
+_PLAIN_FIELD = re.compile(rb"([!-9;-~]+):[ \t]*([\t -~]*)\r?\n")
+_original_parse_headers = http.client.parse_headers
+_read_headers = getattr(http.client, "_read_headers", None)  # the size limits' reader (3.10+)
+
+
+def parse_headers(fp: Any, _class: Any = http.client.HTTPMessage) -> Any:
+    """http.client.parse_headers, for a block of plain fields without the email parser."""
+    assert _read_headers is not None  # install() patches only where the reader is there
+    lines = _read_headers(fp)
+    fields = [_PLAIN_FIELD.fullmatch(line) for line in lines[:-1]]
+    if lines[-1] not in (b"\r\n", b"\n") or None in fields:
+        return email_parsed(lines, _class)
+    message = _class()
+    for field in fields:
+        assert field is not None
+        message.set_raw(field[1].decode("ascii"), field[2].decode("ascii"))
+    message.set_payload("")
+    return message
+
+
+def email_parsed(lines: list[bytes], _class: Any = http.client.HTTPMessage) -> Any:
+    """What http.client.parse_headers makes of lines already read."""
+    return _original_parse_headers(io.BytesIO(b"".join(lines)), _class)
+
+
+@functools.cache
+def _method_names(cls: type) -> frozenset[str]:  # a response class's methods do not change while serving
+    return frozenset(method_names_from_class(cls))
+
+
 _original_modules = backends.list_of_moto_modules
 
 
@@ -166,3 +212,6 @@ def install() -> None:
     BaseJSONSerializer._serialize_type_structure = _serialize_structure  # type: ignore[method-assign]
     Stack.parse_template = staticmethod(parse_template)  # type: ignore[method-assign]
     ChangeSet._parse_template = _parse_change_set_template  # type: ignore[method-assign]
+    if _read_headers is not None:
+        http.client.parse_headers = parse_headers  # http.server looks it up on each request
+    moto.core.responses.method_names_from_class = _method_names  # type: ignore[attr-defined,assignment]
