@@ -14,7 +14,7 @@ from templates_src.errors import ExitCode
 from templates_src.local.moto_server import free_port
 from templates_src.rules_doc import all_rules, render_rules
 
-from .conftest import ROOT, fixture_build, fixture_cli_args
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, ROOT, fixture_build, fixture_cli_args
 
 COMMANDS = ("synth", "plan", "deploy", "destroy", "local", "report", "rules")
 
@@ -127,3 +127,20 @@ def test_every_command_that_allows_a_guard_reads_allow_from_the_environment(
     monkeypatch.setenv("ALLOW", "G008")
     assert build_parser().parse_args(argv).allow == "G008"
     assert build_parser().parse_args([*argv, "--allow", "G002"]).allow == "G002"  # the option wins
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_synth_in_process_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path, collecting: bool) -> None:
+    """synth pauses the cyclic garbage collector while it renders; a caller in the same process (a
+    test, a script) gets it back as it was, not switched off for the rest of its life."""
+    import gc
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if collecting else gc.disable)()
+        args = ["synth", "--environments-dir", str(FIXTURE_ENVIRONMENTS), "--designs-dir", str(FIXTURE_DESIGNS)]
+        assert cli_main([*args, "--out", str(tmp_path / "out")]) == 0
+        assert gc.isenabled() is collecting
+        assert (tmp_path / "out" / "dev" / "data.template.json").is_file()
+    finally:
+        (gc.enable if was else gc.disable)()
