@@ -21,7 +21,7 @@ from templates_src.local.smoke import load_samples, run_all, verify_table
 from templates_src.spec.loader import load_spec
 from templates_src.stacks.artifacts import read_stack_files
 
-from .conftest import USER
+from .conftest import USER, MotoServers, local_endpoint
 
 BUILD, ENVIRONMENTS = USER.build, USER.environments
 DESIGN_ENVS = USER.design_examples
@@ -41,14 +41,15 @@ def test_every_example_deployment_names_a_design_and_is_rendered() -> None:
         assert (BUILD / "designs" / name / "data.template.json").is_file(), "run make synth"
 
 
-def _deploy_and_run(name: str, mutate: Any = None) -> tuple[list[Any], list[Any], dict[str, int]]:
+def _deploy_and_run(
+    name: str, monkeypatch: pytest.MonkeyPatch, moto_servers: MotoServers, mutate: Any = None
+) -> tuple[list[Any], list[Any], dict[str, int]]:
     spec = load_spec(ENVIRONMENTS / "designs" / f"{name}.yaml")
     design = mutate(spec.design) if mutate else spec.design
     build_dir = BUILD / "designs" / name
     calls: dict[str, int] = {}
-    from moto import mock_aws  # here, not at collection: every xdist worker collects this module
-
-    with mock_aws():
+    # The worker's moto server (with the shim's fixes, as `make local` runs it), empty, in the design's account.
+    with local_endpoint(monkeypatch, moto_servers, spec.env.account_id):
         region = spec.env.region
         cf = boto3.client("cloudformation", region_name=region)
         stacks = read_stack_files(spec, build_dir)
@@ -71,8 +72,10 @@ def _deploy_and_run(name: str, mutate: Any = None) -> tuple[list[Any], list[Any]
 
 
 @pytest.mark.parametrize("name", DESIGN_ENVS)
-def test_design_access_patterns_on_local_endpoint(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    results, checks, calls = _deploy_and_run(name)
+def test_design_access_patterns_on_local_endpoint(
+    name: str, monkeypatch: pytest.MonkeyPatch, moto_servers: MotoServers
+) -> None:
+    results, checks, calls = _deploy_and_run(name, monkeypatch, moto_servers)
     failures = [f"{r.pattern.name}: {r.detail}" for r in results if not r.ok]
     assert not failures, "\n".join(failures)
     spec = load_spec(ENVIRONMENTS / "designs" / f"{name}.yaml")
@@ -86,18 +89,18 @@ def test_design_access_patterns_on_local_endpoint(name: str, capsys: pytest.Capt
             assert r.pattern.example.expect is not None and r.items, f"{r.pattern.name} returned nothing"
     assert "Scan" not in calls
     assert [c for c in checks if c.status == "MISMATCH"] == []
-    assert {c.setting for c in checks if c.status == "verified"} >= {
-        "KeySchema",
-        "GlobalSecondaryIndexes",
-        "BillingMode",
-    }
-    # What the endpoint drops is reported as not verified, never as verified.
-    unverified = {c.setting for c in checks if c.status == "not modelled"}
-    assert "server-side encryption" in unverified and "point-in-time recovery" in unverified
+    # Every setting the smoke run compares, read back from the live table: the keys and indexes, and what
+    # the template sets of TTL, point-in-time recovery and encryption (every example sets the last two).
+    template = json.loads((BUILD / "designs" / name / "data.template.json").read_text())["Resources"]["Table"]
+    expected = {"KeySchema", "GlobalSecondaryIndexes", "StreamSpecification", "BillingMode"}
+    expected |= {"DeletionProtectionEnabled", "point-in-time recovery", "server-side encryption"}
+    if "TimeToLiveSpecification" in template["Properties"]:
+        expected.add("TTL")
+    assert {c.setting for c in checks if c.status == "verified"} == expected
 
 
 @pytest.mark.parametrize("name", DESIGN_ENVS[:1])
-def test_a_wrong_expectation_fails(name: str) -> None:
+def test_a_wrong_expectation_fails(name: str, monkeypatch: pytest.MonkeyPatch, moto_servers: MotoServers) -> None:
     chosen: list[str] = []
 
     def swap_expectation(design: Any) -> Any:
@@ -109,7 +112,7 @@ def test_a_wrong_expectation_fails(name: str) -> None:
         chosen.append(patterns[query].name)
         return design.model_copy(update={"access_patterns": patterns})
 
-    results, _, _ = _deploy_and_run(name, swap_expectation)
+    results, _, _ = _deploy_and_run(name, monkeypatch, moto_servers, swap_expectation)
     (bad,) = [r for r in results if not r.ok]
     assert [bad.pattern.name] == chosen and "expected keys" in bad.detail
 
