@@ -70,7 +70,8 @@ ACCEPTED_EXIT = {"plan": {0, 3}}
 FOREIGN_OPTIONS = {
     # curl (docs/deploying.md: the local endpoint's account)
     "--data",
-    # pip and uv (README: Set-up)
+    # pip and uv (README: Set-up; docs/testing.md: bytecode)
+    "--compile-bytecode",
     "--require-hashes",
     "--locked",
     "--upgrade",
