@@ -126,6 +126,7 @@ class _Simulator:
         # Node's stderr, read back when it fails; open as long as the process (a pipe nobody reads could fill).
         self._errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
         self._lock = threading.Lock()
+        atexit.register(self.close)
 
     def run(self, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
         with self._lock:
@@ -139,7 +140,6 @@ class _Simulator:
                     text=True,
                     cwd=ROOT,
                 )
-                atexit.register(self.close)
             assert process.stdin is not None and process.stdout is not None
             try:
                 process.stdin.write(json.dumps(cases) + "\n")

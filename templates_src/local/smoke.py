@@ -19,8 +19,6 @@ from ..spec.design import AccessPattern, Design, with_key_types
 from ..spec.loader import Spec
 from ..spec.operations import READ_OPERATIONS
 
-# moto accepts these table settings and drops them (docs/deploying.md: Trying a design locally).
-
 _serializer, _deserializer = TypeSerializer(), TypeDeserializer()
 
 
