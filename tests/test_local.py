@@ -164,3 +164,75 @@ def test_local_rejects_unknown_design(capsys: pytest.CaptureFixture[str], monkey
     assert local_main(["--design", "nope"]) == 2
     err = capsys.readouterr().err
     assert "environments/designs/nope.yaml: (file): error: cannot read" in err and "Traceback" not in err
+
+
+def test_a_setting_the_live_table_lacks_is_a_mismatch_and_verified_once_it_has_it(
+    monkeypatch: pytest.MonkeyPatch, moto_servers: MotoServers
+) -> None:
+    """The read-back reads the live table, not the template: a table without the template's TTL,
+    point-in-time recovery and KMS key shows each as a MISMATCH, then each as verified once set."""
+    from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS
+
+    spec = load_spec(FIXTURE_ENVIRONMENTS / "dev.yaml", FIXTURE_DESIGNS)
+    props = {
+        "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 35},
+        "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+    }
+    with local_endpoint(monkeypatch, moto_servers, "111111111111"):
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        keys = {
+            "KeySchema": [{"AttributeName": "userId", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "AttributeDefinitions": [
+                {"AttributeName": "userId", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+
+        def settings(table: str) -> dict[str, tuple[str, str]]:
+            wanted = {"TTL", "point-in-time recovery", "server-side encryption"}
+            checks = verify_table(ddb, table, spec, props)
+            return {c.setting: (c.status, c.detail) for c in checks if c.setting in wanted}
+
+        ddb.create_table(TableName="plain", **keys)
+        assert settings("plain") == {
+            "TTL": ("MISMATCH", "want expiresAt, got None"),
+            "point-in-time recovery": ("MISMATCH", "want True, got False"),
+            "server-side encryption": ("MISMATCH", "want KMS, got AWS owned"),
+        }
+        # moto takes a table's key at creation only; TTL and recovery are switched on afterwards.
+        ddb.create_table(TableName="set", SSESpecification={"Enabled": True, "SSEType": "KMS"}, **keys)
+        ddb.update_time_to_live(
+            TableName="set", TimeToLiveSpecification={"AttributeName": "expiresAt", "Enabled": True}
+        )
+        ddb.update_continuous_backups(
+            TableName="set", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+        assert settings("set") == {
+            "TTL": ("verified", "expiresAt"),
+            "point-in-time recovery": ("verified", "True"),
+            "server-side encryption": ("verified", "KMS"),
+        }
+
+
+def test_make_local_says_which_settings_differ_and_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from templates_src.local import smoke
+
+    real = smoke.verify_table
+
+    def dropping_ttl(*args: Any) -> list[Any]:
+        return [
+            c if c.setting != "TTL" else smoke.SettingCheck("TTL", "MISMATCH", "want x, got None") for c in real(*args)
+        ]
+
+    monkeypatch.setattr(smoke, "verify_table", dropping_ttl)
+    _spy_on_server(monkeypatch)
+    from .conftest import fixture_cli_args
+
+    assert cli_main(fixture_cli_args("local", "dev")) != 0  # the engine's fixture: its dev sets TTL
+    out = capsys.readouterr().out
+    assert "verify: TTL: MISMATCH (want x, got None)" in out
+    assert "local: the live table differs from the design in 1: TTL" in out

@@ -82,7 +82,10 @@ def run(spec: Spec, build_dir: Path) -> bool:
     print(
         f"local: {passed}/{len(ran)} access patterns passed" + (f", {skipped} not run (no example)" if skipped else "")
     )
-    return passed == len(ran) and all(c.status != "MISMATCH" for c in checks)
+    mismatched = [c.setting for c in checks if c.status == "MISMATCH"]
+    if mismatched:
+        print(f"local: the live table differs from the design in {len(mismatched)}: {', '.join(mismatched)}")
+    return passed == len(ran) and not mismatched
 
 
 @contextlib.contextmanager

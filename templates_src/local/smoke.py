@@ -293,7 +293,7 @@ def verify_table(client: Any, table: str, spec: Spec, template_props: dict[str, 
         check(
             "TTL",
             ttl["AttributeName"] if ttl.get("Enabled") else None,
-            live_ttl.get("AttributeName") if live_ttl.get("TimeToLiveStatus") == "ENABLED" else None,
+            live_ttl.get("AttributeName") if live_ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") else None,
         )
     pitr = template_props.get("PointInTimeRecoverySpecification")
     if pitr is not None:
