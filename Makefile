@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 BUILD := build
 TEMPLATES := $(BUILD)/**/*.template.json
 NODE_STAMP := node_modules/.installed
-# cdk-nag, aws-cdk-lib and constructs: their own package (security/package.json), ten thousand files.
+# cdk-nag, aws-cdk-lib and constructs: their own package (security/package.json), some 8,400 files.
 CDK_STAMP := security/node_modules/.installed
 # Every Python environment is installed from a lock with hashes: .venv from uv.lock
 # (pyproject.toml, with the dev extra), each tool from tools/<tool>.lock.txt
@@ -35,7 +35,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # make test: the checks beside pytest (and their installs) yield the CPU to pytest, the longest.
 BESIDE := nice -n 10
 # make test: checkov and taskcat lint start once cdk-nag's npm ci is done (order only). That install
-# (10,000 files) takes half as long again with them running beside it (measured: 9.4 s alone, 15.5 s
+# (8,400 files) takes half as long again with them running beside it (measured: 9.4 s alone, 15.5 s
 # beside two niced CPU-bound processes). Empty: a check run alone starts at once.
 AFTER_NODE ?=
 # checkov pins boto3 1.35 and networkx<2.7: it gets its own virtualenv.

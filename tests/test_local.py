@@ -217,7 +217,7 @@ def test_a_setting_the_live_table_lacks_is_a_mismatch_and_verified_once_it_has_i
 
 
 def test_make_local_says_which_settings_differ_and_fails(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, moto_servers: MotoServers, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from templates_src.local import smoke
 
@@ -229,10 +229,10 @@ def test_make_local_says_which_settings_differ_and_fails(
         ]
 
     monkeypatch.setattr(smoke, "verify_table", dropping_ttl)
-    _spy_on_server(monkeypatch)
     from .conftest import fixture_cli_args
 
-    assert cli_main(fixture_cli_args("local", "dev")) != 0  # the engine's fixture: its dev sets TTL
+    with local_endpoint(monkeypatch, moto_servers, "111111111111"):  # AWS_ENDPOINT_URL set: make local uses it
+        assert cli_main(fixture_cli_args("local", "dev")) != 0  # the engine's fixture: its dev sets TTL
     out = capsys.readouterr().out
     assert "verify: TTL: MISMATCH (want x, got None)" in out
     assert "local: the live table differs from the design in 1: TTL" in out

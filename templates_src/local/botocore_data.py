@@ -3,8 +3,7 @@
 moto makes a boto3 Session of its own wherever it needs the list of Regions:
 three as moto.ec2 is imported (availability zones), another for the account
 backends. Each new session parses botocore's endpoints file (over 1 MB of
-JSON) and the service's model again: ~0.25 s of CPU of every server start, seven
-starts per test run. Importing this module makes every botocore session of
+JSON) and the service's model again: ~0.25 s of CPU of every server start. Importing this module makes every botocore session of
 the process take one shared loader, the one deploy/aws.py gives the tool's
 own sessions, which caches what it parsed. So it is imported before moto is.
 Nothing moto answers changes: the loader only reads files.
