@@ -260,7 +260,7 @@ MUTATION_BUDGET ?= 5400
 mutation: $(STAMP) $(NODE_STAMP) $(CDK_STAMP) ## Mutation testing (mutmut) of the guards, grants, spec rules, key policies, live reader; MUTATION_BUDGET=<s>
 	@MUTATION_BUDGET=$(MUTATION_BUDGET) $(PY) scripts/mutation.py
 
-bench: $(STAMP) ## Time `make synth` against its floor (importing exactly the libraries synth loads); fails when over 1.5x
+bench: $(STAMP) ## Time `make synth` against its floor (importing exactly the libraries synth loads); fails when over 1.3x
 	@$(PY) scripts/bench.py
 
 clean: ## Remove the virtualenvs and caches (build/ is committed and stays)
