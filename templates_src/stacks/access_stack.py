@@ -33,6 +33,7 @@ from ..errors import SpecError
 from ..spec.loader import Spec
 from ..spec.roles import PER_USER
 from ..spec.rules import access_limits
+from .actions import iam_actions
 from .artifacts import Stack
 from .encode import plain
 from .global_table import REPLICA_KEY_ARN
@@ -102,7 +103,7 @@ def statement(spec: Spec, grant: Grant) -> Statement:
     props: dict[str, Any] = dict(
         Sid=grant.sid,
         Effect=Allow,
-        Action=[Action(*a.split(":", 1)) for a in grant.actions],
+        Action=iam_actions(grant.actions),
         Resource=[value for r in grant.resources for value in resource_values(spec, r)],
     )
     if grant.condition:

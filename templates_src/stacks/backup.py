@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from awacs.aws import (
-    Action,
     Allow,
     ArnNotEquals,
     Bool,
@@ -34,6 +33,7 @@ from troposphere.dynamodb import GlobalTable, Table
 
 from ..spec.environment import Backup
 from ..spec.loader import Spec
+from .actions import iam_actions
 from .encryption import (
     ACCOUNT_ROOT,
     KEY_PENDING_WINDOW_DAYS,
@@ -91,10 +91,6 @@ def vault_name(spec: Spec) -> str:
     return f"{spec.table_name}-backups"
 
 
-def _actions(names: tuple[str, ...]) -> list[Action]:
-    return [Action(*n.split(":", 1)) for n in names]
-
-
 def vault_access_policy(spec: Spec) -> PolicyDocument:
     """The vault's access policy: who may delete recovery points or loosen the vault's protection."""
     deployer = [role] if (role := deploy_role(spec)) is not None else []
@@ -105,7 +101,7 @@ def vault_access_policy(spec: Spec) -> PolicyDocument:
                 Sid="OnlyAdministratorsDeleteRecoveryPointsOrLoosenTheVault",
                 Effect=Deny,
                 Principal=Principal("AWS", "*"),
-                Action=_actions(VAULT_PROTECTED_ACTIONS),
+                Action=iam_actions(VAULT_PROTECTED_ACTIONS),
                 Resource=["*"],
                 Condition=Condition(
                     ArnNotEquals({"aws:PrincipalArn": [*spec.env.key_admins, *deployer, Sub(ACCOUNT_ROOT)]})
@@ -113,7 +109,7 @@ def vault_access_policy(spec: Spec) -> PolicyDocument:
             ),
             # The deploy role puts the vault's policy and lock only as a reviewed template says.
             *(
-                [deploy_role_only_through_cloudformation(role, _actions(VAULT_PROTECTED_ACTIONS))]
+                [deploy_role_only_through_cloudformation(role, iam_actions(VAULT_PROTECTED_ACTIONS))]
                 if (role := deploy_role(spec)) is not None
                 else []
             ),
@@ -146,19 +142,19 @@ def _copy_statements(plan: Backup) -> list[Statement]:
         Statement(
             Sid="CopyIntoTheCopyVault",
             Effect=Allow,
-            Action=_actions(("backup:CopyIntoBackupVault",)),
+            Action=iam_actions(("backup:CopyIntoBackupVault",)),
             Resource=[plan.copy_to_vault_arn],
         ),
         Statement(
             Sid="CopyFromThisAccountsRecoveryPoints",
             Effect=Allow,
-            Action=_actions(BACKUP_ROLE_COPY_FROM_ACTIONS),
+            Action=iam_actions(BACKUP_ROLE_COPY_FROM_ACTIONS),
             Resource=[Sub(RECOVERY_POINTS)],
         ),
         Statement(
             Sid="CopyVaultKeyGrantsForAWSResources",
             Effect=Allow,
-            Action=_actions(KEY_DESCRIBE_ACTIONS + KEY_GRANT_ACTIONS),
+            Action=iam_actions(KEY_DESCRIBE_ACTIONS + KEY_GRANT_ACTIONS),
             Resource=[f"arn:{partition}:kms:{region}:{account}:key/*"],
             Condition=Condition(Bool({"kms:GrantIsForAWSResource": "true"})),
         ),
@@ -174,18 +170,18 @@ def backup_role_policy(
     via_dynamodb = {"kms:ViaService": f"dynamodb.{spec.env.region}.amazonaws.com"}
     statements = [
         Statement(
-            Sid="BackUpThisTable", Effect=Allow, Action=_actions(BACKUP_ROLE_TABLE_ACTIONS), Resource=[table_arn]
+            Sid="BackUpThisTable", Effect=Allow, Action=iam_actions(BACKUP_ROLE_TABLE_ACTIONS), Resource=[table_arn]
         ),
         Statement(
             Sid="ThisTablesBackups",
             Effect=Allow,
-            Action=_actions(BACKUP_ROLE_BACKUPS_ACTIONS),
+            Action=iam_actions(BACKUP_ROLE_BACKUPS_ACTIONS),
             Resource=[Sub(f"${{{table.title}.Arn}}/backup/*")],
         ),
         Statement(
             Sid="ThisVault",
             Effect=Allow,
-            Action=_actions(BACKUP_ROLE_VAULT_ACTIONS),
+            Action=iam_actions(BACKUP_ROLE_VAULT_ACTIONS),
             # The vault's ARN from its name (Ref): the same value as GetAtt BackupVaultArn, and moto,
             # which has no AWS Backup, can still create this role locally.
             Resource=[Sub(VAULT_ARN % vault.title)],
@@ -193,7 +189,7 @@ def backup_role_policy(
         Statement(
             Sid="TagThisAccountsRecoveryPoints",
             Effect=Allow,
-            Action=_actions(BACKUP_ROLE_TAG_RECOVERY_POINT_ACTIONS),
+            Action=iam_actions(BACKUP_ROLE_TAG_RECOVERY_POINT_ACTIONS),
             Resource=[Sub(RECOVERY_POINTS)],
         ),
         # The managed policy's KMS statements: data keys only through DynamoDB (KMSDynamoDBPermissions),
@@ -201,19 +197,21 @@ def backup_role_policy(
         Statement(
             Sid="KeysOnlyThroughDynamoDB",
             Effect=Allow,
-            Action=_actions(DATA_KEY_ACTIONS),
+            Action=iam_actions(DATA_KEY_ACTIONS),
             Resource=key_arns,
             Condition=Condition(StringEquals(via_dynamodb)),
         ),
-        Statement(Sid="DescribeKeys", Effect=Allow, Action=_actions(KEY_DESCRIBE_ACTIONS), Resource=key_arns),
+        Statement(Sid="DescribeKeys", Effect=Allow, Action=iam_actions(KEY_DESCRIBE_ACTIONS), Resource=key_arns),
         Statement(
             Sid="KeyGrantsOnlyForAWSResources",
             Effect=Allow,
-            Action=_actions(KEY_GRANT_ACTIONS),
+            Action=iam_actions(KEY_GRANT_ACTIONS),
             Resource=key_arns,
             Condition=Condition(Bool({"kms:GrantIsForAWSResource": "true"})),
         ),
-        Statement(Sid="ReadResourceTags", Effect=Allow, Action=_actions(BACKUP_ROLE_TAG_READ_ACTIONS), Resource=["*"]),
+        Statement(
+            Sid="ReadResourceTags", Effect=Allow, Action=iam_actions(BACKUP_ROLE_TAG_READ_ACTIONS), Resource=["*"]
+        ),
         *_copy_statements(plan),
     ]
     return PolicyDocument(Version="2012-10-17", Statement=statements)

@@ -53,6 +53,7 @@ from troposphere import GetAtt, Output, Parameter, Ref, Sub, Tags, Template, iam
 from ..aws_calls import PIPELINE_CALLS, On
 from ..spec.environment import ENVIRONMENT_TAG_KEYS
 from ..spec.loader import Spec
+from .actions import iam_actions
 from .artifacts import Stack
 from .backup import vault_name
 from .encryption import THROUGH_CLOUDFORMATION, dynamodb_endpoint, service_endpoint
@@ -294,7 +295,7 @@ def _allow(
     return Statement(
         Sid=sid,
         Effect=Allow,
-        Action=[Action(*a.split(":")) for a in sorted(set(names))],
+        Action=iam_actions(sorted(set(names))),
         Resource=resources,
         **({"Condition": _condition(condition)} if condition else {}),
     )
@@ -313,7 +314,7 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
     by_service: dict[str, list[str]] = {}
     for a in actions:
         by_service.setdefault(a.split(":")[0], []).append(a)
-    iam_actions = [a for a in by_service.pop("iam", []) if a not in (*NEVER, PASS_ROLE, SERVICE_LINKED)]
+    iam_service_actions = [a for a in by_service.pop("iam", []) if a not in (*NEVER, PASS_ROLE, SERVICE_LINKED)]
     dynamodb = by_service.pop("dynamodb", [])
     kms_actions = by_service.pop("kms", [])
     backup = by_service.pop("backup", [])
@@ -441,19 +442,19 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
         ),
         _allow(
             "RolesThroughCloudFormation",
-            [a for a in iam_actions if a not in (*ROLE_WRITES, *ROLE_MANAGED_POLICY)],
+            [a for a in iam_service_actions if a not in (*ROLE_WRITES, *ROLE_MANAGED_POLICY)],
             [access_roles, data_roles],
             via,
         ),
         _allow(
             "BoundedRolesThroughCloudFormation",
-            [a for a in iam_actions if a in ROLE_WRITES],
+            [a for a in iam_service_actions if a in ROLE_WRITES],
             [access_roles, data_roles],
             bounded,
         ),
         _allow(
             "TheTemplatesManagedPoliciesThroughCloudFormation",
-            [a for a in iam_actions if a in ROLE_MANAGED_POLICY] if policies else [],
+            [a for a in iam_service_actions if a in ROLE_MANAGED_POLICY] if policies else [],
             [access_roles, data_roles],
             {**bounded, "ArnEquals": {"iam:PolicyARN": policies}},
         ),
@@ -487,7 +488,7 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
         Statement(
             Sid="NeverUnboundARole",
             Effect=Deny,
-            Action=[Action(*a.split(":")) for a in NEVER],
+            Action=iam_actions(NEVER),
             Resource=["*"],
         ),
         # An IMPORT change set would adopt any resource of the account into these stacks.
@@ -504,7 +505,7 @@ def permission_policy(spec: Spec, templates: list[dict[str, Any]]) -> PolicyDocu
             Statement(
                 Sid="NeverDeleteTheData",
                 Effect=Deny,
-                Action=[Action(*a.split(":")) for a in DATA_LOSS_ACTIONS],
+                Action=iam_actions(DATA_LOSS_ACTIONS),
                 Resource=["*"],
             )
         )

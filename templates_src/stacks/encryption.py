@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from awacs import kms as kms_actions
 from awacs.aws import (
     Allow,
     ArnEquals,
@@ -22,6 +21,7 @@ from awacs.aws import (
 from troposphere import GetAtt, Ref, Sub, Tags, dynamodb, kms
 
 from ..spec.loader import Spec
+from .actions import iam_actions
 from .key_actions import (
     KEY_ADMIN_ACTIONS,
     KEY_ALIAS_ACTIONS,
@@ -43,10 +43,6 @@ KEY_PENDING_WINDOW_DAYS = 30
 ACCOUNT_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 THROUGH_CLOUDFORMATION = {"aws:CalledVia": [CLOUDFORMATION]}
-
-
-def _actions(names: tuple[str, ...]) -> list[kms_actions.Action]:
-    return [kms_actions.Action(n.split(":", 1)[1]) for n in names]
 
 
 def service_endpoint(service: str, region: str) -> str:
@@ -117,7 +113,7 @@ def key_policy(
                 Sid=f"{who}ManageNeverUse",
                 Effect=Allow,
                 Principal=Principal("AWS", principals),
-                Action=_actions(KEY_ADMIN_ACTIONS),
+                Action=iam_actions(KEY_ADMIN_ACTIONS),
                 Resource=["*"],
                 **({"Condition": Condition(ForAnyValueStringEquals(via))} if via else {}),
             )
@@ -130,7 +126,7 @@ def key_policy(
                     Sid=f"{who}NameTheKey",
                     Effect=Allow,
                     Principal=Principal("AWS", principals),
-                    Action=_actions(KEY_ALIAS_ACTIONS),
+                    Action=iam_actions(KEY_ALIAS_ACTIONS),
                     Resource=["*"],
                     **({"Condition": Condition(ForAnyValueStringEquals(via))} if via else {}),
                 )
@@ -143,7 +139,7 @@ def key_policy(
             Sid="NoOneBypassesTheLockoutCheck",
             Effect=Deny,
             Principal=Principal("AWS", "*"),
-            Action=_actions(("kms:PutKeyPolicy",)),
+            Action=iam_actions(("kms:PutKeyPolicy",)),
             Resource=["*"],
             Condition=Condition(
                 [
@@ -156,7 +152,7 @@ def key_policy(
             Sid="OnlyAdministratorsDisableRevokeDeleteOrRepolicy",
             Effect=Deny,
             Principal=Principal("AWS", "*"),
-            Action=_actions(KEY_DESTRUCTIVE_ACTIONS),
+            Action=iam_actions(KEY_DESTRUCTIVE_ACTIONS),
             Resource=["*"],
             Condition=Condition(
                 ArnNotEquals({"aws:PrincipalArn": [*admins, *([deployer] if deployer else []), Sub(ACCOUNT_ROOT)]})
@@ -164,7 +160,7 @@ def key_policy(
         ),
     ]
     if deployer is not None:
-        denies.append(deploy_role_only_through_cloudformation(deployer, _actions(KEY_DESTRUCTIVE_ACTIONS)))
+        denies.append(deploy_role_only_through_cloudformation(deployer, iam_actions(KEY_DESTRUCTIVE_ACTIONS)))
     return PolicyDocument(
         Version="2012-10-17",
         Statement=[
@@ -178,14 +174,14 @@ def key_policy(
                 Sid="AccountRecoveryOnly",
                 Effect=Allow,
                 Principal=root,
-                Action=_actions(KEY_RECOVERY_ACTIONS),
+                Action=iam_actions(KEY_RECOVERY_ACTIONS),
                 Resource=["*"],
             ),
             Statement(
                 Sid=f"UseOnlyThrough{service_title}",
                 Effect=Allow,
                 Principal=root,
-                Action=_actions(KEY_USE_ACTIONS),
+                Action=iam_actions(KEY_USE_ACTIONS),
                 Resource=["*"],
                 Condition=Condition(StringEquals(via_service)),
             ),
@@ -193,7 +189,7 @@ def key_policy(
                 Sid=f"GrantsOnlyFor{service_title}",
                 Effect=Allow,
                 Principal=root,
-                Action=_actions(KEY_GRANT_ACTIONS),
+                Action=iam_actions(KEY_GRANT_ACTIONS),
                 Resource=["*"],
                 Condition=Condition([Bool({"kms:GrantIsForAWSResource": "true"}), StringEquals(via_service)]),
             ),
@@ -203,7 +199,7 @@ def key_policy(
                 Sid=f"GrantsRetiredOnlyThrough{service_title}",
                 Effect=Allow,
                 Principal=root,
-                Action=_actions(KEY_RETIRE_GRANT_ACTIONS),
+                Action=iam_actions(KEY_RETIRE_GRANT_ACTIONS),
                 Resource=["*"],
                 Condition=Condition(StringEquals(via_service)),
             ),
@@ -232,7 +228,7 @@ def _multi_region_statements(
             Sid=f"{who}MovePrimaryOnlyAmongReplicaRegions",
             Effect=Allow,
             Principal=Principal("AWS", principals),
-            Action=_actions(KEY_MOVE_PRIMARY_ACTIONS),
+            Action=iam_actions(KEY_MOVE_PRIMARY_ACTIONS),
             Resource=["*"],
             Condition=condition("kms:PrimaryRegion", regions),
         )
@@ -244,7 +240,7 @@ def _multi_region_statements(
                 Sid=f"{who}ReplicateOnlyIntoReplicaRegions",
                 Effect=Allow,
                 Principal=Principal("AWS", principals),
-                Action=_actions(KEY_REPLICATE_ACTIONS),
+                Action=iam_actions(KEY_REPLICATE_ACTIONS),
                 Resource=["*"],
                 Condition=condition("kms:ReplicaRegion", regions[1:]),
             ),

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from awacs.aws import Action as AwacsAction
 from awacs.aws import Allow, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals, StringLike
 from troposphere import (
     Equals,
@@ -48,6 +47,7 @@ from troposphere import (
 
 from ..spec import item_transform
 from ..spec.loader import Spec
+from .actions import iam_action
 from .alarms import alarm_topic_parameter
 from .artifacts import Stack
 from .encode import plain
@@ -146,11 +146,6 @@ def consumer_code() -> str:
     return Path(item_transform.__file__).read_text(encoding="utf-8") + HANDLER
 
 
-def _action(name: str) -> AwacsAction:
-    prefix, action = name.split(":", 1)
-    return AwacsAction(prefix, action)
-
-
 def _trusting(service: str) -> PolicyDocument:
     """A role the service assumes for this account only (the confused deputy: aws:SourceAccount)."""
     return PolicyDocument(
@@ -159,7 +154,7 @@ def _trusting(service: str) -> PolicyDocument:
             Statement(
                 Effect=Allow,
                 Principal=Principal("Service", service),
-                Action=[_action("sts:AssumeRole")],
+                Action=[iam_action("sts:AssumeRole")],
                 Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})),
             )
         ],
@@ -234,7 +229,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
                             Sid="DenyInsecureTransport",
                             Effect=Deny,
                             Principal=Principal("*"),
-                            Action=[_action("sqs:*")],
+                            Action=[iam_action("sqs:*")],
                             Resource=[GetAtt(dead_letters, "Arn")],
                             Condition=Condition(Bool({"aws:SecureTransport": "false"})),
                         )
@@ -264,25 +259,28 @@ def build_migration_stack(spec: Spec) -> Stack | None:
         Statement(
             Sid="ReadTheOldStream",
             Effect=Allow,
-            Action=[_action(a) for a in STREAM_READ_ACTIONS],
+            Action=[iam_action(a) for a in STREAM_READ_ACTIONS],
             Resource=[old_stream],
         ),
-        Statement(Sid="ReadTheExport", Effect=Allow, Action=[_action("s3:GetObject")], Resource=[export_files]),
+        Statement(Sid="ReadTheExport", Effect=Allow, Action=[iam_action("s3:GetObject")], Resource=[export_files]),
         # ListStreams supports no resource ARN (Service Authorization Reference: Amazon DynamoDB).
-        Statement(Sid="ListStreams", Effect=Allow, Action=[_action(a) for a in STREAM_LIST_ACTIONS], Resource=["*"]),
+        Statement(Sid="ListStreams", Effect=Allow, Action=[iam_action(a) for a in STREAM_LIST_ACTIONS], Resource=["*"]),
         Statement(
             Sid="WriteTheNewTable",
             Effect=Allow,
-            Action=[_action("dynamodb:PutItem"), _action("dynamodb:DeleteItem")],
+            Action=[iam_action("dynamodb:PutItem"), iam_action("dynamodb:DeleteItem")],
             Resource=[new_table_arn],
         ),
         Statement(
-            Sid="DeadLetters", Effect=Allow, Action=[_action("sqs:SendMessage")], Resource=[GetAtt(dead_letters, "Arn")]
+            Sid="DeadLetters",
+            Effect=Allow,
+            Action=[iam_action("sqs:SendMessage")],
+            Resource=[GetAtt(dead_letters, "Arn")],
         ),
         Statement(
             Sid="OwnLogs",
             Effect=Allow,
-            Action=[_action("logs:CreateLogStream"), _action("logs:PutLogEvents")],
+            Action=[iam_action("logs:CreateLogStream"), iam_action("logs:PutLogEvents")],
             Resource=[GetAtt(log_group, "Arn")],
         ),
     ]
@@ -291,7 +289,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
             Statement(
                 Sid="NewTableKeyViaDynamoDB",
                 Effect=Allow,
-                Action=[_action(a) for a in sorted(KEY_USE_ACTIONS)],
+                Action=[iam_action(a) for a in sorted(KEY_USE_ACTIONS)],
                 Resource=[ImportValue(export_name(spec, KEY_ARN_EXPORT))],
                 Condition=_via_dynamodb(),
             )
@@ -299,7 +297,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
     old_key = Statement(
         Sid="OldStreamKeyViaDynamoDB",
         Effect=Allow,
-        Action=[_action(a) for a in sorted(KEY_READ_ACTIONS)],
+        Action=[iam_action(a) for a in sorted(KEY_READ_ACTIONS)],
         Resource=[Ref(source_key)],
         Condition=_via_dynamodb(),
     )
@@ -440,13 +438,13 @@ def _add_backfill(template: Template, spec: Spec, function: awslambda.Function, 
         Statement(
             Sid="InvokeTheLoader",
             Effect=Allow,
-            Action=[_action("lambda:InvokeFunction")],
+            Action=[iam_action("lambda:InvokeFunction")],
             Resource=[GetAtt(function, "Arn"), Sub("${Arn}:*", Arn=GetAtt(function, "Arn"))],
         ),
         Statement(
             Sid="ListTheExportFiles",
             Effect=Allow,
-            Action=[_action("s3:ListBucket")],
+            Action=[iam_action("s3:ListBucket")],
             Resource=[Sub(f"arn:${{AWS::Partition}}:s3:::${{{EXPORT_BUCKET}}}")],
             Condition=Condition(StringLike({"s3:prefix": f"{files}/{MIGRATION_EXPORT_DIR}/*"})),
         ),
@@ -454,7 +452,7 @@ def _add_backfill(template: Template, spec: Spec, function: awslambda.Function, 
             Sid="WriteTheResults",
             Effect=Allow,
             Action=[
-                _action(a)
+                iam_action(a)
                 for a in ("s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject")
             ],
             Resource=[Sub(f"arn:${{AWS::Partition}}:s3:::${{{EXPORT_BUCKET}}}/{results}/*")],
@@ -462,13 +460,13 @@ def _add_backfill(template: Template, spec: Spec, function: awslambda.Function, 
         Statement(
             Sid="RunItsChildExecutions",
             Effect=Allow,
-            Action=[_action("states:StartExecution")],
+            Action=[iam_action("states:StartExecution")],
             Resource=[Sub(f"{states}:stateMachine:{machine}")],
         ),
         Statement(
             Sid="WatchItsChildExecutions",
             Effect=Allow,
-            Action=[_action("states:DescribeExecution"), _action("states:StopExecution")],
+            Action=[iam_action("states:DescribeExecution"), iam_action("states:StopExecution")],
             Resource=[Sub(f"{states}:execution:{machine}/*"), Sub(f"{states}:execution:{machine}:*")],
         ),
     ]

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from awacs.aws import Action, Allow, Condition, Principal, Statement, StringEquals
+from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
 from troposphere import Sub
 
+from .actions import iam_actions
 from .names import partition
 
 if TYPE_CHECKING:
@@ -59,10 +60,6 @@ def account_root(member: Member) -> str:
     return f"arn:{partition(member.region)}:iam::{member.account}:root"
 
 
-def _actions(names: tuple[str, ...]) -> list[Action]:
-    return [Action(*name.split(":", 1)) for name in names]
-
-
 def replication_statements(spec: Spec, own_table: list[Sub]) -> list[Statement]:
     """The table's Allows: replication among the declared replicas; on the source, the others' joining."""
     group = spec.multi_account
@@ -73,7 +70,7 @@ def replication_statements(spec: Spec, own_table: list[Sub]) -> list[Statement]:
             Sid=REPLICATION_SID,
             Effect=Allow,
             Principal=Principal("Service", [REPLICATION_PRINCIPAL]),
-            Action=_actions(REPLICATION_ACTIONS),
+            Action=iam_actions(REPLICATION_ACTIONS),
             Resource=own_table,
             # One operator block, both keys (awacs keeps only the last block of one operator).
             Condition=Condition(
@@ -92,7 +89,7 @@ def replication_statements(spec: Spec, own_table: list[Sub]) -> list[Statement]:
                 Sid=JOIN_SID,
                 Effect=Allow,
                 Principal=Principal("AWS", [account_root(m) for m in group.members[1:]]),
-                Action=_actions((JOIN_ACTION,)),
+                Action=iam_actions((JOIN_ACTION,)),
                 Resource=own_table,
             )
         )
@@ -115,7 +112,7 @@ def key_statements(spec: Spec) -> list[Statement]:
             Sid="ReplicationServiceUsesTheKey",
             Effect=Allow,
             Principal=Principal("Service", [REPLICATION_PRINCIPAL]),
-            Action=_actions(REPLICATION_KEY_ACTIONS),
+            Action=iam_actions(REPLICATION_KEY_ACTIONS),
             Resource=["*"],
             Condition=Condition(StringEquals({SOURCE_ACCOUNT: group.accounts})),
         )

@@ -27,6 +27,7 @@ from troposphere import Sub, dynamodb
 
 from ..spec.environment import ResourcePolicySettings, StreamResourcePolicySettings
 from ..spec.loader import Spec
+from .actions import iam_action, iam_actions
 from .encode import plain
 from .grants import STREAM_READ_ACTIONS
 from .replication import JOIN_ACTION, joining_accounts, replication_statements
@@ -100,7 +101,7 @@ def _table_denies(spec: Spec) -> dict[str, _Deny]:
     denies = _denies(spec, spec.env.resource_policy)
     joining = joining_accounts(spec)
     if joining and "DenyOtherAccounts" in denies:
-        join = [Action(*JOIN_ACTION.split(":", 1))]
+        join = [iam_action(JOIN_ACTION)]
         denies["DenyOtherAccounts"] = _Deny(_other_accounts(spec.env.account_id), not_actions=join)
         denies["DenyOtherAccountsJoining"] = _Deny(_other_accounts([spec.env.account_id, *joining]), actions=join)
     return denies
@@ -117,7 +118,7 @@ def stream_resource_policy(spec: Spec, region: str | None = None) -> dynamodb.Re
     """The stream's policy: the same denies, on the table's streams (the label is unknown before creation)."""
     if spec.env.stream_view_type is None:
         return None
-    actions = [Action(*a.split(":", 1)) for a in STREAM_READ_ACTIONS]  # a stream policy takes stream actions only
+    actions = iam_actions(STREAM_READ_ACTIONS)  # a stream policy takes stream actions only
     return _policy(
         _denies(spec, spec.env.stream_resource_policy), actions, [Sub(f"{table_arn(spec, region)}/stream/*")]
     )
