@@ -335,3 +335,22 @@ def test_the_deploy_role_may_create_the_replication_service_linked_role() -> Non
     assert "replication.dynamodb.amazonaws.com" in statement["Condition"]["StringEquals"]["iam:AWSServiceName"]
     prod = _template("prod", "deploy-role")["Resources"]["DeployRole"]["Properties"]
     assert "replication.dynamodb.amazonaws.com" not in json.dumps(prod)
+
+
+def test_a_strong_table_with_a_region_too_many_is_told_the_count_without_naming_its_witness_as_spare(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three replicas and a witness fill eu-west-1's Region set: no Region is spare, the witness's included."""
+    env = yaml.safe_load((FIXTURE_ENVIRONMENTS / "strong.yaml").read_text())
+    env["replicas"].append({"region": "eu-west-3"})
+    path = tmp_path / "qa.yaml"
+    path.write_text(yaml.safe_dump(env, sort_keys=False))
+    code = cli_main(
+        ["synth", "--env-file", str(path), "--designs-dir", str(FIXTURE_DESIGNS), "--out", str(tmp_path / "out")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert (
+        "replicas: error: 3 replica(s) counting the environment's region and a witness: STRONG needs 3 replicas, "
+        "or 2 and a witness_region [N604]"
+    ) in err, err

@@ -238,7 +238,6 @@ def _check_global(env: Environment, src: Source) -> list[Diagnostic]:
 
 def _check_strong(env: Environment, src: Source) -> list[Diagnostic]:
     found = []
-    regions = [*env.replica_regions, *([env.witness_region] if env.witness_region else [])]
     home = region_set(env.region)
     sets = "; ".join(", ".join(s) for s in limits.MRSC_REGION_SETS)
     if home is None:
@@ -268,7 +267,8 @@ def _check_strong(env: Environment, src: Source) -> list[Diagnostic]:
     if not (
         (replicas == limits.MRSC_REGION_COUNT and not witness) or (replicas == limits.MRSC_REGION_COUNT - 1 and witness)
     ):
-        spare = [r for r in (home or ()) if r not in regions]
+        taken = {*env.replica_regions, env.witness_region}
+        spare = [r for r in (home or ()) if r not in taken]
         suggestion = f" (in this Region set: {', '.join(spare)})" if spare else ""
         found.append(
             src.report(
