@@ -18,8 +18,10 @@ import boto3
 import pytest
 import yaml
 
+from templates_src.aws_calls import ADMINISTRATOR_CALLS, PIPELINE_CALLS
 from templates_src.cli import main as cli_main
 
+from . import record_calls
 from .conftest import MotoServers, local_endpoint
 from .test_adopt import ACCOUNT, SEED_002, _create, _project
 
@@ -95,6 +97,16 @@ def test_an_adopted_table_is_imported_then_deployed_without_losing_a_row(
     assert (after["TableArn"], after["CreationDateTime"]) == (before["TableArn"], before["CreationDateTime"])
     assert _count() == ITEMS
     _drift_in_sync(args, capsys)
+    # Every call the import made is listed (aws_calls.py: the pipeline's, or the administrator's), and the
+    # docs name the administrator's: the CI deploy role denies IMPORT change sets.
+    made = {
+        f"{r['prefix']}:{r['operation']}"
+        for r in record_calls.RECORDS
+        if r["test"].endswith("::test_an_adopted_table_is_imported_then_deployed_without_losing_a_row")
+        and r["module"] == "templates_src.deploy.takeover"
+    }
+    assert "cloudformation:CreateChangeSet" in made, sorted(made)
+    assert made <= {c.action for c in (*PIPELINE_CALLS, *ADMINISTRATOR_CALLS)}, sorted(made)
 
     # The rest of the stack, by an ordinary (verified) deploy; the table stays the same table.
     assert cli_main(["deploy", "--env", "cmz", *args]) == 0, capsys.readouterr().err
@@ -173,3 +185,10 @@ def test_a_table_that_is_not_there_is_bad_input_naming_it(
         f"adopt: --table: no table nope in {REGION} (account {ACCOUNT}); check the name and --region"
     )
     assert list((tmp_path / "environments").iterdir()) == []  # nothing written
+
+
+def test_the_docs_name_every_call_an_import_makes_as_an_administrator() -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "adopting-and-drift.md").read_text()
+    section = text.split("**deploy --import**", 1)[1].split("\n\n", 1)[0]
+    missing = [c.action for c in ADMINISTRATOR_CALLS if c.action.split(":")[1] not in section]
+    assert not missing, missing

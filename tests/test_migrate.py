@@ -373,6 +373,108 @@ def test_a_transform_changed_after_items_were_written_is_refused() -> None:
         _bare_migration(aws, saved)._same_transform()
 
 
+def _clock(*times: str) -> Any:
+    """A clock that gives these times (ISO 8601), one per call."""
+    from datetime import datetime
+
+    given = iter(datetime.fromisoformat(t) for t in times)
+    return lambda: next(given)
+
+
+class _OneShard:
+    """A stream of one shard holding these records; each read takes them all."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
+
+    def describe_stream(self, **_: Any) -> dict[str, Any]:
+        return {"StreamDescription": {"Shards": [{"ShardId": "shard-1"}]}}
+
+    def get_shard_iterator(self, **_: Any) -> dict[str, Any]:
+        return {"ShardIterator": "iterator"}
+
+    def get_records(self, **_: Any) -> dict[str, Any]:
+        records, self.records = self.records, []
+        return {"Records": records, "NextShardIterator": "iterator"}
+
+
+@pytest.mark.parametrize(
+    ("now", "refused"),
+    [
+        ("2026-12-02T04:00:00+00:00", False),  # 20 h: the limit, still in time
+        ("2026-12-02T04:00:01+00:00", True),
+        ("2026-12-03T11:00:00+00:00", True),
+    ],
+)
+def test_a_catch_up_or_freeze_the_stream_may_no_longer_feed_is_refused_before_anything_changes(
+    now: str, refused: bool
+) -> None:
+    """A stream keeps a record 24 h: a catch-up resumed later could miss writes, and a freeze then would stop
+    the old table's writes for a verify bound to fail. Both refuse before touching anything."""
+    from templates_src.deploy import migrate
+    from templates_src.errors import Refused
+
+    for phase, action in (("catch-up", "catch_up"), ("freeze", "freeze")):
+        saved: list[dict[str, Any]] = []
+        state = migrate.State(phase="backfill", old_table=OLD_TABLE, stream_read_at="2026-12-01T08:00:00+00:00")
+        migration = _bare_migration(state, saved)
+        migration.now = _clock(now)
+        if not refused:
+            migration._stream_still_holds(phase)
+            continue
+        with pytest.raises(Refused) as stopped:
+            getattr(migration, action)()  # no client set: any AWS call would fail otherwise
+        hours = "20" if now.endswith("04:00:01+00:00") else "51"
+        assert str(stopped.value) == (
+            f"migrate: {phase}: the stream of {OLD_TABLE} was last read {hours} h ago (2026-12-01T08:00:00+00:00); "
+            "it keeps a record 24 h, so the writes since may be gone (a catch-up starts within 20 h). Start over: "
+            "docs/migrations.md, Starting over"
+        )
+        assert saved == []
+
+
+def test_no_age_is_checked_without_a_read_to_go_on_from() -> None:
+    """Before capture, and on AWS once the stream consumer reads the stream: nothing of ours resumes."""
+    from templates_src.deploy import migrate
+
+    migration = _bare_migration(migrate.State(phase="backfill", old_table=OLD_TABLE), [])
+    migration.now = _clock("2030-01-01T00:00:00+00:00")
+    assert migration._stream_still_holds("catch-up") is None
+
+
+def test_capture_and_each_full_pass_of_the_catch_up_record_when_their_read_began(tmp_path: Path) -> None:
+    from templates_src.deploy import migrate
+    from templates_src.deploy.migration_data import DeadLetters
+
+    saved: list[dict[str, Any]] = []
+    migration = _bare_migration(migrate.State(phase="create", old_table=OLD_TABLE, stream_arn="arn:stream"), saved)
+    migration.streams = _OneShard([{"dynamodb": {"SequenceNumber": "100"}}])
+    migration.now = _clock("2026-12-01T08:00:00+00:00")
+    migration.capture()
+    assert (saved[-1]["stream_read_at"], saved[-1]["checkpoints"]) == ("2026-12-01T08:00:00+00:00", {"shard-1": "100"})
+
+    applied: list[dict[str, Any]] = []
+
+    class Writer:
+        written = 0
+        dead = DeadLetters(tmp_path / "dead.jsonl")
+
+        def apply(self, record: dict[str, Any]) -> None:
+            applied.append(record)
+            self.written += 1
+
+    migration._writer = Writer
+    migration.streams = _OneShard([{"dynamodb": {"SequenceNumber": "101"}}, {"dynamodb": {"SequenceNumber": "102"}}])
+    # The freeze's drain: a pass that applies two records (begun 09:00), one that finds none (09:05), and
+    # after a quiet pause, one more that finds none (09:06): every record written before 09:06 was read.
+    migration.now = _clock("2026-12-01T09:00:00+00:00", "2026-12-01T09:05:00+00:00", "2026-12-01T09:06:00+00:00")
+    assert migration._drain(quiet=True) == 2
+    assert [r["dynamodb"]["SequenceNumber"] for r in applied] == ["101", "102"]
+    assert migration.state.stream_read_at == "2026-12-01T09:06:00+00:00"
+    # Saved with each batch: a run stopped mid-pass keeps the earlier read's time.
+    assert saved[-1]["stream_read_at"] == "2026-12-01T08:00:00+00:00"
+
+
 def test_a_failed_export_is_forgotten_so_the_next_run_exports_again() -> None:
     from templates_src.deploy import migrate
     from templates_src.errors import AwsFailure

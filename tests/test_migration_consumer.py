@@ -538,3 +538,25 @@ def test_catch_up_waits_until_the_consumer_is_less_than_a_minute_behind() -> Non
             )
         assert _waiting_migration(cloudwatch, cf)._consumer_lag(until_below_ms=60_000) == 45_000.0
         watch.assert_no_pending_responses()
+
+
+def test_once_the_consumer_reads_the_stream_a_later_run_checks_no_age() -> None:
+    """On AWS the consumer reads from its trim horizon once enabled: the stream's last read by this machine
+    (capture) stops mattering, and a catch-up run again a day later is not refused for it."""
+    saved: list[dict[str, Any]] = []
+    events: list[str] = []
+    migration = _waiting_migration(cloudwatch=None, cf=None)
+    migration.state = migrate.State(phase="backfill", old_table=OLD_TABLE, stream_read_at="2026-12-07T08:00:00+00:00")
+    migration.now = lambda: datetime(2026, 12, 7, 10, tzinfo=timezone.utc)
+    migration.save = lambda: saved.append(dataclasses.asdict(migration.state))  # type: ignore[method-assign]
+    migration.dynamodb = type(
+        "D", (), {"describe_table": lambda self, TableName: {"Table": {"TableName": TableName}}}
+    )()
+    migration._deploy_consumer = lambda described, enabled: events.append(f"consumer enabled={enabled}")  # type: ignore[method-assign]
+    migration._consumer_lag = lambda until_below_ms: events.append("lag") or 1000.0  # type: ignore[method-assign]
+    migration.catch_up()
+    assert events == ["consumer enabled=True", "lag"]
+    assert [s["stream_read_at"] for s in saved] == ["", ""] and saved[-1]["phase"] == "catch-up"
+    migration.now = lambda: datetime(2026, 12, 9, tzinfo=timezone.utc)
+    migration.catch_up()  # run again later: the consumer has been reading since
+    assert events[-2:] == ["consumer enabled=True", "lag"]

@@ -22,6 +22,7 @@ from botocore.config import Config
 
 from ..change.migration import PHASE_NAMES, ROLLBACK_PHASES, read_only, writable
 from ..errors import AwsFailure, BadInput, Refused
+from ..spec import limits
 from ..spec.item_transform import ItemWriter, export_items, transform_digest
 from ..spec.loader import Spec
 from ..stacks.artifacts import StackFiles
@@ -83,6 +84,10 @@ class State:
     backfill_attempts: int = 0
     transform: str = ""  # the digest of the transform the backfill started with
     queue_reported: int = 0  # AWS: dead letters in the queue already reported by a stop
+    # When (ISO 8601, UTC) a read of the stream began after which every record up to the checkpoints was
+    # read: capture, then each full pass of the local catch-up. "" when no read of ours goes on from the
+    # checkpoints (before capture; on AWS once the stream consumer reads the stream).
+    stream_read_at: str = ""
 
     def done(self, phase: str) -> bool:
         return bool(self.phase) and PHASE_NAMES.index(self.phase) >= PHASE_NAMES.index(phase)
@@ -97,6 +102,7 @@ class Migration:
         bucket: str,
         out: Callable[[str], None] = print,
         sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         if spec.design.migration is None:
             raise BadInput(f"design {spec.design.name}: no migration: block; see docs/migrations.md")
@@ -105,6 +111,7 @@ class Migration:
                 f"{spec.env_file}: global_table: migrate moves a single-Region table only (docs/migrations.md)"
             )
         self.spec, self.out, self.sleep, self.bucket = spec, out, sleep, bucket
+        self.now = now
         self.config = spec.design.transform_config()
         self.data = next(s for s in stacks if s.kind == DATA)
         self.access = next(s for s in stacks if s.kind == ACCESS)
@@ -190,8 +197,10 @@ class Migration:
 
     def capture(self) -> None:
         shards = Shards(self.streams, self.state.stream_arn)
+        started = self.now()
         shards.capture()
         self.state.checkpoints = shards.checkpoints
+        self.state.stream_read_at = started.isoformat(timespec="seconds")
         self._finished("capture", f"the stream's start point recorded in {len(shards.checkpoints)} shard(s)")
 
     def _same_transform(self) -> None:
@@ -262,10 +271,30 @@ class Migration:
             f"and run `make migrate ENV={self.spec.env_name}` again: nothing was frozen"
         )
 
+    def _stream_still_holds(self, phase: str) -> None:
+        """Refused when records the catch-up has not read may have been trimmed from the stream: the new
+        table would miss writes. Checked before the catch-up and before the freeze stops the old table's writes."""
+        if not self.state.stream_read_at:
+            return
+        read_at = datetime.fromisoformat(self.state.stream_read_at)
+        hours = (self.now() - read_at) / timedelta(hours=1)
+        if hours > limits.CATCH_UP_WITHIN_HOURS:
+            raise Refused(
+                f"migrate: {phase}: the stream of {self.state.old_table} was last read {hours:.0f} h ago "
+                f"({self.state.stream_read_at}); it keeps a record {limits.STREAM_RETENTION_HOURS} h, so the "
+                f"writes since may be gone (a catch-up starts within {limits.CATCH_UP_WITHIN_HOURS} h). "
+                "Start over: docs/migrations.md, Starting over"
+            )
+
     def catch_up(self) -> None:
+        self._stream_still_holds("catch-up")
         if self.consumer is not None:
             described = self.dynamodb.describe_table(TableName=self.state.old_table)["Table"]
             self._deploy_consumer(described, enabled=True)
+            # From here the consumer reads the stream (from its trim horizon): nothing of ours goes on from
+            # the checkpoints, so a later run checks no age.
+            self.state.stream_read_at = ""
+            self.save()
             lag = self._consumer_lag(until_below_ms=LAG_CAUGHT_UP_MS)
             self._finished("catch-up", f"the stream consumer is on, {lag / 1000:.0f} s behind the stream")
             return
@@ -273,6 +302,7 @@ class Migration:
         self._finished("catch-up", f"{applied} stream record(s) applied")
 
     def freeze(self) -> None:
+        self._stream_still_holds("freeze")
         deployed = self.deployer.change_sets.deployed_template(self.old_stack)
         self._update_old_stack(read_only(deployed, self.state.old_table))
         self.out(f"migrate: freeze: writes to {self.state.old_table} are denied; draining its stream")
@@ -513,9 +543,16 @@ class Migration:
             writer.written = writer.dead.count = 0
             self.save()
 
+        def read() -> int:
+            """One pass over every shard: each record written before it started is read by its end."""
+            started = self.now()
+            applied = shards.read(writer.apply, saved)
+            self.state.stream_read_at = started.isoformat(timespec="seconds")
+            return applied
+
         total = 0
         while True:
-            applied = shards.read(writer.apply, saved)
+            applied = read()
             total += applied
             if applied:
                 self.out(f"  catch-up: {total} record(s) applied")
@@ -523,7 +560,7 @@ class Migration:
                 if not quiet:
                     return total
                 self.sleep(QUIET_S)
-                if not shards.read(writer.apply, saved):
+                if not read():
                     return total
 
     def _bucket_exists(self) -> None:

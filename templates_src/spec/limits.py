@@ -87,6 +87,9 @@ REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$"
 # Key schema generations (design `generation`): the data stack of generation n > 1 is
 # "<prefix>-data-v<n>"; two digits keep stack names short and sortable.
 GENERATION_MAX = 99
-# A DynamoDB stream keeps a record for 24 hours: catch-up must start within that of the
-# export's start point, or records are gone (DynamoDB developer guide, "DynamoDB Streams").
+# A DynamoDB stream keeps a record for 24 hours, then may trim it at any moment (DynamoDB developer
+# guide, "Change data capture for DynamoDB Streams": "data that is older than 24 hours is susceptible to
+# trimming"). A catch-up that goes on from the stream's last read must start within that, with time
+# left to read the oldest records first (the local drain reads one shard after another): 4 hours.
 STREAM_RETENTION_HOURS = 24
+CATCH_UP_WITHIN_HOURS = STREAM_RETENTION_HOURS - 4
