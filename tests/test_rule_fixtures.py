@@ -2362,3 +2362,69 @@ def test_a_patterns_key_condition_says_exactly_what_is_wrong(
     found = design_case(tmp_path, mutate)
     path = "access_patterns[list-messages].key_condition"
     assert [(d.rule_id, d.message) for d in found if d.path == path] == said
+
+
+@pytest.mark.parametrize(
+    ("projection", "attributes", "expected"),
+    [
+        ("INCLUDE", None, ["projection INCLUDE needs at least one non_key_attributes entry"]),
+        ("INCLUDE", [], ["projection INCLUDE needs at least one non_key_attributes entry"]),
+        ("ALL", None, []),
+        ("KEYS_ONLY", None, []),
+        (
+            "KEYS_ONLY",
+            ["title"],
+            ["non_key_attributes is only allowed with projection INCLUDE (this index projects KEYS_ONLY)"],
+        ),
+    ],
+)
+def test_d205_include_needs_its_attributes_and_only_include_takes_any(
+    projection: str, attributes: list[str] | None, expected: list[str], tmp_path: Path
+) -> None:
+    def index(d: Design) -> None:
+        gsi = d["global_secondary_indexes"][0]
+        gsi["projection"] = projection
+        if attributes is None:
+            del gsi["non_key_attributes"]
+        else:
+            gsi["non_key_attributes"] = attributes
+
+    found = [d for d in design_case(tmp_path, index) if d.rule_id.startswith("D2")]
+    assert [(d.rule_id, d.path, d.message) for d in found] == [
+        ("D205", "global_secondary_indexes[ByUserUpdated].non_key_attributes", message) for message in expected
+    ]
+
+
+@pytest.mark.parametrize(("gsis", "lsis", "expected"), [(20, 5, []), (21, 5, ["D201"]), (20, 6, ["D202"])])
+def test_d201_d202_the_index_quotas_allow_exactly_their_limit(
+    gsis: int, lsis: int, expected: list[str], tmp_path: Path
+) -> None:
+    """20 GSIs and 5 LSIs per table (DynamoDB service quotas); one more of either is refused."""
+
+    def indexes(d: Design) -> None:
+        first = d["global_secondary_indexes"][0]
+        d["global_secondary_indexes"] += [{**first, "name": f"Extra{i}"} for i in range(1, gsis)]
+        d["local_secondary_indexes"] = [
+            {"name": f"Local{i}", "sort_key": {"name": f"at{i}", "type": "S"}, "projection": "KEYS_ONLY"}
+            for i in range(lsis)
+        ]
+
+    found = [d.rule_id for d in design_case(tmp_path, indexes) if d.rule_id in ("D201", "D202")]
+    assert found == expected
+
+
+def test_d203_a_table_without_a_sort_key_may_have_no_lsi_but_needs_none(tmp_path: Path) -> None:
+    def without_sort_key(d: Design) -> None:
+        del d["sort_key"]
+
+    assert [d for d in design_case(tmp_path, without_sort_key) if d.rule_id == "D203"] == []
+
+
+def test_d2xx_an_lsis_problem_is_named_by_its_path_among_the_lsis(tmp_path: Path) -> None:
+    def lsi(d: Design) -> None:
+        d["local_secondary_indexes"] = [
+            {"name": "ByTitle", "sort_key": {"name": "title", "type": "S"}, "projection": "INCLUDE"}
+        ]
+
+    found = [(d.rule_id, d.path) for d in design_case(tmp_path, lsi) if d.rule_id == "D205"]
+    assert found == [("D205", "local_secondary_indexes[ByTitle].non_key_attributes")]
