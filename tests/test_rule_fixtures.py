@@ -2428,3 +2428,24 @@ def test_d2xx_an_lsis_problem_is_named_by_its_path_among_the_lsis(tmp_path: Path
 
     found = [(d.rule_id, d.path) for d in design_case(tmp_path, lsi) if d.rule_id == "D205"]
     assert found == [("D205", "local_secondary_indexes[ByTitle].non_key_attributes")]
+
+
+def test_n613_names_each_feature_strong_consistency_lacks(tmp_path: Path) -> None:
+    """An LSI in the design and TTL in the environment: both named, in one finding."""
+    designs = tmp_path / "designs"
+    designs.mkdir()
+    design = copy.deepcopy(_parsed(FIXTURE_DESIGNS / "messages.yaml"))
+    design["local_secondary_indexes"] = [{"name": "ByTitle", "sort_key": {"name": "title", "type": "S"}}]
+    (designs / "messages.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+    env = _env("strong")
+    env["ttl_days"] = 30
+    path = tmp_path / "qa.yaml"
+    path.write_text(yaml.safe_dump(env, sort_keys=False))
+    found = [d for d in _diagnostics(lambda: load_spec(path, designs)) if d.rule_id == "N613"]
+    assert [(d.path, d.message) for d in found] == [
+        (
+            "multi_region_consistency",
+            "design 'messages' uses local secondary indexes; TTL (ttl_days), which multi-Region strong consistency "
+            "does not support; use EVENTUAL, or a design without them",
+        )
+    ]
