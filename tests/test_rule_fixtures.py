@@ -2449,3 +2449,106 @@ def test_n613_names_each_feature_strong_consistency_lacks(tmp_path: Path) -> Non
             "does not support; use EVENTUAL, or a design without them",
         )
     ]
+
+
+def test_n404_names_every_whole_account_principal_of_a_role_after_a_role_left_out(tmp_path: Path) -> None:
+    """An account id and an account's root ARN, on the reader, with no app role before it."""
+
+    def trust(e: Env) -> None:
+        del e["access"]["roles"]["app"]
+        e["access"]["roles"]["reader"]["trusted"] = [
+            "arn:aws:iam::333333333333:role/support-analytics",
+            "arn:aws:iam::333333333333:root",
+            "444444444444",
+        ]
+
+    found = [(d.path, d.message) for d in env_case(tmp_path, trust) if d.rule_id == "N404"]
+    assert found == [
+        (
+            "access.roles.reader.trusted",
+            "arn:aws:iam::333333333333:root, 444444444444: trusts every principal of the account; name the role "
+            "(arn:...:role/...) or set trust_whole_account: true",
+        )
+    ]
+
+
+def test_n501_an_unknown_pattern_does_not_hide_the_next_patterns_problem(tmp_path: Path) -> None:
+    def traffic(e: Env) -> None:
+        e["traffic"]["patterns"] = {"no-such": {"per_month": 1, "item_kb": 1}, **_traffic(e)}
+        _traffic(e)["get-conversation"]["items"] = 2
+
+    found = [(d.rule_id, d.path) for d in env_case(tmp_path, traffic) if d.rule_id.startswith("N5")]
+    assert found == [("N501", "traffic.patterns.no-such"), ("N503", "traffic.patterns.get-conversation.items")]
+
+
+@pytest.mark.parametrize(
+    ("gsis", "allowed"),
+    [(["ByUserUpdated", "ByTitle"], "ByUserUpdated, ByTitle"), ([], "(the design has no GSIs)")],
+)
+def test_n505_an_unknown_index_is_told_the_designs_gsis_or_that_it_has_none(
+    gsis: list[str], allowed: str, tmp_path: Path
+) -> None:
+    designs = tmp_path / "designs"
+    designs.mkdir()
+    design = copy.deepcopy(_parsed(FIXTURE_DESIGNS / "conversations.yaml"))
+    first = design["global_secondary_indexes"][0]
+    design["global_secondary_indexes"] = [{**first, "name": name} for name in gsis]
+    if not gsis:  # and the patterns that query one
+        design["access_patterns"] = [p for p in design["access_patterns"] if "index" not in p]
+    (designs / "conversations.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+    env = _env("prod")
+    env["traffic"]["index_gb"] = {"ByNothing": 1}
+    path = tmp_path / "qa.yaml"
+    path.write_text(yaml.safe_dump(env, sort_keys=False))
+    found = [(d.path, d.message) for d in _diagnostics(lambda: load_spec(path, designs)) if d.rule_id == "N505"]
+    assert found == [("traffic.index_gb.ByNothing", f"unknown GSI 'ByNothing'; allowed: {allowed}")]
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({"k" * 128: "v" * 256, "a": ""}, []),  # each at its limit: allowed
+        ({"": "v"}, [("N301", "tags.", "tag key length must be 1..128 (got 0)")]),
+        ({"k" * 129: "v"}, [("N301", "tags." + "k" * 129, "tag key length must be 1..128 (got 129)")]),
+        ({"a": "v" * 257}, [("N303", "tags.a", "tag value length must be 0..256 (got 257)")]),
+        (
+            {"bad*key": "v"},
+            [
+                (
+                    "N304",
+                    "tags.bad*key",
+                    "tag key has '*' (U+002A); AWS allows only letters, digits, spaces and _ . : / = + - @",
+                )
+            ],
+        ),
+        ({f"T{i}": "v" for i in range(47)}, []),  # 47 and the 3 standard tags: 50, the most
+        (
+            {f"T{i}": "v" for i in range(48)},
+            [("N305", "tags", "48 tags plus 3 standard ones; at most 50 per resource")],
+        ),
+    ],
+    ids=["at the limits", "empty key", "long key", "long value", "key character", "50 tags", "51 tags"],
+)
+def test_n3xx_tags_at_and_past_each_limit(
+    tags: dict[str, str], expected: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    found = env_case(tmp_path, lambda e: e.update(tags=tags))
+    assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id.startswith("N3")] == expected
+
+
+def test_n3xx_a_replicas_own_tags_are_checked_once_and_counted_with_the_environments(tmp_path: Path) -> None:
+    """A replica carries the environment's tags and its own: its own are checked at its path (the
+    environment's once, at theirs), and the count is of both together."""
+
+    def tags(e: Env) -> None:
+        e["tags"] = {"bad*": "x", **{f"T{i}": "v" for i in range(40)}}
+        e["replicas"][0]["tags"] = {"aws:mine": "x", **{f"R{i}": "v" for i in range(7)}}
+
+    found = env_case(tmp_path, lambda e: tags(e), base="global")
+    assert [(d.rule_id, d.path) for d in found if d.rule_id.startswith("N3")] == [
+        ("N304", "tags.bad*"),
+        ("N302", "replicas[0].tags.aws:mine"),
+        ("N305", "replicas[0].tags"),
+    ]
+    count = next(d for d in found if d.rule_id == "N305")
+    assert count.message == "49 tags plus 3 standard ones; at most 50 per resource"

@@ -72,16 +72,15 @@ RULES = (
 
 
 def check(env: Environment, design: Design, src: Source) -> list[Diagnostic]:
-    found = []
-    if not env.protected:  # a protected environment may not turn one off at all (N206)
-        found += [
-            src.report(
-                POLICY_DENY_TURNED_OFF,
-                path,
-                f"turned off: {DENY_CONSEQUENCES[path[-1]]} (on by default; remove the line to keep the deny)",
-            )
-            for path in turned_off_denies(env)
-        ]
+    # A protected environment may not turn one off at all (N206).
+    found = [
+        src.report(
+            POLICY_DENY_TURNED_OFF,
+            (policy, deny),
+            f"turned off: {DENY_CONSEQUENCES[deny]} (on by default; remove the line to keep the deny)",
+        )
+        for policy, deny in ([] if env.protected else turned_off_denies(env))
+    ]
     if env.contributor_insights_mode is not None and not env.contributor_insights:
         found.append(
             src.report(
