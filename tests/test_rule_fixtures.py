@@ -2552,3 +2552,41 @@ def test_n3xx_a_replicas_own_tags_are_checked_once_and_counted_with_the_environm
     ]
     count = next(d for d in found if d.rule_id == "N305")
     assert count.message == "49 tags plus 3 standard ones; at most 50 per resource"
+
+
+def test_n601_each_global_setting_on_a_table_that_is_not_global_is_named(tmp_path: Path) -> None:
+    def settings(e: Env) -> None:
+        e.update(multi_region_consistency="STRONG", witness_region="eu-west-2", replicas=[{"region": "eu-west-1"}])
+
+    found = [d.path for d in env_case(tmp_path, settings) if d.rule_id == "N601"]
+    assert found == ["replicas", "multi_region_consistency", "witness_region"]
+
+
+def test_n602_the_own_region_as_a_replica_and_a_region_listed_twice_say_which(tmp_path: Path) -> None:
+    def replicas(e: Env) -> None:
+        e["replicas"] += [{"region": "us-east-1"}, {"region": "ap-southeast-2"}]
+
+    found = [(d.path, d.message) for d in env_case(tmp_path, replicas, base="global") if d.rule_id == "N602"]
+    assert found == [
+        (
+            "replicas[2].region",
+            "us-east-1 is the environment's own region, always the first replica; remove this entry (its settings "
+            "are the environment's)",
+        ),
+        ("replicas[3].region", "ap-southeast-2 is already listed (replicas.1.region); remove one of them"),
+    ]
+
+
+@pytest.mark.parametrize("witness", ["eu-central-1", "eu-west-1"], ids=["a replica's Region", "the own Region"])
+def test_n605_a_witness_in_a_region_that_holds_a_replica(witness: str, tmp_path: Path) -> None:
+    found = env_case(tmp_path, lambda e: e.update(witness_region=witness), base="strong")
+    assert [(d.path, d.message) for d in found if d.rule_id == "N605"] == [
+        ("witness_region", f"{witness} holds a replica; the witness must be a third Region")
+    ]
+
+
+def test_n606_a_replicas_read_capacity_with_min_over_max(tmp_path: Path) -> None:
+    found = env_case(tmp_path, lambda e: e["replicas"][0].update(read={"min": 300, "max": 200}), base="strong")
+    assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id.startswith("N6")] == [
+        ("N606", "replicas[0].read.min", "min (300) is greater than max (200)")
+    ]

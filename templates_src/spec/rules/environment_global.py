@@ -157,21 +157,21 @@ def _check_global(env: Environment, src: Source) -> list[Diagnostic]:
                     )
                 )
         return found
-    seen: dict[str, tuple[PathPart, ...]] = {env.region: ("region",)}
+    seen: dict[str, tuple[PathPart, ...]] = {}  # each other Region listed: where first
     for i, replica in enumerate(env.replicas):
         path = ("replicas", i, "region")
-        if replica.region in seen:
-            if replica.region == env.region:
-                message = (
-                    f"{replica.region} is the environment's own region, always the first replica; "
-                    "remove this entry (its settings are the environment's)"
-                )
-            else:
-                where = ".".join(str(p) for p in seen[replica.region])
-                message = f"{replica.region} is already listed ({where}); remove one of them"
-            found.append(src.report(ONE_REPLICA_PER_REGION, path, message))
+        if replica.region == env.region:
+            message = (
+                f"{replica.region} is the environment's own region, always the first replica; "
+                "remove this entry (its settings are the environment's)"
+            )
+        elif replica.region in seen:
+            where = ".".join(str(p) for p in seen[replica.region])
+            message = f"{replica.region} is already listed ({where}); remove one of them"
         else:
             seen[replica.region] = path
+            continue
+        found.append(src.report(ONE_REPLICA_PER_REGION, path, message))
     strong = env.multi_region_consistency == "STRONG"
     if env.witness_region is not None:
         if not strong:
@@ -182,7 +182,7 @@ def _check_global(env: Environment, src: Source) -> list[Diagnostic]:
                     "a witness is only for multi_region_consistency: STRONG (EVENTUAL replicates to replicas only)",
                 )
             )
-        elif env.witness_region in seen:
+        elif env.witness_region == env.region or env.witness_region in seen:
             found.append(
                 src.report(
                     WITNESS_ONLY_STRONG,
