@@ -2590,3 +2590,41 @@ def test_n606_a_replicas_read_capacity_with_min_over_max(tmp_path: Path) -> None
     assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id.startswith("N6")] == [
         ("N606", "replicas[0].read.min", "min (300) is greater than max (200)")
     ]
+
+
+@pytest.mark.parametrize(
+    ("base", "change", "path"),
+    [
+        ("global", {"region": "eu-west-9"}, "region"),
+        ("strong", {"witness_region": "eu-west-9"}, "witness_region"),
+        ("prod", {"test_regions": ["us-west-2", "eu-west-9"]}, "test_regions[1]"),
+    ],
+    ids=["own region", "witness", "test region"],
+)
+def test_n614_every_region_an_environment_names_is_a_known_one(
+    base: str, change: dict[str, Any], path: str, tmp_path: Path
+) -> None:
+    found = env_case(tmp_path, lambda e: e.update(change), base=base)
+    assert [(d.path, d.message) for d in found if d.rule_id == "N614"] == [
+        (path, "'eu-west-9' is not an AWS Region (botocore knows of none by that name)")
+    ]
+
+
+def test_n612_read_warm_throughput_at_the_on_demand_default_is_named_by_its_field(tmp_path: Path) -> None:
+    found = env_case(tmp_path, lambda e: e.update(warm_throughput={"read_units_per_second": 12000}))
+    assert [(d.path, d.message) for d in found if d.rule_id == "N612"] == [
+        (
+            "warm_throughput.read_units_per_second",
+            "12000 is not above the 12000 a new on-demand table starts with: it pre-warms nothing (warm throughput "
+            "only ever rises)",
+        )
+    ]
+
+
+def test_n610_a_stream_in_another_account_of_the_same_region(tmp_path: Path) -> None:
+    arn = "arn:aws:kinesis:us-east-1:444444444444:stream/chat-changes"
+    found = env_case(tmp_path, lambda e: e.update(kinesis_stream={"stream_arn": arn}))
+    assert [d.message for d in found if d.rule_id == "N610"] == [
+        "the stream is in 444444444444/us-east-1; DynamoDB sends changes only to a stream in the table's account "
+        "and Region (333333333333/us-east-1)"
+    ]

@@ -310,7 +310,7 @@ def _check_properties(env: Environment, src: Source) -> list[Diagnostic]:
                     )
     kinesis = env.kinesis_stream
     if kinesis is not None:
-        _, _, _, region, account, _ = kinesis.stream_arn.split(":", 5)
+        region, account = kinesis.stream_arn.split(":")[3:5]  # arn:partition:kinesis:region:account:stream/name
         if region != env.region or account != env.account_id:
             found.append(
                 src.report(
