@@ -2628,3 +2628,78 @@ def test_n610_a_stream_in_another_account_of_the_same_region(tmp_path: Path) -> 
         "the stream is in 444444444444/us-east-1; DynamoDB sends changes only to a stream in the table's account "
         "and Region (333333333333/us-east-1)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("base", "change", "expected"),
+    [
+        # A customer managed key needs its administrators: said once, for the key.
+        (
+            "prod",
+            {},
+            "customer_managed encryption needs key_admins: the role ARNs that may manage (not use) the key, the role "
+            "that deploys the data stack among them",
+        ),
+        # An unprotected environment that asks for a backup plan: the vault's key needs them too.
+        (
+            "dev",
+            {"backup": {"enabled": True}},
+            "a backup plan encrypts its vault with its own key: name its administrators in key_admins",
+        ),
+        ("dev", {}, None),  # no plan, no key of ours
+    ],
+    ids=["customer managed", "backup asked for", "neither"],
+)
+def test_n202_key_admins_are_asked_for_once_for_what_needs_them(
+    base: str, change: dict[str, Any], expected: str | None, tmp_path: Path
+) -> None:
+    def without_admins(e: Env) -> None:
+        e.pop("key_admins", None)
+        e.update(change)
+
+    found = [d.message for d in env_case(tmp_path, without_admins, base=base) if d.rule_id == "N202"]
+    assert found == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize(
+    ("lock", "retention", "expected"),
+    [
+        ({"mode": "governance", "min_retention_days": 7}, 35, []),
+        ({"mode": "compliance", "min_retention_days": 7, "changeable_for_days": 3}, 35, []),
+        (
+            {"mode": "governance", "min_retention_days": 7, "changeable_for_days": 3},
+            35,
+            [
+                (
+                    "N207",
+                    "backup.vault_lock.changeable_for_days",
+                    "changeable_for_days makes the lock immutable after it (compliance mode): set mode: compliance, "
+                    "or remove it",
+                )
+            ],
+        ),
+        ({"mode": "governance", "min_retention_days": 35, "max_retention_days": 35}, 35, []),  # min = max = plan
+        (
+            {"mode": "governance", "min_retention_days": 36, "max_retention_days": 35},
+            35,
+            [("N208", "backup.vault_lock.max_retention_days", "is below min_retention_days (36)")],
+        ),
+        (
+            {"mode": "governance", "min_retention_days": 7, "max_retention_days": 30},
+            35,
+            [
+                (
+                    "N208",
+                    "backup.retention_days",
+                    "35 days is outside the vault lock's retention (7..30 days): the vault would fail every backup job",
+                )
+            ],
+        ),
+    ],
+    ids=["governance", "compliance", "governance with a cooling-off", "min = max", "min over max", "plan over max"],
+)
+def test_n207_n208_a_vault_lock_and_its_plan(
+    lock: dict[str, Any], retention: int, expected: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    found = env_case(tmp_path, lambda e: e.update(backup={"retention_days": retention, "vault_lock": lock}))
+    assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("N207", "N208")] == expected
