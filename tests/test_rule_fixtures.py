@@ -2647,8 +2647,14 @@ def test_n610_a_stream_in_another_account_of_the_same_region(tmp_path: Path) -> 
             "a backup plan encrypts its vault with its own key: name its administrators in key_admins",
         ),
         ("dev", {}, None),  # no plan, no key of ours
+        # Named where nothing uses them.
+        (
+            "dev",
+            {"key_admins": ["arn:aws:iam::111111111111:role/key-admins"]},
+            "key_admins is only used with customer_managed or a backup",
+        ),
     ],
-    ids=["customer managed", "backup asked for", "neither"],
+    ids=["customer managed", "backup asked for", "neither", "named for nothing"],
 )
 def test_n202_key_admins_are_asked_for_once_for_what_needs_them(
     base: str, change: dict[str, Any], expected: str | None, tmp_path: Path
@@ -2657,8 +2663,25 @@ def test_n202_key_admins_are_asked_for_once_for_what_needs_them(
         e.pop("key_admins", None)
         e.update(change)
 
-    found = [d.message for d in env_case(tmp_path, without_admins, base=base) if d.rule_id == "N202"]
-    assert found == ([expected] if expected else [])
+    found = [(d.path, d.message) for d in env_case(tmp_path, without_admins, base=base) if d.rule_id == "N202"]
+    assert found == ([("key_admins", expected)] if expected else [])
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "wanted"),
+    [
+        ({"deletion_protection": False}, "deletion_protection", "true"),
+        ({"point_in_time_recovery": {"enabled": False}}, "point_in_time_recovery.enabled", "true"),
+        ({"retention": "Delete"}, "retention", "Retain"),
+    ],
+)
+def test_n201_a_protected_environment_is_told_the_value_it_needs(
+    change: dict[str, Any], path: str, wanted: str, tmp_path: Path
+) -> None:
+    found = env_case(tmp_path, lambda e: e.update(change))
+    assert [(d.path, d.message) for d in found if d.rule_id == "N201"] == [
+        (path, f"a protected environment needs {wanted} (set protected: false to opt out)")
+    ]
 
 
 @pytest.mark.parametrize(

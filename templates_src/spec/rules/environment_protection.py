@@ -207,11 +207,11 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
     found += [
         src.report(
             RESOURCE_POLICY_DENIES_KEPT,
-            path,
-            f"a protected environment keeps this deny: without it {DENY_CONSEQUENCES[path[-1]]} "
+            (policy, deny),
+            f"a protected environment keeps this deny: without it {DENY_CONSEQUENCES[deny]} "
             "(set protected: false to opt out)",
         )
-        for path in turned_off_denies(env)
+        for policy, deny in turned_off_denies(env)
     ]
     required = {
         ("retention",): (env.retention == "Retain", "Retain"),
