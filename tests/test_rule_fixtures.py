@@ -2726,3 +2726,28 @@ def test_n207_n208_a_vault_lock_and_its_plan(
 ) -> None:
     found = env_case(tmp_path, lambda e: e.update(backup={"retention_days": retention, "vault_lock": lock}))
     assert [(d.rule_id, d.path, d.message) for d in found if d.rule_id in ("N207", "N208")] == expected
+
+
+@pytest.mark.parametrize(("base", "rule"), [("prod", "N206"), ("dev", "N407")])
+def test_n206_n407_a_deny_turned_off_is_an_error_when_protected_and_a_warning_otherwise_never_both(
+    base: str, rule: str, tmp_path: Path
+) -> None:
+    found = env_case(tmp_path, lambda e: e.update(resource_policy={"deny_other_accounts": False}), base=base)
+    assert [(d.rule_id, d.path) for d in found if d.rule_id in ("N206", "N407")] == [
+        (rule, "resource_policy.deny_other_accounts")
+    ]
+
+
+@pytest.mark.parametrize(("first", "second", "expected"), [(50, 50, []), (50, 51, [101])])
+def test_d208_the_projected_attributes_of_every_index_count_together(
+    first: int, second: int, expected: list[int], tmp_path: Path
+) -> None:
+    def indexes(d: Design) -> None:
+        gsi = d["global_secondary_indexes"][0]
+        gsi["non_key_attributes"] = [f"a{i}" for i in range(first)]
+        d["global_secondary_indexes"].append(
+            {**gsi, "name": "Second", "non_key_attributes": [f"b{i}" for i in range(second)]}
+        )
+
+    found = [d.message for d in design_case(tmp_path, indexes) if d.rule_id == "D208"]
+    assert found == [f"{n} projected non-key attributes across all indexes; at most 100 per table" for n in expected]
