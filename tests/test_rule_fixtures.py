@@ -2751,3 +2751,25 @@ def test_d208_the_projected_attributes_of_every_index_count_together(
 
     found = [d.message for d in design_case(tmp_path, indexes) if d.rule_id == "D208"]
     assert found == [f"{n} projected non-key attributes across all indexes; at most 100 per table" for n in expected]
+
+
+@pytest.mark.parametrize(
+    ("pitr", "expected"),
+    [({"enabled": False}, ["replicas[0].point_in_time_recovery.enabled"]), ({"enabled": True}, [])],
+)
+def test_n607_a_protected_replica_keeps_point_in_time_recovery(
+    pitr: dict[str, bool], expected: list[str], tmp_path: Path
+) -> None:
+    found = env_case(tmp_path, lambda e: e["replicas"][0].update(point_in_time_recovery=pitr), base="global")
+    assert [d.path for d in found if d.rule_id == "N607"] == expected
+
+
+def test_n614_a_replica_in_another_partition_names_both_partitions(tmp_path: Path) -> None:
+    found = env_case(tmp_path, lambda e: e["replicas"].append({"region": "cn-north-1"}), base="global")
+    assert [(d.path, d.message) for d in found if d.rule_id == "N614"] == [
+        (
+            "replicas[2].region",
+            "cn-north-1 is in partition aws-cn, the environment's region us-east-1 in aws: a table, its replicas and "
+            "its tests stay within one partition",
+        )
+    ]
