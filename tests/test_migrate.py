@@ -475,6 +475,61 @@ def test_capture_and_each_full_pass_of_the_catch_up_record_when_their_read_began
     assert saved[-1]["stream_read_at"] == "2026-12-01T08:00:00+00:00"
 
 
+def _old_table_stack(read_only: bool) -> dict[str, Any]:
+    """The old data stack as deployed: its table, read-only (frozen) or not."""
+    from templates_src.change.migration import read_only_statement
+
+    table: dict[str, Any] = {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": OLD_TABLE}}
+    if read_only:
+        table["Properties"]["ResourcePolicy"] = {
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [read_only_statement(OLD_TABLE)]}
+        }
+    return {"Resources": {"Table": table}}
+
+
+def _rolling_back(state: Any, deployed: dict[str, Any], saved: list[dict[str, Any]]) -> tuple[Any, list[Any]]:
+    migration = _bare_migration(state, saved)
+    updates: list[Any] = []
+    migration.old_stack = "conversations-dev-data"
+    migration.deployer = type(
+        "D", (), {"change_sets": type("C", (), {"deployed_template": lambda self, name: deployed})()}
+    )()
+    migration._update_old_stack = updates.append
+    migration.now = _clock("2026-12-05T10:00:00+00:00")
+    return migration, updates
+
+
+@pytest.mark.parametrize(
+    ("phase", "read_after"),
+    [
+        # The freeze finished (it drained the stream) and nothing was written since: read up to the rollback.
+        ("freeze", "2026-12-05T10:00:00+00:00"),
+        # A freeze stopped after the deny, before its phase was saved: the stream was not drained, so the earlier
+        # read stands; and the table is made writable again, though the phase says catch-up.
+        ("catch-up", "2026-12-01T08:00:00+00:00"),
+    ],
+)
+def test_rollback_reopens_a_frozen_table_whatever_its_phase_says(phase: str, read_after: str) -> None:
+    from templates_src.deploy import migrate
+
+    saved: list[dict[str, Any]] = []
+    state = migrate.State(phase=phase, old_table=OLD_TABLE, stream_read_at="2026-12-01T08:00:00+00:00")
+    migration, updates = _rolling_back(state, _old_table_stack(read_only=True), saved)
+    migration.rollback()
+    assert [u["Resources"]["Table"]["Properties"].get("ResourcePolicy") for u in updates] == [None]
+    assert (saved[-1]["phase"], saved[-1]["stream_read_at"]) == ("catch-up", read_after)
+
+
+def test_rollback_of_a_table_never_frozen_is_bad_input() -> None:
+    from templates_src.deploy import migrate
+    from templates_src.errors import BadInput
+
+    migration, updates = _rolling_back(migrate.State(phase="catch-up"), _old_table_stack(read_only=False), [])
+    with pytest.raises(BadInput, match="the migration is at catch-up; rollback undoes freeze, verify, cutover only"):
+        migration.rollback()
+    assert updates == []
+
+
 def test_a_failed_export_is_forgotten_so_the_next_run_exports_again() -> None:
     from templates_src.deploy import migrate
     from templates_src.errors import AwsFailure
@@ -502,7 +557,13 @@ def test_a_failed_export_is_forgotten_so_the_next_run_exports_again() -> None:
         "migrate: backfill: the export failed: The specified bucket does not exist; fix that and run migrate "
         "again: it starts a new export"
     )
-    assert saved[-1]["export_arn"] == ""
+    # The next run captures the stream's start point again before it exports: not one from before the failure.
+    assert (saved[-1]["export_arn"], saved[-1]["phase"], saved[-1]["checkpoints"], saved[-1]["stream_read_at"]) == (
+        "",
+        "create",
+        {},
+        "",
+    )
 
 
 def test_migrates_clients_keep_a_connection_for_each_backfill_thread(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -88,6 +88,12 @@ def read_only(template: dict[str, Any], table_name: str) -> dict[str, Any]:
     return out
 
 
+def is_read_only(template: dict[str, Any]) -> bool:
+    """Whether the data stack's table carries read_only's statement (a freeze, finished or stopped midway)."""
+    policy = template["Resources"][TABLE_ID].get("Properties", {}).get("ResourcePolicy")
+    return policy is not None and any(s.get("Sid") == READ_ONLY_SID for s in policy["PolicyDocument"]["Statement"])
+
+
 def writable(template: dict[str, Any]) -> dict[str, Any]:
     """read_only undone (rollback): the statement removed; no policy left when it was the only one.
 

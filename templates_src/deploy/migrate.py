@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.config import Config
 
-from ..change.migration import PHASE_NAMES, ROLLBACK_PHASES, read_only, writable
+from ..change.migration import PHASE_NAMES, ROLLBACK_PHASES, is_read_only, read_only, writable
 from ..errors import AwsFailure, BadInput, Refused
 from ..spec import limits
 from ..spec.item_transform import ItemWriter, export_items, transform_digest
@@ -356,8 +356,14 @@ class Migration:
         StepRunner(self.deployer, self.out, self.sleep).run(self.data, self.access)
         self._finished("cutover", f"the roles grant {self.state.new_table} only")
 
+    def _freeze_stopped_midway(self) -> bool:
+        """The old table read-only while the phase says no freeze ran: a freeze stopped before it was saved."""
+        if self.state.done("freeze") or not self.state.done("create"):
+            return False
+        return is_read_only(self.deployer.change_sets.deployed_template(self.old_stack))
+
     def rollback(self) -> None:
-        if self.state.phase not in ROLLBACK_PHASES:
+        if self.state.phase not in ROLLBACK_PHASES and not self._freeze_stopped_midway():
             raise BadInput(
                 f"migrate --rollback: the migration is at {self.state.phase or 'its start'}; rollback undoes "
                 f"{', '.join(ROLLBACK_PHASES)} only (before them the old table takes writes as before)"
@@ -368,6 +374,9 @@ class Migration:
             self.out(f"migrate: rollback: the roles grant {self.state.old_table} again")
         deployed = self.deployer.change_sets.deployed_template(self.old_stack)
         self._update_old_stack(writable(deployed))
+        if self.state.stream_read_at and self.state.done("freeze"):
+            # The freeze read the stream to its end and no write came since: it is read up to now.
+            self.state.stream_read_at = self.now().isoformat(timespec="seconds")
         self.state.phase = "catch-up"
         self.save()
         self.out(
@@ -598,7 +607,10 @@ class Migration:
             if status == "COMPLETED":
                 return
             if status == "FAILED":
-                self.state.export_arn = ""  # the next run exports again
+                # The next run captures the stream's start point again, then exports anew: the catch-up goes on
+                # from a start point taken just before the export it follows, not one a day old.
+                self.state.export_arn, self.state.checkpoints, self.state.stream_read_at = "", {}, ""
+                self.state.phase = "create"
                 self.save()
                 raise AwsFailure(
                     f"migrate: backfill: the export failed: {export.get('FailureMessage', '')}; fix that and run "
