@@ -18,6 +18,16 @@ from awacs.aws import Action
 _ACTION_NAME = re.compile(r"([a-z0-9-]+):([A-Za-z0-9*?]+)")
 
 
+def action_name(name: str) -> str | None:
+    """A listed permission as an action name, its service prefix in lower case ("Iam:PassRole" ->
+    "iam:PassRole": "The prefix and the action name are case insensitive", IAM JSON policy elements:
+    Action); None for a string no policy can grant (a registry schema lists "s3:REST.PUT.OBJECT", an S3
+    log operation, and "")."""
+    service, colon, action = name.partition(":")
+    normal = f"{service.lower()}{colon}{action}"
+    return normal if _ACTION_NAME.fullmatch(normal) else None
+
+
 def iam_action(name: str) -> Action:
     """`dynamodb:GetItem` -> Action("dynamodb", "GetItem"); any other shape is a ValueError at synth,
     not a policy IAM rejects at deploy."""

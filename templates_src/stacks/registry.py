@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from .actions import action_name
+
 # The schemas are per region; the resource types we build behave alike in all.
 SCHEMA_REGION = "us-east-1"
 HANDLER_ACTIONS = ("create", "read", "update", "delete")
@@ -59,6 +61,8 @@ def create_only_properties(resource_type: str) -> frozenset[str]:
 
 @functools.cache
 def handler_permissions(resource_type: str) -> frozenset[str]:
-    """The IAM actions CloudFormation's handlers call to create, read, update and delete a resource."""
+    """The IAM actions CloudFormation's handlers call to create, read, update and delete a resource,
+    as action names (stacks/actions.py: a prefix in lower case; what is no action name left out)."""
     handlers = schema(resource_type).get("handlers", {})
-    return frozenset(a for h in HANDLER_ACTIONS for a in handlers.get(h, {}).get("permissions", []))
+    listed = (a for h in HANDLER_ACTIONS for a in handlers.get(h, {}).get("permissions", []))
+    return frozenset(name for a in listed if (name := action_name(a)) is not None)
