@@ -1022,14 +1022,14 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     ),
     "N208": (
         "error",
-        "35 days is outside the vault lock's retention (60..any days): the vault would fail every backup job",
+        "35 days (the default) is outside the vault lock's retention (60..any days): the vault would fail every backup job; set retention_days within it, or change the lock",
         "",
     ),
     "N301": ("error", "tag key length must be 1..128 (got 129)", ""),
     "N302": ("error", "tag keys starting with 'aws:' are reserved by AWS", ""),
     "N303": ("error", "tag value length must be 0..256 (got 257)", ""),
     "N304": ("error", "tag value has '\\t' (U+0009); AWS allows only letters, digits, spaces and _ . : / = + - @", ""),
-    "N305": ("error", "51 tags plus 3 standard ones; at most 50 per resource", ""),
+    "N305": ("error", "51 tags plus 3 standard ones; at most 50 per resource: remove 4", ""),
     "N401": ("error", "design 'conversations' declares no ttl_attribute to expire items by", ""),
     "N402": (
         "error",
@@ -2430,6 +2430,13 @@ def test_d2xx_an_lsis_problem_is_named_by_its_path_among_the_lsis(tmp_path: Path
     assert found == [("D205", "local_secondary_indexes[ByTitle].non_key_attributes")]
 
 
+def test_n613_ttl_alone_is_the_environments_to_remove(tmp_path: Path) -> None:
+    found = env_case(tmp_path, lambda e: e.update(ttl_days=30), base="strong")
+    assert [d.message for d in found if d.rule_id == "N613"] == [
+        "ttl_days sets TTL, which multi-Region strong consistency does not support; use EVENTUAL, or no ttl_days"
+    ]
+
+
 def test_n613_names_each_feature_strong_consistency_lacks(tmp_path: Path) -> None:
     """An LSI in the design and TTL in the environment: both named, in one finding."""
     designs = tmp_path / "designs"
@@ -2445,8 +2452,8 @@ def test_n613_names_each_feature_strong_consistency_lacks(tmp_path: Path) -> Non
     assert [(d.path, d.message) for d in found] == [
         (
             "multi_region_consistency",
-            "design 'messages' uses local secondary indexes; TTL (ttl_days), which multi-Region strong consistency "
-            "does not support; use EVENTUAL, or a design without them",
+            "design 'messages' uses local secondary indexes and ttl_days sets TTL, which multi-Region strong "
+            "consistency does not support; use EVENTUAL, or a design without them and no ttl_days",
         )
     ]
 
@@ -2524,7 +2531,7 @@ def test_n505_an_unknown_index_is_told_the_designs_gsis_or_that_it_has_none(
         ({f"T{i}": "v" for i in range(47)}, []),  # 47 and the 3 standard tags: 50, the most
         (
             {f"T{i}": "v" for i in range(48)},
-            [("N305", "tags", "48 tags plus 3 standard ones; at most 50 per resource")],
+            [("N305", "tags", "48 tags plus 3 standard ones; at most 50 per resource: remove 1")],
         ),
     ],
     ids=["at the limits", "empty key", "long key", "long value", "key character", "50 tags", "51 tags"],
@@ -2551,7 +2558,10 @@ def test_n3xx_a_replicas_own_tags_are_checked_once_and_counted_with_the_environm
         ("N305", "replicas[0].tags"),
     ]
     count = next(d for d in found if d.rule_id == "N305")
-    assert count.message == "49 tags plus 3 standard ones; at most 50 per resource"
+    assert count.message == (
+        "the environment's and the replica's own together: 49 tags plus 3 standard ones; at most 50 per resource: "
+        "remove 2"
+    )
 
 
 def test_n601_each_global_setting_on_a_table_that_is_not_global_is_named(tmp_path: Path) -> None:
@@ -2651,7 +2661,7 @@ def test_n610_a_stream_in_another_account_of_the_same_region(tmp_path: Path) -> 
         (
             "dev",
             {"key_admins": ["arn:aws:iam::111111111111:role/key-admins"]},
-            "key_admins is only used with customer_managed or a backup",
+            "key_admins is only used with customer_managed or a backup: remove it",
         ),
     ],
     ids=["customer managed", "backup asked for", "neither", "named for nothing"],
@@ -2705,7 +2715,13 @@ def test_n201_a_protected_environment_is_told_the_value_it_needs(
         (
             {"mode": "governance", "min_retention_days": 36, "max_retention_days": 35},
             35,
-            [("N208", "backup.vault_lock.max_retention_days", "is below min_retention_days (36)")],
+            [
+                (
+                    "N208",
+                    "backup.vault_lock.max_retention_days",
+                    "35 is below min_retention_days (36): raise it, or lower min_retention_days",
+                )
+            ],
         ),
         (
             {"mode": "governance", "min_retention_days": 7, "max_retention_days": 30},
@@ -2714,7 +2730,8 @@ def test_n201_a_protected_environment_is_told_the_value_it_needs(
                 (
                     "N208",
                     "backup.retention_days",
-                    "35 days is outside the vault lock's retention (7..30 days): the vault would fail every backup job",
+                    "35 days is outside the vault lock's retention (7..30 days): the vault would fail every backup job; "
+                    "set retention_days within it, or change the lock",
                 )
             ],
         ),

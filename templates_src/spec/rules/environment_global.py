@@ -368,22 +368,27 @@ def check_design(env: Environment, design: Design, src: Source) -> list[Diagnost
     """What a STRONG (MRSC) table cannot do, against the design it holds."""
     if not env.global_table or env.multi_region_consistency != "STRONG":
         return []
-    unsupported = []
+    uses = []  # the design's
     transactional = sorted(p.name for p in design.access_patterns if p.operation in TRANSACT_OPERATIONS)
     if transactional:
-        unsupported.append(f"transactions (access patterns {', '.join(transactional)})")
+        uses.append(f"transactions (access patterns {', '.join(transactional)})")
     if design.local_secondary_indexes:
-        unsupported.append("local secondary indexes")
-    if env.ttl_days is not None:
-        unsupported.append("TTL (ttl_days)")
-    if not unsupported:
+        uses.append("local secondary indexes")
+    found, remedies = [], []
+    if uses:
+        found.append(f"design {design.name!r} uses {' and '.join(uses)}")
+        remedies.append("a design without them")
+    if env.ttl_days is not None:  # the environment's
+        found.append("ttl_days sets TTL")
+        remedies.append("no ttl_days")
+    if not found:
         return []
     return [
         src.report(
             STRONG_FEATURES,
             ("multi_region_consistency",),
-            f"design {design.name!r} uses {'; '.join(unsupported)}, which multi-Region strong consistency does "
-            "not support; use EVENTUAL, or a design without them",
+            f"{' and '.join(found)}, which multi-Region strong consistency does not support; use EVENTUAL, or "
+            f"{' and '.join(remedies)}",
         )
     ]
 

@@ -129,19 +129,21 @@ def _check_vault_lock(env: Environment, src: Source) -> list[Diagnostic]:
             src.report(
                 VAULT_LOCK_FITS_PLAN,
                 (*at, "max_retention_days"),
-                f"is below min_retention_days ({lock.min_retention_days})",
+                f"{lock.max_retention_days} is below min_retention_days ({lock.min_retention_days}): raise it, or "
+                "lower min_retention_days",
             )
         )
     elif env.backup.enabled and not (
         lock.min_retention_days <= env.backup.retention_days <= (lock.max_retention_days or env.backup.retention_days)
     ):
         bounds = f"{lock.min_retention_days}..{lock.max_retention_days or 'any'}"
+        default = "" if "retention_days" in env.backup.model_fields_set else " (the default)"
         found.append(
             src.report(
                 VAULT_LOCK_FITS_PLAN,
                 ("backup", "retention_days"),
-                f"{env.backup.retention_days} days is outside the vault lock's retention ({bounds} days): "
-                "the vault would fail every backup job",
+                f"{env.backup.retention_days} days{default} is outside the vault lock's retention ({bounds} days): "
+                "the vault would fail every backup job; set retention_days within it, or change the lock",
             )
         )
     return found
@@ -177,7 +179,11 @@ def check(env: Environment, src: Source) -> list[Diagnostic]:
         )
     elif env.encryption != "customer_managed" and env.key_admins and not backup_on:
         found.append(
-            src.report(KEY_ADMINS_NAMED, ("key_admins",), "key_admins is only used with customer_managed or a backup")
+            src.report(
+                KEY_ADMINS_NAMED,
+                ("key_admins",),
+                "key_admins is only used with customer_managed or a backup: remove it",
+            )
         )
     # Any environment, protected or not: a dev job that may create an unbounded role can make itself
     # account administrator, and dev usually shares nothing less than the account with prod's neighbours.

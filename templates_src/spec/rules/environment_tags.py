@@ -89,12 +89,15 @@ def _check_tags(
                     )
                 )
     extra = len(set(tags) - set(STANDARD_TAG_KEYS))
-    if extra + len(STANDARD_TAG_KEYS) > limits.MAX_TAGS_PER_RESOURCE:
+    over = extra + len(STANDARD_TAG_KEYS) - limits.MAX_TAGS_PER_RESOURCE
+    if over > 0:
+        whose = "" if own is None else "the environment's and the replica's own together: "
         found.append(
             src.report(
                 TAG_COUNT,
                 at,
-                f"{extra} tags plus {len(STANDARD_TAG_KEYS)} standard ones; at most {limits.MAX_TAGS_PER_RESOURCE} per resource",
+                f"{whose}{extra} tags plus {len(STANDARD_TAG_KEYS)} standard ones; at most "
+                f"{limits.MAX_TAGS_PER_RESOURCE} per resource: remove {over}",
             )
         )
     return found
