@@ -361,6 +361,15 @@ CASES: dict[str, tuple[Callable[[Path], list[Diagnostic]], str]] = {
         ),
         "backup.retention_days",
     ),
+    "N209": (
+        lambda t: env_case(
+            t,
+            lambda e: e.update(
+                backup={"enabled": False, "reason": "x", "vault_lock": {"mode": "governance", "min_retention_days": 7}}
+            ),
+        ),
+        "backup.vault_lock",
+    ),
     "N205": (
         lambda t: env_case(t, lambda e: e["access"]["roles"]["ops"].pop("export_kms_key_arn")),
         "access.roles.ops.export_kms_key_arn",
@@ -1020,6 +1029,7 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "compliance mode makes the lock immutable once changeable_for_days pass: name them (3 or more)",
         "",
     ),
+    "N209": ("error", "a lock with backup.enabled: false locks nothing: remove it, or enable the plan", ""),
     "N208": (
         "error",
         "35 days (the default) is outside the vault lock's retention (60..any days): the vault would fail every backup job; set retention_days within it, or change the lock",

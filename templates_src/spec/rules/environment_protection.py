@@ -68,6 +68,13 @@ VAULT_LOCK_FITS_PLAN = Rule(
     "https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html",
 )
 
+VAULT_LOCK_NEEDS_PLAN = Rule(
+    "N209",
+    "backup.vault_lock goes with a backup plan (backup.enabled): without one there is no vault to lock",
+    "error",
+    "https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html",
+)
+
 RULES = (
     PROTECTED_KEEPS_DATA,
     KEY_ADMINS_NAMED,
@@ -77,6 +84,7 @@ RULES = (
     RESOURCE_POLICY_DENIES_KEPT,
     VAULT_LOCK_MODE,
     VAULT_LOCK_FITS_PLAN,
+    VAULT_LOCK_NEEDS_PLAN,
 )
 
 # What a resource-policy deny keeps out when it is on (stacks/resource_policy.py).
@@ -100,8 +108,16 @@ def _check_vault_lock(env: Environment, src: Source) -> list[Diagnostic]:
     lock = env.backup.vault_lock if env.backup is not None else None
     if env.backup is None or lock is None:
         return []
-    found = []
     at = ("backup", "vault_lock")
+    if not env.backup.enabled:  # the vault is the plan's: a lock on no vault would be dropped without a word
+        return [
+            src.report(
+                VAULT_LOCK_NEEDS_PLAN,
+                at,
+                "a lock with backup.enabled: false locks nothing: remove it, or enable the plan",
+            )
+        ]
+    found = []
     # CloudFormation LockConfigurationType: with ChangeableForDays the lock becomes immutable
     # (compliance mode) once that many days pass; without it, it can be changed or removed at any
     # time (governance mode). AWS enforces a 72-hour cooling-off: ChangeableForDays >= 3.
