@@ -2800,3 +2800,26 @@ def test_n614_a_replica_in_another_partition_names_both_partitions(tmp_path: Pat
             "its tests stay within one partition",
         )
     ]
+
+
+def test_n614_an_arn_of_another_partition_is_named_by_its_path(tmp_path: Path) -> None:
+    """An environment in us-east-1 (aws) naming a role of aws-cn: nothing there has that ARN."""
+
+    def arns(e: Env) -> None:
+        e["key_admins"].append("arn:aws-cn:iam::333333333333:role/key-admins")
+        e["access"]["roles"]["reader"]["trusted"] = ["arn:aws-us-gov:iam::333333333333:role/support-analytics"]
+
+    found = [(d.path, d.message) for d in env_case(tmp_path, arns) if d.rule_id == "N614"]
+    count = len(_env("prod")["key_admins"])
+    assert found == [
+        (
+            f"key_admins[{count}]",
+            "arn:aws-cn:iam::333333333333:role/key-admins is in partition aws-cn, the environment's region us-east-1 "
+            "in aws: an ARN of another partition names nothing there (arn:aws:...)",
+        ),
+        (
+            "access.roles.reader.trusted[0]",
+            "arn:aws-us-gov:iam::333333333333:role/support-analytics is in partition aws-us-gov, the environment's "
+            "region us-east-1 in aws: an ARN of another partition names nothing there (arn:aws:...)",
+        ),
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,7 +96,8 @@ STRONG_FEATURES = Rule(
 )
 KNOWN_REGION = Rule(
     "N614",
-    "Every Region named (region, replicas, witness_region, test_regions) is one AWS has, in the environment's partition",
+    "Every Region named (region, replicas, witness_region, test_regions) is one AWS has; every Region and ARN is in "
+    "the environment's partition",
     "error",
     "botocore's partitions.json (the Regions of every AWS partition)",
 )
@@ -133,6 +135,19 @@ def partition_of() -> dict[str, str]:
     assert spec is not None and spec.origin is not None, "botocore is a runtime dependency"
     data = json.loads((Path(spec.origin).parent / "data" / "partitions.json").read_text(encoding="utf-8"))
     return {region: partition["id"] for partition in data["partitions"] for region in partition["regions"]}
+
+
+def _arns(value: object, path: tuple[PathPart, ...]) -> Iterator[tuple[tuple[PathPart, ...], str]]:
+    """Every ARN in an environment's settings, with its path."""
+    if isinstance(value, str):
+        if value.startswith("arn:"):
+            yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _arns(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _arns(item, (*path, i))
 
 
 def region_set(region: str) -> tuple[str, ...] | None:
@@ -348,6 +363,18 @@ def _check_regions(env: Environment, src: Source) -> list[Diagnostic]:
                     f"{home}: a table, its replicas and its tests stay within one partition",
                 )
             )
+    if home is not None:
+        for path, arn in _arns(env.model_dump(), ()):
+            partition = arn.split(":")[1]
+            if partition != home:
+                found.append(
+                    src.report(
+                        KNOWN_REGION,
+                        path,
+                        f"{arn} is in partition {partition}, the environment's region {env.region} in {home}: "
+                        f"an ARN of another partition names nothing there (arn:{home}:...)",
+                    )
+                )
     if env.global_table and env.test_regions:
         found.append(
             src.report(
