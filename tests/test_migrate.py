@@ -271,7 +271,11 @@ def test_rollback_reopens_the_old_table_and_retire_deletes_only_its_stack(
     stacks = {s["StackName"] for s in _client("cloudformation").describe_stacks()["Stacks"]}
     assert "conversations-dev-data" not in stacks and "conversations-dev-data-v2" in stacks
     assert len(_scan(OLD_TABLE)) == 41  # the old table stays, with its items
+    capsys.readouterr()
     assert cli_main(["migrate", "--rollback", *args]) == 2
+    assert "conversations-dev-data was retired (deleted, its table kept): there is nothing to roll back to" in (
+        capsys.readouterr().err
+    )
 
     # Every call migrate made here is listed (aws_calls.py: the pipeline's, or the operator's), and the docs name each.
     listed = {c.action for c in (*PIPELINE_CALLS, *OPERATOR_CALLS)}
@@ -382,10 +386,11 @@ def _clock(*times: str) -> Any:
 
 
 class _OneShard:
-    """A stream of one shard holding these records; each read takes them all."""
+    """A stream of one shard: each GetRecords takes the next batch (none left: an empty one). A pass over the
+    stream reads batches until an empty one."""
 
-    def __init__(self, records: list[dict[str, Any]]) -> None:
-        self.records = records
+    def __init__(self, *batches: list[dict[str, Any]]) -> None:
+        self.batches = list(batches)
 
     def describe_stream(self, **_: Any) -> dict[str, Any]:
         return {"StreamDescription": {"Shards": [{"ShardId": "shard-1"}]}}
@@ -394,7 +399,7 @@ class _OneShard:
         return {"ShardIterator": "iterator"}
 
     def get_records(self, **_: Any) -> dict[str, Any]:
-        records, self.records = self.records, []
+        records = self.batches.pop(0) if self.batches else []
         return {"Records": records, "NextShardIterator": "iterator"}
 
 
@@ -424,9 +429,9 @@ def test_a_catch_up_or_freeze_the_stream_may_no_longer_feed_is_refused_before_an
             continue
         with pytest.raises(Refused) as stopped:
             getattr(migration, action)()  # no client set: any AWS call would fail otherwise
-        hours = "20" if now.endswith("04:00:01+00:00") else "51"
+        hours = "20 h 0 min" if now.endswith("04:00:01+00:00") else "51 h 0 min"
         assert str(stopped.value) == (
-            f"migrate: {phase}: the stream of {OLD_TABLE} was last read {hours} h ago (2026-12-01T08:00:00+00:00); "
+            f"migrate: {phase}: the stream of {OLD_TABLE} was last read {hours} ago (2026-12-01T08:00:00+00:00); "
             "it keeps a record 24 h, so the writes since may be gone (a catch-up starts within 20 h). Start over: "
             "docs/migrations.md, Starting over"
         )
@@ -448,7 +453,7 @@ def test_capture_and_each_full_pass_of_the_catch_up_record_when_their_read_began
 
     saved: list[dict[str, Any]] = []
     migration = _bare_migration(migrate.State(phase="create", old_table=OLD_TABLE, stream_arn="arn:stream"), saved)
-    migration.streams = _OneShard([{"dynamodb": {"SequenceNumber": "100"}}])
+    migration.streams = _OneShard([{"dynamodb": {"SequenceNumber": "100"}}], [])
     migration.now = _clock("2026-12-01T08:00:00+00:00")
     migration.capture()
     assert (saved[-1]["stream_read_at"], saved[-1]["checkpoints"]) == ("2026-12-01T08:00:00+00:00", {"shard-1": "100"})
@@ -464,15 +469,17 @@ def test_capture_and_each_full_pass_of_the_catch_up_record_when_their_read_began
             self.written += 1
 
     migration._writer = Writer
-    migration.streams = _OneShard([{"dynamodb": {"SequenceNumber": "101"}}, {"dynamodb": {"SequenceNumber": "102"}}])
-    # The freeze's drain: a pass that applies two records (begun 09:00), one that finds none (09:05), and
-    # after a quiet pause, one more that finds none (09:06): every record written before 09:06 was read.
-    migration.now = _clock("2026-12-01T09:00:00+00:00", "2026-12-01T09:05:00+00:00", "2026-12-01T09:06:00+00:00")
-    assert migration._drain(quiet=True) == 2
-    assert [r["dynamodb"]["SequenceNumber"] for r in applied] == ["101", "102"]
-    assert migration.state.stream_read_at == "2026-12-01T09:06:00+00:00"
-    # Saved with each batch: a run stopped mid-pass keeps the earlier read's time.
-    assert saved[-1]["stream_read_at"] == "2026-12-01T08:00:00+00:00"
+    record = [{"dynamodb": {"SequenceNumber": str(n)}} for n in (101, 102, 103)]
+    migration.streams = _OneShard(record[:2], [], [], [record[2]], [])
+    # The freeze's drain, pass by pass (each begun a minute later): two records; none; after a quiet pause, one
+    # more (counted too); none; after a pause, none: every record written before 09:04 was read.
+    migration.now = _clock(*(f"2026-12-01T09:0{m}:00+00:00" for m in range(5)))
+    assert migration._drain(quiet=True) == 3
+    assert [r["dynamodb"]["SequenceNumber"] for r in applied] == ["101", "102", "103"]
+    assert migration.state.stream_read_at == "2026-12-01T09:04:00+00:00"
+    # Saved with each batch (the last: record 103's, in the third pass): the time of the last full pass before
+    # it, the second's, which a run stopped mid-pass keeps.
+    assert saved[-1]["stream_read_at"] == "2026-12-01T09:01:00+00:00"
 
 
 def _old_table_stack(read_only: bool) -> dict[str, Any]:

@@ -2440,6 +2440,24 @@ def test_d2xx_an_lsis_problem_is_named_by_its_path_among_the_lsis(tmp_path: Path
     assert found == [("D205", "local_secondary_indexes[ByTitle].non_key_attributes")]
 
 
+def test_n613_transactions_and_lsis_of_one_design(tmp_path: Path) -> None:
+    designs = tmp_path / "designs"
+    designs.mkdir()
+    design = copy.deepcopy(_parsed(FIXTURE_DESIGNS / "conversations.yaml"))
+    design["local_secondary_indexes"] = [{"name": "ByTitle", "sort_key": {"name": "title", "type": "S"}}]
+    (designs / "conversations.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+    env = _env("strong")
+    env["design"] = "conversations"
+    path = tmp_path / "qa.yaml"
+    path.write_text(yaml.safe_dump(env, sort_keys=False))
+    found = [d.message for d in _diagnostics(lambda: load_spec(path, designs)) if d.rule_id == "N613"]
+    assert found == [
+        "design 'conversations' uses transactions (access patterns add-my-message, append-message) and local "
+        "secondary indexes, which multi-Region strong consistency does not support; use EVENTUAL, or a design "
+        "without them"
+    ]
+
+
 def test_n613_ttl_alone_is_the_environments_to_remove(tmp_path: Path) -> None:
     found = env_case(tmp_path, lambda e: e.update(ttl_days=30), base="strong")
     assert [d.message for d in found if d.rule_id == "N613"] == [
@@ -2808,6 +2826,7 @@ def test_n614_an_arn_of_another_partition_is_named_by_its_path(tmp_path: Path) -
     def arns(e: Env) -> None:
         e["key_admins"].append("arn:aws-cn:iam::333333333333:role/key-admins")
         e["access"]["roles"]["reader"]["trusted"] = ["arn:aws-us-gov:iam::333333333333:role/support-analytics"]
+        e["tags"]["Upstream"] = "arn:aws-cn:sns:cn-north-1:333333333333:feed"  # free text: may name anything
 
     found = [(d.path, d.message) for d in env_case(tmp_path, arns) if d.rule_id == "N614"]
     count = len(_env("prod")["key_admins"])

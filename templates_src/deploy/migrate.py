@@ -277,10 +277,11 @@ class Migration:
         if not self.state.stream_read_at:
             return
         read_at = datetime.fromisoformat(self.state.stream_read_at)
-        hours = (self.now() - read_at) / timedelta(hours=1)
-        if hours > limits.CATCH_UP_WITHIN_HOURS:
+        age = self.now() - read_at
+        if age > timedelta(hours=limits.CATCH_UP_WITHIN_HOURS):
+            hours, minutes = divmod(int(age.total_seconds()) // 60, 60)
             raise Refused(
-                f"migrate: {phase}: the stream of {self.state.old_table} was last read {hours:.0f} h ago "
+                f"migrate: {phase}: the stream of {self.state.old_table} was last read {hours} h {minutes} min ago "
                 f"({self.state.stream_read_at}); it keeps a record {limits.STREAM_RETENTION_HOURS} h, so the "
                 f"writes since may be gone (a catch-up starts within {limits.CATCH_UP_WITHIN_HOURS} h). "
                 "Start over: docs/migrations.md, Starting over"
@@ -363,6 +364,11 @@ class Migration:
         return is_read_only(self.deployer.change_sets.deployed_template(self.old_stack))
 
     def rollback(self) -> None:
+        if self.state.phase == "retire":
+            raise BadInput(
+                f"migrate --rollback: {self.old_stack} was retired (deleted, its table kept): there is nothing to roll "
+                "back to"
+            )
         if self.state.phase not in ROLLBACK_PHASES and not self._freeze_stopped_midway():
             raise BadInput(
                 f"migrate --rollback: the migration is at {self.state.phase or 'its start'}; rollback undoes "
@@ -569,7 +575,9 @@ class Migration:
                 if not quiet:
                     return total
                 self.sleep(QUIET_S)
-                if not read():
+                applied = read()
+                total += applied
+                if not applied:
                     return total
 
     def _bucket_exists(self) -> None:

@@ -16,6 +16,8 @@ from awacs.aws import Action
 # prefix (lowercase letters, digits, hyphens: "execute-api"), then an action name, or a pattern of
 # one with the wildcards * and ?.
 _ACTION_NAME = re.compile(r"([a-z0-9-]+):([A-Za-z0-9*?]+)")
+# The same, its prefix in any case: IAM matches it so.
+_ANY_CASE = re.compile(_ACTION_NAME.pattern, re.IGNORECASE)
 
 
 def action_name(name: str) -> str | None:
@@ -23,9 +25,8 @@ def action_name(name: str) -> str | None:
     "iam:PassRole": "The prefix and the action name are case insensitive", IAM JSON policy elements:
     Action); None for a string no policy can grant (a registry schema lists "s3:REST.PUT.OBJECT", an S3
     log operation, and "")."""
-    service, colon, action = name.partition(":")
-    normal = f"{service.lower()}{colon}{action}"
-    return normal if _ACTION_NAME.fullmatch(normal) else None
+    match = _ANY_CASE.fullmatch(name)
+    return f"{match[1].lower()}:{match[2]}" if match else None
 
 
 def iam_action(name: str) -> Action:

@@ -137,14 +137,20 @@ def partition_of() -> dict[str, str]:
     return {region: partition["id"] for partition in data["partitions"] for region in partition["regions"]}
 
 
+# Free text, where a value that starts with "arn:" names nothing we deploy (a tag's value may name a
+# resource anywhere).
+_NOT_ARNS = frozenset({"tags", "reason"})
+
+
 def _arns(value: object, path: tuple[PathPart, ...]) -> Iterator[tuple[tuple[PathPart, ...], str]]:
-    """Every ARN in an environment's settings, with its path."""
+    """Every ARN in an environment's settings, with its path (its free text left out)."""
     if isinstance(value, str):
         if value.startswith("arn:"):
             yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _arns(item, (*path, key))
+            if key not in _NOT_ARNS:
+                yield from _arns(item, (*path, key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from _arns(item, (*path, i))
