@@ -10,11 +10,15 @@ sends and every handler permission of its templates.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from .conftest import fixture_build, read_json
+from templates_src.cli import main as cli_main
+
+from .conftest import FIXTURE_DESIGNS, FIXTURE_ENVIRONMENTS, fixture_build, read_json
 from .conftest import fixture_spec as spec_for
 from .iam_support import Arns, resolve, simulate
 
@@ -380,3 +384,28 @@ def test_trust_is_the_deploy_workflow_on_main_in_this_github_environment_through
 
 def test_no_ci_section_no_deploy_role() -> None:
     assert not (fixture_build() / "staging" / "deploy-role.template.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"), [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"), ("eu-west-1", "aws")]
+)
+def test_the_oidc_provider_named_by_default_is_in_the_environments_partition(
+    region: str, partition: str, tmp_path: Path
+) -> None:
+    env = yaml.safe_load((FIXTURE_ENVIRONMENTS / "prod.yaml").read_text())
+    env["region"] = region
+    # Every ARN of the environment in its partition (N614), the test Regions in it too.
+    text = yaml.safe_dump(env, sort_keys=False).replace("arn:aws:", f"arn:{partition}:")
+    text = text.replace("us-east-1", region)
+    (tmp_path / "qa.yaml").write_text(text)
+    out = tmp_path / "out"
+    assert (
+        cli_main(
+            ["synth", "--env-file", str(tmp_path / "qa.yaml"), "--designs-dir", str(FIXTURE_DESIGNS), "--out", str(out)]
+        )
+        == 0
+    )
+    params = read_json(out / "qa" / "deploy-role.parameters.json")
+    assert params[0]["ParameterValue"] == (
+        f"arn:{partition}:iam::333333333333:oidc-provider/token.actions.githubusercontent.com"
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -560,3 +561,14 @@ def test_once_the_consumer_reads_the_stream_a_later_run_checks_no_age() -> None:
     migration.now = lambda: datetime(2026, 12, 9, tzinfo=timezone.utc)
     migration.catch_up()  # run again later: the consumer has been reading since
     assert events[-2:] == ["consumer enabled=True", "lag"]
+
+
+def test_the_backfills_integrations_are_named_in_the_stacks_partition() -> None:
+    from templates_src.stacks.migration_stack import backfill_definition
+
+    text = json.dumps(backfill_definition("bucket", "results/", "aws-cn"))
+    assert sorted(set(re.findall(r"arn:[a-z-]+:states:::[A-Za-z0-9:]+", text))) == [
+        "arn:aws-cn:states:::lambda:invoke",
+        "arn:aws-cn:states:::s3:listObjectsV2",
+        "arn:aws-cn:states:::s3:putObject",
+    ]

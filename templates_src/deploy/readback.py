@@ -15,8 +15,9 @@ import re
 from typing import Any
 
 from ..spec.loader import Spec
+from ..spec.partitions import partition
 from ..stacks.artifacts import StackFiles
-from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, KMS_KEY_TYPE, ROLE_TYPE, TABLE_ID, partition
+from ..stacks.names import GLOBAL_KEY_ID, KEY_ID, KMS_KEY_TYPE, ROLE_TYPE, TABLE_ID
 from .aws import error_code
 
 

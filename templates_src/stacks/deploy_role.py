@@ -53,6 +53,7 @@ from troposphere import GetAtt, Output, Parameter, Ref, Sub, Tags, Template, iam
 from ..aws_calls import PIPELINE_CALLS, On
 from ..spec.environment import ENVIRONMENT_TAG_KEYS
 from ..spec.loader import Spec
+from ..spec.partitions import partition
 from .actions import iam_actions
 from .artifacts import Stack
 from .backup import vault_name
@@ -628,7 +629,10 @@ def build_deploy_role_stack(spec: Spec, stacks: list[Stack]) -> Stack | None:
             AllowedPattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/.+$",
         )
     )
-    provider_arn = ci.oidc_provider_arn or f"arn:aws:iam::{spec.env.account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+    provider_arn = (
+        ci.oidc_provider_arn
+        or f"arn:{partition(spec.env.region)}:iam::{spec.env.account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+    )
     role = template.add_resource(
         iam.Role(
             DEPLOY_ROLE_ID,

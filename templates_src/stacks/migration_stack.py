@@ -47,6 +47,7 @@ from troposphere import (
 
 from ..spec import item_transform
 from ..spec.loader import Spec
+from ..spec.partitions import partition
 from .actions import iam_action
 from .alarms import alarm_topic_parameter
 from .artifacts import Stack
@@ -369,7 +370,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
     )
 
 
-def backfill_definition(bucket: str, results_prefix: str) -> dict[str, object]:
+def backfill_definition(bucket: str, results_prefix: str, partition: str) -> dict[str, object]:
     """The state machine: a Distributed Map over the export's data files (the execution's input names
     their prefix: {"prefix": ".../AWSDynamoDB/<export id>/data/"}), each loaded by the function."""
     return {
@@ -379,7 +380,7 @@ def backfill_definition(bucket: str, results_prefix: str) -> dict[str, object]:
             "LoadEachExportFile": {
                 "Type": "Map",
                 "ItemReader": {
-                    "Resource": "arn:aws:states:::s3:listObjectsV2",
+                    "Resource": f"arn:{partition}:states:::s3:listObjectsV2",
                     "Parameters": {"Bucket": bucket, "Prefix.$": "$.prefix"},
                 },
                 "ItemProcessor": {
@@ -388,7 +389,7 @@ def backfill_definition(bucket: str, results_prefix: str) -> dict[str, object]:
                     "States": {
                         "LoadOneFile": {
                             "Type": "Task",
-                            "Resource": "arn:aws:states:::lambda:invoke",
+                            "Resource": f"arn:{partition}:states:::lambda:invoke",
                             "Parameters": {
                                 "FunctionName": "${Consumer}",
                                 "Payload": {"backfill": {"bucket": bucket, "key.$": "$.Key"}},
@@ -410,7 +411,7 @@ def backfill_definition(bucket: str, results_prefix: str) -> dict[str, object]:
                 "ToleratedFailurePercentage": 0,
                 # The results go to S3: any number of files' results fits (a state's output holds 256 KiB).
                 "ResultWriter": {
-                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Resource": f"arn:{partition}:states:::s3:putObject",
                     "Parameters": {"Bucket": bucket, "Prefix": results_prefix},
                 },
                 "End": True,
@@ -491,7 +492,9 @@ def _add_backfill(template: Template, spec: Spec, function: awslambda.Function, 
             StateMachineName=machine,
             StateMachineType="STANDARD",
             RoleArn=GetAtt(role, "Arn"),
-            Definition=backfill_definition(f"${{{EXPORT_BUCKET}}}", results),
+            # The integrations' ARNs written out in the stack's partition (China's and GovCloud's are their own):
+            # cfn-lint (E3601) reads them literally.
+            Definition=backfill_definition(f"${{{EXPORT_BUCKET}}}", results, partition(spec.env.region)),
             DefinitionSubstitutions={"Consumer": GetAtt(function, "Arn"), EXPORT_BUCKET: Ref(EXPORT_BUCKET)},
         )
     )

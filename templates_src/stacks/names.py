@@ -139,11 +139,6 @@ def role_name(spec: Spec, role: str) -> str:
     return f"{spec.stack_prefix}-{role.replace('_', '-')}"
 
 
-def partition(region: str) -> str:
-    """The ARN partition of a Region: aws-cn for China, aws-us-gov for GovCloud, aws elsewhere."""
-    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
-
-
 def deploy_role_name(spec: Spec) -> str:
     return f"{spec.stack_prefix}-deploy"
 

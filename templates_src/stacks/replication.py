@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
 from troposphere import Sub
 
+from ..spec.partitions import partition
 from .actions import iam_actions
-from .names import partition
 
 if TYPE_CHECKING:
     from ..spec.loader import Spec

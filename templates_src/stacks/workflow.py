@@ -17,7 +17,8 @@ import yaml
 
 from ..errors import BadInput
 from ..spec.loader import Spec
-from .names import deploy_role_name, partition
+from ..spec.partitions import partition
+from .names import deploy_role_name
 
 CI_DIR = "ci"  # build/ci/
 WORKFLOW_FILE = "deploy.yml"

@@ -6,16 +6,13 @@ a replica set AWS would refuse is an error at synth, not an hour into a deploy.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, PathPart, Rule
 from .. import limits
 from ..operations import TRANSACT_OPERATIONS
+from ..partitions import partition_of
 from . import RuleModule
 
 if TYPE_CHECKING:
@@ -125,16 +122,6 @@ RULES = (
     KNOWN_REGION,
     GLOBAL_TEST_IN_ITS_REGION,
 )
-
-
-@functools.cache
-def partition_of() -> dict[str, str]:
-    """Region -> its partition, as the installed botocore knows them (read, not imported:
-    importing botocore would cost synth more than the whole file)."""
-    spec = importlib.util.find_spec("botocore")
-    assert spec is not None and spec.origin is not None, "botocore is a runtime dependency"
-    data = json.loads((Path(spec.origin).parent / "data" / "partitions.json").read_text(encoding="utf-8"))
-    return {region: partition["id"] for partition in data["partitions"] for region in partition["regions"]}
 
 
 # Free text, where a value that starts with "arn:" names nothing we deploy (a tag's value may name a
