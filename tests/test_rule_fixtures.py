@@ -70,6 +70,27 @@ def design_case(tmp_path: Path, mutate: Callable[[Design], None]) -> list[Diagno
     return _diagnostics(lambda: load_design(path))
 
 
+def design_env_case(
+    tmp_path: Path, design: str, change_design: Callable[[Design], None], base: str, change_env: Callable[[Env], None]
+) -> list[Diagnostic]:
+    """An environment (a fixture, changed) on a changed copy of a fixture design, alone in its designs folder."""
+    designs = tmp_path / "designs"
+    designs.mkdir()
+    d = copy.deepcopy(_parsed(FIXTURE_DESIGNS / f"{design}.yaml"))
+    change_design(d)
+    (designs / f"{design}.yaml").write_text(yaml.safe_dump(d, sort_keys=False))
+    e = _env(base)
+    e["design"] = design
+    change_env(e)
+    path = tmp_path / "qa.yaml"
+    path.write_text(yaml.safe_dump(e, sort_keys=False))
+    return _diagnostics(lambda: load_spec(path, designs))
+
+
+def _with_an_lsi(d: Design) -> None:
+    d["local_secondary_indexes"] = [{"name": "ByTitle", "sort_key": {"name": "title", "type": "S"}}]
+
+
 def env_case(tmp_path: Path, mutate: Callable[[Env], None], base: str = "prod", name: str = "qa") -> list[Diagnostic]:
     e = _env(base)
     mutate(e)
@@ -2441,16 +2462,11 @@ def test_d2xx_an_lsis_problem_is_named_by_its_path_among_the_lsis(tmp_path: Path
 
 
 def test_n613_transactions_and_lsis_of_one_design(tmp_path: Path) -> None:
-    designs = tmp_path / "designs"
-    designs.mkdir()
-    design = copy.deepcopy(_parsed(FIXTURE_DESIGNS / "conversations.yaml"))
-    design["local_secondary_indexes"] = [{"name": "ByTitle", "sort_key": {"name": "title", "type": "S"}}]
-    (designs / "conversations.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
-    env = _env("strong")
-    env["design"] = "conversations"
-    path = tmp_path / "qa.yaml"
-    path.write_text(yaml.safe_dump(env, sort_keys=False))
-    found = [d.message for d in _diagnostics(lambda: load_spec(path, designs)) if d.rule_id == "N613"]
+    found = [
+        d.message
+        for d in design_env_case(tmp_path, "conversations", _with_an_lsi, "strong", lambda e: None)
+        if d.rule_id == "N613"
+    ]
     assert found == [
         "design 'conversations' uses transactions (access patterns add-my-message, append-message) and local "
         "secondary indexes, which multi-Region strong consistency does not support; use EVENTUAL, or a design "
@@ -2467,16 +2483,8 @@ def test_n613_ttl_alone_is_the_environments_to_remove(tmp_path: Path) -> None:
 
 def test_n613_names_each_feature_strong_consistency_lacks(tmp_path: Path) -> None:
     """An LSI in the design and TTL in the environment: both named, in one finding."""
-    designs = tmp_path / "designs"
-    designs.mkdir()
-    design = copy.deepcopy(_parsed(FIXTURE_DESIGNS / "messages.yaml"))
-    design["local_secondary_indexes"] = [{"name": "ByTitle", "sort_key": {"name": "title", "type": "S"}}]
-    (designs / "messages.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
-    env = _env("strong")
-    env["ttl_days"] = 30
-    path = tmp_path / "qa.yaml"
-    path.write_text(yaml.safe_dump(env, sort_keys=False))
-    found = [d for d in _diagnostics(lambda: load_spec(path, designs)) if d.rule_id == "N613"]
+    found = design_env_case(tmp_path, "messages", _with_an_lsi, "strong", lambda e: e.update(ttl_days=30))
+    found = [d for d in found if d.rule_id == "N613"]
     assert [(d.path, d.message) for d in found] == [
         (
             "multi_region_consistency",
@@ -2523,19 +2531,20 @@ def test_n501_an_unknown_pattern_does_not_hide_the_next_patterns_problem(tmp_pat
 def test_n505_an_unknown_index_is_told_the_designs_gsis_or_that_it_has_none(
     gsis: list[str], allowed: str, tmp_path: Path
 ) -> None:
-    designs = tmp_path / "designs"
-    designs.mkdir()
-    design = copy.deepcopy(_parsed(FIXTURE_DESIGNS / "conversations.yaml"))
-    first = design["global_secondary_indexes"][0]
-    design["global_secondary_indexes"] = [{**first, "name": name} for name in gsis]
-    if not gsis:  # and the patterns that query one
-        design["access_patterns"] = [p for p in design["access_patterns"] if "index" not in p]
-    (designs / "conversations.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
-    env = _env("prod")
-    env["traffic"]["index_gb"] = {"ByNothing": 1}
-    path = tmp_path / "qa.yaml"
-    path.write_text(yaml.safe_dump(env, sort_keys=False))
-    found = [(d.path, d.message) for d in _diagnostics(lambda: load_spec(path, designs)) if d.rule_id == "N505"]
+    def indexes(d: Design) -> None:
+        first = d["global_secondary_indexes"][0]
+        d["global_secondary_indexes"] = [{**first, "name": name} for name in gsis]
+        if not gsis:  # and the patterns that query one
+            d["access_patterns"] = [p for p in d["access_patterns"] if "index" not in p]
+
+    def traffic(e: Env) -> None:
+        e["traffic"]["index_gb"] = {"ByNothing": 1}
+
+    found = [
+        (d.path, d.message)
+        for d in design_env_case(tmp_path, "conversations", indexes, "prod", traffic)
+        if d.rule_id == "N505"
+    ]
     assert found == [("traffic.index_gb.ByNothing", f"unknown GSI 'ByNothing'; allowed: {allowed}")]
 
 
