@@ -527,6 +527,55 @@ def test_rollback_reopens_a_frozen_table_whatever_its_phase_says(phase: str, rea
     assert (saved[-1]["phase"], saved[-1]["stream_read_at"]) == ("catch-up", read_after)
 
 
+class _Bucket:
+    """The bucket: objects put and read back."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes) -> None:
+        self.objects[Key] = Body
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        import io
+
+        return {"Body": io.BytesIO(self.objects[Key])}
+
+
+def test_a_cutover_stopped_after_its_access_update_keeps_the_grants_of_before_and_rollback_restores_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from templates_src.deploy import migrate
+    from templates_src.stacks.artifacts import StackFiles
+
+    saved: list[dict[str, Any]] = []
+    key = "conversations-dev-migration-v2/access-before.json"
+    bucket = _Bucket()
+    bucket.objects[key] = b'{"the grants": "of before"}'
+    # Stopped after the access update: the state still at verify, the "before" kept.
+    state = migrate.State(phase="verify", old_table=OLD_TABLE, access_before=key)
+    migration, updates = _rolling_back(state, _old_table_stack(read_only=True), saved)
+    migration.s3, migration.bucket, migration.prefix = bucket, BUCKET, "conversations-dev-migration-v2"
+    migration.access = StackFiles("access", "conversations-dev-access", "{}", "[]", "[]")
+    migration.data = StackFiles("data", "conversations-dev-data-v2", "{}", "[]", "[]")
+
+    # Run again: the cutover keeps the earlier "before", never the deployed (already cut over) template.
+    ran: list[str] = []
+    monkeypatch.setattr(migrate, "StepRunner", lambda *a: type("R", (), {"run": lambda self, *s: ran.append("run")})())
+    migration.deployer.change_sets.deployed_template = lambda name: {"the grants": "already cut over"}
+    migration.cutover()
+    assert (ran, bucket.objects[key]) == (["run"], b'{"the grants": "of before"}')
+
+    # Rolled back from verify too: the grants of before are deployed again.
+    deployed: list[Any] = []
+    migration.state.phase = "verify"
+    migration.deployer.deploy = deployed.append
+    migration.deployer.change_sets.deployed_template = lambda name: _old_table_stack(read_only=True)
+    migration.rollback()
+    assert [(d.name, d.template) for d in deployed] == [("conversations-dev-access", '{"the grants": "of before"}')]
+    assert (saved[-1]["access_before"], saved[-1]["phase"]) == ("", "catch-up")
+
+
 def test_rollback_of_a_table_never_frozen_is_bad_input() -> None:
     from templates_src.deploy import migrate
     from templates_src.errors import BadInput

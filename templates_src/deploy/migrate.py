@@ -350,10 +350,12 @@ class Migration:
         self._finished("verify", f"{result.new_items} item(s), every key and checksum equal")
 
     def cutover(self) -> None:
-        before = self.deployer.change_sets.deployed_template(self.access.name)
-        self.state.access_before = f"{self.prefix}/access-before.json"
-        self.s3.put_object(Bucket=self.bucket, Key=self.state.access_before, Body=json.dumps(before).encode())
-        self.save()
+        # Kept once: a cutover stopped after its access update would read the new grants as "before".
+        if not self.state.access_before:
+            before = self.deployer.change_sets.deployed_template(self.access.name)
+            self.state.access_before = f"{self.prefix}/access-before.json"
+            self.s3.put_object(Bucket=self.bucket, Key=self.state.access_before, Body=json.dumps(before).encode())
+            self.save()
         StepRunner(self.deployer, self.out, self.sleep).run(self.data, self.access)
         self._finished("cutover", f"the roles grant {self.state.new_table} only")
 
@@ -374,9 +376,10 @@ class Migration:
                 f"migrate --rollback: the migration is at {self.state.phase or 'its start'}; rollback undoes "
                 f"{', '.join(ROLLBACK_PHASES)} only (before them the old table takes writes as before)"
             )
-        if self.state.phase == "cutover":
+        if self.state.access_before:  # a cutover, finished or stopped after its access update
             body = self.s3.get_object(Bucket=self.bucket, Key=self.state.access_before)["Body"].read().decode()
             self.deployer.deploy(StackFiles(ACCESS, self.access.name, body, self.access.parameters, self.access.tags))
+            self.state.access_before = ""  # the next cutover keeps the grants of then
             self.out(f"migrate: rollback: the roles grant {self.state.old_table} again")
         deployed = self.deployer.change_sets.deployed_template(self.old_stack)
         self._update_old_stack(writable(deployed))
