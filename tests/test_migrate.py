@@ -646,3 +646,73 @@ def test_migrates_clients_keep_a_connection_for_each_backfill_thread(monkeypatch
     assert made["dynamodb"].meta.config.max_pool_connections == 16
     assert made["dynamodb"].meta.region_name == REGION
     assert (made["bucket"], made["allowed"]) == ("a-bucket", frozenset({"G001"}))
+
+
+class _Scans:
+    """DynamoDB's Scan of two tables, one page each."""
+
+    def __init__(self, tables: dict[str, list[dict[str, Any]]]) -> None:
+        self.tables = tables
+
+    def get_paginator(self, name: str) -> Any:
+        tables = self.tables
+        return type("P", (), {"paginate": lambda self, TableName, **_: [{"Items": tables[TableName]}]})()
+
+
+def test_verify_leaves_out_items_past_their_ttl_on_either_side() -> None:
+    """DynamoDB deletes an expired item in each table on its own time (a freeze does not stop it): one still in
+    the old table and one still in the new are no mismatch; an item not yet expired still is."""
+    from templates_src.deploy.migration_data import compare, expired_by
+
+    config = {"keys": {"pk": "USER#{userId}"}, "key_types": {"pk": "S"}}
+
+    def old(user: str, expires: str) -> dict[str, Any]:
+        return {"userId": {"S": user}, "expiresAt": {"N": expires}}
+
+    def new(user: str, expires: str) -> dict[str, Any]:
+        return {"pk": {"S": f"USER#{user}"}, "userId": {"S": user}, "expiresAt": {"N": expires}}
+
+    tables = {
+        OLD_TABLE: [old("kept", "2000"), old("gone-from-new", "999"), old("live-missing", "1001")],
+        NEW_TABLE: [new("kept", "2000"), new("gone-from-old", "1000")],
+    }
+    found = compare(_Scans(tables), OLD_TABLE, ["userId"], NEW_TABLE, config, expired_by("expiresAt", 1000))
+
+    def key(user: str) -> str:
+        return '{"pk":{"S":"USER#' + user + '"}}'
+
+    assert (found.missing, found.extra, found.different, found.expired) == ([key("live-missing")], [], [], 2)
+    # Without a TTL attribute, nothing is left out.
+    found = compare(_Scans(tables), OLD_TABLE, ["userId"], NEW_TABLE, config, expired_by(None, 1000))
+    assert (found.missing, found.extra, found.expired) == (
+        [key("gone-from-new"), key("live-missing")],
+        [key("gone-from-old")],
+        0,
+    )
+
+
+def test_verify_takes_the_designs_ttl_attribute_and_the_time_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from templates_src.deploy import migrate
+    from templates_src.deploy.migration_data import Comparison
+
+    judged: list[bool] = []
+
+    def compare(*args: Any) -> Comparison:
+        expired = args[-1]
+        judged.extend(expired({"expiresAt": {"N": str(n)}}) for n in (1764576000, 1764576001))
+        return Comparison(old_items=1, new_items=1, missing=[], extra=[], different=[], untransformable=[], expired=3)
+
+    monkeypatch.setattr(migrate, "compare", compare)
+    lines: list[str] = []
+    migration = _bare_migration(migrate.State(phase="freeze", old_table=OLD_TABLE, new_table=NEW_TABLE), [])
+    migration.out = lines.append
+    migration.spec = SimpleNamespace(design=SimpleNamespace(ttl_attribute="expiresAt"), env_name="dev")
+    migration._old_key_schema = lambda: [{"AttributeName": "userId"}]
+    migration.consumer, migration.dynamodb = None, None
+    migration._queued_dead_letters = lambda: 0
+    migration.now = _clock("2025-12-01T08:00:00+00:00")  # 1764576000
+    migration.verify()
+    assert judged == [True, False]  # at the second itself: expired
+    assert lines[-1] == "migrate: verify: 1 item(s), every key and checksum equal (3 past their TTL left out)"

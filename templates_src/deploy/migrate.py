@@ -39,7 +39,7 @@ from ..stacks.names import (
 )
 from .aws import aws_errors, error_code, local_endpoint, session
 from .deployer import Deployer, check_caller
-from .migration_data import Comparison, DeadLetters, Shards, Writer, compare, export_files
+from .migration_data import Comparison, DeadLetters, Shards, Writer, compare, expired_by, export_files
 from .migration_state import state_parameter
 from .steps import StepRunner
 
@@ -319,8 +319,9 @@ class Migration:
         # The stream consumer may still hold a batch it is retrying: on AWS a difference is looked at again.
         attempts = VERIFY_ATTEMPTS if self.consumer is not None else 1
         for attempt in range(1, attempts + 1):
+            expired = expired_by(self.spec.design.ttl_attribute, int(self.now().timestamp()))
             result: Comparison = compare(
-                self.dynamodb, self.state.old_table, old_key, self.state.new_table, self.config
+                self.dynamodb, self.state.old_table, old_key, self.state.new_table, self.config, expired
             )
             if not result.mismatches or attempt == attempts:
                 break
@@ -347,7 +348,8 @@ class Migration:
                     ]
                 )
             )
-        self._finished("verify", f"{result.new_items} item(s), every key and checksum equal")
+        past_ttl = f" ({result.expired} past their TTL left out)" if result.expired else ""
+        self._finished("verify", f"{result.new_items} item(s), every key and checksum equal{past_ttl}")
 
     def cutover(self) -> None:
         # Kept once: a cutover stopped after its access update would read the new grants as "before".

@@ -135,6 +135,7 @@ class Comparison:
     extra: list[str]  # keys in the new table no old item maps to
     different: list[str]  # same key, other content
     untransformable: list[str]
+    expired: int = 0  # items past their TTL on either side, left out (DynamoDB deletes them on its own time)
 
     @property
     def mismatches(self) -> int:
@@ -154,11 +155,32 @@ class Comparison:
         return out
 
 
-def compare(dynamodb: Any, old_table: str, old_key: list[str], new_table: str, config: dict[str, Any]) -> Comparison:
-    """Every old item, transformed, against every new item: by key, then by checksum."""
+def expired_by(ttl_attribute: str | None, now: int) -> Callable[[Item], bool]:
+    """Whether an item (of the new design) is past its TTL: an expired item "will still show up in reads"
+    until DynamoDB deletes it, "typically within two days" and in each table on its own time, and a freeze
+    does not stop those deletes (DynamoDB's UpdateTimeToLive and "Working with expired items": filter out
+    items whose TTL is at or before now)."""
+
+    def expired(item: Item) -> bool:
+        value = item.get(ttl_attribute, {}) if ttl_attribute else {}
+        return "N" in value and float(value["N"]) <= now
+
+    return expired
+
+
+def compare(
+    dynamodb: Any,
+    old_table: str,
+    old_key: list[str],
+    new_table: str,
+    config: dict[str, Any],
+    expired: Callable[[Item], bool] = lambda item: False,
+) -> Comparison:
+    """Every old item, transformed, against every new item: by key, then by checksum; items past their
+    TTL (on either side) left out."""
     expected: dict[str, str] = {}
     untransformable: list[str] = []
-    old_count = 0
+    old_count = left_out = 0
     for item in scan(dynamodb, old_table):
         old_count += 1
         try:
@@ -166,8 +188,16 @@ def compare(dynamodb: Any, old_table: str, old_key: list[str], new_table: str, c
         except TransformError as exc:
             untransformable.append(f"{key_text({k: item[k] for k in old_key if k in item})} ({exc})")
             continue
+        if expired(new):
+            left_out += 1
+            continue
         expected[key_text(key_of(new, config))] = digest(new)
-    actual = {key_text(key_of(item, config)): digest(item) for item in scan(dynamodb, new_table)}
+    actual = {}
+    for item in scan(dynamodb, new_table):
+        if expired(item):
+            left_out += 1
+            continue
+        actual[key_text(key_of(item, config))] = digest(item)
     return Comparison(
         old_items=old_count,
         new_items=len(actual),
@@ -175,4 +205,5 @@ def compare(dynamodb: Any, old_table: str, old_key: list[str], new_table: str, c
         extra=sorted(set(actual) - set(expected)),
         different=sorted(k for k in set(expected) & set(actual) if expected[k] != actual[k]),
         untransformable=sorted(untransformable),
+        expired=left_out,
     )
