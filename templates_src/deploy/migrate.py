@@ -385,9 +385,8 @@ class Migration:
             self.out(f"migrate: rollback: the roles grant {self.state.old_table} again")
         deployed = self.deployer.change_sets.deployed_template(self.old_stack)
         self._update_old_stack(writable(deployed))
-        if self.state.stream_read_at and self.state.done("freeze"):
-            # The freeze read the stream to its end and no write came since: it is read up to now.
-            self.state.stream_read_at = self.now().isoformat(timespec="seconds")
+        # stream_read_at stays the freeze's: the table took no write since, but TTL's deletes go on under a
+        # freeze, into the stream, and the next catch-up must still find them there.
         self.state.phase = "catch-up"
         self.save()
         self.out(
