@@ -132,6 +132,11 @@ class _Simulator:
         with self._lock:
             process = self._process
             if process is None or process.poll() is not None:
+                if not (ROOT / "node_modules" / ".installed").exists():
+                    raise AssertionError(
+                        "the IAM simulator is not installed (node_modules/): run `make bootstrap`, or `make test`, "
+                        "which installs it from package-lock.json"
+                    )
                 process = self._process = subprocess.Popen(
                     ["node", str(SIMULATOR)],
                     stdin=subprocess.PIPE,
