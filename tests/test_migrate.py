@@ -659,60 +659,82 @@ class _Scans:
         return type("P", (), {"paginate": lambda self, TableName, **_: [{"Items": tables[TableName]}]})()
 
 
-def test_verify_leaves_out_items_past_their_ttl_on_either_side() -> None:
-    """DynamoDB deletes an expired item in each table on its own time (a freeze does not stop it): one still in
-    the old table and one still in the new are no mismatch; an item not yet expired still is."""
+def test_verify_forgives_an_item_missing_from_one_table_only_when_it_expired_there_lately() -> None:
+    """DynamoDB deletes an expired item in each table on its own time (a freeze does not stop it): a copy
+    missing from one table is no mismatch when it expired within the last 30 days. Copies in both tables are
+    always compared; an item not yet expired, or expired long ago, missing from one table still is one."""
     from templates_src.deploy.migration_data import compare, expired_by
 
+    now, day = 100_000_000, 24 * 3600
     config = {"keys": {"pk": "USER#{userId}"}, "key_types": {"pk": "S"}}
 
-    def old(user: str, expires: str) -> dict[str, Any]:
-        return {"userId": {"S": user}, "expiresAt": {"N": expires}}
+    def old(user: str, expires: int, title: str = "t") -> dict[str, Any]:
+        return {"userId": {"S": user}, "expiresAt": {"N": str(expires)}, "title": {"S": title}}
 
-    def new(user: str, expires: str) -> dict[str, Any]:
-        return {"pk": {"S": f"USER#{user}"}, "userId": {"S": user}, "expiresAt": {"N": expires}}
-
-    tables = {
-        OLD_TABLE: [old("kept", "2000"), old("gone-from-new", "999"), old("live-missing", "1001")],
-        NEW_TABLE: [new("kept", "2000"), new("gone-from-old", "1000")],
-    }
-    found = compare(_Scans(tables), OLD_TABLE, ["userId"], NEW_TABLE, config, expired_by("expiresAt", 1000))
+    def new(user: str, expires: int, title: str = "t") -> dict[str, Any]:
+        return {"pk": {"S": f"USER#{user}"}, **old(user, expires, title)}
 
     def key(user: str) -> str:
         return '{"pk":{"S":"USER#' + user + '"}}'
 
-    assert (found.missing, found.extra, found.different, found.expired) == ([key("live-missing")], [], [], 2)
-    # Without a TTL attribute, nothing is left out.
-    found = compare(_Scans(tables), OLD_TABLE, ["userId"], NEW_TABLE, config, expired_by(None, 1000))
+    tables = {
+        OLD_TABLE: [
+            old("kept", now + 1),
+            old("gone-from-new", now - 1),  # expired a second ago: the new table's TTL got to it first
+            old("live-missing", now + 1),
+            old("long-expired-missing", now - 31 * day),
+            old("expired-both-sides", now - 1, title="old"),
+        ],
+        NEW_TABLE: [new("kept", now + 1), new("gone-from-old", now), new("expired-both-sides", now - 1, title="new")],
+    }
+    found = compare(_Scans(tables), OLD_TABLE, ["userId"], NEW_TABLE, config, expired_by("expiresAt", now))
+    assert (found.missing, found.extra, found.different, found.expired) == (
+        [key("live-missing"), key("long-expired-missing")],
+        [],
+        [key("expired-both-sides")],
+        2,
+    )
+    # TTL off (no attribute to expire by): nothing is forgiven.
+    found = compare(_Scans(tables), OLD_TABLE, ["userId"], NEW_TABLE, config, expired_by(None, now))
     assert (found.missing, found.extra, found.expired) == (
-        [key("gone-from-new"), key("live-missing")],
+        [key("gone-from-new"), key("live-missing"), key("long-expired-missing")],
         [key("gone-from-old")],
         0,
     )
 
 
-def test_verify_takes_the_designs_ttl_attribute_and_the_time_now(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verify_takes_the_designs_ttl_attribute_and_the_time_now_when_the_environment_turns_ttl_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from types import SimpleNamespace
 
     from templates_src.deploy import migrate
     from templates_src.deploy.migration_data import Comparison
 
-    judged: list[bool] = []
+    for ttl_days, judged_expected in ((30, [True, False]), (None, [False, False])):
+        judged: list[bool] = []
 
-    def compare(*args: Any) -> Comparison:
-        expired = args[-1]
-        judged.extend(expired({"expiresAt": {"N": str(n)}}) for n in (1764576000, 1764576001))
-        return Comparison(old_items=1, new_items=1, missing=[], extra=[], different=[], untransformable=[], expired=3)
+        def compare(*args: Any, judged: list[bool] = judged) -> Comparison:
+            expired = args[-1]
+            judged.extend(expired({"expiresAt": {"N": str(n)}}) for n in (1764576000, 1764576001))
+            return Comparison(
+                old_items=1, new_items=1, missing=[], extra=[], different=[], untransformable=[], expired=3
+            )
 
-    monkeypatch.setattr(migrate, "compare", compare)
-    lines: list[str] = []
-    migration = _bare_migration(migrate.State(phase="freeze", old_table=OLD_TABLE, new_table=NEW_TABLE), [])
-    migration.out = lines.append
-    migration.spec = SimpleNamespace(design=SimpleNamespace(ttl_attribute="expiresAt"), env_name="dev")
-    migration._old_key_schema = lambda: [{"AttributeName": "userId"}]
-    migration.consumer, migration.dynamodb = None, None
-    migration._queued_dead_letters = lambda: 0
-    migration.now = _clock("2025-12-01T08:00:00+00:00")  # 1764576000
-    migration.verify()
-    assert judged == [True, False]  # at the second itself: expired
-    assert lines[-1] == "migrate: verify: 1 item(s), every key and checksum equal (3 past their TTL left out)"
+        monkeypatch.setattr(migrate, "compare", compare)
+        lines: list[str] = []
+        migration = _bare_migration(migrate.State(phase="freeze", old_table=OLD_TABLE, new_table=NEW_TABLE), [])
+        migration.out = lines.append
+        migration.spec = SimpleNamespace(
+            design=SimpleNamespace(ttl_attribute="expiresAt"), env=SimpleNamespace(ttl_days=ttl_days), env_name="dev"
+        )
+        migration._old_key_schema = lambda: [{"AttributeName": "userId"}]
+        migration.consumer, migration.dynamodb = None, None
+        migration._queued_dead_letters = lambda: 0
+        migration.now = _clock("2025-12-01T08:00:00+00:00")  # 1764576000
+        migration.verify()
+        assert judged == judged_expected  # on: at the second itself, expired; off: never
+        assert lines[-1] == (
+            "migrate: verify: 1 item(s), every key and checksum equal (3 missing from one table after their TTL, "
+            "left out)"
+        )

@@ -319,7 +319,9 @@ class Migration:
         # The stream consumer may still hold a batch it is retrying: on AWS a difference is looked at again.
         attempts = VERIFY_ATTEMPTS if self.consumer is not None else 1
         for attempt in range(1, attempts + 1):
-            expired = expired_by(self.spec.design.ttl_attribute, int(self.now().timestamp()))
+            # TTL deletes only where the environment turns it on (ttl_days: TimeToLiveSpecification.Enabled).
+            ttl = self.spec.design.ttl_attribute if self.spec.env.ttl_days is not None else None
+            expired = expired_by(ttl, int(self.now().timestamp()))
             result: Comparison = compare(
                 self.dynamodb, self.state.old_table, old_key, self.state.new_table, self.config, expired
             )
@@ -348,7 +350,7 @@ class Migration:
                     ]
                 )
             )
-        past_ttl = f" ({result.expired} past their TTL left out)" if result.expired else ""
+        past_ttl = f" ({result.expired} missing from one table after their TTL, left out)" if result.expired else ""
         self._finished("verify", f"{result.new_items} item(s), every key and checksum equal{past_ttl}")
 
     def cutover(self) -> None:

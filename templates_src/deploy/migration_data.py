@@ -135,7 +135,7 @@ class Comparison:
     extra: list[str]  # keys in the new table no old item maps to
     different: list[str]  # same key, other content
     untransformable: list[str]
-    expired: int = 0  # items past their TTL on either side, left out (DynamoDB deletes them on its own time)
+    expired: int = 0  # items missing on one side only, recently past their TTL there: left out
 
     @property
     def mismatches(self) -> int:
@@ -155,15 +155,20 @@ class Comparison:
         return out
 
 
+# How long after its TTL an item may still be missing from one table only: DynamoDB "typically deletes
+# expired items within two days" (UpdateTimeToLive), in each table on its own time. Older than this, a
+# difference is no TTL timing and stays a mismatch.
+TTL_DELETE_WINDOW_S = 30 * 24 * 3600
+
+
 def expired_by(ttl_attribute: str | None, now: int) -> Callable[[Item], bool]:
-    """Whether an item (of the new design) is past its TTL: an expired item "will still show up in reads"
-    until DynamoDB deletes it, "typically within two days" and in each table on its own time, and a freeze
-    does not stop those deletes (DynamoDB's UpdateTimeToLive and "Working with expired items": filter out
-    items whose TTL is at or before now)."""
+    """Whether an item (of the new design) expired within the window: DynamoDB may have deleted it in one
+    table and not yet in the other, and a freeze does not stop those deletes. None: TTL is off, and nothing
+    expires."""
 
     def expired(item: Item) -> bool:
         value = item.get(ttl_attribute, {}) if ttl_attribute else {}
-        return "N" in value and float(value["N"]) <= now
+        return "N" in value and now - TTL_DELETE_WINDOW_S < float(value["N"]) <= now
 
     return expired
 
@@ -176,11 +181,13 @@ def compare(
     config: dict[str, Any],
     expired: Callable[[Item], bool] = lambda item: False,
 ) -> Comparison:
-    """Every old item, transformed, against every new item: by key, then by checksum; items past their
-    TTL (on either side) left out."""
+    """Every old item, transformed, against every new item: by key, then by checksum. An item missing from
+    one table that expired there lately (`expired`) is left out, counted: TTL's delete of the other copy may
+    be pending. Items in both tables are always compared."""
     expected: dict[str, str] = {}
+    expired_old: set[str] = set()
     untransformable: list[str] = []
-    old_count = left_out = 0
+    old_count = 0
     for item in scan(dynamodb, old_table):
         old_count += 1
         try:
@@ -188,22 +195,24 @@ def compare(
         except TransformError as exc:
             untransformable.append(f"{key_text({k: item[k] for k in old_key if k in item})} ({exc})")
             continue
+        key = key_text(key_of(new, config))
+        expected[key] = digest(new)
         if expired(new):
-            left_out += 1
-            continue
-        expected[key_text(key_of(new, config))] = digest(new)
-    actual = {}
+            expired_old.add(key)
+    actual: dict[str, str] = {}
+    expired_new: set[str] = set()
     for item in scan(dynamodb, new_table):
+        key = key_text(key_of(item, config))
+        actual[key] = digest(item)
         if expired(item):
-            left_out += 1
-            continue
-        actual[key_text(key_of(item, config))] = digest(item)
+            expired_new.add(key)
+    missing, extra = set(expected) - set(actual), set(actual) - set(expected)
     return Comparison(
         old_items=old_count,
         new_items=len(actual),
-        missing=sorted(set(expected) - set(actual)),
-        extra=sorted(set(actual) - set(expected)),
+        missing=sorted(missing - expired_old),
+        extra=sorted(extra - expired_new),
         different=sorted(k for k in set(expected) & set(actual) if expected[k] != actual[k]),
         untransformable=sorted(untransformable),
-        expired=left_out,
+        expired=len(missing & expired_old) + len(extra & expired_new),
     )
