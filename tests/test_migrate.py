@@ -738,3 +738,42 @@ def test_verify_takes_the_designs_ttl_attribute_and_the_time_now_when_the_enviro
             "migrate: verify: 1 item(s), every key and checksum equal (3 missing from one table after their TTL, "
             "left out)"
         )
+
+
+def test_a_rollback_stopped_midway_is_named_by_the_next_run_which_refuses_to_go_on() -> None:
+    """Stopped after the grants were restored, before its state was saved: a plain run would say cut over."""
+    from types import SimpleNamespace
+
+    from templates_src.deploy import migrate
+    from templates_src.errors import BadInput
+    from templates_src.stacks.artifacts import StackFiles
+
+    saved: list[dict[str, Any]] = []
+    key = "conversations-dev-migration-v2/access-before.json"
+    bucket = _Bucket()
+    bucket.objects[key] = b"{}"
+    state = migrate.State(phase="cutover", old_table=OLD_TABLE, access_before=key)
+    migration, updates = _rolling_back(state, _old_table_stack(read_only=True), saved)
+    migration.s3, migration.bucket = bucket, BUCKET
+    migration.access = StackFiles("access", "conversations-dev-access", "{}", "[]", "[]")
+    migration.deployer.deploy = lambda files: None
+
+    def killed(template: Any) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the old table is made writable
+
+    migration._update_old_stack = killed
+    with pytest.raises(KeyboardInterrupt):
+        migration.rollback()
+    assert (saved[-1]["phase"], saved[-1]["rolling_back"]) == ("cutover", True)
+
+    migration.spec = SimpleNamespace(env_name="dev")
+    with pytest.raises(BadInput) as refused:
+        migration.run()
+    assert str(refused.value) == (
+        "migrate: a rollback was stopped midway (the grants or the old table's writes may be restored, the state "
+        "still says cutover): run `make migrate ENV=dev ROLLBACK=1` again first"
+    )
+
+    migration._update_old_stack = updates.append  # the rollback run again finishes, and clears the mark
+    migration.rollback()
+    assert (saved[-1]["phase"], saved[-1]["rolling_back"]) == ("catch-up", False)

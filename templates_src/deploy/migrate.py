@@ -84,6 +84,7 @@ class State:
     backfill_attempts: int = 0
     transform: str = ""  # the digest of the transform the backfill started with
     queue_reported: int = 0  # AWS: dead letters in the queue already reported by a stop
+    rolling_back: bool = False  # a rollback began and has not finished: only a rollback goes on
     # When (ISO 8601, UTC) a read of the stream began after which every record up to the checkpoints was
     # read: capture, then each full pass of the local catch-up. "" when no read of ours goes on from the
     # checkpoints (before capture; on AWS once the stream consumer reads the stream).
@@ -154,6 +155,12 @@ class Migration:
     # -- the run -----------------------------------------------------------------------
 
     def run(self, allowed: frozenset[str] = frozenset()) -> None:
+        if self.state.rolling_back:
+            raise BadInput(
+                f"migrate: a rollback was stopped midway (the grants or the old table's writes may be restored, "
+                f"the state still says {self.state.phase}): run `make migrate ENV={self.spec.env_name} ROLLBACK=1` "
+                "again first"
+            )
         if self.state.phase:
             self.out(f"migrate: {self.parameter}: the last run finished phase {self.state.phase}; going on from there")
         self._same_transform()
@@ -380,6 +387,8 @@ class Migration:
                 f"migrate --rollback: the migration is at {self.state.phase or 'its start'}; rollback undoes "
                 f"{', '.join(ROLLBACK_PHASES)} only (before them the old table takes writes as before)"
             )
+        self.state.rolling_back = True  # saved first: a run stopped below is told to roll back again
+        self.save()
         if self.state.access_before:  # a cutover, finished or stopped after its access update
             body = self.s3.get_object(Bucket=self.bucket, Key=self.state.access_before)["Body"].read().decode()
             self.deployer.deploy(StackFiles(ACCESS, self.access.name, body, self.access.parameters, self.access.tags))
@@ -389,7 +398,7 @@ class Migration:
         self._update_old_stack(writable(deployed))
         # stream_read_at stays the freeze's: the table took no write since, but TTL's deletes go on under a
         # freeze, into the stream, and the next catch-up must still find them there.
-        self.state.phase = "catch-up"
+        self.state.phase, self.state.rolling_back = "catch-up", False
         self.save()
         self.out(
             f"migrate: rollback: {self.state.old_table} takes writes again; run migrate again to freeze and verify"
