@@ -542,22 +542,33 @@ class _Bucket:
         return {"Body": io.BytesIO(self.objects[Key])}
 
 
-def test_a_cutover_stopped_after_its_access_update_keeps_the_grants_of_before_and_rollback_restores_them(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+ACCESS_BEFORE = "conversations-dev-migration-v2/access-before.json"
+
+
+def _after_a_cutover(phase: str, grants: bytes, saved: list[dict[str, Any]]) -> tuple[Any, list[Any], _Bucket]:
+    """A Migration whose cutover kept the grants of before (access_before) in the bucket, the old table frozen."""
     from templates_src.deploy import migrate
     from templates_src.stacks.artifacts import StackFiles
 
-    saved: list[dict[str, Any]] = []
-    key = "conversations-dev-migration-v2/access-before.json"
     bucket = _Bucket()
-    bucket.objects[key] = b'{"the grants": "of before"}'
-    # Stopped after the access update: the state still at verify, the "before" kept.
-    state = migrate.State(phase="verify", old_table=OLD_TABLE, access_before=key)
+    bucket.objects[ACCESS_BEFORE] = grants
+    state = migrate.State(phase=phase, old_table=OLD_TABLE, access_before=ACCESS_BEFORE)
     migration, updates = _rolling_back(state, _old_table_stack(read_only=True), saved)
     migration.s3, migration.bucket, migration.prefix = bucket, BUCKET, "conversations-dev-migration-v2"
     migration.access = StackFiles("access", "conversations-dev-access", "{}", "[]", "[]")
     migration.data = StackFiles("data", "conversations-dev-data-v2", "{}", "[]", "[]")
+    return migration, updates, bucket
+
+
+def test_a_cutover_stopped_after_its_access_update_keeps_the_grants_of_before_and_rollback_restores_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from templates_src.deploy import migrate
+
+    saved: list[dict[str, Any]] = []
+    # Stopped after the access update: the state still at verify, the "before" kept.
+    migration, updates, bucket = _after_a_cutover("verify", b'{"the grants": "of before"}', saved)
+    key = ACCESS_BEFORE
 
     # Run again: the cutover keeps the earlier "before", never the deployed (already cut over) template.
     ran: list[str] = []
@@ -744,18 +755,10 @@ def test_a_rollback_stopped_midway_is_named_by_the_next_run_which_refuses_to_go_
     """Stopped after the grants were restored, before its state was saved: a plain run would say cut over."""
     from types import SimpleNamespace
 
-    from templates_src.deploy import migrate
     from templates_src.errors import BadInput
-    from templates_src.stacks.artifacts import StackFiles
 
     saved: list[dict[str, Any]] = []
-    key = "conversations-dev-migration-v2/access-before.json"
-    bucket = _Bucket()
-    bucket.objects[key] = b"{}"
-    state = migrate.State(phase="cutover", old_table=OLD_TABLE, access_before=key)
-    migration, updates = _rolling_back(state, _old_table_stack(read_only=True), saved)
-    migration.s3, migration.bucket = bucket, BUCKET
-    migration.access = StackFiles("access", "conversations-dev-access", "{}", "[]", "[]")
+    migration, updates, _ = _after_a_cutover("cutover", b"{}", saved)
     migration.deployer.deploy = lambda files: None
 
     def killed(template: Any) -> None:
