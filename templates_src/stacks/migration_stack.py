@@ -48,7 +48,7 @@ from troposphere import (
 from ..spec import item_transform
 from ..spec.loader import Spec
 from ..spec.partitions import partition
-from .actions import iam_action
+from .actions import iam_action, iam_actions
 from .alarms import alarm_topic_parameter
 from .artifacts import Stack
 from .encode import plain
@@ -260,12 +260,12 @@ def build_migration_stack(spec: Spec) -> Stack | None:
         Statement(
             Sid="ReadTheOldStream",
             Effect=Allow,
-            Action=[iam_action(a) for a in STREAM_READ_ACTIONS],
+            Action=iam_actions(STREAM_READ_ACTIONS),
             Resource=[old_stream],
         ),
         Statement(Sid="ReadTheExport", Effect=Allow, Action=[iam_action("s3:GetObject")], Resource=[export_files]),
         # ListStreams supports no resource ARN (Service Authorization Reference: Amazon DynamoDB).
-        Statement(Sid="ListStreams", Effect=Allow, Action=[iam_action(a) for a in STREAM_LIST_ACTIONS], Resource=["*"]),
+        Statement(Sid="ListStreams", Effect=Allow, Action=iam_actions(STREAM_LIST_ACTIONS), Resource=["*"]),
         Statement(
             Sid="WriteTheNewTable",
             Effect=Allow,
@@ -290,7 +290,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
             Statement(
                 Sid="NewTableKeyViaDynamoDB",
                 Effect=Allow,
-                Action=[iam_action(a) for a in sorted(KEY_USE_ACTIONS)],
+                Action=iam_actions(sorted(KEY_USE_ACTIONS)),
                 Resource=[ImportValue(export_name(spec, KEY_ARN_EXPORT))],
                 Condition=_via_dynamodb(),
             )
@@ -298,7 +298,7 @@ def build_migration_stack(spec: Spec) -> Stack | None:
     old_key = Statement(
         Sid="OldStreamKeyViaDynamoDB",
         Effect=Allow,
-        Action=[iam_action(a) for a in sorted(KEY_READ_ACTIONS)],
+        Action=iam_actions(sorted(KEY_READ_ACTIONS)),
         Resource=[Ref(source_key)],
         Condition=_via_dynamodb(),
     )
